@@ -1,0 +1,55 @@
+"""Input validation shared by the library: clear errors that name the argument, the value
+and what was expected, raised before a shape error deep inside torch would be."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def check_float_tensor(x: object, name: str, ndim: int, layout: str) -> torch.Tensor:
+    """``x`` must be a floating-point tensor with ``ndim`` dimensions (``layout`` names them,
+    e.g. ``"(B, C, H, W)"``) and a non-empty batch."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape {layout}, got {type(x).__name__}")
+    if x.ndim != ndim:
+        raise ValueError(f"{name} must have shape {layout} ({ndim} dimensions), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name} must be floating point (e.g. float32 in [0, 1]), got dtype {x.dtype}; "
+            f"convert integer images with {name}.float() / 255"
+        )
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(x.shape)}); expected at least one sample")
+    return x
+
+
+def check_images(imgs: object, patch_size: int | None = None, channels: int | None = None, name: str = "imgs") -> torch.Tensor:
+    """Validate an image batch of shape (B, C, H, W)."""
+    imgs = check_float_tensor(imgs, name, 4, "(B, C, H, W)")
+    _, c, h, w = imgs.shape
+    if channels is not None and c != channels:
+        raise ValueError(f"{name} has {c} channels (shape {tuple(imgs.shape)}), but the model expects {channels}")
+    if patch_size is not None and (h % patch_size or w % patch_size):
+        raise ValueError(
+            f"{name} has size {h}x{w}, which is not divisible by patch_size={patch_size}; "
+            f"resize or crop to a multiple of {patch_size}"
+        )
+    return imgs
+
+
+def check_mask_ratio(mask_ratio: float, num_patches: int, name: str = "mask_ratio") -> int:
+    """Validate ``mask_ratio`` in [0, 1); return the number of visible patches
+    ``int(num_patches * (1 - mask_ratio))``, which must be at least one."""
+    if not isinstance(mask_ratio, (int, float)) or isinstance(mask_ratio, bool) or math.isnan(mask_ratio):
+        raise TypeError(f"{name} must be a number in [0, 1), got {mask_ratio!r}")
+    if not 0.0 <= mask_ratio < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {mask_ratio}")
+    keep = int(num_patches * (1 - mask_ratio))
+    if keep < 1:
+        raise ValueError(
+            f"{name}={mask_ratio} leaves no visible patch out of {num_patches}; "
+            f"use a ratio below {1 - 1 / num_patches:.4f}"
+        )
+    return keep

@@ -1,0 +1,111 @@
+"""Course-wide switches: quick/full mode, the training device, seeding.
+
+Quick mode is the CPU budget (every lesson well under a minute on two cores, as in CI);
+full mode is the GPU budget (minutes, results worth reading). One environment variable,
+``MAELEARN_MODE`` (``quick`` or ``full``), or one call, :func:`set_mode`, picks it. Without
+either, the mode is ``full`` when a CUDA GPU is visible and ``quick`` otherwise.
+
+Lessons ask for budgets with :func:`budget`::
+
+    epochs = budget(quick=2, full=100)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+import torch
+
+MODES = ("quick", "full")
+ENV_MODE = "MAELEARN_MODE"
+ENV_DEVICE = "MAELEARN_DEVICE"
+
+_mode_override: str | None = None
+
+T = TypeVar("T")
+
+
+def _check_mode(value: str, source: str) -> str:
+    value = value.strip().lower()
+    if value not in MODES:
+        raise ValueError(f"{source} must be one of {MODES}, got {value!r}")
+    return value
+
+
+def set_mode(value: str | None) -> str:
+    """Set the course mode for this process (``"quick"``, ``"full"``, or ``None`` to go back
+    to the environment/automatic choice). Returns the mode now in force."""
+    global _mode_override
+    _mode_override = None if value is None else _check_mode(value, "mode")
+    return mode()
+
+
+def mode() -> str:
+    """The mode in force: :func:`set_mode`, else ``$MAELEARN_MODE``, else full on CUDA."""
+    if _mode_override is not None:
+        return _mode_override
+    env = os.environ.get(ENV_MODE, "").strip()
+    if env:
+        return _check_mode(env, f"${ENV_MODE}")
+    return "full" if torch.cuda.is_available() else "quick"
+
+
+def is_quick() -> bool:
+    return mode() == "quick"
+
+
+def is_full() -> bool:
+    return mode() == "full"
+
+
+def budget(quick: T, full: T) -> T:
+    """Return ``quick`` in quick mode and ``full`` in full mode."""
+    return quick if is_quick() else full
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The device to train on: ``prefer`` or ``$MAELEARN_DEVICE`` if given, else CUDA, then
+    Apple's MPS, then the CPU. Asking for an unavailable device is an error, not a silent
+    fallback."""
+    name = prefer or os.environ.get(ENV_DEVICE, "").strip() or None
+    if name is None:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={name!r} was asked for, but no CUDA GPU is visible; use 'cpu'")
+    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device={name!r} was asked for, but MPS is not available; use 'cpu'")
+    return dev
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
+    for code that wants its own stream."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+#: The course checkout (an editable install, a clone in Colab): lessons/, data/, ...
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_path(*parts: str) -> Path:
+    """A path under the course's ``data/`` folder (shipped results and their recipes)."""
+    path = ROOT.joinpath("data", *parts)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} does not exist. data/ ships with the course repository: install it from a "
+            "clone (pip install -e .) rather than from a bare wheel."
+        )
+    return path

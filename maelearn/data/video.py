@@ -1,0 +1,188 @@
+"""Procedural video: coloured shapes gliding over a static textured background, with the
+true optical flow of every frame and a motion-direction label.
+
+The label is the *direction* of motion. Every class uses the same shapes, colours, sizes
+and backgrounds, so a single frame cannot tell the classes apart: a model has to look at
+how pixels move between frames (lesson 01's optical flow, lesson 10's VideoMAE).
+
+Shapes are rendered anti-aliased (:func:`maelearn.data.images.shape_masks`) at sub-pixel
+positions, so motion is smooth down to a fraction of a pixel, and the background is a
+smooth random texture so that methods built on image gradients (Lucas-Kanade) have
+something to track.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from maelearn.data.images import COLOURS, SHAPES, shape_masks
+
+#: Class names for 4 and 8 directions, in image coordinates (x to the right, y downwards),
+#: counter-clockwise on screen starting at "right".
+DIRECTIONS = {
+    4: ["right", "up", "left", "down"],
+    8: ["right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right"],
+}
+
+
+@dataclass
+class VideoSet:
+    """Videos (N, C, T, H, W) float32 in [0, 1] with motion-direction labels (N,), class
+    names, and the true optical flow (N, T-1, 2, H, W): channel 0 is dx, channel 1 is dy,
+    in pixels per frame, from frame t to t+1, zero on the (static) background.
+    ``attributes`` holds per-video vectors: ``shape``, ``colour``, ``speed`` (pixels per
+    frame), ``angle`` (radians, counter-clockwise on screen from "right")."""
+
+    videos: torch.Tensor
+    labels: torch.Tensor
+    classes: list[str]
+    flow: torch.Tensor | None = None
+    attributes: dict[str, torch.Tensor] = field(default_factory=dict)
+    name: str = "moving_shapes"
+
+    def __len__(self) -> int:
+        return self.videos.shape[0]
+
+    def __getitem__(self, index) -> "VideoSet":
+        """Subset by index, slice, boolean mask or index tensor (a single int keeps the
+        batch dimension)."""
+        if isinstance(index, int):
+            index = slice(index, index + 1 if index != -1 else None)
+        return VideoSet(
+            self.videos[index], self.labels[index], self.classes,
+            None if self.flow is None else self.flow[index],
+            {k: v[index] for k, v in self.attributes.items()}, self.name,
+        )
+
+    def to(self, device) -> "VideoSet":
+        return VideoSet(
+            self.videos.to(device), self.labels.to(device), self.classes,
+            None if self.flow is None else self.flow.to(device),
+            {k: v.to(device) for k, v in self.attributes.items()}, self.name,
+        )
+
+    def split(self, n_first: int, seed: int = 0) -> tuple["VideoSet", "VideoSet"]:
+        """Shuffle with ``seed`` and split into the first ``n_first`` and the rest."""
+        if not isinstance(n_first, int) or not 0 < n_first < len(self):
+            raise ValueError(f"n_first must be an int between 1 and {len(self) - 1}, got {n_first!r}")
+        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed)).to(self.videos.device)
+        return self[perm[:n_first]], self[perm[n_first:]]
+
+    def few_per_class(self, k: int, seed: int = 0) -> "VideoSet":
+        """``k`` random videos of every class (few-label experiments)."""
+        g = torch.Generator().manual_seed(seed)
+        idx = []
+        for c in range(len(self.classes)):
+            where = torch.nonzero(self.labels.cpu() == c).flatten()
+            if len(where) < k:
+                raise ValueError(f"class {self.classes[c]!r} has {len(where)} videos, fewer than k={k}")
+            idx.append(where[torch.randperm(len(where), generator=g)[:k]])
+        return self[torch.cat(idx).to(self.videos.device)]
+
+    def frames(self, t: int) -> torch.Tensor:
+        """Frame ``t`` of every video as an image batch (N, C, H, W)."""
+        return self.videos[:, :, t]
+
+
+def _texture(n: int, size: int, g: torch.Generator) -> torch.Tensor:
+    """Smooth random colour textures (n, 3, size, size) in about [0.15, 0.65]: random
+    values on coarse grids of two scales, upsampled bicubically and mixed."""
+    coarse = F.interpolate(torch.rand(n, 3, 4, 4, generator=g), size=(size, size), mode="bicubic", align_corners=False)
+    fine = F.interpolate(torch.rand(n, 3, max(2, size // 4), max(2, size // 4), generator=g), size=(size, size), mode="bicubic", align_corners=False)
+    tex = 0.15 + 0.3 * coarse.clamp(0, 1) + 0.2 * fine.clamp(0, 1)
+    return tex.clamp(0, 1)
+
+
+def moving_shapes(
+    n: int,
+    frames: int = 8,
+    size: int = 32,
+    seed: int = 0,
+    directions: int = 4,
+    speed: tuple[float, float] = (0.5, 1.5),
+    jitter: float = 0.25,
+    noise: float = 0.01,
+    with_flow: bool = True,
+) -> VideoSet:
+    """``n`` videos of one shape moving in a straight line at constant sub-pixel speed over
+    a static textured background.
+
+    Args:
+        n: number of videos.
+        frames: frames per video (T >= 2).
+        size: frame height and width in pixels (>= 16).
+        seed: everything is deterministic in ``seed``.
+        directions: 4 or 8 direction classes (:data:`DIRECTIONS`).
+        speed: (low, high) speed in pixels per frame, drawn uniformly (lowered for a video
+            when the whole path would not fit inside the frame).
+        jitter: the angle deviates from its class's direction by up to ``jitter`` times
+            half the angle between neighbouring classes (0 = exact directions).
+        noise: std of independent pixel noise added to every frame (sensor noise).
+        with_flow: also return the true flow (N, T-1, 2, H, W); False saves memory.
+
+    Returns:
+        A :class:`VideoSet` with ``videos`` (N, 3, T, H, W), ``labels`` (N,), ``classes``,
+        ``flow`` (N, T-1, 2, H, W) and ``attributes``.
+    """
+    for name, value, low in (("n", n, 1), ("frames", frames, 2), ("size", size, 16)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if directions not in DIRECTIONS:
+        raise ValueError(f"directions must be one of {sorted(DIRECTIONS)}, got {directions!r}")
+    lo, hi = speed
+    if not 0 < lo <= hi:
+        raise ValueError(f"speed must be (low, high) with 0 < low <= high, got {speed!r}")
+    if not 0 <= jitter <= 1:
+        raise ValueError(f"jitter must be in [0, 1], got {jitter!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(directions, (n,), generator=g)
+    kind = torch.randint(len(SHAPES), (n,), generator=g)
+    colour = torch.randint(len(COLOURS), (n,), generator=g)
+    step = 2 * math.pi / directions
+    angle = labels.float() * step + jitter * (step / 2) * (2 * torch.rand(n, generator=g) - 1)
+    r = size * (0.11 + 0.07 * torch.rand(n, generator=g))  # half-size in pixels
+    spd = lo + (hi - lo) * torch.rand(n, generator=g)
+    # Keep the whole path inside the frame: at most the room left by the shape.
+    room = size - 2 * (r + 1)
+    spd = torch.minimum(spd, 0.9 * room / (frames - 1))
+    vx = spd * torch.cos(angle)
+    vy = -spd * torch.sin(angle)  # screen y points down; "up" has negative dy
+    span_x, span_y = vx * (frames - 1), vy * (frames - 1)
+    u = torch.rand(n, 2, generator=g)
+    x_lo = r + 1 - torch.clamp(span_x, max=0)
+    x_hi = size - r - 1 - torch.clamp(span_x, min=0)
+    y_lo = r + 1 - torch.clamp(span_y, max=0)
+    y_hi = size - r - 1 - torch.clamp(span_y, min=0)
+    x0 = x_lo + (x_hi - x_lo) * u[:, 0]
+    y0 = y_lo + (y_hi - y_lo) * u[:, 1]
+
+    palette = torch.tensor(list(COLOURS.values()))  # (4, 3)
+    fg = (palette[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)[:, :, None, None]  # (N, 3, 1, 1)
+    # A faint texture on the shape too, moving with it, so its inside has gradients.
+    bg = _texture(n, size, g)  # (N, 3, S, S)
+    videos = torch.empty(n, 3, frames, size, size)
+    flow = torch.zeros(n, frames - 1, 2, size, size) if with_flow else None
+    for t in range(frames):
+        cx, cy = x0 + vx * t, y0 + vy * t
+        m = shape_masks(kind, cx, cy, r, size).unsqueeze(1)  # (N, 1, S, S)
+        # Shading across the shape (fixed to the shape, so it moves with it).
+        coords = torch.arange(size, dtype=torch.float32) + 0.5
+        yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+        shade = 1.0 + 0.25 * ((xx[None] - cx[:, None, None]) + (yy[None] - cy[:, None, None])) / (2 * r[:, None, None])
+        frame = m * (fg * shade.unsqueeze(1)).clamp(0, 1) + (1 - m) * bg
+        if noise > 0:
+            frame = frame + noise * torch.randn(n, 3, size, size, generator=g)
+        videos[:, :, t] = frame.clamp(0, 1)
+        if with_flow and t < frames - 1:
+            inside = (m[:, 0] > 0.5).float()  # pixels that belong to the shape at frame t
+            flow[:, t, 0] = inside * vx[:, None, None]
+            flow[:, t, 1] = inside * vy[:, None, None]
+    attrs = {"shape": kind, "colour": colour, "speed": spd, "angle": angle}
+    return VideoSet(videos, labels, list(DIRECTIONS[directions]), flow, attrs)

@@ -125,7 +125,10 @@ def check(root: Path = ROOT, verbose: bool = True) -> list[Path]:
     Lessons with no source in ``solutions/`` count too."""
     outputs = build_outputs(root)
     stale = [p for p, c in outputs.items() if not p.exists() or p.read_text(encoding="utf-8") != c]
-    extra = [p for p in sorted((root / "lessons").glob("*")) if p.suffix in (".py", ".ipynb") and p not in outputs]
+    extra = [
+        p for p in sorted((root / "lessons").glob("[0-9][0-9]_*"))
+        if p.suffix in (".py", ".ipynb") and p not in outputs
+    ]
     if verbose:
         for p in stale[:5]:
             old = p.read_text(encoding="utf-8").splitlines() if p.exists() else []

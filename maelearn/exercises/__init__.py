@@ -110,7 +110,7 @@ class Exercise:
                 ) from None
             except Exception as err:  # student code may raise anything
                 raise self._fail(case, f"your function raised {type(err).__name__}: {err}") from err
-            mutated = first_difference(args, before, "input")
+            mutated = first_difference(args, before[0], "argument") or first_difference(kwargs, before[1], "argument")
             if mutated is not None:
                 raise self._fail(case, f"your function changed its input ({mutated}); work on a copy instead")
             try:

@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+import maelearn
+from maelearn import config
+
+
+def test_mode_env_and_override(monkeypatch):
+    monkeypatch.setenv("MAELEARN_MODE", "full")
+    assert maelearn.mode() == "full" and maelearn.budget(quick=1, full=2) == 2
+    assert maelearn.set_mode("quick") == "quick" and maelearn.budget(quick=1, full=2) == 1
+    maelearn.set_mode(None)
+    monkeypatch.setenv("MAELEARN_MODE", "fast")
+    with pytest.raises(ValueError, match=r"\$MAELEARN_MODE must be one of \('quick', 'full'\), got 'fast'"):
+        maelearn.mode()
+
+
+def test_default_mode_follows_cuda(monkeypatch):
+    monkeypatch.delenv("MAELEARN_MODE", raising=False)
+    assert maelearn.mode() == ("full" if torch.cuda.is_available() else "quick")
+
+
+def test_device_falls_back_and_rejects_missing_cuda(monkeypatch):
+    monkeypatch.delenv("MAELEARN_DEVICE", raising=False)
+    assert maelearn.device("cpu").type == "cpu"
+    if not torch.cuda.is_available():
+        assert maelearn.device().type in ("cpu", "mps")
+        with pytest.raises(ValueError, match="no CUDA GPU is visible"):
+            maelearn.device("cuda")
+
+
+def test_seed_everything_is_reproducible():
+    g1 = maelearn.seed_everything(3)
+    a = torch.rand(3), torch.rand(2, generator=g1)
+    g2 = maelearn.seed_everything(3)
+    b = torch.rand(3), torch.rand(2, generator=g2)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+def test_data_path_errors_clearly():
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        config.data_path("no-such-file.json")

@@ -1,0 +1,137 @@
+"""The grading framework: verdicts, hints, robustness to hostile student code."""
+
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from maelearn import exercises
+from maelearn.exercises import ExerciseFailed, ExerciseNotAttempted, assert_matches, check, get
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("Exercise 00.2: replace this line with your code")
+
+
+def right_accuracy(logits, labels):
+    return (logits.argmax(dim=1) == labels).float().mean().item()
+
+
+def test_right_answer_passes_visibly(capsys):
+    fn = check("00.2", right_accuracy)
+    assert fn is right_accuracy
+    assert "✅ Exercise 00.2" in capsys.readouterr().out
+
+
+def test_not_attempted_uses_reference_with_a_note(capsys, monkeypatch):
+    monkeypatch.delenv(exercises.ENV_STRICT, raising=False)
+    fn = check("00.2", stub)
+    assert fn is get("00.2").reference
+    assert "not attempted" in capsys.readouterr().out
+
+
+def test_strict_mode_counts_not_attempted_as_failed(monkeypatch):
+    monkeypatch.setenv(exercises.ENV_STRICT, "1")
+    with pytest.raises(ExerciseNotAttempted, match="Exercise 00.2 .* not attempted"):
+        check("00.2", stub)
+
+
+def test_wrong_answer_fails_with_case_and_hint():
+    def count_not_fraction(logits, labels):
+        return float((logits.argmax(dim=1) == labels).sum())
+
+    with pytest.raises(ExerciseFailed) as err:
+        check("00.2", count_not_fraction)
+    msg = str(err.value)
+    assert "Exercise 00.2" in msg and "case '3 rows, 2 right'" in msg
+    assert "expected 0.666667, got float 2.0" in msg
+    assert "divide by how many rows" in msg
+
+
+def test_student_exception_is_reported_not_raised_raw():
+    def crashes(logits, labels):
+        return logits.nosuchmethod()
+
+    with pytest.raises(ExerciseFailed, match="your function raised AttributeError"):
+        check("00.2", crashes)
+
+
+def test_wrong_shape_and_dtype_are_named():
+    def no_permute(images):
+        return torch.from_numpy(images).float() / 255.0
+
+    with pytest.raises(ExerciseFailed, match=r"expected shape \(1, 3, 2, 3\), got \(1, 2, 3, 3\)[\s\S]*channels are still last"):
+        check("00.1", no_permute)
+
+    def float64(images):
+        return torch.from_numpy(images).permute(0, 3, 1, 2).double() / 255.0
+
+    with pytest.raises(ExerciseFailed, match="expected dtype torch.float32, got torch.float64"):
+        check("00.1", float64)
+
+
+def test_mutating_the_input_is_caught():
+    def sorts_in_place(logits, labels):
+        acc = (logits.argmax(dim=1) == labels).float().mean().item()
+        logits.zero_()
+        return acc
+
+    with pytest.raises(ExerciseFailed, match="changed its input"):
+        check("00.2", sorts_in_place)
+
+
+def test_hanging_submission_times_out_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr(get("00.2"), "timeout", 0.5)
+
+    def hangs(logits, labels):
+        while True:
+            pass
+
+    start = time.perf_counter()
+    with pytest.raises(ExerciseFailed, match=r"did not return within 0.5 s"):
+        check("00.2", hangs)
+    assert time.perf_counter() - start < 5
+
+
+def test_timeout_also_works_off_the_main_thread():
+    import threading
+
+    box = {}
+
+    def run():
+        try:
+            exercises.call_with_timeout(time.sleep, (10,), {}, 0.2)
+        except exercises.ExerciseTimeout:
+            box["timed_out"] = True
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(5)
+    assert box.get("timed_out")
+
+
+def test_grade_report_records_and_never_raises(tmp_path, monkeypatch, capsys):
+    report = tmp_path / "r.jsonl"
+    monkeypatch.setenv(exercises.ENV_REPORT, str(report))
+    monkeypatch.setenv(exercises.ENV_STRICT, "1")
+    assert check("00.2", stub) is get("00.2").reference
+    assert check("00.2", lambda l, y: 0.5) is get("00.2").reference
+    assert check("00.2", right_accuracy) is right_accuracy
+    lines = report.read_text().splitlines()
+    assert [__import__("json").loads(x)["status"] for x in lines] == ["not attempted", "failed", "passed"]
+
+
+def test_assert_matches_kinds():
+    assert_matches((torch.ones(2), {"a": np.zeros(3)}), (torch.ones(2), {"a": np.zeros(3)}))
+    with pytest.raises(AssertionError, match=r"values differ; largest difference 0.5 at index \(1,\)"):
+        assert_matches(torch.tensor([1.0, 2.5]), torch.tensor([1.0, 2.0]))
+    with pytest.raises(AssertionError, match="2 of 3 entries differ"):
+        assert_matches(torch.tensor([1, 0, 0]), torch.tensor([1, 2, 3]))
+    with pytest.raises(AssertionError, match="expected a tuple of 2 items"):
+        assert_matches([1], (1, 2))
+
+
+def test_unknown_exercise_is_a_clear_error():
+    with pytest.raises(KeyError, match="no exercise '99.9'"):
+        get("99.9")

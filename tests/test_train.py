@@ -1,0 +1,238 @@
+"""The pretraining engine: learning-rate schedule, parameter groups, exact resume, NaN
+handling, atomic and safe checkpoints."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import pytest
+import torch
+
+from maelearn.data import shapes
+from maelearn.mae import build_mae, mae_from_config
+from maelearn.train import (
+    CHECKPOINT_NAME,
+    History,
+    TrainConfig,
+    atomic_save,
+    load_checkpoint,
+    lr_at,
+    make_optimizer,
+    param_groups,
+    pretrain,
+    read_checkpoint,
+)
+
+
+def micro_mae(seed: int = 0):
+    """A 16 px MAE small enough to train a few steps in well under a second."""
+    torch.manual_seed(seed)
+    return build_mae("tiny", img_size=16, dim=32, depth=1, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2)
+
+
+@pytest.fixture(scope="module")
+def images() -> torch.Tensor:
+    return shapes(96, 16, seed=0).images  # (96, 3, 16, 16)
+
+
+def config(tmp_path, **kw) -> TrainConfig:
+    base = dict(epochs=4, batch_size=32, lr=1e-3, warmup_epochs=1, checkpoint_dir=str(tmp_path), device="cpu")
+    return TrainConfig(**{**base, **kw})
+
+
+# --- learning rate -------------------------------------------------------------------------
+
+
+def test_lr_schedule_values():
+    # Exact values of the formula (float arithmetic on simple fractions: 1e-12 slack).
+    assert lr_at(0, 100, 10, 1.0) == 0.0  # warmup starts from 0
+    assert lr_at(5, 100, 10, 1.0) == pytest.approx(0.5, abs=1e-12)
+    assert lr_at(10, 100, 10, 1.0) == pytest.approx(1.0, abs=1e-12)  # peak at the end of warmup
+    assert lr_at(55, 100, 10, 1.0, 0.2) == pytest.approx(0.6, abs=1e-12)  # half-way down the cosine
+    assert lr_at(100, 100, 10, 1.0, 0.2) == pytest.approx(0.2, abs=1e-12)
+    assert lr_at(150, 100, 10, 1.0, 0.2) == 0.2
+    assert lr_at(0, 10, 0, 3e-4) == pytest.approx(3e-4)  # no warmup: start at the peak
+    # A quarter into the cosine: min + (max - min) * (1 + cos(pi/4)) / 2.
+    assert lr_at(32.5, 100, 10, 1.0) == pytest.approx((1 + math.cos(math.pi / 4)) / 2, abs=1e-12)
+    values = [lr_at(s, 100, 10, 1.0) for s in range(101)]
+    assert all(a <= b for a, b in zip(values[:11], values[1:11]))  # rising warmup
+    assert all(a >= b for a, b in zip(values[10:], values[11:]))  # falling cosine
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [((0, 0, 0, 1.0), "total_steps"), ((0, 10, 11, 1.0), "warmup_steps"), ((-1, 10, 1, 1.0), "step"), ((0, 10, 1, 1.0, 2.0), "min_lr")],
+)
+def test_lr_schedule_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        lr_at(*args)
+
+
+def test_lr_scaling_rule_and_schedule_applied(tmp_path, images):
+    assert TrainConfig(batch_size=256).peak_lr() == pytest.approx(1.5e-4)
+    assert TrainConfig(batch_size=64).peak_lr(world_size=2) == pytest.approx(1.5e-4 * 128 / 256)
+    assert TrainConfig(lr=1e-3, batch_size=64).peak_lr() == 1e-3
+    cfg = config(tmp_path, epochs=2, lr=None, base_lr=1e-3, min_lr=1e-5, checkpoint_dir=None)
+    hist = pretrain(micro_mae(), images, cfg, progress=False)
+    peak = 1e-3 * 32 / 256
+    expected = [lr_at(s, 6, 3, peak, 1e-5) for s in range(6)]  # 3 steps per epoch, 1 warmup epoch
+    assert hist.lr == pytest.approx(expected, rel=1e-12)
+    assert len(hist.loss) == 6 and len(hist.epoch_loss) == 2
+
+
+def test_train_config_validation():
+    with pytest.raises(ValueError, match="epochs"):
+        TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="mask_ratio"):
+        TrainConfig(mask_ratio=1.0)
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig(precision="fp8")
+    with pytest.raises(ValueError, match="warmup_epochs"):
+        TrainConfig(epochs=2, warmup_epochs=3)
+    with pytest.raises(ValueError, match="clip_grad"):
+        TrainConfig(clip_grad=0)
+
+
+# --- parameter groups ----------------------------------------------------------------------
+
+
+def test_param_groups_exempt_biases_norms_tokens():
+    model = build_mae("tiny", encoder_mask_tokens=True)
+    decay, no_decay = param_groups(model, 0.05)
+    assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
+    no = set(no_decay["names"])
+    yes = set(decay["names"])
+    for name in ("encoder.cls_token", "mask_token", "encoder_mask_token", "encoder.norm.weight", "encoder.norm.bias",
+                 "encoder.blocks.0.norm1.weight", "encoder.blocks.0.attn.qkv.bias", "decoder_pred.bias",
+                 "encoder.patch_embed.proj.bias"):
+        assert name in no, name
+    for name in ("encoder.patch_embed.proj.weight", "encoder.blocks.0.attn.qkv.weight", "encoder.blocks.0.mlp.0.weight",
+                 "decoder_embed.weight", "decoder_pred.weight"):
+        assert name in yes, name
+    # Fixed sin-cos positions are not trained at all; every trainable parameter is in exactly one group.
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert "encoder.pos_embed" not in yes | no and "decoder_pos_embed" not in yes | no
+    assert yes | no == trainable and not yes & no
+    opt = make_optimizer(model, lr=1e-3)
+    assert opt.defaults["betas"] == (0.9, 0.95)
+    with pytest.raises(ValueError, match="weight_decay"):
+        param_groups(model, -1.0)
+
+
+# --- checkpoints and exact resume ----------------------------------------------------------
+
+
+def test_resume_is_bit_identical(tmp_path, images):
+    whole = micro_mae()
+    h_whole = pretrain(whole, images, config(tmp_path / "whole"), progress=False)
+
+    first = micro_mae()
+    h_first = pretrain(first, images, config(tmp_path / "split"), progress=False, stop_after_epoch=2)
+    assert len(h_first.epoch_loss) == 2
+    assert read_checkpoint(tmp_path / "split")["epoch"] == 2
+
+    second = micro_mae(seed=123)  # different init: everything must come from the checkpoint
+    torch.manual_seed(999)  # and so must the RNG state
+    h_resumed = pretrain(second, images, config(tmp_path / "split"), resume=True, progress=False)
+
+    assert h_resumed.loss == h_whole.loss  # exact equality, not approx: same ops in the same order on CPU
+    assert h_resumed.lr == h_whole.lr
+    assert h_resumed.epoch_loss == h_whole.epoch_loss
+    for (name, a), b in zip(whole.state_dict().items(), second.state_dict().values()):
+        assert torch.equal(a, b), name
+
+
+def test_checkpoint_loads_weights_only_and_rebuilds(tmp_path, images):
+    model = micro_mae()
+    hist = pretrain(model, images, config(tmp_path, epochs=1), progress=False)
+    path = tmp_path / CHECKPOINT_NAME
+    raw = torch.load(path, weights_only=True)  # no pickled code in the file
+    assert raw["epoch"] == 1 and raw["step"] == 3
+    assert set(raw["rng"][0]) >= {"torch", "order", "noise"}
+    assert mae_from_config({k: v for k, v in raw["model_config"].items() if k != "kind"}).config == model.config
+    loaded, state = load_checkpoint(path)
+    assert isinstance(state["history"], History) and state["history"].loss == hist.loss
+    for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):
+        assert torch.equal(a, b), name
+    # the history round-trips through JSON
+    hist.save_json(tmp_path / "h.json")
+    assert History.from_dict(__import__("json").loads((tmp_path / "h.json").read_text())) == hist
+
+
+class NaNAfter(torch.nn.Module):
+    """A model following the engine's protocol whose loss turns NaN from call ``k`` on
+    (no ``make_noise``: masks come from torch's global RNG)."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.mae, self.k, self.calls = micro_mae(), k, 0
+
+    def forward(self, x, mask_ratio, noise=None):
+        out = self.mae(x, mask_ratio, noise)
+        self.calls += 1
+        return out._replace(loss=out.loss * float("nan")) if self.calls > self.k else out
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, images):
+    model = NaNAfter(k=4)  # 3 steps per epoch: the NaN comes at step 4, in epoch 2
+    with pytest.raises(FloatingPointError, match=r"step 4 \(epoch 2 of 4") as err:
+        pretrain(model, images, config(tmp_path), progress=False)
+    assert "last good checkpoint" in str(err.value) and "is kept" in str(err.value)
+    state = read_checkpoint(tmp_path)
+    assert state["epoch"] == 1 and state["step"] == 3
+    assert all(torch.isfinite(v).all() for v in state["model"].values())
+    assert all(math.isfinite(v) for v in state["history"]["loss"])
+
+
+def test_nan_without_checkpoint_says_so(images):
+    with pytest.raises(FloatingPointError, match="no checkpoint was written"):
+        pretrain(NaNAfter(k=0), images, TrainConfig(epochs=1, batch_size=32, device="cpu"), progress=False)
+
+
+def test_atomic_save_never_leaves_partial_file(tmp_path, monkeypatch):
+    path = tmp_path / "ck.pt"
+    atomic_save({"w": torch.ones(3)}, path)
+    good = path.read_bytes()
+
+    real_save = torch.save
+
+    def crash_midway(obj, f, *a, **k):
+        f.write(b"partial garbage")  # some bytes reach the temporary file, then the process dies
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", crash_midway)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save({"w": torch.zeros(3)}, path)
+    monkeypatch.setattr(torch, "save", real_save)
+    assert path.read_bytes() == good  # the old checkpoint is intact
+    assert sorted(os.listdir(tmp_path)) == ["ck.pt"]  # and no temporary file is left behind
+    assert torch.equal(torch.load(path, weights_only=True)["w"], torch.ones(3))
+
+
+def test_pretrain_rejects_bad_input(tmp_path, images):
+    with pytest.raises(ValueError, match="batch_size"):
+        pretrain(micro_mae(), images[:10], config(tmp_path), progress=False)
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        pretrain(micro_mae(), images, config(tmp_path / "empty"), resume=True, progress=False)
+    with pytest.raises(TypeError, match="floating point"):
+        pretrain(micro_mae(), (images * 255).to(torch.uint8), config(tmp_path), progress=False)
+    with pytest.raises(TypeError, match="TrainConfig"):
+        pretrain(micro_mae(), images, {"epochs": 1}, progress=False)
+    # resume="auto" starts afresh when there is nothing to resume
+    hist = pretrain(micro_mae(), images, config(tmp_path / "auto", epochs=1), resume="auto", progress=False)
+    assert len(hist.epoch_loss) == 1
+
+
+def test_resume_rejects_a_different_model(tmp_path, images):
+    pretrain(micro_mae(), images, config(tmp_path, epochs=1), progress=False)
+    other = build_mae("tiny", img_size=16, dim=32, depth=2, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2)
+    with pytest.raises(ValueError, match="different model"):
+        pretrain(other, images, config(tmp_path), resume=True, progress=False)
+
+
+def test_bf16_autocast_and_clipping_on_cpu(images):
+    # bf16 on CPU is slower but must work (it is the GPU default); the loss stays finite.
+    cfg = TrainConfig(epochs=1, batch_size=32, lr=1e-3, precision="bf16", clip_grad=1.0, device="cpu")
+    hist = pretrain(micro_mae(), images, cfg, progress=False)
+    assert len(hist.loss) == 3 and all(math.isfinite(v) for v in hist.loss)

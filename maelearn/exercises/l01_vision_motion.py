@@ -1,0 +1,101 @@
+"""Graders of lesson 01 (vision and motion features): Lucas-Kanade optical flow by hand."""
+
+from __future__ import annotations
+
+import torch
+
+from maelearn.exercises import Case, exercise
+from maelearn.features import endpoint_error, image_gradients, lk_solve, structure_tensor
+
+
+def _frames(seed: int, size: int = 12, shift: tuple[float, float] = (0.3, -0.2)):
+    """A smooth random texture and the same texture shifted by ``shift`` (dx, dy) pixels."""
+    g = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(1, 1, 4, 4, generator=g, dtype=torch.float64)
+    ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float64), torch.arange(size, dtype=torch.float64), indexing="ij")
+
+    def render(dx, dy):
+        grid = torch.stack([(xs - dx) / (size - 1) * 2 - 1, (ys - dy) / (size - 1) * 2 - 1], -1)[None]
+        return torch.nn.functional.grid_sample(coarse, grid, mode="bicubic", align_corners=True, padding_mode="border")[0, 0]
+
+    return render(0, 0), render(*shift)
+
+
+def _diagnose_structure(case, got, expected):
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return "return one tensor (5, H, W): [Sxx, Sxy, Syy, Sxt, Syt]."
+    ix, iy, it = case.args[:3]
+    if torch.allclose(got[0], (ix * ix), atol=1e-9):
+        return "these are the products at each pixel; sum them over the window around each pixel (window_sum)."
+    if torch.allclose(got[3], -expected[3], atol=1e-9):
+        return "the last two channels are sums of Ix*It and Iy*It (no minus sign yet; lk_solve adds it)."
+    if torch.allclose(got[[0, 2]], expected[[2, 0]], atol=1e-9):
+        return "channel 0 is sum Ix*Ix and channel 2 is sum Iy*Iy; you swapped x and y."
+    return None
+
+
+@exercise("01.1", "the Lucas-Kanade window sums", structure_tensor, diagnose=_diagnose_structure, rtol=1e-6, atol=1e-9)
+def _cases_structure():
+    for seed, window in ((0, 3), (1, 5)):
+        f0, f1 = _frames(seed)
+        yield Case(f"12x12 texture, window {window}", (*image_gradients(f0, f1), window))
+    g = torch.Generator().manual_seed(2)
+    yield Case("random 6x9 gradients, window 1", (torch.randn(6, 9, generator=g), torch.randn(6, 9, generator=g), torch.randn(6, 9, generator=g), 1))
+
+
+def _diagnose_solve(case, got, expected):
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return "return the flow as one tensor (2, H, W): dx then dy."
+    if torch.allclose(got, -expected, atol=1e-6):
+        return "the sign is flipped: the system is A [u, v] = -[Sxt, Syt]."
+    if torch.allclose(got, expected.flip(0), atol=1e-6):
+        return "dx and dy are swapped: channel 0 is the horizontal motion."
+    if not torch.isfinite(got).all():
+        return "where the smaller eigenvalue of A is below min_eig, set the flow to 0 instead of dividing by ~0."
+    return None
+
+
+@exercise("01.2", "solve the 2x2 system per pixel", lk_solve, diagnose=_diagnose_solve, rtol=1e-5, atol=1e-7)
+def _cases_solve():
+    f0, f1 = _frames(3)
+    yield Case("window sums of a shifted texture", (structure_tensor(*image_gradients(f0, f1), 5), 1e-6))
+    g = torch.Generator().manual_seed(4)
+    a = torch.randn(2, 2, 4, 5, generator=g, dtype=torch.float64)
+    sxx, syy = (a[0] ** 2).sum(0) + 0.5, (a[1] ** 2).sum(0) + 0.5
+    sxy = (a[0] * a[1]).sum(0)
+    b = torch.randn(2, 4, 5, generator=g, dtype=torch.float64)
+    yield Case("well-conditioned random systems", (torch.stack([sxx, sxy, syy, b[0], b[1]]), 1e-3))
+    flat = torch.zeros(5, 3, 3, dtype=torch.float64)
+    flat[0] = 2.0  # texture in x only: the aperture problem
+    flat[3] = 1.0
+    yield Case("no texture in y (aperture problem): flow 0", (flat, 1e-3))
+
+
+def _diagnose_epe(case, got, expected):
+    flow, true = case.args[:2]
+    mask = case.args[2] if len(case.args) > 2 else None
+    d = flow - true
+    sq = (d**2).sum(-3)
+    if mask is not None:
+        sq = sq[mask]
+    if isinstance(got, float) and abs(got - float(sq.mean())) < 1e-6:
+        return "that is the mean squared distance; take the square root per pixel before averaging."
+    if isinstance(got, float) and abs(got - float(sq.mean().sqrt())) < 1e-6:
+        return "take the square root per pixel, then average (not the root of the mean)."
+    if mask is not None and isinstance(got, float) and abs(got - float((d**2).sum(-3).sqrt().mean())) < 1e-6:
+        return "average only over the pixels where mask is True."
+    if isinstance(got, torch.Tensor):
+        return "return a Python float (.item() or float(...))."
+    return None
+
+
+@exercise("01.3", "average endpoint error", endpoint_error, diagnose=_diagnose_epe, rtol=1e-5, atol=1e-6)
+def _cases_epe():
+    g = torch.Generator().manual_seed(5)
+    f, t = torch.randn(2, 5, 6, generator=g), torch.randn(2, 5, 6, generator=g)
+    yield Case("random 5x6 flows", (f, t))
+    yield Case("a 3-4-5 triangle", (torch.zeros(2, 1, 1), torch.tensor([3.0, 4.0]).view(2, 1, 1)), expected=5.0)
+    m = torch.zeros(5, 6, dtype=torch.bool)
+    m[1:3, 2:5] = True
+    yield Case("random flows, masked", (f, t, m))
+    yield Case("a batch (3, 2, 4, 4)", (torch.randn(3, 2, 4, 4, generator=g), torch.randn(3, 2, 4, 4, generator=g)))

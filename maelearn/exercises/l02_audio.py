@@ -1,0 +1,74 @@
+"""Graders of lesson 02 (audio features): mel filterbank, mel spectrogram, MFCC."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from maelearn.exercises import Case, exercise
+from maelearn.features import mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
+
+
+def _diagnose_fb(case, got, expected):
+    if not isinstance(got, np.ndarray):
+        return "return a NumPy array (n_mels, 1 + n_fft // 2)."
+    if got.shape != expected.shape:
+        return f"expected shape {expected.shape}: one row per filter, one column per FFT bin (1 + n_fft // 2)."
+    peaks_got, peaks_exp = got.max(1), expected.max(1)
+    if np.all(peaks_got > 0) and np.allclose(got * (peaks_exp / peaks_got)[:, None], expected, rtol=1e-6, atol=1e-9):
+        return "every triangle peaks at 1: scale filter i by 2 / (edge[i+2] - edge[i]) (Slaney's equal-area normalization)."
+    if (got > 0).sum(1)[:3].sum() > (expected > 0).sum(1)[:3].sum() * 2:
+        return "the low filters are too wide: space the edges evenly in mels (hz_to_mel / mel_to_hz), not in hertz."
+    return None
+
+
+@exercise("02.1", "mel filterbank", mel_filterbank, diagnose=_diagnose_fb, rtol=1e-6, atol=1e-9)
+def _cases_fb():
+    yield Case("sr 16 kHz, n_fft 512, 40 mels", (16000, 512, 40))
+    yield Case("sr 8 kHz, n_fft 256, 10 mels", (8000, 256, 10))
+    yield Case("sr 22.05 kHz, n_fft 1024, 64 mels, 50-8000 Hz", (22050, 1024, 64, 50.0, 8000.0))
+
+
+def _diagnose_mel(case, got, expected):
+    if not isinstance(got, torch.Tensor):
+        return "return a torch tensor (n_mels, frames)."
+    if got.shape[-1] != expected.shape[-1]:
+        return "centre the frames: torch.stft(..., center=True, pad_mode='constant') gives 1 + L // hop frames."
+    wave, sr, n_fft, hop, n_mels = case.args
+    fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
+    magnitude = fb @ power_spectrogram(wave, n_fft, hop).sqrt()
+    if got.shape == expected.shape and torch.allclose(got, magnitude, rtol=1e-4, atol=1e-8):
+        return "use the power |STFT|^2, not the magnitude |STFT|."
+    return "check the window: a periodic Hann window of n_fft samples (torch.hann_window(n_fft))."
+
+
+def _wave(seed: int, n: int = 4000, sr: int = 8000):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(n, dtype=torch.float64) / sr
+    return (0.5 * torch.sin(2 * torch.pi * (300 + 500 * seed) * t) + 0.05 * torch.randn(n, generator=g, dtype=torch.float64))
+
+
+@exercise("02.2", "mel spectrogram", mel_spectrogram, diagnose=_diagnose_mel, rtol=1e-6, atol=1e-9)
+def _cases_mel():
+    yield Case("a 0.5 s tone in noise, sr 8 kHz", (_wave(0), 8000, 256, 64, 20))
+    yield Case("another tone, n_fft 512, hop 128", (_wave(1), 8000, 512, 128, 32))
+
+
+def _diagnose_mfcc(case, got, expected):
+    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        return "return (n_mfcc, frames): keep the first n_mfcc DCT coefficients along the mel axis."
+    S = case.args[0]
+    if torch.allclose(got[1:], expected[1:] * 0.1 * np.log(10), rtol=1e-3, atol=1e-6):
+        return "use decibels, 10 * log10(power), not the natural log."
+    if torch.allclose(got[1:], expected[1:] * np.sqrt(S.shape[-2] / 2) * 2, rtol=1e-3, atol=1e-6):
+        return "use the orthonormal DCT-II (scipy.fft.dct(..., norm='ortho'))."
+    return "MFCC = orthonormal DCT-II over the mel axis of power_to_db(mel_spec) (with its 80 dB floor)."
+
+
+@exercise("02.3", "MFCC from a mel spectrogram", mfcc, diagnose=_diagnose_mfcc, rtol=1e-5, atol=1e-6)
+def _cases_mfcc():
+    yield Case("20 mels, 13 coefficients", (mel_spectrogram(_wave(2), 8000, 256, 64, 20), 13))
+    yield Case("32 mels, 8 coefficients", (mel_spectrogram(_wave(3), 8000, 512, 128, 32), 8))
+    S = mel_spectrogram(_wave(4), 8000, 256, 64, 20)
+    S[:, :3] = 0.0  # silence: the 80 dB floor matters
+    yield Case("with silent frames", (S, 13))

@@ -126,11 +126,15 @@ class MAE(nn.Module):
             m.apply(init_weights)
 
     # -- 1. masking ------------------------------------------------------------------
-    def make_noise(self, batch: int, mask_ratio: float, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Noise (B, N) of the configured masking strategy."""
+    def make_noise(
+        self, batch: int, mask_ratio: float, generator: torch.Generator | None = None, device=None
+    ) -> torch.Tensor:
+        """Noise (B, N) of the configured masking strategy, on ``device``. Random noise is
+        drawn there directly (no host-to-GPU copy, which would stall the CPU every step)."""
         if self.config.masking == "random":
-            return random_noise(batch, self.num_patches, generator=generator)
-        return strategy_noise(self.config.masking, batch, self.grid, mask_ratio, generator)
+            return random_noise(batch, self.num_patches, generator=generator, device=device)
+        noise = strategy_noise(self.config.masking, batch, self.grid, mask_ratio, generator)
+        return noise if device is None else noise.to(device)
 
     # -- 2. encoder --------------------------------------------------------------------
     def forward_encoder(
@@ -142,7 +146,7 @@ class MAE(nn.Module):
         b, n, _ = patches.shape
         keep = num_visible(n, mask_ratio)
         if noise is None:
-            noise = self.make_noise(b, mask_ratio).to(imgs.device)
+            noise = self.make_noise(b, mask_ratio, device=imgs.device)
         # Mask first, then embed only the K visible patches: the same numbers as embedding
         # all N and dropping some, at a (1 - ratio) fraction of the cost.
         vis = mask_by_noise(patches, noise, keep)  # visible (B, K, p*p*C)
@@ -242,7 +246,7 @@ class MAEWithEncoderMaskTokens(MAE):
         b, n, _ = patches.shape
         keep = num_visible(n, mask_ratio)
         if noise is None:
-            noise = self.make_noise(b, mask_ratio).to(imgs.device)
+            noise = self.make_noise(b, mask_ratio, device=imgs.device)
         mask = mask_by_noise(patches, noise, keep).mask  # (B, N)
         x = enc.patch_embed.embed_patches(patches)  # (B, N, D)
         x = torch.where(mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(x.dtype), x) + enc.pos_embed[:, 1:]

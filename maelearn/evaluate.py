@@ -1,0 +1,467 @@
+"""How good is a representation? Linear probe, k-nearest neighbours, (partial) fine-tuning.
+
+The MAE paper judges a pretrained encoder three ways, and so does the course:
+
+* **linear probe**: freeze the encoder, take one feature vector per image, standardize it
+  (a BatchNorm without affine parameters, as in the paper's linear-probing protocol) and
+  train a linear classifier on top. Measures how *linearly separable* the features are.
+* **k-NN**: classify a test image by a similarity-weighted vote of its ``k`` nearest
+  training images in cosine similarity. No training at all.
+* **fine-tuning**: train the whole encoder with a linear head; **partial fine-tuning**
+  trains only the last ``k`` transformer blocks (+ the final norm and the head), the
+  paper's Figure 9: ``k = 0`` is a linear probe trained end to end.
+
+Everything works on a :class:`maelearn.data.ImageSet` (or an ``(images, labels)`` pair)
+and returns plain floats (accuracies in [0, 1]). The feature-level functions
+(:func:`linear_probe_features`, :func:`knn_features`) take any features, e.g. the CNN,
+MFCC or TF-IDF features of the early lessons.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Callable, Union
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from maelearn.checks import check_images
+from maelearn.data.images import ImageSet
+from maelearn.vit import ViTClassifier, ViTEncoder
+
+#: An image set, or an ``(images (N, C, H, W), labels (N,))`` pair.
+Labelled = Union[ImageSet, "tuple[torch.Tensor, torch.Tensor]"]
+
+POOLS = ("cls", "mean")
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Accuracies in [0, 1] of a classifier on its training and test sets."""
+
+    train_acc: float
+    test_acc: float
+
+
+# -- input helpers -------------------------------------------------------------------------
+
+
+def _xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images (N, C, H, W), labels (N,)) of an ImageSet or a pair, validated."""
+    if isinstance(data, ImageSet):
+        x, y = data.images, data.labels
+    elif isinstance(data, (tuple, list)) and len(data) == 2:
+        x, y = data
+    else:
+        raise TypeError(f"{name} must be a maelearn.data.ImageSet or an (images, labels) pair, got {type(data).__name__}")
+    check_images(x, name=f"{name} images")
+    y = _check_labels(y, x.shape[0], name)
+    return x, y
+
+
+def _check_labels(y: object, n: int, name: str) -> torch.Tensor:
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"{name} labels must be a torch.Tensor of shape (N,), got {type(y).__name__}")
+    if y.ndim != 1 or y.shape[0] != n:
+        raise ValueError(f"{name} labels must have shape (N,) = ({n},), got {tuple(y.shape)}")
+    if y.is_floating_point() or y.dtype == torch.bool:
+        raise TypeError(f"{name} labels must be integer class indices, got dtype {y.dtype}")
+    if n and int(y.min()) < 0:
+        raise ValueError(f"{name} labels must be class indices >= 0, got minimum {int(y.min())}")
+    return y.long()
+
+
+def _check_features(x: object, name: str) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (N, D), got {type(x).__name__}")
+    if x.ndim != 2:
+        raise ValueError(f"{name} must have shape (N, D), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be floating point, got dtype {x.dtype}; use {name}.float()")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(x.shape)}); expected at least one sample")
+    return x
+
+
+def _check_pool(pool: str) -> str:
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+    return pool
+
+
+def _model_device(model: nn.Module, device) -> torch.device:
+    if device is not None:
+        return torch.device(device)
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def _num_classes(*labels: torch.Tensor, num_classes: int | None = None) -> int:
+    seen = max(int(y.max()) for y in labels) + 1
+    if num_classes is None:
+        return seen
+    if num_classes < seen:
+        raise ValueError(f"num_classes={num_classes}, but the labels go up to {seen - 1}")
+    return num_classes
+
+
+# -- features ------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def extract_features(
+    encoder: ViTEncoder,
+    images: torch.Tensor | ImageSet,
+    pool: str = "cls",
+    batch_size: int = 256,
+    device: str | torch.device | None = None,
+) -> torch.Tensor:
+    """Frozen features of every image: (N, C, H, W) -> (N, D) float32 on the CPU.
+
+    ``pool="cls"`` takes the [CLS] token, ``"mean"`` the mean of the patch tokens (both
+    after the encoder's final norm). Runs without gradients in eval mode (the encoder's
+    mode is restored afterwards), in batches of ``batch_size`` on ``device`` (default:
+    where the encoder lives; another device moves the encoder there)."""
+    _check_pool(pool)
+    if isinstance(images, ImageSet):
+        images = images.images
+    check_images(images, encoder.patch_size, encoder.patch_embed.in_chans, name="images")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    dev = _model_device(encoder, device)
+    encoder.to(dev)
+    was_training = encoder.training
+    encoder.eval()
+    try:
+        out = [
+            encoder.features(images[i : i + batch_size].to(dev), pool).float().cpu()
+            for i in range(0, images.shape[0], batch_size)
+        ]
+    finally:
+        encoder.train(was_training)
+    return torch.cat(out)  # (N, D)
+
+
+# -- linear probe --------------------------------------------------------------------------
+
+
+def standardize(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e-6) -> list[torch.Tensor]:
+    """Standardize features with the *training* set's per-dimension mean and std: what a
+    BatchNorm without affine parameters does at test time. (N, D) -> (N, D) each."""
+    mean = train.mean(dim=0, keepdim=True)
+    std = train.std(dim=0, unbiased=False, keepdim=True)
+    return [(x - mean) / (std + eps) for x in (train, *others)]
+
+
+def linear_probe_features(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    num_classes: int | None = None,
+    steps: int = 300,
+    lr: float = 0.05,
+    weight_decay: float = 1e-3,
+    batch_size: int = 4096,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+) -> ProbeResult:
+    """Train a linear classifier on fixed features and report its accuracies.
+
+    train_x (N, D), train_y (N,), test_x (M, D), test_y (M,). The features are
+    standardized with the training statistics (BatchNorm without affine), the classifier
+    starts at zero and is trained with AdamW for ``steps`` steps under a cosine schedule,
+    full batch when N <= ``batch_size`` (then the result does not depend on ``seed``), else
+    on minibatches drawn with ``seed``. Deterministic; a few seconds on a CPU for tens of
+    thousands of features."""
+    train_x = _check_features(train_x, "train_x")
+    test_x = _check_features(test_x, "test_x")
+    if train_x.shape[1] != test_x.shape[1]:
+        raise ValueError(f"train_x has {train_x.shape[1]} feature dimensions but test_x has {test_x.shape[1]}")
+    train_y = _check_labels(train_y, train_x.shape[0], "train")
+    test_y = _check_labels(test_y, test_x.shape[0], "test")
+    if steps < 1:
+        raise ValueError(f"steps must be >= 1, got {steps}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    k = _num_classes(train_y, test_y, num_classes=num_classes)
+    dev = torch.device(device) if device is not None else train_x.device
+    tr, te = standardize(train_x.float().to(dev), test_x.float().to(dev))
+    ytr, yte = train_y.to(dev), test_y.to(dev)
+
+    head = nn.Linear(tr.shape[1], k).to(dev)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
+    g = torch.Generator().manual_seed(seed)
+    n = tr.shape[0]
+    for _ in range(steps):
+        if n <= batch_size:
+            xb, yb = tr, ytr
+        else:
+            idx = torch.randint(n, (batch_size,), generator=g).to(dev)
+            xb, yb = tr[idx], ytr[idx]
+        loss = F.cross_entropy(head(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+    with torch.no_grad():
+        train_acc = (head(tr).argmax(1) == ytr).float().mean().item()
+        test_acc = (head(te).argmax(1) == yte).float().mean().item()
+    return ProbeResult(train_acc, test_acc)
+
+
+def linear_probe_result(
+    encoder: ViTEncoder,
+    train: Labelled,
+    test: Labelled,
+    pool: str = "cls",
+    device: str | torch.device | None = None,
+    **probe_kwargs,
+) -> ProbeResult:
+    """Linear probe of a frozen encoder: :func:`extract_features` on both sets, then
+    :func:`linear_probe_features` (``probe_kwargs``: steps, lr, weight_decay, ...)."""
+    xtr, ytr = _xy(train, "train")
+    xte, yte = _xy(test, "test")
+    ftr = extract_features(encoder, xtr, pool, device=device)
+    fte = extract_features(encoder, xte, pool, device=device)
+    return linear_probe_features(ftr, ytr, fte, yte, **probe_kwargs)
+
+
+def linear_probe(
+    encoder: ViTEncoder,
+    train: Labelled,
+    test: Labelled,
+    pool: str = "cls",
+    device: str | torch.device | None = None,
+    **probe_kwargs,
+) -> float:
+    """Test accuracy in [0, 1] of a linear classifier on the encoder's frozen features
+    (see :func:`linear_probe_result` for the training accuracy too)."""
+    return linear_probe_result(encoder, train, test, pool, device, **probe_kwargs).test_acc
+
+
+# -- k nearest neighbours ------------------------------------------------------------------
+
+
+@torch.no_grad()
+def knn_features(
+    train_x: torch.Tensor,
+    train_y: torch.Tensor,
+    test_x: torch.Tensor,
+    test_y: torch.Tensor,
+    k: int = 20,
+    temperature: float = 0.07,
+    num_classes: int | None = None,
+    batch_size: int = 1024,
+) -> float:
+    """Weighted k-NN accuracy on fixed features (the protocol of Wu et al. 2018 and DINO).
+
+    train_x (N, D), test_x (M, D) are L2-normalized; each test sample's ``k`` most
+    cosine-similar training samples vote for their class with weight
+    ``exp(similarity / temperature)``. Returns the test accuracy in [0, 1]."""
+    train_x = _check_features(train_x, "train_x")
+    test_x = _check_features(test_x, "test_x")
+    if train_x.shape[1] != test_x.shape[1]:
+        raise ValueError(f"train_x has {train_x.shape[1]} feature dimensions but test_x has {test_x.shape[1]}")
+    train_y = _check_labels(train_y, train_x.shape[0], "train").to(train_x.device)
+    test_y = _check_labels(test_y, test_x.shape[0], "test").to(train_x.device)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature}")
+    c = _num_classes(train_y, test_y, num_classes=num_classes)
+    k = min(k, train_x.shape[0])
+    tr = F.normalize(train_x.float(), dim=1)
+    te = F.normalize(test_x.float().to(tr.device), dim=1)
+    correct = 0
+    for i in range(0, te.shape[0], batch_size):
+        sim = te[i : i + batch_size] @ tr.T  # (b, N)
+        top_sim, top_idx = sim.topk(k, dim=1)  # (b, k)
+        votes = torch.zeros(sim.shape[0], c, device=tr.device)
+        votes.scatter_add_(1, train_y[top_idx], (top_sim / temperature).exp())
+        correct += int((votes.argmax(1) == test_y[i : i + batch_size]).sum())
+    return correct / te.shape[0]
+
+
+def knn_accuracy(
+    encoder: ViTEncoder,
+    train: Labelled,
+    test: Labelled,
+    k: int = 20,
+    pool: str = "cls",
+    temperature: float = 0.07,
+    device: str | torch.device | None = None,
+) -> float:
+    """k-NN test accuracy in [0, 1] of the encoder's frozen features
+    (:func:`extract_features` + :func:`knn_features`)."""
+    xtr, ytr = _xy(train, "train")
+    xte, yte = _xy(test, "test")
+    ftr = extract_features(encoder, xtr, pool, device=device)
+    fte = extract_features(encoder, xte, pool, device=device)
+    return knn_features(ftr, ytr, fte, yte, k=k, temperature=temperature)
+
+
+# -- fine-tuning ---------------------------------------------------------------------------
+
+
+def freeze_for_partial_fine_tune(model: ViTClassifier, last_k_blocks: int | None) -> list[nn.Parameter]:
+    """Set ``requires_grad`` for (partial) fine-tuning and return the trainable parameters.
+
+    ``None``: everything trains (full fine-tuning). ``k``: only the last ``k`` transformer
+    blocks, the encoder's final norm and the head; ``0``: only the head (a linear probe
+    trained end to end). The fixed position embeddings never train."""
+    depth = len(model.encoder.blocks)
+    if last_k_blocks is not None and (
+        isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth
+    ):
+        raise ValueError(f"last_k_blocks must be None (full fine-tune) or an integer in [0, {depth}], got {last_k_blocks!r}")
+    enc = model.encoder
+    for p in model.parameters():
+        p.requires_grad_(last_k_blocks is None)
+    if last_k_blocks:
+        for block in enc.blocks[depth - last_k_blocks :]:
+            block.requires_grad_(True)
+        enc.norm.requires_grad_(True)
+    model.head.requires_grad_(True)
+    enc.pos_embed.requires_grad_(False)
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, data: Labelled, batch_size: int = 256, device: str | torch.device | None = None) -> float:
+    """Top-1 accuracy in [0, 1] of a classifier (images -> logits) on an image set."""
+    x, y = _xy(data, "data")
+    dev = _model_device(model, device)
+    was_training = model.training
+    model.eval()
+    try:
+        correct = sum(
+            int((model(x[i : i + batch_size].to(dev)).argmax(1).cpu() == y[i : i + batch_size].cpu()).sum())
+            for i in range(0, x.shape[0], batch_size)
+        )
+    finally:
+        model.train(was_training)
+    return correct / x.shape[0]
+
+
+def train_classifier(
+    encoder: ViTEncoder,
+    train: Labelled,
+    epochs: int,
+    lr: float = 1e-3,
+    last_k_blocks: int | None = None,
+    pool: str = "cls",
+    batch_size: int = 64,
+    weight_decay: float = 0.05,
+    warmup_frac: float = 0.1,
+    label_smoothing: float = 0.0,
+    head_batchnorm: bool | None = None,
+    num_classes: int | None = None,
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    seed: int = 0,
+    device: str | torch.device | None = None,
+    progress: bool = True,
+) -> ViTClassifier:
+    """(Partially) fine-tune a *copy* of ``encoder`` with a new linear head; return the
+    trained :class:`~maelearn.vit.ViTClassifier` (the caller's encoder is untouched).
+
+    AdamW (weight decay on matrices only, not on biases, norms and tokens), linear
+    warmup over ``warmup_frac`` of the steps then half-cycle cosine, cross-entropy with
+    optional ``label_smoothing``, minibatches shuffled with ``seed``. ``augment`` maps an
+    image batch (B, C, H, W) to an augmented one. See
+    :func:`freeze_for_partial_fine_tune` for ``last_k_blocks``. ``head_batchnorm`` puts a
+    BatchNorm without affine parameters before the head, as the paper's linear probe does;
+    by default it is on only for ``last_k_blocks=0`` (frozen features need it: a random or
+    pretrained [CLS] feature varies little between images)."""
+    x, y = _xy(train, "train")
+    _check_pool(pool)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    dev = _model_device(encoder, device)
+    with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream
+        torch.manual_seed(seed)
+        model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), pool)
+    if head_batchnorm if head_batchnorm is not None else last_k_blocks == 0:
+        model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6), model.head)
+    model.to(dev)
+    params = freeze_for_partial_fine_tune(model, last_k_blocks)
+    decay = [p for p in params if p.ndim >= 2 and p is not model.encoder.cls_token]
+    no_decay = [p for p in params if not (p.ndim >= 2 and p is not model.encoder.cls_token)]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=lr
+    )
+    n = x.shape[0]
+    per_epoch = math.ceil(n / batch_size)
+    total = epochs * per_epoch
+    warmup = max(1, int(warmup_frac * total)) if warmup_frac > 0 else 0
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    g = torch.Generator().manual_seed(seed)
+    model.train()
+    bar = tqdm(total=total, desc="fine-tune" if last_k_blocks is None else f"fine-tune last {last_k_blocks}", disable=not progress, leave=False)
+    for _ in range(epochs):
+        perm = torch.randperm(n, generator=g)
+        for i in range(0, n, batch_size):
+            idx = perm[i : i + batch_size]
+            xb, yb = x[idx].to(dev), y[idx].to(dev)
+            if augment is not None:
+                xb = augment(xb)
+            loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+    bar.close()
+    model.eval()
+    return model
+
+
+def fine_tune(
+    encoder: ViTEncoder,
+    train: Labelled,
+    test: Labelled,
+    epochs: int,
+    lr: float = 1e-3,
+    last_k_blocks: int | None = None,
+    **kwargs,
+) -> float:
+    """Test accuracy in [0, 1] after (partially) fine-tuning a copy of ``encoder`` on
+    ``train``: :func:`train_classifier` then :func:`accuracy`. ``last_k_blocks=None`` trains
+    everything, ``k`` the last ``k`` blocks + final norm + head, ``0`` only the head."""
+    _xy(test, "test")
+    model = train_classifier(encoder, train, epochs, lr, last_k_blocks, **kwargs)
+    return accuracy(model, test, device=kwargs.get("device"))
+
+
+__all__ = [
+    "ProbeResult",
+    "accuracy",
+    "extract_features",
+    "fine_tune",
+    "freeze_for_partial_fine_tune",
+    "knn_accuracy",
+    "knn_features",
+    "linear_probe",
+    "linear_probe_features",
+    "linear_probe_result",
+    "standardize",
+    "train_classifier",
+]

@@ -320,9 +320,19 @@ class VideoMAE(nn.Module):
             x = block(x)
         return self.norm(x)
 
-    def features(self, videos: torch.Tensor) -> torch.Tensor:
-        """(B, C, T, H, W) -> (B, D): the mean of the encoder tokens (VideoMAE has no [CLS])."""
-        return self.encode(videos).mean(dim=1)
+    @torch.no_grad()
+    def features(self, videos: torch.Tensor, pool: str = "mean") -> torch.Tensor:
+        """Frozen features for a probe, no masking, no gradients. ``pool="mean"``: the mean
+        of all encoder tokens (B, D), VideoMAE's pooling (it has no [CLS]);
+        ``pool="time"``: the mean over space in each time slot, concatenated in time
+        order (B, T/t * D), so a *linear* probe can compare early and late slots (a
+        motion direction is a difference over time, which a global mean averages away)."""
+        tokens = self.encode(videos)  # (B, N, D)
+        if pool == "mean":
+            return tokens.mean(dim=1)
+        if pool == "time":
+            return rearrange(tokens, "b (t s) d -> b t s d", t=self.time_slots).mean(2).flatten(1)
+        raise ValueError(f"pool must be 'mean' or 'time', got {pool!r}")
 
     # -- 3. decoder --------------------------------------------------------------------
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,331 @@
+"""How fast is an MAE pretraining step? ``python -m maelearn.bench``.
+
+Times full training steps (forward under autocast, backward, fused AdamW) of our
+:class:`~maelearn.mae.MAE` on synthetic images, eager and/or through ``torch.compile``, and,
+in the same process with the same sizes, batch and precision, the peers of
+:mod:`maelearn.reference_impls` that are installed (timm's ``Block`` in the paper's reference
+order, Hugging Face's ``ViTMAEForPreTraining``). Prints images/s, achieved TFLOP/s and
+model-FLOPs utilisation (from :func:`maelearn.flops.mae_flops`), peak GPU memory, the
+device's name and our speed ratio to each peer; ``--json`` prints the same as JSON and
+``--out FILE`` saves it with the command that made it.
+
+The GPU run of the course's ``data/`` results::
+
+    python -m maelearn.bench --preset base  --batch-size 256 --compile both --out data/bench_h100_vit_b.json
+    python -m maelearn.bench --preset large --batch-size 256 --compile both --out data/bench_h100_vit_l.json
+
+On a CPU it runs too (``tiny`` preset, fp32, eager unless ``--compile on``), which CI tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import platform
+import shlex
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from importlib import metadata
+
+import torch
+from torch import nn
+
+from maelearn.config import seed_everything
+from maelearn.flops import mae_flops, mfu, peak_tflops
+from maelearn.mae import PRESETS, mae_config
+from maelearn.reference_impls import PEERS, available_peers, build_peer
+
+PRECISIONS = ("bf16", "fp32")
+COMPILE_CHOICES = ("off", "on", "both")
+
+
+@dataclass
+class RunResult:
+    """One implementation, eager or compiled, timed over ``steps`` training steps."""
+
+    impl: str  # "ours", "timm" or "hf"
+    compiled: bool
+    images_per_s: float
+    step_ms: float  # median step time
+    tflops: float  # achieved model TFLOP/s (analytic count / time)
+    mfu: float | None  # tflops / the GPU's peak; None on a CPU or an unknown GPU
+    peak_memory_gib: float | None  # torch.cuda.max_memory_allocated; None on a CPU
+    final_loss: float
+    trainable_params: int
+
+
+def weight_decay_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
+    """The recipe's AdamW groups: decay on matrices, none on biases, norms and tokens (1-D)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim >= 2 and p.numel() > p.shape[-1] else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def make_optimizer(model: nn.Module, lr: float = 1.5e-4, device: torch.device | None = None) -> torch.optim.Optimizer:
+    """AdamW with the recipe's betas (0.9, 0.95), fused into one kernel per group on CUDA
+    and CPU (``foreach`` where the fused kernel is missing)."""
+    groups = weight_decay_groups(model)
+    try:
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), fused=True)
+    except (RuntimeError, TypeError, ValueError):  # fused not supported on this device/version
+        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), foreach=True)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_training(
+    module: nn.Module,
+    imgs: torch.Tensor,
+    steps: int,
+    warmup: int,
+    precision: str,
+    compiled: bool = False,
+    compile_backend: str = "inductor",
+) -> tuple[list[float], float]:
+    """Run ``warmup`` untimed then ``steps`` timed training steps of ``module`` (imgs -> loss).
+    Returns the step times in seconds and the last loss."""
+    device = imgs.device
+    opt = make_optimizer(module, device=device)
+    forward = torch.compile(module, backend=compile_backend) if compiled else module
+    autocast = (
+        torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    )
+
+    def step() -> torch.Tensor:
+        with autocast:
+            loss = forward(imgs)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss
+
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    times = []
+    loss = torch.zeros(())
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        loss = step()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return times, float(loss.detach().float())
+
+
+def bench_one(
+    impl: str,
+    config,
+    batch_size: int,
+    precision: str,
+    compiled: bool,
+    device: torch.device,
+    steps: int,
+    warmup: int,
+    mask_ratio: float = 0.75,
+    peak: float | None = None,
+    compile_backend: str = "inductor",
+    seed: int = 0,
+) -> RunResult:
+    """Build ``impl`` fresh on ``device`` and time it; peak memory counts weights, gradients,
+    optimizer state and activations of this model alone."""
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats(device)
+    seed_everything(seed)
+    module = build_peer(impl, config, mask_ratio).to(device)
+    imgs = torch.rand(batch_size, config.in_chans, config.img_size, config.img_size, device=device)
+    times, loss = time_training(module, imgs, steps, warmup, precision, compiled, compile_backend)
+    step_s = sorted(times)[len(times) // 2]  # median: robust to a stray slow step
+    ips = batch_size / step_s
+    flops = mae_flops(config, mask_ratio).train_step
+    mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
+    params = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    del module, imgs
+    return RunResult(
+        impl=impl,
+        compiled=compiled,
+        images_per_s=ips,
+        step_ms=1e3 * step_s,
+        tflops=ips * flops / 1e12,
+        mfu=mfu(ips, flops, peak),
+        peak_memory_gib=mem,
+        final_loss=loss,
+        trainable_params=params,
+    )
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's as the platform reports it."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def run_bench(
+    preset: str = "tiny",
+    batch_size: int = 8,
+    precision: str = "fp32",
+    compile: str = "off",
+    peers: list[str] | None = None,
+    steps: int = 10,
+    warmup: int = 3,
+    mask_ratio: float = 0.75,
+    device: str | torch.device = "cpu",
+    peak: float | None = None,
+    compile_backend: str = "inductor",
+    seed: int = 0,
+) -> dict:
+    """Time ours and ``peers`` (default: every installed one) and return the report dict."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if compile not in COMPILE_CHOICES:
+        raise ValueError(f"compile must be one of {COMPILE_CHOICES}, got {compile!r}")
+    for name, value in (("batch_size", batch_size), ("steps", steps)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative int, got {warmup!r}")
+    peers = available_peers() if peers is None else list(peers)
+    for p in peers:
+        if p not in PEERS:
+            raise ValueError(f"peers must be a subset of {PEERS}, got {p!r}")
+    missing = [p for p in peers if p not in available_peers()]
+    if missing:
+        raise ImportError(f"peers {missing} are not installed (pip install timm transformers)")
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 runs only; bf16 matmuls are unaffected
+        torch.backends.cudnn.allow_tf32 = True
+    name = device_name(device)
+    if peak is None:
+        peak = peak_tflops(name) if device.type == "cuda" else None
+    config = mae_config(preset)
+    flops = mae_flops(config, mask_ratio)
+    modes = {"off": [False], "on": [True], "both": [False, True]}[compile]
+
+    results: list[RunResult] = []
+    for compiled in modes:
+        for impl in ["ours", *peers]:
+            results.append(
+                bench_one(impl, config, batch_size, precision, compiled, device, steps, warmup,
+                          mask_ratio, peak, compile_backend, seed)
+            )
+
+    ratios = {}
+    for compiled in modes:
+        ours = next(r for r in results if r.impl == "ours" and r.compiled == compiled)
+        for r in results:
+            if r.impl != "ours" and r.compiled == compiled:
+                key = f"ours/{r.impl}{'_compiled' if compiled else '_eager'}"
+                ratios[key] = {
+                    "speed": ours.images_per_s / r.images_per_s,
+                    "memory": (ours.peak_memory_gib / r.peak_memory_gib) if r.peak_memory_gib else None,
+                }
+    if len(modes) == 2:
+        for impl in ["ours", *peers]:
+            e, c = (next(r for r in results if r.impl == impl and r.compiled == m) for m in (False, True))
+            ratios[f"{impl}_compiled/{impl}_eager"] = {"speed": c.images_per_s / e.images_per_s, "memory": None}
+
+    return {
+        "command": None,  # filled in by main()
+        "settings": {
+            "preset": preset, "config": asdict(config), "batch_size": batch_size, "precision": precision,
+            "compile": compile, "compile_backend": compile_backend, "mask_ratio": mask_ratio,
+            "steps": steps, "warmup": warmup, "optimizer": "AdamW(betas=(0.9, 0.95), wd 0.05 on matrices, fused)",
+            "data": "synthetic uniform images, fixed across steps", "seed": seed,
+        },
+        "hardware": {
+            "device": str(device), "name": name, "peak_bf16_tflops": peak,
+            "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+        },
+        "versions": {
+            "python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
+            "maelearn": _version("maelearn"), "timm": _version("timm"), "transformers": _version("transformers"),
+        },
+        "flops_per_image": flops.as_dict(),
+        "results": [asdict(r) for r in results],
+        "ratios": ratios,
+    }
+
+
+def format_report(report: dict) -> str:
+    """A plain-text table of a :func:`run_bench` report."""
+    s, hw = report["settings"], report["hardware"]
+    lines = [
+        f"MAE pretraining step: preset={s['preset']} batch={s['batch_size']} precision={s['precision']} "
+        f"mask={s['mask_ratio']} on {hw['name']} ({hw['device']})",
+        f"analytic model FLOPs per image per training step: {report['flops_per_image']['train_step'] / 1e9:.3f} GFLOP"
+        + (f"; peak {hw['peak_bf16_tflops']} TFLOP/s" if hw["peak_bf16_tflops"] else "; no peak known: MFU n/a"),
+        f"{'impl':<6} {'mode':<9} {'img/s':>10} {'step ms':>9} {'TFLOP/s':>9} {'MFU':>7} {'peak GiB':>9} {'loss':>8}",
+    ]
+    for r in report["results"]:
+        mfu_s = f"{100 * r['mfu']:.1f}%" if r["mfu"] is not None else "n/a"
+        mem_s = f"{r['peak_memory_gib']:.2f}" if r["peak_memory_gib"] is not None else "n/a"
+        lines.append(
+            f"{r['impl']:<6} {'compiled' if r['compiled'] else 'eager':<9} {r['images_per_s']:>10.1f} "
+            f"{r['step_ms']:>9.2f} {r['tflops']:>9.4f} {mfu_s:>7} {mem_s:>9} {r['final_loss']:>8.4f}"
+        )
+    for key, v in report["ratios"].items():
+        mem = f", memory x{v['memory']:.2f}" if v["memory"] is not None else ""
+        lines.append(f"{key}: speed x{v['speed']:.2f}{mem}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    cuda = torch.cuda.is_available()
+    parser = argparse.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="base" if cuda else "tiny", choices=sorted(PRESETS))
+    parser.add_argument("--batch-size", type=int, default=256 if cuda else 8)
+    parser.add_argument("--precision", default="bf16" if cuda else "fp32", choices=PRECISIONS)
+    parser.add_argument("--compile", default="both" if cuda else "off", choices=COMPILE_CHOICES,
+                        help="time the eager path, the torch.compile path, or both (default: both on CUDA, off on CPU)")
+    parser.add_argument("--compile-backend", default="inductor", help="torch.compile backend (default inductor)")
+    parser.add_argument("--peers", default="auto",
+                        help="comma-separated peers among timm,hf; 'auto' = those installed; 'none' = ours only")
+    parser.add_argument("--steps", type=int, default=20 if cuda else 5)
+    parser.add_argument("--warmup", type=int, default=5 if cuda else 2)
+    parser.add_argument("--mask-ratio", type=float, default=0.75)
+    parser.add_argument("--device", default="cuda" if cuda else "cpu")
+    parser.add_argument("--peak-tflops", type=float, default=None, help="override the GPU's peak bf16 TFLOP/s for MFU")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    parser.add_argument("--out", default=None, help="also write the JSON report to this file")
+    args = parser.parse_args(argv)
+
+    peers = None if args.peers == "auto" else [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
+    report = run_bench(
+        preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,
+        peers=peers, steps=args.steps, warmup=args.warmup, mask_ratio=args.mask_ratio, device=args.device,
+        peak=args.peak_tflops, compile_backend=args.compile_backend, seed=args.seed,
+    )
+    argv_used = sys.argv[1:] if argv is None else argv
+    report["command"] = "python -m maelearn.bench " + " ".join(shlex.quote(a) for a in argv_used)
+    text = json.dumps(report, indent=2)
+    print(text if args.json else format_report(report))
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""The speed benchmark runs on a CPU (tiny preset), reports consistent numbers, and its
+peers (timm, Hugging Face; optional packages) build the same-size model. Peer tests skip
+cleanly when timm / transformers are not installed."""
+
+import json
+
+import pytest
+import torch
+
+from maelearn.bench import main, make_optimizer, run_bench, weight_decay_groups
+from maelearn.flops import mae_flops
+from maelearn.mae import MAE, mae_config
+from maelearn.reference_impls import available_peers, build_peer, peer_available
+
+FAST = ["--preset", "tiny", "--batch-size", "4", "--steps", "2", "--warmup", "1", "--device", "cpu"]
+
+
+def test_cli_on_cpu_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    report = main([*FAST, "--peers", "none", "--json", "--out", str(out)])
+    printed = json.loads(capsys.readouterr().out)
+    saved = json.loads(out.read_text())
+    assert printed == saved == json.loads(json.dumps(report))
+    assert saved["command"].startswith("python -m maelearn.bench --preset tiny")
+    assert saved["hardware"]["device"] == "cpu" and saved["hardware"]["peak_bf16_tflops"] is None
+    assert saved["versions"]["torch"] == torch.__version__
+    [r] = saved["results"]
+    assert r["impl"] == "ours" and r["compiled"] is False
+    assert r["images_per_s"] > 0 and r["mfu"] is None and r["peak_memory_gib"] is None
+    # TFLOP/s is the analytic count times the measured rate, and img/s the batch over the step.
+    flops = mae_flops(mae_config("tiny")).train_step
+    assert r["tflops"] == pytest.approx(r["images_per_s"] * flops / 1e12, rel=1e-9)
+    assert r["images_per_s"] == pytest.approx(4 / (r["step_ms"] / 1e3), rel=1e-9)
+    assert 0 < r["final_loss"] < 10 and r["trainable_params"] == sum(
+        p.numel() for p in MAE(mae_config("tiny")).parameters() if p.requires_grad
+    )
+
+
+def test_table_output(capsys):
+    main([*FAST, "--peers", "none", "--steps", "1", "--warmup", "0"])
+    text = capsys.readouterr().out
+    assert "img/s" in text and "ours" in text and "eager" in text and "MFU" in text
+
+
+def test_compile_path_is_reported():
+    # backend="eager" traces with torch.compile (dynamo) but skips CPU code generation, so
+    # the compiled path and the eager/compiled ratio are exercised quickly.
+    report = run_bench("tiny", batch_size=2, compile="both", peers=[], steps=1, warmup=1, compile_backend="eager")
+    modes = [(r["impl"], r["compiled"]) for r in report["results"]]
+    assert modes == [("ours", False), ("ours", True)]
+    assert report["ratios"]["ours_compiled/ours_eager"]["speed"] > 0
+
+
+def test_peak_override_gives_mfu():
+    report = run_bench("tiny", batch_size=2, peers=[], steps=1, warmup=0, peak=1.0)
+    r = report["results"][0]
+    assert r["mfu"] == pytest.approx(r["tflops"] / 1.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(preset="giant"), "preset"),
+        (dict(precision="fp16"), "precision"),
+        (dict(compile="maybe"), "compile"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(steps=0), "steps"),
+        (dict(warmup=-1), "warmup"),
+        (dict(peers=["jax"]), "peers"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_bench(**kwargs)
+
+
+def test_weight_decay_groups_follow_the_recipe():
+    model = MAE(mae_config("tiny"))
+    decay, no_decay = weight_decay_groups(model)
+    assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
+    assert all(p.ndim >= 2 for p in decay["params"])
+    ids = {id(p) for p in no_decay["params"]}
+    assert id(model.mask_token) in ids and id(model.encoder.cls_token) in ids
+    assert id(model.encoder.blocks[0].attn.qkv.bias) in ids
+    n = sum(p.numel() for g in (decay, no_decay) for p in g["params"])
+    assert n == sum(p.numel() for p in model.parameters() if p.requires_grad)
+    opt = make_optimizer(model)
+    assert opt.defaults["betas"] == (0.9, 0.95)
+
+
+# -- peers (optional packages) ---------------------------------------------------------
+
+
+def _timm_state_from_ours(model: MAE) -> dict:
+    """Our MAE's weights under the timm reference's names."""
+    out = {}
+    for k, v in model.state_dict().items():
+        k = k.replace("encoder.patch_embed.", "patch_embed.").replace("encoder.cls_token", "cls_token")
+        k = k.replace("encoder.pos_embed", "pos_embed").replace("encoder.blocks.", "blocks.")
+        k = k.replace("encoder.norm.", "norm.").replace("mlp.0.", "mlp.fc1.").replace("mlp.2.", "mlp.fc2.")
+        out[k] = v
+    return out
+
+
+def test_timm_reference_is_the_same_function():
+    pytest.importorskip("timm")
+    torch.manual_seed(0)
+    cfg = mae_config("tiny")
+    ours = MAE(cfg)
+    ref = build_peer("timm", cfg)
+    ref.load_state_dict(_timm_state_from_ours(ours))  # strict: every name matches
+    imgs, noise = torch.rand(4, 3, 32, 32), torch.rand(4, 64)
+    # Same math, different order (conv on all patches vs matmul on visible ones): float32
+    # rounding only, ~1e-7 relative; see tests/test_fast_path.py.
+    torch.testing.assert_close(ref(imgs, noise), ours(imgs, 0.75, noise=noise).loss, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("peer", ["timm", "hf"])
+def test_peers_have_our_size(peer):
+    pytest.importorskip({"timm": "timm", "hf": "transformers"}[peer])
+    for preset in ("tiny", "base"):
+        cfg = mae_config(preset)
+        ours = sum(p.numel() for p in MAE(cfg).parameters() if p.requires_grad)
+        theirs = sum(p.numel() for p in build_peer(peer, cfg).parameters() if p.requires_grad)
+        assert theirs == ours, f"{peer} {preset}: {theirs} trainable parameters, ours {ours}"
+
+
+def test_hf_peer_uses_sdpa_and_our_noise():
+    pytest.importorskip("transformers")
+    model = build_peer("hf", mae_config("tiny"))
+    assert model.model.config._attn_implementation == "sdpa"
+    imgs, noise = torch.rand(2, 3, 32, 32), torch.rand(2, 64)
+    assert torch.equal(model(imgs, noise), model(imgs, noise))  # fixed noise: deterministic
+
+
+def test_bench_with_installed_peers_reports_ratios():
+    peers = available_peers()
+    if not peers:
+        pytest.skip("neither timm nor transformers is installed")
+    report = run_bench("tiny", batch_size=2, peers=peers, steps=1, warmup=1)
+    assert [r["impl"] for r in report["results"]] == ["ours", *peers]
+    for p in peers:
+        assert report["ratios"][f"ours/{p}_eager"]["speed"] > 0
+
+
+def test_missing_peer_is_a_clear_error(monkeypatch):
+    import maelearn.reference_impls as ri
+
+    monkeypatch.setattr(ri.importlib.util, "find_spec", lambda name: None)
+    assert not peer_available("timm") and available_peers() == []
+    with pytest.raises(ImportError, match="pip install timm"):
+        build_peer("timm", mae_config("tiny"))
+    with pytest.raises(ImportError, match="not installed"):
+        run_bench("tiny", peers=["hf"])
+    report = run_bench("tiny", batch_size=2, steps=1, warmup=0)  # auto: ours only
+    assert [r["impl"] for r in report["results"]] == ["ours"]

@@ -1,0 +1,149 @@
+"""A live mask explorer: move a slider, see what an MAE reconstructs.
+
+The update logic is the pure function :func:`explorer_view` (tested like any library
+code), and :func:`render_png` draws its result. :func:`mask_explorer` only wires them to
+ipywidgets: a mask-ratio slider, a masking-strategy dropdown and a seed slider redraw the
+masked / reconstruction / original rows on every move. ipywidgets swallows exceptions
+raised inside a callback, so the callback catches them itself and shows the message
+under the picture instead of failing silently.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from maelearn.checks import check_mask_ratio
+from maelearn.mae import MAE
+from maelearn.masking import STRATEGIES, strategy_noise
+
+#: Grid masking keeps one patch in every 2 x 2 cell: its ratio is fixed.
+GRID_RATIO = 0.75
+
+
+@dataclass(frozen=True)
+class ExplorerView:
+    """What the explorer shows for one setting. Images are NumPy arrays (B, H, W, C) in
+    [0, 1]; ``mask`` is (B, N) with 1 = removed."""
+
+    masked: np.ndarray
+    reconstruction: np.ndarray
+    pasted: np.ndarray
+    original: np.ndarray
+    mask: np.ndarray
+    mask_ratio: float  # the ratio actually used (grid masking forces 0.75)
+    strategy: str
+    seed: int
+    visible: int  # patches kept per image
+    num_patches: int
+    loss: float
+    note: str = ""
+
+    def caption(self) -> str:
+        text = (f"{self.strategy} masking, ratio {self.mask_ratio:.2f}: {self.visible} of {self.num_patches} patches "
+                f"visible; loss on the removed patches {self.loss:.4f} (seed {self.seed})")
+        return text + (f". {self.note}" if self.note else "")
+
+
+def _to_hwc(x: torch.Tensor) -> np.ndarray:
+    """(B, C, H, W) -> (B, H, W, C) float NumPy clipped to [0, 1]."""
+    return x.detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
+
+
+def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy: str = "random", seed: int = 0) -> ExplorerView:
+    """Mask ``images`` (B, C, H, W) with ``strategy`` at ``mask_ratio`` (noise drawn from
+    ``seed``) and reconstruct them with ``model``. Deterministic in its arguments. Grid
+    masking has a fixed ratio of 0.75: other ratios are replaced by it (``note`` says so)."""
+    if not isinstance(model, MAE):
+        raise TypeError(f"model must be a maelearn.mae.MAE, got {type(model).__name__}")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    check_mask_ratio(mask_ratio, model.num_patches)
+    model.check_input(images)
+    note = ""
+    if strategy == "grid" and abs(mask_ratio - GRID_RATIO) > 1e-9:
+        note = f"grid masking keeps one patch in four, so the ratio is {GRID_RATIO} whatever the slider says"
+        mask_ratio = GRID_RATIO
+    dev = next(model.parameters()).device
+    g = torch.Generator().manual_seed(int(seed))
+    noise = strategy_noise(strategy, images.shape[0], model.grid, float(mask_ratio), generator=g)
+    was_training = model.training
+    model.eval()
+    try:
+        out = model.reconstruct(images.to(dev), float(mask_ratio), noise=noise.to(dev))
+    finally:
+        model.train(was_training)
+    mask = out["mask"].cpu().numpy()
+    return ExplorerView(
+        masked=_to_hwc(out["masked"]), reconstruction=_to_hwc(out["reconstruction"]), pasted=_to_hwc(out["pasted"]),
+        original=_to_hwc(out["original"]), mask=mask, mask_ratio=float(mask_ratio), strategy=strategy, seed=int(seed),
+        visible=int(round((1 - mask[0]).sum())), num_patches=model.num_patches, loss=float(out["loss"]), note=note,
+    )
+
+
+ROWS = (("masked", "masked"), ("reconstruction", "reconstruction"), ("original", "original"))
+
+
+def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
+    """Draw a view as the paper's Figure 2 layout (one column per image; rows masked,
+    reconstruction, original) and return PNG bytes."""
+    from matplotlib.figure import Figure  # no pyplot: no global state, no display
+
+    b = view.original.shape[0]
+    fig = Figure(figsize=(1.4 * b + 0.8, 4.4), dpi=dpi)
+    axes = fig.subplots(len(ROWS), b, squeeze=False)
+    for r, (key, label) in enumerate(ROWS):
+        imgs = getattr(view, key)
+        for c in range(b):
+            ax = axes[r][c]
+            img = imgs[c]
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None, vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=9)
+    fig.suptitle(f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", fontsize=10)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, strategy: str = "random", seed: int = 0):
+    """An ipywidgets box: sliders for the mask ratio and seed, a dropdown for the strategy,
+    the rendered :func:`explorer_view` and its caption. Returns the box (display it, or
+    let it be a cell's last value); its ``.controls`` dict holds the three controls and
+    ``.image`` / ``.status`` the outputs, so code (and tests) can drive it."""
+    import ipywidgets as widgets
+
+    ratio = widgets.FloatSlider(value=mask_ratio, min=0.05, max=0.95, step=0.05, description="mask ratio",
+                                continuous_update=True, readout_format=".2f")
+    strat = widgets.Dropdown(options=list(STRATEGIES), value=strategy, description="masking")
+    seed_w = widgets.IntSlider(value=seed, min=0, max=50, description="seed")
+    image = widgets.Image(format="png")
+    status = widgets.HTML()
+
+    def update(_change=None) -> None:
+        try:
+            view = explorer_view(model, images, ratio.value, strat.value, seed_w.value)
+            image.value = render_png(view)
+            status.value = f"<span class='mae-explorer-status'>{view.caption()}</span>"
+        except Exception as err:  # shown, not swallowed: ipywidgets hides callback errors
+            status.value = f"<span class='mae-explorer-error' style='color:#b00'>error: {type(err).__name__}: {err}</span>"
+
+    for w in (ratio, strat, seed_w):
+        w.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([ratio, strat, seed_w]), image, status])
+    box.add_class("mae-explorer")
+    box.controls = {"mask_ratio": ratio, "strategy": strat, "seed": seed_w}
+    box.image, box.status, box.update = image, status, update
+    return box
+
+
+__all__ = ["ExplorerView", "explorer_view", "mask_explorer", "render_png"]

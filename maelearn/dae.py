@@ -1,0 +1,175 @@
+"""Denoising autoencoders (Vincent et al., 2008): corrupt the input, reconstruct the clean
+version, keep the encoder's code as a representation.
+
+Two corruptions, both reproducible with a ``torch.Generator``:
+
+* :func:`gaussian_noise` adds ``sigma * N(0, 1)`` to every pixel;
+* :func:`masking_noise` sets a random fraction ``p`` of the pixels to zero and also returns
+  which ones: the corruption MAE inherits, with pixels grown into patches and zero
+  replaced by "not shown to the encoder at all".
+
+:func:`dae_loss` is the mean squared error against the *clean* input, over every pixel or,
+given the corruption mask, over the corrupted pixels only (MAE's choice).
+:class:`Autoencoder` is a small MLP autoencoder on flattened images,
+:func:`train_autoencoder` trains it (plain when ``corruption`` is ``None``). Measure its
+code with :func:`maelearn.evaluate.linear_probe_features`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from maelearn.checks import check_float_tensor
+
+
+def _check_prob(p: object, name: str) -> float:
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"{name} must be a number in [0, 1), got {p!r}")
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {p}")
+    return float(p)
+
+
+def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Additive Gaussian corruption: ``x + sigma * torch.randn(x.shape, generator=generator)``.
+
+    x: any shape, floating point. Returns a new tensor of the same shape (not clipped).
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma < 0:
+        raise ValueError(f"sigma must be a number >= 0 (the noise's standard deviation), got {sigma!r}")
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    return x + sigma * noise
+
+
+def masking_noise(x: torch.Tensor, p: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Masking corruption: each entry of ``x`` is set to 0 with probability ``p``.
+
+    The draw is ``u = torch.rand(x.shape, generator=generator)``; an entry is corrupted when
+    ``u < p``. Returns ``(x_noisy, mask)``, both of ``x``'s shape; ``mask`` is a float tensor,
+    1.0 where the entry was zeroed and 0.0 where it was kept. Unlike dropout, the kept
+    entries are *not* rescaled: the network must fill in what is missing, not average it.
+    """
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    p = _check_prob(p, "p")
+    u = torch.rand(x.shape, generator=generator, device=x.device)
+    mask = (u < p).to(x.dtype)
+    return x * (1.0 - mask), mask
+
+
+def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Reconstruction loss of a denoising autoencoder, a scalar tensor.
+
+    recon, clean: (B, D) (or any equal shapes). Without ``mask`` it is the mean of
+    ``(recon - clean) ** 2`` over every entry. With ``mask`` (same shape, 1 = corrupted) it
+    is the mean over the corrupted entries only: ``sum(err * mask) / sum(mask)``, the loss
+    MAE uses on masked patches. The target is always the clean input, never the noisy one.
+    """
+    if not isinstance(recon, torch.Tensor) or not isinstance(clean, torch.Tensor):
+        raise TypeError(f"recon and clean must be tensors, got {type(recon).__name__} and {type(clean).__name__}")
+    if recon.shape != clean.shape:
+        raise ValueError(f"recon has shape {tuple(recon.shape)} but clean has shape {tuple(clean.shape)}; they must match")
+    err = (recon - clean) ** 2
+    if mask is None:
+        return err.mean()
+    if mask.shape != clean.shape:
+        raise ValueError(f"mask has shape {tuple(mask.shape)}, expected the shape of clean {tuple(clean.shape)}")
+    return (err * mask).sum() / mask.sum().clamp_min(1.0)
+
+
+class Autoencoder(nn.Module):
+    """An MLP autoencoder on flattened images: D -> hidden -> code -> hidden -> D.
+
+    The decoder ends in a sigmoid because the course's images lie in [0, 1].
+    """
+
+    def __init__(self, in_dim: int, code_dim: int = 64, hidden: int = 256):
+        super().__init__()
+        if in_dim < 1 or code_dim < 1 or hidden < 1:
+            raise ValueError(f"in_dim, code_dim and hidden must be positive, got {in_dim}, {code_dim}, {hidden}")
+        self.in_dim = in_dim
+        self.encoder = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, code_dim), nn.ReLU())
+        self.decoder = nn.Sequential(nn.Linear(code_dim, hidden), nn.ReLU(), nn.Linear(hidden, in_dim), nn.Sigmoid())
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B, code_dim)"""
+        if x.ndim != 2 or x.shape[1] != self.in_dim:
+            raise ValueError(f"x must have shape (B, {self.in_dim}), got {tuple(x.shape)}; flatten images with x.flatten(1)")
+        return self.encoder(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, D) -> (B, D) reconstruction in [0, 1]"""
+        return self.decoder(self.encode(x))
+
+
+Corruption = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor | None]"]
+
+
+def train_autoencoder(
+    model: Autoencoder,
+    data: torch.Tensor,
+    corruption: Corruption | None = None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 2e-3,
+    masked_loss: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[float]:
+    """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies.
+
+    ``corruption(x, generator) -> (x_noisy, mask_or_None)`` corrupts a batch; ``None``
+    trains a plain autoencoder. With ``masked_loss`` the loss counts only the corrupted
+    entries (the mask the corruption returned). Adam, fixed ``lr``. Returns the mean
+    training loss of every epoch.
+    """
+    check_float_tensor(data, "data", 2, "(N, D)")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
+    if masked_loss and corruption is None:
+        raise ValueError("masked_loss=True needs a corruption that returns a mask")
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    history: list[float] = []
+    model.train()
+    for _ in tqdm(range(epochs), desc="autoencoder", disable=not progress, leave=False):
+        perm = torch.randperm(len(data), generator=g)
+        total, count = 0.0, 0
+        for start in range(0, len(data), batch_size):
+            x = data[perm[start : start + batch_size]]  # (b, D)
+            noisy, mask = (x, None) if corruption is None else corruption(x, g)
+            loss = dae_loss(model(noisy), x, mask if masked_loss else None)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(x)
+            count += len(x)
+        history.append(total / count)
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def reconstruction_error(model: Autoencoder, data: torch.Tensor, corruption: Corruption | None = None, seed: int = 1) -> float:
+    """Mean squared error of ``model`` reconstructing clean ``data`` (N, D) from corrupted
+    copies (or from the clean data when ``corruption`` is None)."""
+    g = torch.Generator().manual_seed(seed)
+    noisy = data if corruption is None else corruption(data, g)[0]
+    return dae_loss(model(noisy), data).item()
+
+
+__all__ = [
+    "Autoencoder",
+    "dae_loss",
+    "gaussian_noise",
+    "masking_noise",
+    "reconstruction_error",
+    "train_autoencoder",
+]

@@ -432,7 +432,7 @@ def train_cnn(
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
         history.append(total / len(images))
     model.eval()
     return history

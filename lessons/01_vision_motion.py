@@ -1,0 +1,252 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <a href="https://colab.research.google.com/github/maelearn/maelearn/blob/main/lessons/01_vision_motion.ipynb" target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
+#
+# # 01 · Vision and motion features
+#
+# Before networks learned their own features, vision ran on features designed by hand:
+# edges, gradients, and the motion between frames. This lesson looks at both ends: a small
+# CNN's *learned* features reused on classes it never saw, and *optical flow* computed by
+# hand with the Lucas–Kanade method, measured against OpenCV and the true motion.
+#
+# **In this lesson you will learn to**
+#
+# 1. take the penultimate layer of a trained CNN as a feature vector and reuse it with few labels;
+# 2. load torchvision's pretrained ResNet-18 when you have the internet (and what to do offline);
+# 3. derive and implement Lucas–Kanade optical flow: gradients, window sums, a 2×2 solve per pixel;
+# 4. judge a flow field by its average endpoint error against the truth and two baselines.
+
+# %% [markdown]
+# ## Setting up
+#
+# In Colab the next cell clones the course and installs its library, keeping Colab's own
+# PyTorch. On your machine (where you followed the README) it does nothing.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "https://github.com/maelearn/maelearn", "/content/maelearn"], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/maelearn"], check=True)
+    sys.path.insert(0, "/content/maelearn")
+
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import maelearn
+from maelearn.data.images import digits
+from maelearn.data.video import moving_shapes
+from maelearn.evaluate import linear_probe_features
+from maelearn.exercises import check
+from maelearn.features import (
+    SmallCNN, batched, endpoint_error, image_gradients, lucas_kanade, opencv_flow, pretrained_resnet18,
+    structure_tensor, to_gray, train_cnn, window_sum,
+)
+
+lesson_start = time.perf_counter()
+device = maelearn.device()
+maelearn.seed_everything(0)
+print(f"mode: {maelearn.mode()}   device: {device}")
+
+# %% [markdown]
+# ## Part 1 · Features a network learned
+#
+# A classifier's last hidden layer (the *penultimate* layer) is a feature vector the
+# network shaped to separate its training classes. Are those features useful for classes
+# it never saw? We train a small CNN on the handwritten digits **0–4** only, then freeze it
+# and classify the digits **5–9** from its features with just a few labels per class. The
+# comparison is the same linear classifier on the raw pixels.
+
+# %%
+data = digits(size=16)
+seen = data[data.labels < 5]
+unseen = data[data.labels >= 5]
+unseen = type(unseen)(unseen.images, unseen.labels - 5, [str(c) for c in range(5, 10)])
+epochs = maelearn.budget(quick=2, full=20)
+cnn = SmallCNN(in_chans=1, num_classes=5, width=16).to(device)
+losses = train_cnn(cnn, seen.images.to(device), seen.labels.to(device), epochs=epochs)
+print("training loss per epoch on digits 0-4:", [round(x, 3) for x in losses])
+
+# %% [markdown]
+# Now the transfer: `k` labelled examples of each unseen digit train a linear probe on
+# (a) the CNN's 64-d penultimate features, (b) the 256 raw pixels. The rest is the test set.
+
+# %%
+shots = 5
+few = unseen.few_per_class(shots, seed=0)
+test_mask = torch.ones(len(unseen), dtype=torch.bool)
+for img in few.images:  # drop the few-shot images from the test set
+    test_mask &= ~(unseen.images == img).flatten(1).all(1)
+test = unseen[test_mask]
+feat = lambda x: cnn.features(x.to(device)).cpu()  # (B, 1, 16, 16) -> (B, 64)
+acc_cnn = linear_probe_features(batched(feat, few.images), few.labels, batched(feat, test.images), test.labels).test_acc
+acc_pix = linear_probe_features(few.images.flatten(1), few.labels, test.images.flatten(1), test.labels).test_acc
+print(f"digits 5-9 with {shots} labels each: CNN features {acc_cnn:.3f}   raw pixels {acc_pix:.3f}   chance 0.200")
+
+# %% [markdown]
+# ### With the internet: an ImageNet ResNet-18
+#
+# Learners online usually take features from a network pretrained on ImageNet:
+# `torchvision.models.resnet18(weights="DEFAULT")` downloads 45 MB once. This course never
+# downloads inside a lesson, so `maelearn.features.pretrained_resnet18("DEFAULT")` only
+# loads weights that are already cached and otherwise says how to fetch them. The cell
+# below uses them if you have them and moves on otherwise.
+
+# %%
+try:
+    resnet = pretrained_resnet18("DEFAULT")
+    rgb = test.images[:8].repeat(1, 3, 1, 1)  # grey -> 3 channels
+    print("ResNet-18 features:", tuple(resnet(torch.nn.functional.interpolate(rgb, size=64)).shape))
+except FileNotFoundError as err:
+    print("Offline path (no cached ImageNet weights):", err)
+
+# %% [markdown]
+# ## Part 2 · Motion: optical flow by hand
+#
+# The video set is procedural: a shape glides over a static textured background at a
+# sub-pixel speed, and the generator knows the **true flow** (dx, dy per pixel per frame,
+# zero on the background). The label is the direction of motion, which no single frame reveals.
+
+# %%
+n_videos = maelearn.budget(quick=6, full=64)
+videos = moving_shapes(n_videos, frames=8, size=32, seed=0)
+gray = to_gray(videos.videos.transpose(1, 2))  # (N, C, T, H, W) -> (N, T, H, W)
+fig, axes = plt.subplots(1, 4, figsize=(10, 2.6))
+for t, ax in zip((0, 2, 4, 7), axes):
+    ax.imshow(videos.videos[0, :, t].permute(1, 2, 0))
+    ax.set_title(f"frame {t}")
+    ax.axis("off")
+fig.suptitle(f"video 0, moving {videos.classes[videos.labels[0]]}")
+plt.show()
+
+# %% [markdown]
+# **Brightness constancy.** A point keeps its brightness as it moves:
+# $I(x+u, y+v, t+1) = I(x, y, t)$. A first-order Taylor expansion gives one equation per
+# pixel, $I_x u + I_y v + I_t = 0$: two unknowns, one equation. Lucas and Kanade (1981)
+# assume the flow is constant in a small window and solve the equations of all its pixels
+# by least squares. The normal equations are a 2×2 system per pixel:
+#
+# $$\begin{pmatrix}\sum I_x^2 & \sum I_x I_y\\ \sum I_x I_y & \sum I_y^2\end{pmatrix}
+# \begin{pmatrix}u\\ v\end{pmatrix} = -\begin{pmatrix}\sum I_x I_t\\ \sum I_y I_t\end{pmatrix}$$
+#
+# The matrix is the *structure tensor*. When its smaller eigenvalue is tiny the window has
+# no texture in some direction (the *aperture problem*) and the flow there is unknowable.
+#
+# **Exercise 01.1.** Given the derivatives `ix, iy, it` (H, W), return the window sums
+# stacked (5, H, W): `[ΣIx², ΣIxIy, ΣIy², ΣIxIt, ΣIyIt]`. Use `window_sum(x, window)`.
+
+# %%
+def structure_tensor(ix: torch.Tensor, iy: torch.Tensor, it: torch.Tensor, window: int = 5) -> torch.Tensor:
+    """(H, W) x 3 -> (5, H, W) window sums [Sxx, Sxy, Syy, Sxt, Syt]."""
+    raise NotImplementedError("Exercise 01.1: replace this line with your code")
+
+
+structure_tensor = check("01.1", structure_tensor)
+
+# %% [markdown]
+# **Exercise 01.2.** Solve the 2×2 system at every pixel (Cramer's rule: no loop needed)
+# and return the flow (2, H, W) = (u, v). Where the smaller eigenvalue
+# $\lambda_{min} = \frac{1}{2}\left(\mathrm{tr} - \sqrt{\mathrm{tr}^2 - 4\det}\right)$ is
+# below `min_eig`, return 0.
+
+# %%
+def lk_solve(sums: torch.Tensor, min_eig: float = 1e-3) -> torch.Tensor:
+    """(5, H, W) window sums -> (2, H, W) flow (dx, dy) in pixels."""
+    raise NotImplementedError("Exercise 01.2: replace this line with your code")
+
+
+lk_solve = check("01.2", lk_solve)
+
+# %% [markdown]
+# **Exercise 01.3.** The standard score of a flow field is the *average endpoint error*:
+# the mean over pixels of the length of the error vector,
+# $\sqrt{(u-u^*)^2 + (v-v^*)^2}$, optionally only over the pixels where `mask` is True.
+# Return a Python float.
+
+# %%
+def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """(..., 2, H, W) x 2 [, (..., H, W) bool] -> float."""
+    raise NotImplementedError("Exercise 01.3: replace this line with your code")
+
+
+endpoint_error = check("01.3", endpoint_error)
+
+# %% [markdown]
+# Now put your pieces together on every video's first frame pair and compare, on the
+# moving shape's pixels: your Lucas–Kanade, the library's iterative pyramidal version,
+# OpenCV's pyramidal LK and Farnebäck, and the **zero-flow baseline** (predict no motion),
+# which any method must beat to be worth anything.
+
+# %%
+methods = {"LK by hand": [], "LK, 2 levels x 3 iterations": [], "OpenCV pyramidal LK": [], "OpenCV Farneback": [], "zero flow": []}
+for i in range(n_videos):
+    f0, f1, true = gray[i, 0], gray[i, 1], videos.flow[i, 0]
+    mask = true.abs().sum(0) > 0
+    mine = lk_solve(structure_tensor(*image_gradients(f0, f1), 5), 1e-3)
+    methods["LK by hand"].append(endpoint_error(mine, true, mask))
+    methods["LK, 2 levels x 3 iterations"].append(endpoint_error(lucas_kanade(f0, f1, 5, levels=2, iterations=3), true, mask))
+    methods["OpenCV pyramidal LK"].append(endpoint_error(opencv_flow(f0, f1, "pyrlk"), true, mask))
+    methods["OpenCV Farneback"].append(endpoint_error(opencv_flow(f0, f1, "farneback"), true, mask))
+    methods["zero flow"].append(endpoint_error(torch.zeros_like(true), true, mask))
+epe = {k: float(np.mean(v)) for k, v in methods.items()}
+for k, v in epe.items():
+    print(f"{k:30s} average endpoint error on the shape: {v:.3f} px")
+
+# %% [markdown]
+# The flow field of one video: true motion on the left, your Lucas–Kanade on the right
+# (every second pixel). Errors concentrate at the shape's border, where a window mixes
+# the moving shape with the static background: the "constant flow in the window"
+# assumption breaks exactly there.
+
+# %%
+i = 0
+f0, f1, true = gray[i, 0], gray[i, 1], videos.flow[i, 0]
+mine = lk_solve(structure_tensor(*image_gradients(f0, f1), 5), 1e-3)
+ys, xs = np.mgrid[0:32:2, 0:32:2]
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+for ax, fl, title in zip(axes, (true, mine), ("true flow", "Lucas-Kanade by hand")):
+    ax.imshow(f0, cmap="gray")
+    ax.quiver(xs, ys, fl[0, ::2, ::2], -fl[1, ::2, ::2], color="yellow", angles="xy", scale=15)
+    ax.set_title(title)
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## What we measured
+
+# %%
+elapsed = time.perf_counter() - lesson_start
+rows = [("mode", maelearn.mode()), ("CNN epochs on digits 0-4", epochs),
+        (f"digits 5-9, {shots} labels/class: CNN features", f"{acc_cnn:.3f}"),
+        (f"digits 5-9, {shots} labels/class: raw pixels", f"{acc_pix:.3f}"), ("videos scored", n_videos)]
+rows += [(f"endpoint error, {k} (px)", f"{v:.3f}") for k, v in epe.items()]
+rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
+for key, value in rows:
+    print(f"{key:48s} {value}")
+
+# %% [markdown]
+# **What it teaches.** Compare the rows yourself: whether features learned on digits 0–4
+# beat raw pixels on 5–9 with a handful of labels, and how far each flow method is below
+# the zero-flow baseline. A single Lucas–Kanade solve assumes motion well under a pixel;
+# pyramids and iterations (OpenCV's and ours) push that limit, Farnebäck fits a polynomial
+# per neighbourhood instead.
+#
+# **Pointers.** Lucas & Kanade (1981), *An iterative image registration technique*;
+# Bouguet's pyramidal LK (the OpenCV implementation); Farnebäck (2003), *Two-frame motion
+# estimation based on polynomial expansion*. VideoMAE (lesson 10) learns motion without
+# any of this, from the same kind of clips.

@@ -1,0 +1,198 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <a href="https://colab.research.google.com/github/maelearn/maelearn/blob/main/lessons/03_text_features.ipynb" target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
+#
+# # 03 · Text features
+#
+# The oldest useful text representation counts words. **TF-IDF** weights each count by how
+# rare the word is across documents, so "the" counts for little and "checksum" for a lot.
+# **Word vectors** go further: a tiny network learns, from which words appear near which,
+# a vector per word such that related words end up close.
+#
+# **In this lesson you will learn to**
+#
+# 1. compute inverse document frequency and TF-IDF by hand, matching scikit-learn;
+# 2. find the nearest documents of a query by cosine similarity;
+# 3. train skip-gram word vectors in seconds and read their nearest words.
+#
+# The corpus is real English that every Python installation has offline: the docstrings of
+# the standard library (`maelearn.data.text.corpus()`).
+
+# %% [markdown]
+# ## Setting up
+#
+# In Colab the next cell clones the course and installs its library, keeping Colab's own
+# PyTorch. On your machine (where you followed the README) it does nothing.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "https://github.com/maelearn/maelearn", "/content/maelearn"], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/maelearn"], check=True)
+    sys.path.insert(0, "/content/maelearn")
+
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import maelearn
+from maelearn.data.text import corpus, word_tokenize
+from maelearn.exercises import check
+from maelearn.features import build_vocab, cosine_top_k, count_matrix, skipgram_pairs, train_skipgram
+
+lesson_start = time.perf_counter()
+device = maelearn.device()
+maelearn.seed_everything(0)
+docs = corpus(max_docs=maelearn.budget(quick=600, full=None))
+tokens = [word_tokenize(d) for d in docs]
+print(f"{len(docs)} documents, {sum(map(len, tokens))} words. The first one:\n{docs[0][:300]}...")
+
+# %% [markdown]
+# ## Counts
+#
+# A vocabulary (here sorted alphabetically, as scikit-learn sorts it) and a count matrix
+# (documents × words): entry (d, v) is how often word v occurs in document d.
+
+# %%
+vocab = sorted({w for t in tokens for w in t})
+counts = count_matrix(tokens, vocab)  # (D, V) float64
+print("count matrix", tuple(counts.shape), f"{float((counts > 0).double().mean()):.4f} of entries non-zero")
+
+# %% [markdown]
+# **Exercise 03.1.** Inverse document frequency, scikit-learn's smoothed version:
+# $\mathrm{idf}(w) = \ln\frac{1 + D}{1 + \mathrm{df}(w)} + 1$, where $\mathrm{df}(w)$ is the
+# number of documents containing $w$ and $D$ the number of documents. Return (V,).
+
+# %%
+def idf(counts: torch.Tensor) -> torch.Tensor:
+    """(D, V) counts -> (V,) idf weights."""
+    ### BEGIN SOLUTION 03.1
+    df = (counts > 0).sum(dim=0).to(counts.dtype)
+    return torch.log((1 + counts.shape[0]) / (1 + df)) + 1
+    ### END SOLUTION
+
+
+idf = check("03.1", idf)
+
+# %% [markdown]
+# **Exercise 03.2.** TF-IDF: multiply each count by its word's idf, then scale every row to
+# unit Euclidean length (leave all-zero rows at zero). Return (D, V).
+
+# %%
+def tfidf(counts: torch.Tensor) -> torch.Tensor:
+    """(D, V) counts -> (D, V) L2-normalized tf-idf."""
+    ### BEGIN SOLUTION 03.2
+    w = counts * idf(counts)
+    return w / torch.linalg.vector_norm(w, dim=1, keepdim=True).clamp(min=1e-12)
+    ### END SOLUTION
+
+
+tfidf = check("03.2", tfidf)
+
+# %% [markdown]
+# ### Check against scikit-learn
+#
+# `TfidfVectorizer` with its defaults and our tokenizer must give the same matrix.
+
+# %%
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+X = tfidf(counts)
+vec = TfidfVectorizer(analyzer=word_tokenize)
+ref = vec.fit_transform(docs).toarray()
+same_vocab = list(vec.get_feature_names_out()) == vocab
+tfidf_err = float(np.abs(X.numpy() - ref).max())
+print(f"same vocabulary: {same_vocab}   largest difference: {tfidf_err:.2e}")
+
+# %% [markdown]
+# ## Nearest documents
+#
+# Documents about the same thing share rare words, so their TF-IDF vectors point the same
+# way: cosine similarity finds them.
+
+# %%
+query = "Return a new sorted list from the items in iterable."
+q = tfidf(torch.cat([counts, count_matrix([word_tokenize(query)], vocab)]))[-1:]  # idf from the corpus + query
+sims, idx = cosine_top_k(q, X, k=3)
+print("query:", query)
+for s, i in zip(sims[0], idx[0]):
+    print(f"  {float(s):.3f}  {docs[int(i)][:110]}...")
+
+# %% [markdown]
+# The figure: each document's TF-IDF vector projected on its two main directions (a PCA),
+# coloured by how many words it has. Short and long docstrings mix: TF-IDF's row
+# normalization removes length.
+
+# %%
+U, S, V = torch.pca_lowrank(X.float(), q=2)
+proj = X.float() @ V  # (D, 2)
+plt.figure(figsize=(5, 4))
+plt.scatter(proj[:, 0], proj[:, 1], c=np.log([len(t) for t in tokens]), s=6, cmap="viridis")
+plt.colorbar(label="log(words in document)")
+plt.title("TF-IDF documents, first two principal components")
+plt.show()
+
+# %% [markdown]
+# ## Word vectors: skip-gram
+#
+# Word2vec's skip-gram trains two embedding tables so that a word's vector predicts the
+# words around it: for each (centre, context) pair within a window, push their dot product
+# up, and push it down for a few random "negative" words. Words used in similar contexts
+# get similar vectors. A few seconds of training on this small corpus already shows it.
+
+# %%
+vocab_w = build_vocab(tokens, min_count=5)
+pairs = skipgram_pairs(tokens, vocab_w, window=2)  # (P, 2)
+freq = count_matrix(tokens, vocab_w).sum(0)  # (V,)
+sg_epochs = maelearn.budget(quick=2, full=20)
+sg = train_skipgram(pairs, len(vocab_w), freq, dim=48, epochs=sg_epochs, batch=2048, lr=0.01)
+emb = sg.inp.weight.detach()
+print(f"{len(vocab_w)} words, {len(pairs)} training pairs, {sg_epochs} epochs")
+neighbours = {}
+for word in ("file", "return", "string", "thread"):
+    if word in vocab_w:
+        s, i = cosine_top_k(emb[[vocab_w.index(word)]], emb, k=6, exclude_self=False)
+        neighbours[word] = [vocab_w[int(j)] for j in i[0][1:]]
+        print(f"{word:8s} -> {', '.join(neighbours[word])}")
+
+# %% [markdown]
+# ### With the internet: BERT
+#
+# Contextual word vectors (one per *occurrence*) come from pretrained transformers:
+# `transformers.AutoModel.from_pretrained("bert-base-uncased")` downloads one. Lesson 06
+# builds a tiny BERT-style masked language model from scratch, offline.
+#
+# ## What we measured
+
+# %%
+elapsed = time.perf_counter() - lesson_start
+rows = [("mode", maelearn.mode()), ("documents", len(docs)), ("TF-IDF vocabulary", len(vocab)),
+        ("same vocabulary as scikit-learn", same_vocab), ("TF-IDF vs scikit-learn, max abs difference", f"{tfidf_err:.2e}"),
+        ("top document similarity for the query", f"{float(sims[0, 0]):.3f}"),
+        ("skip-gram vocabulary / pairs", f"{len(vocab_w)} / {len(pairs)}"), ("lesson run time (s)", f"{elapsed:.1f}")]
+for key, value in rows:
+    print(f"{key:44s} {value}")
+
+# %% [markdown]
+# **What it teaches.** TF-IDF is a few lines, exact, and already finds related documents;
+# word vectors need training and a lot of text to be good, and small data shows it (look
+# at the neighbours above critically). Masked language modelling (lesson 06) is the same
+# "predict a word from its context" idea, with a transformer.
+#
+# **Pointers.** Spärck Jones (1972) for idf; Mikolov et al. (2013), *Distributed
+# representations of words and phrases* (skip-gram, negative sampling, the 3/4 power).

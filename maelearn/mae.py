@@ -84,9 +84,11 @@ def normalized_targets(patches: torch.Tensor, eps: float = 1e-6) -> torch.Tensor
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean squared error per patch (B, N), averaged over the removed patches (mask == 1)."""
+    """Mean squared error per patch (B, N), averaged over the removed patches (mask == 1).
+    With nothing removed (``mask_ratio=0``) there is nothing to predict: the loss is 0, not
+    0/0 = nan."""
     per_patch = ((pred - target) ** 2).mean(dim=-1)  # (B, N)
-    return (per_patch * mask).sum() / mask.sum()
+    return (per_patch * mask).sum() / mask.sum().clamp(min=1)
 
 
 class MAEOutput(NamedTuple):

@@ -133,9 +133,10 @@ class SpectrogramMAE(MAE):
         """specs (B, 1, n_mels, frames) -> (loss, pred (B, N, p*p), mask (B, N))."""
         return super().forward(specs, mask_ratio, noise)
 
+    @torch.no_grad()
     def features(self, specs: torch.Tensor) -> torch.Tensor:
         """(B, 1, n_mels, frames) -> (B, D): the mean of the encoder's patch tokens (the
-        paper's downstream pooling), no masking."""
+        paper's downstream pooling), no masking, no gradients (frozen, for a probe)."""
         self.check_input(specs)
         return self.encoder.features(specs, pool="mean")
 

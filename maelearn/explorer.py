@@ -86,31 +86,21 @@ def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy:
     )
 
 
-ROWS = (("masked", "masked"), ("reconstruction", "reconstruction"), ("original", "original"))
-
-
 def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
-    """Draw a view as the paper's Figure 2 layout (one column per image; rows masked,
-    reconstruction, original) and return PNG bytes."""
-    from matplotlib.figure import Figure  # no pyplot: no global state, no display
+    """Draw a view in the paper's Figure 2 layout (:func:`maelearn.viz.figure2`: one row
+    per image; masked | reconstruction | reconstruction + visible | original) and return
+    PNG bytes. The figure is closed, so nothing piles up in pyplot."""
+    import matplotlib.pyplot as plt
 
-    b = view.original.shape[0]
-    fig = Figure(figsize=(1.4 * b + 0.8, 4.4), dpi=dpi)
-    axes = fig.subplots(len(ROWS), b, squeeze=False)
-    for r, (key, label) in enumerate(ROWS):
-        imgs = getattr(view, key)
-        for c in range(b):
-            ax = axes[r][c]
-            img = imgs[c]
-            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None, vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if c == 0:
-                ax.set_ylabel(label, fontsize=9)
-    fig.suptitle(f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    from maelearn.viz import figure2
+
+    recon = {k: torch.from_numpy(getattr(view, k)).permute(0, 3, 1, 2) for k in ("masked", "reconstruction", "pasted", "original")}
+    fig = figure2(recon, n=recon["original"].shape[0], title=f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", size=1.3)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+    finally:
+        plt.close(fig)
     return buf.getvalue()
 
 

@@ -239,15 +239,35 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
 
 
 def model_config(model: nn.Module) -> dict | None:
-    """The plain-dict config a checkpoint stores to rebuild ``model``: ``maelearn.mae.
-    config_dict`` for an MAE, else the model's own ``config_dict()`` if it has one."""
+    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``: the
+    model's own ``config_dict()`` if it has one (VideoMAE, the spectrogram MAE), else
+    :func:`maelearn.mae.config_dict` for an image MAE; ``None`` for other models."""
     from maelearn.mae import MAE, config_dict
 
-    if isinstance(model, MAE):
-        return {"kind": "mae", **config_dict(model)}
     if hasattr(model, "config_dict"):
         return dict(model.config_dict())
+    if isinstance(model, MAE):
+        return {"kind": "mae", **config_dict(model)}
     return None
+
+
+def _rebuild(cfg: dict) -> nn.Module:
+    """The model a :func:`model_config` dict describes (fresh weights)."""
+    kind = cfg.get("kind")
+    rest = {k: v for k, v in cfg.items() if k != "kind"}
+    if kind == "mae":
+        from maelearn.mae import mae_from_config
+
+        return mae_from_config(rest)
+    if kind == "videomae":
+        from maelearn.video import videomae_from_config
+
+        return videomae_from_config(cfg)
+    if kind == "spectrogram_mae":
+        from maelearn.audio import SpectrogramMAE, SpectrogramMAEConfig
+
+        return SpectrogramMAE(SpectrogramMAEConfig(**rest))
+    raise ValueError(f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae' or 'spectrogram_mae'")
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
@@ -268,17 +288,14 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     """Rebuild the model saved at ``path`` (a file or a checkpoint folder) and load its
     weights. Returns ``(model, state)``; ``state`` holds ``epoch``, ``step``, ``history``
     (a :class:`History`), ``train_config`` and the raw optimizer/RNG states."""
-    from maelearn.mae import mae_from_config
-
     state = read_checkpoint(path, map_location)
     cfg = state.get("model_config")
-    if not cfg or cfg.get("kind") != "mae":
+    if not cfg:
         raise ValueError(
-            f"the checkpoint at {path} holds a model of kind {None if not cfg else cfg.get('kind')!r}, which "
-            "load_checkpoint cannot rebuild; build the model yourself and load state['model'] into it"
+            f"the checkpoint at {path} does not say which model it holds (no model_config); build the model "
+            "yourself and load state['model'] into it"
         )
-    cfg = {k: v for k, v in cfg.items() if k != "kind"}
-    model = mae_from_config(cfg)
+    model = _rebuild(cfg)
     model.load_state_dict(state["model"])
     state = dict(state, history=History.from_dict(state["history"]))
     return model, state
@@ -371,6 +388,7 @@ def pretrain(
     resume: bool | str = False,
     progress: bool = True,
     stop_after_epoch: int | None = None,
+    meta: dict | None = None,
 ) -> History:
     """Pretrain ``model`` on ``images`` (N, C, H, W) float with the MAE recipe.
 
@@ -378,7 +396,8 @@ def pretrain(
     is missing); ``resume="auto"`` continues when it exists and starts afresh otherwise.
     ``stop_after_epoch`` ends this call after that epoch (counted from the start of the
     whole schedule) without changing the schedule, as a preempted job would; resume later
-    to finish. Returns the :class:`History` of the whole run, earlier resumed parts
+    to finish. ``meta`` (plain values: str, numbers, lists, dicts) is stored in the
+    checkpoint as is, e.g. which data the run used. Returns the :class:`History` of the whole run, earlier resumed parts
     included. A non-finite loss raises ``FloatingPointError`` before anything is saved,
     so the last good checkpoint stays on disk.
     """
@@ -400,13 +419,13 @@ def pretrain(
     if dev.type == "cuda" and d.world > 1:
         dev = torch.device("cuda", d.local_rank)
     try:
-        return _train(model, images, config, resume, progress, stop_after_epoch, dev, d)
+        return _train(model, images, config, resume, progress, stop_after_epoch, dev, d, meta)
     finally:
         if d.started_here:
             dist.destroy_process_group()
 
 
-def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _Dist) -> History:
+def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _Dist, meta) -> History:
     n = images.shape[0]
     if n < config.batch_size * d.world:
         raise ValueError(
@@ -490,6 +509,7 @@ def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _D
                 "rng": rng,
                 "model_config": model_config(model),
                 "train_config": asdict(config),
+                "meta": meta or {},
             },
             ckpt_path,
         )

@@ -25,6 +25,16 @@ from maelearn.train import (
 )
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One torch thread: the CPU is shared (CI runs tests in parallel workers), where two
+    spinning OpenMP threads per process are several times slower than one."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def micro_mae(seed: int = 0):
     """A 16 px MAE small enough to train a few steps in well under a second."""
     torch.manual_seed(seed)
@@ -229,6 +239,20 @@ def test_resume_rejects_a_different_model(tmp_path, images):
     other = build_mae("tiny", img_size=16, dim=32, depth=2, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2)
     with pytest.raises(ValueError, match="different model"):
         pretrain(other, images, config(tmp_path), resume=True, progress=False)
+
+
+def test_model_config_names_the_model_kind():
+    from maelearn.audio import build_spectrogram_mae
+    from maelearn.train import _rebuild, model_config
+    from maelearn.video import build_videomae
+
+    for model in (micro_mae(), build_spectrogram_mae("tiny"), build_videomae("tiny")):
+        cfg = model_config(model)
+        rebuilt = _rebuild(cfg)
+        assert type(rebuilt) is type(model) and model_config(rebuilt) == cfg
+    assert model_config(micro_mae())["kind"] == "mae"
+    with pytest.raises(ValueError, match="kind"):
+        _rebuild({"kind": "unknown"})
 
 
 def test_bf16_autocast_and_clipping_on_cpu(images):

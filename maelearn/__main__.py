@@ -1,0 +1,341 @@
+"""The course's command line: ``python -m maelearn COMMAND`` (or the ``maelearn`` script).
+
+* ``welcome``: run lesson 00 headless and print where everything is;
+* ``pretrain``: pretrain an MAE on offline data, with a progress bar, a checkpoint, a
+  reconstruction figure (the paper's Figure 2 layout) and a final line comparing the
+  linear probe of the pretrained encoder with the same probe on a random-init encoder;
+* ``probe CHECKPOINT``: that comparison for a saved checkpoint.
+
+The defaults of ``pretrain`` are a CPU run of a couple of minutes (the tiny preset on 32 px
+shapes); on a GPU raise ``--preset``, ``--n-images`` and ``--epochs``, or launch several GPUs
+with ``torchrun --nproc_per_node G -m maelearn pretrain ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+#: Defaults of ``pretrain``, tuned to finish in about two minutes on two CPU cores.
+DEFAULTS = dict(preset="tiny", dataset="shapes", n_images=2048, n_test=512, epochs=20, batch_size=128,
+                blr=1.5e-3, warmup_epochs=2.0, mask_ratio=0.75, seed=0, out="runs/pretrain")
+
+#: The labels each offline set is probed on.
+PROBE_TASK = {"shapes": "shape (4 classes)", "digits": "digit (10 classes)", "natural": "source photo (7 classes)"}
+
+
+def _rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def _say(*args) -> None:
+    if _rank() == 0:
+        print(*args, flush=True)
+
+
+# --- data and models -------------------------------------------------------------------------
+
+
+def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed: int):
+    """The offline set ``dataset`` at ``size`` px split into ``n_images`` pretraining (and
+    probe-training) images and ``n_test`` held-out probe-test images."""
+    from maelearn.data import load_offline
+
+    if n_test < 1:
+        raise ValueError(f"n_test must be >= 1, got {n_test}")
+    if n_images is not None and n_images < 1:
+        raise ValueError(f"--n-images must be >= 1, got {n_images}")
+    want = (n_images or 2048) + n_test
+    full = load_offline(dataset, n=want, size=size, seed=seed)
+    if n_images is None:
+        n_images = min(2048, len(full) - n_test)
+    if len(full) < n_images + n_test:
+        raise ValueError(
+            f"dataset {dataset!r} has {len(full)} images, fewer than --n-images {n_images} + {n_test} held out; "
+            f"use --n-images {len(full) - n_test} or less"
+        )
+    full = full[: n_images + n_test]
+    return full.split(n_images, seed=seed)
+
+
+def build_model(preset: str, in_chans: int, seed: int):
+    """An MAE of ``preset`` for ``in_chans`` channels, initialized under ``seed``."""
+    from maelearn.mae import build_mae
+
+    torch.manual_seed(seed)
+    return build_mae(preset, in_chans=in_chans)
+
+
+def probe_pair(encoder, random_encoder, train, test, device) -> tuple[float, float]:
+    """Linear-probe accuracy (cls token) of ``encoder`` and of ``random_encoder``."""
+    from maelearn.evaluate import linear_probe
+
+    return (
+        linear_probe(encoder, train, test, pool="cls", device=device),
+        linear_probe(random_encoder, train, test, pool="cls", device=device),
+    )
+
+
+def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed: int, title: str) -> Path:
+    """Reconstructions of ``images`` (B, C, H, W) in the paper's Figure 2 layout, saved as PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model.eval()
+    noise = model.make_noise(images.shape[0], mask_ratio, generator=torch.Generator().manual_seed(seed))
+    dev = next(model.parameters()).device
+    with torch.no_grad():
+        rec = model.reconstruct(images.to(dev), mask_ratio, noise.to(dev))
+    try:
+        from maelearn.viz import figure2
+    except ImportError:  # maelearn.viz not there yet: the same layout, drawn here
+        figure2 = _figure2
+    fig = figure2(rec, title=title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _figure2(rec: dict, title: str = ""):
+    """Figure 2 layout: one row per image, columns masked / reconstruction / original."""
+    import matplotlib.pyplot as plt
+
+    cols = [("masked", "masked"), ("pasted", "MAE reconstruction"), ("original", "original")]
+    n = rec["original"].shape[0]
+    fig, axes = plt.subplots(n, 3, figsize=(3 * 1.6, n * 1.6), squeeze=False)
+    for i in range(n):
+        for j, (key, name) in enumerate(cols):
+            img = rec[key][i].detach().float().cpu().clamp(0, 1).permute(1, 2, 0).squeeze(-1).numpy()
+            axes[i, j].imshow(img, cmap="gray" if img.ndim == 2 else None)
+            axes[i, j].axis("off")
+            if i == 0:
+                axes[i, j].set_title(name, fontsize=9)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def pick_threads(threads: int | None) -> int:
+    """Set torch's CPU threads: ``threads`` if given, else torch's default unless the machine
+    is already busy (1-minute load average above the core count), then 1. OpenMP threads
+    that wait on each other spin, so on a shared, oversubscribed CPU one thread is several
+    times faster than two."""
+    if threads is None:
+        cores = os.cpu_count() or 1
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores
+        threads = 1 if busy else torch.get_num_threads()
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)
+    return threads
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from maelearn.config import device as pick_device
+    from maelearn.train import TrainConfig, pretrain
+
+    from maelearn.mae import mae_config
+
+    t0 = time.perf_counter()
+    dev = pick_device(args.device)
+    threads = pick_threads(args.threads) if dev.type == "cpu" else None
+    size = mae_config(args.preset).img_size
+    train, test = load_split(args.dataset, args.n_images, args.n_test, size, args.data_seed)
+    model = build_model(args.preset, train.images.shape[1], args.seed)
+    random_encoder = copy.deepcopy(model.encoder)  # the same weights before pretraining
+    out = Path(args.out)
+    cfg = TrainConfig(
+        epochs=args.epochs, batch_size=args.batch_size, base_lr=args.blr, lr=args.lr, weight_decay=0.05,
+        warmup_epochs=min(args.warmup_epochs, args.epochs), mask_ratio=args.mask_ratio, seed=args.seed,
+        device=str(dev), checkpoint_dir=str(out), clip_grad=args.clip_grad,
+    )
+    meta = {"dataset": args.dataset, "n_images": len(train), "n_test": len(test), "data_seed": args.data_seed,
+            "img_size": size, "preset": args.preset}
+    _say(f"pretraining MAE-{args.preset} on {len(train)} {args.dataset} images ({size} px) for {args.epochs} epochs, "
+         f"mask ratio {args.mask_ratio}, device {dev}" + (f" ({threads} CPU threads)" if threads else "") + f" -> {out}/")
+    history = pretrain(model, train.images, cfg, resume="auto" if args.resume else False, meta=meta)
+    if _rank() != 0:
+        return 0
+    train_time = time.perf_counter() - t0
+    history.save_json(out / "history.json")
+    fig = save_figure(model, test.images[:8], args.mask_ratio, out / "reconstructions.png", args.seed,
+                      f"MAE-{args.preset}, {args.dataset}, held-out images, mask {args.mask_ratio:.0%}")
+    # The loss the model reaches on held-out images, one fixed mask each (eval mode).
+    masked_loss = heldout_loss(model, test.images, args.mask_ratio, args.seed)
+    acc, acc_random = probe_pair(model.encoder, random_encoder, train, test, dev)
+    total = time.perf_counter() - t0
+    summary = {**meta, "epochs": args.epochs, "mask_ratio": args.mask_ratio, "seed": args.seed,
+               "train_loss_last_epoch": history.final_loss, "heldout_masked_loss": masked_loss,
+               "probe_task": PROBE_TASK[args.dataset], "probe_acc_pretrained": acc, "probe_acc_random_init": acc_random,
+               "train_wall_s": history.wall_time, "total_wall_s": total, "device": str(dev)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"wrote {out / 'checkpoint.pt'}, {fig}, {out / 'history.json'}, {out / 'summary.json'} "
+          f"(pretraining {train_time:.0f} s)")
+    print(f"final: masked-patch loss {history.final_loss:.4f} (train, last epoch) / {masked_loss:.4f} (held out) | "
+          f"linear probe on {PROBE_TASK[args.dataset]}: pretrained {acc:.3f} vs random init {acc_random:.3f} | "
+          f"{total:.0f} s")
+    return 0
+
+
+@torch.no_grad()
+def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batch_size: int = 256) -> float:
+    """Mean masked-patch loss over ``images`` (N, C, H, W) with seeded masks."""
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    dev = next(model.parameters()).device
+    total, count = 0.0, 0
+    for i in range(0, images.shape[0], batch_size):
+        x = images[i : i + batch_size].to(dev)
+        noise = model.make_noise(x.shape[0], mask_ratio, generator=g).to(dev)
+        total += float(model(x, mask_ratio, noise).loss) * x.shape[0]
+        count += x.shape[0]
+    return total / count
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from maelearn.config import device as pick_device
+    from maelearn.mae import mae_from_config
+    from maelearn.train import load_checkpoint
+
+    dev = pick_device(args.device)
+    if dev.type == "cpu":
+        pick_threads(args.threads)
+    model, state = load_checkpoint(args.checkpoint)
+    cfg = state["model_config"]
+    if cfg.get("kind") != "mae":
+        raise ValueError(f"probe works on image MAE checkpoints; {args.checkpoint} holds a {cfg.get('kind')!r} model")
+    meta = dict(state.get("meta") or {})
+    dataset = args.dataset or meta.get("dataset", "shapes")
+    n_images = args.n_images or meta.get("n_images")
+    n_test = meta.get("n_test", 512) if args.n_test is None else args.n_test
+    data_seed = meta.get("data_seed", 0) if args.data_seed is None else args.data_seed
+    train, test = load_split(dataset, n_images, n_test, model.config.img_size, data_seed)
+    if train.images.shape[1] != model.config.in_chans:
+        raise ValueError(f"dataset {dataset!r} has {train.images.shape[1]} channels, the model expects {model.config.in_chans}")
+    # The same architecture and the same initial weights as the run (its seed), untrained.
+    torch.manual_seed(state["train_config"]["seed"])
+    random_model = mae_from_config({k: v for k, v in cfg.items() if k != "kind"})
+    model.to(dev)
+    acc, acc_random = probe_pair(model.encoder, random_model.encoder, train, test, dev)
+    print(f"{args.checkpoint}: epoch {state['epoch']}, step {state['step']}, final train loss "
+          f"{state['history'].final_loss:.4f}")
+    print(f"linear probe on {dataset} {PROBE_TASK[dataset]} ({len(train)} train / {len(test)} test): "
+          f"pretrained {acc:.3f} vs random init {acc_random:.3f}")
+    return 0
+
+
+def cmd_welcome(args: argparse.Namespace) -> int:
+    import maelearn
+    from maelearn.config import ROOT
+
+    lessons = ROOT / "lessons"
+    nb_path = lessons / "00_welcome.ipynb"
+    if not nb_path.exists():
+        print(f"{nb_path} not found: the lessons ship with the course repository; clone it and "
+              "`pip install -e .` from the clone", file=sys.stderr)
+        return 1
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    print(f"running lesson 00 headless ({nb_path}) ...", flush=True)
+    t0 = time.perf_counter()
+    nb = nbformat.read(str(nb_path), as_version=4)
+    client = NotebookClient(nb, kernel_name="python3", timeout=args.timeout, resources={"metadata": {"path": str(lessons)}})
+    try:
+        client.execute()
+    except CellExecutionError as err:
+        print(f"lesson 00 failed:\n{err}", file=sys.stderr)
+        return 1
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                sys.stdout.write(output.get("text", ""))
+    elapsed = time.perf_counter() - t0
+    print(f"\nlesson 00 ran in {elapsed:.1f} s, mode {maelearn.mode()}, device {maelearn.device()}.\n")
+    rows = [
+        ("lessons/", ROOT / "lessons", "the notebooks to work through (exercises to fill in)"),
+        ("solutions/", ROOT / "solutions", "the same lessons with solutions"),
+        ("data/", ROOT / "data", "shipped results and the commands that produce them"),
+        ("maelearn/", ROOT / "maelearn", "the library every lesson stands on"),
+    ]
+    print("where things are:")
+    for name, path, what in rows:
+        print(f"  {name:11s} {path}  ({what})")
+    print(f"\nopen the course:  jupyter lab {ROOT / 'lessons'}")
+    print("switch mode:      MAELEARN_MODE=quick|full (now: " + maelearn.mode() + ");  device: MAELEARN_DEVICE=cpu|cuda|mps")
+    print("pretrain an MAE:  python -m maelearn pretrain   (then: python -m maelearn probe runs/pretrain/checkpoint.pt)")
+    return 0
+
+
+# --- argument parsing ------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    from maelearn.mae import PRESETS
+
+    p = argparse.ArgumentParser(prog="python -m maelearn", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("welcome", help="run lesson 00 headless and show where everything is")
+    w.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    w.set_defaults(func=cmd_welcome)
+
+    d = DEFAULTS
+    t = sub.add_parser("pretrain", help="pretrain an MAE on offline data, then linear-probe it",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    t.add_argument("--preset", default=d["preset"], choices=sorted(PRESETS), help="model size")
+    t.add_argument("--dataset", default=d["dataset"], choices=sorted(PROBE_TASK), help="offline image set")
+    t.add_argument("--n-images", type=int, default=None,
+                   help=f"pretraining images (default {d['n_images']}, fewer for digits)")
+    t.add_argument("--n-test", type=int, default=d["n_test"], help="held-out images for the probe")
+    t.add_argument("--epochs", type=int, default=d["epochs"])
+    t.add_argument("--batch-size", type=int, default=d["batch_size"], help="per process")
+    t.add_argument("--blr", type=float, default=d["blr"], help="base lr; lr = blr * effective batch / 256")
+    t.add_argument("--lr", type=float, default=None, help="absolute lr (overrides --blr)")
+    t.add_argument("--warmup-epochs", type=float, default=d["warmup_epochs"])
+    t.add_argument("--clip-grad", type=float, default=None, help="max gradient norm (default: off)")
+    t.add_argument("--mask-ratio", type=float, default=d["mask_ratio"])
+    t.add_argument("--seed", type=int, default=d["seed"], help="model init, image order and masks")
+    t.add_argument("--data-seed", type=int, default=0, help="which images are generated and how they are split")
+    t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    t.add_argument("--out", default=d["out"], help="folder for checkpoint, figure, history and summary")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
+    t.add_argument("--threads", type=int, default=None, help="CPU threads (default: all, or 1 on a busy machine)")
+    t.set_defaults(func=cmd_pretrain)
+
+    r = sub.add_parser("probe", help="linear probe of a saved encoder vs a random-init one")
+    r.add_argument("checkpoint", help="a checkpoint.pt, or the folder holding it")
+    r.add_argument("--dataset", default=None, choices=sorted(PROBE_TASK), help="default: the one it was trained on")
+    r.add_argument("--n-images", type=int, default=None, help="probe-training images (default: as in pretraining)")
+    r.add_argument("--n-test", type=int, default=None)
+    r.add_argument("--data-seed", type=int, default=None)
+    r.add_argument("--device", default=None)
+    r.add_argument("--threads", type=int, default=None, help="CPU threads (default: all, or 1 on a busy machine)")
+    r.set_defaults(func=cmd_probe)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The command line: ``python -m maelearn pretrain | probe | welcome``."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from maelearn.__main__ import main
+from maelearn.config import ROOT
+from maelearn.train import read_checkpoint
+
+FINAL = re.compile(
+    r"^final: masked-patch loss (?P<train>\d+\.\d+) \(train, last epoch\) / (?P<held>\d+\.\d+) \(held out\) \| "
+    r"linear probe on shape \(4 classes\): pretrained (?P<acc>[01]\.\d+) vs random init (?P<rand>[01]\.\d+) \| \d+ s$",
+    re.M,
+)
+
+
+@pytest.fixture(autouse=True)
+def keep_threads():
+    """The CLI sets torch's thread count for its process; put it back for other tests."""
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cli") / "run"
+
+
+def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(run_dir, capsys):
+    code = main(["pretrain", "--epochs", "1", "--n-images", "128", "--n-test", "64", "--batch-size", "64",
+                 "--out", str(run_dir), "--threads", "1", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    m = FINAL.search(out)
+    assert m, out
+    assert 0.0 <= float(m["acc"]) <= 1.0 and 0.0 <= float(m["rand"]) <= 1.0
+    state = read_checkpoint(run_dir / "checkpoint.pt")  # weights_only load
+    assert state["epoch"] == 1 and state["step"] == 2  # 128 images / 64 per step
+    assert state["meta"]["dataset"] == "shapes" and state["meta"]["n_images"] == 128
+    png = (run_dir / "reconstructions.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000  # a real image, not an empty canvas
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["probe_acc_pretrained"] == pytest.approx(float(m["acc"]), abs=5e-4)  # printed with 3 decimals
+    assert summary["heldout_masked_loss"] == pytest.approx(float(m["held"]), abs=5e-5)
+    hist = json.loads((run_dir / "history.json").read_text())
+    assert len(hist["loss"]) == 2 and hist["epoch_loss"][0] == pytest.approx(float(m["train"]), abs=5e-5)
+
+
+def test_probe_on_saved_checkpoint(run_dir, capsys):
+    if not (run_dir / "checkpoint.pt").exists():
+        pytest.skip("needs the checkpoint of the pretrain smoke test")
+    code = main(["probe", str(run_dir / "checkpoint.pt"), "--threads", "1", "--device", "cpu"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert re.search(r"epoch 1, step 2", out), out
+    m = re.search(r"\(128 train / 64 test\): pretrained ([01]\.\d+) vs random init ([01]\.\d+)", out)
+    assert m, out
+    # Same data, same encoder, same deterministic probe as at the end of pretraining.
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert float(m[1]) == pytest.approx(summary["probe_acc_pretrained"], abs=5e-4)
+    assert float(m[2]) == pytest.approx(summary["probe_acc_random_init"], abs=5e-4)
+
+
+def test_bad_arguments_are_clear_errors(tmp_path, capsys):
+    code = main(["pretrain", "--dataset", "digits", "--n-images", "5000", "--out", str(tmp_path), "--threads", "1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "has 1797 images" in err and "--n-images 1285" in err
+    assert main(["probe", str(tmp_path / "missing.pt")]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--dataset", "imagenet"])
+
+
+def test_module_entry_point_help():
+    proc = subprocess.run([sys.executable, "-m", "maelearn", "--help"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and all(c in proc.stdout for c in ("pretrain", "probe", "welcome"))
+
+
+@pytest.mark.skipif(not (ROOT / "lessons" / "00_welcome.ipynb").exists(), reason="lessons/ not in this checkout")
+def test_welcome_runs_lesson_00(capsys):
+    assert main(["welcome"]) == 0
+    out = capsys.readouterr().out
+    assert "lesson run time (s)" in out  # lesson 00's "What we measured" table came back
+    assert "jupyter lab" in out and "lessons/" in out and "solutions/" in out

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import platform
 import shlex
 import sys
@@ -49,7 +50,7 @@ class RunResult:
     impl: str  # "ours", "timm" or "hf"
     compiled: bool
     images_per_s: float
-    step_ms: float  # median step time
+    step_ms: float  # time per step (mean on a GPU, median on a CPU)
     tflops: float  # achieved model TFLOP/s (analytic count / time)
     mfu: float | None  # tflops / the GPU's peak; None on a CPU or an unknown GPU
     peak_memory_gib: float | None  # torch.cuda.max_memory_allocated; None on a CPU
@@ -89,12 +90,17 @@ def time_training(
     precision: str,
     compiled: bool = False,
     compile_backend: str = "inductor",
-) -> tuple[list[float], float]:
+    compile_mode: str | None = None,
+) -> tuple[float, float]:
     """Run ``warmup`` untimed then ``steps`` timed training steps of ``module`` (imgs -> loss).
-    Returns the step times in seconds and the last loss."""
+    Returns the seconds per step and the last loss.
+
+    On a GPU the timed steps run back to back with one synchronization at the end (the CPU
+    queues work ahead, as in training) and the mean is returned; on a CPU, whose speed
+    varies with other processes, the median of per-step times."""
     device = imgs.device
     opt = make_optimizer(module, device=device)
-    forward = torch.compile(module, backend=compile_backend) if compiled else module
+    forward = torch.compile(module, backend=compile_backend, mode=compile_mode) if compiled else module
     autocast = (
         torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
     )
@@ -110,14 +116,19 @@ def time_training(
     for _ in range(warmup):
         step()
     _sync(device)
-    times = []
     loss = torch.zeros(())
+    if device.type == "cuda":
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        _sync(device)
+        return (time.perf_counter() - t0) / steps, float(loss.detach().float())
+    times = []
     for _ in range(steps):
         t0 = time.perf_counter()
         loss = step()
-        _sync(device)
         times.append(time.perf_counter() - t0)
-    return times, float(loss.detach().float())
+    return sorted(times)[len(times) // 2], float(loss.detach().float())
 
 
 def bench_one(
@@ -132,6 +143,7 @@ def bench_one(
     mask_ratio: float = 0.75,
     peak: float | None = None,
     compile_backend: str = "inductor",
+    compile_mode: str | None = None,
     seed: int = 0,
 ) -> RunResult:
     """Build ``impl`` fresh on ``device`` and time it; peak memory counts weights, gradients,
@@ -143,8 +155,7 @@ def bench_one(
     seed_everything(seed)
     module = build_peer(impl, config, mask_ratio).to(device)
     imgs = torch.rand(batch_size, config.in_chans, config.img_size, config.img_size, device=device)
-    times, loss = time_training(module, imgs, steps, warmup, precision, compiled, compile_backend)
-    step_s = sorted(times)[len(times) // 2]  # median: robust to a stray slow step
+    step_s, loss = time_training(module, imgs, steps, warmup, precision, compiled, compile_backend, compile_mode)
     ips = batch_size / step_s
     flops = mae_flops(config, mask_ratio).train_step
     mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
@@ -189,6 +200,7 @@ def run_bench(
     device: str | torch.device = "cpu",
     peak: float | None = None,
     compile_backend: str = "inductor",
+    compile_mode: str | None = None,
     seed: int = 0,
 ) -> dict:
     """Time ours and ``peers`` (default: every installed one) and return the report dict."""
@@ -227,7 +239,7 @@ def run_bench(
         for impl in ["ours", *peers]:
             results.append(
                 bench_one(impl, config, batch_size, precision, compiled, device, steps, warmup,
-                          mask_ratio, peak, compile_backend, seed)
+                          mask_ratio, peak, compile_backend, compile_mode, seed)
             )
 
     ratios = {}
@@ -249,13 +261,16 @@ def run_bench(
         "command": None,  # filled in by main()
         "settings": {
             "preset": preset, "config": asdict(config), "batch_size": batch_size, "precision": precision,
-            "compile": compile, "compile_backend": compile_backend, "mask_ratio": mask_ratio,
+            "compile": compile, "compile_backend": compile_backend,
+            "compile_mode": compile_mode, "mask_ratio": mask_ratio,
             "steps": steps, "warmup": warmup, "optimizer": "AdamW(betas=(0.9, 0.95), wd 0.05 on matrices, fused)",
             "data": "synthetic uniform images, fixed across steps", "seed": seed,
         },
         "hardware": {
             "device": str(device), "name": name, "peak_bf16_tflops": peak,
-            "cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
         },
         "versions": {
             "python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
@@ -299,6 +314,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--compile", default="both" if cuda else "off", choices=COMPILE_CHOICES,
                         help="time the eager path, the torch.compile path, or both (default: both on CUDA, off on CPU)")
     parser.add_argument("--compile-backend", default="inductor", help="torch.compile backend (default inductor)")
+    parser.add_argument("--compile-mode", default=None,
+                        help="torch.compile mode, e.g. max-autotune or reduce-overhead (default: torch's default)")
     parser.add_argument("--peers", default="auto",
                         help="comma-separated peers among timm,hf; 'auto' = those installed; 'none' = ours only")
     parser.add_argument("--steps", type=int, default=20 if cuda else 5)
@@ -315,7 +332,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = run_bench(
         preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,
         peers=peers, steps=args.steps, warmup=args.warmup, mask_ratio=args.mask_ratio, device=args.device,
-        peak=args.peak_tflops, compile_backend=args.compile_backend, seed=args.seed,
+        peak=args.peak_tflops, compile_backend=args.compile_backend, compile_mode=args.compile_mode, seed=args.seed,
     )
     argv_used = sys.argv[1:] if argv is None else argv
     report["command"] = "python -m maelearn.bench " + " ".join(shlex.quote(a) for a in argv_used)

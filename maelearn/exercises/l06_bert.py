@@ -1,0 +1,149 @@
+"""Graders of lesson 06 (BERT-style masking): the 80/10/10 masking rule and the masked-LM
+loss.
+
+BERT's masking is random. The grader first compares with the reference on the same
+generator (the draws are spelled out in the lesson); when the answer differs it does not
+give up, since drawing in another order is just as correct. It then checks what must hold
+for *any* correct masking: on every case, the structure (labels are the original token at
+chosen positions and -100 elsewhere, specials never chosen, unchosen inputs untouched); on
+two large cases (about 10^5 tokens), the fractions: chosen ≈ p, and of the chosen ones
+≈ 80 % [MASK], 10 % random, 10 % unchanged, within six binomial standard deviations (a
+correct answer fails with probability below 10^-8 per fraction).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from maelearn.exercises import Case, assert_matches, exercise
+from maelearn.text import IGNORE, bert_mask, mlm_cross_entropy
+
+VOCAB = 1000
+MASK_ID = 4
+SPECIALS = [0, 1, 2, 3, 4]
+
+
+def _tokens(b: int, l: int, seed: int) -> torch.Tensor:
+    """(b, l) ids: random words, [CLS] first, [SEP] last, a few [PAD] and [UNK] inside."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.randint(len(SPECIALS), VOCAB, (b, l), generator=g)
+    t[:, 0], t[:, -1] = 2, 3
+    extra = torch.rand(b, l, generator=g) < 0.1
+    t[extra] = torch.where(torch.rand(int(extra.sum()), generator=g) < 0.5, 0, 1)
+    return t
+
+
+def _structure(tokens: torch.Tensor, p: float, got) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(t, torch.Tensor) for t in got):
+        raise AssertionError("return a pair of tensors (inputs, labels)")
+    inputs, labels = got
+    for name, t in (("inputs", inputs), ("labels", labels)):
+        if t.shape != tokens.shape:
+            raise AssertionError(f"{name} must have the shape of tokens {tuple(tokens.shape)}, got {tuple(t.shape)}")
+        if t.dtype != torch.long:
+            raise AssertionError(f"{name} must be torch.long token ids, got {t.dtype}")
+    chosen = labels != IGNORE
+    special = torch.isin(tokens, torch.tensor(SPECIALS))
+    if bool((chosen & special).any()):
+        raise AssertionError("a special token ([PAD], [UNK], [CLS], [SEP], [MASK]) was chosen; never choose specials")
+    if not torch.equal(labels[chosen], tokens[chosen]):
+        raise AssertionError("labels must hold the ORIGINAL token at chosen positions (not the corrupted input)")
+    if not torch.equal(inputs[~chosen], tokens[~chosen]):
+        raise AssertionError("inputs changed at positions that were not chosen (labels -100 there); "
+                             "only chosen positions may be replaced")
+    if int(inputs.min()) < 0 or int(inputs.max()) >= VOCAB:
+        raise AssertionError(f"inputs contain ids outside [0, vocab_size={VOCAB})")
+    return inputs, labels
+
+
+def _within(name: str, observed: float, expected: float, n: int, hint: str) -> None:
+    sd = math.sqrt(expected * (1 - expected) / max(n, 1))
+    if abs(observed - expected) > 6 * sd + 1e-9:
+        raise AssertionError(f"{name}: expected about {expected:.3f} (±{6 * sd:.3f}), got {observed:.3f} over {n} tokens. {hint}")
+
+
+def _checker(tokens: torch.Tensor, p: float, statistics: bool):
+    def check(got, expected):
+        try:
+            assert_matches(got, expected, where="(inputs, labels)")
+            return  # the same draws as the reference
+        except AssertionError as exact:
+            mismatch = str(exact)
+        inputs, labels = _structure(tokens, p, got)
+        if not statistics:
+            return  # a different, structurally valid draw; the large cases judge the rates
+        chosen = labels != IGNORE
+        eligible = ~torch.isin(tokens, torch.tensor(SPECIALS))
+        n_el, n_ch = int(eligible.sum()), int(chosen.sum())
+        _within("fraction of non-special tokens chosen", n_ch / n_el, p, n_el, f"choose each non-special token with probability p={p}.")
+        masked = chosen & (inputs == MASK_ID)
+        kept = chosen & (inputs == tokens)
+        swapped = chosen & ~masked & ~kept
+        # A random token equals the original or [MASK] with probability 1/vocab each:
+        # 0.1 / 1000 of the chosen ones, far inside the tolerance.
+        _within("fraction of chosen tokens replaced by [MASK]", int(masked.sum()) / n_ch, 0.8, n_ch, "80 % of the chosen tokens become [MASK].")
+        _within("fraction of chosen tokens replaced by a random token", int(swapped.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens become a random token.")
+        _within("fraction of chosen tokens left unchanged", int(kept.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens stay as they are (but are still predicted).")
+        distinct = len(torch.unique(inputs[swapped]))
+        if distinct < 0.3 * min(VOCAB, int(swapped.sum())):
+            raise AssertionError(f"the random replacements use only {distinct} distinct ids; draw them uniformly from the vocabulary")
+        del mismatch  # statistically correct: accepted
+
+    return check
+
+
+def _diagnose_bert(case, got, expected):
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        return "return (inputs, labels)."
+    inputs, labels = got
+    tokens = case.args[0]
+    if isinstance(labels, torch.Tensor) and labels.shape == tokens.shape:
+        if bool((labels != IGNORE).all()):
+            return "labels must be -100 where a token was not chosen, so the loss counts the chosen positions only."
+        chosen = labels != IGNORE
+        if isinstance(inputs, torch.Tensor) and inputs.shape == tokens.shape and bool(chosen.any()):
+            if bool((inputs[chosen] == MASK_ID).all()):
+                return ("every chosen token became [MASK]; BERT replaces 80 % with [MASK], 10 % with a random "
+                        "token and leaves 10 % unchanged, so the model cannot assume the input is wrong only at [MASK].")
+    return None
+
+
+@exercise("06.1", "BERT's 80/10/10 masking", bert_mask, diagnose=_diagnose_bert, timeout=30.0)
+def _cases_bert():
+    for name, (b, l, seed, p, stats) in {
+        "2 sequences of 12 tokens, p 0.5": (2, 12, 0, 0.5, False),
+        "4 sequences of 32 tokens, p 0.15": (4, 32, 1, 0.15, False),
+        "400 x 256 tokens, p 0.15 (rates)": (400, 256, 2, 0.15, True),
+        "400 x 256 tokens, p 0.4 (rates)": (400, 256, 3, 0.4, True),
+    }.items():
+        tokens = _tokens(b, l, seed)
+        yield Case(name, (tokens, VOCAB, MASK_ID, list(SPECIALS), torch.Generator().manual_seed(seed + 100), p),
+                   check=_checker(tokens, p, stats))
+
+
+def _diagnose_ce(case, got, expected):
+    logits, labels = case.args
+    if isinstance(got, torch.Tensor) and got.numel() == 1:
+        g = float(got)
+        per = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE, reduction="none")
+        if math.isclose(g, float(per.sum()), rel_tol=1e-4):
+            return "average over the chosen positions, do not sum."
+        if math.isclose(g, float(per.mean()), rel_tol=1e-4):
+            return "you divided by every position; the loss is the mean over chosen positions only (labels != -100)."
+        every = torch.nn.functional.cross_entropy(logits.flatten(0, 1), labels.clamp_min(0).flatten())
+        if math.isclose(g, float(every), rel_tol=1e-4):
+            return "positions with label -100 must be ignored (ignore_index=-100), not counted as class 0."
+    return None
+
+
+@exercise("06.2", "the masked-LM loss", mlm_cross_entropy, diagnose=_diagnose_ce, rtol=1e-4, atol=1e-6)
+def _cases_ce():
+    g = torch.Generator().manual_seed(7)
+    for name, (b, l, v, p) in {"2 x 6 positions, 10 classes": (2, 6, 10, 0.4), "8 x 20 positions, 50 classes": (8, 20, 50, 0.15)}.items():
+        logits = torch.randn(b, l, v, generator=g) * 2
+        labels = torch.randint(v, (b, l), generator=g)
+        labels[torch.rand(b, l, generator=g) >= p] = IGNORE
+        labels[0, 0] = 1  # at least one chosen position
+        yield Case(name, (logits, labels))

@@ -1,0 +1,281 @@
+"""Masked language modelling, BERT style, at toy scale: a word-level tokenizer, BERT's
+80/10/10 masking rule, and a tiny transformer (the same :class:`maelearn.vit.Block` the
+ViT and MAE use) trained to fill in masked words.
+
+* :class:`WordTokenizer` keeps the most frequent words of a corpus (split by
+  :func:`maelearn.data.text.word_tokenize`) plus five special tokens;
+* :func:`bert_mask` chooses a fraction ``p`` of the non-special tokens; of those 80 % become
+  ``[MASK]``, 10 % a random token, 10 % stay as they are; the labels are the original
+  tokens at chosen positions and -100 (ignored by ``F.cross_entropy``) elsewhere;
+* :class:`TinyMLM`, :func:`train_mlm`, :func:`mlm_accuracy`, :func:`fill_mask`.
+
+Training sequences are fixed-length windows of one long token stream (documents separated
+by ``[SEP]``), so no padding and no attention mask are needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Iterable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from maelearn.data.text import word_tokenize
+from maelearn.posembed import sincos_1d
+from maelearn.vit import Block, LayerNorm, init_weights
+
+SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+IGNORE = -100  # the label F.cross_entropy skips (its default ignore_index)
+
+
+class WordTokenizer:
+    """A word-level tokenizer: ids 0-4 are the special tokens :data:`SPECIALS`, then the
+    vocabulary's words, most frequent first. Unknown words map to ``[UNK]``."""
+
+    def __init__(self, words: Sequence[str]):
+        words = list(words)
+        if any(w in SPECIALS for w in words):
+            raise ValueError(f"words must not contain the special tokens {SPECIALS}")
+        if len(set(words)) != len(words):
+            raise ValueError("words must be unique")
+        self.vocab: list[str] = list(SPECIALS) + words
+        self.index: dict[str, int] = {w: i for i, w in enumerate(self.vocab)}
+        self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = range(len(SPECIALS))
+        self.special_ids: list[int] = list(range(len(SPECIALS)))
+
+    @classmethod
+    def fit(cls, texts: Iterable[str], vocab_size: int = 2000, min_freq: int = 2) -> "WordTokenizer":
+        """Keep the ``vocab_size - 5`` most frequent words seen at least ``min_freq`` times
+        (ties broken alphabetically, so the vocabulary is deterministic)."""
+        if vocab_size <= len(SPECIALS):
+            raise ValueError(f"vocab_size must exceed the {len(SPECIALS)} special tokens, got {vocab_size}")
+        counts = Counter(w for t in texts for w in word_tokenize(t))
+        ranked = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))
+        return cls(ranked[: vocab_size - len(SPECIALS)])
+
+    def __len__(self) -> int:
+        return len(self.vocab)
+
+    def encode(self, text: str) -> list[int]:
+        """Text -> word ids (lower-cased; punctuation dropped). The literal ``[MASK]`` in the
+        text becomes the mask token, so ``"open the [MASK] for reading"`` works."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, got {type(text).__name__}")
+        ids: list[int] = []
+        for i, piece in enumerate(text.split("[MASK]")):
+            if i:
+                ids.append(self.mask_id)
+            ids.extend(self.index.get(w, self.unk_id) for w in word_tokenize(piece))
+        return ids
+
+    def decode(self, ids: Iterable[int]) -> str:
+        """Word ids -> words joined by spaces."""
+        return " ".join(self.vocab[int(i)] for i in ids)
+
+
+def token_stream(texts: Iterable[str], tokenizer: WordTokenizer) -> torch.Tensor:
+    """All texts as one long (T,) tensor of ids, each document followed by ``[SEP]``."""
+    ids: list[int] = []
+    for t in texts:
+        ids.extend(tokenizer.encode(t))
+        ids.append(tokenizer.sep_id)
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def make_chunks(stream: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """(T,) ids -> (T // seq_len, seq_len) non-overlapping windows (the tail is dropped)."""
+    if stream.ndim != 1:
+        raise ValueError(f"stream must be 1-D (T,), got shape {tuple(stream.shape)}")
+    if seq_len < 1 or len(stream) < seq_len:
+        raise ValueError(f"seq_len must be in [1, {len(stream)}] for a stream of {len(stream)} tokens, got {seq_len}")
+    n = len(stream) // seq_len
+    return stream[: n * seq_len].reshape(n, seq_len)
+
+
+def bert_mask(
+    tokens: torch.Tensor,
+    vocab_size: int,
+    mask_id: int,
+    special_ids: Sequence[int],
+    generator: torch.Generator | None = None,
+    p: float = 0.15,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT's masking of a batch of token ids (B, L) -> ``(inputs, labels)``, both (B, L) long.
+
+    Random draws, in this order, all with ``generator`` and of ``tokens``'s shape:
+
+    1. ``u = torch.rand``: a position is *chosen* when ``u < p`` and its token is not special;
+    2. ``r = torch.rand``: a chosen position becomes ``mask_id`` when ``r < 0.8``, a random
+       token when ``0.8 <= r < 0.9``, and keeps its token when ``r >= 0.9``;
+    3. ``torch.randint(vocab_size, ...)``: the random tokens (any id, as in BERT).
+
+    ``labels`` holds the original token at chosen positions and -100 everywhere else, so the
+    loss counts the chosen positions only. ``tokens`` is not modified.
+    """
+    if not isinstance(tokens, torch.Tensor) or tokens.dtype != torch.long:
+        raise TypeError(f"tokens must be a torch.long tensor of ids (B, L), got {type(tokens).__name__} {getattr(tokens, 'dtype', '')}")
+    if not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"p must be a probability in [0, 1], got {p!r}")
+    if not 0 <= mask_id < vocab_size:
+        raise ValueError(f"mask_id must be a token id in [0, {vocab_size}), got {mask_id}")
+    special = torch.isin(tokens, torch.as_tensor(list(special_ids), dtype=torch.long, device=tokens.device))
+    chosen = (torch.rand(tokens.shape, generator=generator, device=tokens.device) < p) & ~special
+    r = torch.rand(tokens.shape, generator=generator, device=tokens.device)
+    random_tokens = torch.randint(vocab_size, tokens.shape, generator=generator, device=tokens.device)
+    inputs = tokens.clone()
+    inputs[chosen & (r < 0.8)] = mask_id
+    swap = chosen & (r >= 0.8) & (r < 0.9)
+    inputs[swap] = random_tokens[swap]
+    labels = torch.where(chosen, tokens, torch.full_like(tokens, IGNORE))
+    return inputs, labels
+
+
+class TinyMLM(nn.Module):
+    """A small bidirectional transformer for masked language modelling: token embedding +
+    fixed 1D sin-cos positions, ``depth`` pre-norm :class:`~maelearn.vit.Block`, a final
+    LayerNorm and a linear head over the vocabulary."""
+
+    def __init__(self, vocab_size: int, dim: int = 64, depth: int = 2, heads: int = 2, max_len: int = 64, mlp_ratio: float = 2.0):
+        super().__init__()
+        if vocab_size < 2 or max_len < 1:
+            raise ValueError(f"vocab_size must be >= 2 and max_len >= 1, got {vocab_size} and {max_len}")
+        self.vocab_size, self.max_len = vocab_size, max_len
+        self.embed = nn.Embedding(vocab_size, dim)
+        self.register_buffer("pos", sincos_1d(dim, torch.arange(max_len)), persistent=False)  # (max_len, dim)
+        self.blocks = nn.ModuleList([Block(dim, heads, mlp_ratio) for _ in range(depth)])
+        self.norm = LayerNorm(dim)
+        self.head = nn.Linear(dim, vocab_size)
+        self.apply(init_weights)
+        nn.init.normal_(self.embed.weight, std=1.0)  # as large as the sin-cos positions (rms ~0.7)
+
+    def encode(self, ids: torch.Tensor) -> torch.Tensor:
+        """(B, L) ids -> (B, L, dim) contextual token features."""
+        if ids.ndim != 2 or ids.dtype != torch.long:
+            raise ValueError(f"ids must be a (B, L) long tensor, got shape {tuple(ids.shape)} dtype {ids.dtype}")
+        if ids.shape[1] > self.max_len:
+            raise ValueError(f"sequence length {ids.shape[1]} exceeds max_len={self.max_len}")
+        x = self.embed(ids) + self.pos[: ids.shape[1]]
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """(B, L) ids -> (B, L, vocab_size) logits."""
+        return self.head(self.encode(ids))
+
+
+def mlm_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The masked-LM loss: logits (B, L, V), labels (B, L) with -100 at positions that were
+    not chosen -> scalar cross-entropy averaged over the chosen positions only."""
+    if logits.ndim != 3 or labels.shape != logits.shape[:2]:
+        raise ValueError(f"logits must be (B, L, V) and labels (B, L), got {tuple(logits.shape)} and {tuple(labels.shape)}")
+    return F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
+
+
+def mlm_loss(model: TinyMLM, inputs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """:func:`mlm_cross_entropy` of ``model`` on ``inputs`` (B, L). The head runs on the
+    chosen positions alone (labels != -100), which saves most of the vocabulary projection
+    and gives the same value."""
+    chosen = labels != IGNORE
+    if not bool(chosen.any()):
+        return model.encode(inputs).sum() * 0.0
+    logits = model.head(model.encode(inputs)[chosen])  # (M, V)
+    return F.cross_entropy(logits, labels[chosen])
+
+
+def train_mlm(
+    model: TinyMLM,
+    chunks: torch.Tensor,
+    mask_id: int,
+    special_ids: Sequence[int],
+    steps: int = 300,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    p: float = 0.15,
+    seed: int = 0,
+    progress: bool = True,
+) -> list[float]:
+    """Train ``model`` on (N, L) windows with :func:`bert_mask` at ratio ``p`` (fresh masks
+    every step). AdamW, linear warmup over the first 10 % of steps then cosine decay.
+    Returns the loss of every step."""
+    if chunks.ndim != 2 or chunks.dtype != torch.long:
+        raise ValueError(f"chunks must be an (N, L) long tensor, got shape {tuple(chunks.shape)} dtype {chunks.dtype}")
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
+    warm = max(1, steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
+    )
+    losses: list[float] = []
+    model.train()
+    for _ in tqdm(range(steps), desc=f"MLM p={p:g}", disable=not progress, leave=False):
+        batch = chunks[torch.randint(len(chunks), (batch_size,), generator=g)]
+        inputs, labels = bert_mask(batch, model.vocab_size, mask_id, special_ids, g, p)
+        loss = mlm_loss(model, inputs, labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        losses.append(loss.item())
+    model.eval()
+    return losses
+
+
+@torch.no_grad()
+def mlm_accuracy(
+    model: TinyMLM, chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], p: float = 0.15, seed: int = 1, all_mask: bool = True
+) -> float:
+    """Top-1 accuracy of ``model`` predicting the chosen tokens of held-out (N, L) windows
+    masked at ratio ``p``. With ``all_mask`` every chosen token is replaced by ``[MASK]``
+    (the honest test: nothing of the answer is left in the input); otherwise the 80/10/10
+    rule applies."""
+    g = torch.Generator().manual_seed(seed)
+    if all_mask:
+        special = torch.isin(chunks, torch.as_tensor(list(special_ids)))
+        chosen = (torch.rand(chunks.shape, generator=g) < p) & ~special
+        inputs = chunks.masked_fill(chosen, mask_id)
+        labels = torch.where(chosen, chunks, torch.full_like(chunks, IGNORE))
+    else:
+        inputs, labels = bert_mask(chunks, model.vocab_size, mask_id, special_ids, g, p)
+    chosen = labels != IGNORE
+    if not bool(chosen.any()):
+        raise ValueError(f"no token was chosen at p={p}; use more data or a larger p")
+    pred = model(inputs).argmax(-1)
+    return (pred[chosen] == labels[chosen]).float().mean().item()
+
+
+@torch.no_grad()
+def fill_mask(model: TinyMLM, tokenizer: WordTokenizer, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
+    """For every ``[MASK]`` in ``text``, the model's ``k`` most likely words with their
+    probabilities (special tokens excluded)."""
+    ids = torch.tensor([tokenizer.encode(text)], dtype=torch.long)  # (1, L)
+    where = (ids[0] == tokenizer.mask_id).nonzero().flatten()
+    if len(where) == 0:
+        raise ValueError(f"text has no [MASK]: {text!r}")
+    logits = model(ids)[0, where]  # (M, V)
+    logits[:, tokenizer.special_ids] = float("-inf")
+    probs = logits.softmax(-1)
+    top = probs.topk(k, dim=-1)
+    return [[(tokenizer.vocab[i], float(pr)) for pr, i in zip(row_p.tolist(), row_i.tolist())] for row_p, row_i in zip(top.values, top.indices)]
+
+
+__all__ = [
+    "IGNORE",
+    "SPECIALS",
+    "TinyMLM",
+    "WordTokenizer",
+    "bert_mask",
+    "fill_mask",
+    "make_chunks",
+    "mlm_accuracy",
+    "mlm_cross_entropy",
+    "mlm_loss",
+    "token_stream",
+    "train_mlm",
+]

@@ -168,7 +168,7 @@ class Classifier(torch.nn.Module):
         return self.head(self.encoder(x.flatten(1)))
 
 
-ft_epochs = maelearn.budget(quick=60, full=200)
+ft_epochs = maelearn.budget(quick=30, full=200)
 fine = Classifier(copy.deepcopy(ae.encoder), 32)
 train_cnn(fine, labelled.images, labelled.labels, epochs=ft_epochs, batch=50, lr=1e-3)
 with torch.no_grad():

@@ -60,7 +60,8 @@ print(f"mode: {maelearn.mode()}   device: {device}   torch {torch.__version__}")
 #
 # `run_ablations` pretrains each variant with `maelearn.train.pretrain` on scikit-learn's
 # handwritten digits (without labels), then measures a linear probe on the frozen [CLS]
-# feature and a fine-tune on 1,000 labelled digits, tested on 500 others. Quick mode runs
+# feature and a fine-tune on labelled digits, tested on held-out ones (the sizes are in
+# each run's `settings`, printed below). Quick mode runs
 # a cut-down sweep (three mask ratios, mask tokens in the encoder or not) in seconds;
 # full mode (a GPU) runs every sweep. Whatever runs here, the lesson also loads the
 # largest sweep shipped in `data/` (the GPU-scale file if it exists, else the CPU-scale
@@ -71,7 +72,8 @@ scale = maelearn.budget(quick="quick", full="full")
 t0 = time.perf_counter()
 ours = run_ablations(scale, device=device, progress=False)
 sweep_seconds = time.perf_counter() - t0
-print(f"our {scale} sweep took {sweep_seconds:.1f} s")
+print(f"our {scale} sweep took {sweep_seconds:.1f} s; labelled train/test digits: "
+      f"{ours['settings']['n_train']}/{ours['settings']['n_test']}")
 
 shipped = load_results(prefer=("full", "cpu"))
 if shipped is None:

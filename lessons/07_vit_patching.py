@@ -1,0 +1,256 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# <a href="https://colab.research.google.com/github/maelearn/maelearn/blob/main/lessons/07_vit_patching.ipynb" target="_parent"><img src="https://colab.research.google.com/assets/colab-badge.svg" alt="Open In Colab"/></a>
+#
+# # 07 · ViT patching
+#
+# A transformer reads a sequence of tokens. BERT's tokens are words (lesson 06); the Vision
+# Transformer (ViT, Dosovitskiy et al., 2021) makes an image into words by cutting it into
+# square **patches**, flattening each to a vector and projecting it linearly. MAE then
+# masks exactly these patches. So the details of this lesson (the order of the numbers
+# inside a patch, how positions are encoded) are the details MAE's code depends on.
+#
+# **In this lesson you will learn to**
+#
+# 1. cut images into patches and put them back with `einops`, in MAE's (row, column,
+#    channel) order;
+# 2. see numerically that the patch embedding, a strided convolution, *is* a linear layer
+#    on patch vectors;
+# 3. build the fixed 2D sine-cosine position embedding MAE uses;
+# 4. train a small ViT classifier on offline images and look at what its positions encode.
+
+# %% [markdown]
+# ## Setting up
+#
+# In Colab the next cell clones the course and installs its library, keeping Colab's own
+# PyTorch. On your machine (where you followed the README) it does nothing.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "https://github.com/maelearn/maelearn", "/content/maelearn"], check=False)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "/content/maelearn"], check=True)
+    sys.path.insert(0, "/content/maelearn")
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+
+import maelearn
+from maelearn.data import digits, natural_crops
+from maelearn.evaluate import accuracy, train_classifier
+from maelearn.exercises import check
+from maelearn.vit import PatchEmbed, ViTEncoder, init_vit
+
+lesson_start = time.perf_counter()
+device = maelearn.device()
+maelearn.seed_everything(0)
+print(f"mode: {maelearn.mode()}   device: {device}")
+
+# %% [markdown]
+# ## Patchify
+#
+# An image batch (B, C, H, W) with patch size p becomes (B, N, p·p·C): N = (H/p)(W/p)
+# patches in raster order (left to right, then top to bottom), each a vector. *Inside* a
+# patch MAE's reference code orders the numbers (row, column, channel): for RGB,
+# `[r00, g00, b00, r01, g01, b01, ...]`. Any fixed order would train equally well, but a
+# decoder's output is turned back into pixels with the inverse, and a model trained with
+# one order cannot be read with another: the order is part of the contract.
+#
+# `einops.rearrange` says this in one line: `(h p)` splits the height into `h` patch rows
+# of `p` pixels, and the output groups name what becomes the sequence and what the vector.
+#
+# **Exercise 07.1.** `imgs` (B, C, H, W) -> (B, N, p·p·C), patches in raster order, each in
+# (row, column, channel) order. H and W need not be equal.
+
+# %%
+def patchify(imgs: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, (H/p)(W/p), p*p*C)"""
+    raise NotImplementedError("Exercise 07.1: replace this line with your code")
+
+
+# %%
+patchify = check("07.1", patchify)
+
+# %% [markdown]
+# **Exercise 07.2.** The inverse, for a square grid of patches: (B, N, p·p·C) -> (B, C, H, W)
+# with H = W = √N · p.
+
+# %%
+def unpatchify(x: torch.Tensor, patch_size: int, channels: int) -> torch.Tensor:
+    """(B, N, p*p*C), N a square -> (B, C, sqrt(N)*p, sqrt(N)*p)"""
+    raise NotImplementedError("Exercise 07.2: replace this line with your code")
+
+
+# %%
+unpatchify = check("07.2", unpatchify)
+
+# %% [markdown]
+# What a ViT sees: a 32×32 crop of a real photograph, cut into sixteen 8×8 patches, laid
+# out as the sequence the transformer reads.
+
+# %%
+crops = natural_crops(8, size=32, seed=0)
+img = crops.images[:1]  # (1, 3, 32, 32)
+patches = patchify(img, 8)  # (1, 16, 192)
+print("image", tuple(img.shape), "-> patches", tuple(patches.shape),
+      " round trip exact:", torch.equal(unpatchify(patches, 8, 3), img))
+fig = plt.figure(figsize=(10, 3))
+ax = fig.add_subplot(1, 3, 1)
+ax.imshow(img[0].permute(1, 2, 0))
+ax.set_title("32×32 image")
+ax.axis("off")
+for i in range(16):
+    ax = fig.add_subplot(4, 12, (i // 4) * 12 + 5 + i % 4)
+    ax.imshow(rearrange(patches[0, i], "(p q c) -> p q c", p=8, q=8))
+    ax.axis("off")
+ax = fig.add_subplot(1, 3, 3)
+ax.imshow(rearrange(patches[0], "n (p q c) -> p (n q) c", p=8, q=8)[:, :8 * 8])
+ax.set_title("the first 8 tokens of the sequence", fontsize=9)
+ax.axis("off")
+fig.suptitle("Patches in raster order")
+plt.show()
+
+# %% [markdown]
+# ## Patch embedding: a convolution that is a linear layer
+#
+# Each patch vector (p·p·C numbers) is projected to the model width D by one shared linear
+# map. Libraries implement it as a convolution with kernel size p and stride p: the kernel
+# visits each patch exactly once, and a convolution at one position is a dot product of the
+# kernel with the pixels under it, which is exactly a linear layer. `PatchEmbed` keeps the
+# convolution (fast), and `linear_weight()` gives the same weights as a (D, p·p·C) matrix in
+# our (row, column, channel) order. MAE needs the linear view: it embeds only the visible
+# patches, which no longer form an image.
+
+# %%
+embed = PatchEmbed(img_size=32, patch_size=8, in_chans=3, dim=48)
+batch = crops.images  # (8, 3, 32, 32)
+with torch.no_grad():
+    by_conv = embed(batch)  # (8, 16, 48)
+    by_linear = F.linear(patchify(batch, 8), embed.linear_weight(), embed.proj.bias)  # (8, 16, 48)
+conv_vs_linear = (by_conv - by_linear).abs().max().item()
+print(f"conv output {tuple(by_conv.shape)}, linear output {tuple(by_linear.shape)}, "
+      f"largest difference {conv_vs_linear:.2e}")
+assert conv_vs_linear < 1e-5  # float32 rounding of sums of 192 products
+
+# %% [markdown]
+# ## Where is each patch? Sine-cosine positions
+#
+# Attention is blind to order: shuffle the tokens and every output is shuffled the same
+# way. So each patch token gets a position vector added. MAE uses fixed sine-cosine
+# embeddings, no parameters to learn: in D dimensions, half encode the column x and half the
+# row y. A 1D embedding of position `pos` in d dimensions is
+#
+# `[sin(pos·w_0), ..., sin(pos·w_{d/2-1}), cos(pos·w_0), ..., cos(pos·w_{d/2-1})]`,
+# with `w_i = 1 / 10000^(i / (d/2))`:
+#
+# slow waves tell far positions apart, fast ones near positions.
+#
+# **Exercise 07.3.** Return the (grid_h·grid_w, dim) embedding of a raster-ordered grid:
+# row `k` is the patch at row `k // grid_w`, column `k % grid_w`; its first `dim/2` entries
+# are the 1D embedding (in `dim/2` dimensions) of the column, the last `dim/2` that of the
+# row. Compute the angles in float64 and return float32.
+
+# %%
+def sincos_2d(dim: int, grid_h: int, grid_w: int) -> torch.Tensor:
+    """-> (grid_h * grid_w, dim) fixed 2D position embedding, float32."""
+    raise NotImplementedError("Exercise 07.3: replace this line with your code")
+
+
+# %%
+sincos_2d = check("07.3", sincos_2d)
+
+# %% [markdown]
+# Does the embedding know geometry? The cosine similarity of one patch's position vector
+# with every other patch's is highest nearby and falls off with distance, in both
+# directions, though nothing was learned. (The ViT paper's Figure 7 shows the same picture
+# for *learned* embeddings.)
+
+# %%
+grid = 8
+pos = F.normalize(sincos_2d(64, grid, grid), dim=1)  # (64, 64)
+similarity = pos @ pos.T  # (64 positions, 64 positions)
+fig, axes = plt.subplots(grid, grid, figsize=(6, 6))
+for k, ax in enumerate(axes.flat):
+    ax.imshow(similarity[k].view(grid, grid), cmap="viridis", vmin=-1, vmax=1)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("Cosine similarity of each position's embedding with all 8×8 positions")
+plt.show()
+near = similarity[0, 1].item()
+far = similarity[0, grid * grid - 1].item()
+print(f"similarity of patch (0,0) with its right neighbour {near:.3f}, with the far corner (7,7) {far:.3f}")
+
+# %% [markdown]
+# ## A small ViT classifier
+#
+# Everything together: patch embedding, fixed positions, a [CLS] token, transformer
+# blocks, a linear head on the [CLS] output. We train it from scratch on the real
+# handwritten digits (16×16, patches of 4 → 16 tokens). A ViT has no built-in notion that
+# neighbouring pixels belong together (a CNN does), so with little data it learns slowly;
+# that data hunger is one motivation for self-supervised pretraining such as MAE.
+
+# %%
+data = digits(size=16)
+train, test = data.split(1200, seed=0)
+epochs = maelearn.budget(quick=8, full=100)
+encoder = ViTEncoder(img_size=16, patch_size=4, in_chans=1, dim=64, depth=maelearn.budget(quick=2, full=6), heads=4, mlp_ratio=2.0)
+init_vit(encoder)
+n_params = sum(p.numel() for p in encoder.parameters() if p.requires_grad)
+vit = train_classifier(encoder, train, epochs=epochs, lr=2e-3, batch_size=64, weight_decay=0.05, seed=0, device=device)
+vit_acc = accuracy(vit, test, device=device)
+vit_train_acc = accuracy(vit, train, device=device)
+print(f"ViT ({n_params:,} parameters, {epochs} epochs): train accuracy {vit_train_acc:.3f}, test accuracy {vit_acc:.3f}")
+
+# %% [markdown]
+# Which digits does it get wrong? A few test images with the model's guesses:
+
+# %%
+with torch.no_grad():
+    guesses = vit.to("cpu")(test.images[:12]).argmax(1)
+fig, axes = plt.subplots(1, 12, figsize=(11, 1.6))
+for ax, im, y, guess in zip(axes, test.images[:12], test.labels[:12], guesses):
+    ax.imshow(im[0], cmap="gray")
+    ax.set_title(f"{int(guess)}" + ("" if guess == y else f" (is {int(y)})"), fontsize=8, color="black" if guess == y else "red")
+    ax.axis("off")
+fig.suptitle("ViT predictions on held-out digits")
+plt.show()
+
+# %% [markdown]
+# ## What we measured
+
+# %%
+elapsed = time.perf_counter() - lesson_start
+rows = [
+    ("mode", maelearn.mode()),
+    ("patches of a 32x32 image at p=8", tuple(patches.shape[1:])),
+    ("conv vs linear patch embedding, max |diff|", f"{conv_vs_linear:.2e}"),
+    ("sin-cos similarity (0,0)-(0,1) / (0,0)-(7,7)", f"{near:.3f} / {far:.3f}"),
+    ("ViT parameters", f"{n_params:,}"),
+    ("ViT epochs", epochs),
+    ("ViT train / test accuracy (digits)", f"{vit_train_acc:.3f} / {vit_acc:.3f}"),
+    ("lesson run time (s)", f"{elapsed:.1f}"),
+]
+for key, value in rows:
+    print(f"{key:46s} {value}")
+
+# %% [markdown]
+# **Pointers.** Dosovitskiy et al., *An Image is Worth 16x16 Words* (ICLR 2021): Figure 1
+# (patches, linear projection, [CLS] token) and Figure 7 (position-embedding similarity).
+# He et al., *Masked Autoencoders Are Scalable Vision Learners* (CVPR 2022): Section 3 uses
+# exactly these patches and fixed sine-cosine positions; lesson 08 masks them.

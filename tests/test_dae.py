@@ -1,0 +1,57 @@
+"""maelearn.dae: corruptions are reproducible and have the right statistics; the loss; training
+reduces the loss; bad input raises clear errors."""
+
+import pytest
+import torch
+
+from maelearn.dae import Autoencoder, dae_loss, gaussian_noise, masking_noise, reconstruction_error, train_autoencoder
+
+
+def test_gaussian_noise_reproducible_and_scaled():
+    x = torch.zeros(200, 500)
+    a = gaussian_noise(x, 0.3, torch.Generator().manual_seed(0))
+    b = gaussian_noise(x, 0.3, torch.Generator().manual_seed(0))
+    assert torch.equal(a, b)
+    # 10^5 samples: the sample std is within 1 % of sigma with overwhelming probability.
+    assert abs(a.std().item() - 0.3) < 0.003
+    assert abs(a.mean().item()) < 0.003
+
+
+def test_masking_noise_fraction_and_mask():
+    x = torch.rand(100, 1000) + 0.5  # never zero, so zeros mark corruption
+    noisy, mask = masking_noise(x, 0.25, torch.Generator().manual_seed(1))
+    assert mask.dtype == x.dtype and mask.shape == x.shape
+    assert torch.equal(noisy == 0, mask.bool())
+    assert torch.equal(noisy[mask == 0], x[mask == 0])  # kept pixels are not rescaled
+    # Binomial(10^5, 0.25): sd 0.0014, tolerance ~7 sd.
+    assert abs(mask.mean().item() - 0.25) < 0.01
+
+
+def test_dae_loss_masked_and_unmasked():
+    recon, clean = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.zeros(2, 2)
+    assert dae_loss(recon, clean).item() == pytest.approx(7.5)
+    mask = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    assert dae_loss(recon, clean, mask).item() == pytest.approx((1 + 16) / 2)
+
+
+def test_training_reduces_reconstruction_error():
+    torch.manual_seed(0)
+    data = torch.rand(256, 64)
+    model = Autoencoder(64, code_dim=16, hidden=64)
+    before = reconstruction_error(model, data)
+    hist = train_autoencoder(model, data, lambda x, g: masking_noise(x, 0.3, g), epochs=5, batch_size=64, progress=False)
+    assert len(hist) == 5 and hist[-1] < hist[0]
+    assert reconstruction_error(model, data) < before
+
+
+def test_bad_inputs_raise():
+    with pytest.raises(ValueError, match="p must be in"):
+        masking_noise(torch.rand(3), 1.5)
+    with pytest.raises(ValueError, match="sigma"):
+        gaussian_noise(torch.rand(3), -1.0)
+    with pytest.raises(TypeError, match="floating-point"):
+        masking_noise(torch.arange(3), 0.5)
+    with pytest.raises(ValueError, match="shape"):
+        dae_loss(torch.rand(2, 3), torch.rand(3, 2))
+    with pytest.raises(ValueError, match="flatten"):
+        Autoencoder(16).encode(torch.rand(2, 1, 4, 4))

@@ -49,13 +49,28 @@ def _imshow(ax, img: torch.Tensor) -> None:
     ax.set_yticks([])
 
 
-def figure2(recon: Mapping[str, torch.Tensor], n: int = 4, title: str | None = None, size: float = 1.6) -> Figure:
+def _patch_size(mask: torch.Tensor, h: int, w: int) -> int | None:
+    """The square patch size that tiles an h x w image into ``mask.shape[1]`` patches."""
+    p = int(round((h * w / mask.shape[1]) ** 0.5))
+    return p if p > 0 and h % p == 0 and w % p == 0 and (h // p) * (w // p) == mask.shape[1] else None
+
+
+def figure2(
+    recon: Mapping[str, torch.Tensor],
+    n: int = 4,
+    title: str | None = None,
+    size: float = 1.6,
+    mask_colour: Sequence[float] | None = (0.5, 0.5, 0.5),
+) -> Figure:
     """The paper's Figure 2 layout: one row per image, four columns
     masked | reconstruction | reconstruction + visible patches | original.
 
     ``recon`` is the dict of :meth:`maelearn.mae.MAE.reconstruct` (``masked``,
     ``reconstruction``, ``pasted``, ``original``: each (B, C, H, W), C = 1 or 3). Shows the
-    first ``min(n, B)`` images, clamped to [0, 1]; ``size`` is the inches per panel."""
+    first ``min(n, B)`` images, clamped to [0, 1]; ``size`` is the inches per panel. When
+    ``recon`` has the ``mask`` (B, N), removed patches in the first column are painted
+    ``mask_colour`` (grey, as in the paper; black would vanish into a digit's black
+    background); ``mask_colour=None`` shows ``recon["masked"]`` as it is."""
     missing = [key for key, _ in FIGURE2_COLUMNS if key not in recon]
     if missing:
         raise ValueError(f"recon lacks {missing}; pass the dict returned by MAE.reconstruct(...)")
@@ -64,10 +79,16 @@ def figure2(recon: Mapping[str, torch.Tensor], n: int = 4, title: str | None = N
     for key, _ in FIGURE2_COLUMNS:
         check_float_tensor(recon[key], f"recon[{key!r}]", 4, "(B, C, H, W)")
     rows = min(n, recon["original"].shape[0])
+    panels = {key: recon[key] for key, _ in FIGURE2_COLUMNS}
+    mask = recon.get("mask")
+    if mask_colour is not None and isinstance(mask, torch.Tensor) and mask.ndim == 2:
+        p = _patch_size(mask, *recon["original"].shape[-2:])
+        if p is not None and mask.shape[0] == recon["original"].shape[0]:
+            panels["masked"] = mask_overlay(recon["original"].float(), mask, p, colour=mask_colour)
     fig, axes = plt.subplots(rows, len(FIGURE2_COLUMNS), figsize=(len(FIGURE2_COLUMNS) * size, rows * size), squeeze=False)
     for i in range(rows):
         for j, (key, label) in enumerate(FIGURE2_COLUMNS):
-            _imshow(axes[i, j], recon[key][i])
+            _imshow(axes[i, j], panels[key][i])
             if i == 0:
                 axes[i, j].set_title(label, fontsize=9)
     if title:

@@ -31,13 +31,21 @@ def test_figure2_layout(channels, n, batch):
     assert isinstance(fig, Figure) and len(fig.axes) == rows * 4
     assert [ax.get_title() for ax in fig.axes[:4]] == [label for _, label in FIGURE2_COLUMNS]
     # Each panel shows its image clamped to [0, 1]: grey (H, W) for 1 channel, (H, W, 3) for 3.
+    # The first column paints the removed patches grey (0.5) over the original.
+    grey = mask_overlay(rec["original"], rec["mask"], 4, colour=(0.5, 0.5, 0.5))
     for i in range(rows):
         for j, (key, _) in enumerate(FIGURE2_COLUMNS):
             arr = fig.axes[i * 4 + j].get_images()[0].get_array()
-            expected = to_display(rec[key][i])
+            expected = to_display(grey[i] if key == "masked" else rec[key][i])
             assert arr.shape == ((16, 16) if channels == 1 else (16, 16, 3))
             np.testing.assert_array_equal(np.asarray(arr), expected)
     assert fig._suptitle.get_text() == "t"
+    # Without a mask (or with mask_colour=None) the "masked" images are shown as given.
+    plain = figure2(rec, n=1, mask_colour=None)
+    np.testing.assert_array_equal(np.asarray(plain.axes[0].get_images()[0].get_array()), to_display(rec["masked"][0]))
+    grey_px = np.asarray(fig.axes[0].get_images()[0].get_array())
+    removed = rec["mask"][0].reshape(4, 4).repeat_interleave(4, 0).repeat_interleave(4, 1).bool().numpy()
+    assert np.all(grey_px[removed] == 0.5)
 
 
 def test_figure2_clamps_and_validates():

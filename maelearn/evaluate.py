@@ -85,6 +85,9 @@ def _check_features(x: object, name: str) -> torch.Tensor:
         raise TypeError(f"{name} must be floating point, got dtype {x.dtype}; use {name}.float()")
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {tuple(x.shape)}); expected at least one sample")
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).any(1).sum())
+        raise ValueError(f"{name} has non-finite values (nan/inf) in {bad} of {x.shape[0]} rows; did training diverge?")
     return x
 
 

@@ -187,6 +187,8 @@ def test_fine_tune_rejects_bad_arguments(digit_split):
         linear_probe(enc, (train.images[:8], train.labels[:7]), test)
     with pytest.raises(TypeError, match="labels must be integer class indices"):
         linear_probe_features(torch.rand(4, 2), torch.rand(4), torch.rand(4, 2), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="train_x has non-finite values \\(nan/inf\\) in 1 of 4 rows"):
+        linear_probe_features(torch.tensor([[0.0], [1.0], [float("nan")], [2.0]]), torch.zeros(4, dtype=torch.long), torch.rand(2, 1), torch.zeros(2, dtype=torch.long))
     clf = ViTClassifier(small_encoder(), 10)
     with pytest.raises(ValueError, match="last_k_blocks must be None"):
         freeze_for_partial_fine_tune(clf, -1)

@@ -1,0 +1,121 @@
+"""Lesson 12 graders accept the library's references and reject typical mistakes."""
+
+import pytest
+import torch
+from einops import rearrange
+
+from maelearn.testing import assert_accepts, assert_rejects
+
+# -- 12.1 patches of a series ---------------------------------------------------------------
+
+
+def patches_channel_major(series, p):
+    return rearrange(series, "b c (n p) -> b n (c p)", p=p)
+
+
+def patches_strided(series, p):  # every (L/p)-th step in a patch, not consecutive steps
+    return rearrange(series, "b c (p n) -> b n (p c)", p=p)
+
+
+def patches_overlapping(series, p):  # sliding windows with stride p // 2 (half overlap)
+    windows = series.unfold(-1, p, max(1, p // 2))  # (B, C, N', p)
+    return rearrange(windows, "b c n p -> b n (p c)")
+
+
+def patches_per_channel(series, p):  # channel-independent tokens (B, C*N, p)
+    return rearrange(series, "b c (n p) -> b (c n) p", p=p)
+
+
+# -- 12.2 forecasting mask -------------------------------------------------------------------
+
+
+def _mask(batch, n, keep, dtype=torch.float32):
+    m = torch.ones(batch, n, dtype=dtype)
+    m[:, :keep] = 0
+    return m
+
+
+def forecast_inverted(batch, n, ratio):  # 1 = visible
+    return 1 - _mask(batch, n, int(n * (1 - ratio)))
+
+
+def forecast_hides_the_start(batch, n, ratio):
+    return _mask(batch, n, int(n * (1 - ratio))).flip(1)
+
+
+def forecast_removes_int_n_ratio(batch, n, ratio):
+    return _mask(batch, n, n - int(n * ratio))
+
+
+def forecast_rounds(batch, n, ratio):
+    return _mask(batch, n, round(n * (1 - ratio)))
+
+
+def forecast_bool(batch, n, ratio):
+    return _mask(batch, n, int(n * (1 - ratio))).bool()
+
+
+# -- 12.3 per-patch normalized target ---------------------------------------------------------------
+
+
+def _patches(series, p):
+    return rearrange(series, "b c (n p) -> b n (p c)", p=p)
+
+
+def targets_not_normalized(series, p):
+    return _patches(series, p)
+
+
+def targets_whole_series(series, p):  # z-score each channel over the series, then patchify
+    z = (series - series.mean(-1, keepdim=True)) / (series.var(-1, keepdim=True) + 1e-6) ** 0.5
+    return _patches(z, p)
+
+
+def targets_per_channel(series, p):  # VideoMAE-style, each channel of a patch separately
+    x = rearrange(series, "b c (n p) -> b n p c", p=p)
+    x = (x - x.mean(2, keepdim=True)) / (x.var(2, keepdim=True) + 1e-6) ** 0.5
+    return rearrange(x, "b n p c -> b n (p c)")
+
+
+def targets_biased_variance(series, p):
+    x = _patches(series, p)
+    return (x - x.mean(-1, keepdim=True)) / (x.var(-1, unbiased=False, keepdim=True) + 1e-6) ** 0.5
+
+
+def targets_eps_in_std(series, p):
+    x = _patches(series, p)
+    return (x - x.mean(-1, keepdim=True)) / (x.std(-1, keepdim=True) + 1e-6)
+
+
+WRONG = {
+    "12.1": [patches_channel_major, patches_strided, patches_overlapping, patches_per_channel],
+    "12.2": [forecast_inverted, forecast_hides_the_start, forecast_removes_int_n_ratio, forecast_rounds, forecast_bool],
+    "12.3": [targets_not_normalized, targets_whole_series, targets_per_channel, targets_biased_variance, targets_eps_in_std],
+}
+
+HINTS = {
+    patches_channel_major: "channel-major",
+    patches_strided: "CONSECUTIVE",
+    patches_overlapping: "overlap",
+    patches_per_channel: "every channel",
+    forecast_inverted: "1 means REMOVED",
+    forecast_hides_the_start: "LAST patches",
+    forecast_removes_int_n_ratio: "int truncates",
+    forecast_rounds: "int truncates",
+    forecast_bool: "float mask",
+    targets_not_normalized: "is normalized",
+    targets_whole_series: "whole series",
+    targets_per_channel: "VideoMAE",
+    targets_biased_variance: "unbiased",
+    targets_eps_in_std: "inside the square root",
+}
+
+
+@pytest.mark.parametrize("ex_id", sorted(WRONG))
+def test_reference_is_accepted(ex_id):
+    assert assert_accepts(ex_id) == 3
+
+
+@pytest.mark.parametrize("ex_id,fn", [(k, f) for k, fns in WRONG.items() for f in fns], ids=lambda v: getattr(v, "__name__", v))
+def test_wrong_answers_are_rejected_with_the_right_hint(ex_id, fn):
+    assert_rejects(ex_id, fn, match=HINTS[fn])

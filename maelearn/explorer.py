@@ -115,6 +115,7 @@ def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, st
                                 continuous_update=True, readout_format=".2f")
     strat = widgets.Dropdown(options=list(STRATEGIES), value=strategy, description="masking")
     seed_w = widgets.IntSlider(value=seed, min=0, max=50, description="seed")
+    ratio.add_class("mae-explorer-ratio")  # a stable hook for the browser test (tests/test_browser.py)
     image = widgets.Image(format="png")
     status = widgets.HTML()
 

@@ -12,3 +12,8 @@ import os
 import torch
 
 torch.set_num_threads(int(os.environ.get("MAELEARN_TEST_THREADS", "1")))
+
+
+def pytest_configure(config):
+    # tests/test_browser.py: a real JupyterLab + headless Chromium run (deselect with -m "not browser").
+    config.addinivalue_line("markers", "browser: drives JupyterLab in headless Chromium (slow; needs chromium + playwright)")

@@ -4,6 +4,7 @@ and what was expected, raised before a shape error deep inside torch would be.""
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -42,8 +43,13 @@ def check_images(imgs: object, patch_size: int | None = None, channels: int | No
 def check_mask_ratio(mask_ratio: float, num_patches: int, name: str = "mask_ratio") -> int:
     """Validate ``mask_ratio`` in [0, 1); return the number of visible patches
     ``int(num_patches * (1 - mask_ratio))``, which must be at least one."""
-    if not isinstance(mask_ratio, (int, float)) or isinstance(mask_ratio, bool) or math.isnan(mask_ratio):
+    if isinstance(mask_ratio, torch.Tensor) and mask_ratio.numel() == 1:
+        mask_ratio = mask_ratio.item()
+    if not isinstance(mask_ratio, numbers.Real) or isinstance(mask_ratio, bool):
         raise TypeError(f"{name} must be a number in [0, 1), got {mask_ratio!r}")
+    mask_ratio = float(mask_ratio)
+    if math.isnan(mask_ratio):
+        raise ValueError(f"{name} must be a number in [0, 1), got nan")
     if not 0.0 <= mask_ratio < 1.0:
         raise ValueError(f"{name} must be in [0, 1), got {mask_ratio}")
     keep = int(num_patches * (1 - mask_ratio))

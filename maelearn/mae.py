@@ -149,6 +149,7 @@ class MAE(nn.Module):
         keep = num_visible(n, mask_ratio)
         if noise is None:
             noise = self.make_noise(b, mask_ratio, device=imgs.device)
+        noise = noise.to(imgs.device)
         # Mask first, then embed only the K visible patches: the same numbers as embedding
         # all N and dropping some, at a (1 - ratio) fraction of the cost.
         vis = mask_by_noise(patches, noise, keep)  # visible (B, K, p*p*C)
@@ -249,6 +250,7 @@ class MAEWithEncoderMaskTokens(MAE):
         keep = num_visible(n, mask_ratio)
         if noise is None:
             noise = self.make_noise(b, mask_ratio, device=imgs.device)
+        noise = noise.to(imgs.device)
         mask = mask_by_noise(patches, noise, keep).mask  # (B, N)
         x = enc.patch_embed.embed_patches(patches)  # (B, N, D)
         x = torch.where(mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(x.dtype), x) + enc.pos_embed[:, 1:]

@@ -102,7 +102,16 @@ def _stop_server(proc: subprocess.Popen, base: str, token: str) -> None:
 
 
 @pytest.fixture
-def lab(tmp_path):
+def sync_api():
+    """Playwright's sync API, or a skip when the browser or Playwright is missing (checked
+    before any server starts)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set MAELEARN_CHROMIUM)")
+    return pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+
+
+@pytest.fixture
+def lab(sync_api, tmp_path):
     """A JupyterLab server on 127.0.0.1 serving a temporary copy of lesson 08. Yields
     (base_url, token, notebook_name); stops the server and its kernels afterwards."""
     pytest.importorskip("jupyterlab", reason="JupyterLab is not installed")
@@ -169,10 +178,7 @@ _IMAGE_HASH_JS = """async (img) => {
 }"""
 
 
-def test_lesson08_mask_ratio_slider_changes_reconstruction(lab, tmp_path):
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set MAELEARN_CHROMIUM)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+def test_lesson08_mask_ratio_slider_changes_reconstruction(sync_api, lab, tmp_path):
     base, token, name = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -221,7 +227,7 @@ def test_lesson08_mask_ratio_slider_changes_reconstruction(lab, tmp_path):
 
             img = explorer.locator("img").first
             status = explorer.locator(".mae-explorer-status")
-            explorer.scroll_into_view_if_needed()
+            explorer.evaluate("el => el.scrollIntoView({block: 'start'})")  # sliders at the top of the shot
             page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
             src0, hash0, size0 = page.evaluate(_IMAGE_HASH_JS, img.element_handle())
             caption0 = status.inner_text()
@@ -242,7 +248,7 @@ def test_lesson08_mask_ratio_slider_changes_reconstruction(lab, tmp_path):
             src1, hash1, size1 = page.evaluate(_IMAGE_HASH_JS, img.element_handle())
             caption1 = status.inner_text()
             after = ARTIFACTS / "lesson08_explorer_after.png"
-            explorer.scroll_into_view_if_needed()
+            explorer.evaluate("el => el.scrollIntoView({block: 'start'})")  # sliders at the top of the shot
             page.screenshot(path=str(after))
             error = page.evaluate(_FIRST_ERROR_JS, panel)
         finally:

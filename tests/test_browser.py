@@ -47,8 +47,8 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]
 
-# Time limits (seconds). In quick mode the notebook reaches the explorer in 35-45 s in the
-# browser on the shared 2-core machine (load average 6-8); the bounds leave room for a
+# Time limits (seconds). In quick mode the notebook reached the explorer in 33-54 s in the
+# browser over 8 runs on the shared 2-core machine (load average 6-8); the bounds leave room for a
 # busier one (CI runs this next to other notebooks) while keeping even a failing run under
 # about 4.5 minutes.
 SERVER_START = 45

@@ -267,7 +267,13 @@ def _rebuild(cfg: dict) -> nn.Module:
         from maelearn.audio import SpectrogramMAE, SpectrogramMAEConfig
 
         return SpectrogramMAE(SpectrogramMAEConfig(**rest))
-    raise ValueError(f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae' or 'spectrogram_mae'")
+    if kind == "timeseries_mae":
+        from maelearn.timeseries import TimeSeriesMAE, TimeSeriesMAEConfig
+
+        return TimeSeriesMAE(TimeSeriesMAEConfig(**rest))
+    raise ValueError(
+        f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae', 'spectrogram_mae' or 'timeseries_mae'"
+    )
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:

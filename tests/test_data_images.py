@@ -86,7 +86,7 @@ def test_imageset_split_and_few_per_class():
     assert torch.bincount(few.labels, minlength=4).tolist() == [3, 3, 3, 3]
     with pytest.raises(ValueError, match="fewer than k=1000"):
         s.few_per_class(1000)
-    with pytest.raises(ValueError, match="n_first must be between 1 and 99"):
+    with pytest.raises(ValueError, match="n_first must be an int between 1 and 99"):
         s.split(100)
     sub = s[s.labels == 2]
     assert (sub.labels == 2).all() and sub.attributes["colour"].shape[0] == len(sub)

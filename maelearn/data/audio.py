@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from maelearn.data.base import LabelledSet
+
 #: Class names, in label order.
 CLASSES = ("tone", "chirp", "harmonic", "noise burst", "click train")
 
 
 @dataclass
-class AudioSet:
+class AudioSet(LabelledSet):
     """Mono clips ``waves`` (N, L) float32 in about [-1, 1] at sample rate ``sr`` (Hz), with
     labels (N,) indexing ``classes``. ``attributes`` holds per-clip vectors: ``onset`` and
     ``duration`` (seconds), ``amplitude``, ``f0`` (Hz; the start frequency of a chirp, the
@@ -31,39 +33,6 @@ class AudioSet:
     sr: int
     attributes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = "synth_clips"
-
-    def __len__(self) -> int:
-        return self.waves.shape[0]
-
-    def __getitem__(self, index) -> "AudioSet":
-        """Subset by index, slice, boolean mask or index tensor (a single int keeps the
-        batch dimension)."""
-        if isinstance(index, int):
-            index = slice(index, index + 1 if index != -1 else None)
-        return AudioSet(self.waves[index], self.labels[index], self.classes, self.sr,
-                        {k: v[index] for k, v in self.attributes.items()}, self.name)
-
-    def to(self, device) -> "AudioSet":
-        return AudioSet(self.waves.to(device), self.labels.to(device), self.classes, self.sr,
-                        {k: v.to(device) for k, v in self.attributes.items()}, self.name)
-
-    def split(self, n_first: int, seed: int = 0) -> tuple["AudioSet", "AudioSet"]:
-        """Shuffle with ``seed`` and split into the first ``n_first`` and the rest."""
-        if not isinstance(n_first, int) or not 0 < n_first < len(self):
-            raise ValueError(f"n_first must be an int between 1 and {len(self) - 1}, got {n_first!r}")
-        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed)).to(self.waves.device)
-        return self[perm[:n_first]], self[perm[n_first:]]
-
-    def few_per_class(self, k: int, seed: int = 0) -> "AudioSet":
-        """``k`` random clips of every class (few-label experiments)."""
-        g = torch.Generator().manual_seed(seed)
-        idx = []
-        for c in range(len(self.classes)):
-            where = torch.nonzero(self.labels.cpu() == c).flatten()
-            if len(where) < k:
-                raise ValueError(f"class {self.classes[c]!r} has {len(where)} clips, fewer than k={k}")
-            idx.append(where[torch.randperm(len(where), generator=g)[:k]])
-        return self[torch.cat(idx).to(self.waves.device)]
 
 
 def _envelope(t: np.ndarray, onset: float, duration: float, attack: float, release: float) -> np.ndarray:

@@ -16,9 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from maelearn.data.base import LabelledSet
+
 
 @dataclass
-class ImageSet:
+class ImageSet(LabelledSet):
     """Images (N, C, H, W) float32 in [0, 1] with integer labels (N,) and class names.
     ``attributes`` holds further label vectors (e.g. shapes' colour and size)."""
 
@@ -27,40 +29,6 @@ class ImageSet:
     classes: list[str]
     attributes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = ""
-
-    def __len__(self) -> int:
-        return self.images.shape[0]
-
-    def __getitem__(self, index) -> "ImageSet":
-        """Subset by index, slice, boolean mask or index tensor."""
-        return ImageSet(
-            self.images[index], self.labels[index], self.classes,
-            {k: v[index] for k, v in self.attributes.items()}, self.name,
-        )
-
-    def to(self, device) -> "ImageSet":
-        return ImageSet(
-            self.images.to(device), self.labels.to(device), self.classes,
-            {k: v.to(device) for k, v in self.attributes.items()}, self.name,
-        )
-
-    def split(self, n_first: int, seed: int = 0) -> tuple["ImageSet", "ImageSet"]:
-        """Shuffle with ``seed`` and split into the first ``n_first`` and the rest."""
-        if not 0 < n_first < len(self):
-            raise ValueError(f"n_first must be between 1 and {len(self) - 1}, got {n_first}")
-        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
-        return self[perm[:n_first].to(self.images.device)], self[perm[n_first:].to(self.images.device)]
-
-    def few_per_class(self, k: int, seed: int = 0) -> "ImageSet":
-        """``k`` random examples of every class (few-label experiments)."""
-        g = torch.Generator().manual_seed(seed)
-        idx = []
-        for c in range(len(self.classes)):
-            where = torch.nonzero(self.labels.cpu() == c).flatten()
-            if len(where) < k:
-                raise ValueError(f"class {self.classes[c]!r} has {len(where)} examples, fewer than k={k}")
-            idx.append(where[torch.randperm(len(where), generator=g)[:k]])
-        return self[torch.cat(idx).to(self.images.device)]
 
 
 def digits(size: int = 16) -> ImageSet:

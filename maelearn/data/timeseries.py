@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from maelearn.data.base import LabelledSet
+
 #: Class names, in label order.
 CLASSES = ("rest", "walk", "run", "cycle", "jump")
 
 
 @dataclass
-class SeriesSet:
+class SeriesSet(LabelledSet):
     """Multichannel series ``series`` (N, C, L) float32 at ``sr`` Hz with labels (N,)
     indexing ``classes``. ``attributes`` holds per-series vectors: ``rate`` (Hz: the
     fundamental, the impact rate, or the tremor frequency for rest), ``phase`` (radians),
@@ -42,24 +44,6 @@ class SeriesSet:
     sr: float
     attributes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = "activity_series"
-
-    def __len__(self) -> int:
-        return self.series.shape[0]
-
-    def __getitem__(self, index) -> "SeriesSet":
-        """Subset by index, slice, boolean mask or index tensor (an int keeps the batch
-        dimension)."""
-        if isinstance(index, int):
-            index = slice(index, index + 1 if index != -1 else None)
-        return SeriesSet(self.series[index], self.labels[index], self.classes, self.sr,
-                         {k: v[index] for k, v in self.attributes.items()}, self.name)
-
-    def split(self, n_first: int, seed: int = 0) -> tuple["SeriesSet", "SeriesSet"]:
-        """Shuffle with ``seed`` and split into the first ``n_first`` and the rest."""
-        if not isinstance(n_first, int) or isinstance(n_first, bool) or not 0 < n_first < len(self):
-            raise ValueError(f"n_first must be an int between 1 and {len(self) - 1}, got {n_first!r}")
-        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed))
-        return self[perm[:n_first]], self[perm[n_first:]]
 
 
 def activity_series(

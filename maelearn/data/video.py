@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from maelearn.data.base import LabelledSet
 from maelearn.data.images import COLOURS, SHAPES, shape_masks
 
 #: Class names for 4 and 8 directions, in image coordinates (x to the right, y downwards),
@@ -30,7 +31,7 @@ DIRECTIONS = {
 
 
 @dataclass
-class VideoSet:
+class VideoSet(LabelledSet):
     """Videos (N, C, T, H, W) float32 in [0, 1] with motion-direction labels (N,), class
     names, and the true optical flow (N, T-1, 2, H, W): channel 0 is dx, channel 1 is dy,
     in pixels per frame, from frame t to t+1, zero on the (static) background.
@@ -43,45 +44,6 @@ class VideoSet:
     flow: torch.Tensor | None = None
     attributes: dict[str, torch.Tensor] = field(default_factory=dict)
     name: str = "moving_shapes"
-
-    def __len__(self) -> int:
-        return self.videos.shape[0]
-
-    def __getitem__(self, index) -> "VideoSet":
-        """Subset by index, slice, boolean mask or index tensor (a single int keeps the
-        batch dimension)."""
-        if isinstance(index, int):
-            index = slice(index, index + 1 if index != -1 else None)
-        return VideoSet(
-            self.videos[index], self.labels[index], self.classes,
-            None if self.flow is None else self.flow[index],
-            {k: v[index] for k, v in self.attributes.items()}, self.name,
-        )
-
-    def to(self, device) -> "VideoSet":
-        return VideoSet(
-            self.videos.to(device), self.labels.to(device), self.classes,
-            None if self.flow is None else self.flow.to(device),
-            {k: v.to(device) for k, v in self.attributes.items()}, self.name,
-        )
-
-    def split(self, n_first: int, seed: int = 0) -> tuple["VideoSet", "VideoSet"]:
-        """Shuffle with ``seed`` and split into the first ``n_first`` and the rest."""
-        if not isinstance(n_first, int) or not 0 < n_first < len(self):
-            raise ValueError(f"n_first must be an int between 1 and {len(self) - 1}, got {n_first!r}")
-        perm = torch.randperm(len(self), generator=torch.Generator().manual_seed(seed)).to(self.videos.device)
-        return self[perm[:n_first]], self[perm[n_first:]]
-
-    def few_per_class(self, k: int, seed: int = 0) -> "VideoSet":
-        """``k`` random videos of every class (few-label experiments)."""
-        g = torch.Generator().manual_seed(seed)
-        idx = []
-        for c in range(len(self.classes)):
-            where = torch.nonzero(self.labels.cpu() == c).flatten()
-            if len(where) < k:
-                raise ValueError(f"class {self.classes[c]!r} has {len(where)} videos, fewer than k={k}")
-            idx.append(where[torch.randperm(len(where), generator=g)[:k]])
-        return self[torch.cat(idx).to(self.videos.device)]
 
     def frames(self, t: int) -> torch.Tensor:
         """Frame ``t`` of every video as an image batch (N, C, H, W)."""

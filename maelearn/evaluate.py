@@ -415,7 +415,10 @@ def train_classifier(
         torch.manual_seed(seed)
         model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), pool)
     if head_batchnorm if head_batchnorm is not None else last_k_blocks == 0:
-        model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6), model.head)
+        # momentum=None: the running statistics are the plain average over every batch seen,
+        # not an exponential one still weighted toward its initial (0, 1) after a short run,
+        # which would standardize test features differently from training features.
+        model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6, momentum=None), model.head)
     model.to(dev)
     params = freeze_for_partial_fine_tune(model, last_k_blocks)
     decay = [p for p in params if p.ndim >= 2 and p is not model.encoder.cls_token]

@@ -187,8 +187,9 @@ for ratio in train_ratios:
     mlms[ratio] = TinyMLM(len(tokenizer), dim=dim, depth=depth, heads=4, max_len=seq_len)
     curves[ratio] = train_mlm(mlms[ratio], train_chunks, tokenizer.mask_id, tokenizer.special_ids,
                               steps=steps, batch_size=128, lr=lr, p=ratio, seed=0)
-    print(f"trained at p={ratio:.2f}: final loss (mean of last 20 steps) {sum(curves[ratio][-20:]) / 20:.3f}"
-          f"   (unigram entropy of the training words: {unigram_entropy:.3f})")
+    targets_per_step = 128 * seq_len * train_targets.float().mean().item() * ratio  # expected count
+    print(f"trained at p={ratio:.2f} (~{targets_per_step:.0f} targets per step): final loss (mean of last 20 steps) "
+          f"{sum(curves[ratio][-20:]) / 20:.3f}   (unigram entropy of the training words: {unigram_entropy:.3f})")
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
@@ -232,10 +233,11 @@ else:
     print("It is close to the baseline: in this run it has barely started to use the context (train longer).")
 
 # %% [markdown]
-# Why can the model trained at 45 % do better, even on a 15 % test? With the same number of
-# steps it sees three times as many prediction targets per batch: a short run is starved of
-# targets, and a higher ratio feeds it more. Wettig et al. (2023) found the same at scale:
-# 40 % masking beat BERT's 15 % for their large models. BERT's 15 % is a choice, not a law.
+# Which training ratio won is printed above. If it is 45 %, even on a 15 % test, here is why:
+# with the same number of steps that model sees three times as many prediction targets per
+# batch (the training cell printed how many), and a short run is starved of targets.
+# Wettig et al. (2023) found a related result at scale: 40 % masking beat BERT's 15 % for
+# their large models. BERT's 15 % is a choice, not a law.
 #
 # What does the model guess? For each `[MASK]` the five most likely words of the best model.
 # A model that has learned nothing but word frequencies answers "the" everywhere; look for
@@ -306,12 +308,12 @@ plt.show()
 # The MAE paper (Section 1) explains the different ratios by **information density**.
 # Language is written by people to carry meaning with little redundancy: each word tells
 # you something the others do not, so hiding a few words already makes a hard puzzle, and
-# hiding most leaves too little to go on. The sweep above shows it: the more words are
-# hidden at test time, the less the model gains over guessing by frequency, because the
-# words that would have given the answer away are hidden too (the printed gains, and the
-# sentence under them, say how steep the fall is in your run). Images are the opposite:
-# neighbouring pixels, even neighbouring patches,
-# are highly redundant, and a missing patch can be filled in from its neighbours with
+# hiding most leaves too little to go on. The sweep above measures this: when the model
+# uses the context, hiding more words at test time should shrink its gain over guessing by
+# frequency, because the words that would have given the answer away are hidden too (the
+# printed gains, and the sentence under them, say whether and how steeply it falls in your
+# run). Images are the opposite: neighbouring pixels, even neighbouring patches, are highly
+# redundant, and a missing patch can be filled in from its neighbours with
 # little understanding of the scene (lesson 05's masking DAE did exactly that). To force a
 # model to reason about objects rather than interpolate, MAE removes 75 % of the patches;
 # in the paper's Figure 5, linear-probe accuracy rises with the mask ratio up to 75 % and

@@ -16,7 +16,8 @@ from maelearn.train import read_checkpoint
 
 FINAL = re.compile(
     r"^final: masked-patch loss (?P<train>\d+\.\d+) \(train, last epoch\) / (?P<held>\d+\.\d+) \(held out\) \| "
-    r"linear probe on shape \(4 classes\): pretrained (?P<acc>[01]\.\d+) vs random init (?P<rand>[01]\.\d+) \| \d+ s$",
+    r"linear probe on digit \(10 classes\): pretrained (?P<acc>[01]\.\d+) vs random init (?P<rand>[01]\.\d+) \| "
+    r"kNN: pretrained (?P<knn>[01]\.\d+) vs random init (?P<knnrand>[01]\.\d+) \| \d+ s$",
     re.M,
 )
 
@@ -44,11 +45,12 @@ def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(run_dir, capsys)
     assert 0.0 <= float(m["acc"]) <= 1.0 and 0.0 <= float(m["rand"]) <= 1.0
     state = read_checkpoint(run_dir / "checkpoint.pt")  # weights_only load
     assert state["epoch"] == 1 and state["step"] == 2  # 128 images / 64 per step
-    assert state["meta"]["dataset"] == "shapes" and state["meta"]["n_images"] == 128
+    assert state["meta"]["dataset"] == "digits" and state["meta"]["n_images"] == 128
     png = (run_dir / "reconstructions.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000  # a real image, not an empty canvas
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["probe_acc_pretrained"] == pytest.approx(float(m["acc"]), abs=5e-4)  # printed with 3 decimals
+    assert summary["knn_acc_random_init"] == pytest.approx(float(m["knnrand"]), abs=5e-4)
     assert summary["heldout_masked_loss"] == pytest.approx(float(m["held"]), abs=5e-5)
     hist = json.loads((run_dir / "history.json").read_text())
     assert len(hist["loss"]) == 2 and hist["epoch_loss"][0] == pytest.approx(float(m["train"]), abs=5e-5)
@@ -72,7 +74,7 @@ def test_probe_on_saved_checkpoint(run_dir, capsys):
 def test_bad_arguments_are_clear_errors(tmp_path, capsys):
     code = main(["pretrain", "--dataset", "digits", "--n-images", "5000", "--out", str(tmp_path), "--threads", "1"])
     err = capsys.readouterr().err
-    assert code == 2 and "has 1797 images" in err and "--n-images 1285" in err
+    assert code == 2 and "has 1797 images" in err and "--n-images 1297" in err
     assert main(["probe", str(tmp_path / "missing.pt")]) == 2
     assert "no checkpoint" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from maelearn.checks import check_images
-from maelearn.masking import mask_by_noise, num_visible, random_noise, strategy_noise
+from maelearn.masking import mask_by_noise, num_visible, random_noise, strategy_noise, unshuffle
 from maelearn.patches import patchify, unpatchify
 from maelearn.posembed import sincos_2d
 from maelearn.vit import Block, LayerNorm, ViTEncoder, init_vit, init_weights
@@ -166,10 +166,7 @@ class MAE(nn.Module):
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
         """latent (B, 1+K, D), ids_restore (B, N) -> predicted pixels (B, N, p*p*C)."""
         x = self.decoder_embed(latent)  # (B, 1+K, Dd)
-        b, n = ids_restore.shape
-        mask_tokens = self.mask_token.expand(b, n + 1 - x.shape[1], -1)  # (B, N-K, Dd)
-        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)  # (B, N, Dd), shuffled order
-        x_ = torch.gather(x_, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # unshuffle
+        x_ = unshuffle(x[:, 1:], self.mask_token, ids_restore)  # (B, N, Dd): mask tokens added, original order
         x = torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed  # (B, 1+N, Dd)
         for block in self.decoder_blocks:
             x = block(x)

@@ -52,6 +52,15 @@ def mask_by_noise(x: torch.Tensor, noise: torch.Tensor, num_keep: int) -> Masked
     return Masked(visible, mask, ids_restore, ids_keep)
 
 
+def unshuffle(visible: torch.Tensor, fill: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+    """The decoder's inverse of :func:`mask_by_noise`: append one copy of ``fill`` (1, 1, D)
+    (the shared mask token) per removed token after the ``visible`` tokens (B, K, D), then
+    put all N back in their original order with ``ids_restore`` (B, N). -> (B, N, D)"""
+    b, n = ids_restore.shape
+    x = torch.cat([visible, fill.expand(b, n - visible.shape[1], -1)], dim=1)  # (B, N, D), shuffled order
+    return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # original order
+
+
 def random_masking(
     x: torch.Tensor,
     mask_ratio: float,

@@ -32,7 +32,7 @@ from torch import nn
 
 from maelearn.checks import check_float_tensor, check_mask_ratio
 from maelearn.mae import MAEOutput, masked_mse, normalized_targets
-from maelearn.masking import Masked, mask_by_noise, num_visible, random_noise
+from maelearn.masking import Masked, mask_by_noise, num_visible, random_noise, unshuffle
 from maelearn.posembed import sincos_1d
 from maelearn.vit import Block, LayerNorm, init_weights
 
@@ -254,10 +254,7 @@ class TimeSeriesMAE(nn.Module):
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
         """latent (B, 1+K, D), ids_restore (B, N) -> predictions (B, N, p*C)."""
         x = self.decoder_embed(latent)  # (B, 1+K, Dd)
-        b, n = ids_restore.shape
-        mask_tokens = self.mask_token.expand(b, n + 1 - x.shape[1], -1)  # (B, N-K, Dd)
-        x_ = torch.cat([x[:, 1:], mask_tokens], dim=1)  # shuffled order
-        x_ = torch.gather(x_, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # time order
+        x_ = unshuffle(x[:, 1:], self.mask_token, ids_restore)  # (B, N, Dd) in time order
         x = torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed  # (B, 1+N, Dd)
         for block in self.decoder_blocks:
             x = block(x)

@@ -37,7 +37,7 @@ from torch import nn
 
 from maelearn.checks import check_float_tensor, check_mask_ratio
 from maelearn.mae import MAEOutput, masked_mse
-from maelearn.masking import Masked, num_visible, random_noise, spacetime_masking, tube_masking
+from maelearn.masking import Masked, num_visible, random_noise, spacetime_masking, tube_masking, unshuffle
 from maelearn.patches import patchify_video, unpatchify_video
 from maelearn.posembed import sincos_1d, sincos_3d
 from maelearn.vit import Block, LayerNorm, init_weights
@@ -338,11 +338,7 @@ class VideoMAE(nn.Module):
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
         """latent (B, K, D), ids_restore (B, N) -> predicted cubes (B, N, t*p*p*C)."""
         x = self.encoder_to_decoder(latent)  # (B, K, Dd), no bias
-        b, n = ids_restore.shape
-        mask_tokens = self.mask_token.expand(b, n - x.shape[1], -1)  # (B, N-K, Dd)
-        x = torch.cat([x, mask_tokens], dim=1)  # shuffled order
-        x = torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # (B, N, Dd)
-        x = x + self.decoder_pos_embed
+        x = unshuffle(x, self.mask_token, ids_restore) + self.decoder_pos_embed  # (B, N, Dd)
         for block in self.decoder_blocks:
             x = block(x)
         return self.decoder_pred(self.decoder_norm(x))

@@ -167,3 +167,16 @@ def test_bad_ratios_rejected(ratio, exc, match):
 def test_noise_shape_checked():
     with pytest.raises(ValueError, match=r"noise must have shape \(B, N\) = \(2, 16\)"):
         random_masking(torch.rand(2, 16, 3), 0.5, noise=torch.rand(2, 15))
+
+
+def test_unshuffle_inverts_masking_with_the_fill_token_in_the_holes():
+    from maelearn.masking import unshuffle
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 10, 4, generator=g)
+    m = random_masking(x, 0.6, generator=g)
+    fill = torch.full((1, 1, 4), 7.0)
+    out = unshuffle(m.visible, fill, m.ids_restore)  # (B, N, D)
+    keep = m.mask.bool().logical_not().unsqueeze(-1)
+    assert torch.equal(torch.where(keep, out, x), x)  # visible tokens back in place, exactly
+    assert torch.equal(out[~keep.expand_as(out)], torch.full_like(out[~keep.expand_as(out)], 7.0))

@@ -384,7 +384,7 @@ def train_classifier(
     weight_decay: float = 0.05,
     warmup_frac: float = 0.1,
     label_smoothing: float = 0.0,
-    head_batchnorm: bool | None = None,
+    head_batchnorm: bool = True,
     num_classes: int | None = None,
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     seed: int = 0,
@@ -399,9 +399,11 @@ def train_classifier(
     optional ``label_smoothing``, minibatches shuffled with ``seed``. ``augment`` maps an
     image batch (B, C, H, W) to an augmented one. See
     :func:`freeze_for_partial_fine_tune` for ``last_k_blocks``. ``head_batchnorm`` puts a
-    BatchNorm without affine parameters before the head, as the paper's linear probe does;
-    by default it is on only for ``last_k_blocks=0`` (frozen features need it: a random or
-    pretrained [CLS] feature varies little between images)."""
+    BatchNorm without affine parameters before the head, as the paper's linear probe does.
+    It is on by default for every ``last_k_blocks``: the pooled features of a small or
+    briefly trained encoder vary little between images, and a head trained for a few
+    hundred steps cannot scale them up (digits, random-init tiny encoder, last block, 4
+    epochs: 0.398 without, 0.608 with, in the run that set this default)."""
     x, y = _xy(train, "train")
     _check_pool(pool)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
@@ -414,7 +416,7 @@ def train_classifier(
     with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream
         torch.manual_seed(seed)
         model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), pool)
-    if head_batchnorm if head_batchnorm is not None else last_k_blocks == 0:
+    if head_batchnorm:
         # momentum=None: the running statistics are the plain average over every batch seen,
         # not an exponential one still weighted toward its initial (0, 1) after a short run,
         # which would standardize test features differently from training features.

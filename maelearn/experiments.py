@@ -98,9 +98,9 @@ SCALES: dict[str, Scale] = {
         sweeps=("mask_ratio", "encoder_mask_tokens"), partial_ks=(0, None),
     ),
     "cpu": Scale(
-        n_pretrain=1297, n_train=1000, n_test=500, epochs=2, batch_size=64, lr=2e-3,
+        n_pretrain=1297, n_train=1000, n_test=500, epochs=8, batch_size=64, lr=2e-3,
         model=dict(dim=48, depth=3, heads=4, decoder_dim=32, decoder_depth=2, decoder_heads=4),
-        probe_steps=150, ft_epochs=1, ft_last_k=1, ft_batch_size=64, time_steps=3, partial_ks=(0, 1, 3),
+        probe_steps=150, ft_epochs=4, ft_last_k=1, ft_batch_size=64, time_steps=3, partial_ks=(0, 1, 3),
         mask_ratios=(0.1, 0.25, 0.5, 0.75, 0.9), decoder_depths=(1, 2, 4),
     ),
     "full": Scale(

@@ -1,11 +1,24 @@
 """Shared by every pytest run of the course (lessons/, solutions/, tests/).
 
-Under pytest-xdist (``-n 2``, as the README's test command runs) each worker, and each
-notebook kernel a worker starts, gets one math thread: two workers with two threads each
-on a two-core machine oversubscribe it, and a training step then runs 10-50x slower.
-Kernels inherit the environment, so setting it here reaches them too."""
+**Strict mode for solutions only.** Solution notebooks are graded in strict mode (an
+exercise that still raises its stub fails); lessons and tests run in the mode the caller
+chose (plain ``pytest --nbval lessons/`` lets unattempted exercises fall back to the
+reference, ``MAELEARN_STRICT=1`` fails them). nbval starts a notebook's kernel while its
+first cell is set up, and every kernel or subprocess inherits this process's environment,
+so the variable is set before each test's setup, for that test alone.
+
+**One math thread per xdist worker.** Under pytest-xdist (``-n 2``, as the README's test
+command runs) two workers with two torch threads each oversubscribe a two-core machine,
+and a training step then runs 10-50x slower. Kernels inherit this setting too."""
 
 import os
+from pathlib import Path
+
+import pytest
+
+STRICT = "MAELEARN_STRICT"
+SOLUTIONS = Path(__file__).resolve().parent / "solutions"
+_CALLER_STRICT = os.environ.get(STRICT)
 
 if os.environ.get("PYTEST_XDIST_WORKER"):
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
@@ -13,3 +26,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     import torch
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    if SOLUTIONS in Path(str(item.path)).resolve().parents:
+        os.environ[STRICT] = "1"
+    elif _CALLER_STRICT is None:
+        os.environ.pop(STRICT, None)
+    else:
+        os.environ[STRICT] = _CALLER_STRICT

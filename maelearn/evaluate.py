@@ -417,10 +417,7 @@ def train_classifier(
         torch.manual_seed(seed)
         model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), pool)
     if head_batchnorm:
-        # momentum=None: the running statistics are the plain average over every batch seen,
-        # not an exponential one still weighted toward its initial (0, 1) after a short run,
-        # which would standardize test features differently from training features.
-        model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6, momentum=None), model.head)
+        model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6), model.head)
     model.to(dev)
     params = freeze_for_partial_fine_tune(model, last_k_blocks)
     decay = [p for p in params if p.ndim >= 2 and p is not model.encoder.cls_token]
@@ -457,8 +454,27 @@ def train_classifier(
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
+    if head_batchnorm:
+        _precise_batchnorm(model, x, batch_size, dev)
     model.eval()
     return model
+
+
+@torch.no_grad()
+def _precise_batchnorm(model: ViTClassifier, x: torch.Tensor, batch_size: int, dev: torch.device) -> None:
+    """Set the head BatchNorm's running statistics to those of the *final* features over
+    the whole training set. The running averages kept during training are exponential
+    ones: after a short run they still lean on their initial (0, 1), and when encoder
+    blocks train they mix features of earlier weights; either way test features would be
+    standardized differently from training ones (head-only fine-tunes scored chance)."""
+    bn = model.head[0]
+    bn.reset_running_stats()
+    bn.momentum = None  # a plain average over the batches below
+    model.eval()
+    bn.train()
+    for i in range(0, x.shape[0], batch_size):
+        model(x[i : i + batch_size].to(dev))
+    bn.eval()
 
 
 def fine_tune(

@@ -82,14 +82,22 @@ def build_model(preset: str, in_chans: int, seed: int, norm_pix: bool = True):
     return build_mae(preset, in_chans=in_chans, norm_pix_loss=norm_pix)
 
 
-def probe_pair(encoder, random_encoder, train, test, device) -> tuple[float, float]:
-    """Linear-probe accuracy (cls token) of ``encoder`` and of ``random_encoder``."""
-    from maelearn.evaluate import linear_probe
+def probe_pair(encoder, random_encoder, train, test, device) -> dict[str, tuple[float, float]]:
+    """Accuracy of ``encoder`` and of ``random_encoder`` under three frozen-feature probes:
+    a linear probe on the [CLS] token (the paper's protocol), a linear probe on the mean of
+    the patch tokens, and a kNN classifier. Returns ``{probe: (pretrained, random init)}``."""
+    from maelearn.evaluate import knn_accuracy, linear_probe
 
-    return (
-        linear_probe(encoder, train, test, pool="cls", device=device),
-        linear_probe(random_encoder, train, test, pool="cls", device=device),
-    )
+    return {
+        "linear_cls": tuple(linear_probe(e, train, test, pool="cls", device=device) for e in (encoder, random_encoder)),
+        "linear_mean": tuple(linear_probe(e, train, test, pool="mean", device=device) for e in (encoder, random_encoder)),
+        "knn": tuple(knn_accuracy(e, train, test, device=device) for e in (encoder, random_encoder)),
+    }
+
+
+def describe_probes(probes: dict[str, tuple[float, float]]) -> str:
+    names = {"linear_cls": "linear probe [CLS]", "linear_mean": "linear probe mean-pool", "knn": "kNN"}
+    return " | ".join(f"{names[k]}: pretrained {a:.3f} vs random init {b:.3f}" for k, (a, b) in probes.items())
 
 
 def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed: int, title: str) -> Path:
@@ -133,7 +141,6 @@ def pick_threads(threads: int | None) -> int:
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from maelearn.config import device as pick_device
-    from maelearn.evaluate import knn_accuracy
     from maelearn.train import TrainConfig, pretrain
 
     from maelearn.mae import mae_config
@@ -164,20 +171,17 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
                       f"MAE-{args.preset}, {args.dataset}, held-out images, mask {args.mask_ratio:.0%}")
     # The loss the model reaches on held-out images, one fixed mask each (eval mode).
     masked_loss = heldout_loss(model, test.images, args.mask_ratio, args.seed)
-    acc, acc_random = probe_pair(model.encoder, random_encoder, train, test, dev)
-    knn, knn_random = (knn_accuracy(e, train, test, device=dev) for e in (model.encoder, random_encoder))
+    probes = probe_pair(model.encoder, random_encoder, train, test, dev)
     total = time.perf_counter() - t0
     summary = {**meta, "epochs": args.epochs, "mask_ratio": args.mask_ratio, "seed": args.seed,
                "train_loss_last_epoch": history.final_loss, "heldout_masked_loss": masked_loss,
-               "probe_task": PROBE_TASK[args.dataset], "probe_acc_pretrained": acc, "probe_acc_random_init": acc_random,
-               "knn_acc_pretrained": knn, "knn_acc_random_init": knn_random,
+               "probe_task": PROBE_TASK[args.dataset], **{f"{k}_{who}": v for k, pair in probes.items() for who, v in zip(("pretrained", "random_init"), pair)},
                "train_wall_s": history.wall_time, "total_wall_s": total, "device": str(dev)}
     (out / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"wrote {out / 'checkpoint.pt'}, {fig}, {out / 'history.json'}, {out / 'summary.json'} "
           f"(pretraining {train_time:.0f} s)")
     print(f"final: masked-patch loss {history.final_loss:.4f} (train, last epoch) / {masked_loss:.4f} (held out) | "
-          f"linear probe on {PROBE_TASK[args.dataset]}: pretrained {acc:.3f} vs random init {acc_random:.3f} | "
-          f"kNN: pretrained {knn:.3f} vs random init {knn_random:.3f} | "
+          f"{PROBE_TASK[args.dataset]}: {describe_probes(probes)} | "
           f"{total:.0f} s")
     return 0
 
@@ -221,11 +225,10 @@ def cmd_probe(args: argparse.Namespace) -> int:
     torch.manual_seed(state["train_config"]["seed"])
     random_model = mae_from_config({k: v for k, v in cfg.items() if k != "kind"})
     model.to(dev)
-    acc, acc_random = probe_pair(model.encoder, random_model.encoder, train, test, dev)
+    probes = probe_pair(model.encoder, random_model.encoder, train, test, dev)
     print(f"{args.checkpoint}: epoch {state['epoch']}, step {state['step']}, final train loss "
           f"{state['history'].final_loss:.4f}")
-    print(f"linear probe on {dataset} {PROBE_TASK[dataset]} ({len(train)} train / {len(test)} test): "
-          f"pretrained {acc:.3f} vs random init {acc_random:.3f}")
+    print(f"{dataset} {PROBE_TASK[dataset]} ({len(train)} train / {len(test)} test): {describe_probes(probes)}")
     return 0
 
 

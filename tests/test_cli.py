@@ -16,7 +16,8 @@ from maelearn.train import read_checkpoint
 
 FINAL = re.compile(
     r"^final: masked-patch loss (?P<train>\d+\.\d+) \(train, last epoch\) / (?P<held>\d+\.\d+) \(held out\) \| "
-    r"linear probe on digit \(10 classes\): pretrained (?P<acc>[01]\.\d+) vs random init (?P<rand>[01]\.\d+) \| "
+    r"digit \(10 classes\): linear probe \[CLS\]: pretrained (?P<acc>[01]\.\d+) vs random init (?P<rand>[01]\.\d+) \| "
+    r"linear probe mean-pool: pretrained (?P<mean>[01]\.\d+) vs random init (?P<meanrand>[01]\.\d+) \| "
     r"kNN: pretrained (?P<knn>[01]\.\d+) vs random init (?P<knnrand>[01]\.\d+) \| \d+ s$",
     re.M,
 )
@@ -49,8 +50,9 @@ def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(run_dir, capsys)
     png = (run_dir / "reconstructions.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000  # a real image, not an empty canvas
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["probe_acc_pretrained"] == pytest.approx(float(m["acc"]), abs=5e-4)  # printed with 3 decimals
-    assert summary["knn_acc_random_init"] == pytest.approx(float(m["knnrand"]), abs=5e-4)
+    assert summary["linear_cls_pretrained"] == pytest.approx(float(m["acc"]), abs=5e-4)  # printed with 3 decimals
+    assert summary["knn_random_init"] == pytest.approx(float(m["knnrand"]), abs=5e-4)
+    assert summary["linear_mean_pretrained"] == pytest.approx(float(m["mean"]), abs=5e-4)
     assert summary["heldout_masked_loss"] == pytest.approx(float(m["held"]), abs=5e-5)
     hist = json.loads((run_dir / "history.json").read_text())
     assert len(hist["loss"]) == 2 and hist["epoch_loss"][0] == pytest.approx(float(m["train"]), abs=5e-5)
@@ -63,12 +65,12 @@ def test_probe_on_saved_checkpoint(run_dir, capsys):
     out = capsys.readouterr().out
     assert code == 0, out
     assert re.search(r"epoch 1, step 2", out), out
-    m = re.search(r"\(128 train / 64 test\): pretrained ([01]\.\d+) vs random init ([01]\.\d+)", out)
+    m = re.search(r"\(128 train / 64 test\): linear probe \[CLS\]: pretrained ([01]\.\d+) vs random init ([01]\.\d+)", out)
     assert m, out
     # Same data, same encoder, same deterministic probe as at the end of pretraining.
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert float(m[1]) == pytest.approx(summary["probe_acc_pretrained"], abs=5e-4)
-    assert float(m[2]) == pytest.approx(summary["probe_acc_random_init"], abs=5e-4)
+    assert float(m[1]) == pytest.approx(summary["linear_cls_pretrained"], abs=5e-4)
+    assert float(m[2]) == pytest.approx(summary["linear_cls_random_init"], abs=5e-4)
 
 
 def test_bad_arguments_are_clear_errors(tmp_path, capsys):

@@ -121,25 +121,11 @@ def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed
     return path
 
 
-def pick_threads(threads: int | None) -> int:
-    """Set torch's CPU threads: ``threads`` if given, else torch's default unless the machine
-    is already busy (1-minute load average above the core count), then 1. OpenMP threads
-    that wait on each other spin, so on a shared, oversubscribed CPU one thread is several
-    times faster than two."""
-    if threads is None:
-        cores = os.cpu_count() or 1
-        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores
-        threads = 1 if busy else torch.get_num_threads()
-    if threads < 1:
-        raise ValueError(f"--threads must be >= 1, got {threads}")
-    torch.set_num_threads(threads)
-    return threads
-
-
 # --- commands --------------------------------------------------------------------------------
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
+    from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
     from maelearn.train import TrainConfig, pretrain
 
@@ -147,7 +133,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     dev = pick_device(args.device)
-    threads = pick_threads(args.threads) if dev.type == "cpu" else None
+    threads = cpu_threads(args.threads) if dev.type == "cpu" else None
     size = mae_config(args.preset).img_size
     train, test = load_split(args.dataset, args.n_images, args.n_test, size, args.data_seed)
     model = build_model(args.preset, train.images.shape[1], args.seed, args.norm_pix)
@@ -202,13 +188,14 @@ def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batc
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
+    from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
     from maelearn.mae import mae_from_config
     from maelearn.train import load_checkpoint
 
     dev = pick_device(args.device)
     if dev.type == "cpu":
-        pick_threads(args.threads)
+        cpu_threads(args.threads)
     model, state = load_checkpoint(args.checkpoint)
     cfg = state["model_config"]
     if cfg.get("kind") != "mae":

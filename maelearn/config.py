@@ -87,6 +87,21 @@ def device(prefer: str | None = None) -> torch.device:
     return dev
 
 
+def cpu_threads(threads: int | None = None) -> int:
+    """Set torch's CPU threads and return the count: ``threads`` if given, else torch's
+    default unless the machine is already busy (1-minute load average above the core
+    count), then 1. Threads of a parallel region wait for each other, so on a shared,
+    oversubscribed CPU one thread runs small models several times faster than two."""
+    if threads is None:
+        cores = os.cpu_count() or 1
+        busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores
+        threads = 1 if busy else torch.get_num_threads()
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    torch.set_num_threads(threads)
+    return threads
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
     for code that wants its own stream."""

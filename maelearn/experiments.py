@@ -39,6 +39,7 @@ import torch
 from maelearn.config import ROOT, seed_everything
 from maelearn.config import device as pick_device
 from maelearn.data.images import ImageSet, digits
+from maelearn.config import cpu_threads
 from maelearn.evaluate import fine_tune, linear_probe
 from maelearn.flops import mae_flops
 from maelearn.mae import MAE, build_mae
@@ -387,9 +388,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="torch CPU threads (1 is much faster on a CPU shared with other jobs)")
     args = parser.parse_args(argv)
     if args.threads is not None:
-        if args.threads < 1:
-            raise SystemExit(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
+        try:
+            cpu_threads(args.threads)
+        except ValueError as err:
+            raise SystemExit(f"--threads: {err}") from None
     out = Path(args.out) if args.out else ROOT / "data" / f"ablations_{args.scale}.json"
     command = "python -m maelearn.experiments " + " ".join(argv if argv is not None else sys.argv[1:])
     results = run_ablations(args.scale, args.device, tuple(args.sweeps) if args.sweeps else None, command=command, seed=args.seed)

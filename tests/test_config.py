@@ -40,3 +40,14 @@ def test_seed_everything_is_reproducible():
 def test_data_path_errors_clearly():
     with pytest.raises(FileNotFoundError, match="does not exist"):
         config.data_path("no-such-file.json")
+
+
+def test_cpu_threads_sets_and_validates():
+    before = torch.get_num_threads()
+    try:
+        assert config.cpu_threads(1) == 1 and torch.get_num_threads() == 1
+        assert config.cpu_threads() >= 1
+        with pytest.raises(ValueError, match="threads must be an integer >= 1, got 0"):
+            config.cpu_threads(0)
+    finally:
+        torch.set_num_threads(before)

@@ -53,7 +53,7 @@ import torch
 import maelearn
 from maelearn.data.text import corpus, word_tokenize
 from maelearn.exercises import check
-from maelearn.features import build_vocab, cosine_top_k, count_matrix, skipgram_pairs, train_skipgram
+from maelearn.classic.words import build_vocab, cosine_top_k, count_matrix, skipgram_pairs, train_skipgram
 
 lesson_start = time.perf_counter()
 device = maelearn.device()

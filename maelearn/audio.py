@@ -8,7 +8,7 @@ frequency bands, columns are time frames. Audio-MAE cuts it into square patches 
 What this module adds to :mod:`maelearn.mae`, and nothing more:
 
 * :func:`log_mel`: clips (B, L) -> normalized log-mel spectrograms (B, 1, n_mels, frames),
-  built on :mod:`maelearn.features` (lesson 02's mel filterbank);
+  built on :mod:`maelearn.classic.spectral` (lesson 02's mel filterbank);
 * :class:`SpectrogramMAE`: :class:`maelearn.mae.MAE` with ``in_chans=1`` and a
   *rectangular* input (``n_mels`` x ``frames``, e.g. 32 x 64), which the square image MAE
   does not take; only the patch embedding's shape check and the two position tables
@@ -24,7 +24,7 @@ from einops import rearrange
 from torch import nn
 
 from maelearn.checks import check_float_tensor, check_images
-from maelearn.features import mel_spectrogram, mfcc, power_to_db
+from maelearn.classic.spectral import mel_spectrogram, mfcc, power_to_db
 from maelearn.mae import MAE, MAEConfig
 from maelearn.posembed import sincos_2d
 from maelearn.vit import PatchEmbed

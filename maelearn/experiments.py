@@ -41,7 +41,7 @@ from maelearn.config import device as pick_device
 from maelearn.data.images import ImageSet, digits
 from maelearn.config import cpu_threads
 from maelearn.evaluate import fine_tune, linear_probe
-from maelearn.flops import mae_flops
+from maelearn.bench.flops import mae_flops
 from maelearn.mae import MAE, build_mae
 from maelearn.masking import num_visible
 from maelearn.train import TrainConfig, make_optimizer, pretrain
@@ -220,7 +220,7 @@ def speed_comparison(scale: Scale, device: torch.device, rounds: int = 2) -> lis
     """Training-step time of the asymmetric MAE vs the same model with mask tokens in the
     encoder, for each decoder depth, at 75 % masking. The two are timed in alternation
     (``rounds`` times) so that a busy machine slows both alike; the median is kept. The
-    FLOP ratio from :func:`maelearn.flops.mae_flops` is reported beside the measured one."""
+    FLOP ratio from :func:`maelearn.bench.flops.mae_flops` is reported beside the measured one."""
     pre = digits(32).images[: max(scale.batch_size, 64)]
     out = []
     for depth in scale.decoder_depths:

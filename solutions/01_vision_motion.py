@@ -53,10 +53,8 @@ from maelearn.data.images import digits
 from maelearn.data.video import moving_shapes
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.features import (
-    SmallCNN, batched, endpoint_error, image_gradients, lucas_kanade, opencv_flow, pretrained_resnet18,
-    structure_tensor, to_gray, train_cnn, window_sum,
-)
+from maelearn.classic.cnn import SmallCNN, batched, pretrained_resnet18, train_cnn
+from maelearn.classic.flow import endpoint_error, image_gradients, lucas_kanade, opencv_flow, structure_tensor, to_gray, window_sum
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -103,7 +101,7 @@ print(f"digits 5-9 with {shots} labels each: CNN features {acc_cnn:.3f}   raw pi
 #
 # Learners online usually take features from a network pretrained on ImageNet:
 # `torchvision.models.resnet18(weights="DEFAULT")` downloads 45 MB once. This course never
-# downloads inside a lesson, so `maelearn.features.pretrained_resnet18("DEFAULT")` only
+# downloads inside a lesson, so `maelearn.classic.cnn.pretrained_resnet18("DEFAULT")` only
 # loads weights that are already cached and otherwise says how to fetch them. The cell
 # below uses them if you have them and moves on otherwise.
 

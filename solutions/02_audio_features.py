@@ -53,7 +53,7 @@ import maelearn
 from maelearn.data.audio import synth_clips
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.features import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
+from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -77,7 +77,7 @@ print(clips.waves.shape, clips.classes)  # (N, 16000)
 #
 # We hear pitch roughly linearly below 1 kHz and logarithmically above. The mel scale
 # models that; librosa's default (Slaney's) is linear below 1 kHz and logarithmic above,
-# and `maelearn.features.hz_to_mel` / `mel_to_hz` implement it. A mel filterbank is a set
+# and `maelearn.classic.spectral.hz_to_mel` / `mel_to_hz` implement it. A mel filterbank is a set
 # of triangles evenly spaced **in mels**: narrow at low frequencies, wide at high ones.
 #
 # **Exercise 02.1.** Return the filterbank (n_mels, 1 + n_fft // 2) as librosa builds it:

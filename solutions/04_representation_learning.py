@@ -57,7 +57,7 @@ from maelearn.dae import Autoencoder, train_autoencoder
 from maelearn.data.images import digits
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.features import SmallCNN, train_cnn
+from maelearn.classic.cnn import SmallCNN, train_cnn
 
 lesson_start = time.perf_counter()
 device = maelearn.device()

@@ -65,7 +65,7 @@ print(f"mode: {maelearn.mode()}   device: {device}")
 #
 # Five kinds of sound (tones, chirps, harmonic notes, noise bursts, click trains) at
 # random pitch, loudness and timing, one second each at 16 kHz. `log_mel` (built on
-# lesson 02's `maelearn.features`) gives each a 32-band log-mel spectrogram of 64 frames:
+# lesson 02's `maelearn.classic.spectral`) gives each a 32-band log-mel spectrogram of 64 frames:
 # a (1, 32, 64) one-channel image, wider than tall.
 
 # %%
@@ -226,6 +226,6 @@ for key, value in rows:
 #   design), Table 1 (masking strategies and ratios: unstructured 80 % for pretraining),
 #   Figure 4 (reconstructions). The paper's decoder uses local window attention; ours is
 #   the plain MAE decoder.
-# * `maelearn/audio.py` (model and inputs), `maelearn/features.py` (mel and MFCC, lesson 02).
+# * `maelearn/audio.py` (model and inputs), `maelearn/classic/spectral.py` (mel and MFCC, lesson 02).
 #
 # Next: lesson 12 takes the recipe to other data.

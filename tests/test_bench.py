@@ -7,10 +7,10 @@ import json
 import pytest
 import torch
 
-from maelearn.bench import main, make_optimizer, run_bench, weight_decay_groups
-from maelearn.flops import mae_flops
+from maelearn.bench.step import main, make_optimizer, run_bench, weight_decay_groups
+from maelearn.bench.flops import mae_flops
 from maelearn.mae import MAE, mae_config
-from maelearn.reference_impls import available_peers, build_peer, peer_available
+from maelearn.bench.peers import available_peers, build_peer, peer_available
 
 FAST = ["--preset", "tiny", "--batch-size", "4", "--steps", "2", "--warmup", "1", "--device", "cpu"]
 
@@ -144,7 +144,7 @@ def test_bench_with_installed_peers_reports_ratios():
 
 
 def test_missing_peer_is_a_clear_error(monkeypatch):
-    import maelearn.reference_impls as ri
+    import maelearn.bench.peers as ri
 
     monkeypatch.setattr(ri.importlib.util, "find_spec", lambda name: None)
     assert not peer_available("timm") and available_peers() == []

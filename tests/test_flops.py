@@ -1,4 +1,4 @@
-"""The analytic FLOP count of an MAE step (maelearn.flops): a hand count for ViT-B/16, a
+"""The analytic FLOP count of an MAE step (maelearn.bench.flops): a hand count for ViT-B/16, a
 cross-check against torch's own FLOP counter on the real model, and the GPU peak table."""
 
 import pytest
@@ -6,7 +6,7 @@ import torch
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-from maelearn.flops import block_flops, mae_flops, mfu, peak_tflops
+from maelearn.bench.flops import block_flops, mae_flops, mfu, peak_tflops
 from maelearn.mae import MAE, mae_config
 
 

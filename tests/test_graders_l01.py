@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from maelearn.features import window_sum
+from maelearn.classic.flow import window_sum
 from maelearn.testing import assert_accepts, assert_rejects
 
 

@@ -5,7 +5,7 @@ import pytest
 import scipy.fft
 import torch
 
-from maelearn.features import hz_to_mel, mel_filterbank, mel_to_hz, power_to_db
+from maelearn.classic.spectral import hz_to_mel, mel_filterbank, mel_to_hz, power_to_db
 from maelearn.testing import assert_accepts, assert_rejects
 
 

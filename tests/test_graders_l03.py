@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from maelearn.features import idf
+from maelearn.classic.words import idf
 from maelearn.testing import assert_accepts, assert_rejects
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from maelearn.features import class_centroids
+from maelearn.classic.cnn import class_centroids
 from maelearn.testing import assert_accepts, assert_rejects
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from maelearn.exercises import Case, exercise
-from maelearn.features import endpoint_error, image_gradients, lk_solve, structure_tensor
+from maelearn.classic.flow import endpoint_error, image_gradients, lk_solve, structure_tensor
 
 
 def _frames(seed: int, size: int = 12, shift: tuple[float, float] = (0.3, -0.2)):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from maelearn.exercises import Case, exercise
-from maelearn.features import mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
+from maelearn.classic.spectral import mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
 
 
 def _diagnose_fb(case, got, expected):

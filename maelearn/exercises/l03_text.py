@@ -7,7 +7,7 @@ import math
 import torch
 
 from maelearn.exercises import Case, exercise
-from maelearn.features import idf, tfidf
+from maelearn.classic.words import idf, tfidf
 
 
 def _counts(seed: int, docs: int = 6, vocab: int = 9) -> torch.Tensor:

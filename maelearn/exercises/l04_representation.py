@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from maelearn.exercises import Case, exercise
-from maelearn.features import class_centroids, nearest_centroid
+from maelearn.classic.cnn import class_centroids, nearest_centroid
 
 
 def _diagnose_centroids(case, got, expected):

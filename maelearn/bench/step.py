@@ -3,9 +3,9 @@
 Times full training steps (forward under autocast, backward, fused AdamW) of our
 :class:`~maelearn.mae.MAE` on synthetic images, eager and/or through ``torch.compile``, and,
 in the same process with the same sizes, batch and precision, the peers of
-:mod:`maelearn.reference_impls` that are installed (timm's ``Block`` in the paper's reference
+:mod:`maelearn.bench.peers` that are installed (timm's ``Block`` in the paper's reference
 order, Hugging Face's ``ViTMAEForPreTraining``). Prints images/s, achieved TFLOP/s and
-model-FLOPs utilisation (from :func:`maelearn.flops.mae_flops`), peak GPU memory, the
+model-FLOPs utilisation (from :func:`maelearn.bench.flops.mae_flops`), peak GPU memory, the
 device's name and our speed ratio to each peer; ``--json`` prints the same as JSON and
 ``--out FILE`` saves it with the command that made it.
 
@@ -35,9 +35,9 @@ import torch
 from torch import nn
 
 from maelearn.config import seed_everything
-from maelearn.flops import mae_flops, mfu, peak_tflops
+from maelearn.bench.flops import mae_flops, mfu, peak_tflops
 from maelearn.mae import PRESETS, mae_config
-from maelearn.reference_impls import PEERS, available_peers, build_peer
+from maelearn.bench.peers import PEERS, available_peers, build_peer
 
 PRECISIONS = ("bf16", "fp32")
 COMPILE_CHOICES = ("off", "on", "both")
@@ -343,6 +343,3 @@ def main(argv: list[str] | None = None) -> dict:
             f.write(text + "\n")
     return report
 
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Peer MAEs for the speed benchmark (:mod:`maelearn.bench`), the same sizes as ours:
+"""Peer MAEs for the speed benchmark (:mod:`maelearn.bench.step`), the same sizes as ours:
 
 * ``"timm"``: the reference recipe of the MAE paper's code, assembled from timm's ViT
   ``Block`` and ``PatchEmbed``: a convolution embeds **every** patch, positions are added,

@@ -1,0 +1,117 @@
+"""Learned features: a small CNN whose penultimate layer is a feature extractor, an
+optional pretrained ResNet-18 (online only), and nearest-centroid classification on
+features (lessons 01 and 04).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from maelearn.checks import check_float_tensor
+
+
+class SmallCNN(nn.Module):
+    """Three conv blocks (conv 3x3 - batch norm - ReLU - 2x2 max pool), global average
+    pooling to a ``width * 4``-d feature vector (the penultimate layer), and a linear
+    classifier. ``features(x)`` (B, C, H, W) -> (B, width * 4)."""
+
+    def __init__(self, in_chans: int = 3, num_classes: int = 10, width: int = 16):
+        super().__init__()
+        layers, c = [], in_chans
+        for out in (width, width * 2, width * 4):
+            layers += [nn.Conv2d(c, out, 3, padding=1), nn.BatchNorm2d(out), nn.ReLU(), nn.MaxPool2d(2)]
+            c = out
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.head = nn.Linear(c, num_classes)
+        self.dim = c
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def train_cnn(
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int = 5, batch: int = 64,
+    lr: float = 3e-3, seed: int = 0,
+) -> list[float]:
+    """Plain supervised training (AdamW, cross-entropy) on tensors already on the model's
+    device; returns the mean loss of every epoch."""
+    from tqdm.auto import tqdm
+
+    g = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    history = []
+    model.train()
+    for _ in tqdm(range(epochs), desc="train", leave=False):
+        perm = torch.randperm(len(images), generator=g).to(images.device)
+        total = 0.0
+        for start in range(0, len(images), batch):
+            idx = perm[start : start + batch]
+            loss = F.cross_entropy(model(images[idx]), labels[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(idx)
+        history.append(total / len(images))
+    model.eval()
+    return history
+
+
+@torch.no_grad()
+def batched(fn, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
+    """``fn(images[i:i+batch])`` over ``images`` in batches, concatenated (N, D), no grad."""
+    return torch.cat([fn(images[i : i + batch]) for i in range(0, len(images), batch)])
+
+
+def pretrained_resnet18(weights: str | None = None):
+    """torchvision's ResNet-18 with its classifier removed (a 512-d feature extractor).
+
+    ``weights=None`` builds it untrained. ``weights="DEFAULT"`` (or ``"IMAGENET1K_V1"``) loads
+    the ImageNet weights *only if they are already in torch's cache* (``~/.cache/torch``):
+    this function never downloads. Missing weights raise ``FileNotFoundError`` with the
+    one-line command that fetches them on a machine with the internet.
+    """
+    from torchvision.models import ResNet18_Weights, resnet18
+
+    if weights is None:
+        model = resnet18(weights=None)
+    else:
+        import os
+
+        w = ResNet18_Weights[weights] if weights != "DEFAULT" else ResNet18_Weights.DEFAULT
+        cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(w.url))
+        if not os.path.exists(cache):
+            raise FileNotFoundError(
+                f"ResNet-18 weights are not cached at {cache}. With the internet, run once: "
+                "python -c \"import torchvision; torchvision.models.resnet18(weights='DEFAULT')\""
+            )
+        model = resnet18(weights=w)
+    model.fc = nn.Identity()
+    return model.eval()
+
+
+# =========================================================================================
+# Few-label classification in a feature space
+# =========================================================================================
+
+
+def class_centroids(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """The mean feature vector of every class: x (N, D), y (N,) in [0, num_classes) ->
+    (num_classes, D). A class without examples gets a zero row."""
+    check_float_tensor(x, "x", 2, "(N, D)")
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"y must have shape ({x.shape[0]},), got {tuple(y.shape)}")
+    sums = torch.zeros(num_classes, x.shape[1], dtype=x.dtype, device=x.device).index_add_(0, y, x)
+    counts = torch.bincount(y, minlength=num_classes).clamp(min=1).to(x.dtype)
+    return sums / counts[:, None]
+
+
+def nearest_centroid(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
+    """Predicted class (N,) long of every row of x (N, D): the centroid (K, D) with the
+    highest cosine similarity."""
+    check_float_tensor(x, "x", 2, "(N, D)")
+    return (F.normalize(x, dim=1) @ F.normalize(centroids, dim=1).T).argmax(dim=1)

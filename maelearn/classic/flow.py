@@ -1,0 +1,154 @@
+"""Optical flow by hand: image gradients, the structure tensor, Lucas-Kanade, and the
+endpoint error against ground truth (lesson 01); OpenCV's flow for comparison.
+
+These are the reference implementations of lesson 01's exercises, each checked in the
+tests against OpenCV.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from maelearn.checks import check_float_tensor
+
+
+def to_gray(frames: torch.Tensor) -> torch.Tensor:
+    """RGB (..., 3, H, W) -> luminance (..., H, W) with the ITU-R 601 weights OpenCV uses."""
+    if frames.shape[-3] != 3:
+        raise ValueError(f"frames must have 3 colour channels at dim -3, got shape {tuple(frames.shape)}")
+    w = torch.tensor([0.299, 0.587, 0.114], dtype=frames.dtype, device=frames.device)
+    return torch.einsum("...chw,c->...hw", frames, w)
+
+
+def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Brightness-constancy derivatives of two grey frames (H, W): ``Ix``, ``Iy`` are central
+    differences (one-sided at the border, as ``torch.gradient``) of the frames' average and
+    ``It = frame1 - frame0``. Each is (H, W)."""
+    check_float_tensor(frame0, "frame0", 2, "(H, W)")
+    check_float_tensor(frame1, "frame1", 2, "(H, W)")
+    if frame0.shape != frame1.shape:
+        raise ValueError(f"frame0 and frame1 must have the same shape, got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
+    avg = 0.5 * (frame0 + frame1)
+    iy, ix = torch.gradient(avg)
+    return ix, iy, frame1 - frame0
+
+
+def window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Sum of ``x`` (..., H, W) over the ``window`` x ``window`` square centred on every
+    pixel, with zeros outside the image. Same shape as ``x``."""
+    if not isinstance(window, int) or window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be an odd int >= 1, got {window!r}")
+    shape = x.shape
+    flat = x.reshape(-1, 1, *shape[-2:])
+    kernel = torch.ones(1, 1, window, window, dtype=x.dtype, device=x.device)
+    return F.conv2d(flat, kernel, padding=window // 2).reshape(shape)
+
+
+def structure_tensor(ix: torch.Tensor, iy: torch.Tensor, it: torch.Tensor, window: int = 5) -> torch.Tensor:
+    """The window sums Lucas-Kanade needs, stacked (5, H, W):
+    ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]`` over each pixel's window."""
+    for name, t in (("ix", ix), ("iy", iy), ("it", it)):
+        check_float_tensor(t, name, 2, "(H, W)")
+    products = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it])  # (5, H, W)
+    return window_sum(products, window)
+
+
+def lk_solve(sums: torch.Tensor, min_eig: float = 1e-3) -> torch.Tensor:
+    """Solve the 2x2 Lucas-Kanade system at every pixel.
+
+    With ``A = [[Sxx, Sxy], [Sxy, Syy]]`` and ``b = -[Sxt, Syt]`` from :func:`structure_tensor`
+    (``sums`` (5, H, W)), the flow is ``A^-1 b`` by Cramer's rule. Where the smaller
+    eigenvalue of ``A`` is below ``min_eig`` the window has no texture in some direction
+    (the aperture problem) and the flow is set to 0. Returns (2, H, W): dx, dy in pixels.
+    """
+    check_float_tensor(sums, "sums", 3, "(5, H, W)")
+    if sums.shape[0] != 5:
+        raise ValueError(f"sums must have 5 channels [Sxx, Sxy, Syy, Sxt, Syt], got shape {tuple(sums.shape)}")
+    sxx, sxy, syy, sxt, syt = sums
+    det = sxx * syy - sxy * sxy
+    trace = sxx + syy
+    lam_min = 0.5 * (trace - torch.sqrt(torch.clamp(trace * trace - 4 * det, min=0)))
+    ok = lam_min >= min_eig
+    safe = torch.where(ok, det, torch.ones_like(det))
+    u = (-syy * sxt + sxy * syt) / safe
+    v = (sxy * sxt - sxx * syt) / safe
+    return torch.where(ok, torch.stack([u, v]), torch.zeros_like(torch.stack([u, v])))
+
+
+def warp(frame: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Sample ``frame`` (H, W) at ``(x + dx, y + dy)`` bilinearly (border values outside):
+    ``warp(frame1, flow)`` looks like frame0 where the flow is right."""
+    h, w = frame.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=frame.dtype), torch.arange(w, dtype=frame.dtype), indexing="ij")
+    gx = (xs + flow[0]) / max(w - 1, 1) * 2 - 1
+    gy = (ys + flow[1]) / max(h - 1, 1) * 2 - 1
+    grid = torch.stack([gx, gy], -1)[None]
+    return F.grid_sample(frame[None, None], grid, mode="bilinear", padding_mode="border", align_corners=True)[0, 0]
+
+
+def lucas_kanade(
+    frame0: torch.Tensor, frame1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1, iterations: int = 1
+) -> torch.Tensor:
+    """Dense Lucas-Kanade optical flow from grey ``frame0`` to ``frame1`` (H, W) -> (2, H, W).
+
+    ``levels=1, iterations=1`` is the textbook single solve (valid for motions well under a
+    pixel). ``iterations > 1`` re-warps frame1 by the current estimate and solves for the
+    remainder; ``levels > 1`` goes coarse to fine over an image pyramid (halving each level),
+    as OpenCV's pyramidal LK does, so that larger motions become small at the coarse level.
+    """
+    check_float_tensor(frame0, "frame0", 2, "(H, W)")
+    if not isinstance(levels, int) or levels < 1 or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"levels and iterations must be ints >= 1, got {levels!r} and {iterations!r}")
+    pyr0, pyr1 = [frame0], [frame1]
+    for _ in range(levels - 1):
+        pyr0.append(F.avg_pool2d(pyr0[-1][None, None], 2)[0, 0])
+        pyr1.append(F.avg_pool2d(pyr1[-1][None, None], 2)[0, 0])
+    flow = torch.zeros(2, *pyr0[-1].shape, dtype=frame0.dtype)
+    for level in reversed(range(levels)):
+        f0, f1 = pyr0[level], pyr1[level]
+        if flow.shape[-2:] != f0.shape:
+            flow = 2 * F.interpolate(flow[None], size=f0.shape, mode="bilinear", align_corners=False)[0]
+        for _ in range(iterations):
+            ix, iy, it = image_gradients(f0, warp(f1, flow) if flow.abs().sum() > 0 else f1)
+            flow = flow + lk_solve(structure_tensor(ix, iy, it, window), min_eig)
+    return flow
+
+
+def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Average endpoint error: the mean over pixels of the Euclidean distance between the
+    estimated and the true flow vectors, ``sqrt((dx - dx*)^2 + (dy - dy*)^2)``. ``flow`` and
+    ``true_flow`` are (..., 2, H, W); ``mask`` (..., H, W) of bools restricts the mean to
+    some pixels (e.g. the moving object). Returns a float."""
+    if flow.shape != true_flow.shape or flow.shape[-3] != 2:
+        raise ValueError(f"flow and true_flow must both be (..., 2, H, W), got {tuple(flow.shape)} and {tuple(true_flow.shape)}")
+    err = torch.linalg.vector_norm(flow - true_flow, dim=-3)  # (..., H, W)
+    if mask is not None:
+        if mask.shape != err.shape:
+            raise ValueError(f"mask must have shape {tuple(err.shape)}, got {tuple(mask.shape)}")
+        if not mask.any():
+            raise ValueError("mask selects no pixel")
+        err = err[mask.bool()]
+    return float(err.mean())
+
+
+def opencv_flow(frame0: torch.Tensor, frame1: torch.Tensor, method: str = "farneback", window: int = 5) -> torch.Tensor:
+    """OpenCV's dense flow between grey frames (H, W) in [0, 1] -> (2, H, W): ``"farneback"``
+    (polynomial expansion) or ``"pyrlk"`` (pyramidal Lucas-Kanade tracked from every pixel)."""
+    import cv2
+
+    a = (frame0.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
+    b = (frame1.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
+    h, w = a.shape
+    if method == "farneback":
+        flow = cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=2, winsize=window + 2,
+                                            iterations=3, poly_n=5, poly_sigma=1.1, flags=0)
+        return torch.from_numpy(flow).permute(2, 0, 1).float()
+    if method == "pyrlk":
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        pts = np.stack([xs.ravel(), ys.ravel()], 1)[:, None, :]
+        nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(window, window), maxLevel=2)
+        d = (nxt - pts)[:, 0, :] * (status.astype(np.float32))  # lost points: 0
+        return torch.from_numpy(d.T.reshape(2, h, w).copy()).float()
+    raise ValueError(f"method must be 'farneback' or 'pyrlk', got {method!r}")

@@ -1,0 +1,113 @@
+"""Audio features by hand, in librosa's conventions: the mel scale, a mel filterbank, the
+power and mel spectrograms, decibels and MFCCs (lesson 02).
+
+Each is checked in the tests against librosa.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+
+def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
+    """Hertz -> mels. ``htk=False`` is Slaney's scale (librosa's default): linear below
+    1 kHz (3 mels per 200 Hz), logarithmic above; ``htk=True`` is ``2595 log10(1 + f/700)``."""
+    f = np.asarray(f, dtype=np.float64)
+    if htk:
+        return 2595.0 * np.log10(1.0 + f / 700.0)
+    f_sp = 200.0 / 3
+    min_log_hz, logstep = 1000.0, math.log(6.4) / 27.0
+    min_log_mel = min_log_hz / f_sp
+    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+
+
+def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
+    """Mels -> hertz, the inverse of :func:`hz_to_mel`."""
+    m = np.asarray(m, dtype=np.float64)
+    if htk:
+        return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
+    f_sp = 200.0 / 3
+    min_log_hz, logstep = 1000.0, math.log(6.4) / 27.0
+    min_log_mel = min_log_hz / f_sp
+    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+
+
+def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular mel filters (n_mels, 1 + n_fft // 2), float64, as ``librosa.filters.mel``
+    with its defaults (Slaney mel scale, Slaney area normalization).
+
+    ``n_mels + 2`` edge frequencies are spaced evenly on the mel scale from ``fmin`` to
+    ``fmax`` (default ``sr / 2``); filter ``i`` rises linearly from edge ``i`` to 1 at edge
+    ``i + 1`` and falls to 0 at edge ``i + 2`` (evaluated at the FFT bin frequencies), then
+    is scaled by ``2 / (edge[i+2] - edge[i])`` so every filter has the same area.
+    """
+    if not isinstance(n_mels, int) or n_mels < 1:
+        raise ValueError(f"n_mels must be an int >= 1, got {n_mels!r}")
+    if not isinstance(n_fft, int) or n_fft < 2:
+        raise ValueError(f"n_fft must be an int >= 2, got {n_fft!r}")
+    fmax = sr / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sr / 2:
+        raise ValueError(f"need 0 <= fmin < fmax <= sr/2 = {sr / 2}, got fmin={fmin}, fmax={fmax}")
+    fft_freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)  # (F,)
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))  # (n_mels + 2,)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (fft_freqs[None] - lower) / (centre - lower)
+    falling = (upper - fft_freqs[None]) / (upper - centre)
+    weights = np.maximum(0, np.minimum(rising, falling))  # (n_mels, F)
+    return weights * (2.0 / (upper - lower))
+
+
+def power_spectrogram(wave: torch.Tensor, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
+    """|STFT|^2 of ``wave`` (L,) or (B, L) with a periodic Hann window of ``n_fft`` samples,
+    frames centred (the signal is zero-padded by ``n_fft // 2`` on both sides, librosa's
+    default): (..., 1 + n_fft // 2, 1 + L // hop)."""
+    window = torch.hann_window(n_fft, periodic=True, dtype=wave.dtype, device=wave.device)
+    spec = torch.stft(wave, n_fft, hop_length=hop, window=window, center=True, pad_mode="constant", return_complex=True)
+    return spec.abs() ** 2
+
+
+def mel_spectrogram(wave: torch.Tensor, sr: int, n_fft: int = 512, hop: int = 128, n_mels: int = 40) -> torch.Tensor:
+    """Mel power spectrogram (..., n_mels, frames): the :func:`mel_filterbank` applied to the
+    :func:`power_spectrogram`; matches ``librosa.feature.melspectrogram`` with the same
+    ``n_fft``, ``hop_length``, ``n_mels`` (and its defaults otherwise)."""
+    if not isinstance(wave, torch.Tensor) or not wave.is_floating_point() or wave.ndim not in (1, 2):
+        raise TypeError(f"wave must be a float tensor (L,) or (B, L), got {type(wave).__name__} {getattr(wave, 'shape', '')}")
+    fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
+    return torch.einsum("mf,...ft->...mt", fb, power_spectrogram(wave, n_fft, hop))
+
+
+def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
+    """``10 log10(max(spec, amin))``, floored at ``top_db`` below each spectrogram's maximum
+    (over its last two dims), as ``librosa.power_to_db(spec, ref=1.0)``."""
+    db = 10.0 * torch.log10(torch.clamp(spec, min=amin))
+    if top_db is not None:
+        peak = db.amax(dim=(-2, -1), keepdim=True)
+        db = torch.maximum(db, peak - top_db)
+    return db
+
+
+def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
+    """Orthonormal DCT-II matrix (n_out, n_in): row k is ``sqrt(2/n) cos(pi k (2i+1) / 2n)``,
+    row 0 scaled by ``1/sqrt(2)`` (``scipy.fft.dct(norm='ortho')``)."""
+    i = torch.arange(n_in, dtype=torch.float64)
+    k = torch.arange(n_out, dtype=torch.float64)[:, None]
+    m = math.sqrt(2.0 / n_in) * torch.cos(math.pi * k * (2 * i + 1) / (2 * n_in))
+    m[0] /= math.sqrt(2.0)
+    return m
+
+
+def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
+    """MFCCs (..., n_mfcc, frames) from a mel power spectrogram (..., n_mels, frames): the
+    orthonormal DCT-II over the mel axis of :func:`power_to_db`, first ``n_mfcc`` rows; as
+    ``librosa.feature.mfcc(S=librosa.power_to_db(mel_spec), n_mfcc=n_mfcc)``."""
+    if not isinstance(mel_spec, torch.Tensor) or not mel_spec.is_floating_point() or mel_spec.ndim < 2:
+        raise TypeError(f"mel_spec must be a float tensor (..., n_mels, frames), got {type(mel_spec).__name__} {getattr(mel_spec, 'shape', '')}")
+    n_mels = mel_spec.shape[-2]
+    if not isinstance(n_mfcc, int) or not 1 <= n_mfcc <= n_mels:
+        raise ValueError(f"n_mfcc must be an int in [1, n_mels={n_mels}], got {n_mfcc!r}")
+    d = dct_matrix(n_mfcc, n_mels).to(mel_spec.dtype)
+    return torch.einsum("km,...mt->...kt", d, power_to_db(mel_spec))

@@ -398,6 +398,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {save_results(results, out)} in {results['seconds']:.0f} s")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from maelearn import experiments as ex
+from maelearn.experiments import ablations as ex
 
 
 def test_encoder_tokens():

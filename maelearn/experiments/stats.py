@@ -1,0 +1,105 @@
+"""Seeds, intervals and verdicts: the statistics every experiment in the course reports.
+
+Seeds are the unit of replication (each changes the initialization, the data order and the
+masks; the data split stays fixed). With ``n`` seeds the 95 % interval of a mean is
+``mean ± t(0.975, n-1) · sd / √n``. Variants are compared by *paired* differences (same
+seed), which cancel much of the seed-to-seed variation.
+
+The rule, fixed before any run: a paper trend is **reproduced** when the 95 % interval of
+the paired difference excludes 0 in the paper's direction, **contradicted** when it
+excludes 0 the other way, and **inconclusive** otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+REPRODUCED, CONTRADICTED, INCONCLUSIVE = "reproduced", "contradicted", "inconclusive"
+
+
+def t_quantile(dof: int, level: float = 0.95) -> float:
+    """The two-sided Student-t quantile ``t((1 + level) / 2, dof)``."""
+    if dof < 1:
+        raise ValueError(f"dof must be >= 1 (at least 2 seeds), got {dof}")
+    from scipy.stats import t
+
+    return float(t.ppf((1 + level) / 2, dof))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Mean and 95 % interval of ``n`` values (``lo == hi == mean`` for one value: no
+    interval, which :func:`verdict` treats as inconclusive)."""
+
+    mean: float
+    lo: float
+    hi: float
+    n: int
+    sd: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.hi - self.lo) / 2
+
+    def excludes(self, value: float = 0.0) -> bool:
+        return self.n >= 2 and (self.lo > value or self.hi < value)
+
+    def as_dict(self) -> dict:
+        return {"mean": self.mean, "lo": self.lo, "hi": self.hi, "n": self.n, "sd": self.sd}
+
+    def __str__(self) -> str:
+        if self.n < 2:
+            return f"{self.mean:.3f} (n=1)"
+        return f"{self.mean:.3f} ± {self.half_width:.3f}"
+
+
+def interval(values: Iterable[float], level: float = 0.95) -> Interval:
+    """Mean and ``level`` t-interval of the values (NaN-free; at least one value)."""
+    xs = [float(v) for v in values]
+    if not xs:
+        raise ValueError("interval needs at least one value, got none")
+    if any(math.isnan(x) for x in xs):
+        raise ValueError(f"interval got a NaN among {xs}")
+    n = len(xs)
+    mean = sum(xs) / n
+    if n == 1:
+        return Interval(mean, mean, mean, 1, 0.0)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (n - 1))
+    h = t_quantile(n - 1, level) * sd / math.sqrt(n)
+    return Interval(mean, mean - h, mean + h, n, sd)
+
+
+def by_seed(runs: Sequence[Mapping], metric: str) -> dict[int, float]:
+    """``{seed: runs[i][metric]}`` over the runs that measured ``metric``."""
+    out: dict[int, float] = {}
+    for r in runs:
+        if r.get(metric) is not None:
+            out[int(r["seed"])] = float(r[metric])
+    return out
+
+
+def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -> Interval:
+    """Interval of ``a - b`` on ``metric`` over the seeds both ran (paired by seed)."""
+    xa, xb = by_seed(a, metric), by_seed(b, metric)
+    seeds = sorted(set(xa) & set(xb))
+    if not seeds:
+        raise ValueError(f"no seed in common for metric {metric!r}: {sorted(xa)} vs {sorted(xb)}")
+    return interval(xa[s] - xb[s] for s in seeds)
+
+
+def verdict(diff: Interval, paper_sign: int) -> str:
+    """The stated rule: ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for
+    ``a < b``. Returns ``"reproduced"``, ``"contradicted"`` or ``"inconclusive"``."""
+    if paper_sign not in (1, -1):
+        raise ValueError(f"paper_sign must be +1 or -1, got {paper_sign!r}")
+    if not diff.excludes(0.0):
+        return INCONCLUSIVE
+    return REPRODUCED if (diff.mean > 0) == (paper_sign > 0) else CONTRADICTED
+
+
+__all__ = [
+    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "by_seed", "interval", "paired_difference",
+    "t_quantile", "verdict",
+]

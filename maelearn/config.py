@@ -102,6 +102,23 @@ def cpu_threads(threads: int | None = None) -> int:
     return threads
 
 
+def available_memory() -> int:
+    """Bytes of memory this process could still allocate: ``MemAvailable`` from
+    ``/proc/meminfo`` on Linux, else the free physical pages, else 4 GiB (a guess on
+    platforms that say neither)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
     for code that wants its own stream."""

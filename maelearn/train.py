@@ -44,8 +44,16 @@ from torch import nn
 from maelearn.checks import check_float_tensor, check_mask_ratio
 from maelearn.config import device as pick_device
 
-CHECKPOINT_NAME = "checkpoint.pt"
-FORMAT = "maelearn.train/1"
+# Checkpoint I/O lives in maelearn.checkpoint; re-exported here for existing callers.
+from maelearn.checkpoint import (  # noqa: E402,F401
+    CHECKPOINT_NAME,
+    FORMAT,
+    _rebuild,
+    atomic_save,
+    load_checkpoint,
+    model_config,
+    read_checkpoint,
+)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
@@ -206,105 +214,6 @@ class History:
     def final_loss(self) -> float:
         """Mean loss of the last epoch (``nan`` before the first)."""
         return self.epoch_loss[-1] if self.epoch_loss else float("nan")
-
-
-# --- checkpoints ---------------------------------------------------------------------------
-
-
-def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``:
-    a reader (or a crash) sees either the old file or the complete new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:  # make the rename itself durable (POSIX); not possible on every platform
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
-    return path
-
-
-def model_config(model: nn.Module) -> dict | None:
-    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``: the
-    model's own ``config_dict()`` if it has one (VideoMAE, the spectrogram MAE), else
-    :func:`maelearn.mae.config_dict` for an image MAE; ``None`` for other models."""
-    from maelearn.mae import MAE, config_dict
-
-    if hasattr(model, "config_dict"):
-        return dict(model.config_dict())
-    if isinstance(model, MAE):
-        return {"kind": "mae", **config_dict(model)}
-    return None
-
-
-def _rebuild(cfg: dict) -> nn.Module:
-    """The model a :func:`model_config` dict describes (fresh weights)."""
-    kind = cfg.get("kind")
-    rest = {k: v for k, v in cfg.items() if k != "kind"}
-    if kind == "mae":
-        from maelearn.mae import mae_from_config
-
-        return mae_from_config(rest)
-    if kind == "videomae":
-        from maelearn.video import videomae_from_config
-
-        return videomae_from_config(cfg)
-    if kind == "spectrogram_mae":
-        from maelearn.audio import SpectrogramMAE, SpectrogramMAEConfig
-
-        return SpectrogramMAE(SpectrogramMAEConfig(**rest))
-    if kind == "timeseries_mae":
-        from maelearn.timeseries import TimeSeriesMAE, TimeSeriesMAEConfig
-
-        return TimeSeriesMAE(TimeSeriesMAEConfig(**rest))
-    raise ValueError(
-        f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae', 'spectrogram_mae' or 'timeseries_mae'"
-    )
-
-
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The checkpoint's contents, loaded safely (``weights_only=True``: tensors and plain
-    containers only, no pickled code)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}; train with TrainConfig(checkpoint_dir=...) first")
-    state = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a maelearn training checkpoint (format {FORMAT!r})")
-    return state
-
-
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
-    """Rebuild the model saved at ``path`` (a file or a checkpoint folder) and load its
-    weights. Returns ``(model, state)``; ``state`` holds ``epoch``, ``step``, ``history``
-    (a :class:`History`), ``train_config`` and the raw optimizer/RNG states."""
-    state = read_checkpoint(path, map_location)
-    cfg = state.get("model_config")
-    if not cfg:
-        raise ValueError(
-            f"the checkpoint at {path} does not say which model it holds (no model_config); build the model "
-            "yourself and load state['model'] into it"
-        )
-    model = _rebuild(cfg)
-    model.load_state_dict(state["model"])
-    state = dict(state, history=History.from_dict(state["history"]))
-    return model, state
 
 
 # --- distributed helpers -------------------------------------------------------------------

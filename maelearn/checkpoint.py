@@ -1,0 +1,267 @@
+"""Checkpoint files: written atomically, read safely, refused clearly.
+
+A checkpoint is one ``torch.save`` dict (``format`` :data:`FORMAT`) holding the weights,
+the optimizer and RNG states, the history, the training config and a plain-dict
+``model_config`` that says which model to rebuild. This module owns the file format:
+
+* :func:`atomic_save` writes a temporary file beside the target and renames it, so a crash
+  mid-save leaves the old checkpoint (and at worst an orphan ``.checkpoint.pt.*.tmp``,
+  which :func:`maelearn.runs.clean_orphans` removes at the next run);
+* :func:`read_checkpoint` loads with ``weights_only=True`` (tensors and plain containers,
+  never pickled code) and turns a truncated, empty or foreign file into one error,
+  ``not a readable checkpoint: <path> (...)``;
+* :func:`load_checkpoint` rebuilds the model, after checking that its config asks for a
+  model that fits in memory (:func:`estimate_parameters`), so a crafted config asking for a
+  120 GB model is refused before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+CHECKPOINT_NAME = "checkpoint.pt"
+FORMAT = "maelearn.train/1"
+
+#: Bytes per parameter assumed when checking that a model fits: fp32 weights, plus as much
+#: again for the copy being loaded (the state dict) while the fresh model exists.
+BYTES_PER_PARAMETER = 8
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``:
+    a reader (or a crash) sees either the old file or the complete new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    try:  # make the rename itself durable (POSIX); not possible on every platform
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    return path
+
+
+# --- what model a checkpoint holds -----------------------------------------------------------
+
+
+def model_config(model: nn.Module) -> dict | None:
+    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``: the
+    model's own ``config_dict()`` if it has one (VideoMAE, the spectrogram MAE), else
+    :func:`maelearn.mae.config_dict` for an image MAE; ``None`` for other models."""
+    from maelearn.mae import MAE, config_dict
+
+    if hasattr(model, "config_dict"):
+        return dict(model.config_dict())
+    if isinstance(model, MAE):
+        return {"kind": "mae", **config_dict(model)}
+    return None
+
+
+KINDS = ("mae", "videomae", "spectrogram_mae", "timeseries_mae")
+
+
+def config_differences(saved: dict, current: dict) -> list[str]:
+    """The fields where two model configs differ, one ``"field: checkpoint A, now B"`` each
+    (sorted by field name), so a refusal can name what changed instead of printing both
+    dicts."""
+    out = []
+    for key in sorted(set(saved) | set(current)):
+        a, b = saved.get(key, "<absent>"), current.get(key, "<absent>")
+        if a != b:
+            out.append(f"{key}: checkpoint {a!r}, now {b!r}")
+    return out
+
+
+def _positive_int(cfg: dict, key: str, default: int) -> int:
+    v = cfg.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+        raise ValueError(f"model_config field {key} must be an integer >= 0, got {v!r}")
+    return int(v)
+
+
+def estimate_parameters(cfg: dict) -> int:
+    """An estimate of the number of parameters (and fixed position tables) of the model a
+    :func:`model_config` dict describes, from its sizes alone (nothing is allocated):
+    ``depth * (4 + 2 * mlp_ratio) * dim**2`` for the encoder blocks, the same for the
+    decoder, plus the patch embedding, prediction head and position tables. Within a few
+    percent for every kind; used to refuse configs that cannot fit in memory."""
+    if not isinstance(cfg, dict):
+        raise ValueError(f"model_config must be a dict, got {type(cfg).__name__}")
+    dim, depth = _positive_int(cfg, "dim", 768), _positive_int(cfg, "depth", 12)
+    ddim, ddepth = _positive_int(cfg, "decoder_dim", 512), _positive_int(cfg, "decoder_depth", 8)
+    mlp = cfg.get("mlp_ratio", 4.0)
+    if isinstance(mlp, bool) or not isinstance(mlp, numbers.Real) or not math.isfinite(mlp) or mlp < 0:
+        raise ValueError(f"model_config field mlp_ratio must be a finite number >= 0, got {mlp!r}")
+    p = max(1, _positive_int(cfg, "patch_size", 16))
+    kind = cfg.get("kind", "mae")
+    if kind == "videomae":
+        t = max(1, _positive_int(cfg, "tubelet", 2))
+        tokens = (_positive_int(cfg, "frames", 16) // t) * (_positive_int(cfg, "img_size", 224) // p) ** 2
+        patch = t * p * p * _positive_int(cfg, "in_chans", 3)
+    elif kind == "spectrogram_mae":
+        tokens = (_positive_int(cfg, "n_mels", 32) // p) * (_positive_int(cfg, "frames", 64) // p)
+        patch = p * p
+    elif kind == "timeseries_mae":
+        tokens = _positive_int(cfg, "length", 128) // p
+        patch = p * _positive_int(cfg, "channels", 3)
+    else:
+        tokens = (_positive_int(cfg, "img_size", 224) // p) ** 2
+        patch = p * p * _positive_int(cfg, "in_chans", 3)
+    blocks = int(depth * (4 + 2 * mlp) * dim * dim + ddepth * (4 + 2 * mlp) * ddim * ddim)
+    return blocks + (tokens + 1) * (dim + ddim) + patch * (dim + ddim) + dim * ddim
+
+
+def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | None = None) -> int:
+    """Before allocating anything: a ``ValueError`` when the model ``cfg`` describes needs
+    more memory than is available (``available`` bytes, default
+    :func:`maelearn.config.available_memory`). Returns the parameter estimate."""
+    from maelearn.config import available_memory
+
+    n = estimate_parameters(cfg)
+    need = n * BYTES_PER_PARAMETER
+    have = available_memory() if available is None else available
+    if need > have:
+        raise ValueError(
+            f"{where} asks for a model of about {n / 1e9:.3g} billion parameters "
+            f"({need / 2**30:.3g} GiB to load), more than the {have / 2**30:.3g} GiB of memory available; "
+            f"refusing to build it (model_config: dim={cfg.get('dim')}, depth={cfg.get('depth')}, "
+            f"decoder_dim={cfg.get('decoder_dim')}, decoder_depth={cfg.get('decoder_depth')})"
+        )
+    return n
+
+
+def _rebuild(cfg: dict) -> nn.Module:
+    """The model a :func:`model_config` dict describes (fresh weights)."""
+    kind = cfg.get("kind")
+    rest = {k: v for k, v in cfg.items() if k != "kind"}
+    if kind == "mae":
+        from maelearn.mae import mae_from_config
+
+        return mae_from_config(rest)
+    if kind == "videomae":
+        from maelearn.video import videomae_from_config
+
+        return videomae_from_config(cfg)
+    if kind == "spectrogram_mae":
+        from maelearn.audio import SpectrogramMAE, SpectrogramMAEConfig
+
+        return SpectrogramMAE(SpectrogramMAEConfig(**rest))
+    if kind == "timeseries_mae":
+        from maelearn.timeseries import TimeSeriesMAE, TimeSeriesMAEConfig
+
+        return TimeSeriesMAE(TimeSeriesMAEConfig(**rest))
+    raise ValueError(
+        f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae', 'spectrogram_mae' or 'timeseries_mae'"
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def checkpoint_path(path: str | Path) -> Path:
+    """The checkpoint file ``path`` names: the file itself, or ``checkpoint.pt`` inside a
+    run folder. A missing file is a ``FileNotFoundError``; a folder named like a file
+    (``runs/x/checkpoint.pt/``) a ``ValueError``."""
+    path = Path(path)
+    if path.is_dir():
+        inner = path / CHECKPOINT_NAME
+        if inner.is_file():
+            return inner
+        if path.suffix in (".pt", ".pth") or path.name == CHECKPOINT_NAME:
+            raise ValueError(f"not a readable checkpoint: {path} (a folder, not a file)")
+        raise FileNotFoundError(f"no checkpoint at {inner}; train with TrainConfig(checkpoint_dir=...) first")
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}; train with TrainConfig(checkpoint_dir=...) first")
+    return path
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """The checkpoint's contents, loaded safely (``weights_only=True``: tensors and plain
+    containers only, no pickled code). A file that is empty, truncated, random bytes, a
+    pickle with code in it, or another program's file raises
+    ``ValueError("not a readable checkpoint: <path> (...)")``."""
+    path = checkpoint_path(path)
+    if path.stat().st_size == 0:
+        raise ValueError(f"not a readable checkpoint: {path} (the file is empty)")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"not a readable checkpoint: {path} (refused by the weights-only loader: {first[:160]})") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError, IndexError,
+            TypeError, UnicodeDecodeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"not a readable checkpoint: {path} (truncated or not a torch file: {first[:160]})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"not a readable checkpoint: {path} (not a maelearn training checkpoint, format {FORMAT!r})")
+    return state
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Rebuild the model saved at ``path`` (a file or a checkpoint folder) and load its
+    weights. Returns ``(model, state)``; ``state`` holds ``epoch``, ``step``, ``history``
+    (a :class:`maelearn.train.History`), ``train_config`` and the raw optimizer/RNG states.
+    The model's size is checked against free memory before it is built."""
+    from maelearn.train import History
+
+    state = read_checkpoint(path, map_location)
+    cfg = state.get("model_config")
+    if not cfg:
+        raise ValueError(
+            f"the checkpoint at {path} does not say which model it holds (no model_config); build the model "
+            "yourself and load state['model'] into it"
+        )
+    if not isinstance(cfg, dict):
+        raise ValueError(f"not a readable checkpoint: {path} (model_config is a {type(cfg).__name__}, not a dict)")
+    check_model_fits(cfg, f"the checkpoint at {path}")
+    try:
+        model = _rebuild(cfg)
+    except TypeError as err:  # unknown or missing config fields
+        raise ValueError(f"the checkpoint at {path} has a model_config this version cannot build: {err}") from None
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError, TypeError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ValueError(f"not a readable checkpoint: {path} (its weights do not fit its model_config: {first[:200]})") from None
+    state = dict(state, history=History.from_dict(state.get("history") or {}))
+    return model, state
+
+
+__all__ = [
+    "CHECKPOINT_NAME",
+    "FORMAT",
+    "atomic_save",
+    "check_model_fits",
+    "checkpoint_path",
+    "config_differences",
+    "estimate_parameters",
+    "load_checkpoint",
+    "model_config",
+    "read_checkpoint",
+]

@@ -1,0 +1,273 @@
+"""One error policy for every command line of the course (``python -m maelearn``,
+``maelearn.bench``, ``maelearn.course``, ``maelearn.grade``, ``maelearn.experiments``).
+
+A user's mistake or the machine's state (a bad value, a missing file, a full disk, Ctrl-C)
+is not a bug: it gets ONE line on stderr, ``PROG: error: what, where, what was expected``,
+and exit status 2 (130 for an interrupt). A real bug keeps its traceback. Run with
+``--debug`` (anywhere on the command line) or ``MAELEARN_DEBUG=1`` to see the traceback of
+an expected failure too.
+
+Wrap a ``main(argv=None)`` with :func:`guarded` and build its parser with
+:class:`ArgumentParser` (one-line argument errors) and the value types below::
+
+    from maelearn import cli
+
+    @cli.guarded("python -m maelearn.grade")
+    def main(argv=None) -> int:
+        p = cli.ArgumentParser(prog="python -m maelearn.grade")
+        p.add_argument("--lr", type=cli.finite(minimum=0, strict=True))
+        args = p.parse_args(argv)
+        if something_wrong:
+            raise cli.UsageError("--lesson 99: no such lesson; expected 00 to 12")
+        return 0
+
+    if __name__ == "__main__":
+        sys.exit(main())
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import functools
+import math
+import os
+import sys
+import warnings
+from typing import Any, Callable, NoReturn
+
+ENV_DEBUG = "MAELEARN_DEBUG"
+DEBUG_FLAG = "--debug"
+
+#: Exit status of an expected failure (argparse uses the same for usage errors).
+EXIT_ERROR = 2
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+
+#: The largest seed the course accepts: NumPy's legacy seeding takes 32 bits.
+MAX_SEED = 2**32 - 1
+
+
+class UsageError(ValueError):
+    """A mistake in how a command was called; its message names the argument, the value and
+    what was expected. Printed as one line, exit status 2."""
+
+
+class Interrupted(Exception):
+    """Raised by a command that caught ``KeyboardInterrupt`` and knows what to tell the user
+    (e.g. where the last checkpoint is); printed as one line, exit status 130."""
+
+
+#: What counts as an expected failure (one line, exit 2) rather than a bug (traceback).
+EXPECTED = (UsageError, ValueError, FileNotFoundError, PermissionError, OSError, FloatingPointError, MemoryError)
+
+
+def debug_enabled(argv: list[str] | None = None) -> bool:
+    """Whether tracebacks are wanted: ``--debug`` in ``argv`` or ``MAELEARN_DEBUG`` set to
+    1/true/yes/on (0/false/no/off/empty mean no; anything else is a :class:`UsageError`)."""
+    if argv is not None and DEBUG_FLAG in argv:
+        return True
+    raw = os.environ.get(ENV_DEBUG, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise UsageError(f"${ENV_DEBUG} must be 1 or 0 (or true/false, yes/no, on/off), got {os.environ[ENV_DEBUG]!r}")
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line for an ``OSError`` that says what happened and where: ``disk full``,
+    ``read-only file system``, ``permission denied``, ``not a folder``... with the path."""
+    where = err.filename if err.filename is not None else None
+    if getattr(err, "filename2", None):
+        where = f"{err.filename} -> {err.filename2}"
+    what = {
+        errno.ENOSPC: "disk full",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.EROFS: "read-only file system",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "operation not permitted",
+        errno.ENOTDIR: "not a folder",
+        errno.EISDIR: "is a folder, not a file",
+        errno.ENOENT: "no such file or folder",
+        errno.EEXIST: "already exists",
+        errno.ENAMETOOLONG: "file name too long",
+    }.get(err.errno)
+    if what is None:
+        what = err.strerror or str(err) or type(err).__name__
+    if where is None:
+        # Messages of our own (e.g. FileNotFoundError("no checkpoint at ...")) carry the path already.
+        return str(err) if err.strerror is None and str(err) else what
+    return f"{what}: {where}"
+
+
+def _message(err: BaseException) -> str:
+    if isinstance(err, OSError):
+        return describe_os_error(err)
+    if isinstance(err, MemoryError):
+        return f"out of memory{': ' + str(err) if str(err) else ''}; use fewer images, a smaller batch or preset"
+    text = str(err).strip() or type(err).__name__
+    return " ".join(text.split("\n"))  # one line, whatever the message
+
+
+def _one_line_warnings(prog: str) -> Callable:
+    def show(message, category, filename, lineno, file=None, line=None):
+        stream = file or sys.stderr
+        try:
+            stream.write(f"{prog}: warning: {' '.join(str(message).split())}\n")
+        except (OSError, ValueError):
+            pass
+
+    return show
+
+
+def guarded(prog: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate ``main(argv=None)`` so that expected failures (:data:`EXPECTED`, plus
+    ``KeyboardInterrupt`` and :class:`Interrupted`) print one line ``PROG: error: ...`` on
+    stderr and return 2 (130 for interrupts) instead of raising. ``--debug`` is removed from
+    ``argv`` before ``main`` sees it and, like ``MAELEARN_DEBUG=1``, lets the exception
+    (and its traceback) through. Warnings raised meanwhile print as ``PROG: warning: ...``.
+    Any other exception is a bug and propagates with its traceback. ``main``'s own return
+    value passes through unchanged."""
+
+    def decorate(main: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(main)
+        def wrapper(argv: list[str] | None = None, *args: Any, **kwargs: Any) -> Any:
+            argv = list(sys.argv[1:] if argv is None else argv)
+            try:
+                debug = debug_enabled(argv)
+            except UsageError as err:
+                print(f"{prog}: error: {err}", file=sys.stderr)
+                return EXIT_ERROR
+            argv = [a for a in argv if a != DEBUG_FLAG]
+            old_show = warnings.showwarning
+            if not debug:
+                warnings.showwarning = _one_line_warnings(prog)
+            try:
+                return main(argv, *args, **kwargs)
+            except Interrupted as err:
+                if debug:
+                    raise
+                print(f"{prog}: {_message(err)}", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED
+            except KeyboardInterrupt:
+                if debug:
+                    raise
+                print(f"{prog}: interrupted", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED
+            except BrokenPipeError:
+                # The reader went away (``| head``): nothing left to tell it.
+                try:
+                    sys.stdout = open(os.devnull, "w")
+                except OSError:
+                    pass
+                return EXIT_ERROR
+            except EXPECTED as err:
+                if debug:
+                    raise
+                print(f"{prog}: error: {_message(err)}", file=sys.stderr, flush=True)
+                return EXIT_ERROR
+            finally:
+                warnings.showwarning = old_show
+
+        return wrapper
+
+    return decorate
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """``argparse.ArgumentParser`` whose errors are one line,
+    ``PROG: error: argument --x: ... (see PROG --help)``, exit status 2. Sub-parsers made
+    with ``add_subparsers`` inherit it. Knows ``--debug`` (handled by :func:`guarded`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if DEBUG_FLAG not in self._option_string_actions:
+            self.add_argument(DEBUG_FLAG, action="store_true",
+                              help=f"show tracebacks of expected errors too (or ${ENV_DEBUG}=1)")
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_ERROR, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
+# --- value types for add_argument(type=...) --------------------------------------------------
+
+
+def finite(minimum: float | None = None, strict: bool = False, maximum: float | None = None) -> Callable[[str], float]:
+    """A ``type=`` for a finite float (``nan`` and ``inf`` refused) ``>= minimum`` (``>`` if
+    ``strict``) and ``<= maximum``."""
+    bounds = []
+    if minimum is not None:
+        bounds.append(f"{'>' if strict else '>='} {minimum:g}")
+    if maximum is not None:
+        bounds.append(f"<= {maximum:g}")
+    expected = "a finite number" + (" " + " and ".join(bounds) if bounds else "")
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        if minimum is not None and (value < minimum or (strict and value == minimum)):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    parse.__name__ = "finite number"
+    return parse
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
+    """A ``type=`` for an integer in ``[minimum, maximum]``."""
+    if minimum is not None and maximum is not None:
+        expected = f"an integer from {minimum} to {maximum}"
+    elif minimum is not None:
+        expected = f"an integer >= {minimum}"
+    elif maximum is not None:
+        expected = f"an integer <= {maximum}"
+    else:
+        expected = "an integer"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
+#: ``type=`` for seeds: 0 to :data:`MAX_SEED`.
+seed = integer(0, MAX_SEED)
+
+
+def nonempty_path(text: str) -> str:
+    """A ``type=`` for a path that must not be empty (``--out ""`` would mean the current
+    folder by accident)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a path, got {text!r}")
+    return text
+
+
+__all__ = [
+    "ArgumentParser",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "Interrupted",
+    "MAX_SEED",
+    "UsageError",
+    "debug_enabled",
+    "describe_os_error",
+    "finite",
+    "guarded",
+    "integer",
+    "nonempty_path",
+    "seed",
+]

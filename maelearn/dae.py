@@ -22,9 +22,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from maelearn.checks import check_float_tensor
+from maelearn.train import History, TrainConfig, fit
 
 
 def _check_prob(p: object, name: str) -> float:
@@ -122,36 +122,31 @@ def train_autoencoder(
     masked_loss: bool = False,
     seed: int = 0,
     progress: bool = True,
-) -> list[float]:
-    """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies.
+) -> History:
+    """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies, with the
+    library's loop (:func:`maelearn.train.fit`).
 
     ``corruption(x, generator) -> (x_noisy, mask_or_None)`` corrupts a batch; ``None``
     trains a plain autoencoder. With ``masked_loss`` the loss counts only the corrupted
-    entries (the mask the corruption returned). Adam, fixed ``lr``. Returns the mean
-    training loss of every epoch.
-    """
+    entries (the mask the corruption returned). Adam (AdamW without weight decay, betas
+    (0.9, 0.999)) at a constant ``lr``; every epoch sees all of ``data`` (the last batch may
+    be smaller). Returns the :class:`~maelearn.train.History`; ``.epoch_loss`` holds the
+    mean training loss of every epoch."""
     check_float_tensor(data, "data", 2, "(N, D)")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
     if masked_loss and corruption is None:
         raise ValueError("masked_loss=True needs a corruption that returns a mask")
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    history: list[float] = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="autoencoder", disable=not progress, leave=False):
-        perm = torch.randperm(len(data), generator=g)
-        total, count = 0.0, 0
-        for start in range(0, len(data), batch_size):
-            x = data[perm[start : start + batch_size]]  # (b, D)
-            noisy, mask = (x, None) if corruption is None else corruption(x, g)
-            loss = dae_loss(model(noisy), x, mask if masked_loss else None)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(x)
-            count += len(x)
-        history.append(total / count)
+
+    def loss_fn(net: nn.Module, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        noisy, mask = (x, None) if corruption is None else corruption(x, g)
+        return dae_loss(net(noisy), x, mask if masked_loss else None)
+
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=0.0, betas=(0.9, 0.999), schedule="constant",
+        warmup_epochs=0, drop_last=False, seed=seed, precision="fp32", device=str(next(model.parameters()).device),
+    )
+    history = fit(model, data, loss_fn, config, progress=progress, desc="autoencoder")
     model.eval()
     return history
 

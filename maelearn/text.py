@@ -28,10 +28,10 @@ from typing import Iterable, Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from maelearn.data.text import word_tokenize
 from maelearn.posembed import sincos_1d
+from maelearn.train import History, TrainConfig, fit
 from maelearn.vit import Block, LayerNorm, init_weights
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -204,33 +204,32 @@ def train_mlm(
     p: float = 0.15,
     seed: int = 0,
     progress: bool = True,
-) -> list[float]:
-    """Train ``model`` on (N, L) windows with :func:`bert_mask` at ratio ``p`` (fresh masks
-    every step). AdamW, linear warmup over the first 10 % of steps then cosine decay.
-    Returns the loss of every step."""
+) -> History:
+    """Train ``model`` for ``steps`` optimizer steps on (N, L) windows with
+    :func:`bert_mask` at ratio ``p`` (fresh masks every step), with the library's loop
+    (:func:`maelearn.train.fit`): batches of ``batch_size`` windows, reshuffled every pass
+    over the data; AdamW (betas (0.9, 0.98), weight decay 0.01 except biases and norms), a
+    linear warmup over the first 10 % of steps then cosine decay to 0. Returns the
+    :class:`~maelearn.train.History`; ``.loss`` holds the loss of every step."""
     if chunks.ndim != 2 or chunks.dtype != torch.long:
         raise ValueError(f"chunks must be an (N, L) long tensor, got shape {tuple(chunks.shape)} dtype {chunks.dtype}")
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be positive, got {steps} and {batch_size}")
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.98), weight_decay=0.01)
-    warm = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / warm if s < warm else 0.5 * (1 + math.cos(math.pi * (s - warm) / max(1, steps - warm)))
+    if len(chunks) < batch_size:
+        raise ValueError(f"chunks has {len(chunks)} windows, fewer than batch_size={batch_size}; lower batch_size")
+    special_ids = list(special_ids)
+
+    def loss_fn(net: nn.Module, batch: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        inputs, labels = bert_mask(batch.cpu(), model.vocab_size, mask_id, special_ids, g, p)
+        return mlm_loss(net, inputs.to(batch.device), labels.to(batch.device))
+
+    config = TrainConfig(
+        max_steps=steps, batch_size=batch_size, lr=lr, betas=(0.9, 0.98), weight_decay=0.01,
+        warmup_steps=max(1, steps // 10), seed=seed, precision="fp32", device=str(next(model.parameters()).device),
     )
-    losses: list[float] = []
-    model.train()
-    for _ in tqdm(range(steps), desc=f"MLM p={p:g}", disable=not progress, leave=False):
-        batch = chunks[torch.randint(len(chunks), (batch_size,), generator=g)]
-        inputs, labels = bert_mask(batch, model.vocab_size, mask_id, special_ids, g, p)
-        loss = mlm_loss(model, inputs, labels)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
+    history = fit(model, chunks, loss_fn, config, progress=progress, desc=f"MLM p={p:g}")
     model.eval()
-    return losses
+    return history
 
 
 def unigram_probs(ids: torch.Tensor, vocab_size: int, special_ids: Sequence[int]) -> torch.Tensor:

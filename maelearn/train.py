@@ -25,24 +25,25 @@ and lets only rank 0 print and write checkpoints.
 
 from __future__ import annotations
 
-import inspect
+import copy
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import torch
 import torch.distributed as dist
 from torch import nn
 
-from maelearn.checks import check_float_tensor, check_mask_ratio
+from maelearn.checks import check_float_tensor
 from maelearn.config import device as pick_device
+from maelearn.masking import check_ratio, num_visible
+from maelearn.progress import progress as progress_bar
 
 # Checkpoint I/O lives in maelearn.checkpoint; re-exported here for existing callers.
 from maelearn.checkpoint import (  # noqa: E402,F401
@@ -55,51 +56,79 @@ from maelearn.checkpoint import (  # noqa: E402,F401
     read_checkpoint,
 )
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+DECAY_RULES = ("reference", "no_tokens")
+SCHEDULES = ("cosine", "constant")
 
 
-# --- the recipe: parameter groups and learning rate -----------------------------------------
+# --- the recipe: parameter groups, the optimizer and the learning rate ------------------------
 
 
-def no_weight_decay(name: str, param: torch.Tensor, skip: set[str] | frozenset[str] = frozenset()) -> bool:
+def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", skip: Iterable[str] = ()) -> bool:
     """Whether ``param`` (called ``name`` in ``model.named_parameters()``) is exempt from
-    weight decay: biases, 1-D tensors (LayerNorm weights), learned tokens (names ending in
-    ``token``: [CLS], mask tokens) and names in ``skip``."""
-    return param.ndim <= 1 or name.endswith(".bias") or name.split(".")[-1].endswith("token") or name in skip
+    weight decay.
+
+    ``rule="reference"`` is the official MAE code's rule (timm's ``add_weight_decay`` as its
+    ``main_pretrain.py`` calls it): biases and 1-D tensors (LayerNorm weights) are exempt;
+    everything else is decayed, the (1, 1, D) [CLS] and mask tokens included. (Fixed sin-cos
+    positions are not trained at all, so they are in no group.) ``rule="no_tokens"`` also
+    exempts learned tokens (names ending in ``token``), a common variant (timm's ViT
+    fine-tuning lists ``cls_token`` as no-decay); it is a switch, not the paper's recipe.
+    Names in ``skip`` are always exempt."""
+    if rule not in DECAY_RULES:
+        raise ValueError(f"rule must be one of {DECAY_RULES}, got {rule!r}")
+    exempt = param.ndim <= 1 or name.endswith(".bias") or name in set(skip)
+    if rule == "no_tokens":
+        exempt = exempt or name.split(".")[-1].endswith("token")
+    return exempt
 
 
-def param_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
-    """Two AdamW parameter groups: ``weight_decay`` for weight matrices, 0 for biases, norms
-    and tokens (:func:`no_weight_decay`, plus the model's optional ``no_weight_decay()``
-    set of names, a timm convention). Frozen parameters (``requires_grad=False``, such as the
-    fixed sin-cos positions) are left out. Each group carries its parameter ``names``."""
+def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "reference", skip: Iterable[str] = ()) -> list[dict]:
+    """Two AdamW parameter groups: ``weight_decay`` for the decayed parameters, 0 for the
+    exempt ones (:func:`no_weight_decay` with ``rule`` and ``skip``). Frozen parameters
+    (``requires_grad=False``: fixed sin-cos positions, the frozen blocks of a partial
+    fine-tune) are left out. Each group carries its parameter ``names``."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(weight_decay, (int, float)) or weight_decay < 0 or math.isnan(weight_decay):
         raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-    skip = set(model.no_weight_decay()) if hasattr(model, "no_weight_decay") else set()
+    skip = set(skip)
     decay: dict[str, list] = {"params": [], "names": []}
-    no_decay: dict[str, list] = {"params": [], "names": []}
+    exempt: dict[str, list] = {"params": [], "names": []}
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        group = no_decay if no_weight_decay(name, p, skip) else decay
+        group = exempt if no_weight_decay(name, p, rule, skip) else decay
         group["params"].append(p)
         group["names"].append(name)
-    return [
-        {**decay, "weight_decay": float(weight_decay)},
-        {**no_decay, "weight_decay": 0.0},
-    ]
+    return [g for g in ({**decay, "weight_decay": float(weight_decay)}, {**exempt, "weight_decay": 0.0}) if g["params"]]
 
 
-def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.05) -> torch.optim.AdamW:
-    """MAE's AdamW: betas (0.9, 0.95), :func:`param_groups`, the fused kernel when every
-    parameter is on a CUDA device and this torch has it."""
-    groups = param_groups(model, weight_decay)
-    kwargs: dict[str, Any] = {}
-    on_cuda = all(p.is_cuda for g in groups for p in g["params"])
-    if on_cuda and "fused" in inspect.signature(torch.optim.AdamW).parameters:
-        kwargs["fused"] = True
-    return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), **kwargs)
+def make_optimizer(
+    model: nn.Module,
+    lr: float,
+    weight_decay: float = 0.05,
+    betas: tuple[float, float] = (0.9, 0.95),
+    rule: str = "reference",
+    skip: Iterable[str] = (),
+    fused: bool | None = None,
+) -> torch.optim.AdamW:
+    """The library's one optimizer: AdamW over :func:`param_groups` with MAE's betas
+    (0.9, 0.95) by default. ``fused=None`` uses torch's fused kernel where this torch has
+    one for the parameters' device (CUDA and, in recent versions, CPU) and the multi-tensor
+    ``foreach`` path otherwise. With ``weight_decay=0`` and ``betas=(0.9, 0.999)`` it is
+    plain Adam (the denoising autoencoder and the skip-gram use it so)."""
+    if not isinstance(lr, (int, float)) or not lr >= 0:
+        raise ValueError(f"lr must be a number >= 0, got {lr!r}")
+    groups = param_groups(model, weight_decay, rule, skip)
+    if not groups:
+        raise ValueError(f"{type(model).__name__} has no trainable parameter (all have requires_grad=False)")
+    if fused is None or fused:
+        try:
+            return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True)
+        except (RuntimeError, TypeError, ValueError):
+            if fused:
+                raise
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
 
 
 def lr_at(step: float, total_steps: int, warmup_steps: float, lr: float, min_lr: float = 0.0) -> float:
@@ -126,18 +155,45 @@ def lr_at(step: float, total_steps: int, warmup_steps: float, lr: float, min_lr:
     return min_lr + (lr - min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def accum_iter_for(effective_batch: int, batch_size: int, world_size: int = 1) -> int:
+    """How many micro-batches to accumulate per optimizer step so that
+    ``batch_size * world_size * accum_iter == effective_batch`` (e.g. the paper's 4096 on
+    8 GPUs of 128: 4). An error when it does not divide exactly."""
+    for name, v in (("effective_batch", effective_batch), ("batch_size", batch_size), ("world_size", world_size)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    per_step = batch_size * world_size
+    if effective_batch % per_step:
+        raise ValueError(
+            f"effective_batch={effective_batch} is not a multiple of batch_size x world_size = {batch_size} x "
+            f"{world_size} = {per_step}; pick a batch_size that divides it"
+        )
+    return effective_batch // per_step
+
+
 # --- configuration and history -------------------------------------------------------------
 
 
 @dataclass
 class TrainConfig:
-    """How to pretrain. ``batch_size`` is per process; the effective batch is
-    ``batch_size * world_size`` and sets ``lr = base_lr * effective_batch / 256`` unless an
-    absolute ``lr`` is given. ``warmup_epochs`` may be fractional. ``clip_grad`` is a max
+    """How to train: one config for every loop of the library (:func:`fit`).
+
+    ``batch_size`` is per process and per micro-batch; the effective batch is
+    ``batch_size * world_size * accum_iter`` and sets ``lr = base_lr * effective_batch / 256``
+    unless an absolute ``lr`` is given. The schedule (``"cosine"`` or ``"constant"``) is set
+    every optimizer step after a linear warmup of ``warmup_epochs`` (fractions allowed) or
+    ``warmup_steps`` (overrides it). ``max_steps`` trains exactly that many optimizer steps
+    (as many epochs as it takes; ``epochs`` is then ignored). AdamW with ``betas``,
+    ``weight_decay`` under ``decay_rule`` (:func:`no_weight_decay`). ``clip_grad`` is a max
     gradient norm (``None``: off). ``precision``: ``"auto"`` (bf16 autocast on CUDA, fp16
-    with a gradient scaler on GPUs without bf16, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or ``"fp16"`` (with a gradient scaler).
-    ``checkpoint_dir`` (``None``: no checkpoints) receives ``checkpoint.pt`` every
-    ``save_every`` epochs and at the end."""
+    with a gradient scaler on GPUs without bf16, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or
+    ``"fp16"``. ``drop_last`` drops each epoch's incomplete last batch. ``mask_ratio`` is
+    read by :func:`pretrain` only.
+
+    Datasets (not tensors) are read by a DataLoader with ``num_workers`` worker processes,
+    ``pin_memory`` (``None``: on for CUDA) and persistent workers. ``checkpoint_dir``
+    (``None``: no checkpoints) receives ``checkpoint.pt`` every ``save_every`` epochs and at
+    the end."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -145,12 +201,21 @@ class TrainConfig:
     lr: float | None = None
     min_lr: float = 0.0
     weight_decay: float = 0.05
+    betas: tuple[float, float] = (0.9, 0.95)
+    decay_rule: str = "reference"
+    schedule: str = "cosine"
     warmup_epochs: float = 1.0
+    warmup_steps: int | None = None
+    max_steps: int | None = None
+    accum_iter: int = 1
     mask_ratio: float = 0.75
     clip_grad: float | None = None
     seed: int = 0
     device: str | None = None
     precision: str = "auto"
+    drop_last: bool = True
+    num_workers: int = 0
+    pin_memory: bool | None = None
     checkpoint_dir: str | None = None
     save_every: int = 1
 
@@ -160,49 +225,76 @@ class TrainConfig:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"TrainConfig.{name} must be an integer >= 1, got {v!r}")
 
-        for name in ("epochs", "batch_size", "save_every"):
+        for name in ("epochs", "batch_size", "save_every", "accum_iter"):
             positive_int(name)
+        for name in ("max_steps",):
+            if getattr(self, name) is not None:
+                positive_int(name)
+        if self.warmup_steps is not None and (not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0):
+            raise ValueError(f"TrainConfig.warmup_steps must be None or an integer >= 0, got {self.warmup_steps!r}")
+        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
+            raise ValueError(f"TrainConfig.num_workers must be an integer >= 0, got {self.num_workers!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise TypeError(f"TrainConfig.seed must be an int, got {self.seed!r}")
         for name in ("base_lr", "min_lr", "weight_decay", "warmup_epochs"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or v < 0 or math.isnan(v):
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or math.isnan(v):
                 raise ValueError(f"TrainConfig.{name} must be a number >= 0, got {v!r}")
         if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):
             raise ValueError(f"TrainConfig.lr must be None (use base_lr) or a number > 0, got {self.lr!r}")
-        if self.warmup_epochs > self.epochs:
+        if self.max_steps is None and self.warmup_steps is None and self.warmup_epochs > self.epochs:
             raise ValueError(f"TrainConfig.warmup_epochs={self.warmup_epochs} exceeds epochs={self.epochs}")
-        check_mask_ratio(self.mask_ratio, 10**6, "TrainConfig.mask_ratio")
+        betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else None
+        if betas is None or len(betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in betas):
+            raise ValueError(f"TrainConfig.betas must be two numbers in [0, 1), got {self.betas!r}")
+        self.betas = (float(betas[0]), float(betas[1]))
+        if self.decay_rule not in DECAY_RULES:
+            raise ValueError(f"TrainConfig.decay_rule must be one of {DECAY_RULES}, got {self.decay_rule!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        # The ratio's range only: how many patches stay visible depends on the model, and
+        # maelearn.masking.num_visible checks that when pretrain meets the model.
+        self.mask_ratio = check_ratio(self.mask_ratio, "TrainConfig.mask_ratio")
         if self.clip_grad is not None and (not isinstance(self.clip_grad, (int, float)) or self.clip_grad <= 0):
             raise ValueError(f"TrainConfig.clip_grad must be None (off) or a number > 0, got {self.clip_grad!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
 
+    def effective_batch(self, world_size: int = 1) -> int:
+        """Samples per optimizer step over all processes: ``batch_size * world_size * accum_iter``."""
+        return self.batch_size * world_size * self.accum_iter
+
     def peak_lr(self, world_size: int = 1) -> float:
-        """The absolute peak learning rate: ``lr`` if given, else the linear scaling rule."""
+        """The absolute peak learning rate: ``lr`` if given, else the linear scaling rule
+        ``base_lr * effective_batch / 256``."""
         if self.lr is not None:
             return float(self.lr)
-        return self.base_lr * self.batch_size * world_size / 256
+        return self.base_lr * self.effective_batch(world_size) / 256
 
 
 @dataclass
 class History:
-    """What a run measured, JSON-serializable: per-step ``loss`` and ``lr``, per-epoch mean
-    ``epoch_loss`` and ``epoch_time`` (s), total ``wall_time`` (s, summed over resumed
-    runs)."""
+    """What a run measured, JSON-serializable: per optimizer step ``loss`` (mean over its
+    micro-batches and processes) and ``lr``; per epoch the sample-weighted mean
+    ``epoch_loss``, ``epoch_time`` (s) and ``metrics`` (what ``on_epoch_end`` returned, or
+    ``{}``); total ``wall_time`` (s, summed over resumed runs). ``model`` is set by loops
+    that build their model themselves (:func:`maelearn.classic.words.train_skipgram`); it is
+    not serialized."""
 
     loss: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     epoch_loss: list[float] = field(default_factory=list)
     epoch_time: list[float] = field(default_factory=list)
+    metrics: list[dict] = field(default_factory=list)
     wall_time: float = 0.0
+    model: nn.Module | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "model"}
 
     @classmethod
     def from_dict(cls, d: dict) -> "History":
-        names = {f.name for f in fields(cls)}
+        names = {f.name for f in fields(cls)} - {"model"}
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def save_json(self, path: str | Path) -> Path:
@@ -232,6 +324,8 @@ class _Dist:
 
 
 def _init_distributed(dev: torch.device) -> _Dist:
+    """Join the process group torchrun describes (``env://``: MASTER_ADDR, MASTER_PORT,
+    RANK, WORLD_SIZE, LOCAL_RANK), on one node or several; a no-op without WORLD_SIZE > 1."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return _Dist()
@@ -241,7 +335,7 @@ def _init_distributed(dev: torch.device) -> _Dist:
         backend = "nccl" if dev.type == "cuda" else "gloo"
         if dev.type == "cuda":
             torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend)
+        dist.init_process_group(backend=backend, init_method="env://")
         started = True
     return _Dist(dist.get_rank(), dist.get_world_size(), local, started)
 
@@ -253,6 +347,161 @@ def _gather(obj: Any, d: _Dist) -> list:
     out: list = [None] * d.world
     dist.all_gather_object(out, obj)
     return out
+
+
+# --- data: one epoch order for tensors and datasets ------------------------------------------
+
+
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The seed of sample ``index``'s random augmentation in ``epoch``: a function of the
+    three numbers only, so the same images come out whatever the number of workers, and a
+    run resumed at an epoch boundary sees exactly what an uninterrupted one saw."""
+    return (((seed & 0xFFFFFFFF) * 1_000_003 + epoch) * 2_654_435_761 + index) % (2**63 - 1)
+
+
+class EpochBatches(torch.utils.data.Sampler):
+    """This process's batches of one epoch: a :class:`~torch.utils.data.DistributedSampler`
+    permutation (seeded by ``seed + epoch``, the same on every rank, each rank taking every
+    ``world``-th index; ``set_epoch`` reshuffles) cut into ``batch_size`` lists. With
+    ``seeded=True`` each entry is ``(index, sample_seed)`` for datasets that draw their
+    augmentation from it (:func:`sample_seed`); otherwise a plain index."""
+
+    def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1,
+                 drop_last: bool = True, shuffle: bool = True, seeded: bool = False):
+        self.n, self.batch_size, self.seed, self.seeded, self.drop_last = n, batch_size, seed, seeded, drop_last
+        self.order = torch.utils.data.DistributedSampler(
+            range(n), num_replicas=world, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop_last and world > 1
+        )
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.order.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        per_rank = len(self.order)
+        return per_rank // self.batch_size if self.drop_last else math.ceil(per_rank / self.batch_size)
+
+    def __iter__(self) -> Iterator[list]:
+        idx = list(iter(self.order))
+        for b in range(len(self)):
+            chunk = idx[b * self.batch_size : (b + 1) * self.batch_size]
+            yield [(i, sample_seed(self.seed, self.epoch, i)) for i in chunk] if self.seeded else chunk
+
+
+class _SeededItems(torch.utils.data.Dataset):
+    """Give a dataset that does not take ``(index, seed)`` itself the same guarantee: each
+    item is read under torch's global RNG seeded with its :func:`sample_seed` (restored
+    after), so torchvision-style random transforms repeat exactly."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, item):
+        index, seed = item
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return self.dataset[index]
+
+
+def _is_tensors(data) -> bool:
+    return isinstance(data, torch.Tensor) or (
+        isinstance(data, (tuple, list)) and len(data) > 0 and all(isinstance(t, torch.Tensor) for t in data)
+    )
+
+
+class _Data:
+    """How :func:`fit` reads ``data``: in-memory tensors (sliced on the device), a map-style
+    Dataset (a DataLoader over :class:`EpochBatches`) or a ready DataLoader (used as is)."""
+
+    def __init__(self, data, config: TrainConfig, d: _Dist, dev: torch.device, device_transform):
+        self.dev, self.transform = dev, device_transform
+        bs = config.batch_size
+        if _is_tensors(data):
+            tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
+            n = tensors[0].shape[0]
+            if any(t.shape[0] != n for t in tensors):
+                raise ValueError(f"data tensors must share their first (sample) dimension, got {[tuple(t.shape) for t in tensors]}")
+            self.kind, self.n, self.single = "tensor", n, isinstance(data, torch.Tensor)
+            self.tensors = tuple(t.to(dev) for t in tensors)
+            self.sampler = EpochBatches(n, bs, config.seed, d.rank, d.world, config.drop_last)
+            self.loader = None
+        elif isinstance(data, torch.utils.data.DataLoader):
+            self.kind, self.loader, self.sampler = "loader", data, None
+            self.n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
+            self.transform = device_transform or getattr(data.dataset, "device_transform", None)
+        elif isinstance(data, torch.utils.data.Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
+            self.kind, self.n = "dataset", len(data)
+            seeded_itself = bool(getattr(data, "accepts_seed", False))
+            self.sampler = EpochBatches(self.n, bs, config.seed, d.rank, d.world, config.drop_last, seeded=True)
+            workers = config.num_workers
+            pin = config.pin_memory if config.pin_memory is not None else dev.type == "cuda"
+            self.loader = torch.utils.data.DataLoader(
+                data if seeded_itself else _SeededItems(data),
+                batch_sampler=self.sampler,
+                num_workers=workers,
+                pin_memory=pin,
+                persistent_workers=workers > 0,
+                generator=torch.Generator().manual_seed(config.seed),  # leaves the global RNG alone
+            )
+            self.transform = device_transform or getattr(data, "device_transform", None)
+        else:
+            raise TypeError(
+                f"data must be a torch.Tensor (N, ...), a tuple of tensors, a map-style torch Dataset or a "
+                f"DataLoader, got {type(data).__name__}"
+            )
+        if self.n is not None and self.n < 1:
+            raise ValueError("data is empty (0 samples)")
+        if len(self) < 1:
+            raise ValueError(
+                f"data has {self.n} samples, fewer than one step of batch_size={bs} x {d.world} process(es); "
+                "lower batch_size, set drop_last=False or add data"
+            )
+
+    def __len__(self) -> int:
+        return len(self.sampler) if self.sampler is not None else len(self.loader)
+
+    def epoch(self, epoch: int) -> Iterator:
+        """This process's batches of ``epoch``, on the device, transformed."""
+        if self.kind == "tensor":
+            self.sampler.set_epoch(epoch)
+            for idx in self.sampler:
+                idx = torch.as_tensor(idx, device=self.dev)
+                batch = tuple(t[idx] for t in self.tensors)
+                yield self._finish(batch[0] if self.single else batch)
+            return
+        for s in (getattr(self.loader, "batch_sampler", None), getattr(self.loader, "sampler", None)):
+            if hasattr(s, "set_epoch"):
+                s.set_epoch(epoch)
+        for batch in self.loader:
+            yield self._finish(_to(batch, self.dev))
+
+    def _finish(self, batch):
+        if self.transform is None:
+            return batch
+        if isinstance(batch, (tuple, list)):
+            return (self.transform(batch[0]), *batch[1:])
+        return self.transform(batch)
+
+
+def _to(batch, dev: torch.device):
+    """Move a batch (a tensor or a tuple/list/dict of them) to ``dev``; non-blocking, so a
+    pinned host batch copies while the GPU still works on the previous step."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(dev, non_blocking=True)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_to(b, dev) for b in batch)
+    if isinstance(batch, dict):
+        return {k: _to(v, dev) for k, v in batch.items()}
+    return batch
+
+
+def _batch_size(batch) -> int:
+    first = batch[0] if isinstance(batch, (tuple, list)) else next(iter(batch.values())) if isinstance(batch, dict) else batch
+    return int(first.shape[0])
 
 
 # --- the engine ----------------------------------------------------------------------------
@@ -270,17 +519,6 @@ def _autocast(dev: torch.device, precision: str):
     return torch.autocast(dev.type, dtype=dtype), scaler, precision
 
 
-def _batches(n: int, batch: int, d: _Dist, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """One epoch of index batches (batch,) for this rank: a permutation of ``n`` drawn from
-    ``generator`` (the same on every rank), cut into steps of ``batch * world`` images of
-    which this rank takes its own ``batch`` (incomplete last steps are dropped)."""
-    perm = torch.randperm(n, generator=generator)
-    steps = n // (batch * d.world)
-    per_step = perm[: steps * batch * d.world].view(steps, d.world, batch)
-    for s in range(steps):
-        yield per_step[s, d.rank]
-
-
 def _rng_state(gens: dict[str, torch.Generator], dev: torch.device) -> dict:
     state = {"torch": torch.get_rng_state(), **{k: g.get_state() for k, g in gens.items()}}
     if dev.type == "cuda":
@@ -291,83 +529,114 @@ def _rng_state(gens: dict[str, torch.Generator], dev: torch.device) -> dict:
 def _set_rng_state(state: dict, gens: dict[str, torch.Generator], dev: torch.device) -> None:
     torch.set_rng_state(state["torch"])
     for k, g in gens.items():
-        g.set_state(state[k])
+        if k in state:
+            g.set_state(state[k])
     if dev.type == "cuda" and "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], dev)
 
 
-def pretrain(
+#: ``loss_fn(net, batch, generator) -> scalar loss``: ``net`` is the model (wrapped by DDP
+#: under torchrun), ``batch`` what the data yields, on the device (a tensor or a tuple),
+#: ``generator`` this process's seeded CPU generator for the step's own randomness (masks,
+#: corruptions, negatives), saved in checkpoints.
+LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
+
+
+def fit(
     model: nn.Module,
-    images: torch.Tensor,
+    data,
+    loss_fn: LossFn,
     config: TrainConfig | None = None,
     resume: bool | str = False,
     progress: bool = True,
+    desc: str = "train",
     stop_after_epoch: int | None = None,
     meta: dict | None = None,
+    on_epoch_end: Callable[[int, History], dict | None] | None = None,
+    device_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> History:
-    """Pretrain ``model`` on ``images`` (N, C, H, W) float with the MAE recipe.
+    """The library's one training loop: minimize ``loss_fn`` over ``data`` with
+    :class:`TrainConfig`'s recipe. Returns the :class:`History` (earlier resumed parts
+    included).
 
-    ``resume=True`` continues from ``config.checkpoint_dir/checkpoint.pt`` (an error if it
-    is missing); ``resume="auto"`` continues when it exists and starts afresh otherwise.
-    ``stop_after_epoch`` ends this call after that epoch (counted from the start of the
-    whole schedule) without changing the schedule, as a preempted job would; resume later
-    to finish. ``meta`` (plain values: str, numbers, lists, dicts) is stored in the
-    checkpoint as is, e.g. which data the run used. Returns the :class:`History` of the whole run, earlier resumed parts
-    included. A non-finite loss raises ``FloatingPointError`` before anything is saved,
-    so the last good checkpoint stays on disk.
+    ``data`` is a tensor (N, ...) or a tuple of tensors sharing N (kept on the device and
+    sliced there: the fast path for in-memory sets), a map-style ``Dataset`` (read by a
+    DataLoader with ``config.num_workers`` workers; every item's augmentation is seeded by
+    ``(seed, epoch, index)``, see :func:`sample_seed`), or a ``DataLoader`` you built (used as
+    is; its sampler's ``set_epoch`` is called). Tensors and datasets share one epoch order,
+    :class:`EpochBatches`. ``device_transform`` (default: the dataset's
+    ``device_transform`` attribute, if any) runs on the first tensor of each batch after the
+    (non-blocking) copy to the device, e.g. uint8 -> normalized float.
+
+    Under ``torchrun`` (``WORLD_SIZE > 1``) it joins the process group (NCCL on CUDA, Gloo
+    on CPU, ``env://``), wraps the model in ``DistributedDataParallel``, gives each rank its
+    share of every epoch, averages the logged loss over ranks and lets rank 0 alone print and
+    write checkpoints. ``config.accum_iter > 1`` accumulates gradients over micro-batches
+    (no all-reduce until the last). ``resume=True`` continues from
+    ``config.checkpoint_dir/checkpoint.pt`` (an error if missing), ``"auto"`` when it exists;
+    a checkpoint written by another number of processes resumes with a warning (the data
+    order continues, per-rank random streams restart). ``stop_after_epoch`` ends the call
+    after that epoch of the schedule, as a preempted job would. ``on_epoch_end(epoch,
+    history)`` may return a dict of metrics kept in ``history.metrics``. A non-finite loss
+    raises ``FloatingPointError`` before anything is saved.
     """
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(images, torch.Tensor) or images.ndim < 2:
-        raise TypeError(f"images must be a torch.Tensor (N, C, H, W) (or (N, C, T, H, W) for video), got {images!r:.80}")
-    check_float_tensor(images, "images", images.ndim, "(N, C, H, W)")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable as loss_fn(net, batch, generator), got {type(loss_fn).__name__}")
     if resume not in (True, False, "auto"):
         raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     if resume and config.checkpoint_dir is None:
         raise ValueError("resume needs TrainConfig.checkpoint_dir, the folder holding checkpoint.pt")
+    if stop_after_epoch is not None and (not isinstance(stop_after_epoch, int) or stop_after_epoch < 1):
+        raise ValueError(f"stop_after_epoch must be None or an integer >= 1, got {stop_after_epoch!r}")
 
     dev = pick_device(config.device)
     d = _init_distributed(dev)
     if dev.type == "cuda" and d.world > 1:
         dev = torch.device("cuda", d.local_rank)
     try:
-        return _train(model, images, config, resume, progress, stop_after_epoch, dev, d, meta)
+        return _fit(model, data, loss_fn, config, resume, progress, desc, stop_after_epoch, dev, d, meta,
+                    on_epoch_end, device_transform)
     finally:
         if d.started_here:
             dist.destroy_process_group()
 
 
-def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _Dist, meta) -> History:
-    n = images.shape[0]
-    if n < config.batch_size * d.world:
+def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop_after_epoch, dev, d: _Dist, meta,
+         on_epoch_end, device_transform) -> History:
+    reader = _Data(data, config, d, dev, device_transform)
+    n = reader.n
+    micro = len(reader)  # micro-batches per epoch on this process
+    accum = config.accum_iter
+    if micro < accum:
         raise ValueError(
-            f"images has {n} samples, fewer than one step of batch_size={config.batch_size} x "
-            f"{d.world} process(es); lower batch_size or add images"
+            f"an epoch has {micro} batch(es) per process, fewer than accum_iter={accum}; lower accum_iter or batch_size"
         )
-    steps_per_epoch = n // (config.batch_size * d.world)
-    total_steps = steps_per_epoch * config.epochs
-    warmup_steps = config.warmup_epochs * steps_per_epoch
+    steps_per_epoch = micro // accum if config.drop_last else math.ceil(micro / accum)
+    used_micro = steps_per_epoch * accum if config.drop_last else micro
+    if config.max_steps is not None:
+        total_steps, epochs = config.max_steps, math.ceil(config.max_steps / steps_per_epoch)
+    else:
+        total_steps, epochs = steps_per_epoch * config.epochs, config.epochs
+    warmup_steps = min(total_steps, config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * steps_per_epoch)
     peak = config.peak_lr(d.world)
     min_lr = min(config.min_lr, peak)
 
     model.to(dev)
-    images = images.to(dev)
-    optimizer = make_optimizer(model, peak, config.weight_decay)
+    optimizer = make_optimizer(model, peak, config.weight_decay, config.betas, config.decay_rule)
     amp, scaler, precision = _autocast(dev, config.precision)
-    # The image order is the same on every rank (each takes its own slice); the mask noise
-    # and torch's global RNG (dropout, models that draw their own noise) differ per rank.
-    gens = {
-        "order": torch.Generator().manual_seed(config.seed),
-        "noise": torch.Generator().manual_seed(config.seed * 1_000_003 + 1 + d.rank),
-    }
+    # The data order is the same on every rank (each takes its own share); the step's own
+    # noise and torch's global RNG (dropout, models that draw their own noise) differ per rank.
+    gens = {"noise": torch.Generator().manual_seed(config.seed * 1_000_003 + 1 + d.rank)}
     torch.manual_seed(config.seed + d.rank)
     if dev.type == "cuda":
         torch.cuda.manual_seed(config.seed + d.rank)
 
-    history, epoch0, step = History(), 0, 0
+    history, epoch0 = History(), 0
     ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir is not None else None
     ckpt_path = ckpt_dir / CHECKPOINT_NAME if ckpt_dir is not None else None
     if resume and (resume is True or ckpt_path.exists()):
@@ -375,12 +644,12 @@ def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _D
         saved_cfg = state.get("model_config")
         if saved_cfg is not None and saved_cfg != model_config(model):
             raise ValueError(f"the checkpoint at {ckpt_path} is for a different model: {saved_cfg} vs {model_config(model)}")
-        if state["n_images"] != n:
-            raise ValueError(f"the checkpoint at {ckpt_path} was trained on {state['n_images']} images, got {n}")
+        if n is not None and state.get("n_images") is not None and state["n_images"] != n:
+            raise ValueError(f"the checkpoint at {ckpt_path} was trained on {state['n_images']} samples, got {n}")
         old = state["train_config"]
-        for key in ("epochs", "batch_size", "base_lr", "lr", "warmup_epochs", "seed"):
-            if old.get(key) != getattr(config, key):
-                warnings.warn(f"resuming with {key}={getattr(config, key)!r}, the checkpoint used {old.get(key)!r}", stacklevel=3)
+        for key in ("epochs", "batch_size", "base_lr", "lr", "warmup_epochs", "seed", "accum_iter", "max_steps"):
+            if key in old and old.get(key) != getattr(config, key):
+                warnings.warn(f"resuming with {key}={getattr(config, key)!r}, the checkpoint used {old.get(key)!r}", stacklevel=4)
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):
@@ -388,20 +657,20 @@ def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _D
         rng = state["rng"]
         if len(rng) == d.world:
             _set_rng_state(rng[d.rank], gens, dev)
-        else:  # a different number of processes: keep the image order, fresh per-rank streams
+        else:
             warnings.warn(
-                f"resuming on {d.world} process(es) from a checkpoint written by {len(rng)}: the image order "
-                "continues, the mask noise is re-seeded per rank (not bit-identical to an uninterrupted run)",
-                stacklevel=3,
+                f"resuming on {d.world} process(es) from a checkpoint written by {len(rng)}: the data order "
+                "continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
+                "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
+                stacklevel=4,
             )
-            gens["order"].set_state(rng[0]["order"])
-        history, epoch0, step = History.from_dict(state["history"]), state["epoch"], state["step"]
+        history, epoch0 = History.from_dict(state["history"]), state["epoch"]
+    step = epoch0 * steps_per_epoch  # the schedule restarts exactly at an epoch boundary
 
     net = model
     if d.world > 1:
         ids = [dev.index] if dev.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-    make_noise = getattr(model, "make_noise", None)
 
     def save(epoch: int) -> None:
         if ckpt_path is None:
@@ -429,80 +698,154 @@ def _train(model, images, config, resume, progress, stop_after_epoch, dev, d: _D
             ckpt_path,
         )
 
-    last_epoch = config.epochs if stop_after_epoch is None else min(config.epochs, stop_after_epoch)
-    bar = None
-    if progress and d.main:
-        from tqdm.auto import tqdm
+    def set_lr() -> float:
+        if config.schedule == "constant":
+            lr = peak * min(1.0, step / warmup_steps) if warmup_steps > 0 else peak
+        else:
+            lr = lr_at(step, total_steps, warmup_steps, peak, min_lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        return lr
 
-        bar = tqdm(total=(last_epoch - epoch0) * steps_per_epoch, desc="pretrain", unit="step", dynamic_ncols=True)
+    def mean_over_ranks(value: torch.Tensor) -> float:
+        value = value.detach().float().clone()
+        if d.world > 1:
+            dist.all_reduce(value)
+            value /= d.world
+        return value.item()
+
+    last_epoch = epochs if stop_after_epoch is None else min(epochs, stop_after_epoch)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    bar = progress_bar(total=max(0, min(total_steps, last_epoch * steps_per_epoch) - step), desc=desc, unit="step",
+                       disable=not (progress and d.main))
     model.train()
     try:
         for epoch in range(epoch0, last_epoch):
             t0 = time.perf_counter()
-            epoch_losses = []
-            for idx in _batches(n, config.batch_size, d, gens["order"]):
-                lr = lr_at(step, total_steps, warmup_steps, peak, min_lr)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                x = images[idx.to(dev)]
-                noise = make_noise(x.shape[0], config.mask_ratio, generator=gens["noise"]).to(dev) if make_noise else None
-                with amp:
-                    out = net(x, config.mask_ratio, noise=noise)
-                loss = out.loss
-                logged = loss.detach().float()
-                if d.world > 1:
-                    logged = logged.clone()
-                    dist.all_reduce(logged)
-                    logged /= d.world
-                value = logged.item()
-                if not math.isfinite(value):
-                    where = f"the last good checkpoint {ckpt_path} is kept" if ckpt_path is not None and ckpt_path.exists() else "no checkpoint was written"
-                    raise FloatingPointError(
-                        f"the loss is {value} at step {step} (epoch {epoch + 1} of {config.epochs}, lr {lr:.3g}); "
-                        f"training stopped and {where}. Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'."
-                    )
-                optimizer.zero_grad(set_to_none=True)
+            seen, loss_sum = 0, 0.0
+            group_losses: list[float] = []
+            lr = set_lr()
+            for i, batch in enumerate(reader.epoch(epoch)):
+                if i >= used_micro or step >= total_steps:
+                    break
+                last_of_group = (i + 1) % accum == 0 or i + 1 == used_micro
+                group_size = min((i // accum + 1) * accum, used_micro) - (i // accum) * accum
+                sync = nullcontext() if last_of_group or d.world == 1 else net.no_sync()
+                with sync:
+                    with amp:
+                        loss = loss_fn(net, batch, gens["noise"])
+                    value = mean_over_ranks(loss)
+                    if not math.isfinite(value):
+                        where = (f"the last good checkpoint {ckpt_path} is kept" if ckpt_path is not None and ckpt_path.exists()
+                                 else "no checkpoint was written")
+                        raise FloatingPointError(
+                            f"the loss is {value} at step {step} (epoch {epoch + 1} of {epochs}, lr {lr:.3g}); "
+                            f"training stopped and {where}. Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'."
+                        )
+                    scaled = loss / group_size if group_size > 1 else loss
+                    (scaler.scale(scaled) if scaler is not None else scaled).backward()
+                b = _batch_size(batch)
+                seen += b
+                loss_sum += value * b
+                group_losses.append(value)
+                if not last_of_group:
+                    continue
                 if scaler is not None:
-                    scaler.scale(loss).backward()
                     if config.clip_grad is not None:
                         scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+                        nn.utils.clip_grad_norm_(params, config.clip_grad)
                     scaler.step(optimizer)
                     scaler.update()
                 else:
-                    loss.backward()
                     if config.clip_grad is not None:
-                        nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+                        nn.utils.clip_grad_norm_(params, config.clip_grad)
                     optimizer.step()
-                history.loss.append(value)
+                optimizer.zero_grad(set_to_none=True)
+                history.loss.append(sum(group_losses) / len(group_losses))
                 history.lr.append(lr)
-                epoch_losses.append(value)
+                group_losses = []
                 step += 1
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(epoch=f"{epoch + 1}/{config.epochs}", loss=f"{value:.4f}", lr=f"{lr:.2e}")
+                bar.update(1)
+                bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{history.loss[-1]:.4f}", lr=f"{lr:.2e}")
+                lr = set_lr()
             dt = time.perf_counter() - t0
-            history.epoch_loss.append(sum(epoch_losses) / len(epoch_losses))
+            history.epoch_loss.append(loss_sum / max(seen, 1))
             history.epoch_time.append(dt)
             history.wall_time += dt
+            extra = on_epoch_end(epoch, history) if on_epoch_end is not None else None
+            history.metrics.append(dict(extra or {}))
             if (epoch + 1) % config.save_every == 0 or epoch + 1 == last_epoch:
                 save(epoch + 1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return history
 
 
+# --- MAE pretraining -----------------------------------------------------------------------
+
+
+def mae_loss_fn(mask_ratio: float, make_noise: Callable | None = None) -> LossFn:
+    """The pretraining step's loss: ``net(x, mask_ratio, noise=noise).loss``, with the mask
+    noise drawn from the loop's generator by the model's ``make_noise(batch, ratio,
+    generator=)`` when it has one. ``x`` is the batch (or its first element: datasets that
+    also return labels)."""
+
+    def loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        noise = make_noise(x.shape[0], mask_ratio, generator=generator).to(x.device) if make_noise else None
+        return net(x, mask_ratio, noise=noise).loss
+
+    return loss_fn
+
+
+def pretrain(
+    model: nn.Module,
+    images,
+    config: TrainConfig | None = None,
+    resume: bool | str = False,
+    progress: bool = True,
+    stop_after_epoch: int | None = None,
+    meta: dict | None = None,
+) -> History:
+    """Pretrain ``model`` (any model whose ``forward(x, mask_ratio, noise=None)`` returns an
+    object with a scalar ``.loss``) with the MAE recipe: :func:`fit` with
+    :func:`mae_loss_fn`.
+
+    ``images``: a float tensor (N, C, H, W) (or (N, C, T, H, W) for video, (N, 1, F, T)
+    spectrograms, ...) kept on the device, or a map-style Dataset / DataLoader yielding
+    such samples (alone or as ``(sample, label)``), e.g.
+    :func:`maelearn.data.folders.image_dataset`; see :func:`fit` for ``resume``,
+    ``stop_after_epoch`` and what is streamed how. ``meta`` (plain values) is stored in the
+    checkpoint as is, e.g. which data the run used."""
+    config = config or TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if isinstance(images, torch.Tensor):
+        if images.ndim < 2:
+            raise TypeError(f"images must be a torch.Tensor (N, C, H, W) (or (N, C, T, H, W) for video), got shape {tuple(images.shape)}")
+        check_float_tensor(images, "images", images.ndim, "(N, C, H, W)")
+    num_patches = getattr(model, "num_patches", None)
+    if isinstance(num_patches, int):
+        num_visible(num_patches, config.mask_ratio, "TrainConfig.mask_ratio")  # at least one patch stays visible
+    return fit(model, images, mae_loss_fn(config.mask_ratio, getattr(model, "make_noise", None)), config, resume=resume,
+               progress=progress, desc="pretrain", stop_after_epoch=stop_after_epoch, meta=meta)
+
+
 __all__ = [
+    "EpochBatches",
     "History",
     "TrainConfig",
+    "accum_iter_for",
     "atomic_save",
+    "fit",
     "load_checkpoint",
     "lr_at",
+    "mae_loss_fn",
     "make_optimizer",
     "model_config",
     "no_weight_decay",
     "param_groups",
     "pretrain",
     "read_checkpoint",
+    "sample_seed",
 ]

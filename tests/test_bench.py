@@ -3,11 +3,12 @@ peers (timm, Hugging Face; optional packages) build the same-size model. Peer te
 cleanly when timm / transformers are not installed."""
 
 import json
+import math
 
 import pytest
 import torch
 
-from maelearn.bench.step import main, make_optimizer, run_bench, weight_decay_groups
+from maelearn.bench.step import main, run_bench
 from maelearn.bench.flops import mae_flops
 from maelearn.mae import MAE, mae_config
 from maelearn.bench.peers import available_peers, build_peer, peer_available
@@ -74,18 +75,37 @@ def test_bad_arguments(kwargs, match):
         run_bench(**kwargs)
 
 
-def test_weight_decay_groups_follow_the_recipe():
-    model = MAE(mae_config("tiny"))
-    decay, no_decay = weight_decay_groups(model)
-    assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
-    assert all(p.ndim >= 2 for p in decay["params"])
-    ids = {id(p) for p in no_decay["params"]}
-    assert id(model.mask_token) in ids and id(model.encoder.cls_token) in ids
-    assert id(model.encoder.blocks[0].attn.qkv.bias) in ids
-    n = sum(p.numel() for g in (decay, no_decay) for p in g["params"])
-    assert n == sum(p.numel() for p in model.parameters() if p.requires_grad)
-    opt = make_optimizer(model)
-    assert opt.defaults["betas"] == (0.9, 0.95)
+def test_bench_uses_the_training_recipe_and_timer(monkeypatch):
+    """The bench builds its optimizer with maelearn.train.make_optimizer and times with
+    maelearn.bench.timing.time_steps: one recipe, one timer."""
+    import maelearn.bench.step as step
+    import maelearn.train as train
+
+    assert step.make_optimizer is train.make_optimizer
+    calls = []
+    real = step.time_steps
+    monkeypatch.setattr(step, "time_steps", lambda *a, **k: calls.append(a) or real(*a, **k))
+    cfg = mae_config("tiny")
+    module = build_peer("ours", cfg)
+    imgs = torch.rand(2, cfg.in_chans, cfg.img_size, cfg.img_size)
+    seconds, loss = step.time_training(module, imgs, steps=2, warmup=1, precision="fp32")
+    assert len(calls) == 1 and seconds > 0 and math.isfinite(loss)
+
+
+def test_time_steps_median_on_cpu_and_errors():
+    from maelearn.bench.timing import hardware, time_steps
+
+    calls = []
+    out = time_steps(lambda: calls.append(1) or len(calls), steps=5, warmup=2)
+    assert len(calls) == 7 and out.last == 7 and len(out.times) == 5
+    assert out.seconds == sorted(out.times)[2]
+    with pytest.raises(ValueError, match="steps"):
+        time_steps(lambda: None, steps=0)
+    with pytest.raises(ValueError, match="warmup"):
+        time_steps(lambda: None, steps=1, warmup=-1)
+    hw = hardware("cpu")
+    assert hw["device"] == "cpu" and hw["versions"]["torch"] == torch.__version__ and hw["cpu_count"] >= 1
+    assert "T" in hw["date"] and (hw["load_average"] is None or len(hw["load_average"]) == 3)
 
 
 # -- peers (optional packages) ---------------------------------------------------------

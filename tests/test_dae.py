@@ -40,7 +40,8 @@ def test_training_reduces_reconstruction_error():
     model = Autoencoder(64, code_dim=16, hidden=64)
     before = reconstruction_error(model, data)
     hist = train_autoencoder(model, data, lambda x, g: masking_noise(x, 0.3, g), epochs=5, batch_size=64, progress=False)
-    assert len(hist) == 5 and hist[-1] < hist[0]
+    assert len(hist.epoch_loss) == 5 and hist.epoch_loss[-1] < hist.epoch_loss[0]
+    assert len(hist.loss) == 5 * 4 and hist.lr == [2e-3] * 20  # 256 / 64 steps per epoch, constant lr
     assert reconstruction_error(model, data) < before
 
 

@@ -48,8 +48,11 @@ def test_mlm_loss_matches_full_cross_entropy_and_training_runs():
     manual = F.cross_entropy(model(inputs)[labels != IGNORE], labels[labels != IGNORE])
     assert torch.allclose(full, manual, atol=1e-6)
     chunks = torch.randint(5, 50, (64, 8))
-    losses = train_mlm(model, chunks, 4, [0, 1, 2, 3, 4], steps=30, batch_size=16, lr=1e-2, p=0.3, progress=False)
+    hist = train_mlm(model, chunks, 4, [0, 1, 2, 3, 4], steps=30, batch_size=16, lr=1e-2, p=0.3, progress=False)
+    losses = hist.loss
     assert len(losses) == 30 and sum(losses[-5:]) < sum(losses[:5])
+    assert hist.lr[0] == 0.0 and max(hist.lr) == pytest.approx(1e-2)  # warmup over 3 steps, then cosine
+    assert len(hist.epoch_loss) == 8  # 64 windows / 16 = 4 steps per pass: 30 steps take 8 passes
 
 
 def test_fill_mask_and_errors():

@@ -16,6 +16,7 @@ from maelearn.train import (
     History,
     TrainConfig,
     atomic_save,
+    fit,
     load_checkpoint,
     lr_at,
     make_optimizer,
@@ -107,27 +108,47 @@ def test_train_config_validation():
 # --- parameter groups ----------------------------------------------------------------------
 
 
-def test_param_groups_exempt_biases_norms_tokens():
+def test_param_groups_follow_the_reference_rule():
+    """The official MAE code decays everything but biases and 1-D tensors: the (1, 1, D)
+    [CLS] and mask tokens are decayed; fixed positions are in no group (not trained)."""
     model = build_mae("tiny", encoder_mask_tokens=True)
     decay, no_decay = param_groups(model, 0.05)
     assert decay["weight_decay"] == 0.05 and no_decay["weight_decay"] == 0.0
     no = set(no_decay["names"])
     yes = set(decay["names"])
-    for name in ("encoder.cls_token", "mask_token", "encoder_mask_token", "encoder.norm.weight", "encoder.norm.bias",
-                 "encoder.blocks.0.norm1.weight", "encoder.blocks.0.attn.qkv.bias", "decoder_pred.bias",
-                 "encoder.patch_embed.proj.bias"):
+    for name in ("encoder.norm.weight", "encoder.norm.bias", "encoder.blocks.0.norm1.weight",
+                 "encoder.blocks.0.attn.qkv.bias", "decoder_pred.bias", "encoder.patch_embed.proj.bias"):
         assert name in no, name
-    for name in ("encoder.patch_embed.proj.weight", "encoder.blocks.0.attn.qkv.weight", "encoder.blocks.0.mlp.0.weight",
-                 "decoder_embed.weight", "decoder_pred.weight"):
+    for name in ("encoder.cls_token", "mask_token", "encoder_mask_token", "encoder.patch_embed.proj.weight",
+                 "encoder.blocks.0.attn.qkv.weight", "encoder.blocks.0.mlp.0.weight", "decoder_embed.weight",
+                 "decoder_pred.weight"):
         assert name in yes, name
-    # Fixed sin-cos positions are not trained at all; every trainable parameter is in exactly one group.
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert "encoder.pos_embed" not in yes | no and "decoder_pos_embed" not in yes | no
     assert yes | no == trainable and not yes & no
+    # The documented switch: learned tokens exempt as well.
+    decay2, no_decay2 = param_groups(model, 0.05, rule="no_tokens")
+    assert {"encoder.cls_token", "mask_token", "encoder_mask_token"} <= set(no_decay2["names"])
+    assert set(decay2["names"]) == yes - {"encoder.cls_token", "mask_token", "encoder_mask_token"}
     opt = make_optimizer(model, lr=1e-3)
     assert opt.defaults["betas"] == (0.9, 0.95)
     with pytest.raises(ValueError, match="weight_decay"):
         param_groups(model, -1.0)
+    with pytest.raises(ValueError, match="rule"):
+        param_groups(model, 0.05, rule="paper")
+
+
+def test_one_adamw_construction_site():
+    """No module of the library but train.py builds an AdamW (or Adam) itself."""
+    import pathlib
+    import re
+
+    import maelearn
+
+    root = pathlib.Path(maelearn.__file__).parent
+    sites = [str(p.relative_to(root)) for p in root.rglob("*.py")
+             if re.search(r"optim\.Adam(W)?\(", p.read_text()) and p.name != "train.py"]
+    assert sites == [], sites
 
 
 # --- checkpoints and exact resume ----------------------------------------------------------
@@ -159,7 +180,7 @@ def test_checkpoint_loads_weights_only_and_rebuilds(tmp_path, images):
     path = tmp_path / CHECKPOINT_NAME
     raw = torch.load(path, weights_only=True)  # no pickled code in the file
     assert raw["epoch"] == 1 and raw["step"] == 3
-    assert set(raw["rng"][0]) >= {"torch", "order", "noise"}
+    assert set(raw["rng"][0]) >= {"torch", "noise"}
     assert mae_from_config({k: v for k, v in raw["model_config"].items() if k != "kind"}).config == model.config
     loaded, state = load_checkpoint(path)
     assert isinstance(state["history"], History) and state["history"].loss == hist.loss
@@ -260,3 +281,77 @@ def test_bf16_autocast_and_clipping_on_cpu(images):
     cfg = TrainConfig(epochs=1, batch_size=32, lr=1e-3, precision="bf16", clip_grad=1.0, device="cpu")
     hist = pretrain(micro_mae(), images, cfg, progress=False)
     assert len(hist.loss) == 3 and all(math.isfinite(v) for v in hist.loss)
+
+
+# --- one loop for every trainer ------------------------------------------------------------
+
+
+def test_every_trainer_returns_a_history_and_takes_batch_size():
+    """The DAE, the MLM, the CNN and the skip-gram run on fit: same batch_size keyword,
+    same History back (per-step loss and lr, per-epoch loss)."""
+    import inspect
+
+    from maelearn.classic.cnn import SmallCNN, train_cnn
+    from maelearn.classic.words import SkipGram, train_skipgram
+    from maelearn.dae import train_autoencoder
+    from maelearn.text import train_mlm
+
+    for fn in (train_autoencoder, train_mlm, train_cnn, train_skipgram, pretrain):
+        params = inspect.signature(fn).parameters
+        assert "batch" not in params, fn.__name__
+    torch.manual_seed(0)
+    x, y = torch.rand(40, 3, 8, 8), torch.arange(40) % 4
+    h = train_cnn(SmallCNN(3, 4, width=4), x, y, epochs=2, batch_size=16, progress=False)
+    assert isinstance(h, History) and len(h.epoch_loss) == 2 and len(h.loss) == 2 * 3  # 16 + 16 + 8
+    pairs = torch.randint(0, 10, (100, 2))
+    h = train_skipgram(pairs, 10, torch.ones(10), dim=4, epochs=2, batch_size=32, progress=False)
+    assert isinstance(h.model, SkipGram) and len(h.loss) == 2 * 4 and "model" not in h.to_dict()
+
+
+def test_fit_tensor_and_dataset_give_the_same_run():
+    """A tensor and the same data as a map-style Dataset go through one epoch order
+    (EpochBatches): identical losses and weights."""
+    data = torch.randn(50, 6)
+
+    class Rows(torch.utils.data.Dataset):
+        def __len__(self):
+            return len(data)
+
+        def __getitem__(self, i):
+            return data[i]
+
+    def loss_fn(net, batch, g):
+        return ((net(batch) - batch) ** 2).mean()
+
+    runs = []
+    for source in (data, Rows()):
+        torch.manual_seed(0)
+        net = torch.nn.Linear(6, 6)
+        h = fit(net, source, loss_fn, TrainConfig(epochs=3, batch_size=8, lr=1e-2, device="cpu"), progress=False)
+        runs.append((h.loss, net.weight.detach().clone()))
+    assert runs[0][0] == runs[1][0] and torch.equal(runs[0][1], runs[1][1])
+    assert len(runs[0][0]) == 3 * (50 // 8)
+
+
+def test_gradient_accumulation_matches_the_large_batch():
+    """accum_iter micro-batches of B/k give the gradient of one batch of B (a mean loss):
+    the same weights, up to float rounding; lr follows the effective batch."""
+    data = torch.randn(64, 5)
+
+    def loss_fn(net, batch, g):
+        return ((net(batch) - batch.flip(1)) ** 2).mean()
+
+    weights = []
+    for bs, accum in ((16, 1), (4, 4)):
+        torch.manual_seed(0)
+        net = torch.nn.Linear(5, 5)
+        cfg = TrainConfig(epochs=2, batch_size=bs, accum_iter=accum, base_lr=0.1, warmup_epochs=0, device="cpu")
+        h = fit(net, data, loss_fn, cfg, progress=False)
+        assert len(h.loss) == 2 * 4 and cfg.effective_batch() == 16 and cfg.peak_lr() == 0.1 * 16 / 256
+        weights.append(net.weight.detach().clone())
+    assert torch.allclose(weights[0], weights[1], atol=1e-6)
+    from maelearn.train import accum_iter_for
+
+    assert accum_iter_for(4096, 128, 8) == 4
+    with pytest.raises(ValueError, match="multiple"):
+        accum_iter_for(4096, 96, 8)

@@ -22,22 +22,20 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import shlex
 import sys
-import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
-from importlib import metadata
 
 import torch
 from torch import nn
 
-from maelearn.config import seed_everything
 from maelearn.bench.flops import mae_flops, mfu, peak_tflops
-from maelearn.mae import PRESETS, mae_config
 from maelearn.bench.peers import PEERS, available_peers, build_peer
+from maelearn.bench.timing import device_name, hardware, time_steps
+from maelearn.config import seed_everything
+from maelearn.mae import PRESETS, mae_config
+from maelearn.train import make_optimizer
 
 PRECISIONS = ("bf16", "fp32")
 COMPILE_CHOICES = ("off", "on", "both")
@@ -58,30 +56,6 @@ class RunResult:
     trainable_params: int
 
 
-def weight_decay_groups(model: nn.Module, weight_decay: float = 0.05) -> list[dict]:
-    """The recipe's AdamW groups: decay on matrices, none on biases, norms and tokens (1-D)."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
-            (decay if p.ndim >= 2 and p.numel() > p.shape[-1] else no_decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def make_optimizer(model: nn.Module, lr: float = 1.5e-4, device: torch.device | None = None) -> torch.optim.Optimizer:
-    """AdamW with the recipe's betas (0.9, 0.95), fused into one kernel per group on CUDA
-    and CPU (``foreach`` where the fused kernel is missing)."""
-    groups = weight_decay_groups(model)
-    try:
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), fused=True)
-    except (RuntimeError, TypeError, ValueError):  # fused not supported on this device/version
-        return torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.95), foreach=True)
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
 def time_training(
     module: nn.Module,
     imgs: torch.Tensor,
@@ -99,7 +73,7 @@ def time_training(
     queues work ahead, as in training) and the mean is returned; on a CPU, whose speed
     varies with other processes, the median of per-step times."""
     device = imgs.device
-    opt = make_optimizer(module, device=device)
+    opt = make_optimizer(module, lr=1.5e-4)
     forward = torch.compile(module, backend=compile_backend, mode=compile_mode) if compiled else module
     autocast = (
         torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
@@ -113,22 +87,8 @@ def time_training(
         opt.zero_grad(set_to_none=True)
         return loss
 
-    for _ in range(warmup):
-        step()
-    _sync(device)
-    loss = torch.zeros(())
-    if device.type == "cuda":
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            loss = step()
-        _sync(device)
-        return (time.perf_counter() - t0) / steps, float(loss.detach().float())
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        loss = step()
-        times.append(time.perf_counter() - t0)
-    return sorted(times)[len(times) // 2], float(loss.detach().float())
+    timed = time_steps(step, steps, warmup, device)
+    return timed.seconds, float(timed.last.detach().float())
 
 
 def bench_one(
@@ -172,20 +132,6 @@ def bench_one(
         final_loss=loss,
         trainable_params=params,
     )
-
-
-def device_name(device: torch.device) -> str:
-    """The GPU's name, or the CPU's as the platform reports it."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    return platform.processor() or platform.machine() or "cpu"
-
-
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
 
 
 def run_bench(
@@ -263,19 +209,11 @@ def run_bench(
             "preset": preset, "config": asdict(config), "batch_size": batch_size, "precision": precision,
             "compile": compile, "compile_backend": compile_backend,
             "compile_mode": compile_mode, "mask_ratio": mask_ratio,
-            "steps": steps, "warmup": warmup, "optimizer": "AdamW(betas=(0.9, 0.95), wd 0.05 on matrices, fused)",
+            "steps": steps, "warmup": warmup, "optimizer": "maelearn.train.make_optimizer: AdamW(betas=(0.9, 0.95)), wd 0.05 except biases and 1-D, fused where available",
             "data": "synthetic uniform images, fixed across steps", "seed": seed,
         },
-        "hardware": {
-            "device": str(device), "name": name, "peak_bf16_tflops": peak,
-            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(),
-            "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
-        },
-        "versions": {
-            "python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda,
-            "maelearn": _version("maelearn"), "timm": _version("timm"), "transformers": _version("transformers"),
-        },
+        "hardware": {**hardware(device, ("timm", "transformers")), "peak_bf16_tflops": peak},
+        "versions": hardware(device, ("timm", "transformers"))["versions"],
         "flops_per_image": flops.as_dict(),
         "results": [asdict(r) for r in results],
         "ratios": ratios,

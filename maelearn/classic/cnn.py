@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
+from maelearn.train import History, TrainConfig, fit
 
 
 class SmallCNN(nn.Module):
@@ -35,28 +36,27 @@ class SmallCNN(nn.Module):
 
 
 def train_cnn(
-    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int = 5, batch: int = 64,
-    lr: float = 3e-3, seed: int = 0,
-) -> list[float]:
-    """Plain supervised training (AdamW, cross-entropy) on tensors already on the model's
-    device; returns the mean loss of every epoch."""
-    from tqdm.auto import tqdm
+    model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int = 5, batch_size: int = 64,
+    lr: float = 3e-3, seed: int = 0, progress: bool = True,
+) -> History:
+    """Plain supervised training with the library's loop (:func:`maelearn.train.fit`):
+    cross-entropy, AdamW (weight decay 1e-4 except biases and norms) at a constant ``lr``,
+    every epoch over all images (the last batch may be smaller), on the model's device.
+    Returns the :class:`~maelearn.train.History`; ``.epoch_loss`` holds the mean loss of
+    every epoch."""
+    check_float_tensor(images, "images", 4, "(N, C, H, W)")
+    if labels.shape != (images.shape[0],):
+        raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
 
-    g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
-    history = []
-    model.train()
-    for _ in tqdm(range(epochs), desc="train", leave=False):
-        perm = torch.randperm(len(images), generator=g).to(images.device)
-        total = 0.0
-        for start in range(0, len(images), batch):
-            idx = perm[start : start + batch]
-            loss = F.cross_entropy(model(images[idx]), labels[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        history.append(total / len(images))
+    def loss_fn(net: nn.Module, batch: tuple[torch.Tensor, torch.Tensor], g: torch.Generator) -> torch.Tensor:
+        x, y = batch
+        return F.cross_entropy(net(x), y)
+
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=1e-4, betas=(0.9, 0.999), schedule="constant",
+        warmup_epochs=0, drop_last=False, seed=seed, precision="fp32", device=str(next(model.parameters()).device),
+    )
+    history = fit(model, (images, labels), loss_fn, config, progress=progress, desc="train")
     model.eval()
     return history
 

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
+from maelearn.train import History, TrainConfig, fit
 
 
 def build_vocab(docs: Sequence[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> list[str]:
@@ -100,24 +101,30 @@ class SkipGram(nn.Module):
 
 def train_skipgram(
     pairs: torch.Tensor, vocab_size: int, unigram: torch.Tensor, dim: int = 64, epochs: int = 3,
-    batch: int = 1024, negatives: int = 5, lr: float = 0.01, seed: int = 0,
-) -> SkipGram:
-    """Train :class:`SkipGram` on ``pairs`` (P, 2); negatives are drawn from ``unigram``
-    (V,) word counts raised to the 3/4 power (word2vec's choice)."""
-    from tqdm.auto import tqdm
-
-    g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    model = SkipGram(vocab_size, dim)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    batch_size: int = 1024, negatives: int = 5, lr: float = 0.01, seed: int = 0, progress: bool = True,
+) -> History:
+    """Train a fresh :class:`SkipGram` (initialized under ``seed``) on ``pairs`` (P, 2) with
+    the library's loop (:func:`maelearn.train.fit`): Adam (AdamW without weight decay) at a
+    constant ``lr``; negatives are drawn from ``unigram`` (V,) word counts raised to the 3/4
+    power (word2vec's choice). Returns the :class:`~maelearn.train.History`; the trained
+    model is ``history.model``."""
+    if pairs.ndim != 2 or pairs.shape[1] != 2:
+        raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
+    if unigram.shape != (vocab_size,):
+        raise ValueError(f"unigram must have shape ({vocab_size},), got {tuple(unigram.shape)}")
+    with torch.random.fork_rng(devices=[]):  # seed the initialization without touching the global stream
+        torch.manual_seed(seed)
+        model = SkipGram(vocab_size, dim)
     probs = unigram.double() ** 0.75
-    for _ in tqdm(range(epochs), desc="skip-gram", leave=False):
-        perm = torch.randperm(len(pairs), generator=g)
-        for start in range(0, len(pairs), batch):
-            b = pairs[perm[start : start + batch]]
-            neg = torch.multinomial(probs, len(b) * negatives, replacement=True, generator=g).view(len(b), negatives)
-            loss = model.loss(b[:, 0], b[:, 1], neg)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    return model
+
+    def loss_fn(net: nn.Module, b: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        neg = torch.multinomial(probs, len(b) * negatives, replacement=True, generator=g).view(len(b), negatives)
+        return net.loss(b[:, 0], b[:, 1], neg.to(b.device))
+
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=0.0, betas=(0.9, 0.999), schedule="constant",
+        warmup_epochs=0, drop_last=False, seed=seed, precision="fp32", device="cpu",
+    )
+    history = fit(model, pairs, loss_fn, config, progress=progress, desc="skip-gram")
+    history.model = model
+    return history

@@ -23,6 +23,9 @@ from pathlib import Path
 
 import torch
 
+from maelearn import cli
+from maelearn.cli import Interrupted, UsageError
+
 #: Defaults of ``pretrain``, tuned to finish in a few minutes on two CPU cores: the tiny
 #: preset on scikit-learn's real handwritten digits (upsampled to 32 px), the paper's
 #: per-patch normalized targets and 75 % masking. The base lr is above the paper's 1.5e-4:
@@ -34,7 +37,8 @@ import torch
 #: and their flat, noisy patches make the normalized target mostly noise: use
 #: ``--dataset shapes --no-norm-pix`` there.
 DEFAULTS = dict(preset="tiny", dataset="digits", n_images=None, n_test=500, epochs=40, batch_size=64,
-                blr=4e-3, warmup_epochs=2.0, mask_ratio=0.75, seed=0, out="runs/pretrain", norm_pix=True)
+                blr=4e-3, weight_decay=0.05, warmup_epochs=2.0, mask_ratio=0.75, seed=0, out="runs/pretrain",
+                norm_pix=True)
 
 #: The labels each offline set is probed on.
 PROBE_TASK = {"shapes": "shape (4 classes)", "digits": "digit (10 classes)", "natural": "source photo (7 classes)"}
@@ -124,35 +128,145 @@ def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed
 # --- commands --------------------------------------------------------------------------------
 
 
+#: The settings ``pretrain`` records in its checkpoint (``meta["settings"]``): on ``--resume``
+#: each must match the checkpoint, except those in :data:`maelearn.runs.MAY_CHANGE`.
+SETTINGS = ("preset", "dataset", "n_images", "n_test", "data_seed", "norm_pix", "batch_size", "blr", "lr",
+            "weight_decay", "warmup_epochs", "clip_grad", "mask_ratio", "seed", "epochs", "threads", "device")
+
+
+def saved_settings(state: dict) -> dict:
+    """The settings a checkpoint was written with: ``meta["settings"]`` when the CLI wrote
+    it, else what older checkpoints recorded in ``meta`` and ``train_config``."""
+    meta = dict(state.get("meta") or {})
+    if isinstance(meta.get("settings"), dict):
+        return dict(meta["settings"])
+    tc = dict(state.get("train_config") or {})
+    old = {k: meta[k] for k in ("preset", "dataset", "n_images", "n_test", "data_seed", "norm_pix") if k in meta}
+    old.update({k: tc[k] for k in ("batch_size", "lr", "weight_decay", "clip_grad", "mask_ratio", "seed", "epochs") if k in tc})
+    if "base_lr" in tc:
+        old["blr"] = tc["base_lr"]
+    return old
+
+
+def check_memory_for_images(n_images: int | None, n_test: int, size: int, channels: int = 3) -> None:
+    """Refuse, before generating anything, an image count whose float32 tensors (with the
+    copies made while generating and splitting, about 3) would not fit in free memory."""
+    from maelearn.config import available_memory
+
+    n = (n_images or 2048) + n_test
+    need = n * channels * size * size * 4 * 3
+    have = available_memory()
+    if need > have:
+        fit = max(1, have // (channels * size * size * 4 * 3) - n_test)
+        flag = "--n-images" if n_images is not None else "--n-test"
+        raise UsageError(
+            f"{flag} {n_images if n_images is not None else n_test}: {n} images of {size} px need about "
+            f"{need / 2**30:.3g} GiB, more than the {have / 2**30:.3g} GiB of memory available; "
+            f"use --n-images {fit} or less"
+        )
+
+
+def _checkpoint_bytes(preset: str) -> int:
+    """Disk a checkpoint of ``preset`` needs: weights and AdamW's two moments (fp32), twice
+    (the old file stays until the new one is complete), plus 1 MiB."""
+    from dataclasses import asdict
+
+    from maelearn.checkpoint import estimate_parameters
+    from maelearn.mae import mae_config
+
+    return estimate_parameters({"kind": "mae", **asdict(mae_config(preset))}) * 4 * 3 * 2 + 2**20
+
+
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
-    from maelearn.train import TrainConfig, pretrain
-
     from maelearn.mae import mae_config
+    from maelearn.runs import RunFolder
 
     t0 = time.perf_counter()
-    dev = pick_device(args.device)
+    if not 0 <= args.mask_ratio < 1:
+        raise UsageError(f"--mask-ratio must be in [0, 1), got {args.mask_ratio!r}")
+    dev = pick_device(args.device, source="--device")
     threads = cpu_threads(args.threads) if dev.type == "cpu" else None
     size = mae_config(args.preset).img_size
+    check_memory_for_images(args.n_images, args.n_test, size)
+    out = Path(args.out)
+    main_rank = _rank() == 0
+    run = RunFolder(out, resume=args.resume, overwrite=args.overwrite, need_bytes=_checkpoint_bytes(args.preset))
+    if not main_rank:  # under torchrun only rank 0 owns the folder
+        return _pretrain_in(run, args, dev, threads, size, t0)
+    with run:
+        for name in run.removed:
+            _say(f"--overwrite: removed {out / name} of the previous run")
+        if run.orphans:
+            _say(f"removed {len(run.orphans)} temporary file(s) left by an interrupted save: "
+                 + ", ".join(p.name for p in run.orphans))
+        return _pretrain_in(run, args, dev, threads, size, t0)
+
+
+def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int, t0: float) -> int:
+    """``pretrain`` once the run folder is checked and locked."""
+    from maelearn.checkpoint import CHECKPOINT_NAME, config_differences, model_config, read_checkpoint
+    from maelearn.runs import check_resume, segments, write_text
+    from maelearn.train import TrainConfig, pretrain
+
+    out = run.path
+    ckpt = out / CHECKPOINT_NAME
+    state = read_checkpoint(ckpt) if args.resume and ckpt.exists() else None
     train, test = load_split(args.dataset, args.n_images, args.n_test, size, args.data_seed)
     model = build_model(args.preset, train.images.shape[1], args.seed, args.norm_pix)
     random_encoder = copy.deepcopy(model.encoder)  # the same weights before pretraining
-    out = Path(args.out)
+    settings = {"preset": args.preset, "dataset": args.dataset, "n_images": len(train), "n_test": len(test),
+                "data_seed": args.data_seed, "norm_pix": args.norm_pix, "batch_size": args.batch_size,
+                "blr": args.blr, "lr": args.lr, "weight_decay": args.weight_decay,
+                "warmup_epochs": args.warmup_epochs, "clip_grad": args.clip_grad, "mask_ratio": args.mask_ratio,
+                "seed": args.seed, "epochs": args.epochs, "threads": threads, "device": str(dev)}
+    warmup = min(args.warmup_epochs, args.epochs)
+    changed: dict = {}
+    previous: list = []
+    start_epoch = 0
+    if state is not None:
+        saved_cfg = state.get("model_config")
+        if isinstance(saved_cfg, dict) and saved_cfg != model_config(model):
+            diff = "; ".join(config_differences(saved_cfg, model_config(model)))
+            raise UsageError(f"cannot resume {ckpt}: it holds a different model ({diff})")
+        changed = check_resume(saved_settings(state), settings, str(ckpt))
+        start_epoch = int(state["epoch"])
+        if args.epochs < start_epoch:
+            raise UsageError(f"epochs: checkpoint has {start_epoch} done, command line asks for {args.epochs}; "
+                             f"pass --epochs {start_epoch} or more to resume {ckpt}")
+        if args.epochs == start_epoch:
+            _say(f"{ckpt} is already complete ({start_epoch} of {args.epochs} epochs); nothing to do. "
+                 "Raise --epochs to extend it.")
+            return 0
+        # The warmup already happened: keep the checkpoint's, whatever --epochs is now.
+        warmup = float(state["train_config"].get("warmup_epochs", warmup))
+        previous = list((state.get("meta") or {}).get("segments") or [])
     cfg = TrainConfig(
-        epochs=args.epochs, batch_size=args.batch_size, base_lr=args.blr, lr=args.lr, weight_decay=0.05,
-        warmup_epochs=min(args.warmup_epochs, args.epochs), mask_ratio=args.mask_ratio, seed=args.seed,
+        epochs=args.epochs, batch_size=args.batch_size, base_lr=args.blr, lr=args.lr, weight_decay=args.weight_decay,
+        warmup_epochs=warmup, mask_ratio=args.mask_ratio, seed=args.seed,
         device=str(dev), checkpoint_dir=str(out), clip_grad=args.clip_grad,
     )
+    runs = segments(previous, start_epoch, args.epochs, changed, threads=threads, device=str(dev))
     meta = {"dataset": args.dataset, "n_images": len(train), "n_test": len(test), "data_seed": args.data_seed,
-            "img_size": size, "preset": args.preset, "norm_pix": args.norm_pix}
-    _say(f"pretraining MAE-{args.preset} on {len(train)} {args.dataset} images ({size} px) for {args.epochs} epochs, "
+            "img_size": size, "preset": args.preset, "norm_pix": args.norm_pix, "settings": settings,
+            "segments": runs}
+    what = f"resuming at epoch {start_epoch}: " if state is not None else ""
+    _say(f"{what}pretraining MAE-{args.preset} on {len(train)} {args.dataset} images ({size} px) for {args.epochs} epochs, "
          f"mask ratio {args.mask_ratio}, device {dev}" + (f" ({threads} CPU threads)" if threads else "") + f" -> {out}/")
-    history = pretrain(model, train.images, cfg, resume="auto" if args.resume else False, meta=meta)
+    for key, (a, b) in changed.items():
+        _say(f"resume: {key} changes from {a!r} (checkpoint) to {b!r}; recorded in summary.json")
+    previous_handler = _sigterm_as_interrupt()
+    try:
+        history = pretrain(model, train.images, cfg, resume="auto" if args.resume else False, meta=meta)
+    except KeyboardInterrupt:
+        raise Interrupted(_interrupt_message(ckpt, args.epochs)) from None
+    finally:
+        _restore_sigterm(previous_handler)
     if _rank() != 0:
         return 0
     train_time = time.perf_counter() - t0
-    history.save_json(out / "history.json")
+    write_text(out / "history.json", json.dumps(history.to_dict(), indent=1))
     fig = save_figure(model, test.images[:8], args.mask_ratio, out / "reconstructions.png", args.seed,
                       f"MAE-{args.preset}, {args.dataset}, held-out images, mask {args.mask_ratio:.0%}")
     # The loss the model reaches on held-out images, one fixed mask each (eval mode).
@@ -163,13 +277,50 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
                "train_loss_last_epoch": history.final_loss, "heldout_masked_loss": masked_loss,
                "probe_task": PROBE_TASK[args.dataset], **{f"{k}_{who}": v for k, pair in probes.items() for who, v in zip(("pretrained", "random_init"), pair)},
                "train_wall_s": history.wall_time, "total_wall_s": total, "device": str(dev)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_text(out / "summary.json", json.dumps(summary, indent=1))
     print(f"wrote {out / 'checkpoint.pt'}, {fig}, {out / 'history.json'}, {out / 'summary.json'} "
           f"(pretraining {train_time:.0f} s)")
     print(f"final: masked-patch loss {history.final_loss:.4f} (train, last epoch) / {masked_loss:.4f} (held out) | "
           f"{PROBE_TASK[args.dataset]}: {describe_probes(probes)} | "
           f"{total:.0f} s")
     return 0
+
+
+def _interrupt_message(ckpt: Path, epochs: int) -> str:
+    """What to tell the user after Ctrl-C: the epoch, where the last checkpoint is, how to go on."""
+    from maelearn.checkpoint import read_checkpoint
+
+    try:
+        done = int(read_checkpoint(ckpt)["epoch"]) if ckpt.exists() else None
+    except (ValueError, OSError, KeyError):
+        done = None
+    if done is None:
+        return (f"interrupted at epoch 1 of {epochs}, before the first checkpoint; nothing was saved in "
+                f"{ckpt.parent}; run the same command again to start over")
+    return (f"interrupted at epoch {min(done + 1, epochs)} of {epochs}; the last checkpoint is at {ckpt} "
+            f"(epoch {done}); continue with --resume")
+
+
+def _sigterm_as_interrupt():
+    """Treat SIGTERM (``kill``, a scheduler's preemption) like Ctrl-C, so the lock is released
+    and the same message printed. Returns the previous handler (``None`` off the main thread)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _restore_sigterm(previous) -> None:
+    import signal
+
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @torch.no_grad()
@@ -188,29 +339,30 @@ def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batc
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
+    from maelearn.checkpoint import load_checkpoint, rebuild_model
     from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
-    from maelearn.mae import mae_from_config
-    from maelearn.train import load_checkpoint
 
-    dev = pick_device(args.device)
+    dev = pick_device(args.device, source="--device")
     if dev.type == "cpu":
         cpu_threads(args.threads)
     model, state = load_checkpoint(args.checkpoint)
     cfg = state["model_config"]
     if cfg.get("kind") != "mae":
-        raise ValueError(f"probe works on image MAE checkpoints; {args.checkpoint} holds a {cfg.get('kind')!r} model")
+        raise UsageError(f"probe works on image MAE checkpoints; {args.checkpoint} holds a {cfg.get('kind')!r} model")
     meta = dict(state.get("meta") or {})
     dataset = args.dataset or meta.get("dataset", "shapes")
-    n_images = args.n_images or meta.get("n_images")
+    n_images = meta.get("n_images") if args.n_images is None else args.n_images
     n_test = meta.get("n_test", 512) if args.n_test is None else args.n_test
     data_seed = meta.get("data_seed", 0) if args.data_seed is None else args.data_seed
+    check_memory_for_images(n_images, n_test, model.config.img_size)
     train, test = load_split(dataset, n_images, n_test, model.config.img_size, data_seed)
     if train.images.shape[1] != model.config.in_chans:
-        raise ValueError(f"dataset {dataset!r} has {train.images.shape[1]} channels, the model expects {model.config.in_chans}")
+        raise UsageError(f"--dataset {dataset}: its images have {train.images.shape[1]} channels, "
+                         f"the model in {args.checkpoint} expects {model.config.in_chans}")
     # The same architecture and the same initial weights as the run (its seed), untrained.
     torch.manual_seed(state["train_config"]["seed"])
-    random_model = mae_from_config({k: v for k, v in cfg.items() if k != "kind"})
+    random_model = rebuild_model(cfg)
     model.to(dev)
     probes = probe_pair(model.encoder, random_model.encoder, train, test, dev)
     print(f"{args.checkpoint}: epoch {state['epoch']}, step {state['step']}, final train loss "
@@ -269,11 +421,13 @@ def cmd_welcome(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     from maelearn.mae import PRESETS
 
-    p = argparse.ArgumentParser(prog="python -m maelearn", description=__doc__.split("\n\n")[0])
+    pos, nonneg = cli.finite(minimum=0, strict=True), cli.finite(minimum=0)
+    count = cli.integer(minimum=1)
+    p = cli.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
 
     w = sub.add_parser("welcome", help="run lesson 00 headless and show where everything is")
-    w.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    w.add_argument("--timeout", type=count, default=600, help="seconds per cell (default 600)")
     w.set_defaults(func=cmd_welcome)
 
     d = DEFAULTS
@@ -281,45 +435,52 @@ def parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--preset", default=d["preset"], choices=sorted(PRESETS), help="model size")
     t.add_argument("--dataset", default=d["dataset"], choices=sorted(PROBE_TASK), help="offline image set")
-    t.add_argument("--n-images", type=int, default=None,
+    t.add_argument("--n-images", type=count, default=None,
                    help="pretraining images (default: 2048, or all the digits but --n-test)")
-    t.add_argument("--n-test", type=int, default=d["n_test"], help="held-out images for the probe")
-    t.add_argument("--epochs", type=int, default=d["epochs"])
-    t.add_argument("--batch-size", type=int, default=d["batch_size"], help="per process")
-    t.add_argument("--blr", type=float, default=d["blr"], help="base lr; lr = blr * effective batch / 256")
-    t.add_argument("--lr", type=float, default=None, help="absolute lr (overrides --blr)")
-    t.add_argument("--warmup-epochs", type=float, default=d["warmup_epochs"])
-    t.add_argument("--clip-grad", type=float, default=None, help="max gradient norm (default: off)")
-    t.add_argument("--mask-ratio", type=float, default=d["mask_ratio"])
+    t.add_argument("--n-test", type=count, default=d["n_test"], help="held-out images for the probe")
+    t.add_argument("--epochs", type=count, default=d["epochs"])
+    t.add_argument("--batch-size", type=count, default=d["batch_size"], help="per process")
+    t.add_argument("--blr", type=pos, default=d["blr"], help="base lr; lr = blr * effective batch / 256")
+    t.add_argument("--lr", type=pos, default=None, help="absolute lr (overrides --blr)")
+    t.add_argument("--weight-decay", type=nonneg, default=d["weight_decay"], help="AdamW weight decay")
+    t.add_argument("--warmup-epochs", type=nonneg, default=d["warmup_epochs"])
+    t.add_argument("--clip-grad", type=pos, default=None, help="max gradient norm (default: off)")
+    t.add_argument("--mask-ratio", type=cli.finite(minimum=0, maximum=1), default=d["mask_ratio"],
+                   help="fraction of patches hidden, in [0, 1)")
     t.add_argument("--norm-pix", action=argparse.BooleanOptionalAction, default=d["norm_pix"],
                    help="per-patch normalized pixel targets (the paper's; off by default for the noisy flat shapes)")
-    t.add_argument("--seed", type=int, default=d["seed"], help="model init, image order and masks")
-    t.add_argument("--data-seed", type=int, default=0, help="which images are generated and how they are split")
-    t.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    t.add_argument("--out", default=d["out"], help="folder for checkpoint, figure, history and summary")
-    t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt if it exists")
-    t.add_argument("--threads", type=int, default=None, help="CPU threads (default: all, or 1 on a busy machine)")
+    t.add_argument("--seed", type=cli.seed, default=d["seed"], help="model init, image order and masks")
+    t.add_argument("--data-seed", type=cli.seed, default=0, help="which images are generated and how they are split")
+    t.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
+    t.add_argument("--out", type=cli.nonempty_path, default=d["out"],
+                   help="folder for checkpoint, figure, history and summary (one run per folder)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in OUT (same settings; only --epochs, --threads, --device may change)")
+    t.add_argument("--overwrite", action="store_true", help="replace the run already in OUT")
+    t.add_argument("--threads", type=count, default=None,
+                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
     t.set_defaults(func=cmd_pretrain)
 
     r = sub.add_parser("probe", help="linear probe of a saved encoder vs a random-init one")
-    r.add_argument("checkpoint", help="a checkpoint.pt, or the folder holding it")
+    r.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
     r.add_argument("--dataset", default=None, choices=sorted(PROBE_TASK), help="default: the one it was trained on")
-    r.add_argument("--n-images", type=int, default=None, help="probe-training images (default: as in pretraining)")
-    r.add_argument("--n-test", type=int, default=None)
-    r.add_argument("--data-seed", type=int, default=None)
-    r.add_argument("--device", default=None)
-    r.add_argument("--threads", type=int, default=None, help="CPU threads (default: all, or 1 on a busy machine)")
+    r.add_argument("--n-images", type=count, default=None, help="probe-training images (default: as in pretraining)")
+    r.add_argument("--n-test", type=count, default=None, help="probe-test images (default: as in pretraining)")
+    r.add_argument("--data-seed", type=cli.seed, default=None)
+    r.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
+    r.add_argument("--threads", type=count, default=None,
+                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
     r.set_defaults(func=cmd_probe)
     return p
 
 
+PROG = "python -m maelearn"
+
+
+@cli.guarded(PROG)
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    return args.func(args)
 
 
 if __name__ == "__main__":

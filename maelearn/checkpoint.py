@@ -156,29 +156,17 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
     return n
 
 
-def _rebuild(cfg: dict) -> nn.Module:
-    """The model a :func:`model_config` dict describes (fresh weights)."""
-    kind = cfg.get("kind")
-    rest = {k: v for k, v in cfg.items() if k != "kind"}
-    if kind == "mae":
-        from maelearn.mae import mae_from_config
+def rebuild_model(cfg: dict) -> nn.Module:
+    """The model a :func:`model_config` dict describes (fresh weights): every MAE kind
+    (image, video, spectrogram, time series) through :func:`maelearn.mae.mae_from_config`."""
+    from maelearn.mae import mae_from_config
 
-        return mae_from_config(rest)
-    if kind == "videomae":
-        from maelearn.video import videomae_from_config
+    if cfg.get("kind", "mae") not in KINDS:
+        raise ValueError(f"cannot rebuild a model of kind {cfg.get('kind')!r}; expected one of {KINDS}")
+    return mae_from_config(cfg)
 
-        return videomae_from_config(cfg)
-    if kind == "spectrogram_mae":
-        from maelearn.audio import SpectrogramMAE, SpectrogramMAEConfig
 
-        return SpectrogramMAE(SpectrogramMAEConfig(**rest))
-    if kind == "timeseries_mae":
-        from maelearn.timeseries import TimeSeriesMAE, TimeSeriesMAEConfig
-
-        return TimeSeriesMAE(TimeSeriesMAEConfig(**rest))
-    raise ValueError(
-        f"cannot rebuild a model of kind {kind!r}; expected 'mae', 'videomae', 'spectrogram_mae' or 'timeseries_mae'"
-    )
+_rebuild = rebuild_model  # the name maelearn.train used
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -195,9 +183,9 @@ def checkpoint_path(path: str | Path) -> Path:
             return inner
         if path.suffix in (".pt", ".pth") or path.name == CHECKPOINT_NAME:
             raise ValueError(f"not a readable checkpoint: {path} (a folder, not a file)")
-        raise FileNotFoundError(f"no checkpoint at {inner}; train with TrainConfig(checkpoint_dir=...) first")
+        raise FileNotFoundError(f"no checkpoint at {inner}; pretrain one first (python -m maelearn pretrain, or TrainConfig(checkpoint_dir=...))")
     if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}; train with TrainConfig(checkpoint_dir=...) first")
+        raise FileNotFoundError(f"no checkpoint at {path}; pretrain one first (python -m maelearn pretrain, or TrainConfig(checkpoint_dir=...))")
     return path
 
 
@@ -241,7 +229,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ValueError(f"not a readable checkpoint: {path} (model_config is a {type(cfg).__name__}, not a dict)")
     check_model_fits(cfg, f"the checkpoint at {path}")
     try:
-        model = _rebuild(cfg)
+        model = rebuild_model(cfg)
     except TypeError as err:  # unknown or missing config fields
         raise ValueError(f"the checkpoint at {path} has a model_config this version cannot build: {err}") from None
     try:
@@ -264,4 +252,5 @@ __all__ = [
     "load_checkpoint",
     "model_config",
     "read_checkpoint",
+    "rebuild_model",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 from pathlib import Path
 from typing import TypeVar
 
@@ -67,11 +68,24 @@ def budget(quick: T, full: T) -> T:
     return quick if is_quick() else full
 
 
-def device(prefer: str | None = None) -> torch.device:
+#: Device names :func:`device` accepts (case-insensitive; ``cuda:N`` picks a GPU).
+DEVICES = ("cpu", "cuda", "cuda:N", "mps")
+
+
+def device(prefer: str | None = None, source: str = "device") -> torch.device:
     """The device to train on: ``prefer`` or ``$MAELEARN_DEVICE`` if given, else CUDA, then
-    Apple's MPS, then the CPU. Asking for an unavailable device is an error, not a silent
-    fallback."""
-    name = prefer or os.environ.get(ENV_DEVICE, "").strip() or None
+    Apple's MPS, then the CPU. Names are case-insensitive (``CPU`` is ``cpu``). Asking for
+    an unknown device (``bogus``, ``meta``, ``xpu``) or an unavailable one is a
+    ``ValueError`` naming ``source`` (e.g. ``"--device"``), not a silent fallback."""
+    if prefer is not None and not isinstance(prefer, (str, torch.device)):
+        raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda', got {type(prefer).__name__}")
+    if isinstance(prefer, torch.device):
+        prefer = str(prefer)
+    env = os.environ.get(ENV_DEVICE, "").strip()
+    if prefer is None and env:
+        name, source = env, f"${ENV_DEVICE}"
+    else:
+        name = prefer
     if name is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -79,16 +93,24 @@ def device(prefer: str | None = None) -> torch.device:
         if mps is not None and mps.is_available():
             return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={name!r} was asked for, but no CUDA GPU is visible; use 'cpu'")
+    text = name.strip().lower()
+    kind, _, index = text.partition(":")
+    if kind not in ("cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
+        raise ValueError(f"{source} must be one of {', '.join(DEVICES)}, got {name!r}")
+    dev = torch.device(text)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{source}={name!r} was asked for, but no CUDA GPU is visible; use 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"{source}={name!r}: only {torch.cuda.device_count()} CUDA GPU(s) visible (cuda:0..)")
     if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError(f"device={name!r} was asked for, but MPS is not available; use 'cpu'")
+        raise ValueError(f"{source}={name!r} was asked for, but MPS is not available; use 'cpu'")
     return dev
 
 
 def cpu_threads(threads: int | None = None) -> int:
-    """Set torch's CPU threads and return the count: ``threads`` if given, else torch's
+    """Set torch's CPU threads and return the count: ``threads`` if given (capped at the
+    core count, with a warning: thousands of threads crash OpenMP), else torch's
     default unless the machine is already busy (1-minute load average above the core
     count), then 1. Threads of a parallel region wait for each other, so on a shared,
     oversubscribed CPU one thread runs small models several times faster than two."""
@@ -98,6 +120,10 @@ def cpu_threads(threads: int | None = None) -> int:
         threads = 1 if busy else torch.get_num_threads()
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
+    cores = os.cpu_count() or 1
+    if threads > cores:
+        warnings.warn(f"threads={threads} is more than the {cores} CPU core(s) here; using {cores}", stacklevel=2)
+        threads = cores
     torch.set_num_threads(threads)
     return threads
 

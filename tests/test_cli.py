@@ -12,7 +12,7 @@ import torch
 
 from maelearn.__main__ import main
 from maelearn.config import ROOT
-from maelearn.train import read_checkpoint
+from maelearn.checkpoint import read_checkpoint
 
 FINAL = re.compile(
     r"^final: masked-patch loss (?P<train>\d+\.\d+) \(train, last epoch\) / (?P<held>\d+\.\d+) \(held out\) \| "
@@ -31,15 +31,31 @@ def keep_threads():
     torch.set_num_threads(n)
 
 
+SMOKE = ["pretrain", "--epochs", "1", "--n-images", "128", "--n-test", "64", "--batch-size", "64",
+         "--threads", "1", "--device", "cpu"]
+
+
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return tmp_path_factory.mktemp("cli") / "run"
+def smoke_run(tmp_path_factory):
+    """One tiny pretraining run shared by the tests that read its files (run once per module,
+    whichever test asks first, so each test also passes when run alone)."""
+    run_dir = tmp_path_factory.mktemp("cli") / "run"
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main([*SMOKE, "--out", str(run_dir)])
+    return run_dir, code, out.getvalue()
 
 
-def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(run_dir, capsys):
-    code = main(["pretrain", "--epochs", "1", "--n-images", "128", "--n-test", "64", "--batch-size", "64",
-                 "--out", str(run_dir), "--threads", "1", "--device", "cpu"])
-    out = capsys.readouterr().out
+@pytest.fixture
+def run_dir(smoke_run):
+    return smoke_run[0]
+
+
+def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(smoke_run):
+    run_dir, code, out = smoke_run
     assert code == 0, out
     m = FINAL.search(out)
     assert m, out
@@ -59,8 +75,7 @@ def test_pretrain_smoke_writes_checkpoint_figure_and_final_line(run_dir, capsys)
 
 
 def test_probe_on_saved_checkpoint(run_dir, capsys):
-    if not (run_dir / "checkpoint.pt").exists():
-        pytest.skip("needs the checkpoint of the pretrain smoke test")
+    assert (run_dir / "checkpoint.pt").exists()
     code = main(["probe", str(run_dir / "checkpoint.pt"), "--threads", "1", "--device", "cpu"])
     out = capsys.readouterr().out
     assert code == 0, out

@@ -69,6 +69,7 @@ reachable.
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import re
@@ -78,6 +79,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from maelearn.posembed import sincos_1d
@@ -98,8 +100,9 @@ INSTALL_HINT = 'pip install -e ".[interop]"  (or: pip install transformers safet
 StateDict = dict[str, torch.Tensor]
 
 
-class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights asked for by name are neither on disk nor downloadable now."""
+class WeightsUnavailableError(OSError):
+    """Pretrained weights asked for by name are neither on disk nor downloadable now (an
+    ``OSError``, like a missing file)."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -293,10 +296,24 @@ _HF_VITMAE_LEGACY = (
     (r"intermediate\.dense\.", "mlp.fc1."),
     (r"\.output\.dense\.", ".mlp.fc2."),
 )
+#: The current ViTMAE names -> transformers 4.x's (to load into an older install).
+_HF_VITMAE_TO_LEGACY = (
+    (r"^vit\.layers\.", "vit.encoder.layer."),
+    (r"attention\.q_proj\.", "attention.attention.query."),
+    (r"attention\.k_proj\.", "attention.attention.key."),
+    (r"attention\.v_proj\.", "attention.attention.value."),
+    (r"attention\.o_proj\.", "attention.output.dense."),
+    (r"mlp\.fc1\.", "intermediate.dense."),
+    (r"mlp\.fc2\.", "output.dense."),
+)
 #: older transformers names of VideoMAE's q/v biases.
 _HF_VIDEOMAE_LEGACY = (
     (r"attention\.attention\.q_bias$", "attention.attention.query.bias"),
     (r"attention\.attention\.v_bias$", "attention.attention.value.bias"),
+)
+_HF_VIDEOMAE_TO_LEGACY = (
+    (r"attention\.attention\.query\.bias$", "attention.attention.q_bias"),
+    (r"attention\.attention\.value\.bias$", "attention.attention.v_bias"),
 )
 
 
@@ -692,6 +709,54 @@ def imagenet_normalize(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------------
+# Photos through a pretrained model
+# ---------------------------------------------------------------------------------------
+
+
+def photo_batch(photos, size: int = 224) -> torch.Tensor:
+    """Photos -> (B, 3, size, size) float in [0, 1]: each one's shorter side resized to
+    ``size`` (bicubic, antialiased), then the centre ``size`` x ``size`` crop: the released
+    models' evaluation transform. ``photos``: a list of (H, W, 3) uint8 arrays (as
+    ``skimage.data.astronaut()``) or (3, H, W) float tensors in [0, 1], sizes may differ."""
+    if isinstance(photos, torch.Tensor) and photos.ndim == 4:
+        photos = list(photos)
+    if not isinstance(photos, (list, tuple)) or not photos:
+        raise ValueError(f"photos must be a non-empty list of images, got {type(photos).__name__}")
+    out = []
+    for i, img in enumerate(photos):
+        t = torch.as_tensor(img)
+        if t.ndim == 3 and t.shape[-1] == 3 and t.shape[0] != 3:
+            t = t.permute(2, 0, 1)  # (H, W, 3) -> (3, H, W)
+        if t.ndim != 3 or t.shape[0] != 3:
+            raise ValueError(f"photos[{i}] must be an RGB image (H, W, 3) or (3, H, W), got shape {tuple(t.shape)}")
+        t = t.float() / 255 if t.dtype == torch.uint8 else t.float()
+        h, w = t.shape[1:]
+        scale = size / min(h, w)
+        nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
+        t = F.interpolate(t[None], size=(nh, nw), mode="bicubic", antialias=True, align_corners=False)[0]
+        top, left = (nh - size) // 2, (nw - size) // 2
+        out.append(t[:, top : top + size, left : left + size].clamp(0, 1))
+    return torch.stack(out)
+
+
+@torch.no_grad()
+def reconstruct_photos(model: nn.Module, photos, mask_ratio: float = 0.75, seed: int = 0) -> dict:
+    """:meth:`maelearn.mae.MAE.reconstruct` on photos for a model trained on
+    ImageNet-normalized input (the released ones): resize and crop (:func:`photo_batch`),
+    normalize, mask with noise from ``seed``, reconstruct, and map every image of the result
+    back to [0, 1] pixels, ready for :func:`maelearn.viz.figure2`."""
+    x = photo_batch(photos, model.config.img_size)
+    dev = next(model.parameters()).device
+    noise = torch.rand(x.shape[0], model.num_patches, generator=torch.Generator().manual_seed(seed))
+    model.eval()
+    recon = model.reconstruct(imagenet_normalize(x).to(dev), mask_ratio, noise.to(dev))
+    for key in ("masked", "reconstruction", "pasted", "original"):
+        recon[key] = imagenet_unnormalize(recon[key].float().cpu()).clamp(0, 1)
+    recon["mask"] = recon["mask"].cpu()
+    return recon
+
+
+# ---------------------------------------------------------------------------------------
 # Hugging Face models (needs transformers)
 # ---------------------------------------------------------------------------------------
 
@@ -734,10 +799,22 @@ def to_hf_model(model: nn.Module):
     config = hf_config(model)
     kind = "mae" if isinstance(config, tf.ViTMAEConfig) else "videomae"
     hf = (tf.ViTMAEForPreTraining if kind == "mae" else tf.VideoMAEForPreTraining)(config)
-    hf.load_state_dict(to_hf(model), strict=True)
+    hf.load_state_dict(_names_like(to_hf(model), set(hf.state_dict())), strict=True)
     if kind == "videomae":
         hf.decoder.norm.eps = 1e-6
     return hf.eval()
+
+
+def _names_like(sd: StateDict, want: set[str]) -> StateDict:
+    """``sd`` (current transformers names) renamed to an older install's names when that is
+    what ``want`` (the HF model's own keys) uses."""
+    if set(sd) == want:
+        return sd
+    for rules in (_HF_VITMAE_TO_LEGACY, _HF_VIDEOMAE_TO_LEGACY):
+        renamed = _rename(sd, rules)
+        if set(renamed) == want:
+            return renamed
+    return sd  # load_state_dict names what differs
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -796,9 +873,99 @@ def _load_hf(tf, name: str, local_only: bool, revision: str | None, overrides: d
     return from_hf(hf, **overrides)
 
 
+# ---------------------------------------------------------------------------------------
+# Command line: python -m maelearn.interop import|export
+# ---------------------------------------------------------------------------------------
+
+PROG = "python -m maelearn.interop"
+
+
+def save_checkpoint(model: nn.Module, path: str | Path, source: str = "") -> Path:
+    """Write ``model`` as a maelearn checkpoint (the format of :mod:`maelearn.checkpoint`,
+    epoch 0, no optimizer state): ``load_checkpoint(path)`` and ``python -m maelearn probe
+    PATH`` read it."""
+    from maelearn.checkpoint import FORMAT, atomic_save, model_config
+
+    state = {"format": FORMAT, "model": model.state_dict(), "model_config": model_config(model), "epoch": 0,
+             "step": 0, "history": {}, "meta": {"source": source, "converted_by": "maelearn.interop"}}
+    return atomic_save(state, path)
+
+
+def load_any(source: str, *, heads: int | None = None, decoder_heads: int | None = None, frames: int | None = None,
+             img_size: int | None = None, **overrides) -> nn.Module:
+    """Our model from any source the command line takes: an official or Hugging Face file
+    or folder (the layout is detected), or a Hugging Face Hub name such as
+    ``facebook/vit-mae-base`` (:func:`from_pretrained_hf`)."""
+    given = {k: v for k, v in dict(heads=heads, decoder_heads=decoder_heads, frames=frames, img_size=img_size,
+                                      **overrides).items() if v is not None}
+    path = Path(source)
+    if not path.exists():
+        if re.fullmatch(r"[\w.-]+/[\w.-]+", source):
+            return from_pretrained_hf(source, **given)
+        raise FileNotFoundError(f"no checkpoint file or folder at {source}")
+    if path.is_dir() or detect_format(read_state_dict(path)).startswith("hf_"):
+        return from_hf(path, **given)
+    return from_official(path, **given)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``import SRC OUT``: an official / Hugging Face checkpoint (file, folder or Hub name)
+    -> a maelearn checkpoint. ``export CKPT OUT --to official|official-encoder|hf``: a
+    maelearn checkpoint -> the reference ``{"model": ...}`` file, or a Hugging Face model
+    folder (``save_pretrained``; needs transformers)."""
+    from maelearn import cli
+
+    @cli.guarded(PROG)
+    def run(argv: list[str] | None = None) -> int:
+        p = cli.ArgumentParser(prog=PROG, description=main.__doc__)
+        sub = p.add_subparsers(dest="command", required=True)
+        imp = sub.add_parser("import", help="official / Hugging Face checkpoint -> maelearn checkpoint")
+        imp.add_argument("source", help="a .pth/.bin/.safetensors file, a Hugging Face folder, or a Hub name")
+        imp.add_argument("out", help="the maelearn checkpoint to write (e.g. runs/vit-mae-base/checkpoint.pt)")
+        imp.add_argument("--heads", type=cli.integer(minimum=1), help="encoder heads (default: the released models')")
+        imp.add_argument("--decoder-heads", type=cli.integer(minimum=1), help="decoder heads")
+        imp.add_argument("--frames", type=cli.integer(minimum=1), help="VideoMAE clip length (default 16)")
+        imp.add_argument("--img-size", type=cli.integer(minimum=1), help="VideoMAE frame size (default 224)")
+        imp.add_argument("--norm-pix-loss", action=argparse.BooleanOptionalAction, default=None,
+                         help="targets normalized per patch (default: on; HF: its config; "
+                              "--no-norm-pix-loss for the mae_visualize_* files)")
+        exp = sub.add_parser("export", help="maelearn checkpoint -> official file or Hugging Face folder")
+        exp.add_argument("checkpoint", help="a maelearn checkpoint file or run folder")
+        exp.add_argument("out", help="the .pth file (official) or folder (hf) to write")
+        exp.add_argument("--to", required=True, choices=("official", "official-encoder", "hf"))
+        args = p.parse_args(argv)
+        if args.command == "import":
+            model = load_any(args.source, heads=args.heads, decoder_heads=args.decoder_heads, frames=args.frames,
+                             img_size=args.img_size, norm_pix_loss=args.norm_pix_loss)
+            out = save_checkpoint(model, args.out, source=args.source)
+            cfg = model.config
+            print(f"wrote {out}: {cfg.kind} dim={cfg.dim} depth={cfg.depth} heads={cfg.heads}, decoder "
+                  f"{cfg.decoder_dim}x{cfg.decoder_depth}, norm_pix_loss={cfg.norm_pix_loss}")
+            return 0
+        from maelearn.checkpoint import load_checkpoint
+
+        model, _ = load_checkpoint(args.checkpoint)
+        if args.to == "hf":
+            to_hf_model(model).save_pretrained(args.out)
+            print(f"wrote the Hugging Face model folder {args.out}")
+        else:
+            out = save_official(model, args.out, encoder_only=args.to == "official-encoder")
+            print(f"wrote {out} ({'encoder only, ' if args.to == 'official-encoder' else ''}"
+                  "the reference layout, {'model': state_dict})")
+        return 0
+
+    return run(argv)
+
+
 __all__ = [
     "IMAGENET_MEAN", "IMAGENET_STD", "WeightsUnavailableError", "build_model", "convert_to_ours", "detect_format",
     "from_hf", "from_official", "from_pretrained_hf", "hf_config", "imagenet_normalize", "imagenet_unnormalize",
-    "infer_config", "load_into", "read_state_dict", "save_official", "to_hf", "to_hf_model", "to_official",
-    "videomae_positions",
+    "infer_config", "load_any", "load_into", "main", "photo_batch", "read_state_dict", "reconstruct_photos",
+    "save_checkpoint", "save_official", "to_hf", "to_hf_model", "to_official", "videomae_positions",
 ]
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

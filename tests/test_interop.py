@@ -394,6 +394,14 @@ def test_transformers_4_names_are_read():
     assert "vit.encoder.layer.0.attention.attention.query.weight" in legacy
     assert "decoder.decoder_layers.0.output.dense.bias" in legacy
     _same(interop.from_hf(legacy, heads=4, decoder_heads=2).state_dict(), model.state_dict())
+    # and an older install's model gets its own names when we load into it
+    _same(interop._names_like(new, set(legacy)), legacy)
+    video = interop.to_hf(_video_model())
+    old_video = {k.replace("query.bias", "q_bias").replace("value.bias", "v_bias"): v for k, v in video.items()}
+    assert "videomae.encoder.layer.0.attention.attention.q_bias" in old_video
+    _same(interop._names_like(video, set(old_video)), old_video)
+    back = interop.from_hf(old_video, heads=4, decoder_heads=2, frames=4, img_size=16)
+    _same(back.state_dict(), _video_model().state_dict())
 
 
 def test_detect_format():
@@ -516,3 +524,56 @@ def test_from_pretrained_hf_reads_a_local_folder(transformers, tmp_path):
 def test_from_pretrained_hf_offline_names_how_to_get_the_weights(transformers):
     with pytest.raises(interop.WeightsUnavailableError, match="hf download"):
         interop.from_pretrained_hf("maelearn-tests/not-a-real-model", local_files_only=True)
+
+
+# ---------------------------------------------------------------------------------------
+# Photos and the command line
+# ---------------------------------------------------------------------------------------
+
+
+def test_reconstruct_photos_resizes_crops_and_returns_pixels():
+    model = build_mae("tiny")  # 32 px, 3 channels
+    photos = [np.random.default_rng(0).integers(0, 256, (48, 80, 3), dtype=np.uint8), torch.rand(3, 40, 32)]
+    batch = interop.photo_batch(photos, 32)
+    assert batch.shape == (2, 3, 32, 32) and 0 <= batch.min() and batch.max() <= 1
+    recon = interop.reconstruct_photos(model, photos, mask_ratio=0.75, seed=0)
+    for key in ("masked", "reconstruction", "pasted", "original"):
+        assert recon[key].shape == (2, 3, 32, 32)
+        assert recon[key].min() >= 0 and recon[key].max() <= 1
+    torch.testing.assert_close(recon["original"], batch, atol=1e-5, rtol=0)
+    assert recon["mask"].sum(1).tolist() == [48.0, 48.0]  # 75 % of 64 patches
+    with pytest.raises(ValueError, match="photos\\[0\\] must be an RGB image"):
+        interop.photo_batch([np.zeros((8, 8))])
+
+
+def test_cli_import_then_export_gives_back_the_official_file(tmp_path, capsys):
+    from maelearn.checkpoint import load_checkpoint
+
+    src = tmp_path / "mae_visualize_tiny.pth"
+    torch.save(official_mae_checkpoint(), src)
+    ckpt = tmp_path / "run" / "checkpoint.pt"
+    assert interop.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2",
+                         "--no-norm-pix-loss"]) == 0
+    model, _ = load_checkpoint(ckpt)
+    assert model.config.norm_pix_loss is False
+    out = tmp_path / "back.pth"
+    assert interop.main(["export", str(ckpt), str(out), "--to", "official"]) == 0
+    _same(torch.load(out, weights_only=True)["model"], official_mae_checkpoint()["model"])
+    assert interop.main(["import", str(tmp_path / "missing.pth"), str(ckpt)]) == 2
+    assert "no checkpoint file or folder" in capsys.readouterr().err
+
+
+def test_cli_hf_folder_round_trip(transformers, tmp_path):
+    src = tmp_path / "src.pth"
+    torch.save(official_videomae_checkpoint(), src)
+    ckpt = tmp_path / "video.pt"
+    assert interop.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2", "--frames", "4",
+                         "--img-size", "16"]) == 0
+    assert interop.main(["export", str(ckpt), str(tmp_path / "hf"), "--to", "hf"]) == 0
+    assert interop.main(["import", str(tmp_path / "hf"), str(tmp_path / "again.pt")]) == 0
+    from maelearn.checkpoint import load_checkpoint
+
+    a, _ = load_checkpoint(ckpt)
+    b, _ = load_checkpoint(tmp_path / "again.pt")
+    assert a.config == b.config
+    _same(a.state_dict(), b.state_dict())

@@ -133,10 +133,16 @@ def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
             raise ImportError(f"reading {path} needs the safetensors package: {INSTALL_HINT}") from None
         return load_file(str(path))
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        # The training scripts of both releases also store their argparse.Namespace: a plain
+        # record of options, allowed; any other pickled object is refused.
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated, foreign or code-carrying files
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"not a readable checkpoint: {path} ({first[:160]})") from None
+        raise ValueError(
+            f"not a readable checkpoint: {path} ({first[:160]}); if you trust the file, load it yourself with "
+            "torch.load(path, weights_only=False) and pass the dict"
+        ) from None
     if not isinstance(obj, dict):
         raise ValueError(f"not a readable checkpoint: {path} (holds a {type(obj).__name__}, not a dict)")
     return _unwrap(obj, str(path))

@@ -282,6 +282,23 @@ def test_save_official_writes_the_release_file_layout(tmp_path):
     _same(interop.from_official(path, heads=4, decoder_heads=2).state_dict(), model.state_dict())
 
 
+class _PickledObject:
+    """Stands for any class a checkpoint might pickle (the loader must refuse it)."""
+
+
+def test_release_files_with_their_training_args_are_read(tmp_path):
+    """The reference training scripts save ``{"model": ..., "optimizer": ..., "args":
+    argparse.Namespace}``; the Namespace is allowed, other pickled objects are refused."""
+    import argparse
+
+    ckpt = dict(official_videomae_checkpoint(), epoch=799, args=argparse.Namespace(model="pretrain_videomae"))
+    torch.save(ckpt, tmp_path / "checkpoint-799.pth")
+    _same(interop.read_state_dict(tmp_path / "checkpoint-799.pth"), ckpt["model"])
+    torch.save(dict(ckpt, args=_PickledObject()), tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="weights_only=False"):
+        interop.read_state_dict(tmp_path / "other.pth")
+
+
 def test_heads_must_be_given_when_the_width_is_not_a_released_one():
     with pytest.raises(ValueError, match="pass heads="):
         interop.from_official(official_mae_checkpoint())

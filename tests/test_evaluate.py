@@ -16,9 +16,11 @@ from maelearn.evaluate import (
     linear_probe,
     linear_probe_features,
     linear_probe_result,
+    layer_decay_groups,
+    partial_fine_tune,
     train_classifier,
 )
-from maelearn.vit import ViTClassifier, ViTEncoder, init_vit
+from maelearn.vit import Block, ViTClassifier, ViTEncoder, init_vit, set_drop_path
 
 
 def blobs(n_per_class=100, classes=3, dim=16, spread=1.0, seed=0):
@@ -178,7 +180,7 @@ def test_fine_tune_is_deterministic_given_seed(digit_split):
 def test_fine_tune_rejects_bad_arguments(digit_split):
     train, test = digit_split
     enc = small_encoder()
-    with pytest.raises(ValueError, match=r"last_k_blocks must be None \(full fine-tune\) or an integer in \[0, 2\], got 3"):
+    with pytest.raises(ValueError, match=r"last_k_blocks must be an integer in \[0, 2\], got 3"):
         fine_tune(enc, train[:8], test[:8], epochs=1, last_k_blocks=3, progress=False)
     with pytest.raises(ValueError, match="epochs must be a positive integer, got 0"):
         fine_tune(enc, train[:8], test[:8], epochs=0, progress=False)
@@ -194,3 +196,75 @@ def test_fine_tune_rejects_bad_arguments(digit_split):
     with pytest.raises(ValueError, match="last_k_blocks must be None"):
         freeze_for_partial_fine_tune(clf, -1)
     assert isinstance(train, ImageSet)
+
+
+def test_partial_fine_tune_k0_is_exactly_the_linear_probe(digit_split):
+    # Figure 9 starts at the linear-probe number: k = 0 runs the very same protocol.
+    train, test = digit_split
+    enc = small_encoder()
+    for pool in ("cls", "mean"):
+        lp = linear_probe(enc, train[:200], test[:100], pool=pool, steps=50, seed=1)
+        k0 = partial_fine_tune(enc, train[:200], test[:100], 0, epochs=1, pool=pool, probe_steps=50, seed=1)
+        assert k0 == lp
+    via_fine_tune = fine_tune(enc, train[:200], test[:100], epochs=1, last_k_blocks=0, probe_steps=50, seed=1)
+    assert via_fine_tune == linear_probe(enc, train[:200], test[:100], steps=50, seed=1)
+
+
+def test_global_pool_classifier_replaces_the_final_norm_by_fc_norm():
+    enc = small_encoder()
+    clf = ViTClassifier(enc, 5, pool="global")
+    assert isinstance(clf.encoder.norm, torch.nn.Identity) and clf.fc_norm is not None
+    x = torch.rand(3, 1, 16, 16)
+    tokens = enc.forward(x)  # un-normalized tokens now
+    expected = clf.head(clf.fc_norm(tokens[:, 1:].mean(1)))
+    assert torch.allclose(clf(x), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="pool must be one of"):
+        ViTClassifier(small_encoder(), 5, pool="avg")
+
+
+def test_layer_decay_scales_learning_rates_by_depth():
+    clf = ViTClassifier(small_encoder(), 4, pool="global")
+    groups = layer_decay_groups(clf, lr=1.0, weight_decay=0.05, layer_decay=0.5)
+    depth = 2
+    scale = {n: g["lr"] for g in groups for n in g["names"]}
+    decay = {n: g["weight_decay"] for g in groups for n in g["names"]}
+    assert scale["head.weight"] == 1.0 and scale["fc_norm.weight"] == 1.0
+    assert scale["encoder.blocks.1.attn.qkv.weight"] == 0.5
+    assert scale["encoder.blocks.0.attn.qkv.weight"] == 0.25
+    assert scale["encoder.patch_embed.proj.weight"] == 0.5 ** (depth + 1)
+    assert decay["head.weight"] == 0.05 and decay["head.bias"] == 0.0 and decay["encoder.cls_token"] == 0.0
+    assert "encoder.pos_embed" not in scale  # fixed positions never train
+    with pytest.raises(ValueError, match="layer_decay must be in"):
+        layer_decay_groups(clf, 1.0, layer_decay=0.0)
+
+
+def test_drop_path_is_identity_in_eval_and_unbiased_in_training():
+    torch.manual_seed(0)
+    blk = Block(8, 2, drop_path=0.5)
+    x = torch.randn(4000, 3, 8)
+    blk.eval()
+    ref = Block(8, 2)
+    ref.load_state_dict(blk.state_dict())
+    ref.eval()
+    assert torch.equal(blk(x), ref(x))
+    blk.train()
+    branch = blk(x) - x
+    # About half the samples keep their branch (scaled x2), half drop it entirely.
+    dropped = (branch.abs().amax((1, 2)) == 0).float().mean().item()
+    assert 0.1 < dropped < 0.6, dropped
+    enc = small_encoder()
+    set_drop_path(enc.blocks, 0.2)
+    assert [b.drop_path for b in enc.blocks] == [0.0, 0.2]
+    with pytest.raises(ValueError, match="drop_path must be in"):
+        Block(8, 2, drop_path=1.0)
+
+
+def test_full_fine_tune_uses_the_mae_recipe(digit_split):
+    train, test = digit_split
+    enc = small_encoder()
+    model = train_classifier(enc, train[:64], epochs=1, batch_size=32, pool="global", head_batchnorm=False,
+                             layer_decay=0.75, drop_path=0.1, label_smoothing=0.1, progress=False)
+    assert model.fc_norm is not None and isinstance(model.head, torch.nn.Linear)
+    assert all(b.drop_path == 0.0 for b in model.encoder.blocks)  # reset after training
+    acc = fine_tune(enc, train[:256], test[:200], epochs=3, lr=3e-3, batch_size=32, progress=False)
+    assert 0.0 <= acc <= 1.0

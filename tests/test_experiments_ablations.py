@@ -1,13 +1,21 @@
-"""The ablation runner: helpers, input validation, result loading (the sweeps themselves
-are exercised by lesson 09 in quick mode)."""
+"""The ablation runner: the variants and their groups, the verdict rule applied to a results
+file, resumable and atomic writing, the output-path checks, the command line, and the
+shipped ``data/ablations_cpu.json`` (schema, seeds, verdicts computed from it)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from maelearn.config import ROOT
 from maelearn.experiments import ablations as ex
+from maelearn.experiments.stats import CONTRADICTED, INCONCLUSIVE, REPRODUCED
+
+RUN_KEYS = ("seed", "linear_probe", "fine_tune", "knn", "pretrain_s", "step_ms")
 
 
 def test_encoder_tokens():
@@ -26,34 +34,169 @@ def test_speedup_uses_medians():
         ex.speedup([0.1], [0.0])
 
 
-def test_bad_scale_and_sweeps():
+def test_bad_scale():
     with pytest.raises(ValueError, match="scale must be one of"):
         ex.run_ablations("huge")
-    with pytest.raises(TypeError):
-        ex.run_ablations(3)
-    with pytest.raises(ValueError, match="sweeps must be among"):
-        ex.run_ablations("quick", sweeps=("colour",))
+    with pytest.raises(ValueError, match="scale must be one of"):
+        ex.variants(3)
 
 
-def test_load_results_prefers_full(tmp_path):
+def test_variants_cover_every_group_and_baseline():
+    vs = ex.variants("cpu")
+    names = [v.name for v in vs]
+    assert len(names) == len(set(names))
+    assert {v.group for v in vs} == set(ex.GROUPS)
+    assert names[:5] == ["raw_pixels", "random_init", "supervised", "mae", "contrastive"]  # priority order
+    base = next(v for v in vs if v.name == "mae").setting
+    for v in vs:
+        if v.kind == "mae" and v.name != "mae":  # each variant changes exactly one thing
+            assert sum(v.setting[k] != base[k] for k in base) == 1, v
+    # every comparison names variants that exist
+    for what, a, b, *_ in ex.COMPARISONS:
+        assert a in names and b in names, what
+
+
+def _fake_results(values: dict[str, dict[str, list[float]]]) -> dict:
+    res = ex.empty_results("cpu", "test", "cpu")
+    for name, metrics in values.items():
+        n = len(next(iter(metrics.values())))
+        for s in range(n):
+            ex.add_run(res, name, {"seed": s, **{m: v[s] for m, v in metrics.items()}})
+    return res
+
+
+def test_verdict_table_applies_the_stated_rule():
+    res = _fake_results({
+        "mae": {"linear_probe": [0.50, 0.52, 0.51], "fine_tune": [0.70, 0.71, 0.69], "step_ms": [10.0, 11.0, 10.5]},
+        "random_init": {"linear_probe": [0.30, 0.31, 0.29]},
+        "mask_ratio_0.1": {"linear_probe": [0.60, 0.62, 0.61], "fine_tune": [0.70, 0.60, 0.80]},
+        "encoder_mask_tokens": {"step_ms": [30.0, 33.0, 31.0]},
+        "mask_ratio_0.9": {"linear_probe": [0.51]},
+    })
+    rows = {r["what"]: r for r in ex.verdict_table(res)}
+    assert rows["MAE vs random init (linear)"]["verdict"] == REPRODUCED
+    assert rows["MAE vs random init (linear)"]["interval"]["mean"] == pytest.approx(21.0)
+    assert rows["MAE: fine-tune vs linear probe"]["verdict"] == REPRODUCED
+    assert rows["Fig 5: ratio 0.75 vs 0.1 (linear)"]["verdict"] == CONTRADICTED
+    assert rows["Fig 5: ratio 0.75 vs 0.1 (fine-tune)"]["verdict"] == INCONCLUSIVE
+    assert rows["1c: mask token step time / MAE step time"]["verdict"] == REPRODUCED
+    assert rows["1c: mask token step time / MAE step time"]["interval"]["mean"] == pytest.approx(3.0, rel=0.05)
+    assert rows["Fig 5: ratio 0.75 vs 0.9 (linear)"]["verdict"] == ex.PENDING  # one seed only
+    assert rows["1a: decoder depth 4 vs 1 (linear)"]["verdict"] == ex.PENDING
+
+
+def _fake_run_one(calls):
+    def run_one(scale, variant, seed, device="cpu", out=None):
+        calls.append((variant.name, seed))
+        return {"seed": seed, "linear_probe": 0.5, "fine_tune": 0.6, "knn": 0.4, "pretrain_s": 1.0, "step_ms": 2.0, "seconds": 0.0}
+    return run_one
+
+
+def test_sweep_writes_every_run_at_once_and_resumes(tmp_path, monkeypatch):
+    calls: list = []
+    monkeypatch.setattr(ex, "run_one", _fake_run_one(calls))
+    out = tmp_path / "r.json"
+    ex.run_ablations("quick", out=out, log=None, max_runs=3)
+    first = json.loads(out.read_text())
+    assert first["schema"] == ex.SCHEMA and len(calls) == 3
+    assert [r["seed"] for r in first["baselines"]["raw_pixels"]["runs"]] == [0, 1]
+    assert first["baselines"]["raw_pixels"]["status"] == "complete"
+    # a rerun skips the finished (variant, seed) pairs and keeps their results
+    ex.run_ablations("quick", out=out, log=None)
+    done = json.loads(out.read_text())
+    assert len(calls) == len(set(calls)) == sum(len(ex.get_scale("quick")[1].seeds) for _ in ex.variants("quick"))
+    assert done["baselines"]["raw_pixels"]["runs"] == first["baselines"]["raw_pixels"]["runs"]
+    assert all(v["status"] == "complete" for v in done["variants"])
+    assert not list(tmp_path.glob(".*.tmp"))  # the atomic write left no temporary file
+    n = len(calls)
+    ex.run_ablations("quick", out=out, log=None)
+    assert len(calls) == n  # nothing left to do
+
+
+def test_other_settings_are_refused_not_mixed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ex, "run_one", _fake_run_one([]))
+    out = tmp_path / "r.json"
+    ex.run_ablations("quick", out=out, log=None, max_runs=1)
+    before = out.read_text()
+    with pytest.raises(ValueError, match="other settings"):
+        ex.run_ablations("cpu", out=out, log=None)
+    assert out.read_text() == before
+
+
+def test_output_path_is_checked_before_any_work(tmp_path):
+    with pytest.raises(ValueError, match="is a folder"):
+        ex.check_output_path(tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ex.check_output_path(tmp_path / "missing" / "r.json")
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"scale": "cpu", "experiments": {}}))
+    with pytest.raises(ValueError, match="another format"):
+        ex.check_output_path(old)
+    assert json.loads(old.read_text()) == {"scale": "cpu", "experiments": {}}
+
+
+def test_cli_bad_out_is_one_line_and_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "maelearn.experiments", "ablations", "--scale", "quick", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and "is a folder" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_load_results_skips_other_formats(tmp_path):
     assert ex.load_results(folder=tmp_path) is None
     (tmp_path / "ablations_cpu.json").write_text(json.dumps({"scale": "cpu"}))
-    assert ex.load_results(folder=tmp_path)["scale"] == "cpu"
-    (tmp_path / "ablations_full.json").write_text(json.dumps({"scale": "full"}))
-    assert ex.load_results(folder=tmp_path)["scale"] == "full"
+    assert ex.load_results(folder=tmp_path) is None
+    res = ex.empty_results("quick", "c", "cpu")
+    ex.save_results(res, tmp_path / "ablations_cpu.json")
+    assert ex.load_results(folder=tmp_path)["scale"] == "quick"
 
 
-def test_save_results_round_trip(tmp_path):
-    path = ex.save_results({"a": 1.5, "b": [1, 2]}, tmp_path / "x" / "r.json")
-    assert json.loads(path.read_text()) == {"a": 1.5, "b": [1, 2]}
+# -- the shipped results ---------------------------------------------------------------------
+
+SHIPPED = ROOT / "data" / "ablations_cpu.json"
 
 
-def test_shipped_cpu_results_have_provenance():
-    res = ex.load_results(prefer=("cpu",))
-    if res is None:
-        pytest.skip("data/ablations_cpu.json is not there yet")
-    for key in ("command", "hardware", "torch", "date", "seconds", "experiments", "speed", "partial_finetune"):
-        assert key in res
-    assert res["command"].startswith("python -m maelearn.experiments ablations")
-    ratios = [float(r["value"]) for r in res["experiments"]["mask_ratio"]]
-    assert min(ratios) <= 0.25 and max(ratios) >= 0.9
+@pytest.fixture(scope="module")
+def shipped() -> dict:
+    if not SHIPPED.exists():
+        pytest.fail("data/ablations_cpu.json is missing: python -m maelearn.experiments ablations --scale cpu")
+    return json.loads(SHIPPED.read_text())
+
+
+def test_shipped_results_follow_the_schema(shipped):
+    for key in ("schema", "command", "hardware", "torch", "date", "settings", "protocol", "variants", "baselines"):
+        assert key in shipped, key
+    assert shipped["schema"] == ex.SCHEMA
+    assert shipped["command"].startswith("python -m maelearn.experiments ablations")
+    assert set(shipped["baselines"]) == set(ex.BASELINE_NAMES)
+    seeds = set(shipped["protocol"]["seeds"])
+    assert len(seeds) >= 3
+    entries = [dict(b, name=n) for n, b in shipped["baselines"].items()] + shipped["variants"]
+    for entry in entries:
+        assert isinstance(entry["runs"], list)
+        for run in entry["runs"]:
+            if entry.get("kind") == "partial":
+                assert "partial_fine_tune" in run and "seed" in run
+            else:
+                assert all(k in run for k in RUN_KEYS), (entry["name"], run)
+            for k in ex.METRICS:
+                assert run.get(k) is None or 0.0 <= run[k] <= 1.0
+        done = {r["seed"] for r in entry["runs"]}
+        assert entry["status"] == ("complete" if seeds <= done else "partial" if done else "pending")
+        if entry["status"] == "complete":
+            assert len(done) >= 3
+    for v in shipped["variants"]:
+        assert v["group"] in ex.GROUPS and isinstance(v["setting"], dict)
+    assert any(v["group"] == "baseline" for v in shipped["variants"])
+
+
+def test_shipped_verdicts_are_computed_from_the_file(shipped):
+    assert shipped["verdicts"] == json.loads(json.dumps(ex.verdict_table(shipped)))
+    for row in shipped["verdicts"]:
+        assert row["verdict"] in (REPRODUCED, CONTRADICTED, INCONCLUSIVE, ex.PENDING)
+
+
+def test_lesson_09_prints_the_verdict_table_of_the_shipped_file():
+    src = (ROOT / "solutions" / "09_mae_ablations.py").read_text()
+    assert "load_results(" in src and "verdict_table(shipped)" in src

@@ -1,0 +1,109 @@
+"""A contrastive baseline for MAE: the same ViT encoder trained with InfoNCE on two
+augmented views of each image (SimCLR's loss with a MoCo v3-style projection head).
+
+Each image in a batch of B is augmented twice (random resized crop, flip, colour jitter,
+greyscale: :func:`maelearn.data.augment.augmentation` ``"crop+colour"``); both views go
+through the encoder ([CLS] token) and a projection MLP; the loss asks each view to pick
+its partner out of the 2B - 1 other views by cosine similarity at temperature ``tau``:
+
+    loss = mean over views i of  -log( exp(s(i, i') / tau) / sum_{j != i} exp(s(i, j) / tau) )
+
+The negatives are the other images of the same batch, so no memory bank or momentum
+encoder is needed and a batch of 128-256 works (the small-batch setting of this course).
+After pretraining the projection head is thrown away and the encoder is judged exactly as
+an MAE encoder is (:mod:`maelearn.evaluate`). The paper's Figure 9 story is the comparison:
+contrastive features are better under a linear probe, MAE catches up or overtakes once
+blocks are fine-tuned.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from maelearn.data.augment import augmentation
+from maelearn.vit import ViTEncoder, init_vit, init_weights
+
+
+def info_nce(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
+    """The symmetric InfoNCE (NT-Xent) loss of two batches of paired embeddings z1, z2
+    (B, D): each row must find its partner among the 2B - 1 other rows by cosine
+    similarity / ``temperature``. Returns a scalar; log(2B - 1) for random embeddings."""
+    if z1.ndim != 2 or z1.shape != z2.shape:
+        raise ValueError(f"z1 and z2 must both have shape (B, D), got {tuple(z1.shape)} and {tuple(z2.shape)}")
+    if z1.shape[0] < 2:
+        raise ValueError(f"info_nce needs a batch of at least 2 pairs (the negatives), got {z1.shape[0]}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    b = z1.shape[0]
+    z = F.normalize(torch.cat([z1, z2]), dim=1)  # (2B, D)
+    sim = z @ z.T / temperature  # (2B, 2B)
+    sim = sim.masked_fill(torch.eye(2 * b, dtype=torch.bool, device=z.device), float("-inf"))
+    partner = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)
+    return F.cross_entropy(sim, partner)
+
+
+class ContrastiveOutput(NamedTuple):
+    loss: torch.Tensor  # () scalar
+
+
+class Contrastive(nn.Module):
+    """A ViT encoder plus a projection MLP (Linear-BN-ReLU-Linear-BN-ReLU-Linear, MoCo v3's
+    shape at a small width) trained by :func:`info_nce` on two augmented views."""
+
+    def __init__(self, encoder: ViTEncoder, proj_dim: int = 128, hidden: int = 256, temperature: float = 0.2,
+                 crop_scale: tuple[float, float] = (0.35, 1.0)):
+        super().__init__()
+        self.encoder = encoder
+        self.temperature = temperature
+        self.crop_scale = crop_scale
+        d = encoder.dim
+        self.projector = nn.Sequential(
+            nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, proj_dim),
+        )
+        self.projector.apply(init_weights)
+
+    def views(self, x: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two independently augmented views of a batch (B, C, H, W) -> 2 x (B, C, H, W)."""
+        aug = augmentation("crop+colour", generator=generator, crop_scale=self.crop_scale)
+        return aug(x), aug(x)
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> ContrastiveOutput:
+        """x (B, C, H, W) -> the InfoNCE loss of its two views."""
+        v1, v2 = self.views(x, generator)
+        z = self.projector(self.encoder.features(torch.cat([v1, v2]), "cls"))  # (2B, proj_dim)
+        z1, z2 = z.chunk(2)
+        return ContrastiveOutput(info_nce(z1, z2, self.temperature))
+
+
+def build_contrastive(img_size: int = 32, patch_size: int = 4, in_chans: int = 3, dim: int = 96, depth: int = 4,
+                      heads: int = 4, mlp_ratio: float = 4.0, **kwargs) -> Contrastive:
+    """A :class:`Contrastive` model around a freshly initialized (MAE-style)
+    :class:`~maelearn.vit.ViTEncoder` of the given size; ``kwargs`` go to
+    :class:`Contrastive` (proj_dim, hidden, temperature, crop_scale)."""
+    enc = ViTEncoder(img_size, patch_size, in_chans, dim, depth, heads, mlp_ratio)
+    init_vit(enc)
+    return Contrastive(enc, **kwargs)
+
+
+def contrastive_loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
+    """The training step's loss for :func:`maelearn.train.fit`: the views are drawn from the
+    loop's seeded generator, so a run repeats exactly."""
+    x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    return net(x, generator=generator).loss
+
+
+def pretrain_contrastive(model: Contrastive, images: torch.Tensor, config=None, progress: bool = True):
+    """Train ``model`` on ``images`` (N, C, H, W) with :func:`maelearn.train.fit` (AdamW,
+    warm-up + cosine, the config's seed); returns its :class:`~maelearn.train.History`."""
+    from maelearn.train import TrainConfig, fit
+
+    return fit(model, images, contrastive_loss_fn, config or TrainConfig(), progress=progress, desc="contrastive")
+
+
+__all__ = ["Contrastive", "ContrastiveOutput", "build_contrastive", "contrastive_loss_fn", "info_nce", "pretrain_contrastive"]

@@ -137,8 +137,12 @@ def check(root: Path = ROOT, verbose: bool = True) -> list[Path]:
     return stale + extra
 
 
+from maelearn import cli  # noqa: E402  (one error policy for every command line)
+
+
+@cli.guarded("python -m maelearn.course")
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m maelearn.course", description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(prog="python -m maelearn.course", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "check"], help="build: write lessons/ and notebooks; check: exit 1 if they are stale")
     parser.add_argument("--check", action="store_true", help="with build: write nothing, exit 1 if the release is stale")
     parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this checkout)")

@@ -243,9 +243,13 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
+from maelearn import cli as _cli  # noqa: E402  (one error policy for every command line)
+
+
+@_cli.guarded("python -m maelearn.bench")
 def main(argv: list[str] | None = None) -> dict:
     cuda = torch.cuda.is_available()
-    parser = argparse.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
+    parser = _cli.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="base" if cuda else "tiny", choices=sorted(PRESETS))
     parser.add_argument("--batch-size", type=int, default=256 if cuda else 8)
     parser.add_argument("--precision", default="bf16" if cuda else "fp32", choices=PRECISIONS)
@@ -265,7 +269,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
+    from maelearn.config import device as _pick_device
 
+    args.device = str(_pick_device(args.device, source="--device"))  # unknown or absent: one clear line
     peers = None if args.peers == "auto" else [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     report = run_bench(
         preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,

@@ -1,0 +1,514 @@
+"""Real data from disk: image folders, CIFAR-10 / STL-10, video folders and audio folders,
+as map-style datasets that :func:`maelearn.train.pretrain` streams with a DataLoader.
+
+Nothing is held in memory but the list of file names, so RAM does not grow with the
+dataset. Images and videos are decoded and augmented on the DataLoader's workers and leave
+them as **uint8** (small to copy, pinned for the GPU); each dataset's ``device_transform``
+(:class:`DeviceNormalize`) turns a batch into normalized floats on the device, after the
+non-blocking copy. The augmentation is the paper's: :class:`ImageTransform` with
+``augment=True`` is ``RandomResizedCrop(size, scale=(0.2, 1.0), bicubic)`` + a random
+horizontal flip, normalized with the ImageNet mean and std; with ``augment=False`` it is
+the evaluation pipeline (resize the shorter side to ``size / 0.875``, centre crop).
+
+Every dataset takes an item either as an index (the augmentation then draws from torch's
+global RNG, as any torchvision dataset would) or as ``(index, seed)``: the engine passes
+the seed of that sample in that epoch (:func:`maelearn.train.sample_seed`), which makes the
+augmentation independent of the number of workers and a resumed run exact.
+
+Bad input:
+
+* a folder with no file of a known extension raises ``ValueError`` naming the folder and
+  the extensions looked for;
+* a file that cannot be decoded (truncated, not an image/video/audio file) is **skipped
+  with a warning** by default (``on_error="skip"``): the next readable file of the list
+  takes its place and a ``UserWarning`` names it with the running count of skipped files;
+  ``on_error="raise"`` raises ``ValueError`` naming the file instead;
+* mixed sizes are fine (every sample is cropped/resized to ``size``); grayscale, palette
+  and RGBA images are converted to RGB (alpha dropped);
+* a video with fewer frames than ``frames * stride`` is sampled with the largest stride
+  that fits and, if even stride 1 is too long, its last frame is repeated;
+* silent audio gives a constant (finite) log-mel; a dataset whose clips are all silent has
+  no spread to normalize by and raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
+VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
+DECODERS = ("auto", "torchvision", "pil")
+ON_ERROR = ("skip", "raise")
+#: The default decoder: torchvision.io (libjpeg-turbo on the raw bytes) measured faster than
+#: PIL on this project's CPU, see data/bench_loader_cpu.json and maelearn.bench.loader.
+DEFAULT_DECODER = "torchvision"
+#: Evaluation resizes the shorter side to size / CROP_PCT before the centre crop (224 / 256).
+CROP_PCT = 0.875
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def decode_image(path: str | Path, decoder: str = "auto") -> torch.Tensor:
+    """The image at ``path`` as uint8 (3, H, W) RGB (grayscale, palette and RGBA
+    converted; alpha dropped). ``decoder``: ``"torchvision"`` (``torchvision.io``: JPEG,
+    PNG, WebP, GIF), ``"pil"`` (Pillow: anything it opens) or ``"auto"`` (torchvision, PIL
+    for the formats torchvision does not read). Raises ``ValueError`` naming the file when
+    it cannot be decoded."""
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if decoder == "auto":
+        decoder = DEFAULT_DECODER if Path(path).suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif") else "pil"
+    try:
+        if decoder == "torchvision":
+            from torchvision.io import ImageReadMode, decode_image as tv_decode, read_file
+
+            with warnings.catch_warnings():  # torchvision >= 0.29 points to torchcodec on every call
+                warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities.*")
+                img = tv_decode(read_file(str(path)), mode=ImageReadMode.RGB)
+            return img[:, :, :, 0] if img.ndim == 4 else img  # an animated GIF: its first frame
+        from PIL import Image
+
+        with Image.open(path) as im:
+            rgb = im.convert("RGB")
+            return torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1).contiguous()
+    except Exception as err:  # the decoders raise RuntimeError, OSError, SyntaxError, ...
+        raise ValueError(f"cannot decode image {path}: {type(err).__name__}: {err}") from err
+
+
+# --- augmentation --------------------------------------------------------------------------
+
+
+def _uniform(g: torch.Generator | None, lo: float, hi: float) -> float:
+    return float(torch.empty(()).uniform_(lo, hi, generator=g)) if g is not None else float(torch.empty(()).uniform_(lo, hi))
+
+
+def _randint(g: torch.Generator | None, hi: int) -> int:
+    """An integer in [0, hi]."""
+    return int(torch.randint(hi + 1, (), generator=g))
+
+
+def random_resized_crop_box(height: int, width: int, scale: tuple[float, float] = (0.2, 1.0),
+                            ratio: tuple[float, float] = (3 / 4, 4 / 3), generator: torch.Generator | None = None
+                            ) -> tuple[int, int, int, int]:
+    """``(top, left, h, w)`` of RandomResizedCrop's box: an area fraction uniform in
+    ``scale``, an aspect ratio log-uniform in ``ratio``, 10 tries, else the central crop of
+    the nearest allowed aspect ratio (torchvision's rule)."""
+    area = height * width
+    log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
+    for _ in range(10):
+        target = area * _uniform(generator, *scale)
+        aspect = math.exp(_uniform(generator, *log_ratio))
+        w = int(round(math.sqrt(target * aspect)))
+        h = int(round(math.sqrt(target / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            return _randint(generator, height - h), _randint(generator, width - w), h, w
+    in_ratio = width / height
+    if in_ratio < ratio[0]:
+        w, h = width, int(round(width / ratio[0]))
+    elif in_ratio > ratio[1]:
+        h, w = height, int(round(height * ratio[1]))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+class ImageTransform:
+    """uint8 (C, H, W) -> uint8 (C, size, size), the same for every frame of (C, T, H, W).
+
+    ``augment=True``: RandomResizedCrop(size, scale, ratio 3/4-4/3, bicubic, antialiased)
+    and a horizontal flip with probability ``flip`` (the MAE pretraining pipeline);
+    ``augment=False``: resize the shorter side to ``size / crop_pct`` (bicubic) and take
+    the central ``size`` x ``size`` (evaluation)."""
+
+    def __init__(self, size: int = 224, augment: bool = True, scale: tuple[float, float] = (0.2, 1.0),
+                 flip: float = 0.5, crop_pct: float = CROP_PCT):
+        if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+            raise ValueError(f"size must be an integer >= 1, got {size!r}")
+        if not (0 < scale[0] <= scale[1] <= 1):
+            raise ValueError(f"scale must satisfy 0 < min <= max <= 1, got {scale!r}")
+        self.size, self.augment, self.scale, self.flip, self.crop_pct = size, augment, tuple(scale), flip, crop_pct
+
+    def __call__(self, img: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        from torchvision.transforms.v2 import InterpolationMode
+        from torchvision.transforms.v2 import functional as TF
+
+        h, w = img.shape[-2:]
+        video = img.ndim == 4  # (C, T, H, W): resize frames as a batch (T, C, H, W)
+        x = img.transpose(0, 1) if video else img
+        if self.augment:
+            top, left, ch, cw = random_resized_crop_box(h, w, self.scale, generator=generator)
+            x = TF.resized_crop(x, top, left, ch, cw, [self.size, self.size], InterpolationMode.BICUBIC, antialias=True)
+            if self.flip > 0 and _uniform(generator, 0.0, 1.0) < self.flip:
+                x = x.flip(-1)
+        else:
+            short = int(self.size / self.crop_pct)
+            x = TF.resize(x, [short], InterpolationMode.BICUBIC, antialias=True)
+            x = TF.center_crop(x, [self.size, self.size])
+        return (x.transpose(0, 1) if video else x).contiguous()
+
+
+class DeviceNormalize:
+    """A batch of uint8 images (B, C, H, W) or videos (B, C, T, H, W), on the device ->
+    float32 ``(x / 255 - mean) / std`` per channel (dim 1). Float input is taken as already
+    in [0, 1]."""
+
+    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
+        self.mean, self.std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        shape = (1, len(self.mean)) + (1,) * (x.ndim - 2)
+        mean = torch.tensor(self.mean, device=x.device).view(shape)
+        std = torch.tensor(self.std, device=x.device).view(shape)
+        x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        return (x - mean) / std
+
+    def __repr__(self) -> str:
+        return f"DeviceNormalize(mean={self.mean}, std={self.std})"
+
+
+# --- listing files -------------------------------------------------------------------------
+
+
+def list_files(root: str | Path, extensions: Sequence[str], what: str = "files") -> tuple[list[str], list[int], list[str]]:
+    """The files under ``root`` with one of ``extensions`` (case-insensitive), sorted.
+
+    If ``root`` has sub-folders holding such files it is a *class folder* (ImageFolder
+    layout): returns ``(paths, labels, classes)`` with the sorted sub-folder names as
+    classes. Otherwise it is a *flat folder*: every matching file directly in ``root``,
+    labels -1, no classes. Raises ``FileNotFoundError`` / ``ValueError`` naming ``root``."""
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"data folder {root} does not exist")
+    if not root.is_dir():
+        raise ValueError(f"data folder {root} is not a folder")
+    exts = tuple(e.lower() for e in extensions)
+
+    def matching(folder: Path, recursive: bool) -> list[str]:
+        out = []
+        for dirpath, _, names in os.walk(folder) if recursive else [(str(folder), None, os.listdir(folder))]:
+            out += [os.path.join(dirpath, n) for n in names if n.lower().endswith(exts) and not n.startswith(".")]
+        return sorted(p for p in out if os.path.isfile(p))
+
+    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and matching(d, True))
+    if classes:
+        paths, labels = [], []
+        for c, name in enumerate(classes):
+            found = matching(root / name, True)
+            paths += found
+            labels += [c] * len(found)
+        return paths, labels, classes
+    paths = matching(root, False)
+    if not paths:
+        raise ValueError(f"no {what} in {root}: looked for {', '.join(exts)} (directly inside, or in class sub-folders)")
+    return paths, [-1] * len(paths), []
+
+
+class _FileDataset(Dataset):
+    """Shared by the folder datasets: file list, labels, ``(index, seed)`` items and the
+    skip-or-raise policy for unreadable files."""
+
+    accepts_seed = True
+
+    def __init__(self, paths: list[str], labels: list[int], classes: list[str], on_error: str):
+        if on_error not in ON_ERROR:
+            raise ValueError(f"on_error must be one of {ON_ERROR}, got {on_error!r}")
+        self.paths, self.labels, self.classes, self.on_error = paths, labels, classes, on_error
+        self.skipped = 0  # files skipped in this process (each DataLoader worker counts its own)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def load(self, index: int, generator: torch.Generator | None) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, item) -> tuple[Any, int]:
+        index, seed = item if isinstance(item, (tuple, list)) else (item, None)
+        index = int(index)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} files")
+        index %= len(self)
+        for attempt in range(len(self)):
+            i = (index + attempt) % len(self)
+            g = torch.Generator().manual_seed(seed) if seed is not None else None
+            try:
+                return self.load(i, g), self.labels[i]
+            except ValueError as err:
+                if self.on_error == "raise":
+                    raise
+                self.skipped += 1
+                warnings.warn(f"skipped an unreadable file ({self.skipped} so far in this process): {err}", stacklevel=2)
+        raise ValueError(f"none of the {len(self)} files could be read (first: {self.paths[0]})")
+
+
+# --- images --------------------------------------------------------------------------------
+
+
+class ImageFolder(_FileDataset):
+    """Images under ``root`` (class sub-folders, or a flat folder: labels -1) -> items
+    ``(uint8 (3, size, size), label)``. ``device_transform`` normalizes on the device."""
+
+    def __init__(self, root: str | Path, size: int = 224, augment: bool = True, decoder: str = "auto",
+                 on_error: str = "skip", mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+                 extensions: Sequence[str] = IMAGE_EXTENSIONS):
+        if decoder not in DECODERS:
+            raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+        super().__init__(*list_files(root, extensions, "images"), on_error)
+        self.root, self.decoder = str(root), decoder
+        self.transform = ImageTransform(size, augment)
+        self.device_transform = DeviceNormalize(mean, std)
+
+    def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
+        return self.transform(decode_image(self.paths[index], self.decoder), generator)
+
+
+class TorchvisionImages(Dataset):
+    """A torchvision dataset of PIL images (CIFAR-10, STL-10) with :class:`ImageTransform`
+    -> items ``(uint8 (3, size, size), label)``."""
+
+    accepts_seed = True
+
+    def __init__(self, base, size: int, augment: bool, mean=IMAGENET_MEAN, std=IMAGENET_STD):
+        self.base, self.transform = base, ImageTransform(size, augment)
+        self.classes = list(getattr(base, "classes", []))
+        self.device_transform = DeviceNormalize(mean, std)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def __getitem__(self, item):
+        index, seed = item if isinstance(item, (tuple, list)) else (item, None)
+        img, label = self.base[int(index)]
+        x = torch.from_numpy(np.asarray(img.convert("RGB")).copy()).permute(2, 0, 1).contiguous()
+        g = torch.Generator().manual_seed(seed) if seed is not None else None
+        return self.transform(x, g), int(label)
+
+
+NAMED_DATASETS = ("cifar10", "stl10")
+OFFLINE_SETS = ("digits", "natural", "shapes")
+
+
+def image_dataset(data_path: str | Path | None = None, dataset: str | None = None, data_root: str | Path | None = None,
+                  download: bool = False, split: str = "train", size: int = 32, augment: bool = True,
+                  decoder: str = "auto", on_error: str = "skip") -> Dataset:
+    """The dataset the CLI's ``--data-path`` / ``--dataset --data-root [--download]`` ask for.
+
+    ``data_path``: a folder of images (class sub-folders or flat) -> :class:`ImageFolder`.
+    ``dataset``: ``"cifar10"`` (splits train/test) or ``"stl10"`` (train/test/unlabeled)
+    read by torchvision from ``data_root``; downloaded there only when ``download=True``.
+    Items are ``(uint8 (3, size, size), label)``; ``augment`` picks the pretraining or the
+    evaluation pipeline; ``.device_transform`` normalizes with the ImageNet mean/std."""
+    if (data_path is None) == (dataset is None):
+        raise ValueError("give exactly one of data_path (a folder of images) or dataset ('cifar10' or 'stl10')")
+    if data_path is not None:
+        return ImageFolder(data_path, size=size, augment=augment, decoder=decoder, on_error=on_error)
+    if dataset not in NAMED_DATASETS:
+        raise ValueError(
+            f"dataset must be one of {NAMED_DATASETS} (read from data_root), got {dataset!r}; the offline sets "
+            f"{', '.join(OFFLINE_SETS)} are tensors from maelearn.data"
+        )
+    if data_root is None:
+        raise ValueError(f"dataset={dataset!r} needs data_root, the folder holding (or to receive) its files")
+    import torchvision
+
+    splits = {"cifar10": ("train", "test"), "stl10": ("train", "test", "unlabeled")}[dataset]
+    if split not in splits:
+        raise ValueError(f"split for {dataset} must be one of {splits}, got {split!r}")
+    try:
+        if dataset == "cifar10":
+            base = torchvision.datasets.CIFAR10(str(data_root), train=split == "train", download=download)
+        else:
+            base = torchvision.datasets.STL10(str(data_root), split=split, download=download)
+    except RuntimeError as err:
+        if download:
+            raise
+        raise FileNotFoundError(
+            f"{dataset} is not in {data_root} ({err}). Pass download=True (CLI: --download) on a machine with the "
+            f"internet, or use an offline set: {', '.join(OFFLINE_SETS)}"
+        ) from err
+    return TorchvisionImages(base, size, augment)
+
+
+# --- videos --------------------------------------------------------------------------------
+
+
+def clip_indices(num_frames: int, frames: int, stride: int, start: int | None = None,
+                 generator: torch.Generator | None = None) -> list[int]:
+    """Which ``frames`` frame indices of a video of ``num_frames`` to use: every
+    ``stride``-th frame from a random start (``start=None``; the centre span when
+    ``start=-1``). A video too short for the span uses the largest stride that fits, and
+    repeats its last frame when even stride 1 is too long."""
+    if num_frames < 1:
+        raise ValueError("the video has no frame")
+    s = stride
+    while s > 1 and (frames - 1) * s + 1 > num_frames:
+        s -= 1
+    span = (frames - 1) * s + 1
+    room = max(0, num_frames - span)
+    if start is None:
+        start = _randint(generator, room)
+    elif start == -1:
+        start = room // 2
+    return [min(start + k * s, num_frames - 1) for k in range(frames)]
+
+
+def decode_video(path: str | Path) -> torch.Tensor:
+    """Every frame of the video at ``path`` as uint8 (T, H, W, 3), decoded with PyAV
+    (``pip install av``). Raises ``ValueError`` naming the file when it cannot."""
+    try:
+        import av
+    except ImportError as err:
+        raise ImportError("video folders need PyAV: pip install av") from err
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    except Exception as err:
+        raise ValueError(f"cannot decode video {path}: {type(err).__name__}: {err}") from err
+    if not frames:
+        raise ValueError(f"cannot decode video {path}: it has no frame")
+    return torch.from_numpy(np.stack(frames))
+
+
+class VideoFolder(_FileDataset):
+    """Videos under ``root`` (class sub-folders or flat) -> VideoMAE-style clips
+    ``(uint8 (3, frames, size, size), label)``: ``frames`` frames ``stride`` apart from a
+    random start (the centre with ``augment=False``), the same random resized crop and
+    flip on every frame (resize + centre crop with ``augment=False``). Decoded with PyAV."""
+
+    def __init__(self, root: str | Path, frames: int = 16, stride: int = 4, size: int = 112, augment: bool = True,
+                 on_error: str = "skip", mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+                 extensions: Sequence[str] = VIDEO_EXTENSIONS):
+        for name, v in (("frames", frames), ("stride", stride)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        super().__init__(*list_files(root, extensions, "videos"), on_error)
+        self.root, self.frames, self.stride, self.augment = str(root), frames, stride, augment
+        self.transform = ImageTransform(size, augment)
+        self.device_transform = DeviceNormalize(mean, std)
+
+    def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
+        video = decode_video(self.paths[index])  # (T, H, W, 3)
+        idx = clip_indices(video.shape[0], self.frames, self.stride, None if self.augment else -1, generator)
+        clip = video[idx].permute(3, 0, 1, 2)  # (3, frames, H, W)
+        return self.transform(clip, generator)
+
+
+# --- audio ---------------------------------------------------------------------------------
+
+
+def read_audio(path: str | Path, sample_rate: int) -> torch.Tensor:
+    """The clip at ``path`` as mono float32 (L,) at ``sample_rate`` (channels averaged;
+    resampled with a polyphase filter when the file's rate differs). Read with soundfile."""
+    import soundfile as sf
+
+    try:
+        wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as err:
+        raise ValueError(f"cannot decode audio {path}: {type(err).__name__}: {err}") from err
+    if wave.shape[0] == 0:
+        raise ValueError(f"cannot decode audio {path}: it has no sample")
+    mono = wave.mean(axis=1)
+    if sr != sample_rate:
+        from scipy.signal import resample_poly
+
+        g = math.gcd(int(sr), int(sample_rate))
+        mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(mono))
+
+
+class AudioFolder(_FileDataset):
+    """Audio clips under ``root`` (class sub-folders or flat; wav/flac/ogg via soundfile)
+    -> ``(float32 (1, n_mels, frames), label)``: a ``seconds``-long window (random start
+    with ``augment=True``, the beginning otherwise; zero-padded when the clip is shorter),
+    its :func:`maelearn.audio.log_mel`, normalized ``(x - mean) / std`` with the dataset's
+    statistics (Audio-MAE's practice; computed on the first ``stats_clips`` clips without
+    augmentation unless ``stats=(mean, std)`` is given, e.g. the training set's for a test
+    set)."""
+
+    def __init__(self, root: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
+                 frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
+                 stats_clips: int = 256, on_error: str = "skip", extensions: Sequence[str] = AUDIO_EXTENSIONS):
+        if not isinstance(sample_rate, int) or sample_rate < 1:
+            raise ValueError(f"sample_rate must be an integer >= 1, got {sample_rate!r}")
+        if not seconds > 0:
+            raise ValueError(f"seconds must be > 0, got {seconds!r}")
+        super().__init__(*list_files(root, extensions, "audio files"), on_error)
+        self.root, self.sample_rate, self.augment = str(root), sample_rate, augment
+        self.length, self.n_mels, self.frames = int(round(seconds * sample_rate)), n_mels, frames
+        self.mean, self.std = stats if stats is not None else self._stats(stats_clips)
+        if not self.std > 1e-6 * max(1.0, abs(self.mean)):  # float rounding of a constant is not spread
+            raise ValueError(
+                f"the audio clips in {root} have no spread (std {self.std}): all silent or identical; "
+                "pass stats=(mean, std) from a training set"
+            )
+
+    def _stats(self, n: int) -> tuple[float, float]:
+        was, self.augment = self.augment, False
+        try:
+            specs = torch.stack([self._log_mel(i, None) for i in range(min(n, len(self)))])
+        finally:
+            self.augment = was
+        return float(specs.mean()), float(specs.std())
+
+    def _log_mel(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
+        from maelearn.audio import log_mel
+
+        wave = read_audio(self.paths[index], self.sample_rate)
+        if wave.shape[0] >= self.length:
+            start = _randint(generator, wave.shape[0] - self.length) if self.augment else 0
+            wave = wave[start : start + self.length]
+        else:
+            wave = torch.nn.functional.pad(wave, (0, self.length - wave.shape[0]))
+        return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames)[0]  # (1, n_mels, frames)
+
+    def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
+        return (self._log_mel(index, generator) - self.mean) / self.std
+
+
+def video_dataset(data_path: str | Path, frames: int = 16, stride: int = 4, size: int = 112, augment: bool = True,
+                  on_error: str = "skip") -> VideoFolder:
+    """:class:`VideoFolder` over ``data_path`` (the CLI's ``--data-path`` for video)."""
+    return VideoFolder(data_path, frames, stride, size, augment, on_error)
+
+
+def audio_dataset(data_path: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
+                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
+                  on_error: str = "skip") -> AudioFolder:
+    """:class:`AudioFolder` over ``data_path`` (the CLI's ``--data-path`` for audio)."""
+    return AudioFolder(data_path, sample_rate, seconds, n_mels, frames, augment, stats, on_error=on_error)
+
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioFolder",
+    "DeviceNormalize",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "IMAGE_EXTENSIONS",
+    "ImageFolder",
+    "ImageTransform",
+    "TorchvisionImages",
+    "VIDEO_EXTENSIONS",
+    "VideoFolder",
+    "audio_dataset",
+    "clip_indices",
+    "decode_image",
+    "decode_video",
+    "image_dataset",
+    "list_files",
+    "random_resized_crop_box",
+    "read_audio",
+    "video_dataset",
+]

@@ -1,147 +1,121 @@
 """Audio-MAE (Huang et al., 2022): the image MAE on log-mel spectrograms.
 
-A spectrogram is a one-channel image whose two axes mean different things: rows are mel
-frequency bands, columns are time frames. Audio-MAE cuts it into square patches over
-(frequency, time), masks most of them at random (the paper's best pretraining ratio is
-0.8, unstructured) and reconstructs the removed ones, with the image MAE's recipe.
+A spectrogram is a one-channel image whose two axes mean different things: one is mel
+frequency, the other time. Audio-MAE cuts it into square patches, masks most of them at
+random (the paper's best pretraining ratio is 0.8, unstructured) and reconstructs the
+removed ones, with the image MAE's recipe.
 
 What this module adds to :mod:`maelearn.mae`, and nothing more:
 
-* :func:`log_mel`: clips (B, L) -> normalized log-mel spectrograms (B, 1, n_mels, frames),
-  built on :mod:`maelearn.classic.spectral` (lesson 02's mel filterbank);
-* :class:`SpectrogramMAE`: :class:`maelearn.mae.MAE` with ``in_chans=1`` and a
-  *rectangular* input (``n_mels`` x ``frames``, e.g. 32 x 64), which the square image MAE
-  does not take; only the patch embedding's shape check and the two position tables
-  change, everything else (masking, encoder, decoder, loss, ``reconstruct``) is MAE's.
+* :func:`log_mel`: clips (B, L) -> log-mel spectrograms, built on
+  :mod:`maelearn.classic.spectral` (lesson 02's mel filterbank), and
+  :func:`normalize_specs`: Audio-MAE's input normalization with the training set's mean
+  and *two* standard deviations, ``(x - mean) / (2 * std)``;
+* :class:`SpectrogramMAEConfig`: :class:`maelearn.mae.MAE` with one channel and a
+  *rectangular* input. ``layout="freq_time"`` (the default here) lays a spectrogram out
+  as it is drawn, (n_mels, frames), frequency rows; ``layout="time_freq"`` is Audio-MAE's
+  (frames, n_mels) input (1024 x 128 in the paper), time rows. The two hold the same
+  patches in a different raster order; everything else (masking, encoder, decoder, loss,
+  ``reconstruct``) is MAE's. The ``base`` preset uses Audio-MAE's layout.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
-from einops import rearrange
-from torch import nn
 
-from maelearn.checks import check_float_tensor, check_images
+from maelearn.checks import check_float_tensor
 from maelearn.classic.spectral import mel_spectrogram, mfcc, power_to_db
-from maelearn.mae import MAE, MAEConfig
+from maelearn.mae import MAE, BaseMAEConfig, preset_config
 from maelearn.posembed import sincos_2d
 from maelearn.vit import PatchEmbed
 
+LAYOUTS = ("freq_time", "time_freq")
+
+
+class SpectrogramEmbed(PatchEmbed):
+    """:class:`maelearn.vit.PatchEmbed` on one-channel spectrograms (errors say ``specs``)."""
+
+    input_name = "specs"
+
 
 @dataclass(frozen=True)
-class SpectrogramMAEConfig:
-    """Sizes of a spectrogram MAE: input ``n_mels`` x ``frames`` cut into ``patch_size``
-    squares. Defaults suit the course's 1 s clips on a CPU; the ``base`` preset is the
-    paper's ViT-B on 128 mel bands x 1024 frames (16 x 16 patches, decoder 512-d, 8 blocks,
-    16 heads; the paper's local-window decoder attention is not reproduced)."""
+class SpectrogramMAEConfig(BaseMAEConfig):
+    """A spectrogram MAE: input ``n_mels`` x ``frames`` (or ``frames`` x ``n_mels`` with
+    ``layout="time_freq"``) cut into ``patch_size`` squares. Defaults suit the course's
+    1 s clips on a CPU; the ``base`` preset is the paper's ViT-B on 1024 frames x 128 mel
+    bands (16 x 16 patches, decoder 512-d, 8 blocks, 16 heads; the paper's local-window
+    decoder attention is not reproduced)."""
 
-    n_mels: int = 32
-    frames: int = 64
-    patch_size: int = 4
     dim: int = 96
     depth: int = 4
     heads: int = 4
     decoder_dim: int = 64
     decoder_depth: int = 2
     decoder_heads: int = 4
-    mlp_ratio: float = 4.0
-    norm_pix_loss: bool = True
+    n_mels: int = 32
+    frames: int = 64
+    patch_size: int = 4
+    layout: str = "freq_time"
 
-    def __post_init__(self):
+    kind: ClassVar[str] = "spectrogram_mae"
+    default_mask_ratio: ClassVar[float] = 0.8
+    default_pool: ClassVar[str] = "mean"  # Audio-MAE's downstream pooling
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.patch_size, int) or isinstance(self.patch_size, bool) or self.patch_size < 1:
+            raise ValueError(f"patch_size must be an int >= 1, got {self.patch_size!r}")
         for name in ("n_mels", "frames"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < 1 or v % self.patch_size:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v % self.patch_size:
                 raise ValueError(f"{name}={v!r} must be a positive multiple of patch_size={self.patch_size}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {self.layout!r}")
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """The input's (height, width): (n_mels, frames), or (frames, n_mels) for Audio-MAE's layout."""
+        return (self.n_mels, self.frames) if self.layout == "freq_time" else (self.frames, self.n_mels)
 
     @property
     def grid(self) -> tuple[int, int]:
-        """(frequency rows, time columns) of patches."""
-        return (self.n_mels // self.patch_size, self.frames // self.patch_size)
+        """Rows and columns of patches (frequency x time, or time x frequency)."""
+        h, w = self.size
+        return (h // self.patch_size, w // self.patch_size)
 
-    def mae_config(self) -> MAEConfig:
-        return MAEConfig(
-            img_size=self.n_mels, patch_size=self.patch_size, in_chans=1, dim=self.dim, depth=self.depth,
-            heads=self.heads, decoder_dim=self.decoder_dim, decoder_depth=self.decoder_depth,
-            decoder_heads=self.decoder_heads, mlp_ratio=self.mlp_ratio, norm_pix_loss=self.norm_pix_loss,
-        )
+    def make_tokenizer(self) -> SpectrogramEmbed:
+        return SpectrogramEmbed(self.size, self.patch_size, 1, self.dim)
+
+    def positions(self, dim: int, grid: tuple[int, ...]) -> torch.Tensor:
+        return sincos_2d(dim, *grid)
 
 
 PRESETS: dict[str, SpectrogramMAEConfig] = {
     "tiny": SpectrogramMAEConfig(),
     "base": SpectrogramMAEConfig(n_mels=128, frames=1024, patch_size=16, dim=768, depth=12, heads=12,
-                                 decoder_dim=512, decoder_depth=8, decoder_heads=16),
+                                 decoder_dim=512, decoder_depth=8, decoder_heads=16, layout="time_freq"),
 }
 
 
-def spectrogram_mae_config(preset: str = "tiny", **overrides) -> SpectrogramMAEConfig:
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return replace(PRESETS[preset], **overrides)
-
-
-class RectPatchEmbed(PatchEmbed):
-    """:class:`maelearn.vit.PatchEmbed` for an ``(height, width)`` input that need not be
-    square (the projection is the same strided convolution)."""
-
-    def __init__(self, size: tuple[int, int], patch_size: int, in_chans: int, dim: int):
-        h, w = size
-        if h % patch_size or w % patch_size:
-            raise ValueError(f"size={size} is not divisible by patch_size={patch_size}")
-        super().__init__(h, patch_size, in_chans, dim)
-        self.size = (h, w)
-        self.grid = (h // patch_size, w // patch_size)
-        self.num_patches = self.grid[0] * self.grid[1]
-
-    def forward(self, imgs: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, N, dim)"""
-        check_images(imgs, self.patch_size, self.in_chans)
-        if tuple(imgs.shape[-2:]) != self.size:
-            raise ValueError(f"input has size {tuple(imgs.shape[-2:])}, but the model was built for {self.size}")
-        return rearrange(self.proj(imgs), "b d h w -> b (h w) d")
+def spectrogram_mae_config(preset: str = "tiny", **overrides: Any) -> SpectrogramMAEConfig:
+    return preset_config(PRESETS, preset, **overrides)
 
 
 class SpectrogramMAE(MAE):
-    """MAE on (B, 1, n_mels, frames) log-mel spectrograms; patches in (frequency, time)
-    raster order. ``forward(specs, mask_ratio=0.8, noise=None) -> (loss, pred, mask)``."""
+    """:class:`maelearn.mae.MAE` on (B, 1, H, W) log-mel spectrograms, patches in raster
+    order of the config's layout. ``forward(specs, mask_ratio=0.8, noise=None)``."""
 
-    def __init__(self, config: SpectrogramMAEConfig | None = None, **overrides):
-        spec_cfg = replace(config or SpectrogramMAEConfig(), **overrides)
-        super().__init__(spec_cfg.mae_config())
-        self.spec_config = spec_cfg
-        self.spec_size = (spec_cfg.n_mels, spec_cfg.frames)
-        cfg = self.config
-        enc = self.encoder
-        enc.patch_embed = RectPatchEmbed(self.spec_size, cfg.patch_size, 1, cfg.dim)
-        self.grid = enc.patch_embed.grid
-        self.num_patches = enc.patch_embed.num_patches
-        enc.pos_embed = nn.Parameter(sincos_2d(cfg.dim, *self.grid, cls_token=True)[None], requires_grad=False)
-        self.decoder_pos_embed = nn.Parameter(
-            sincos_2d(cfg.decoder_dim, *self.grid, cls_token=True)[None], requires_grad=False
-        )
-        self.reset_parameters()
+    config_class = SpectrogramMAEConfig
 
-    def check_input(self, specs: torch.Tensor) -> None:
-        check_images(specs, self.patch_size, 1, name="specs")
-        if tuple(specs.shape[-2:]) != self.spec_size:
-            raise ValueError(
-                f"specs have size (n_mels, frames) = {tuple(specs.shape[-2:])}, but the model was built for {self.spec_size}"
-            )
+    def __init__(self, config: SpectrogramMAEConfig | None = None, **overrides: Any):
+        super().__init__(config or SpectrogramMAEConfig(), **overrides)
 
-    def forward(self, specs: torch.Tensor, mask_ratio: float = 0.8, noise: torch.Tensor | None = None):
-        """specs (B, 1, n_mels, frames) -> (loss, pred (B, N, p*p), mask (B, N))."""
-        return super().forward(specs, mask_ratio, noise)
-
-    @torch.no_grad()
-    def features(self, specs: torch.Tensor) -> torch.Tensor:
-        """(B, 1, n_mels, frames) -> (B, D): the mean of the encoder's patch tokens (the
-        paper's downstream pooling), no masking, no gradients (frozen, for a probe)."""
-        self.check_input(specs)
-        return self.encoder.features(specs, pool="mean")
-
-    def config_dict(self) -> dict:
-        return {"kind": "spectrogram_mae", **asdict(self.spec_config)}
+    @property
+    def spec_size(self) -> tuple[int, int]:
+        return self.config.size
 
 
 # ---------------------------------------------------------------------------------------
@@ -150,12 +124,16 @@ class SpectrogramMAE(MAE):
 
 
 def log_mel(
-    waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None
+    waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
+    layout: str = "freq_time",
 ) -> torch.Tensor:
     """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips
-    ``waves`` (B, L): (B, 1, n_mels, frames). ``hop`` defaults to ``L // frames`` so the
-    clip fills ``frames`` columns; extra columns are cropped, missing ones padded with the
-    clip's floor. Not yet normalized: see :func:`normalize_specs`."""
+    ``waves`` (B, L): (B, 1, n_mels, frames), or (B, 1, frames, n_mels) with
+    ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to ``L // frames`` so the clip
+    fills ``frames`` columns; extra frames are cropped, missing ones padded with the clip's
+    floor. Not yet normalized: see :func:`normalize_specs`."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     check_float_tensor(waves, "waves", 2, "(B, L)")
     hop = hop or max(1, waves.shape[1] // frames)
     db = power_to_db(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels))  # (B, n_mels, T')
@@ -165,6 +143,8 @@ def log_mel(
     else:
         floor = db.amin(dim=(-2, -1), keepdim=True).expand(-1, n_mels, frames - t)
         db = torch.cat([db, floor], dim=-1)
+    if layout == "time_freq":
+        db = db.transpose(-2, -1)  # (B, frames, n_mels)
     return db.unsqueeze(1).float()
 
 
@@ -174,12 +154,15 @@ def spec_stats(train_specs: torch.Tensor) -> tuple[float, float]:
     return float(train_specs.mean()), float(train_specs.std())
 
 
-def normalize_specs(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
+def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float = 2.0) -> list[torch.Tensor]:
     """Normalize spectrograms with the *training* set's mean and std (one scalar each, so
-    the relative loudness of bands and clips survives): ``(x - mean) / std`` for ``train``
-    and every other set. Returns a list (train first)."""
+    the relative loudness of bands and clips survives): ``(x - mean) / (std_scale * std)``
+    for ``train`` and every other set, ``std_scale=2`` as Audio-MAE's data pipeline (inputs
+    then mostly fall in [-1, 1]). Returns a list (train first)."""
+    if not std_scale > 0:
+        raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
     mean, std = spec_stats(train)
-    return [(x - mean) / std for x in (train, *others)]
+    return [(x - mean) / (std_scale * std) for x in (train, *others)]
 
 
 def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
@@ -191,11 +174,12 @@ def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 
     return torch.cat([c.mean(-1), c.std(-1)], dim=1).float()
 
 
-def build_spectrogram_mae(preset: str = "tiny", **overrides) -> SpectrogramMAE:
+def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> SpectrogramMAE:
+    """A spectrogram MAE from a preset, e.g. ``build_spectrogram_mae("tiny", layout="time_freq")``."""
     return SpectrogramMAE(spectrogram_mae_config(preset, **overrides))
 
 
 __all__ = [
-    "PRESETS", "RectPatchEmbed", "SpectrogramMAE", "SpectrogramMAEConfig", "build_spectrogram_mae", "log_mel",
+    "LAYOUTS", "PRESETS", "SpectrogramEmbed", "SpectrogramMAE", "SpectrogramMAEConfig", "build_spectrogram_mae", "log_mel",
     "mfcc_features", "normalize_specs", "spec_stats", "spectrogram_mae_config",
 ]

@@ -3,9 +3,6 @@ and what was expected, raised before a shape error deep inside torch would be.""
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import torch
 
 
@@ -40,22 +37,9 @@ def check_images(imgs: object, patch_size: int | None = None, channels: int | No
     return imgs
 
 
-def check_mask_ratio(mask_ratio: float, num_patches: int, name: str = "mask_ratio") -> int:
-    """Validate ``mask_ratio`` in [0, 1); return the number of visible patches
-    ``int(num_patches * (1 - mask_ratio))``, which must be at least one."""
-    if isinstance(mask_ratio, torch.Tensor) and mask_ratio.numel() == 1:
-        mask_ratio = mask_ratio.item()
-    if not isinstance(mask_ratio, numbers.Real) or isinstance(mask_ratio, bool):
-        raise TypeError(f"{name} must be a number in [0, 1), got {mask_ratio!r}")
-    mask_ratio = float(mask_ratio)
-    if math.isnan(mask_ratio):
-        raise ValueError(f"{name} must be a number in [0, 1), got nan")
-    if not 0.0 <= mask_ratio < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {mask_ratio}")
-    keep = int(num_patches * (1 - mask_ratio))
-    if keep < 1:
-        raise ValueError(
-            f"{name}={mask_ratio} leaves no visible patch out of {num_patches}; "
-            f"use a ratio below {1 - 1 / num_patches:.4f}"
-        )
-    return keep
+def check_finite(x: torch.Tensor, name: str) -> torch.Tensor:
+    """``x`` must hold no NaN or inf (a corrupt input, not a learning-rate problem)."""
+    if not bool(torch.isfinite(x).all()):
+        bad = int((~torch.isfinite(x)).sum())
+        raise ValueError(f"{name} contains {bad} NaN or inf value(s) (shape {tuple(x.shape)}); clean the input data")
+    return x

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from maelearn.checks import check_mask_ratio
+from maelearn.masking import num_visible
 from maelearn.mae import MAE
 from maelearn.masking import STRATEGIES, strategy_noise
 
@@ -63,7 +63,7 @@ def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    check_mask_ratio(mask_ratio, model.num_patches)
+    num_visible(model.num_patches, mask_ratio)
     model.check_input(images)
     note = ""
     if strategy == "grid" and abs(mask_ratio - GRID_RATIO) > 1e-9:

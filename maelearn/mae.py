@@ -10,33 +10,63 @@ The forward pass follows the method section:
 4. **loss**: mean squared error on the removed patches only, against per-patch normalized
    pixels when ``norm_pix_loss`` is on.
 
-:class:`MAEWithEncoderMaskTokens` is the BEiT-style alternative of the paper's ablation
-(Table 1c): the encoder sees every position, with a mask token in place of removed patches.
+:class:`MAE` is the one masked autoencoder of the course. What changes between images,
+videos, spectrograms and time series are four choices, each a part of its config
+(lesson 12 teaches them as the recipe):
+
+* the **tokenizer** that cuts the input into patch vectors and embeds them
+  (:class:`maelearn.vit.PatchEmbed`, :class:`maelearn.video.CubeEmbed`,
+  :class:`maelearn.timeseries.SeriesEmbed`) with its fixed positions;
+* the **masking** strategy that turns noise into the kept set (:mod:`maelearn.masking`);
+* the **target** the decoder predicts (pixels; pixels normalized per patch; per cube and
+  channel for VideoMAE), and its inverse :func:`denormalize` for pictures;
+* the **decoder** (width, depth; VideoMAE's bias-free projection into it).
+
+:class:`MAEConfig` is the image MAE; :mod:`maelearn.video`, :mod:`maelearn.audio` and
+:mod:`maelearn.timeseries` define the other configs. ``encoder_mask_tokens=True`` is the
+BEiT-style ablation of the paper's Table 1c: the encoder sees every position, a learned
+mask token in place of each removed patch.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import NamedTuple
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, ClassVar, NamedTuple
 
 import torch
+from einops import rearrange
 from torch import nn
 
-from maelearn.checks import check_images
-from maelearn.masking import mask_by_noise, num_visible, random_noise, strategy_noise, unshuffle
-from maelearn.patches import patchify, unpatchify
+from maelearn.checks import check_finite
+from maelearn.masking import (
+    Masked,
+    as_noise,
+    forecast_noise,
+    mask_by_noise,
+    num_visible,
+    random_noise,
+    strategy_noise,
+    tube_masking,
+    unshuffle,
+)
 from maelearn.posembed import sincos_2d
-from maelearn.vit import Block, LayerNorm, ViTEncoder, init_vit, init_weights
+from maelearn.vit import Block, Encoder, LayerNorm, PatchEmbed, init_vit, init_weights
+
+# ---------------------------------------------------------------------------------------
+# Configs: one base (sizes and switches every MAE has), one subclass per input kind
+# ---------------------------------------------------------------------------------------
+
+TARGETS = ("patch", "channel")  # what norm-pix normalizes over: each patch, or each patch's channels
 
 
 @dataclass(frozen=True)
-class MAEConfig:
-    """Sizes and switches of an MAE. The decoder is the paper's default (512-d, 8 blocks,
-    16 heads) unless a preset says otherwise."""
+class BaseMAEConfig:
+    """Sizes and switches every MAE has. Subclasses add the input's shape and say how to
+    tokenize it (:meth:`make_tokenizer`, :meth:`positions`); class attributes fix the
+    modality's conventions ([CLS] or not, masking strategies, norm-pix per patch or per
+    channel, a bias in the encoder-to-decoder projection)."""
 
-    img_size: int = 224
-    patch_size: int = 16
-    in_chans: int = 3
     dim: int = 768
     depth: int = 12
     heads: int = 12
@@ -46,15 +76,92 @@ class MAEConfig:
     mlp_ratio: float = 4.0
     norm_pix_loss: bool = True
     loss_on: str = "masked"  # "masked" (the paper) or "all" patches (ablation)
-    masking: str = "random"  # "random" | "block" | "grid" when no noise is passed
+    masking: str = "random"
+    encoder_mask_tokens: bool = False  # BEiT-style ablation (Table 1c)
 
-    def __post_init__(self):
+    kind: ClassVar[str] = "base"
+    maskings: ClassVar[tuple[str, ...]] = ("random",)
+    cls_token: ClassVar[bool] = True
+    decoder_bias: ClassVar[bool] = True
+    target: ClassVar[str] = "patch"
+    default_mask_ratio: ClassVar[float] = 0.75
+    default_pool: ClassVar[str | None] = None  # features(): "cls" with a [CLS] token, else "mean"
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "heads", "decoder_dim", "decoder_heads", "depth", "decoder_depth"):
+            v = getattr(self, name)
+            low = 0 if name.endswith("depth") else 1
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+        for dim, heads in (("dim", "heads"), ("decoder_dim", "decoder_heads")):
+            if getattr(self, dim) % getattr(self, heads):
+                raise ValueError(f"{dim}={getattr(self, dim)} is not divisible by {heads}={getattr(self, heads)}")
+        if not (isinstance(self.mlp_ratio, (int, float)) and math.isfinite(self.mlp_ratio) and self.mlp_ratio > 0):
+            raise ValueError(f"mlp_ratio must be a positive number, got {self.mlp_ratio!r}")
         if self.loss_on not in ("masked", "all"):
             raise ValueError(f"loss_on must be 'masked' or 'all', got {self.loss_on!r}")
-        if self.masking not in ("random", "block", "grid"):
-            raise ValueError(f"masking must be 'random', 'block' or 'grid', got {self.masking!r}")
+        if self.masking not in self.maskings:
+            raise ValueError(f"masking must be one of {self.maskings} for {type(self).__name__}, got {self.masking!r}")
+
+    # -- what a subclass defines ----------------------------------------------------------
+    def make_tokenizer(self) -> nn.Module:
+        """The patch embedding of this input kind (see :class:`maelearn.vit.PatchEmbed`)."""
+        raise NotImplementedError
+
+    def positions(self, dim: int, grid: tuple[int, ...]) -> torch.Tensor:
+        """Fixed positions (N, dim) of the N patch tokens on ``grid``."""
+        raise NotImplementedError
+
+    def num_visible(self, grid: tuple[int, ...], mask_ratio: float) -> int:
+        """Patches the encoder keeps at ``mask_ratio`` (MAE's ``int(N * (1 - ratio))``)."""
+        return num_visible(math.prod(grid), mask_ratio)
+
+    def to_dict(self) -> dict:
+        """A plain dict (stored in checkpoints) from which :func:`mae_from_config` rebuilds."""
+        return {"kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class MAEConfig(BaseMAEConfig):
+    """The image MAE. Defaults are the paper's ViT-B/16 at 224 px with its 512-d, 8-block
+    decoder (16 heads)."""
+
+    img_size: int = 224
+    patch_size: int = 16
+    in_chans: int = 3
+
+    kind: ClassVar[str] = "mae"
+    maskings: ClassVar[tuple[str, ...]] = ("random", "block", "grid")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name in ("img_size", "patch_size", "in_chans"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
         if self.img_size % self.patch_size:
             raise ValueError(f"img_size={self.img_size} is not divisible by patch_size={self.patch_size}")
+        if self.dim % 4 or self.decoder_dim % 4:
+            raise ValueError(f"dim={self.dim} and decoder_dim={self.decoder_dim} must be divisible by 4 for 2D sin-cos positions")
+
+    def make_tokenizer(self) -> PatchEmbed:
+        return PatchEmbed(self.img_size, self.patch_size, self.in_chans, self.dim)
+
+    def positions(self, dim: int, grid: tuple[int, ...]) -> torch.Tensor:
+        return sincos_2d(dim, *grid)
+
+
+def preset_config(presets: dict[str, BaseMAEConfig], preset: str, **overrides: Any) -> BaseMAEConfig:
+    """``presets[preset]`` with fields overridden, or a clear error naming the presets and
+    the fields. The one preset helper of every MAE kind."""
+    if preset not in presets:
+        raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
+    base = presets[preset]
+    names = {f.name for f in fields(base)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise TypeError(f"{type(base).__name__} has no field(s) {unknown}; fields are {sorted(names)}")
+    return replace(base, **overrides)
 
 
 #: Model sizes. ``tiny`` and ``small`` fit the CPU lessons; ``base``/``large``/``huge``
@@ -68,11 +175,14 @@ PRESETS: dict[str, MAEConfig] = {
 }
 
 
-def mae_config(preset: str = "tiny", **overrides) -> MAEConfig:
+def mae_config(preset: str = "tiny", **overrides: Any) -> MAEConfig:
     """A preset's config with fields overridden, e.g. ``mae_config("tiny", in_chans=1)``."""
-    if preset not in PRESETS:
-        raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    return replace(PRESETS[preset], **overrides)
+    return preset_config(PRESETS, preset, **overrides)
+
+
+# ---------------------------------------------------------------------------------------
+# Targets and the loss
+# ---------------------------------------------------------------------------------------
 
 
 def normalized_targets(patches: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
@@ -81,6 +191,47 @@ def normalized_targets(patches: torch.Tensor, eps: float = 1e-6) -> torch.Tensor
     mean = patches.mean(dim=-1, keepdim=True)
     var = patches.var(dim=-1, keepdim=True)
     return (patches - mean) / (var + eps) ** 0.5
+
+
+def channel_normalized_targets(patches: torch.Tensor, channels: int, eps: float = 1e-6) -> torch.Tensor:
+    """VideoMAE's target: every patch normalized *per channel* over its own values,
+    ``(x - mean) / (std + eps)`` with the unbiased std. Patch vectors end with the channel
+    (``(..., C)`` innermost, as :func:`maelearn.patches.patchify_video` lays them out).
+    (B, N, k*C) -> (B, N, k*C)"""
+    per_channel = rearrange(patches, "b n (k c) -> b n k c", c=channels)  # (B, N, k, C)
+    mean = per_channel.mean(dim=2, keepdim=True)
+    std = per_channel.std(dim=2, keepdim=True)  # unbiased, as VideoMAE's code
+    return rearrange((per_channel - mean) / (std + eps), "b n k c -> b n (k c)")
+
+
+def make_targets(patches: torch.Tensor, norm_pix: bool, target: str = "patch", channels: int = 1) -> torch.Tensor:
+    """What the decoder predicts for ``patches`` (B, N, P): the pixels, or with ``norm_pix``
+    the pixels normalized per patch (``target="patch"``, MAE) or per patch and channel
+    (``target="channel"``, VideoMAE)."""
+    if not norm_pix:
+        return patches
+    if target == "patch":
+        return normalized_targets(patches)
+    if target == "channel":
+        return channel_normalized_targets(patches, channels)
+    raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+
+
+def denormalize(pred: torch.Tensor, patches: torch.Tensor, norm_pix: bool, target: str = "patch",
+                channels: int = 1, eps: float = 1e-6) -> torch.Tensor:
+    """The inverse of :func:`make_targets` for a picture: predictions (B, N, P) in the
+    target's units -> pixels, using each patch's own statistics from ``patches`` (B, N, P)."""
+    if not norm_pix:
+        return pred
+    if target == "patch":
+        mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
+        return pred * (var + eps) ** 0.5 + mean
+    if target == "channel":
+        per = rearrange(patches, "b n (k c) -> b n k c", c=channels)
+        mean, std = per.mean(2, keepdim=True), per.std(2, keepdim=True)
+        out = rearrange(pred, "b n (k c) -> b n k c", c=channels) * (std + eps) + mean
+        return rearrange(out, "b n k c -> b n (k c)")
+    raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -93,196 +244,317 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
 
 class MAEOutput(NamedTuple):
     loss: torch.Tensor  # () scalar
-    pred: torch.Tensor  # (B, N, p*p*C) predicted pixels (normalized if norm_pix_loss)
+    pred: torch.Tensor  # (B, N, P) predicted patches (in the target's units)
     mask: torch.Tensor  # (B, N), 1 = removed
 
 
-class MAE(nn.Module):
-    """The asymmetric masked autoencoder: a ViT encoder over visible patches, a light
-    decoder over all positions."""
+# ---------------------------------------------------------------------------------------
+# The model
+# ---------------------------------------------------------------------------------------
 
-    def __init__(self, config: MAEConfig | None = None, **overrides):
+
+class MAE(nn.Module):
+    """The asymmetric masked autoencoder: an encoder over the visible patches, a light
+    decoder over all positions. ``MAE(config)`` for any config kind; ``MAE(**overrides)``
+    overrides fields of ``config`` (default: :class:`MAEConfig`)."""
+
+    config_class: ClassVar[type[BaseMAEConfig]] = MAEConfig
+    _by_kind: ClassVar[dict[str, type[MAE]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass that names its ``config_class`` is what :func:`mae_from_config`
+        rebuilds for that kind (e.g. :class:`maelearn.video.VideoMAE`)."""
+        super().__init_subclass__(**kwargs)
+        if "config_class" in cls.__dict__:
+            MAE._by_kind[cls.config_class.kind] = cls
+
+    def __init__(self, config: BaseMAEConfig | None = None, **overrides: Any):
         super().__init__()
         cfg = replace(config or MAEConfig(), **overrides)
         self.config = cfg
-        self.patch_size, self.in_chans = cfg.patch_size, cfg.in_chans
-        self.encoder = ViTEncoder(cfg.img_size, cfg.patch_size, cfg.in_chans, cfg.dim, cfg.depth, cfg.heads, cfg.mlp_ratio)
-        self.grid = self.encoder.patch_embed.grid
-        self.num_patches = self.encoder.patch_embed.num_patches
+        tokenizer = cfg.make_tokenizer()
+        self.grid, self.num_patches = tokenizer.grid, tokenizer.num_patches
+        self.patch_size, self.in_chans = tokenizer.patch_size, tokenizer.in_chans
 
-        self.decoder_embed = nn.Linear(cfg.dim, cfg.decoder_dim)
+        # encoder: tokenizer, [CLS] (if the kind has one), fixed positions, blocks, norm
+        self.encoder = Encoder(tokenizer, cfg.positions(cfg.dim, self.grid), cfg.depth, cfg.heads, cfg.mlp_ratio,
+                               cls_token=cfg.cls_token)
+        if cfg.encoder_mask_tokens:
+            self.encoder_mask_token = nn.Parameter(torch.zeros(1, 1, cfg.dim))
+
+        # decoder: its own width, one shared mask token, its own fixed positions
+        self.decoder_embed = nn.Linear(cfg.dim, cfg.decoder_dim, bias=cfg.decoder_bias)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, cfg.decoder_dim))
-        pos = sincos_2d(cfg.decoder_dim, *self.grid, cls_token=True)[None]  # (1, 1+N, Dd)
-        self.decoder_pos_embed = nn.Parameter(pos, requires_grad=False)
+        pos = cfg.positions(cfg.decoder_dim, self.grid)  # (N, Dd)
+        if cfg.cls_token:
+            pos = torch.cat([torch.zeros(1, cfg.decoder_dim), pos], dim=0)
+        self.decoder_pos_embed = nn.Parameter(pos[None], requires_grad=False)  # (1, [1+]N, Dd)
         self.decoder_blocks = nn.ModuleList(
             [Block(cfg.decoder_dim, cfg.decoder_heads, cfg.mlp_ratio) for _ in range(cfg.decoder_depth)]
         )
         self.decoder_norm = LayerNorm(cfg.decoder_dim)
-        self.decoder_pred = nn.Linear(cfg.decoder_dim, cfg.patch_size**2 * cfg.in_chans)
+        self.decoder_pred = nn.Linear(cfg.decoder_dim, tokenizer.patch_dim)
         self.reset_parameters()
+        self._register_load_state_dict_pre_hook(_upgrade_state_dict)
 
     def reset_parameters(self) -> None:
+        """MAE's initialization: xavier-uniform Linear weights and patch projection (as a
+        matrix), biases 0, LayerNorm 1/0, [CLS] and mask tokens normal(0.02)."""
         init_vit(self.encoder)
         nn.init.normal_(self.mask_token, std=0.02)
         for m in (self.decoder_embed, self.decoder_blocks, self.decoder_norm, self.decoder_pred):
             m.apply(init_weights)
+        if self.config.encoder_mask_tokens:
+            nn.init.normal_(self.encoder_mask_token, std=0.02)
+
+    @property
+    def tokenizer(self) -> nn.Module:
+        return self.encoder.patch_embed
 
     # -- 1. masking ------------------------------------------------------------------
-    def make_noise(
-        self, batch: int, mask_ratio: float, generator: torch.Generator | None = None, device=None
-    ) -> torch.Tensor:
-        """Noise (B, N) of the configured masking strategy, on ``device``. Random noise is
-        drawn there directly (no host-to-GPU copy, which would stall the CPU every step)."""
-        if self.config.masking == "random":
-            return random_noise(batch, self.num_patches, generator=generator, device=device)
-        noise = strategy_noise(self.config.masking, batch, self.grid, mask_ratio, generator)
+    def noise_shape(self, batch: int) -> tuple[int, int]:
+        """(B, S) spatial noise for tube masking, (B, N) for every other strategy."""
+        if self.config.masking == "tube":
+            return (batch, math.prod(self.grid[1:]))
+        return (batch, self.num_patches)
+
+    def make_noise(self, batch: int, mask_ratio: float | None = None, generator: torch.Generator | None = None,
+                   device: torch.device | str | None = None) -> torch.Tensor:
+        """Scores of the configured strategy, :meth:`noise_shape`, on ``device``. Uniform
+        noise is drawn there directly (no host-to-GPU copy, which would stall every step)."""
+        strategy = self.config.masking
+        if strategy in ("random", "tube"):
+            return random_noise(*self.noise_shape(batch), generator=generator, device=device)
+        if strategy == "forecast":
+            return forecast_noise(batch, self.num_patches, device=device)
+        ratio = self.config.default_mask_ratio if mask_ratio is None else mask_ratio
+        noise = strategy_noise(strategy, batch, self.grid, ratio, generator)  # block / grid (2D grids)
         return noise if device is None else noise.to(device)
 
-    # -- 2. encoder --------------------------------------------------------------------
-    def forward_encoder(
-        self, imgs: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """imgs (B, C, H, W) -> latent (B, 1+K, D), mask (B, N), ids_restore (B, N)."""
-        enc = self.encoder
-        patches = patchify(imgs, self.patch_size)  # (B, N, p*p*C)
-        b, n, _ = patches.shape
-        keep = num_visible(n, mask_ratio)
+    def mask_patches(self, patches: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None) -> Masked:
+        """patches (B, N, P) -> :class:`~maelearn.masking.Masked`: the ones with the lowest
+        noise are kept (the same spatial ones in every time slot under tube masking)."""
+        b = patches.shape[0]
+        keep = self.config.num_visible(self.grid, mask_ratio)  # validates the ratio
         if noise is None:
-            noise = self.make_noise(b, mask_ratio, device=imgs.device)
-        noise = noise.to(imgs.device)
+            noise = self.make_noise(b, mask_ratio, device=patches.device)
+        noise = as_noise(noise, self.noise_shape(b), patches.device)
+        if self.config.masking == "tube":
+            return tube_masking(patches, self.grid[0], mask_ratio, noise=noise)
+        return mask_by_noise(patches, noise, keep)
+
+    # -- 2. encoder --------------------------------------------------------------------
+    def forward_encoder(self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """input -> latent (B, [1+]K, D), mask (B, N), ids_restore (B, N)."""
+        patches = self.tokenizer.patchify(x)  # (B, N, P)
+        vis = self.mask_patches(patches, mask_ratio, noise)  # visible (B, K, P)
+        if self.config.encoder_mask_tokens:
+            return self._forward_encoder_with_mask_tokens(x, vis.mask)
         # Mask first, then embed only the K visible patches: the same numbers as embedding
         # all N and dropping some, at a (1 - ratio) fraction of the cost.
-        vis = mask_by_noise(patches, noise, keep)  # visible (B, K, p*p*C)
-        pos = enc.pos_embed[:, 1:].expand(b, -1, -1)  # (B, N, D)
-        vis_pos = torch.gather(pos, 1, vis.ids_keep.unsqueeze(-1).expand(-1, -1, enc.dim))  # (B, K, D)
-        x = enc.patch_embed.embed_patches(vis.visible) + vis_pos  # (B, K, D)
-        cls = (enc.cls_token + enc.pos_embed[:, :1]).expand(b, -1, -1)  # (B, 1, D)
-        x = torch.cat([cls, x], dim=1)  # (B, 1+K, D)
-        for block in enc.blocks:
-            x = block(x)
-        return enc.norm(x), vis.mask, vis.ids_restore
+        latent = self.encoder.forward_visible(vis.visible, vis.ids_keep)  # (B, [1+]K, D)
+        return latent, vis.mask, vis.ids_restore
+
+    def _forward_encoder_with_mask_tokens(self, x: torch.Tensor, mask: torch.Tensor):
+        """Table 1c's alternative: every position through the encoder, a learned mask token
+        in place of each removed patch; the sequence stays in order (no unshuffle)."""
+        enc = self.encoder
+        tokens = enc.patch_embed(x)  # (B, N, D)
+        tokens = torch.where(mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(tokens.dtype), tokens)
+        latent = enc.run(tokens + enc.patch_positions())  # (B, [1+]N, D)
+        ids_restore = torch.arange(self.num_patches, device=x.device).expand(x.shape[0], -1)
+        return latent, mask, ids_restore
 
     # -- 3. decoder --------------------------------------------------------------------
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
-        """latent (B, 1+K, D), ids_restore (B, N) -> predicted pixels (B, N, p*p*C)."""
-        x = self.decoder_embed(latent)  # (B, 1+K, Dd)
-        x_ = unshuffle(x[:, 1:], self.mask_token, ids_restore)  # (B, N, Dd): mask tokens added, original order
-        x = torch.cat([x[:, :1], x_], dim=1) + self.decoder_pos_embed  # (B, 1+N, Dd)
+        """latent (B, [1+]K, D), ids_restore (B, N) -> predicted patches (B, N, P)."""
+        x = self.decoder_embed(latent)  # (B, [1+]K, Dd)
+        c = 1 if self.config.cls_token else 0
+        if not self.config.encoder_mask_tokens:
+            # mask tokens appended, then every token put back in its original place
+            x = torch.cat([x[:, :c], unshuffle(x[:, c:], self.mask_token, ids_restore)], dim=1)  # (B, [1+]N, Dd)
+        x = x + self.decoder_pos_embed
         for block in self.decoder_blocks:
             x = block(x)
-        x = self.decoder_pred(self.decoder_norm(x))  # (B, 1+N, p*p*C)
-        return x[:, 1:]  # drop [CLS]
+        x = self.decoder_pred(self.decoder_norm(x))  # (B, [1+]N, P)
+        return x[:, c:]  # drop [CLS]
 
     # -- 4. loss -----------------------------------------------------------------------
-    def targets(self, imgs: torch.Tensor) -> torch.Tensor:
-        """What the decoder must predict: (B, N, p*p*C) pixels, per-patch normalized when
-        ``norm_pix_loss``."""
-        target = patchify(imgs, self.patch_size)
-        return normalized_targets(target) if self.config.norm_pix_loss else target
+    def targets(self, x: torch.Tensor) -> torch.Tensor:
+        """What the decoder must predict: (B, N, P), normalized when ``norm_pix_loss``."""
+        cfg = self.config
+        return make_targets(self.tokenizer.patchify(x), cfg.norm_pix_loss, cfg.target, self.in_chans)
 
-    def forward_loss(self, imgs: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        target = self.targets(imgs)
+    def forward_loss(self, x: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        target = self.targets(x)
         if self.config.loss_on == "all":
             return ((pred - target) ** 2).mean()
         return masked_mse(pred, target, mask)
 
-    def forward(self, imgs: torch.Tensor, mask_ratio: float = 0.75, noise: torch.Tensor | None = None) -> MAEOutput:
-        """imgs (B, C, H, W) float -> (loss, pred (B, N, p*p*C), mask (B, N))."""
-        self.check_input(imgs)
-        latent, mask, ids_restore = self.forward_encoder(imgs, mask_ratio, noise)
+    def forward(self, x: torch.Tensor, mask_ratio: float | None = None, noise: torch.Tensor | None = None) -> MAEOutput:
+        """input (images (B, C, H, W), videos (B, C, T, H, W), ...) -> (loss, pred (B, N, P),
+        mask (B, N)). ``mask_ratio`` defaults to the kind's (0.75 images, 0.9 video, ...)."""
+        mask_ratio = self.config.default_mask_ratio if mask_ratio is None else mask_ratio
+        x = self.check_input(x)
+        latent, mask, ids_restore = self.forward_encoder(x, mask_ratio, noise)
         pred = self.forward_decoder(latent, ids_restore)
-        loss = self.forward_loss(imgs, pred, mask)
+        loss = self.forward_loss(x, pred, mask)
         return MAEOutput(loss, pred, mask)
 
-    # -- helpers -----------------------------------------------------------------------
-    def check_input(self, imgs: torch.Tensor) -> None:
-        check_images(imgs, self.patch_size, self.in_chans)
-        size = self.config.img_size
-        if tuple(imgs.shape[-2:]) != (size, size):
-            raise ValueError(f"imgs have size {tuple(imgs.shape[-2:])}, but the model was built for img_size={size}")
+    # -- downstream and pictures ---------------------------------------------------------
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Validate a batch for this model (shape, channels, size, no NaN/inf); other
+        floating dtypes (float16, bfloat16, float64) are cast to the model's."""
+        x = self.encoder.check_input(x)
+        dtype = self.encoder.pos_embed.dtype
+        if x.dtype != dtype:
+            x = x.to(dtype)
+        if not torch.compiler.is_compiling():
+            check_finite(x, self.tokenizer.input_name)
+        return x
 
     @torch.no_grad()
-    def reconstruct(self, imgs: torch.Tensor, mask_ratio: float = 0.75, noise: torch.Tensor | None = None) -> dict:
-        """Images for the paper's Figure 2: ``masked``, ``reconstruction``, ``pasted``
-        (visible patches pasted on the reconstruction) and ``original``, each (B, C, H, W)
-        in pixel space (normalized predictions are mapped back with each patch's own
-        mean and variance), plus the ``mask`` (B, N) and the ``loss``."""
-        out = self.forward(imgs, mask_ratio, noise)
-        patches = patchify(imgs, self.patch_size)
-        pred = out.pred.float()
-        if self.config.norm_pix_loss:
-            mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
-            pred = pred * (var + 1e-6) ** 0.5 + mean
+    def features(self, x: torch.Tensor, pool: str | None = None, batch_size: int = 256) -> torch.Tensor:
+        """Frozen features for a probe, every patch visible, no gradients, in eval mode (the
+        mode is restored), in batches on the model's device, returned float32 on the CPU:
+        ``pool="cls"`` the [CLS] token (MAE's linear probe; the default where there is one),
+        ``"mean"`` the mean of the patch tokens (the default without [CLS], VideoMAE's),
+        ``"time"`` (video) the spatial mean in each time slot, concatenated in time order
+        (B, T/t * D), so a *linear* probe can compare early and late slots."""
+        pool = pool or self.config.default_pool or ("cls" if self.config.cls_token else "mean")
+        if pool not in ("cls", "mean", "time"):
+            raise ValueError(f"pool must be 'cls', 'mean' or 'time', got {pool!r}")
+        if pool == "time" and len(self.grid) != 3:
+            raise ValueError(f"pool='time' needs a (time, row, column) grid, and this model's grid is {self.grid}")
+        x = self.check_input(x)
+        dev = self.encoder.pos_embed.device
+        was_training = self.training
+        self.eval()
+        out = []
+        try:
+            for i in range(0, x.shape[0], batch_size):
+                xb = x[i : i + batch_size].to(dev)
+                if pool == "time":
+                    tokens = self.encoder(xb)[:, 1 if self.config.cls_token else 0 :]  # (b, N, D)
+                    f = rearrange(tokens, "b (t s) d -> b t s d", t=self.grid[0]).mean(2).flatten(1)
+                else:
+                    f = self.encoder.features(xb, pool)
+                out.append(f.float().cpu())
+        finally:
+            self.train(was_training)
+        return torch.cat(out)
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor, mask_ratio: float | None = None, noise: torch.Tensor | None = None) -> dict:
+        """Inputs for the paper's Figure 2, each shaped like ``x`` and in its units:
+        ``masked``, ``reconstruction``, ``pasted`` (visible patches pasted on the
+        reconstruction) and ``original``; plus the ``mask`` (B, N) and the ``loss``.
+        Normalized predictions are mapped back with each patch's own statistics."""
+        out = self.forward(x, mask_ratio, noise)
+        x = self.check_input(x)
+        tok, cfg = self.tokenizer, self.config
+        patches = tok.patchify(x)
+        pred = denormalize(out.pred.float(), patches, cfg.norm_pix_loss, cfg.target, self.in_chans)
         m = out.mask.unsqueeze(-1)  # (B, N, 1)
-        kw = dict(patch_size=self.patch_size, channels=self.in_chans, grid=self.grid)
         return {
-            "masked": unpatchify(patches * (1 - m), **kw),
-            "reconstruction": unpatchify(pred, **kw),
-            "pasted": unpatchify(patches * (1 - m) + pred * m, **kw),
-            "original": imgs,
+            "masked": tok.unpatchify(patches * (1 - m)),
+            "reconstruction": tok.unpatchify(pred),
+            "pasted": tok.unpatchify(patches * (1 - m) + pred * m),
+            "original": x,
             "mask": out.mask,
             "loss": out.loss.detach(),
         }
 
     def encoder_sequence_length(self, mask_ratio: float) -> int:
-        """Tokens the encoder processes: [CLS] + visible patches."""
-        return 1 + num_visible(self.num_patches, mask_ratio)
+        """Tokens the encoder processes: [CLS] (if any) + the visible patches (every patch
+        when the encoder sees mask tokens)."""
+        cfg = self.config
+        patches = self.num_patches if cfg.encoder_mask_tokens else cfg.num_visible(self.grid, mask_ratio)
+        return int(cfg.cls_token) + patches
+
+    def config_dict(self) -> dict:
+        """The config as a plain dict (stored in checkpoints); :func:`mae_from_config`
+        rebuilds the model from it."""
+        return self.config.to_dict()
 
 
-class MAEWithEncoderMaskTokens(MAE):
-    """The ablation where the encoder sees mask tokens (BEiT-style): every position goes
-    through the encoder, removed patches replaced by a learned encoder mask token; the
-    decoder needs no unshuffle. Same loss; about 1/(1 - ratio) times the encoder cost."""
-
-    def __init__(self, config: MAEConfig | None = None, **overrides):
-        super().__init__(config, **overrides)
-        self.encoder_mask_token = nn.Parameter(torch.zeros(1, 1, self.config.dim))
-        nn.init.normal_(self.encoder_mask_token, std=0.02)
-
-    def forward_encoder(self, imgs, mask_ratio, noise=None):
-        """imgs (B, C, H, W) -> latent (B, 1+N, D), mask (B, N), ids_restore (B, N)."""
-        enc = self.encoder
-        patches = patchify(imgs, self.patch_size)
-        b, n, _ = patches.shape
-        keep = num_visible(n, mask_ratio)
-        if noise is None:
-            noise = self.make_noise(b, mask_ratio, device=imgs.device)
-        noise = noise.to(imgs.device)
-        mask = mask_by_noise(patches, noise, keep).mask  # (B, N)
-        x = enc.patch_embed.embed_patches(patches)  # (B, N, D)
-        x = torch.where(mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(x.dtype), x) + enc.pos_embed[:, 1:]
-        cls = (enc.cls_token + enc.pos_embed[:, :1]).expand(b, -1, -1)
-        x = torch.cat([cls, x], dim=1)  # (B, 1+N, D)
-        for block in enc.blocks:
-            x = block(x)
-        ids_restore = torch.arange(n, device=imgs.device).expand(b, -1)
-        return enc.norm(x), mask, ids_restore
-
-    def forward_decoder(self, latent, ids_restore):
-        """latent (B, 1+N, D) already in order -> (B, N, p*p*C)."""
-        x = self.decoder_embed(latent) + self.decoder_pos_embed
-        for block in self.decoder_blocks:
-            x = block(x)
-        return self.decoder_pred(self.decoder_norm(x))[:, 1:]
-
-    def encoder_sequence_length(self, mask_ratio: float) -> int:
-        return 1 + self.num_patches
-
-
-def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrides) -> MAE:
-    """An MAE from a preset, e.g. ``build_mae("tiny", in_chans=1, img_size=16)``."""
-    cls = MAEWithEncoderMaskTokens if encoder_mask_tokens else MAE
-    return cls(mae_config(preset, **overrides))
+def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrides: Any) -> MAE:
+    """An image MAE from a preset, e.g. ``build_mae("tiny", in_chans=1, img_size=16)``."""
+    return MAE(mae_config(preset, encoder_mask_tokens=encoder_mask_tokens, **overrides))
 
 
 def config_dict(model: MAE) -> dict:
     """The model's config as a plain dict (stored in checkpoints)."""
-    return {**asdict(model.config), "encoder_mask_tokens": isinstance(model, MAEWithEncoderMaskTokens)}
+    return model.config_dict()
+
+
+# ---------------------------------------------------------------------------------------
+# Rebuilding from a stored config, old checkpoints included
+# ---------------------------------------------------------------------------------------
+
+#: Renamed config fields of checkpoints written before the MAE family was one class.
+_OLD_FIELDS = {"norm_target": "norm_pix_loss"}
+
+
+def model_classes() -> dict[str, type[MAE]]:
+    """``kind`` -> model class, for every MAE kind of the library."""
+    import maelearn.audio  # noqa: F401  (importing a kind's module registers it)
+    import maelearn.timeseries  # noqa: F401
+    import maelearn.video  # noqa: F401
+
+    return {MAEConfig.kind: MAE, **MAE._by_kind}
+
+
+def config_from_dict(cfg: dict) -> BaseMAEConfig:
+    """Inverse of :meth:`BaseMAEConfig.to_dict`; accepts the configs older checkpoints
+    stored (no ``kind`` = an image MAE; renamed fields mapped), and names any field it
+    does not know."""
+    cfg = {_OLD_FIELDS.get(k, k): v for k, v in dict(cfg).items()}
+    kind = cfg.pop("kind", "mae")
+    classes = model_classes()
+    if kind not in classes:
+        raise ValueError(f"unknown MAE kind {kind!r} in the config; expected one of {sorted(classes)}")
+    cls = classes[kind].config_class
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(cfg) - names)
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no field(s) {unknown}; this checkpoint was written by another version")
+    return cls(**cfg)
 
 
 def mae_from_config(cfg: dict) -> MAE:
-    """Inverse of :func:`config_dict`."""
-    cfg = dict(cfg)
-    mt = cfg.pop("encoder_mask_tokens", False)
-    cls = MAEWithEncoderMaskTokens if mt else MAE
-    return cls(MAEConfig(**cfg))
+    """Rebuild any MAE (image, video, spectrogram, time series) from its stored config."""
+    config = config_from_dict(cfg)
+    return model_classes()[config.kind](config)
+
+
+#: State-dict names of checkpoints written before every MAE shared one encoder module.
+_OLD_PREFIXES = (
+    ("patch_embed.proj.", "encoder.patch_embed.proj."),  # video
+    ("patch_embed.", "encoder.patch_embed.proj."),  # time series (a Linear)
+    ("cls_token", "encoder.cls_token"),
+    ("pos_embed", "encoder.pos_embed"),
+    ("blocks.", "encoder.blocks."),
+    ("norm.", "encoder.norm."),
+    ("encoder_to_decoder.", "decoder_embed."),
+)
+
+
+def _upgrade_state_dict(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
+    """Load hook: rename the keys of older video / time-series MAE checkpoints in place."""
+    for key in list(state_dict):
+        if not key.startswith(prefix):
+            continue
+        rest = key[len(prefix):]
+        for old, new in _OLD_PREFIXES:
+            if rest.startswith(old) and not rest.startswith(("encoder.", "decoder_")):
+                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
+                break
+
+
+__all__ = [
+    "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae",
+    "channel_normalized_targets", "config_dict", "config_from_dict", "denormalize", "mae_config", "mae_from_config",
+    "make_targets", "masked_mse", "model_classes", "normalized_targets", "preset_config",
+]

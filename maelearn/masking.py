@@ -16,11 +16,13 @@ same sort applies. Pass ``noise`` (or a ``generator``) to make a mask reproducib
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
-from maelearn.checks import check_float_tensor, check_mask_ratio
+from maelearn.checks import check_float_tensor
 
 STRATEGIES = ("random", "block", "grid")
 
@@ -32,9 +34,67 @@ class Masked(NamedTuple):
     ids_keep: torch.Tensor  # (B, K)
 
 
-def num_visible(num_patches: int, mask_ratio: float) -> int:
-    """``int(N * (1 - ratio))``, the number of patches kept; validates the ratio."""
-    return check_mask_ratio(mask_ratio, num_patches)
+def check_ratio(mask_ratio: object, name: str = "mask_ratio") -> float:
+    """``mask_ratio`` as a float in [0, 1) (Python, NumPy or one-element torch numbers), or a
+    clear error naming it."""
+    if isinstance(mask_ratio, torch.Tensor) and mask_ratio.numel() == 1:
+        mask_ratio = mask_ratio.item()
+    if not isinstance(mask_ratio, numbers.Real) or isinstance(mask_ratio, bool):
+        raise TypeError(f"{name} must be a number in [0, 1), got {mask_ratio!r}")
+    mask_ratio = float(mask_ratio)
+    if math.isnan(mask_ratio):
+        raise ValueError(f"{name} must be a number in [0, 1), got nan")
+    if not 0.0 <= mask_ratio < 1.0:
+        raise ValueError(f"{name} must be in [0, 1), got {mask_ratio}")
+    return mask_ratio
+
+
+def num_visible(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -> int:
+    """How many of ``num_patches`` an MAE keeps at ``mask_ratio``: ``int(N * (1 - ratio))``,
+    MAE's reference rule (``len_keep``). Validates the ratio; at least one must stay."""
+    mask_ratio = check_ratio(mask_ratio, name)
+    keep = int(num_patches * (1 - mask_ratio))
+    if keep < 1:
+        raise ValueError(
+            f"{name}={mask_ratio} leaves no visible patch out of {num_patches}; "
+            f"use a ratio below {1 - 1 / num_patches:.4f}"
+        )
+    return keep
+
+
+def num_masked(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -> int:
+    """VideoMAE's rule: ``int(ratio * N)`` of ``N`` positions are *masked* (its masking
+    generators' ``num_mask``), so ``N - int(ratio * N)`` stay; at least one must stay.
+    (It differs from :func:`num_visible` by rounding: 90 % of 16 masks 14 and keeps 2,
+    where ``int(16 * 0.1)`` keeps 1.)"""
+    mask_ratio = check_ratio(mask_ratio, name)
+    masked = int(mask_ratio * num_patches)
+    if masked >= num_patches:
+        raise ValueError(f"{name}={mask_ratio} masks all {num_patches} positions; use a smaller ratio")
+    return masked
+
+
+def tube_num_visible(frames: int, positions: int, mask_ratio: float) -> int:
+    """Tokens a tube mask keeps out of ``frames * positions``: ``frames * (S - int(ratio*S))``.
+    A random space-time mask of a video MAE keeps the same number, so the two strategies
+    compare at the same token budget."""
+    return frames * (positions - num_masked(positions, mask_ratio))
+
+
+def as_noise(noise: object, shape: tuple[int, ...], device: torch.device | None = None, name: str = "noise") -> torch.Tensor:
+    """Caller-given masking scores as a float tensor of ``shape`` on ``device``: torch
+    tensors and NumPy arrays are accepted; a wrong shape or a NaN is a clear error."""
+    if isinstance(noise, np.ndarray):
+        noise = torch.from_numpy(noise)
+    if not isinstance(noise, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or NumPy array of shape {shape}, got {type(noise).__name__}")
+    if tuple(noise.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(noise.shape)}")
+    if not noise.is_floating_point():
+        noise = noise.float()
+    if not torch.compiler.is_compiling() and torch.isnan(noise).any():
+        raise ValueError(f"{name} contains NaN; masking sorts the scores, so they must be numbers")
+    return noise if device is None else noise.to(device)
 
 
 def mask_by_noise(x: torch.Tensor, noise: torch.Tensor, num_keep: int) -> Masked:
@@ -81,6 +141,12 @@ def random_noise(batch: int, num_patches: int, generator: torch.Generator | None
     """Uniform noise (B, N) in [0, 1): random masking's scores."""
     noise = torch.rand(batch, num_patches, generator=generator, device=None if generator is not None else device)
     return noise.to(device) if device is not None else noise
+
+
+def forecast_noise(batch: int, num_patches: int, device=None) -> torch.Tensor:
+    """Forecasting as masking noise (B, N): the score of patch ``i`` is ``i``, so sorting
+    keeps the earliest patches and removes the latest (the future)."""
+    return torch.arange(num_patches, dtype=torch.float32, device=device).expand(batch, -1).clone()
 
 
 def block_noise(
@@ -151,13 +217,15 @@ def tube_masking(
 ) -> Masked:
     """VideoMAE's tube masking of tokens ``x`` (B, T*S, D) in (time, space) raster order:
     one random spatial mask over the S positions, the same on every one of the T time
-    steps. ``noise`` (B, S) is the spatial noise. Keeps ``T * int(S * (1 - ratio))``."""
+    steps. ``noise`` (B, S) is the spatial noise. As VideoMAE's masking generator, it masks
+    ``int(ratio * S)`` positions in every time slot and keeps ``T * (S - int(ratio * S))``
+    tokens (:func:`tube_num_visible`)."""
     check_float_tensor(x, "x", 3, "(B, T*S, D)")
     b, n, _ = x.shape
     if frames < 1 or n % frames:
         raise ValueError(f"x has {n} tokens, which is not divisible by frames={frames}")
     s = n // frames
-    keep_s = num_visible(s, mask_ratio)
+    keep_s = s - num_masked(s, mask_ratio)
     if noise is None:
         noise = random_noise(b, s, generator=generator, device=x.device)
     if noise.shape != (b, s):

@@ -12,13 +12,18 @@ from __future__ import annotations
 import torch
 
 
-def sincos_1d(dim: int, positions: torch.Tensor) -> torch.Tensor:
-    """positions (M,) -> (M, dim) embedding, float32."""
+def sincos_1d(dim: int, positions: torch.Tensor, interleaved: bool = False) -> torch.Tensor:
+    """positions (M,) -> (M, dim) embedding, float32: ``[sin | cos]`` halves (MAE's
+    reference layout), or with ``interleaved`` sin on even and cos on odd dimensions, the
+    layout of the Transformer paper and of VideoMAE's ``get_sinusoid_encoding_table``
+    (the same numbers, the channels permuted)."""
     if dim % 2:
         raise ValueError(f"dim must be even for a sin-cos embedding, got {dim}")
     omega = torch.arange(dim // 2, dtype=torch.float64) / (dim / 2.0)
     omega = 1.0 / 10000**omega  # (D/2,)
     out = positions.reshape(-1).to(torch.float64)[:, None] * omega[None, :]  # (M, D/2)
+    if interleaved:
+        return torch.stack([torch.sin(out), torch.cos(out)], dim=2).flatten(1).float()  # sin, cos, sin, ...
     return torch.cat([torch.sin(out), torch.cos(out)], dim=1).float()
 
 

@@ -15,6 +15,7 @@ from einops import rearrange
 from torch import nn
 
 from maelearn.checks import check_images
+from maelearn.patches import patchify, unpatchify
 from maelearn.posembed import sincos_2d
 
 LayerNorm = partial(nn.LayerNorm, eps=1e-6)
@@ -22,23 +23,54 @@ LayerNorm = partial(nn.LayerNorm, eps=1e-6)
 
 class PatchEmbed(nn.Module):
     """Cut an image into p x p patches and project each to ``dim``: a strided convolution,
-    which is the same as a linear layer applied to every patch vector."""
+    which is the same as a linear layer applied to every patch vector. ``img_size`` is an
+    int (square) or ``(height, width)`` (a spectrogram, say).
 
-    def __init__(self, img_size: int, patch_size: int, in_chans: int, dim: int):
+    Every tokenizer of the course (this one, :class:`maelearn.video.CubeEmbed`,
+    :class:`maelearn.timeseries.SeriesEmbed`) has the same parts: ``patchify`` /
+    ``unpatchify`` between the input and patch vectors (B, N, P), ``embed_patches`` on
+    patch vectors, ``forward`` on the whole input, ``check`` for the input's shape, and
+    ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``."""
+
+    input_name = "imgs"
+    input_layout = "(B, C, H, W)"
+
+    def __init__(self, img_size: int | tuple[int, int], patch_size: int, in_chans: int, dim: int):
         super().__init__()
-        if img_size % patch_size:
+        size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
+        for name, v in (("patch_size", patch_size), ("in_chans", in_chans), ("dim", dim), *zip(("height", "width"), size)):
+            _check_positive_int(name, v)
+        if size[0] % patch_size or size[1] % patch_size:
             raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}")
-        self.img_size, self.patch_size, self.in_chans = img_size, patch_size, in_chans
-        self.grid = (img_size // patch_size, img_size // patch_size)
+        self.size, self.patch_size, self.in_chans = size, patch_size, in_chans
+        self.img_size = size[0] if size[0] == size[1] else size
+        self.grid = (size[0] // patch_size, size[1] // patch_size)
         self.num_patches = self.grid[0] * self.grid[1]
+        self.patch_dim = patch_size * patch_size * in_chans
         self.proj = nn.Conv2d(in_chans, dim, kernel_size=patch_size, stride=patch_size)
+
+    def check(self, imgs: torch.Tensor, name: str = "imgs") -> torch.Tensor:
+        """Validate a batch (B, C, H, W) of this tokenizer's size and channels."""
+        check_images(imgs, self.patch_size, self.in_chans, name=name)
+        if tuple(imgs.shape[-2:]) != self.size:
+            raise ValueError(
+                f"{name} have size {tuple(imgs.shape[-2:])}, but the model was built for img_size={self.img_size} "
+                f"(height x width {self.size[0]}x{self.size[1]})"
+            )
+        return imgs
 
     def forward(self, imgs: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, N, dim)"""
-        check_images(imgs, self.patch_size, self.in_chans)
-        if imgs.shape[-2:] != (self.img_size, self.img_size):
-            raise ValueError(f"imgs have size {tuple(imgs.shape[-2:])}, but the model was built for {self.img_size}x{self.img_size}")
+        self.check(imgs)
         return rearrange(self.proj(imgs), "b d h w -> b (h w) d")
+
+    def patchify(self, imgs: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, N, p*p*C) patch vectors in (row, column, channel) order."""
+        return patchify(imgs, self.patch_size)
+
+    def unpatchify(self, patches: torch.Tensor) -> torch.Tensor:
+        """(B, N, p*p*C) -> (B, C, H, W), the inverse of :meth:`patchify`."""
+        return unpatchify(patches, self.patch_size, self.in_chans, self.grid)
 
     def linear_weight(self) -> torch.Tensor:
         """The conv kernel as a (dim, p*p*C) matrix acting on patch vectors in (row, column,
@@ -49,6 +81,11 @@ class PatchEmbed(nn.Module):
         """(B, K, p*p*C) patch vectors -> (B, K, dim): the same projection, applied only to
         the patches given (MAE embeds just the visible ones)."""
         return F.linear(patches, self.linear_weight(), self.proj.bias)
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
 
 
 class Attention(nn.Module):
@@ -74,32 +111,133 @@ class Mlp(nn.Sequential):
         super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
 
-class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
+def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """Stochastic depth: in training, zero each sample's branch output with probability
+    ``p`` and scale the kept ones by 1/(1-p), so the expectation is unchanged; identity in
+    eval mode or with ``p == 0``. x: (B, ...) -> (B, ...)."""
+    if p == 0.0 or not training:
+        return x
+    keep = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype, device=x.device).bernoulli_(1 - p)
+    return x * keep / (1 - p)
 
-    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True):
+
+class Block(nn.Module):
+    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).
+
+    ``drop_path`` is the stochastic-depth rate of both residual branches (0: off, the
+    pretraining default). Fine-tuning sets it per block (:func:`set_drop_path`), as the MAE
+    fine-tuning recipe does; it is a plain float, not part of the state dict."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_path: float = 0.0):
         super().__init__()
+        if not 0.0 <= drop_path < 1.0:
+            raise ValueError(f"drop_path must be in [0, 1), got {drop_path!r}")
         self.norm1 = LayerNorm(dim)
         self.attn = Attention(dim, heads, qkv_bias)
         self.norm2 = LayerNorm(dim)
         self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.drop_path = float(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, L, dim) -> (B, L, dim)"""
-        x = x + self.attn(self.norm1(x))
-        return x + self.mlp(self.norm2(x))
+        x = x + drop_path(self.attn(self.norm1(x)), self.drop_path, self.training)
+        return x + drop_path(self.mlp(self.norm2(x)), self.drop_path, self.training)
 
 
-class ViTEncoder(nn.Module):
-    """A ViT encoder with a [CLS] token and fixed 2D sin-cos positions.
+def set_drop_path(blocks, rate: float) -> None:
+    """Stochastic depth rising linearly over the blocks from 0 to ``rate`` (the timm/MAE
+    rule: block ``i`` of ``L`` drops with ``rate * i / (L - 1)``)."""
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"drop path rate must be in [0, 1), got {rate!r}")
+    n = len(blocks)
+    for i, block in enumerate(blocks):
+        block.drop_path = rate * i / max(1, n - 1)
 
-    ``forward`` encodes every patch; MAE drives the same parts (``patch_embed``,
-    ``cls_token``, ``pos_embed``, ``blocks``, ``norm``) on the visible patches only.
-    """
+
+class Encoder(nn.Module):
+    """A transformer encoder over the tokens of any tokenizer (image patches, video cubes,
+    spectrogram patches, time-series patches): an optional [CLS] token, fixed positions,
+    pre-norm blocks and a final norm.
+
+    ``positions`` (N, dim) are the fixed position embeddings of the N patch tokens; with
+    ``cls_token`` a zero row is prepended for [CLS] (``pos_embed`` is (1, 1+N, dim), as in
+    MAE's reference code), without it ``pos_embed`` is (1, N, dim) (VideoMAE).
+    ``forward`` encodes every token; :meth:`forward_visible` only the ones an MAE kept."""
+
+    def __init__(self, patch_embed: nn.Module, positions: torch.Tensor, depth: int, heads: int,
+                 mlp_ratio: float = 4.0, cls_token: bool = True):
+        super().__init__()
+        n, dim = positions.shape
+        if n != patch_embed.num_patches:
+            raise ValueError(f"positions has {n} rows, but the tokenizer makes {patch_embed.num_patches} tokens")
+        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+            raise ValueError(f"depth must be an int >= 0, got {depth!r}")
+        self.dim, self.depth = dim, depth
+        self.patch_embed = patch_embed
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim)) if cls_token else None
+        pos = torch.cat([torch.zeros(1, dim), positions], dim=0) if cls_token else positions
+        self.pos_embed = nn.Parameter(pos[None].clone(), requires_grad=False)  # (1, [1+]N, dim), fixed
+        self.blocks = nn.ModuleList([Block(dim, heads, mlp_ratio) for _ in range(depth)])
+        self.norm = LayerNorm(dim)
+
+    @property
+    def has_cls(self) -> bool:
+        return self.cls_token is not None
+
+    @property
+    def patch_size(self) -> int:
+        return self.patch_embed.patch_size
+
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Validate an input batch for this encoder's tokenizer."""
+        return self.patch_embed.check(x, name=self.patch_embed.input_name)
+
+    def patch_positions(self) -> torch.Tensor:
+        """(1, N, dim): the positions of the patch tokens ([CLS]'s row dropped)."""
+        return self.pos_embed[:, 1:] if self.has_cls else self.pos_embed
+
+    def run(self, x: torch.Tensor) -> torch.Tensor:
+        """Embedded tokens with positions (B, K, dim) -> (B, [1+]K, dim): [CLS] prepended
+        (when the encoder has one), the blocks, the final norm."""
+        if self.has_cls:
+            cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)  # (B, 1, dim)
+            x = torch.cat([cls, x], dim=1)  # (B, 1+K, dim)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x)
+
+    def forward_visible(self, patches: torch.Tensor, ids_keep: torch.Tensor) -> torch.Tensor:
+        """The MAE encoder: only the kept patch vectors (B, K, P), with the original indices
+        ``ids_keep`` (B, K) -> (B, [1+]K, dim). Embedding K patches costs K/N of embedding all."""
+        pos = self.patch_positions().expand(patches.shape[0], -1, -1)  # (B, N, dim)
+        vis_pos = torch.gather(pos, 1, ids_keep.unsqueeze(-1).expand(-1, -1, self.dim))  # (B, K, dim)
+        return self.run(self.patch_embed.embed_patches(patches) + vis_pos)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Every token: input -> (B, [1+]N, dim), normalized."""
+        return self.run(self.patch_embed(x) + self.patch_positions())
+
+    def features(self, x: torch.Tensor, pool: str = "cls") -> torch.Tensor:
+        """input -> (B, dim): the [CLS] token (``pool="cls"``) or the mean of the patch
+        tokens (``pool="mean"``)."""
+        tokens = self.forward(x)
+        if pool == "cls":
+            if not self.has_cls:
+                raise ValueError("pool='cls' needs a [CLS] token, and this encoder has none; use pool='mean'")
+            return tokens[:, 0]
+        if pool == "mean":
+            return tokens[:, 1:].mean(dim=1) if self.has_cls else tokens.mean(dim=1)
+        raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+
+
+class ViTEncoder(Encoder):
+    """The image ViT encoder: :class:`PatchEmbed`, a [CLS] token and fixed 2D sin-cos
+    positions. ``forward`` encodes every patch; MAE drives the same parts on the visible
+    patches only (:meth:`Encoder.forward_visible`)."""
 
     def __init__(
         self,
-        img_size: int = 32,
+        img_size: int | tuple[int, int] = 32,
         patch_size: int = 4,
         in_chans: int = 3,
         dim: int = 192,
@@ -107,55 +245,46 @@ class ViTEncoder(nn.Module):
         heads: int = 3,
         mlp_ratio: float = 4.0,
     ):
-        super().__init__()
-        self.dim, self.depth = dim, depth
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        pos = sincos_2d(dim, *self.patch_embed.grid, cls_token=True)[None]  # (1, 1+N, dim)
-        self.pos_embed = nn.Parameter(pos, requires_grad=False)
-        self.blocks = nn.ModuleList([Block(dim, heads, mlp_ratio) for _ in range(depth)])
-        self.norm = LayerNorm(dim)
-
-    @property
-    def patch_size(self) -> int:
-        return self.patch_embed.patch_size
-
-    def forward(self, imgs: torch.Tensor) -> torch.Tensor:
-        """(B, C, H, W) -> (B, 1+N, dim): [CLS] then every patch token, normalized."""
-        x = self.patch_embed(imgs) + self.pos_embed[:, 1:]  # (B, N, dim)
-        cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
-        x = torch.cat([cls, x], dim=1)  # (B, 1+N, dim)
-        for block in self.blocks:
-            x = block(x)
-        return self.norm(x)
-
-    def features(self, imgs: torch.Tensor, pool: str = "cls") -> torch.Tensor:
-        """(B, C, H, W) -> (B, dim): the [CLS] token (``pool="cls"``) or the mean of the
-        patch tokens (``pool="mean"``)."""
-        tokens = self.forward(imgs)
-        if pool == "cls":
-            return tokens[:, 0]
-        if pool == "mean":
-            return tokens[:, 1:].mean(dim=1)
-        raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
+        super().__init__(patch_embed, sincos_2d(dim, *patch_embed.grid), depth, heads, mlp_ratio, cls_token=True)
 
 
 class ViTClassifier(nn.Module):
     """An encoder with a linear head on its pooled features: the ViT classifier, and the
-    model that fine-tuning and linear probing train."""
+    model that fine-tuning and linear probing train.
+
+    ``pool``: ``"cls"`` (the [CLS] token after the encoder's final norm), ``"mean"`` (the
+    mean of the normalized patch tokens) or ``"global"``, the MAE fine-tuning reference's
+    global pool: the encoder's final norm is removed, the patch tokens are averaged and a
+    fresh LayerNorm (``fc_norm``) normalizes the average. ``head`` is a linear layer
+    (lessons may put an affine-free BatchNorm in front of it)."""
+
+    POOLS = ("cls", "mean", "global")
 
     def __init__(self, encoder: ViTEncoder, num_classes: int, pool: str = "cls"):
         super().__init__()
-        if pool not in ("cls", "mean"):
-            raise ValueError(f"pool must be 'cls' or 'mean', got {pool!r}")
+        if pool not in self.POOLS:
+            raise ValueError(f"pool must be one of {self.POOLS}, got {pool!r}")
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+            raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
         self.encoder, self.pool = encoder, pool
+        self.fc_norm = None
+        if pool == "global":
+            encoder.norm = nn.Identity()  # as the reference: fc_norm replaces the final norm
+            self.fc_norm = LayerNorm(encoder.dim)
         self.head = nn.Linear(encoder.dim, num_classes)
         nn.init.trunc_normal_(self.head.weight, std=0.02)
         nn.init.zeros_(self.head.bias)
 
+    def features(self, imgs: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) -> (B, dim): the pooled features the head reads."""
+        if self.fc_norm is not None:
+            return self.fc_norm(self.encoder.features(imgs, "mean"))
+        return self.encoder.features(imgs, self.pool)
+
     def forward(self, imgs: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) -> (B, num_classes) logits"""
-        return self.head(self.encoder.features(imgs, self.pool))
+        return self.head(self.features(imgs))
 
 
 def init_weights(module: nn.Module) -> None:
@@ -170,15 +299,20 @@ def init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def init_vit(encoder: ViTEncoder) -> None:
-    """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix,
-    [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`."""
+def init_vit(encoder: Encoder) -> None:
+    """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix
+    (bias 0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`."""
     w = encoder.patch_embed.proj.weight
     nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-    nn.init.zeros_(encoder.patch_embed.proj.bias)
-    nn.init.normal_(encoder.cls_token, std=0.02)
+    if encoder.patch_embed.proj.bias is not None:
+        nn.init.zeros_(encoder.patch_embed.proj.bias)
+    if encoder.cls_token is not None:
+        nn.init.normal_(encoder.cls_token, std=0.02)
     encoder.blocks.apply(init_weights)
     encoder.norm.apply(init_weights)
 
 
-__all__ = ["Attention", "Block", "LayerNorm", "Mlp", "PatchEmbed", "ViTClassifier", "ViTEncoder", "init_vit", "init_weights"]
+__all__ = [
+    "Attention", "Block", "drop_path", "set_drop_path", "Encoder", "LayerNorm", "Mlp", "PatchEmbed", "ViTClassifier", "ViTEncoder", "init_vit",
+    "init_weights",
+]

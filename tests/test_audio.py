@@ -78,7 +78,21 @@ def test_config_checks_and_base_preset():
     with pytest.raises(ValueError, match="multiple of patch_size"):
         spectrogram_mae_config("tiny", frames=30)
     base = spectrogram_mae_config("base")
-    assert base.grid == (8, 64) and (base.dim, base.depth, base.decoder_dim, base.decoder_depth) == (768, 12, 512, 8)
+    # Audio-MAE's layout: 1024 frames x 128 mel bands, time rows -> 64 x 8 patches of 16 x 16
+    assert base.layout == "time_freq" and base.size == (1024, 128)
+    assert base.grid == (64, 8) and (base.dim, base.depth, base.decoder_dim, base.decoder_depth) == (768, 12, 512, 8)
+    with pytest.raises(ValueError, match="layout must be one of"):
+        spectrogram_mae_config("tiny", layout="freq")
+
+
+def test_time_freq_layout_is_the_transpose():
+    waves = torch.randn(2, 16000, generator=torch.Generator().manual_seed(1))
+    ft, tf = log_mel(waves, 16000), log_mel(waves, 16000, layout="time_freq")
+    assert tf.shape == (2, 1, 64, 32) and torch.equal(tf, ft.transpose(-2, -1))
+    model = build_spectrogram_mae("tiny", layout="time_freq")
+    assert model.grid == (16, 8) and model(tf, 0.8).pred.shape == (2, 128, 16)
+    with pytest.raises(ValueError, match="specs have size"):
+        model(ft)
 
 
 def test_log_mel_shape_and_normalization():
@@ -91,8 +105,11 @@ def test_log_mel_shape_and_normalization():
     band = s[0, 0].mean(-1)
     assert float(band.max() - band.median()) > 20.0  # dB
     tr, te = normalize_specs(s, s[:1])
-    assert abs(float(tr.mean())) < 1e-4 and abs(float(tr.std()) - 1) < 1e-4
+    # Audio-MAE's normalization: (x - mean) / (2 std), so the training set's std is 1/2
+    assert abs(float(tr.mean())) < 1e-4 and abs(float(tr.std()) - 0.5) < 1e-4
     torch.testing.assert_close(te, tr[:1])
+    tr1, _ = normalize_specs(s, s[:1], std_scale=1.0)
+    assert abs(float(tr1.std()) - 1) < 1e-4
 
 
 def test_mfcc_features_shape():

@@ -130,7 +130,7 @@ def test_grid_mask_keeps_one_in_four():
 def test_tube_mask_same_on_every_frame(frames, s, r):
     x = torch.rand(3, frames * s, 4, generator=gen())
     out = tube_masking(x, frames, r, generator=gen(1))
-    keep_s = int(s * (1 - r))
+    keep_s = s - int(r * s)  # VideoMAE masks int(ratio * S) positions per slot
     assert out.visible.shape == (3, frames * keep_s, 4)
     m = out.mask.reshape(3, frames, s)
     assert (m == m[:, :1]).all()  # identical on every time step

@@ -8,7 +8,7 @@ import pytest
 import torch
 from einops import rearrange
 
-from maelearn.mae import masked_mse
+from maelearn.mae import mae_from_config, masked_mse
 from maelearn.patches import patchify_video
 from maelearn.video import (
     PRESETS,
@@ -19,7 +19,7 @@ from maelearn.video import (
     temporal_leakage,
     tube_mask,
     videomae_config,
-    videomae_from_config,
+
 )
 
 
@@ -42,15 +42,15 @@ def random_model():
 def test_tiny_geometry(tube_model):
     assert tube_model.grid == (4, 4, 4)
     assert tube_model.num_patches == 64
-    assert tube_model.cube_dim == 2 * 8 * 8 * 3
+    assert tube_model.tokenizer.patch_dim == 2 * 8 * 8 * 3
 
 
 def test_tube_mask_is_the_same_in_every_time_slot_and_keeps_int_s(tube_model):
     out = tube_model(_videos(3), mask_ratio=0.9)
     m = rearrange(out.mask, "b (t s) -> b t s", t=4)
     assert torch.equal(m, m[:, :1].expand_as(m))
-    # S = 16 spatial positions, int(16 * 0.1) = 1 visible per slot -> 4 visible cubes
-    assert torch.equal(out.mask.sum(1), torch.full((3,), 64.0 - 4))
+    # S = 16 spatial positions, VideoMAE masks int(0.9 * 16) = 14 per slot -> 2 x 4 = 8 visible cubes
+    assert torch.equal(out.mask.sum(1), torch.full((3,), 64.0 - 8))
 
 
 def test_model_mask_equals_tube_mask_of_its_noise(tube_model):
@@ -65,9 +65,17 @@ def test_model_mask_equals_tube_mask_of_its_noise(tube_model):
 
 def test_random_spacetime_mask_count_and_varies_over_time(random_model):
     out = random_model(_videos(4), mask_ratio=0.9)
-    assert torch.equal(out.mask.sum(1), torch.full((4,), 64.0 - int(64 * 0.1)))
+    # the same budget as the tube mask at this ratio: 4 slots x (16 - int(0.9 * 16)) = 8 visible
+    assert torch.equal(out.mask.sum(1), torch.full((4,), 64.0 - 8))
     m = rearrange(out.mask, "b (t s) -> b t s", t=4)
     assert not torch.equal(m, m[:, :1].expand_as(m))
+
+
+@pytest.mark.parametrize("ratio", [0.5, 0.75, 0.9])
+def test_tube_and_random_mask_the_same_number_of_cubes(tube_model, random_model, ratio):
+    tube, rand = tube_model(_videos(), ratio), random_model(_videos(), ratio)
+    assert torch.equal(tube.mask.sum(1), rand.mask.sum(1))
+    assert tube_model.encoder_sequence_length(ratio) == random_model.encoder_sequence_length(ratio)
 
 
 def test_noise_shape_is_checked(tube_model, random_model):
@@ -81,7 +89,7 @@ def test_noise_shape_is_checked(tube_model, random_model):
 def test_encoder_sees_visible_cubes_only(tube_model, random_model, ratio):
     for model in (tube_model, random_model):
         latent, mask, ids_restore = model.forward_encoder(_videos(), ratio)
-        assert latent.shape == (2, model.encoder_sequence_length(ratio), model.dim)
+        assert latent.shape == (2, model.encoder_sequence_length(ratio), model.config.dim)
         assert latent.shape[1] == int((mask[0] == 0).sum())  # no [CLS]: exactly the visible ones
         assert ids_restore.shape == (2, 64)
 
@@ -94,9 +102,9 @@ def test_base_preset_is_the_papers_vit_b():
     assert cfg.masking == "tube" and cfg.norm_pix_loss and cfg.pos_embed == "1d"
     assert cfg.grid == (8, 14, 14) and cfg.num_patches == 1568
     model = VideoMAE(cfg)
-    # 90 % tube masking keeps int(196 * 0.1) = 19 positions in each of 8 slots
-    assert model.encoder_sequence_length(0.9) == 152
-    encoder = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("patch_embed", "blocks", "norm")))
+    # 90 % tube masking removes int(0.9 * 196) = 176 positions, keeps 20, in each of 8 slots
+    assert model.encoder_sequence_length(0.9) == 160
+    encoder = sum(p.numel() for n, p in model.named_parameters() if n.startswith("encoder."))
     # ViT-B/16 has about 86 M parameters; the cube projection adds 768*(2*16*16*3 - 16*16*3)
     assert 86e6 < encoder < 88e6
 
@@ -154,17 +162,17 @@ def test_determinism_with_fixed_noise(tube_model):
 
 def test_cube_embedding_conv3d_equals_linear_on_cube_vectors(tube_model):
     videos = _videos()
-    full = tube_model.patch_embed(videos)
-    lin = tube_model.patch_embed.embed_cubes(patchify_video(videos, 8, 2))
+    full = tube_model.tokenizer(videos)
+    lin = tube_model.tokenizer.embed_cubes(patchify_video(videos, 8, 2))
     # float32, 384-term dot products computed in different orders
     torch.testing.assert_close(full, lin, rtol=1e-5, atol=1e-5)
 
 
 def test_videomae_specifics_bias_free_projection_fixed_positions_no_cls(tube_model):
-    assert tube_model.encoder_to_decoder.bias is None
-    assert not tube_model.pos_embed.requires_grad and not tube_model.decoder_pos_embed.requires_grad
+    assert tube_model.decoder_embed.bias is None
+    assert not tube_model.encoder.pos_embed.requires_grad and not tube_model.decoder_pos_embed.requires_grad
     assert not any("cls" in n for n, _ in tube_model.named_parameters())
-    w = tube_model.patch_embed.proj.weight
+    w = tube_model.tokenizer.proj.weight
     bound = math.sqrt(6 / (w.shape[0] + w[0].numel()))  # xavier-uniform on the (dim, cube) matrix
     top = float(w.detach().abs().max())
     assert 0.9 * bound < top <= bound
@@ -173,7 +181,14 @@ def test_videomae_specifics_bias_free_projection_fixed_positions_no_cls(tube_mod
 
 def test_1d_positions_option():
     model = build_videomae("tiny", pos_embed="1d")
-    assert model.pos_embed.shape == (1, 64, 64)
+    assert model.encoder.pos_embed.shape == (1, 64, 64)
+    # VideoMAE's get_sinusoid_encoding_table: angle(pos, j) = pos / 10000^(2 (j // 2) / d),
+    # sin on even dimensions j, cos on odd ones (written out here, independently of posembed)
+    d = 64
+    angle = torch.tensor([[p / 10000 ** (2 * (j // 2) / d) for j in range(d)] for p in range(64)], dtype=torch.float64)
+    table = torch.where(torch.arange(d) % 2 == 0, torch.sin(angle), torch.cos(angle)).float()
+    torch.testing.assert_close(model.encoder.pos_embed[0], table, rtol=0, atol=1e-6)
+    assert model.decoder_pos_embed.shape == (1, 64, 48)
     out = model(_videos(), 0.9)
     assert torch.isfinite(out.loss)
 
@@ -196,7 +211,7 @@ def test_bad_input_is_named():
     with pytest.raises(ValueError, match="videos must have shape"):
         model(torch.rand(1, 3, 32, 32))
     with pytest.raises(ValueError, match="mask_ratio"):
-        model(_videos(), 0.99)
+        model(_videos(), 1.0)
     with pytest.raises(ValueError, match="masking"):
         videomae_config("tiny", masking="block")
     with pytest.raises(ValueError, match="preset"):
@@ -205,7 +220,7 @@ def test_bad_input_is_named():
 
 def test_config_round_trip():
     model = build_videomae("tiny", masking="random")
-    again = videomae_from_config(model.config_dict())
+    again = mae_from_config(model.config_dict())
     assert again.config == model.config
 
 

@@ -856,12 +856,14 @@ def from_pretrained_hf(name_or_path: str | Path = "facebook/vit-mae-base", *, lo
     except OSError:
         pass
     if local_files_only or not _hub_reachable():
+        name = str(name_or_path)
+        why = ("downloading was not allowed (local_files_only=True; online, pass local_files_only=False)"
+               if local_files_only else "the Hugging Face Hub cannot be reached")
         raise WeightsUnavailableError(
-            f"the weights of {str(name_or_path)!r} are not on this machine and the Hugging Face Hub cannot be "
-            f"reached{' (local_files_only=True)' if local_files_only else ''}. To get them, on a machine with "
-            f"internet run: hf download {name_or_path} --local-dir vit-mae-weights (or, in Python, "
-            f"transformers.AutoModelForPreTraining.from_pretrained({str(name_or_path)!r}).save_pretrained(DIR)), "
-            "copy the folder here and pass its path: from_pretrained_hf(DIR). Facebook's own files load with "
+            f"the weights of {name!r} are not on this machine and {why}. To get them, on a machine with internet "
+            f"run: hf download {name} --local-dir {name.rsplit('/', 1)[-1]} (or in Python: transformers."
+            f"AutoModelForPreTraining.from_pretrained({name!r}).save_pretrained(DIR)), copy the folder here and "
+            "pass its path: from_pretrained_hf(DIR). facebookresearch/mae's own .pth files load with "
             "maelearn.interop.from_official(PATH)."
         )
     try:

@@ -66,8 +66,7 @@ class SpectrogramMAEConfig(BaseMAEConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not isinstance(self.patch_size, int) or isinstance(self.patch_size, bool) or self.patch_size < 1:
-            raise ValueError(f"patch_size must be an int >= 1, got {self.patch_size!r}")
+        self.require_ints("patch_size")
         for name in ("n_mels", "frames"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1 or v % self.patch_size:

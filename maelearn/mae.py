@@ -87,12 +87,16 @@ class BaseMAEConfig:
     default_mask_ratio: ClassVar[float] = 0.75
     default_pool: ClassVar[str | None] = None  # features(): "cls" with a [CLS] token, else "mean"
 
-    def __post_init__(self) -> None:
-        for name in ("dim", "heads", "decoder_dim", "decoder_heads", "depth", "decoder_depth"):
+    def require_ints(self, *names: str, low: int = 1) -> None:
+        """Every field in ``names`` must be an int >= ``low``, or a clear error naming it."""
+        for name in names:
             v = getattr(self, name)
-            low = 0 if name.endswith("depth") else 1
             if not isinstance(v, int) or isinstance(v, bool) or v < low:
                 raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+
+    def __post_init__(self) -> None:
+        self.require_ints("dim", "heads", "decoder_dim", "decoder_heads")
+        self.require_ints("depth", "decoder_depth", low=0)
         for dim, heads in (("dim", "heads"), ("decoder_dim", "decoder_heads")):
             if getattr(self, dim) % getattr(self, heads):
                 raise ValueError(f"{dim}={getattr(self, dim)} is not divisible by {heads}={getattr(self, heads)}")
@@ -135,10 +139,7 @@ class MAEConfig(BaseMAEConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("img_size", "patch_size", "in_chans"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        self.require_ints("img_size", "patch_size", "in_chans")
         if self.img_size % self.patch_size:
             raise ValueError(f"img_size={self.img_size} is not divisible by patch_size={self.patch_size}")
         if self.dim % 4 or self.decoder_dim % 4:

@@ -179,10 +179,7 @@ class TimeSeriesMAEConfig(BaseMAEConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("channels", "length", "patch_size"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        self.require_ints("channels", "length", "patch_size")
         if self.length % self.patch_size:
             raise ValueError(f"length={self.length} is not divisible by patch_size={self.patch_size}")
         for dim in ("dim", "decoder_dim"):

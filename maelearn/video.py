@@ -203,10 +203,7 @@ class VideoMAEConfig(BaseMAEConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("img_size", "frames", "patch_size", "tubelet", "in_chans"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be an int >= 1, got {v!r}")
+        self.require_ints("img_size", "frames", "patch_size", "tubelet", "in_chans")
         if self.pos_embed not in POS_EMBEDS:
             raise ValueError(f"pos_embed must be one of {POS_EMBEDS}, got {self.pos_embed!r}")
         if self.img_size % self.patch_size:

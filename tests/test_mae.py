@@ -249,3 +249,53 @@ def test_reconstruct_returns_figure2_images(channels, norm_pix):
     assert torch.equal(rec["pasted"][pix], rec["reconstruction"][pix])
     assert torch.equal(rec["masked"][~pix], imgs[~pix]) and (rec["masked"][pix] == 0).all()
     assert torch.equal(rec["original"], imgs)
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("patch_size", 0, "patch_size must be an int >= 1, got 0"),
+    ("in_chans", 0, "in_chans must be an int >= 1, got 0"),
+    ("depth", -1, "depth must be an int >= 0, got -1"),
+    ("dim", 90, "dim=90 is not divisible by heads=4"),
+    ("img_size", 30, "img_size=30 is not divisible by patch_size=4"),
+    ("mlp_ratio", float("nan"), "mlp_ratio must be a positive number"),
+])
+def test_bad_sizes_are_named_before_anything_is_built(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        build_mae("tiny", **{field: value})
+
+
+def test_unknown_override_is_named():
+    with pytest.raises(TypeError, match="no field"):
+        build_mae("tiny", decoder_width=3)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_other_float_dtypes_are_cast_to_the_models(dtype):
+    model = tiny()
+    imgs, noise = images(), noise_for(model)
+    want = model(imgs, 0.75, noise)
+    got = model(imgs.to(dtype), 0.75, noise)
+    assert got.loss.dtype == torch.float32
+    # the input was rounded to `dtype` and back: the loss moves by that rounding only
+    torch.testing.assert_close(got.loss, want.loss, rtol=2e-2, atol=0)
+
+
+def test_nan_or_inf_pixels_are_an_input_error_not_a_nan_loss():
+    model = tiny()
+    imgs = images()
+    imgs[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="imgs contains 1 NaN or inf"):
+        model(imgs)
+    imgs[0, 0, 0, 0] = float("inf")
+    with pytest.raises(ValueError, match="NaN or inf"):
+        model.reconstruct(imgs)
+
+
+def test_numpy_noise_is_accepted_like_a_tensor():
+    model = tiny()
+    noise = noise_for(model)
+    a = model(images(), 0.75, noise)
+    b = model(images(), 0.75, noise.numpy().astype("float64"))
+    assert torch.equal(a.mask, b.mask) and torch.equal(a.loss, b.loss)
+    with pytest.raises(ValueError, match="noise must have shape"):
+        model(images(), 0.75, noise.numpy()[:, :3])

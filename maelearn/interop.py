@@ -26,8 +26,8 @@ and stores q, k and v as three matrices (``attention.q_proj/k_proj/v_proj``, out
 ``attention.o_proj``; transformers 4.x wrote ``attention.attention.query`` ... and
 ``encoder.layer.i``, which we also read).
 
-VideoMAE (ours after the unification of names: the same ``encoder.*`` / ``decoder_*`` names,
-no [CLS], a bias-free ``decoder_embed``):
+VideoMAE (ours: the same ``encoder.*`` / ``decoder_*`` names, no [CLS], a bias-free
+``decoder_embed``):
 
 * MCG-NJU: ``encoder.patch_embed.proj`` (Conv3d), ``encoder.blocks.i``, ``encoder.norm``,
   ``encoder_to_decoder``, ``mask_token``, ``decoder.blocks.i``, ``decoder.norm``,
@@ -52,7 +52,8 @@ Three differences that are not names (the tests pin each one):
    default to 1e-12 (``layer_norm_eps``; we export 1e-6) and ``VideoMAEForPreTraining``
    builds its final decoder LayerNorm with PyTorch's default 1e-5 whatever the config says.
    :func:`to_hf_model` sets that module's ``eps`` to 1e-6 so the two models agree; a model
-   saved and reloaded with ``from_pretrained`` gets 1e-5 again (a tiny difference).
+   saved and reloaded with ``from_pretrained`` gets 1e-5 again (eps is added to each
+   token's variance, so the change is small unless that variance is tiny).
 3. **VideoMAE's targets in Hugging Face.** ``VideoMAEForPreTraining`` takes ImageNet-normalized
    RGB frames as (B, T, C, H, W), *un-normalizes* them (``x * std + mean``) and builds the
    targets from those pixels; ours builds them from the tensor it is given, (B, C, T, H, W).
@@ -347,6 +348,9 @@ def _kind_of(sd: Mapping[str, torch.Tensor]) -> str:
 
 def _model_state(model_or_sd: nn.Module | Mapping[str, torch.Tensor]) -> StateDict:
     if isinstance(model_or_sd, nn.Module):
+        kind = getattr(getattr(model_or_sd, "config", None), "kind", None)
+        if kind not in ("mae", "videomae"):
+            raise ValueError(f"the official layouts hold image MAEs and VideoMAEs; this is a {kind or type(model_or_sd).__name__!r} model")
         if getattr(getattr(model_or_sd, "config", None), "encoder_mask_tokens", False):
             raise ValueError(
                 "MAEWithEncoderMaskTokens (the BEiT-style ablation) has no counterpart in the official code; "

@@ -322,9 +322,13 @@ def test_unknown_keys_and_bad_files_are_refused(tmp_path):
         interop.from_official(sd, heads=4, decoder_heads=2)
 
 
-def test_encoder_mask_token_ablation_is_not_exported():
+def test_encoder_mask_token_ablation_and_other_kinds_are_not_exported():
+    from maelearn.timeseries import build_timeseries_mae
+
     with pytest.raises(ValueError, match="no counterpart"):
         interop.to_official(build_mae("tiny", encoder_mask_tokens=True))
+    with pytest.raises(ValueError, match="image MAEs and VideoMAEs"):
+        interop.to_hf(build_timeseries_mae())
 
 
 # ---------------------------------------------------------------------------------------

@@ -115,3 +115,62 @@ def test_missing_cifar_without_download_is_a_clear_error(tmp_path):
         torchvision_dataset("cifar10", tmp_path / "nothing", download=False)
     with pytest.raises(ValueError, match="name must be 'cifar10', 'stl10' or 'imagefolder'"):
         torchvision_dataset("mnist", tmp_path)
+
+
+# -- the shape-scenes benchmark ----------------------------------------------------------------
+
+from maelearn.data.augment import augmentation, colour_jitter, random_resized_crop  # noqa: E402
+from maelearn.data.scenes import SCENE_CLASSES, render_silhouettes, scene_benchmark, scenes, unlabelled_scenes  # noqa: E402
+
+
+def test_scenes_deterministic_in_range_and_balanced():
+    a, b, c = scenes(300, seed=5), scenes(300, seed=5), scenes(300, seed=6)
+    assert a.images.shape == (300, 3, 32, 32) and a.images.dtype == torch.float32
+    assert torch.equal(a.images, b.images) and torch.equal(a.labels, b.labels)
+    assert not torch.equal(a.images, c.images)
+    assert a.images.min() >= 0 and a.images.max() <= 1
+    assert a.classes == list(SCENE_CLASSES) and len(SCENE_CLASSES) >= 10
+    counts = torch.bincount(scenes(2000, seed=0).labels, minlength=10)
+    assert counts.min() >= 150 and counts.max() <= 250, counts  # ~200 each, sd ~13
+    # nuisances vary: position, size, angle, clutter and occluders all take several values
+    assert a.attributes["x"].std() > 3 and a.attributes["radius"].std() > 0.8
+    assert a.attributes["angle"].std() > 1 and set(a.attributes["clutter"].tolist()) == {0, 1, 2}
+    assert 0.3 < a.attributes["occluded"].float().mean() < 0.7
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        scenes(0)
+
+
+def test_scene_split_is_fixed_and_disjoint():
+    tr, te = scene_benchmark(100, 50, seed=0)
+    tr2, te2 = scene_benchmark(200, 50, seed=0)
+    assert torch.equal(te.images, te2.images)  # a larger training set never moves test images
+    extra = unlabelled_scenes(100, seed=0)
+    for other in (te.images, extra):
+        assert not torch.equal(tr.images[:50], other[:50])
+
+
+def test_silhouettes_differ_in_global_structure():
+    # Rendered alone, centred, unrotated at radius 12, every pair of classes differs in
+    # coverage by at least 10 pixels: the classes are told apart by shape, not by colour.
+    k = torch.arange(len(SCENE_CLASSES))
+    n = len(k)
+    m = render_silhouettes(k, torch.full((n,), 16.0), torch.full((n,), 16.0), torch.full((n,), 12.0), torch.zeros(n), 32)
+    d = (m.flatten(1)[:, None] - m.flatten(1)[None]).abs().sum(-1)
+    off = d + 1e9 * torch.eye(n)
+    assert off.min() > 10, off.min()
+
+
+def test_augmentations_keep_shape_range_and_are_seeded():
+    x = torch.rand(8, 3, 32, 32)
+    for recipe in ("crop", "crop+colour"):
+        f1 = augmentation(recipe, generator=torch.Generator().manual_seed(0))
+        f2 = augmentation(recipe, generator=torch.Generator().manual_seed(0))
+        y1, y2 = f1(x), f2(x)
+        assert y1.shape == x.shape and torch.equal(y1, y2) and not torch.equal(y1, x)
+        assert y1.min() >= 0 and y1.max() <= 1
+    assert augmentation("none") is None
+    full = random_resized_crop(x, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    torch.testing.assert_close(full, x, atol=1e-5, rtol=0)  # a full-size crop is the identity
+    torch.testing.assert_close(colour_jitter(x, p=0.0, grey_p=0.0), x, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="augmentation recipe must be one of"):
+        augmentation("mixup")

@@ -174,3 +174,31 @@ def test_missing_peer_is_a_clear_error(monkeypatch):
         run_bench("tiny", peers=["hf"])
     report = run_bench("tiny", batch_size=2, steps=1, warmup=0)  # auto: ours only
     assert [r["impl"] for r in report["results"]] == ["ours"]
+
+
+# -- the input pipeline (python -m maelearn.bench --loader) --------------------------------
+
+
+def test_loader_bench_cli_on_a_tiny_folder(tmp_path, capsys):
+    out = tmp_path / "loader.json"
+    report = main(["--loader", "--make", "24", "--image-size", "40", "--size", "16", "--batch-size", "4",
+                   "--batches", "2", "--rounds", "1", "--workers", "0,1", "--rss", "40",
+                   "--work-dir", str(tmp_path / "work"), "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["command"].startswith("python -m maelearn.bench --loader")
+    assert {(r["decoder"], r["workers"]) for r in saved["results"]} == {(d, w) for d in ("pil", "torchvision") for w in (0, 1)}
+    assert all(r["images_per_s"] > 0 and r["images"] == 8 for r in saved["results"])
+    assert set(saved["fastest_decoder_by_workers"]) == {"0", "1"}
+    assert saved["hardware"]["versions"]["torch"] == torch.__version__ and len(saved["hardware"]["load_average"]) == 3
+    assert set(saved["rss"]) == {"4", "40", "settings"} and saved["rss"]["40"]["images"] == 40
+    assert report["results"] == saved["results"]
+    assert "fastest decoder" in capsys.readouterr().out
+
+
+def test_loader_bench_rejects_bad_arguments(tmp_path):
+    from maelearn.bench.loader import run_loader_bench
+
+    with pytest.raises(ValueError, match="decoders"):
+        run_loader_bench(make=4, decoders=("opencv",), work_dir=tmp_path)
+    with pytest.raises(ValueError, match="timed batches"):
+        run_loader_bench(make=4, image_size=16, size=8, batch_size=4, batches=2, workers=(0,), rounds=1, work_dir=tmp_path)

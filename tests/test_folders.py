@@ -264,3 +264,26 @@ def test_pretrain_streams_an_audio_folder(tmp_path):
     h = pretrain(model, ds, TrainConfig(epochs=1, batch_size=2, lr=1e-3, warmup_epochs=0, device="cpu", mask_ratio=0.8),
                  progress=False)
     assert len(h.loss) == 2 and all(math.isfinite(v) for v in h.loss)
+
+
+def test_memory_does_not_grow_with_the_folder(tmp_path):
+    """The dataset keeps file names only: reading 10x more files in the same process adds
+    no resident memory beyond noise (the full >= 10,000-file measurement is in
+    data/bench_loader_cpu.json, made by python -m maelearn.bench --loader --rss 10000)."""
+    import psutil
+
+    from maelearn.bench.loader import make_jpeg_folder
+    from maelearn.train import EpochBatches
+
+    def pass_over(n):
+        ds = ImageFolder(make_jpeg_folder(tmp_path / str(n), n, image_size=64), size=32)
+        loader = torch.utils.data.DataLoader(ds, batch_sampler=EpochBatches(len(ds), 50, seeded=True))
+        seen = sum(x.shape[0] for x, _ in loader)
+        return seen, psutil.Process().memory_info().rss
+
+    pass_over(100)  # warm up allocators and imports
+    small, rss_small = pass_over(150)
+    large, rss_large = pass_over(1500)
+    assert (small, large) == (150, 1500)
+    # Keeping the 1,350 extra decoded 64 x 64 images would take 16 MiB (their crops 4 MiB).
+    assert rss_large - rss_small < 8 * 2**20

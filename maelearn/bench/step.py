@@ -1,4 +1,5 @@
-"""How fast is an MAE pretraining step? ``python -m maelearn.bench``.
+"""How fast is an MAE pretraining step? ``python -m maelearn.bench``. (How fast is the input
+pipeline? ``python -m maelearn.bench --loader``: :mod:`maelearn.bench.loader`.)
 
 Times full training steps (forward under autocast, backward, fused AdamW) of our
 :class:`~maelearn.mae.MAE` on synthetic images, eager and/or through ``torch.compile``, and,
@@ -248,6 +249,11 @@ from maelearn import cli as _cli  # noqa: E402  (one error policy for every comm
 
 @_cli.guarded("python -m maelearn.bench")
 def main(argv: list[str] | None = None) -> dict:
+    given = sys.argv[1:] if argv is None else list(argv)
+    if "--loader" in given:  # the input-pipeline benchmark: see maelearn.bench.loader
+        from maelearn.bench.loader import main as loader_main
+
+        return loader_main([a for a in given if a != "--loader"])
     cuda = torch.cuda.is_available()
     parser = _cli.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="base" if cuda else "tiny", choices=sorted(PRESETS))

@@ -1,26 +1,41 @@
-"""The pretraining engine: MAE's optimizer, learning-rate schedule, mixed precision,
-atomic checkpoints with exact resume, and multi-GPU data parallelism.
+"""The training engine: one loop (:func:`fit`) for every model the course trains, with
+MAE's optimizer and learning-rate schedule, mixed precision, gradient accumulation,
+streaming data, atomic checkpoints with exact resume, and multi-process data parallelism.
 
-It trains any model whose ``forward(x, mask_ratio, noise=None)`` returns an object with a
-scalar ``.loss`` (:class:`maelearn.mae.MAE`, and the video and audio MAEs). The recipe is
-the paper's (He et al., 2021, Appendix A.1):
+:func:`fit` minimizes any ``loss_fn(net, batch, generator)``; :func:`pretrain` is ``fit``
+with the MAE step (any model whose ``forward(x, mask_ratio, noise=None)`` returns an object
+with a scalar ``.loss``: :class:`maelearn.mae.MAE`, the video and audio MAEs). The denoising
+autoencoder, the masked language model, the CNN and the skip-gram run on ``fit`` too. The
+recipe (He et al., 2021, Appendix A.1, and the official code):
 
-* AdamW with betas (0.9, 0.95) and weight decay 0.05, except on biases, 1-D parameters
-  (norms) and the learned tokens (:func:`param_groups`);
-* ``lr = base_lr * effective_batch / 256`` with base 1.5e-4, set every iteration: a linear
-  warmup from 0, then a half-cycle cosine down to ``min_lr`` (:func:`lr_at`);
-* bf16 autocast on a GPU (fp16 needs a gradient scaler and is fragile), fp32 on a CPU.
+* AdamW (:func:`make_optimizer`, the library's only one) with betas (0.9, 0.95) and weight
+  decay 0.05 on every trained parameter except biases and 1-D ones (norms), as the official
+  code's parameter groups do: the [CLS] and mask tokens *are* decayed. ``decay_rule=
+  "no_tokens"`` exempts learned tokens as well (a variant, not the paper's; see
+  :func:`no_weight_decay`);
+* ``lr = base_lr * effective_batch / 256`` with base 1.5e-4 and ``effective_batch = batch
+  x processes x accum_iter``, set every optimizer step: a linear warmup from 0, then a
+  half-cycle cosine down to ``min_lr`` (:func:`lr_at`);
+* bf16 autocast on a GPU (fp16 with a gradient scaler on GPUs without bf16), fp32 on a CPU.
 
-Small datasets live on the device as one tensor (N, C, H, W); every epoch draws a seeded
-permutation and slices batches out of it, so no DataLoader (and no worker process) is
-involved. Everything random (the order of the images, the mask noise, torch's own RNG) is
-seeded, and its state goes into the checkpoint: training 2 epochs, stopping and resuming
+Data. A tensor (N, C, H, W) stays on the device and batches are sliced out of it (no
+DataLoader, no worker: the fast path for the lessons' small sets). A map-style ``Dataset``
+(e.g. :mod:`maelearn.data.folders`) is read by a DataLoader with workers, pinned memory
+and persistent workers; its uint8 batches are copied without blocking and normalized on
+the device. Both follow one epoch order, :class:`EpochBatches`: a ``DistributedSampler``
+permutation seeded by ``seed + epoch``, each process taking its share. Everything random
+is seeded: the order by (seed, epoch), each sample's augmentation by (seed, epoch, index)
+(:func:`sample_seed`, whatever the number of workers), the mask noise by a per-process
+generator whose state goes into the checkpoint. Training 2 epochs, stopping and resuming
 for 2 more gives bit-identical weights to 4 uninterrupted epochs on a CPU.
 
-Launch on several GPUs with ``torchrun --nproc_per_node G ...``: when ``WORLD_SIZE > 1``
-:func:`pretrain` joins the process group (NCCL on CUDA, Gloo on CPU), wraps the model in
-``DistributedDataParallel``, gives each rank its own slice of every epoch's permutation,
-and lets only rank 0 print and write checkpoints.
+Launch on several GPUs, or several machines, with ``torchrun`` (``env://``: one node
+``torchrun --nproc_per_node G ...``; two nodes ``torchrun --nnodes 2 --node_rank R
+--nproc_per_node G --rdzv_backend c10d --rdzv_endpoint HOST:29500 ...``): when
+``WORLD_SIZE > 1`` :func:`fit` joins the process group (NCCL on CUDA, Gloo on CPU), wraps
+the model in ``DistributedDataParallel`` and lets only rank 0 print and write checkpoints.
+A checkpoint resumes on another number of processes (keep the effective batch with
+``accum_iter``, :func:`accum_iter_for`).
 """
 
 from __future__ import annotations

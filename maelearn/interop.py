@@ -73,11 +73,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import pickle
 import re
 import socket
 import warnings
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -138,7 +141,8 @@ def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
         # record of options, allowed; any other pickled object is refused.
         with torch.serialization.safe_globals([argparse.Namespace]):
             obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated, foreign or code-carrying files
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError,
+            IndexError, TypeError, UnicodeDecodeError) as err:  # truncated, foreign or code-carrying files
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(
             f"not a readable checkpoint: {path} ({first[:160]}); if you trust the file, load it yourself with "
@@ -171,7 +175,9 @@ def _unwrap(obj: dict, where: str) -> StateDict:
 
 def _block_out(sd: Mapping[str, torch.Tensor], ours: str, theirs: str, layout: str, out: StateDict) -> None:
     """Write the block at prefix ``ours`` of ``sd`` into ``out`` at prefix ``theirs``."""
-    g = lambda name: sd[ours + name]  # noqa: E731
+    def g(name: str) -> torch.Tensor:
+        return sd[ours + name]
+
     wq, wk, wv = g("attn.qkv.weight").chunk(3, dim=0)
     bq, bk, bv = g("attn.qkv.bias").chunk(3, dim=0)
     if layout == "mae":
@@ -208,7 +214,9 @@ def _block_out(sd: Mapping[str, torch.Tensor], ours: str, theirs: str, layout: s
 
 def _block_in(sd: dict[str, torch.Tensor], theirs: str, ours: str, layout: str, out: StateDict) -> None:
     """Inverse of :func:`_block_out`: pops the block's keys at prefix ``theirs`` from ``sd``."""
-    p = lambda name: _pop(sd, theirs + name)  # noqa: E731
+    def p(name: str) -> torch.Tensor:
+        return _pop(sd, theirs + name)
+
     if layout == "mae":
         for name in ("norm1", "attn.qkv", "attn.proj", "norm2"):
             out[f"{ours}{name}.weight"], out[f"{ours}{name}.bias"] = p(f"{name}.weight"), p(f"{name}.bias")
@@ -389,7 +397,7 @@ def _export(model_or_sd, fmt: str, encoder_only: bool = False) -> StateDict:
     if not encoder_only:
         for i in _block_indices(sd, "decoder_blocks."):
             _block_out(sd, f"decoder_blocks.{i}.", f"{dec_prefix}{i}.", layout, out)
-    return {k: v.clone() for k, v in out.items()}
+    return {k: v.cpu().clone() for k, v in out.items()}  # a file for any machine, never a view of the model
 
 
 def to_official(model: nn.Module | Mapping[str, torch.Tensor], encoder_only: bool = False) -> StateDict:
@@ -536,10 +544,9 @@ def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, de
         cfg.update(decoder_dim=ddim, decoder_depth=len(_block_indices(sd, "decoder_blocks.")))
     if kind == "mae":
         n = sd["encoder.pos_embed"].shape[1] - 1 if "encoder.pos_embed" in sd else None
-        side = int(round(math.sqrt(n))) if n else 0
-        if n is None or side * side != n:
-            if img_size is None:
-                raise ValueError("cannot tell the image size from the checkpoint (no square pos_embed); pass img_size=")
+        side = round(math.sqrt(n)) if n else 0
+        if (n is None or side * side != n) and img_size is None:
+            raise ValueError("cannot tell the image size from the checkpoint (no square pos_embed); pass img_size=")
         cfg["img_size"] = img_size if img_size is not None else side * patch
         cfg["heads"] = _heads(dim, heads, OFFICIAL_HEADS_MAE, "heads")
         if has_decoder:

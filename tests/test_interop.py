@@ -15,9 +15,6 @@ downloads). Three kinds of check:
 
 from __future__ import annotations
 
-import math
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -98,9 +95,9 @@ def official_videomae_checkpoint(seed: int = 0) -> dict:
 
 def _same(a: dict, b: dict) -> None:
     assert sorted(a) == sorted(b)
-    for k in a:
-        assert a[k].shape == b[k].shape, k
-        assert torch.equal(a[k], b[k]), k
+    for k, v in a.items():
+        assert v.shape == b[k].shape, k
+        assert torch.equal(v, b[k]), k
 
 
 def _images(b=2, seed=1):

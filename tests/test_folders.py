@@ -287,3 +287,17 @@ def test_memory_does_not_grow_with_the_folder(tmp_path):
     assert (small, large) == (150, 1500)
     # Keeping the 1,350 extra decoded 64 x 64 images would take 16 MiB (their crops 4 MiB).
     assert rss_large - rss_small < 8 * 2**20
+
+
+def test_pretrain_streams_a_video_folder(tmp_path):
+    from maelearn.train import TrainConfig, pretrain
+    from maelearn.video import build_videomae
+
+    for i in range(4):
+        write_video(tmp_path / "videos" / f"{i}.mp4", 12 + 4 * i, size=(40, 48))
+    ds = VideoFolder(tmp_path / "videos", frames=8, stride=2, size=32)
+    torch.manual_seed(0)
+    model = build_videomae("tiny")  # 8 frames of 32 px
+    h = pretrain(model, ds, TrainConfig(epochs=1, batch_size=2, lr=1e-3, warmup_epochs=0, device="cpu", mask_ratio=0.9),
+                 progress=False)
+    assert len(h.loss) == 2 and all(math.isfinite(v) for v in h.loss)

@@ -579,10 +579,15 @@ def load_into(model: nn.Module, sd: Mapping[str, torch.Tensor], strict_decoder: 
     store, are set to the reference table."""
     sd = dict(sd)
     own = _canonical(model.state_dict())
-    if _kind_of(own) == "videomae":
+    if _kind_of(own) == "videomae" and ("encoder.pos_embed" not in sd or "decoder_pos_embed" not in sd):
+        pos_kind = getattr(getattr(model, "config", None), "pos_embed", "1d")
+        if pos_kind != "1d":
+            raise ValueError(
+                f"VideoMAE checkpoints were trained with the 1-D sin-cos table, but this model was built with "
+                f"pos_embed={pos_kind!r}; build it with pos_embed='1d'"
+            )
         for name in ("encoder.pos_embed", "decoder_pos_embed"):
-            if name not in sd:
-                sd[name] = videomae_positions(own[name].shape[1], own[name].shape[2])
+            sd.setdefault(name, videomae_positions(own[name].shape[1], own[name].shape[2]))
     wrong = [f"{k}: checkpoint {tuple(v.shape)}, model {tuple(own[k].shape)}"
              for k, v in sd.items() if k in own and own[k].shape != v.shape]
     if wrong:
@@ -786,9 +791,11 @@ def _transformers():
     return transformers
 
 
-def hf_config(model: nn.Module):
+def hf_config(model: nn.Module, mask_ratio: float = 0.75):
     """The ``transformers`` config (``ViTMAEConfig`` or ``VideoMAEConfig``) of the HF model
-    that computes what ``model`` computes (LayerNorm eps 1e-6 as the reference)."""
+    that computes what ``model`` computes (LayerNorm eps 1e-6 as the reference).
+    ``ViTMAEForPreTraining`` masks at its config's ``mask_ratio`` (ours takes the ratio per
+    call); VideoMAE takes its mask as an argument."""
     tf = _transformers()
     cfg = model.config
     kind = cfg.kind
@@ -803,17 +810,18 @@ def hf_config(model: nn.Module):
         hidden_act="gelu", norm_pix_loss=cfg.norm_pix_loss,
     )
     if kind == "mae":
-        return tf.ViTMAEConfig(**common, qkv_bias=True, mask_ratio=0.75)
+        return tf.ViTMAEConfig(**common, qkv_bias=True, mask_ratio=mask_ratio)
     return tf.VideoMAEConfig(**common, num_frames=cfg.frames, tubelet_size=cfg.tubelet, qv_bias=True,
                              use_mean_pooling=False)
 
 
-def to_hf_model(model: nn.Module):
+def to_hf_model(model: nn.Module, mask_ratio: float = 0.75):
     """A ``transformers`` ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` holding our
-    model's weights, in eval mode. For VideoMAE the final decoder LayerNorm's eps is set to
-    the reference's 1e-6 (transformers builds it with 1e-5)."""
+    model's weights, in eval mode, on the CPU (:func:`hf_config` for ``mask_ratio``). For
+    VideoMAE the final decoder LayerNorm's eps is set to the reference's 1e-6
+    (transformers builds it with 1e-5)."""
     tf = _transformers()
-    config = hf_config(model)
+    config = hf_config(model, mask_ratio)
     kind = "mae" if isinstance(config, tf.ViTMAEConfig) else "videomae"
     hf = (tf.ViTMAEForPreTraining if kind == "mae" else tf.VideoMAEForPreTraining)(config)
     hf.load_state_dict(_names_like(to_hf(model), set(hf.state_dict())), strict=True)

@@ -23,6 +23,7 @@ from einops import rearrange
 
 from maelearn import interop
 from maelearn.mae import build_mae, masked_mse
+from maelearn.patches import patchify_video
 from maelearn.video import build_videomae, cube_targets
 
 # Tiny sizes: images 16 px, 4 px patches (16 patches); videos 4 frames of 16 px, 2x4x4 cubes.
@@ -381,9 +382,13 @@ def test_key_bias_is_dropped_on_export_without_changing_outputs():
     torch.testing.assert_close(a.pred, b.pred, atol=1e-5, rtol=1e-5)
 
 
-def test_video_with_3d_positions_is_not_exported():
+def test_video_with_3d_positions_is_not_exported_nor_loaded():
     with pytest.raises(ValueError, match="pos_embed='1d'"):
         interop.to_official(build_videomae("tiny"))
+    three_d = build_videomae("tiny", img_size=16, frames=4, patch_size=4, dim=32, heads=4, decoder_dim=16,
+                             decoder_depth=1, decoder_heads=2, depth=2)
+    with pytest.raises(ValueError, match="pos_embed='1d'"):
+        interop.from_official(official_videomae_checkpoint(), model=three_d)
 
 
 # ---------------------------------------------------------------------------------------
@@ -490,8 +495,9 @@ def test_hf_vitmae_model_to_ours(transformers):
     torch.testing.assert_close(a.loss, b.loss, atol=1e-6, rtol=1e-5)
 
 
-def test_hf_videomae_equals_ours(transformers):
-    ours = _video_model().eval()
+@pytest.mark.parametrize("norm_pix_loss", [True, False])
+def test_hf_videomae_equals_ours(transformers, norm_pix_loss):
+    ours = _video_model(norm_pix_loss=norm_pix_loss).eval()
     hf = interop.to_hf_model(ours)
     assert isinstance(hf, transformers.VideoMAEForPreTraining)
     assert hf.decoder.norm.eps == 1e-6  # transformers builds it with 1e-5; the reference uses 1e-6
@@ -503,10 +509,13 @@ def test_hf_videomae_equals_ours(transformers):
     bsz, _, p = a.pred.shape
     torch.testing.assert_close(a.pred[a.mask.bool()].reshape(bsz, -1, p), b.logits, atol=1e-5, rtol=1e-5)
     # HF builds its targets from the un-normalized frames: our loss against those targets is HF's loss
-    hf_targets = cube_targets(interop.imagenet_unnormalize(videos), VID["p"], VID["t"])
+    pixels = interop.imagenet_unnormalize(videos)
+    hf_targets = cube_targets(pixels, VID["p"], VID["t"]) if norm_pix_loss else patchify_video(pixels, VID["p"], VID["t"])
     torch.testing.assert_close(masked_mse(a.pred, hf_targets, a.mask), b.loss, atol=1e-6, rtol=1e-5)
-    # with per-cube normalization the two targets differ only through eps, so the losses are close
-    torch.testing.assert_close(a.loss, b.loss, atol=1e-3, rtol=1e-3)
+    if norm_pix_loss:  # per-cube normalization: the two targets differ only through eps, the losses are close
+        torch.testing.assert_close(a.loss, b.loss, atol=1e-3, rtol=1e-3)
+    else:  # raw pixels: different targets, different losses
+        assert not torch.allclose(a.loss, b.loss, rtol=1e-2)
 
 
 def test_hf_videomae_model_to_ours(transformers):
@@ -537,6 +546,18 @@ def test_from_pretrained_hf_reads_a_local_folder(transformers, tmp_path):
     loaded = interop.from_pretrained_hf(tmp_path / "tiny-vit-mae")
     assert loaded.config == ours.config
     _same(loaded.state_dict(), ours.state_dict())
+
+
+def test_without_transformers_the_error_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "transformers", None)  # import transformers -> ImportError
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[interop\]"'):
+        interop.from_pretrained_hf("facebook/vit-mae-base")
+    with pytest.raises(ImportError, match="transformers"):
+        interop.to_hf_model(_image_model())
+    _same(interop.from_hf(interop.to_hf(_image_model()), heads=4, decoder_heads=2).state_dict(),
+          _image_model().state_dict())  # the renaming itself needs no transformers
 
 
 def test_from_pretrained_hf_offline_names_how_to_get_the_weights(transformers):

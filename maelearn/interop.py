@@ -439,8 +439,8 @@ def detect_format(sd: Mapping[str, torch.Tensor]) -> str:
         return "maelearn"
     if "patch_embed.proj.weight" in keys and "cls_token" in keys:
         return "official_mae"
-    if "encoder.patch_embed.proj.weight" in keys and "encoder_to_decoder.weight" in keys or (
-        "encoder.patch_embed.proj.weight" in keys and any(k.endswith("attn.q_bias") for k in keys)
+    if "encoder.patch_embed.proj.weight" in keys and (
+        "encoder_to_decoder.weight" in keys or any(k.endswith("attn.q_bias") for k in keys)
     ):
         return "official_videomae"
     if "vit.embeddings.patch_embeddings.projection.weight" in keys:
@@ -670,6 +670,9 @@ def _hf_config_dict(config: Any) -> dict:
 
 
 def _config_from_hf(hf: dict, kind: str) -> dict:
+    act = hf.get("hidden_act", "gelu")
+    if act != "gelu":
+        raise ValueError(f"the Hugging Face config has hidden_act={act!r}; our blocks use the exact GELU ('gelu')")
     size = hf.get("image_size", 224)
     size = size[0] if isinstance(size, (list, tuple)) else size
     out = dict(heads=hf.get("num_attention_heads"), decoder_heads=hf.get("decoder_num_attention_heads"),

@@ -226,11 +226,11 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
     previous: list = []
     start_epoch = 0
     if state is not None:
+        changed = check_resume(saved_settings(state), settings, str(ckpt))
         saved_cfg = state.get("model_config")
         if isinstance(saved_cfg, dict) and saved_cfg != model_config(model):
             diff = "; ".join(config_differences(saved_cfg, model_config(model)))
             raise UsageError(f"cannot resume {ckpt}: it holds a different model ({diff})")
-        changed = check_resume(saved_settings(state), settings, str(ckpt))
         start_epoch = int(state["epoch"])
         if args.epochs < start_epoch:
             raise UsageError(f"epochs: checkpoint has {start_epoch} done, command line asks for {args.epochs}; "

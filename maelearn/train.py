@@ -448,7 +448,7 @@ class _Data:
             self.kind, self.loader, self.sampler = "loader", data, None
             self.n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
             self.transform = device_transform or getattr(data.dataset, "device_transform", None)
-        elif isinstance(data, torch.utils.data.Dataset) or (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
+        elif isinstance(data, torch.utils.data.Dataset):
             self.kind, self.n = "dataset", len(data)
             seeded_itself = bool(getattr(data, "accepts_seed", False))
             self.sampler = EpochBatches(self.n, bs, config.seed, d.rank, d.world, config.drop_last, seeded=True)

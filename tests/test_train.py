@@ -250,6 +250,12 @@ def test_pretrain_rejects_bad_input(tmp_path, images):
         pretrain(micro_mae(), (images * 255).to(torch.uint8), config(tmp_path), progress=False)
     with pytest.raises(TypeError, match="TrainConfig"):
         pretrain(micro_mae(), images, {"epochs": 1}, progress=False)
+    with pytest.raises(TypeError, match="map-style torch Dataset or a DataLoader, got ImageSet"):
+        pretrain(micro_mae(), shapes(40, 16, seed=0), config(tmp_path), progress=False)
+    with pytest.raises(ValueError, match="no visible patch"):
+        pretrain(micro_mae(), images, config(tmp_path, mask_ratio=0.99), progress=False)
+    with pytest.raises(ValueError, match="accum_iter"):
+        pretrain(micro_mae(), images, config(tmp_path, accum_iter=4), progress=False)
     # resume="auto" starts afresh when there is nothing to resume
     hist = pretrain(micro_mae(), images, config(tmp_path / "auto", epochs=1), resume="auto", progress=False)
     assert len(hist.epoch_loss) == 1

@@ -616,3 +616,72 @@ def test_cli_hf_folder_round_trip(transformers, tmp_path):
     b, _ = load_checkpoint(tmp_path / "again.pt")
     assert a.config == b.config
     _same(a.state_dict(), b.state_dict())
+
+
+# ---------------------------------------------------------------------------------------
+# The released sizes (shapes only, on the meta device: nothing is allocated)
+# ---------------------------------------------------------------------------------------
+
+
+def _meta_official(dim, depth, ddim, ddepth, patch, img=224, tubelet=None):
+    """Shapes of a released checkpoint in the official layout, as meta tensors."""
+    def e(*shape):
+        return torch.empty(*shape, device="meta")
+
+    video = tubelet is not None
+    enc = "encoder." if video else ""
+    sd = {f"{enc}patch_embed.proj.weight": e(dim, 3, *((tubelet,) if video else ()), patch, patch),
+          f"{enc}patch_embed.proj.bias": e(dim), f"{enc}norm.weight": e(dim), f"{enc}norm.bias": e(dim)}
+    if not video:
+        n = (img // patch) ** 2
+        sd.update({"cls_token": e(1, 1, dim), "pos_embed": e(1, n + 1, dim), "mask_token": e(1, 1, ddim),
+                   "decoder_pos_embed": e(1, n + 1, ddim), "decoder_embed.weight": e(ddim, dim),
+                   "decoder_embed.bias": e(ddim), "decoder_norm.weight": e(ddim), "decoder_norm.bias": e(ddim),
+                   "decoder_pred.weight": e(patch * patch * 3, ddim), "decoder_pred.bias": e(patch * patch * 3)})
+    else:
+        out = tubelet * patch * patch * 3
+        sd.update({"mask_token": e(1, 1, ddim), "encoder_to_decoder.weight": e(ddim, dim),
+                   "decoder.norm.weight": e(ddim), "decoder.norm.bias": e(ddim), "decoder.head.weight": e(out, ddim),
+                   "decoder.head.bias": e(out)})
+    for prefix, d, n_blocks in ((f"{enc}blocks.", dim, depth), ("decoder.blocks." if video else "decoder_blocks.", ddim, ddepth)):
+        for i in range(n_blocks):
+            pre = f"{prefix}{i}."
+            for name in ("norm1", "norm2"):
+                sd[pre + name + ".weight"], sd[pre + name + ".bias"] = e(d), e(d)
+            sd[pre + "attn.qkv.weight"] = e(3 * d, d)
+            if video:
+                sd[pre + "attn.q_bias"], sd[pre + "attn.v_bias"] = e(d), e(d)
+            else:
+                sd[pre + "attn.qkv.bias"] = e(3 * d)
+            sd[pre + "attn.proj.weight"], sd[pre + "attn.proj.bias"] = e(d, d), e(d)
+            sd[pre + "mlp.fc1.weight"], sd[pre + "mlp.fc1.bias"] = e(4 * d, d), e(4 * d)
+            sd[pre + "mlp.fc2.weight"], sd[pre + "mlp.fc2.bias"] = e(d, 4 * d), e(d)
+    return sd
+
+
+@pytest.mark.parametrize("preset", ["base", "large", "huge"])
+def test_released_mae_sizes_give_our_presets(preset):
+    from maelearn.mae import mae_config
+
+    want = mae_config(preset)
+    sd = interop.convert_to_ours(_meta_official(want.dim, want.depth, 512, 8, want.patch_size))
+    cfg = interop.infer_config(sd)
+    got = {k: cfg[k] for k in ("img_size", "patch_size", "dim", "depth", "heads", "decoder_dim", "decoder_depth",
+                               "decoder_heads", "mlp_ratio")}
+    assert got == {k: getattr(want, k) for k in got}
+
+
+@pytest.mark.parametrize(("dim", "depth", "heads", "ddim", "dheads"),
+                         [(384, 12, 6, 192, 3), (768, 12, 12, 384, 6), (1024, 24, 16, 512, 8), (1280, 32, 16, 640, 8)])
+def test_released_videomae_sizes(dim, depth, heads, ddim, dheads):
+    """ViT-S/B/L/H of the VideoMAE release (pretrain_videomae_*_patch16_224, 4-block decoders)."""
+    sd = interop.convert_to_ours(_meta_official(dim, depth, ddim, 4, 16, tubelet=2))
+    cfg = interop.infer_config(sd)
+    assert (cfg["kind"], cfg["dim"], cfg["depth"], cfg["heads"]) == ("videomae", dim, depth, heads)
+    assert (cfg["decoder_dim"], cfg["decoder_depth"], cfg["decoder_heads"]) == (ddim, 4, dheads)
+    assert (cfg["frames"], cfg["img_size"], cfg["tubelet"], cfg["patch_size"], cfg["pos_embed"]) == (16, 224, 2, 16, "1d")
+    if dim == 768:  # our ViT-B preset is the release's
+        from maelearn.video import videomae_config
+
+        want = videomae_config("base")
+        assert all(cfg[k] == getattr(want, k) for k in cfg if k != "kind"), cfg

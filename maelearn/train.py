@@ -97,25 +97,34 @@ def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", ski
     return exempt
 
 
-def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "reference", skip: Iterable[str] = ()) -> list[dict]:
-    """Two AdamW parameter groups: ``weight_decay`` for the decayed parameters, 0 for the
+def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "reference", skip: Iterable[str] = (),
+                 lr_scale: Callable[[str], float] | None = None) -> list[dict]:
+    """AdamW parameter groups: ``weight_decay`` for the decayed parameters, 0 for the
     exempt ones (:func:`no_weight_decay` with ``rule`` and ``skip``). Frozen parameters
     (``requires_grad=False``: fixed sin-cos positions, the frozen blocks of a partial
-    fine-tune) are left out. Each group carries its parameter ``names``."""
+    fine-tune) are left out. Each group carries its parameter ``names`` and an
+    ``lr_scale`` (1.0 unless ``lr_scale(name)`` says otherwise, e.g. layer-wise decay for
+    fine-tuning: one group per (decay, scale) pair); :func:`fit` sets each group's lr to
+    the schedule's lr times its ``lr_scale``."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(weight_decay, (int, float)) or weight_decay < 0 or math.isnan(weight_decay):
         raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
     skip = set(skip)
-    decay: dict[str, list] = {"params": [], "names": []}
-    exempt: dict[str, list] = {"params": [], "names": []}
+    groups: dict[tuple[bool, float], dict] = {}
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        group = exempt if no_weight_decay(name, p, rule, skip) else decay
+        decayed = not no_weight_decay(name, p, rule, skip)
+        scale = 1.0 if lr_scale is None else float(lr_scale(name))
+        if not scale >= 0:
+            raise ValueError(f"lr_scale({name!r}) must be a number >= 0, got {scale!r}")
+        group = groups.setdefault((decayed, scale), {"params": [], "names": [], "weight_decay": float(weight_decay) if decayed else 0.0,
+                                                     "lr_scale": scale})
         group["params"].append(p)
         group["names"].append(name)
-    return [g for g in ({**decay, "weight_decay": float(weight_decay)}, {**exempt, "weight_decay": 0.0}) if g["params"]]
+    # decayed before exempt, then by scale: a stable order for optimizer state dicts
+    return [groups[k] for k in sorted(groups, key=lambda k: (not k[0], -k[1]))]
 
 
 def make_optimizer(
@@ -126,17 +135,21 @@ def make_optimizer(
     rule: str = "reference",
     skip: Iterable[str] = (),
     fused: bool | None = None,
+    lr_scale: Callable[[str], float] | None = None,
 ) -> torch.optim.AdamW:
     """The library's one optimizer: AdamW over :func:`param_groups` with MAE's betas
     (0.9, 0.95) by default. ``fused=None`` uses torch's fused kernel where this torch has
     one for the parameters' device (CUDA and, in recent versions, CPU) and the multi-tensor
     ``foreach`` path otherwise. With ``weight_decay=0`` and ``betas=(0.9, 0.999)`` it is
-    plain Adam (the denoising autoencoder and the skip-gram use it so)."""
+    plain Adam (the denoising autoencoder and the skip-gram use it so). ``lr_scale``: see
+    :func:`param_groups` (the groups' lr here is ``lr`` times their scale)."""
     if not isinstance(lr, (int, float)) or not lr >= 0:
         raise ValueError(f"lr must be a number >= 0, got {lr!r}")
-    groups = param_groups(model, weight_decay, rule, skip)
+    groups = param_groups(model, weight_decay, rule, skip, lr_scale)
     if not groups:
         raise ValueError(f"{type(model).__name__} has no trainable parameter (all have requires_grad=False)")
+    for g in groups:
+        g["lr"] = lr * g["lr_scale"]
     if fused is None or fused:
         try:
             return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True)
@@ -569,6 +582,8 @@ def fit(
     meta: dict | None = None,
     on_epoch_end: Callable[[int, History], dict | None] | None = None,
     device_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    lr_scale: Callable[[str], float] | None = None,
+    no_decay: Iterable[str] = (),
 ) -> History:
     """The library's one training loop: minimize ``loss_fn`` over ``data`` with
     :class:`TrainConfig`'s recipe. Returns the :class:`History` (earlier resumed parts
@@ -592,7 +607,9 @@ def fit(
     a checkpoint written by another number of processes resumes with a warning (the data
     order continues, per-rank random streams restart). ``stop_after_epoch`` ends the call
     after that epoch of the schedule, as a preempted job would. ``on_epoch_end(epoch,
-    history)`` may return a dict of metrics kept in ``history.metrics``. A non-finite loss
+    history)`` may return a dict of metrics kept in ``history.metrics``. ``lr_scale(name)``
+    multiplies a parameter's lr (layer-wise decay) and ``no_decay`` names parameters exempt
+    from weight decay beyond ``config.decay_rule`` (:func:`param_groups`). A non-finite loss
     raises ``FloatingPointError`` before anything is saved.
     """
     config = config or TrainConfig()
@@ -615,14 +632,14 @@ def fit(
         dev = torch.device("cuda", d.local_rank)
     try:
         return _fit(model, data, loss_fn, config, resume, progress, desc, stop_after_epoch, dev, d, meta,
-                    on_epoch_end, device_transform)
+                    on_epoch_end, device_transform, lr_scale, no_decay)
     finally:
         if d.started_here:
             dist.destroy_process_group()
 
 
 def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop_after_epoch, dev, d: _Dist, meta,
-         on_epoch_end, device_transform) -> History:
+         on_epoch_end, device_transform, lr_scale, no_decay) -> History:
     reader = _Data(data, config, d, dev, device_transform)
     n = reader.n
     micro = len(reader)  # micro-batches per epoch on this process
@@ -642,7 +659,7 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
     min_lr = min(config.min_lr, peak)
 
     model.to(dev)
-    optimizer = make_optimizer(model, peak, config.weight_decay, config.betas, config.decay_rule)
+    optimizer = make_optimizer(model, peak, config.weight_decay, config.betas, config.decay_rule, no_decay, lr_scale=lr_scale)
     amp, scaler, precision = _autocast(dev, config.precision)
     # The data order is the same on every rank (each takes its own share); the step's own
     # noise and torch's global RNG (dropout, models that draw their own noise) differ per rank.
@@ -719,7 +736,7 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
         else:
             lr = lr_at(step, total_steps, warmup_steps, peak, min_lr)
         for group in optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)
         return lr
 
     def mean_over_ranks(value: torch.Tensor) -> float:

@@ -361,3 +361,27 @@ def test_gradient_accumulation_matches_the_large_batch():
     assert accum_iter_for(4096, 128, 8) == 4
     with pytest.raises(ValueError, match="multiple"):
         accum_iter_for(4096, 96, 8)
+
+
+def test_lr_scale_groups_and_extra_no_decay_names():
+    """Layer-wise lr decay for fine-tuning: one group per (decay, scale); fit sets each
+    group's lr to the schedule's times its scale; no_decay adds exempt names."""
+    net = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 2))
+    scale = {"0": 0.5, "1": 1.0}
+    groups = param_groups(net, 0.05, lr_scale=lambda name: scale[name.split(".")[0]])
+    assert [(g["weight_decay"], g["lr_scale"], g["names"]) for g in groups] == [
+        (0.05, 1.0, ["1.weight"]), (0.05, 0.5, ["0.weight"]), (0.0, 1.0, ["1.bias"]), (0.0, 0.5, ["0.bias"])]
+    seen = []
+
+    def loss_fn(model, batch, g):
+        return model(batch).pow(2).mean()
+
+    def record(epoch, hist):
+        return {"lr": hist.lr[-1]}
+
+    cfg = TrainConfig(epochs=1, batch_size=4, lr=0.1, schedule="constant", warmup_epochs=0, device="cpu")
+    h = fit(net, torch.randn(8, 3), loss_fn, cfg, progress=False, on_epoch_end=record,
+            lr_scale=lambda name: scale[name.split(".")[0]], no_decay=["1.weight"])
+    assert h.metrics == [{"lr": 0.1}] and h.lr == [0.1, 0.1]
+    opt = make_optimizer(net, 0.1, lr_scale=lambda name: scale[name.split(".")[0]], skip=["1.weight"])
+    assert sorted((g["lr"], g["weight_decay"]) for g in opt.param_groups) == [(0.05, 0.0), (0.05, 0.05), (0.1, 0.0)]

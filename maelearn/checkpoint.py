@@ -137,6 +137,15 @@ def estimate_parameters(cfg: dict) -> int:
     return blocks + (tokens + 1) * (dim + ddim) + patch * (dim + ddim) + dim * ddim
 
 
+def human_bytes(n: float) -> str:
+    """``n`` bytes as a short string: ``512 B``, ``3.4 MiB``, ``1.2e+03 TiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024:
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n:.3g} TiB"
+
+
 def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | None = None) -> int:
     """Before allocating anything: a ``ValueError`` when the model ``cfg`` describes needs
     more memory than is available (``available`` bytes, default
@@ -148,8 +157,8 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
     have = available_memory() if available is None else available
     if need > have:
         raise ValueError(
-            f"{where} asks for a model of about {n / 1e9:.3g} billion parameters "
-            f"({need / 2**30:.3g} GiB to load), more than the {have / 2**30:.3g} GiB of memory available; "
+            f"{where} asks for a model of about {n:.3g} parameters "
+            f"({human_bytes(need)} to load), more than the {human_bytes(have)} of memory available; "
             f"refusing to build it (model_config: dim={cfg.get('dim')}, depth={cfg.get('depth')}, "
             f"decoder_dim={cfg.get('decoder_dim')}, decoder_depth={cfg.get('decoder_depth')})"
         )

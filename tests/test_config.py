@@ -51,3 +51,36 @@ def test_cpu_threads_sets_and_validates():
             config.cpu_threads(0)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["bogus", "meta", "xpu", "cuda:x", "cpu:0", ""])
+def test_unknown_devices_are_named(monkeypatch, name):
+    monkeypatch.delenv("MAELEARN_DEVICE", raising=False)
+    with pytest.raises(ValueError, match=rf"--device must be one of cpu, cuda, cuda:N, mps, got '{name}'"):
+        config.device(name, source="--device")
+
+
+def test_device_names_are_case_insensitive_and_the_environment_is_named(monkeypatch):
+    monkeypatch.delenv("MAELEARN_DEVICE", raising=False)
+    assert config.device("CPU").type == "cpu" and config.device(" Cpu ").type == "cpu"
+    monkeypatch.setenv("MAELEARN_DEVICE", "CPU")
+    assert config.device().type == "cpu"
+    monkeypatch.setenv("MAELEARN_DEVICE", "bogus")
+    with pytest.raises(ValueError, match=r"\$MAELEARN_DEVICE must be one of .*, got 'bogus'"):
+        config.device()
+    assert config.device("cpu").type == "cpu"  # an explicit choice wins over the environment
+
+
+def test_threads_above_the_core_count_are_capped(monkeypatch):
+    before = torch.get_num_threads()
+    monkeypatch.setattr(config.os, "cpu_count", lambda: 2)
+    try:
+        with pytest.warns(UserWarning, match="threads=100000 is more than the 2 CPU core"):
+            assert config.cpu_threads(100000) == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_available_memory_is_a_positive_byte_count():
+    assert 2**20 < config.available_memory() < 2**50

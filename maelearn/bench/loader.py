@@ -89,6 +89,33 @@ def time_loader(folder: str | Path, decoder: str, workers: int, size: int = 224,
             "seconds": seconds, "images": batches * batch_size}
 
 
+def stage_times(folder: str | Path, size: int = 224, n: int = 64) -> dict:
+    """Milliseconds per image of each stage, in this process, on the first ``n`` files:
+    reading the bytes, decoding them (PIL, torchvision.io), and the augmentation
+    (RandomResizedCrop bicubic + flip) on the decoded image. Says what limits the loader."""
+    from maelearn.data.folders import ImageFolder, ImageTransform, decode_image
+
+    paths = ImageFolder(folder, size=size).paths[:n]
+    transform = ImageTransform(size, augment=True)
+    out = {}
+    for dec in DECODER_CHOICES:  # the first call loads the codec library (seconds): not a per-image cost
+        transform(decode_image(paths[0], dec), torch.Generator().manual_seed(0))
+    t0 = time.perf_counter()
+    for p in paths:
+        Path(p).read_bytes()
+    out["read_ms"] = 1e3 * (time.perf_counter() - t0) / len(paths)
+    for dec in DECODER_CHOICES:
+        t0 = time.perf_counter()
+        imgs = [decode_image(p, dec) for p in paths]
+        out[f"decode_{dec}_ms"] = 1e3 * (time.perf_counter() - t0) / len(paths)
+    g = torch.Generator().manual_seed(0)
+    t0 = time.perf_counter()
+    for img in imgs:
+        transform(img, g)
+    out["augment_ms"] = 1e3 * (time.perf_counter() - t0) / len(paths)
+    return {k: round(v, 3) for k, v in out.items()}
+
+
 def rss_by_size(small: int, large: int, root: Path, image_size: int, size: int, batch_size: int, workers: int) -> dict:
     """Resident memory (MiB) after one full pass over a folder of ``small`` and of ``large``
     images: the main process, and main + workers, sampled during the pass (peak)."""
@@ -151,6 +178,7 @@ def run_loader_bench(data: str | Path | None = None, make: int = 1000, image_siz
             "hardware": hw_start,
             "results": rows,
             "fastest_decoder_by_workers": best,
+            "stages_ms_per_image": stage_times(folder, size),
         }
         if rss:
             small = max(batch_size, rss // 10)
@@ -171,6 +199,7 @@ def format_report(report: dict) -> str:
     for r in report["results"]:
         lines.append(f"{r['decoder']:<12} {r['workers']:>7} {r['images_per_s']:>9.1f}")
     lines.append(f"fastest decoder by workers: {report['fastest_decoder_by_workers']}")
+    lines.append(f"ms per image by stage (one process): {report['stages_ms_per_image']}")
     if "rss" in report:
         for n, v in report["rss"].items():
             if n != "settings":

@@ -916,8 +916,11 @@ def save_checkpoint(model: nn.Module, path: str | Path, source: str = "") -> Pat
     PATH`` read it."""
     from maelearn.checkpoint import FORMAT, atomic_save, model_config
 
+    # train_config: no training happened here; the seed is the one `probe` gives its
+    # random-init baseline.
     state = {"format": FORMAT, "model": model.state_dict(), "model_config": model_config(model), "epoch": 0,
-             "step": 0, "history": {}, "meta": {"source": source, "converted_by": "maelearn.interop"}}
+             "step": 0, "history": {}, "train_config": {"seed": 0},
+             "meta": {"source": source, "converted_by": "maelearn.interop"}}
     return atomic_save(state, path)
 
 

@@ -6,7 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from maelearn.data import ImageSet, digits, load_offline, natural_crops, shapes, to_imageset, torchvision_dataset
+from maelearn.data import (
+    ImageSet,
+    digits,
+    load_offline,
+    natural_crops,
+    shapes,
+    to_imageset,
+    torchvision_dataset,
+)
 from maelearn.data.images import COLOURS, SHAPES
 
 
@@ -119,8 +127,14 @@ def test_missing_cifar_without_download_is_a_clear_error(tmp_path):
 
 # -- the shape-scenes benchmark ----------------------------------------------------------------
 
-from maelearn.data.augment import augmentation, colour_jitter, random_resized_crop  # noqa: E402
-from maelearn.data.scenes import SCENE_CLASSES, render_silhouettes, scene_benchmark, scenes, unlabelled_scenes  # noqa: E402
+from maelearn.data.augment import augmentation, colour_jitter, random_resized_crop
+from maelearn.data.scenes import (
+    SCENE_CLASSES,
+    render_silhouettes,
+    scene_benchmark,
+    scenes,
+    unlabelled_scenes,
+)
 
 
 def test_scenes_deterministic_in_range_and_balanced():
@@ -142,7 +156,7 @@ def test_scenes_deterministic_in_range_and_balanced():
 
 def test_scene_split_is_fixed_and_disjoint():
     tr, te = scene_benchmark(100, 50, seed=0)
-    tr2, te2 = scene_benchmark(200, 50, seed=0)
+    _, te2 = scene_benchmark(200, 50, seed=0)
     assert torch.equal(te.images, te2.images)  # a larger training set never moves test images
     extra = unlabelled_scenes(100, seed=0)
     for other in (te.images, extra):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -137,7 +136,7 @@ def test_output_path_is_checked_before_any_work(tmp_path):
 
 def test_cli_bad_out_is_one_line_and_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "maelearn.experiments", "ablations", "--scale", "quick", "--out", str(tmp_path)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+                          check=False, capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "is a folder" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1

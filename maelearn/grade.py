@@ -1,11 +1,19 @@
 """Grade submitted notebooks: ``python -m maelearn.grade NOTEBOOK... [--csv F] [--json F]``.
 
 Each notebook is executed headless (nbclient, a fresh kernel, its own folder as the working
-directory) in grading mode: every ``check(...)`` cell records its verdict, a wrong or
-missing exercise is replaced by the reference so later exercises are still graded, and a
-cell that crashes does not stop the run. The table has one row per submission and one
-column per exercise of the lessons it contains: ``pass``, ``FAIL``, ``not attempted``, or
-``missing`` (the check never ran: the notebook crashed before it, or the cell was deleted).
+directory) in grading mode: every ``check(...)`` only hands the student's function in (see
+:func:`maelearn.exercises.worker.submit`) and returns the reference, so later cells run; a
+cell that crashes or runs too long does not stop the run. Then, with the kernel gone, the
+grader tests every handed-in function in a fresh process of its own against its own copy
+of the reference (:func:`maelearn.exercises.worker.grade_submission`): nothing the
+notebook prints, writes or patches takes part in the verdict.
+
+The table has one row per submission and one column per exercise of every lesson the
+notebook belongs to (its file name ``NN_*.ipynb`` and its ``check("NN.k", ...)`` calls):
+``pass``, ``FAIL``, ``not attempted``, ``tampered`` (the function handed in is, or calls,
+the library's reference, or is not the student's own), or ``missing`` (never handed in:
+the notebook crashed before it, or the check cell was deleted or ``check`` redefined).
+An exercise handed in several times gets its worst verdict.
 
 The exit status is 0 only when every exercise of every submission passed.
 """
@@ -22,10 +30,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from maelearn.exercises import ENV_REPORT, ENV_STRICT, all_exercises
+from maelearn.exercises import ENV_GRADE_DIR, get, grader_modules, lesson_exercises
+from maelearn.exercises.worker import FAIL, MISSING, NOT_ATTEMPTED, PASS, TAMPERED, grade_submission
 
 CHECK_CALL = re.compile(r"""check\(\s*["'](\d\d\.\d+)["']""")
-PASS, FAIL, NOT_ATTEMPTED, MISSING = "pass", "FAIL", "not attempted", "missing"
+LESSON_FILE = re.compile(r"^(\d\d)_")
+SUBMISSION_FILE = re.compile(r"^(\d+)-(\d\d\.\d+)\.(pkl|err)$")
+SEVERITY = {PASS: 0, NOT_ATTEMPTED: 1, MISSING: 2, FAIL: 3, TAMPERED: 4}
 
 
 @dataclass
@@ -49,19 +60,47 @@ class Submission:
         return sum(v == PASS for v in self.results.values()), len(self.results)
 
 
-def expected_exercises(nb) -> list[str]:
-    """The exercise ids a notebook checks, in order, from its ``check("NN.k", ...)`` calls."""
+def expected_exercises(nb, path: Path | None = None) -> list[str]:
+    """The exercise ids a notebook must hand in: its ``check("NN.k", ...)`` calls in order,
+    then every other exercise of the lessons those calls and the file name (``NN_*``)
+    belong to, so a deleted check cell still counts."""
     ids: list[str] = []
     for cell in nb.cells:
         if cell.cell_type == "code":
             for ex_id in CHECK_CALL.findall(cell.source):
                 if ex_id not in ids:
                     ids.append(ex_id)
+    lessons = {i.split(".")[0] for i in ids}
+    match = LESSON_FILE.match(path.name) if path is not None else None
+    if match:
+        lessons.add(match.group(1))
+    known = grader_modules()
+    for lesson in sorted(lessons):
+        if lesson in known:
+            ids += [e.id for e in lesson_exercises(lesson) if e.id not in ids]
     return ids
 
 
+def _handed_in(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    """Grade every function the notebook handed in: exercise id -> [(status, detail)]."""
+    verdicts: dict[str, list[tuple[str, str]]] = {}
+    files = sorted((int(m.group(1)), m.group(2), p) for p in folder.glob("*") if (m := SUBMISSION_FILE.match(p.name)))
+    for _, ex_id, p in files:
+        if ex_id.split(".")[0] not in grader_modules():
+            continue
+        try:
+            if p.suffix == ".err":
+                verdict = (FAIL, p.read_text(encoding="utf-8", errors="replace")[:2000])
+            else:
+                verdict = grade_submission(ex_id, p.read_bytes())
+        except KeyError:  # an id no lesson defines
+            continue
+        verdicts.setdefault(ex_id, []).append(verdict)
+    return verdicts
+
+
 def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> Submission:
-    """Execute one notebook in grading mode and collect its verdicts."""
+    """Execute one notebook in grading mode, then grade what it handed in."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -70,35 +109,39 @@ def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> S
         nb = nbformat.read(str(path), as_version=4)
     except Exception as err:  # unreadable file: every exercise missing
         sub.error = f"cannot read notebook: {err}"
+        match = LESSON_FILE.match(Path(path).name)
+        if match and match.group(1) in grader_modules():
+            sub.results = {e.id: MISSING for e in lesson_exercises(match.group(1))}
         return sub
-    ids = expected_exercises(nb)
+    ids = expected_exercises(nb, Path(path))
     with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "report.jsonl"
-        env_before = {k: os.environ.get(k) for k in (ENV_REPORT, ENV_STRICT)}
-        os.environ[ENV_REPORT] = str(report)
-        os.environ[ENV_STRICT] = "1"
+        folder = Path(tmp) / "handed_in"
+        folder.mkdir()
+        env_before = os.environ.get(ENV_GRADE_DIR)
+        os.environ[ENV_GRADE_DIR] = str(folder)
         try:
             client = NotebookClient(
-                nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True,
+                nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
                 resources={"metadata": {"path": str(Path(path).resolve().parent)}},
             )
             client.execute()
-        except Exception as err:  # a kernel death or time-out ends the run; grade what ran
+        except Exception as err:  # a kernel death ends the run; grade what was handed in
             sub.error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         finally:
-            for k, v in env_before.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        records = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
-    status_of = {"passed": PASS, "failed": FAIL, "not attempted": NOT_ATTEMPTED}
-    for rec in records:
-        sub.results[rec["id"]] = status_of[rec["status"]]
-        if rec.get("detail"):
-            sub.details[rec["id"]] = rec["detail"]
+            if env_before is None:
+                os.environ.pop(ENV_GRADE_DIR, None)
+            else:
+                os.environ[ENV_GRADE_DIR] = env_before
+        verdicts = _handed_in(folder)
+    for ex_id, found in verdicts.items():
+        status, detail = max(found, key=lambda v: SEVERITY[v[0]])
+        sub.results[ex_id] = status
+        if detail:
+            sub.details[ex_id] = detail
     for ex_id in ids:
-        sub.results.setdefault(ex_id, MISSING)
+        if ex_id not in sub.results:
+            sub.results[ex_id] = MISSING
+            sub.details[ex_id] = "never handed in: the check cell did not run (deleted, crashed before it, or check was replaced)"
     sub.results = dict(sorted(sub.results.items()))
     return sub
 
@@ -106,7 +149,12 @@ def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> S
 def table(subs: list[Submission]) -> str:
     """A plain-text score table: one row per submission, one column per exercise."""
     ids = sorted({i for s in subs for i in s.results})
-    titles = {e.id: e.title for e in all_exercises()}
+    titles = {}
+    for i in ids:
+        try:
+            titles[i] = get(i).title
+        except KeyError:
+            titles[i] = "?"
     head = ["student", *ids, "score"]
     rows = [[s.student, *(s.results.get(i, "") for i in ids), "{}/{}".format(*s.score)] for s in subs]
     widths = [max(len(str(r[c])) for r in [head, *rows]) for c in range(len(head))]

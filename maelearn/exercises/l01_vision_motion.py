@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.flow import endpoint_error, image_gradients, lk_solve, structure_tensor
 
 
@@ -39,6 +39,8 @@ def _cases_structure():
     for seed, window in ((0, 3), (1, 5)):
         f0, f1 = _frames(seed)
         yield Case(f"12x12 texture, window {window}", (*image_gradients(f0, f1), window))
+    f0, f1 = _frames(6)
+    yield Case("the default window (5)", image_gradients(f0, f1))
     g = torch.Generator().manual_seed(2)
     yield Case("random 6x9 gradients, window 1", (torch.randn(6, 9, generator=g), torch.randn(6, 9, generator=g), torch.randn(6, 9, generator=g), 1))
 
@@ -52,7 +54,26 @@ def _diagnose_solve(case, got, expected):
         return "dx and dy are swapped: channel 0 is the horizontal motion."
     if not torch.isfinite(got).all():
         return "where the smaller eigenvalue of A is below min_eig, set the flow to 0 instead of dividing by ~0."
+    zero_got, zero_exp = (got == 0).all(0), (expected == 0).all(0)
+    if not torch.equal(zero_got, zero_exp):
+        return ("the flow is 0 at the wrong pixels: threshold the SMALLER EIGENVALUE of A, "
+                "(trace - sqrt(trace^2 - 4 det)) / 2 >= min_eig, not the determinant or the trace "
+                "(a window with a strong edge has a large determinant and still no texture along the edge).")
     return None
+
+
+def _systems(eigs, seed: int) -> torch.Tensor:
+    """Window sums (5, 1, len(eigs)) whose matrices A have the given eigenvalue pairs, at
+    random orientations, and a random right-hand side."""
+    g = torch.Generator().manual_seed(seed)
+    lam = torch.tensor(eigs, dtype=torch.float64)  # (K, 2)
+    theta = torch.rand(len(eigs), generator=g, dtype=torch.float64) * torch.pi
+    c, s = torch.cos(theta), torch.sin(theta)
+    sxx = lam[:, 0] * c * c + lam[:, 1] * s * s
+    syy = lam[:, 0] * s * s + lam[:, 1] * c * c
+    sxy = (lam[:, 0] - lam[:, 1]) * c * s
+    b = torch.randn(2, len(eigs), generator=g, dtype=torch.float64)
+    return torch.stack([sxx, sxy, syy, b[0], b[1]])[:, None, :]
 
 
 @exercise("01.2", "solve the 2x2 system per pixel", lk_solve, diagnose=_diagnose_solve, rtol=1e-5, atol=1e-7)
@@ -69,6 +90,12 @@ def _cases_solve():
     flat[0] = 2.0  # texture in x only: the aperture problem
     flat[3] = 1.0
     yield Case("no texture in y (aperture problem): flow 0", (flat, 1e-3))
+    # Near-singular windows: a strong edge (eigenvalues 100 and 1e-4: determinant 1e-2 is
+    # well above min_eig, the smaller eigenvalue is below it: flow 0) and weak but even
+    # texture (0.02 and 0.02: determinant 4e-4 is below min_eig, the eigenvalues are not:
+    # solve). Only the smaller eigenvalue separates them.
+    near = _systems([(100.0, 1e-4), (0.02, 0.02), (5.0, 2e-3), (1e-4, 1e-4), (50.0, 5e-4)], seed=7)
+    yield Case("near-singular windows (edges and weak texture), the default min_eig", (near,))
 
 
 def _diagnose_epe(case, got, expected):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from maelearn.exercises import Case, exercise
-from maelearn.classic.spectral import mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
+from maelearn.exercises.framework import Case, exercise
+from maelearn.classic.spectral import dct_matrix, mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
 
 
 def _diagnose_fb(case, got, expected):
@@ -34,7 +34,9 @@ def _diagnose_mel(case, got, expected):
         return "return a torch tensor (n_mels, frames)."
     if got.shape[-1] != expected.shape[-1]:
         return "centre the frames: torch.stft(..., center=True, pad_mode='constant') gives 1 + L // hop frames."
-    wave, sr, n_fft, hop, n_mels = case.args
+    wave, sr, n_fft, hop, n_mels = (*case.args, 512, 128, 40)[:5] if len(case.args) == 2 else case.args
+    if got.ndim != expected.ndim:
+        return "a batch of clips (B, L) gives (B, n_mels, frames): apply the filterbank to the last-but-one axis (fb @ spec works for any batch)."
     fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
     magnitude = fb @ power_spectrogram(wave, n_fft, hop).sqrt()
     if got.shape == expected.shape and torch.allclose(got, magnitude, rtol=1e-4, atol=1e-8):
@@ -42,22 +44,39 @@ def _diagnose_mel(case, got, expected):
     return "check the window: a periodic Hann window of n_fft samples (torch.hann_window(n_fft))."
 
 
-def _wave(seed: int, n: int = 4000, sr: int = 8000):
+def _wave(seed: int, n: int = 4000, sr: int = 8000, gain: float = 0.5):
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(n, dtype=torch.float64) / sr
-    return (0.5 * torch.sin(2 * torch.pi * (300 + 500 * seed) * t) + 0.05 * torch.randn(n, generator=g, dtype=torch.float64))
+    return (gain * torch.sin(2 * torch.pi * (300 + 500 * seed) * t) + 0.1 * gain * torch.randn(n, generator=g, dtype=torch.float64))
+
+
+def _batch(seeds, n: int, sr: int, gains) -> torch.Tensor:
+    """(B, n) clips at very different loudness (as the lesson's synthesized clips)."""
+    return torch.stack([_wave(s, n, sr, gain) for s, gain in zip(seeds, gains)])
 
 
 @exercise("02.2", "mel spectrogram", mel_spectrogram, diagnose=_diagnose_mel, rtol=1e-6, atol=1e-9)
 def _cases_mel():
     yield Case("a 0.5 s tone in noise, sr 8 kHz", (_wave(0), 8000, 256, 64, 20))
     yield Case("another tone, n_fft 512, hop 128", (_wave(1), 8000, 512, 128, 32))
+    # The lesson later calls it on a batch (N, L) with the defaults.
+    yield Case("a batch of 3 clips of 4001 samples at 16 kHz, default n_fft, hop, n_mels", (_batch((5, 6, 7), 4001, 16000, (0.5, 0.05, 1.0)), 16000))
 
 
 def _diagnose_mfcc(case, got, expected):
     if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        if case.args[0].ndim == 3:
+            return "a batch (B, n_mels, frames) gives (B, n_mfcc, frames): take the DCT over the mel axis, -2, not axis 0."
         return "return (n_mfcc, frames): keep the first n_mfcc DCT coefficients along the mel axis."
     S = case.args[0]
+    if S.ndim == 3:
+        floor = 10 * torch.log10(S.clamp(min=1e-10))
+        batch_floor = torch.maximum(floor, floor.amax() - 80.0)
+        d = dct_matrix(expected.shape[-2], S.shape[-2]).to(S.dtype)
+        if torch.allclose(got, d @ batch_floor, rtol=1e-4, atol=1e-6):
+            return "the 80 dB floor is per clip: each spectrogram's own maximum, not the batch's (power_to_db handles it)."
+        if not torch.allclose(got[0], expected[0], rtol=1e-3, atol=1e-4):
+            return "a batch (B, n_mels, frames): take the DCT over the mel axis, -2 (d @ db), not axis 0 or 1."
     if torch.allclose(got[1:], expected[1:] * 0.1 * np.log(10), rtol=1e-3, atol=1e-6):
         return "use decibels, 10 * log10(power), not the natural log."
     if torch.allclose(got[1:], expected[1:] * np.sqrt(S.shape[-2] / 2) * 2, rtol=1e-3, atol=1e-6):
@@ -72,3 +91,8 @@ def _cases_mfcc():
     S = mel_spectrogram(_wave(4), 8000, 256, 64, 20)
     S[:, :3] = 0.0  # silence: the 80 dB floor matters
     yield Case("with silent frames", (S, 13))
+    # The lesson later calls it on a batch (N, n_mels, T) with the default n_mfcc; one clip
+    # is 40 dB quieter than the others, so a floor taken from the batch's maximum differs.
+    mels = mel_spectrogram(_batch((8, 9, 10), 4000, 8000, (1.0, 0.01, 0.3)), 8000, 256, 64, 20)
+    mels[1, :, :4] = 0.0
+    yield Case("a batch of 3 clips (one quiet), default n_mfcc", (mels,))

@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.words import idf, tfidf
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.cnn import class_centroids, nearest_centroid
 
 

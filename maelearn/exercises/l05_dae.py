@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from maelearn.dae import dae_loss, gaussian_noise, masking_noise
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -46,6 +46,9 @@ def _cases_gaussian():
     yield Case("a (2, 1, 4, 4) image batch, sigma 0.5", (torch.rand(2, 1, 4, 4, generator=g), 0.5, _gen(2)))
     yield Case("sigma 0 leaves x unchanged", (torch.rand(3, 5, generator=g), 0.0, _gen(3)))
     yield Case("sigma 2 on 1000 pixels", (torch.rand(10, 100, generator=g), 2.0, _gen(4)))
+    # The default generator=None draws from torch's global generator (the lesson's training
+    # loop calls it so); the grader seeds it for the reference and for your call alike.
+    yield Case("the default generator (torch's global one), sigma 0.4", (torch.rand(3, 7, generator=g), 0.4), seed=15)
 
 
 def _diagnose_masking(case, got, expected):
@@ -63,6 +66,8 @@ def _diagnose_masking(case, got, expected):
     if mask.shape == exp_mask.shape and torch.equal(mask.float(), exp_mask) and 0 < p < 1:
         if torch.allclose(noisy, exp_noisy / (1 - p), atol=1e-5):
             return "do not rescale the kept pixels by 1/(1-p) as dropout does: a DAE must fill in what is missing."
+    if len(case.args) < 3:
+        return "with generator=None draw from torch's global generator: torch.rand(x.shape, generator=None)."
     u = torch.rand(x.shape, generator=_gen(case.args[2].initial_seed()))
     if mask.shape == exp_mask.shape and torch.equal(mask.float(), (u >= 1 - p).float()) and p != 0.5:
         return "a pixel is corrupted when u < p (probability p), not when u >= 1 - p."
@@ -81,6 +86,7 @@ def _cases_masking():
     yield Case("a (2, 3, 4, 4) batch, p 0.5", (torch.rand(2, 3, 4, 4, generator=g) + 0.1, 0.5, _gen(12)))
     yield Case("p 0 keeps everything", (torch.rand(3, 6, generator=g) + 0.1, 0.0, _gen(13)))
     yield Case("p 0.75 on 2000 pixels", (torch.rand(20, 100, generator=g) + 0.1, 0.75, _gen(14)))
+    yield Case("the default generator (torch's global one), p 0.3", (torch.rand(3, 8, generator=g) + 0.1, 0.3), seed=16)
 
 
 def _diagnose_loss(case, got, expected):
@@ -109,11 +115,15 @@ def _diagnose_loss(case, got, expected):
 
 
 def _scalar_check(got, expected):
+    """A scalar tensor of the inputs' dtype (the training loop calls backward on it) or a
+    Python float (the text asks for "a scalar")."""
     if isinstance(got, torch.Tensor):
-        if got.numel() != 1:
-            raise AssertionError(f"expected a scalar, got a tensor of shape {tuple(got.shape)}")
+        if type(got) is not torch.Tensor or got.numel() != 1:
+            raise AssertionError(f"expected a scalar, got a {type(got).__name__} of shape {tuple(got.shape)}")
+        if isinstance(expected, torch.Tensor) and got.dtype != expected.dtype:
+            raise AssertionError(f"expected dtype {expected.dtype} (the inputs'), got {got.dtype}")
         got = float(got)
-    if not isinstance(got, float) or abs(got - float(expected)) > 1e-6 + 1e-5 * abs(float(expected)):
+    if type(got) is not float or abs(got - float(expected)) > 1e-6 + 1e-5 * abs(float(expected)):
         raise AssertionError(f"expected {float(expected):.6g}, got {got!r}")
 
 

@@ -8,7 +8,10 @@ for *any* correct masking: on every case, the structure (labels are the original
 chosen positions and -100 elsewhere, specials never chosen, unchosen inputs untouched); on
 two large cases (about 10^5 tokens), the fractions: chosen ≈ p, and of the chosen ones
 ≈ 80 % [MASK], 10 % random, 10 % unchanged, within six binomial standard deviations (a
-correct answer fails with probability below 10^-8 per fraction).
+correct answer fails with probability below 10^-8 per fraction). BERT's own code chooses a
+fixed number per sequence instead, ``round(L * p)`` (L its length or its number of
+non-special tokens; ``int`` or at least 1 also seen): that passes too. The vocabulary
+sizes are the lesson's (600 in quick mode, 2000 in full mode).
 """
 
 from __future__ import annotations
@@ -17,25 +20,25 @@ import math
 
 import torch
 
-from maelearn.exercises import Case, assert_matches, exercise
+from maelearn.exercises.framework import Case, assert_matches, exercise
 from maelearn.text import IGNORE, bert_mask, mlm_cross_entropy
 
-VOCAB = 1000
+VOCABS = (600, 2000)  # the lesson's vocabulary: quick and full mode
 MASK_ID = 4
 SPECIALS = [0, 1, 2, 3, 4]
 
 
-def _tokens(b: int, l: int, seed: int) -> torch.Tensor:
+def _tokens(b: int, l: int, seed: int, vocab: int) -> torch.Tensor:
     """(b, l) ids: random words, [CLS] first, [SEP] last, a few [PAD] and [UNK] inside."""
     g = torch.Generator().manual_seed(seed)
-    t = torch.randint(len(SPECIALS), VOCAB, (b, l), generator=g)
+    t = torch.randint(len(SPECIALS), vocab, (b, l), generator=g)
     t[:, 0], t[:, -1] = 2, 3
     extra = torch.rand(b, l, generator=g) < 0.1
     t[extra] = torch.where(torch.rand(int(extra.sum()), generator=g) < 0.5, 0, 1)
     return t
 
 
-def _structure(tokens: torch.Tensor, p: float, got) -> tuple[torch.Tensor, torch.Tensor]:
+def _structure(tokens: torch.Tensor, p: float, got, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(t, torch.Tensor) for t in got):
         raise AssertionError("return a pair of tensors (inputs, labels)")
     inputs, labels = got
@@ -53,8 +56,8 @@ def _structure(tokens: torch.Tensor, p: float, got) -> tuple[torch.Tensor, torch
     if not torch.equal(inputs[~chosen], tokens[~chosen]):
         raise AssertionError("inputs changed at positions that were not chosen (labels -100 there); "
                              "only chosen positions may be replaced")
-    if int(inputs.min()) < 0 or int(inputs.max()) >= VOCAB:
-        raise AssertionError(f"inputs contain ids outside [0, vocab_size={VOCAB})")
+    if int(inputs.min()) < 0 or int(inputs.max()) >= vocab:
+        raise AssertionError(f"inputs contain ids outside [0, vocab_size={vocab})")
     return inputs, labels
 
 
@@ -64,30 +67,45 @@ def _within(name: str, observed: float, expected: float, n: int, hint: str) -> N
         raise AssertionError(f"{name}: expected about {expected:.3f} (±{6 * sd:.3f}), got {observed:.3f} over {n} tokens. {hint}")
 
 
-def _checker(tokens: torch.Tensor, p: float, statistics: bool):
+def _fixed_count(tokens: torch.Tensor, chosen: torch.Tensor, p: float) -> bool:
+    """Whether every sequence has BERT's fixed number of targets: round (or int, at least
+    1) of p times its length or its number of non-special tokens."""
+    eligible = (~torch.isin(tokens, torch.tensor(SPECIALS))).sum(1)
+    counts = chosen.sum(1)
+    for n in (torch.full_like(eligible, tokens.shape[1]), eligible):
+        for rule in (torch.round, torch.floor):
+            target = rule(n.double() * p).long()
+            if torch.equal(counts, torch.minimum(target, eligible)) or torch.equal(counts, torch.minimum(target.clamp(min=1), eligible)):
+                return True
+    return False
+
+
+def _checker(tokens: torch.Tensor, p: float, statistics: bool, vocab: int):
     def check(got, expected):
         try:
             assert_matches(got, expected, where="(inputs, labels)")
             return  # the same draws as the reference
         except AssertionError as exact:
             mismatch = str(exact)
-        inputs, labels = _structure(tokens, p, got)
+        inputs, labels = _structure(tokens, p, got, vocab)
         if not statistics:
             return  # a different, structurally valid draw; the large cases judge the rates
         chosen = labels != IGNORE
         eligible = ~torch.isin(tokens, torch.tensor(SPECIALS))
         n_el, n_ch = int(eligible.sum()), int(chosen.sum())
-        _within("fraction of non-special tokens chosen", n_ch / n_el, p, n_el, f"choose each non-special token with probability p={p}.")
+        if not _fixed_count(tokens, chosen, p):
+            _within("fraction of non-special tokens chosen", n_ch / n_el, p, n_el,
+                    f"choose each non-special token with probability p={p} (or BERT's fixed round(L * p) per sequence).")
         masked = chosen & (inputs == MASK_ID)
         kept = chosen & (inputs == tokens)
         swapped = chosen & ~masked & ~kept
         # A random token equals the original or [MASK] with probability 1/vocab each:
-        # 0.1 / 1000 of the chosen ones, far inside the tolerance.
+        # 0.1 / 600 of the chosen ones at most, far inside the tolerance.
         _within("fraction of chosen tokens replaced by [MASK]", int(masked.sum()) / n_ch, 0.8, n_ch, "80 % of the chosen tokens become [MASK].")
         _within("fraction of chosen tokens replaced by a random token", int(swapped.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens become a random token.")
         _within("fraction of chosen tokens left unchanged", int(kept.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens stay as they are (but are still predicted).")
         distinct = len(torch.unique(inputs[swapped]))
-        if distinct < 0.3 * min(VOCAB, int(swapped.sum())):
+        if distinct < 0.3 * min(vocab, int(swapped.sum())):
             raise AssertionError(f"the random replacements use only {distinct} distinct ids; draw them uniformly from the vocabulary")
         del mismatch  # statistically correct: accepted
 
@@ -112,15 +130,20 @@ def _diagnose_bert(case, got, expected):
 
 @exercise("06.1", "BERT's 80/10/10 masking", bert_mask, diagnose=_diagnose_bert, timeout=30.0)
 def _cases_bert():
-    for name, (b, l, seed, p, stats) in {
-        "2 sequences of 12 tokens, p 0.5": (2, 12, 0, 0.5, False),
-        "4 sequences of 32 tokens, p 0.15": (4, 32, 1, 0.15, False),
-        "400 x 256 tokens, p 0.15 (rates)": (400, 256, 2, 0.15, True),
-        "400 x 256 tokens, p 0.4 (rates)": (400, 256, 3, 0.4, True),
+    quick, full = VOCABS
+    for name, (b, l, seed, p, stats, vocab) in {
+        "2 sequences of 12 tokens, p 0.5": (2, 12, 0, 0.5, False, quick),
+        "4 sequences of 32 tokens, p 0.15": (4, 32, 1, 0.15, False, full),
+        "400 x 256 tokens, p 0.15 (rates)": (400, 256, 2, 0.15, True, quick),
+        "400 x 256 tokens, p 0.4 (rates)": (400, 256, 3, 0.4, True, full),
     }.items():
-        tokens = _tokens(b, l, seed)
-        yield Case(name, (tokens, VOCAB, MASK_ID, list(SPECIALS), torch.Generator().manual_seed(seed + 100), p),
-                   check=_checker(tokens, p, stats))
+        tokens = _tokens(b, l, seed, vocab)
+        yield Case(name, (tokens, vocab, MASK_ID, list(SPECIALS), torch.Generator().manual_seed(seed + 100), p),
+                   check=_checker(tokens, p, stats, vocab))
+    # The defaults (generator=None: torch's global generator, seeded by the grader; p=0.15).
+    tokens = _tokens(300, 128, 4, quick)
+    yield Case("300 x 128 tokens, the default generator and p (rates)", (tokens, quick, MASK_ID, list(SPECIALS)),
+               check=_checker(tokens, 0.15, True, quick), seed=104)
 
 
 def _diagnose_ce(case, got, expected):
@@ -141,7 +164,11 @@ def _diagnose_ce(case, got, expected):
 @exercise("06.2", "the masked-LM loss", mlm_cross_entropy, diagnose=_diagnose_ce, rtol=1e-4, atol=1e-6)
 def _cases_ce():
     g = torch.Generator().manual_seed(7)
-    for name, (b, l, v, p) in {"2 x 6 positions, 10 classes": (2, 6, 10, 0.4), "8 x 20 positions, 50 classes": (8, 20, 50, 0.15)}.items():
+    for name, (b, l, v, p) in {
+        "2 x 6 positions, 10 classes": (2, 6, 10, 0.4),
+        "8 x 20 positions, 50 classes": (8, 20, 50, 0.15),
+        "4 x 32 positions, the lesson's 600 words": (4, 32, VOCABS[0], 0.15),
+    }.items():
         logits = torch.randn(b, l, v, generator=g) * 2
         labels = torch.randint(v, (b, l), generator=g)
         labels[torch.rand(b, l, generator=g) >= p] = IGNORE

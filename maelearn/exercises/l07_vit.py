@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from einops import rearrange
 
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.patches import patchify, unpatchify
 from maelearn.posembed import sincos_1d, sincos_2d
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.mae import MAE, build_mae, masked_mse, normalized_targets
 from maelearn.masking import Masked, random_masking
 from maelearn.patches import patchify
@@ -48,10 +48,11 @@ def mae_loss(pred: torch.Tensor, patches: torch.Tensor, mask: torch.Tensor, norm
 
 
 def _model(seed: int = 0, **overrides) -> MAE:
-    torch.manual_seed(seed)
     cfg = dict(img_size=16, patch_size=4, in_chans=3, dim=32, depth=2, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2)
     cfg.update(overrides)
-    model = build_mae("tiny", **cfg).eval()
+    with torch.random.fork_rng(devices=[]):  # never reseed the learner's global generator
+        torch.manual_seed(seed)
+        model = build_mae("tiny", **cfg).eval()
     # Perturb every parameter a little so no part of the network is close to an identity
     # or a constant (fresh LayerNorms and zero biases hide some mistakes).
     with torch.no_grad():
@@ -151,6 +152,9 @@ def _cases_encoder():
     yield Case("3 RGB 16x16 images, ratio 0.5", (model, _images(3, 3, 16, 2), 0.5, torch.rand(3, 16, generator=g)))
     grey = _model(3, in_chans=1, img_size=24, patch_size=4)
     yield Case("2 grey 24x24 images, ratio 0.8", (grey, _images(2, 1, 24, 3), 0.8, torch.rand(2, 36, generator=g)))
+    # The lesson's images are grey 32x32; here with patches of 8 (16 of them, not 64).
+    big = _model(4, in_chans=1, img_size=32, patch_size=8)
+    yield Case("3 grey 32x32 images, 8x8 patches, ratio 0.75", (big, _images(3, 1, 32, 4), 0.75, torch.rand(3, 16, generator=g)))
 
 
 # -- 08.3 decoder ----------------------------------------------------------------------
@@ -182,6 +186,7 @@ def _cases_decoder():
         ("2 RGB images, ratio 0.75", 0, 2, 0.75, {}),
         ("3 RGB images, ratio 0.5", 1, 3, 0.5, {}),
         ("2 grey 24x24 images, ratio 0.8", 2, 2, 0.8, dict(in_chans=1, img_size=24)),
+        ("3 grey 32x32 images, 8x8 patches, ratio 0.75", 3, 3, 0.75, dict(in_chans=1, img_size=32, patch_size=8)),
     ):
         model = _model(seed, **over)
         c, size = model.in_chans, model.config.img_size
@@ -243,6 +248,7 @@ def _cases_loss():
     yield Case("norm-pix, 2 x 16 patches of 48 values, ratio 0.75", inputs(2, 16, 48, 0.75), {"norm_pix": True})
     yield Case("norm-pix, 3 x 9 patches of 16 values, ratio 0.5", inputs(3, 9, 16, 0.5), {"norm_pix": True})
     yield Case("raw pixels, 2 x 16 patches of 12 values, ratio 0.75", inputs(2, 16, 12, 0.75), {"norm_pix": False})
+    yield Case("the default (norm_pix=True), 4 x 64 patches of 16 values, ratio 0.75", inputs(4, 64, 16, 0.75))
 
 
 __all__ = ["Masked", "decode", "encode_visible", "mae_loss", "patchify"]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from maelearn.exercises import Case, exercise
-from maelearn.experiments import encoder_tokens, speedup
+from maelearn.exercises.framework import Case, exercise
+from maelearn.experiments.ablations import encoder_tokens, speedup
 
 
 def _diagnose_tokens(case, got, expected):
-    n, ratio, mask_tokens = case.args
-    if not isinstance(got, int):
-        return "return a Python int."
+    n, ratio, mask_tokens = (*case.args, False)[:3]
+    if type(got) is not int:
+        return "return a Python int (int(...)), not a float or a tensor."
     if got == expected - 1:
         return "count the [CLS] token too: the encoder sees 1 + ... tokens."
     if not mask_tokens and got == 1 + int(n * ratio):
@@ -28,6 +28,7 @@ def _cases_tokens():
     yield Case("196 patches, 75 %, mask tokens in the encoder", (196, 0.75, True))
     yield Case("10 patches, 0.55 (N(1-r) = 4.5)", (10, 0.55, False))
     yield Case("49 patches, 90 %, MAE", (49, 0.9, False))
+    yield Case("196 patches, 75 %, the default (no mask tokens)", (196, 0.75))
 
 
 def _diagnose_speedup(case, got, expected):

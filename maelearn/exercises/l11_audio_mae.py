@@ -7,7 +7,7 @@ import torch
 from einops import rearrange
 
 from maelearn.audio import normalize_specs
-from maelearn.exercises import Case, exercise
+from maelearn.exercises.framework import Case, exercise
 from maelearn.patches import patchify
 
 

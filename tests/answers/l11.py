@@ -1,9 +1,7 @@
 """Lesson 11 graders accept the library's references and reject typical mistakes."""
 
-import pytest
 from einops import rearrange
 
-from maelearn.testing import assert_accepts, assert_rejects
 
 
 def patches_time_major(specs, p):
@@ -35,24 +33,15 @@ def norm_per_band(train, *others):  # per mel band: also removes the spectral sh
     return [(x - mean) / std for x in (train, *others)]
 
 
-WRONG = {
-    "11.1": [patches_time_major, patches_transposed_inside, patches_whole_rows],
-    "11.2": [norm_per_clip, norm_own_statistics, norm_train_only, norm_per_band],
-}
-HINTS = {
-    patches_time_major: "time-major",
-    patches_transposed_inside: "(p q), not (q p)",
-    norm_per_clip: "its own statistics",
-    norm_own_statistics: "TRAINING statistics",
-    norm_train_only: "every other set",
-}
+# (exercise, wrong answer, text its failure message must contain)
+WRONG = [
+    ("11.1", patches_time_major, "time-major"),
+    ("11.1", patches_transposed_inside, "(p q), not (q p)"),
+    ("11.1", patches_whole_rows, "result: values differ"),
+    ("11.2", norm_per_clip, "its own statistics"),
+    ("11.2", norm_own_statistics, "TRAINING statistics"),
+    ("11.2", norm_train_only, "every other set"),
+    ("11.2", norm_per_band, "result[0]: values differ"),
+]
 
-
-@pytest.mark.parametrize("ex_id", sorted(WRONG))
-def test_reference_is_accepted(ex_id):
-    assert assert_accepts(ex_id) >= 3
-
-
-@pytest.mark.parametrize("ex_id,fn", [(k, f) for k, fns in WRONG.items() for f in fns], ids=lambda v: getattr(v, "__name__", v))
-def test_wrong_answers_are_rejected_with_the_right_hint(ex_id, fn):
-    assert_rejects(ex_id, fn, match=HINTS.get(fn))
+RIGHT: list = []

@@ -1,0 +1,100 @@
+"""Lesson 01 graders accept the reference and reject typical Lucas-Kanade mistakes."""
+
+import torch
+
+from maelearn.classic.flow import window_sum
+
+
+def no_window(ix, iy, it, window=5):  # products per pixel, never summed
+    return torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it])
+
+
+def swapped_xy(ix, iy, it, window=5):
+    return window_sum(torch.stack([iy * iy, ix * iy, ix * ix, ix * it, iy * it]), window)
+
+
+def mean_not_sum(ix, iy, it, window=5):  # harmless for the solve, but not what was asked
+    return window_sum(torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it]), window) / window**2
+
+
+def _solve(sums, min_eig, sign=-1.0, threshold=True, swap=False):
+    sxx, sxy, syy, sxt, syt = sums
+    det = sxx * syy - sxy**2
+    u = sign * (syy * sxt - sxy * syt) / det
+    v = sign * (sxx * syt - sxy * sxt) / det
+    out = torch.stack([v, u] if swap else [u, v])
+    if threshold:
+        tr = sxx + syy
+        lam = 0.5 * (tr - torch.sqrt((tr**2 - 4 * det).clamp(min=0)))
+        out = torch.where(lam >= min_eig, out, torch.zeros_like(out))
+    return out
+
+
+def wrong_sign(sums, min_eig=1e-3):
+    return _solve(sums, min_eig, sign=1.0)
+
+
+def no_threshold(sums, min_eig=1e-3):
+    return _solve(sums, min_eig, threshold=False)
+
+
+def dx_dy_swapped(sums, min_eig=1e-3):
+    return _solve(sums, min_eig, swap=True)
+
+
+def mean_squared(flow, true, mask=None):
+    e = ((flow - true) ** 2).sum(-3)
+    return float((e[mask] if mask is not None else e).mean())
+
+
+def root_of_mean(flow, true, mask=None):
+    e = ((flow - true) ** 2).sum(-3)
+    return float((e[mask] if mask is not None else e).mean().sqrt())
+
+
+def ignores_mask(flow, true, mask=None):
+    return float(((flow - true) ** 2).sum(-3).sqrt().mean())
+
+
+def l1_distance(flow, true, mask=None):
+    e = (flow - true).abs().sum(-3)
+    return float((e[mask] if mask is not None else e).mean())
+
+
+# (exercise, wrong answer, text its failure message must contain)
+WRONG = [
+    ("01.1", no_window, "these are the products at each pixel; sum them over the window around"),
+    ("01.1", swapped_xy, "channel 0 is sum Ix*Ix and channel 2 is sum Iy*Iy; you swapped x and"),
+    ("01.1", mean_not_sum, "result: values differ"),
+    ("01.2", wrong_sign, "the sign is flipped: the system is A [u, v] = -[Sxt, Syt]."),
+    ("01.2", no_threshold, "where the smaller eigenvalue of A is below min_eig, set the flow to 0"),
+    ("01.2", dx_dy_swapped, "dx and dy are swapped: channel 0 is the horizontal motion."),
+    ("01.3", mean_squared, "that is the mean squared distance; take the square root per pixel"),
+    ("01.3", root_of_mean, "take the square root per pixel, then average (not the root of the"),
+    ("01.3", ignores_mask, "average only over the pixels where mask is True."),
+    ("01.3", l1_distance, "result: expected 1.81536"),
+]
+
+
+def determinant_threshold(sums, min_eig=1e-3):
+    """Thresholds the determinant instead of the smaller eigenvalue (issue 13: the lesson's
+    LK error moves from 0.466 to 0.659 px)."""
+    sxx, sxy, syy, sxt, syt = sums
+    det = sxx * syy - sxy * sxy
+    ok = det >= min_eig
+    safe = torch.where(ok, det, torch.ones_like(det))
+    flow = torch.stack([(-syy * sxt + sxy * syt) / safe, (sxy * sxt - sxx * syt) / safe])
+    return torch.where(ok, flow, torch.zeros_like(flow))
+
+
+def epe_as_tensor(flow, true_flow, mask=None):
+    d = ((flow - true_flow) ** 2).sum(-3).sqrt()
+    return d[mask].mean() if mask is not None else d.mean()  # a 0-dim tensor, not a float
+
+
+WRONG += [
+    ("01.2", determinant_threshold, "SMALLER EIGENVALUE"),
+    ("01.3", epe_as_tensor, "return a Python float"),
+]
+
+RIGHT: list = []

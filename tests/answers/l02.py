@@ -1,0 +1,115 @@
+"""Lesson 02 graders accept the reference and reject typical mel/MFCC mistakes."""
+
+import numpy as np
+import scipy.fft
+import torch
+
+from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_filterbank, mel_to_hz, power_spectrogram, power_to_db
+
+
+def _fb(sr, n_fft, n_mels, fmin=0.0, fmax=None, spacing="mel", norm=True):
+    fmax = sr / 2 if fmax is None else fmax
+    freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
+    if spacing == "mel":
+        edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    else:
+        edges = np.linspace(fmin, fmax, n_mels + 2)
+    lo, c, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    w = np.maximum(0, np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c)))
+    return w * (2 / (hi - lo)) if norm else w
+
+
+def linear_hz_spacing(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    return _fb(sr, n_fft, n_mels, fmin, fmax, spacing="hz")
+
+
+def no_area_norm(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    return _fb(sr, n_fft, n_mels, fmin, fmax, norm=False)
+
+
+def htk_mel_scale(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    fmax = sr / 2 if fmax is None else fmax
+    freqs = np.linspace(0, sr / 2, 1 + n_fft // 2)
+    edges = mel_to_hz(np.linspace(hz_to_mel(fmin, htk=True), hz_to_mel(fmax, htk=True), n_mels + 2), htk=True)
+    lo, c, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    return np.maximum(0, np.minimum((freqs - lo) / (c - lo), (hi - freqs) / (hi - c))) * (2 / (hi - lo))
+
+
+def _mel(wave, sr, n_fft, hop, n_mels, power=2, center=True, window=True):
+    win = torch.hann_window(n_fft, dtype=wave.dtype) if window else torch.ones(n_fft, dtype=wave.dtype)
+    spec = torch.stft(wave, n_fft, hop, window=win, center=center, pad_mode="constant", return_complex=True).abs() ** power
+    return torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype) @ spec
+
+
+def magnitude_not_power(wave, sr, n_fft=512, hop=128, n_mels=40):
+    return _mel(wave, sr, n_fft, hop, n_mels, power=1)
+
+
+def not_centred(wave, sr, n_fft=512, hop=128, n_mels=40):
+    return _mel(wave, sr, n_fft, hop, n_mels, center=False)
+
+
+def no_window(wave, sr, n_fft=512, hop=128, n_mels=40):
+    return _mel(wave, sr, n_fft, hop, n_mels, window=False)
+
+
+def natural_log(mel_spec, n_mfcc=13):
+    d = torch.log(mel_spec.clamp(min=1e-10)).numpy()
+    return torch.from_numpy(scipy.fft.dct(d, type=2, norm="ortho", axis=-2)[..., :n_mfcc, :])
+
+
+def unnormalized_dct(mel_spec, n_mfcc=13):
+    d = power_to_db(mel_spec).numpy()
+    return torch.from_numpy(scipy.fft.dct(d, type=2, axis=-2)[..., :n_mfcc, :])
+
+
+def no_log(mel_spec, n_mfcc=13):
+    return torch.from_numpy(scipy.fft.dct(mel_spec.numpy(), type=2, norm="ortho", axis=-2)[..., :n_mfcc, :])
+
+
+def dct_over_time(mel_spec, n_mfcc=13):
+    d = power_to_db(mel_spec).numpy()
+    return torch.from_numpy(scipy.fft.dct(d, type=2, norm="ortho", axis=-1)[..., :n_mfcc, :])
+
+
+# (exercise, wrong answer, text its failure message must contain)
+WRONG = [
+    ("02.1", linear_hz_spacing, "the low filters are too wide: space the edges evenly in mels"),
+    ("02.1", no_area_norm, "every triangle peaks at 1: scale filter i by 2 / (edge[i+2] -"),
+    ("02.1", htk_mel_scale, "result: values differ"),
+    ("02.2", magnitude_not_power, "use the power |STFT|^2, not the magnitude |STFT|."),
+    ("02.2", not_centred, "centre the frames"),
+    ("02.2", no_window, "check the window: a periodic Hann window of n_fft samples"),
+    ("02.3", natural_log, "use decibels, 10 * log10(power), not the natural log."),
+    ("02.3", unnormalized_dct, "use the orthonormal DCT-II"),
+    ("02.3", no_log, "MFCC = orthonormal DCT-II over the mel axis of power_to_db(mel_spec)"),
+    ("02.3", dct_over_time, "MFCC = orthonormal DCT-II over the mel axis of power_to_db(mel_spec)"),
+]
+
+
+def einsum_mel(wave, sr, n_fft=512, hop=128, n_mels=40):
+    """Right on one clip, crashes on the lesson's batch (N, L)."""
+    fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
+    return torch.einsum("mf,ft->mt", fb, power_spectrogram(wave, n_fft, hop))
+
+
+def dct_over_axis_0(mel_spec, n_mfcc=13):
+    """Right on one clip (axis 0 is the mel axis there), wrong on the lesson's batch."""
+    d = power_to_db(mel_spec).numpy()
+    return torch.from_numpy(scipy.fft.dct(d, type=2, norm="ortho", axis=0)[:n_mfcc])
+
+
+def floor_from_batch_peak(mel_spec, n_mfcc=13):
+    """The 80 dB floor taken from the whole batch's maximum: quiet clips change."""
+    db = 10 * torch.log10(mel_spec.clamp(min=1e-10))
+    db = torch.maximum(db, db.max() - 80.0)
+    return dct_matrix(n_mfcc, mel_spec.shape[-2]).to(mel_spec.dtype) @ db
+
+
+WRONG += [
+    ("02.2", einsum_mel, "einsum"),
+    ("02.3", dct_over_axis_0, "mel axis, -2"),
+    ("02.3", floor_from_batch_peak, "the 80 dB floor is per clip"),
+]
+
+RIGHT: list = []

@@ -1,0 +1,43 @@
+"""Lesson 04 graders accept the reference and reject typical nearest-centroid mistakes."""
+
+import torch
+import torch.nn.functional as F
+
+from maelearn.classic.cnn import class_centroids
+
+
+def sums_not_means(x, y, num_classes):
+    return torch.zeros(num_classes, x.shape[1], dtype=x.dtype).index_add_(0, y, x)
+
+
+def normalized_centroids(x, y, num_classes):
+    return F.normalize(class_centroids(x, y, num_classes), dim=1)
+
+
+def only_present_classes(x, y, num_classes):  # skips empty classes: wrong row count
+    return torch.stack([x[y == c].mean(0) for c in torch.unique(y)])
+
+
+def euclidean(x, centroids):
+    return torch.cdist(x, centroids).argmin(dim=1)
+
+
+def dot_product(x, centroids):
+    return (x @ centroids.T).argmax(dim=1)
+
+
+def argmax_wrong_dim(x, centroids):
+    return (F.normalize(x, dim=1) @ F.normalize(centroids, dim=1).T).argmax(dim=0)
+
+
+# (exercise, wrong answer, text its failure message must contain)
+WRONG = [
+    ("04.1", sums_not_means, "that is the sum of each class"),
+    ("04.1", normalized_centroids, "return the plain mean; do not normalize the centroids."),
+    ("04.1", only_present_classes, "return one row per class: (num_classes, D)."),
+    ("04.2", euclidean, "use cosine similarity (normalize rows of x and of the centroids),"),
+    ("04.2", dot_product, "use cosine similarity (normalize rows of x and of the centroids),"),
+    ("04.2", argmax_wrong_dim, "return one class index per row of x: shape (N,)."),
+]
+
+RIGHT: list = []

@@ -1,0 +1,53 @@
+"""Lesson 09 graders accept the library's reference and reject typical wrong answers."""
+
+from __future__ import annotations
+
+import statistics
+
+
+
+
+def tokens_without_cls(n, ratio, mask_tokens):
+    return n if mask_tokens else int(n * (1 - ratio))
+
+
+def tokens_ratio_kept(n, ratio, mask_tokens):
+    return 1 + (n if mask_tokens else int(n * ratio))
+
+
+def tokens_rounded(n, ratio, mask_tokens):
+    return 1 + (n if mask_tokens else round(n * (1 - ratio)))
+
+
+def tokens_ignore_mask_tokens(n, ratio, mask_tokens):
+    return 1 + int(n * (1 - ratio))
+
+
+def speedup_inverted(base, times):
+    return statistics.median(times) / statistics.median(base)
+
+
+def speedup_means(base, times):
+    return (sum(base) / len(base)) / (sum(times) / len(times))
+
+
+def speedup_first_step(base, times):
+    return base[0] / times[0]
+
+
+# (exercise, wrong answer, text its failure message must contain)
+WRONG = [
+    ("09.1", tokens_without_cls, "[CLS]"),
+    ("09.1", tokens_ratio_kept, "fraction removed"),
+    ("09.1", tokens_rounded, "truncate"),
+    ("09.1", tokens_ignore_mask_tokens, "every one of the N positions"),
+    ("09.2", speedup_inverted, "upside down"),
+    ("09.2", speedup_means, "medians"),
+    ("09.2", speedup_first_step, "result: expected 0.322581"),
+]
+
+WRONG += [
+    ("09.1", lambda n, ratio, mask_tokens=False: float(1 + (n if mask_tokens else int(n * (1 - ratio)))), "return a Python int"),
+]
+
+RIGHT: list = []

@@ -863,7 +863,8 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 def from_pretrained_hf(name_or_path: str | Path = "facebook/vit-mae-base", *, local_files_only: bool = False,
                        revision: str | None = None, **overrides) -> nn.Module:
     """Our MAE / VideoMAE with the weights of a Hugging Face pretraining model, e.g.
-    ``"facebook/vit-mae-base"`` (ViT-B/16, 224 px, ImageNet-normalized RGB input) or
+    ``"facebook/vit-mae-base"`` (ViT-B/16, 224 px, ImageNet-normalized RGB input; the
+    ``mae_visualize_vit_base.pth`` release converted by transformers, raw-pixel targets) or
     ``"MCG-NJU/videomae-base"``, or a local folder saved with ``save_pretrained``.
 
     Looks in the local Hugging Face cache first; downloads only when the name is not cached,

@@ -120,3 +120,126 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
         "f0": torch.tensor(f0s, dtype=torch.float32),
     }
     return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(CLASSES), sr, attrs)
+
+
+# ---------------------------------------------------------------------------------------
+# Sounds whose class is a temporal pattern (lessons 11 and 12)
+# ---------------------------------------------------------------------------------------
+
+#: Class names of :func:`sound_patterns`, in label order: four pairs, each pair the same
+#: sounds played in opposite time order.
+PATTERN_CLASSES = (
+    "chirp up", "chirp down",
+    "rising pair", "falling pair",
+    "swell", "pluck",
+    "speeding up", "slowing down",
+)
+
+
+def _harmonic(phase: np.ndarray, n_harmonics: int, rng: np.random.Generator, inst_freq: np.ndarray, nyq: float) -> np.ndarray:
+    """A harmonic tone from the instantaneous phase (radians) of its fundamental: ``n``
+    harmonics with random weights ~ 1/h, each silenced where it would pass 0.9 Nyquist."""
+    x = np.zeros_like(phase)
+    for h in range(1, n_harmonics + 1):
+        w = rng.uniform(0.5, 1.0) / h
+        x += w * np.sin(h * phase + rng.uniform(0, 2 * np.pi)) * (h * inst_freq < 0.9 * nyq)
+    return x / (np.abs(x).max() + 1e-9)
+
+
+def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
+                   noise: tuple[float, float] = (0.01, 0.08)) -> AudioSet:
+    """``n`` clips whose class is *how a sound changes over time*, balanced over
+    :data:`PATTERN_CLASSES` (label ``i % 8`` before a seeded shuffle). The classes come in
+    pairs that are the same sounds in opposite time order:
+
+    * chirp up / down: a harmonic tone sweeping exponentially over 1-2 octaves;
+    * rising / falling pair: two harmonic notes, the second 5-12 semitones above / below;
+    * swell / pluck: one harmonic note, slow attack and quick release / quick attack and
+      a long exponential decay;
+    * speeding up / slowing down: a train of 5-9 short harmonic pulses whose gaps shrink
+      / grow by a factor of 2.5-4 from first to last.
+
+    Every clip draws its own pitch (fundamental 120-600 Hz, 2-5 harmonics), loudness
+    (0.2-0.9), onset and duration (50-90 % of the clip), and background noise: white noise
+    plus a low rumble, of total std drawn uniformly from ``noise``. A clip summary that
+    ignores time order (the mean and std of each MFCC over time, lesson 02) cannot tell the
+    two classes of a pair apart; a spectrogram's structure can.
+
+    Returns an :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32 in
+    [-1, 1] and ``attributes`` ``onset``, ``duration`` (s), ``amplitude``, ``f0`` (Hz, the
+    first fundamental), ``noise`` (std).
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    if not isinstance(sr, int) or isinstance(sr, bool) or sr < 4000:
+        raise ValueError(f"sr must be an int sample rate >= 4000 Hz, got {sr!r}")
+    if not seconds >= 0.25:
+        raise ValueError(f"seconds must be >= 0.25, got {seconds!r}")
+    lo_n, hi_n = noise
+    if not 0 <= lo_n <= hi_n:
+        raise ValueError(f"noise must be (low, high) with 0 <= low <= high, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    length = int(round(seconds * sr))
+    t = np.arange(length) / sr
+    nyq = sr / 2
+    labels = rng.permutation(np.arange(n) % len(PATTERN_CLASSES))
+    waves = np.empty((n, length), np.float32)
+    attrs = {k: np.empty(n) for k in ("onset", "duration", "amplitude", "f0", "noise")}
+    for i, label in enumerate(labels):
+        pair, reverse = divmod(int(label), 2)
+        duration = seconds * rng.uniform(0.5, 0.9)
+        onset = rng.uniform(0, seconds - duration)
+        amp = rng.uniform(0.2, 0.9)
+        f0 = np.exp(rng.uniform(np.log(120), np.log(600)))
+        nh = int(rng.integers(2, 6))
+        local = t - onset  # seconds since the sound's onset
+        inside = (local >= 0) & (local <= duration)
+        if pair == 0:  # exponential sweep over 1-2 octaves
+            octaves = rng.uniform(1, 2) * (1 if reverse == 0 else -1)
+            start = f0 if octaves > 0 else f0 * 2 ** -octaves  # a down-sweep ends at f0
+            k = octaves * np.log(2) / duration
+            lc = np.clip(local, 0, duration)
+            inst = start * np.exp(k * lc)
+            phase = 2 * np.pi * start * (np.exp(k * lc) - 1) / k
+            env = _envelope(t, onset, duration, 0.02, 0.05)
+            x = env * _harmonic(phase, nh, rng, inst, nyq)
+        elif pair == 1:  # two notes, the second higher (rising) or lower (falling)
+            step = 2 ** (rng.uniform(5, 12) / 12)
+            f_a, f_b = (f0, f0 * step) if reverse == 0 else (f0 * step, f0)
+            split = onset + duration * rng.uniform(0.4, 0.6)
+            gap = 0.03 * seconds
+            x = np.zeros(length)
+            for f, a, b in ((f_a, onset, split - gap / 2), (f_b, split + gap / 2, onset + duration)):
+                env = _envelope(t, a, b - a, 0.01, 0.03)
+                x += env * _harmonic(2 * np.pi * f * t, nh, rng, np.full(length, f), nyq)
+        elif pair == 2:  # swell (slow attack) or pluck (fast attack, slow decay)
+            slow = rng.uniform(0.6, 0.85) * duration
+            tau = slow / 3
+            if reverse == 0:
+                env = np.where(inside, np.exp(-(duration - np.clip(local, 0, duration)) / tau), 0.0)
+                env *= np.clip((duration - local) / 0.01, 0, 1)  # quick release
+            else:
+                env = np.where(inside, np.exp(-np.clip(local, 0, duration) / tau), 0.0)
+                env *= np.clip(local / 0.005, 0, 1)  # quick attack
+            x = env * _harmonic(2 * np.pi * f0 * t, nh, rng, np.full(length, f0), nyq)
+        else:  # pulse train whose gaps shrink (speeding up) or grow (slowing down)
+            count = int(rng.integers(5, 10))
+            ratio = rng.uniform(2.5, 4.0)
+            gaps = np.geomspace(ratio, 1.0, count - 1)  # shrinking gaps
+            if reverse == 1:
+                gaps = gaps[::-1]
+            starts = onset + np.concatenate([[0.0], np.cumsum(gaps)]) / gaps.sum() * (duration - 0.04)
+            x = np.zeros(length)
+            tone = _harmonic(2 * np.pi * f0 * t, nh, rng, np.full(length, f0), nyq)
+            for s in starts:
+                x += _envelope(t, s, 0.04, 0.003, 0.02) * tone
+        std = rng.uniform(lo_n, hi_n)
+        rumble = np.cumsum(rng.standard_normal(length))
+        rumble -= np.convolve(rumble, np.ones(64) / 64, mode="same")  # remove the drift
+        bg = rng.standard_normal(length) + rumble / (rumble.std() + 1e-9)
+        wave = amp * x + std * bg / np.sqrt(2)
+        waves[i] = np.clip(wave, -1, 1)
+        for k, v in zip(attrs, (onset, duration, amp, f0, std)):
+            attrs[k][i] = v
+    return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(PATTERN_CLASSES), sr,
+                    {k: torch.tensor(v, dtype=torch.float32) for k, v in attrs.items()}, name="sound_patterns")

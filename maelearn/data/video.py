@@ -30,6 +30,10 @@ DIRECTIONS = {
 }
 
 
+#: Backgrounds of :func:`moving_shapes`.
+BACKGROUNDS = ("texture", "smooth")
+
+
 @dataclass
 class VideoSet(LabelledSet):
     """Videos (N, C, T, H, W) float32 in [0, 1] with motion-direction labels (N,), class
@@ -48,6 +52,18 @@ class VideoSet(LabelledSet):
     def frames(self, t: int) -> torch.Tensor:
         """Frame ``t`` of every video as an image batch (N, C, H, W)."""
         return self.videos[:, :, t]
+
+
+def _smooth_background(n: int, size: int, g: torch.Generator) -> torch.Tensor:
+    """Smooth random colour fields (n, 3, size, size) in about [0.1, 0.6]: a random linear
+    ramp plus a 3 x 3 random grid upsampled bicubically. Inside a small patch it is close
+    to a plane, so a masked patch can be predicted from its neighbours."""
+    coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size - 0.5
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    slope = 0.3 * (2 * torch.rand(n, 3, 2, generator=g) - 1)  # per channel, per axis
+    ramp = slope[..., 0, None, None] * xx + slope[..., 1, None, None] * yy
+    blobs = F.interpolate(torch.rand(n, 3, 3, 3, generator=g), size=(size, size), mode="bicubic", align_corners=False)
+    return (0.15 + 0.25 * blobs.clamp(0, 1) + ramp + 0.1 * torch.rand(n, 3, 1, 1, generator=g)).clamp(0, 1)
 
 
 def _texture(n: int, size: int, g: torch.Generator) -> torch.Tensor:
@@ -69,6 +85,9 @@ def moving_shapes(
     jitter: float = 0.25,
     noise: float = 0.01,
     with_flow: bool = True,
+    background: str = "texture",
+    distractors: int = 0,
+    keep_inside: bool = True,
 ) -> VideoSet:
     """``n`` videos of one shape moving in a straight line at constant sub-pixel speed over
     a static textured background.
@@ -85,6 +104,16 @@ def moving_shapes(
             half the angle between neighbouring classes (0 = exact directions).
         noise: std of independent pixel noise added to every frame (sensor noise).
         with_flow: also return the true flow (N, T-1, 2, H, W); False saves memory.
+        background: ``"texture"`` (smooth at two scales, with detail a few pixels wide,
+            for optical flow) or ``"smooth"`` (a ramp plus one coarse scale: locally close
+            to a plane, so a masked autoencoder can predict it from neighbouring patches).
+        distractors: static shapes drawn on the background, of the same shapes, colours
+            and sizes as the moving one, so that a single frame cannot tell which shape
+            moves (nor where to).
+        keep_inside: keep the whole path inside the frame (the start position then hints
+            at the direction: a shape near the left edge cannot be moving left). False
+            centres the path on a uniform position and lets the shape leave the frame, so
+            no single frame's layout predicts the direction.
 
     Returns:
         A :class:`VideoSet` with ``videos`` (N, 3, T, H, W), ``labels`` (N,), ``classes``,
@@ -102,6 +131,10 @@ def moving_shapes(
         raise ValueError(f"jitter must be in [0, 1], got {jitter!r}")
     if noise < 0:
         raise ValueError(f"noise must be >= 0, got {noise!r}")
+    if background not in BACKGROUNDS:
+        raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
+    if not isinstance(distractors, int) or isinstance(distractors, bool) or distractors < 0:
+        raise ValueError(f"distractors must be an int >= 0, got {distractors!r}")
 
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(directions, (n,), generator=g)
@@ -111,9 +144,9 @@ def moving_shapes(
     angle = labels.float() * step + jitter * (step / 2) * (2 * torch.rand(n, generator=g) - 1)
     r = size * (0.11 + 0.07 * torch.rand(n, generator=g))  # half-size in pixels
     spd = lo + (hi - lo) * torch.rand(n, generator=g)
-    # Keep the whole path inside the frame: at most the room left by the shape.
-    room = size - 2 * (r + 1)
-    spd = torch.minimum(spd, 0.9 * room / (frames - 1))
+    if keep_inside:  # at most the room left by the shape
+        room = size - 2 * (r + 1)
+        spd = torch.minimum(spd, 0.9 * room / (frames - 1))
     vx = spd * torch.cos(angle)
     vy = -spd * torch.sin(angle)  # screen y points down; "up" has negative dy
     span_x, span_y = vx * (frames - 1), vy * (frames - 1)
@@ -124,11 +157,21 @@ def moving_shapes(
     y_hi = size - r - 1 - torch.clamp(span_y, min=0)
     x0 = x_lo + (x_hi - x_lo) * u[:, 0]
     y0 = y_lo + (y_hi - y_lo) * u[:, 1]
+    if not keep_inside:  # the path's midpoint is uniform over the frame
+        x0 = r + (size - 2 * r) * u[:, 0] - span_x / 2
+        y0 = r + (size - 2 * r) * u[:, 1] - span_y / 2
 
     palette = torch.tensor(list(COLOURS.values()))  # (4, 3)
     fg = (palette[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)[:, :, None, None]  # (N, 3, 1, 1)
     # A faint texture on the shape too, moving with it, so its inside has gradients.
-    bg = _texture(n, size, g)  # (N, 3, S, S)
+    bg = _texture(n, size, g) if background == "texture" else _smooth_background(n, size, g)  # (N, 3, S, S)
+    for _ in range(distractors):  # static shapes, painted onto the background
+        dk = torch.randint(len(SHAPES), (n,), generator=g)
+        dc = (palette[torch.randint(len(COLOURS), (n,), generator=g)] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
+        dr = size * (0.11 + 0.07 * torch.rand(n, generator=g))
+        dxy = dr[:, None] + 1 + (size - 2 * (dr[:, None] + 1)) * torch.rand(n, 2, generator=g)
+        dm = shape_masks(dk, dxy[:, 0], dxy[:, 1], dr, size).unsqueeze(1)  # (N, 1, S, S)
+        bg = dm * dc[:, :, None, None] + (1 - dm) * bg
     videos = torch.empty(n, 3, frames, size, size)
     flow = torch.zeros(n, frames - 1, 2, size, size) if with_flow else None
     for t in range(frames):

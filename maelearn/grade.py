@@ -20,7 +20,6 @@ The exit status is 0 only when every exercise of every submission passed.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
@@ -30,6 +29,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from maelearn import cli
 from maelearn.exercises import ENV_GRADE_DIR, get, grader_modules, lesson_exercises
 from maelearn.exercises.worker import FAIL, MISSING, NOT_ATTEMPTED, PASS, TAMPERED, grade_submission
 
@@ -183,16 +183,21 @@ def write_json(subs: list[Submission], path: Path) -> None:
     Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+@cli.guarded("python -m maelearn.grade")
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m maelearn.grade", description=__doc__.split("\n\n")[0])
+    """Grade the notebooks; 0 when everything passed, 1 when some exercise did not, 2 for a
+    usage error (one line on stderr)."""
+    parser = cli.ArgumentParser(prog="python -m maelearn.grade", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="+", type=Path, help="submitted .ipynb files")
     parser.add_argument("--csv", type=Path, help="also write the table as CSV")
     parser.add_argument("--json", type=Path, help="also write results (with failure messages) as JSON")
     parser.add_argument("--cell-timeout", type=int, default=300, help="seconds a cell may run (default 300)")
     args = parser.parse_args(argv)
-    missing = [p for p in args.notebooks if not p.exists()]
+    if args.cell_timeout < 1:
+        raise cli.UsageError(f"--cell-timeout {args.cell_timeout}: expected a whole number of seconds >= 1")
+    missing = [p for p in args.notebooks if not p.is_file()]
     if missing:
-        parser.error(f"no such notebook: {', '.join(map(str, missing))}")
+        raise cli.UsageError(f"no such notebook: {', '.join(map(str, missing))} (expected .ipynb files)")
     subs = []
     for path in args.notebooks:
         print(f"grading {path} ...", file=sys.stderr, flush=True)

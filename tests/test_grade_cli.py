@@ -164,3 +164,9 @@ def test_grade_submission_runs_the_function_out_of_process(answer, status):
     import cloudpickle
 
     assert grade_submission("00.2", cloudpickle.dumps(eval(answer)))[0] == status
+
+
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys):
+    assert grade.main([str(tmp_path / "nope.ipynb")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such notebook" in err[0] and "nope.ipynb" in err[0]

@@ -73,7 +73,7 @@ def _unpatchify_reference(x: torch.Tensor, patch_size: int, channels: int) -> to
     return unpatchify(x, patch_size, channels)
 
 
-@exercise("07.2", "unpatchify", _unpatchify_reference, diagnose=_diagnose_unpatchify)
+@exercise("07.2", "unpatchify", _unpatchify_reference, diagnose=_diagnose_unpatchify, forbidden=(unpatchify,))
 def _cases_unpatchify():
     g = torch.Generator().manual_seed(1)
     yield Case("1 RGB image of 4 patches 2x2", (torch.rand(1, 4, 12, generator=g), 2, 3))

@@ -296,7 +296,7 @@ class MAE(nn.Module):
         self.decoder_norm = LayerNorm(cfg.decoder_dim)
         self.decoder_pred = nn.Linear(cfg.decoder_dim, tokenizer.patch_dim)
         self.reset_parameters()
-        self._register_load_state_dict_pre_hook(_upgrade_state_dict)
+        self.register_load_state_dict_pre_hook(_upgrade_state_dict)
 
     def reset_parameters(self) -> None:
         """MAE's initialization: xavier-uniform Linear weights and patch projection (as a

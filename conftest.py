@@ -7,9 +7,12 @@ reference, ``MAELEARN_STRICT=1`` fails them). nbval starts a notebook's kernel w
 first cell is set up, and every kernel or subprocess inherits this process's environment,
 so the variable is set before each test's setup, for that test alone.
 
-**One math thread per xdist worker.** Under pytest-xdist (``-n 2``, as the README's test
-command runs) two workers with two torch threads each oversubscribe a two-core machine,
-and a training step then runs 10-50x slower. Kernels inherit this setting too."""
+**One math thread per test process** (the one CPU-thread policy of the test suite). Under
+pytest-xdist (``-n 2``, as the README's test command runs) two workers with two torch
+threads each oversubscribe a two-core machine, and a training step then runs 10-50x slower;
+the tests' tensors are tiny, so threads do not help anyway. Notebook kernels and
+subprocesses inherit the setting through the environment. ``MAELEARN_TEST_THREADS``
+overrides the count; spread work over cores with ``pytest -n`` instead."""
 
 import os
 from pathlib import Path
@@ -20,12 +23,13 @@ STRICT = "MAELEARN_STRICT"
 SOLUTIONS = Path(__file__).resolve().parent / "solutions"
 _CALLER_STRICT = os.environ.get(STRICT)
 
-if os.environ.get("PYTEST_XDIST_WORKER"):
-    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    import torch
+_THREADS = os.environ.get("MAELEARN_TEST_THREADS", "1")
+for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(var, _THREADS)
 
-    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+import torch  # noqa: E402  (after the thread variables, which OpenMP reads once)
+
+torch.set_num_threads(int(_THREADS))
 
 
 @pytest.hookimpl(tryfirst=True)

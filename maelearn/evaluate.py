@@ -29,14 +29,16 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Union
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_images
+from maelearn.train import make_optimizer
 from maelearn.data.images import ImageSet
 from maelearn.vit import ViTClassifier, ViTEncoder
 
@@ -223,7 +225,7 @@ def linear_probe_features(
     head = nn.Linear(tr.shape[1], k).to(dev)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
-    opt = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = make_optimizer(head, lr, weight_decay, betas=(0.9, 0.999))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * s / steps)))
     g = torch.Generator().manual_seed(seed)
     n = tr.shape[0]
@@ -384,33 +386,36 @@ def layer_id(name: str, depth: int) -> int:
     return depth + 1
 
 
-def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.05, layer_decay: float = 1.0) -> list[dict]:
-    """AdamW parameter groups for the trainable parameters: layer ``l`` gets
-    ``lr * layer_decay ** (depth + 1 - l)`` (:func:`layer_id`), so early blocks move less
-    than late ones. Weight decay follows the fine-tuning reference (``param_groups_lrd``):
-    none on 1-D parameters (biases, norms) and on the [CLS] token and positions. Each group
-    has an ``lr_scale``."""
+def layer_scale(depth: int, layer_decay: float = 0.75):
+    """The MAE fine-tuning reference's layer-wise lr decay as a function of a parameter's
+    name (for :func:`maelearn.train.fit`'s ``lr_scale``): layer ``l`` (:func:`layer_id`)
+    trains at ``layer_decay ** (depth + 1 - l)`` times the schedule's lr, so early blocks
+    move less than late ones and the new head moves most."""
     if not 0 < layer_decay <= 1:
         raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
+    return lambda name: layer_decay ** (depth + 1 - layer_id(name, depth))
 
-    def no_weight_decay(name: str, p: torch.Tensor) -> bool:
-        return p.ndim == 1 or name.endswith(("cls_token", "pos_embed"))
 
-    depth = len(model.encoder.blocks)
-    groups: dict[tuple[int, bool], dict] = {}
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        lid, decay = layer_id(name, depth), not no_weight_decay(name, p)
-        g = groups.setdefault((lid, decay), {
-            "params": [], "names": [], "weight_decay": weight_decay if decay else 0.0,
-            "lr_scale": layer_decay ** (depth + 1 - lid),
-        })
-        g["params"].append(p)
-        g["names"].append(name)
-    for g in groups.values():
-        g["lr"] = lr * g["lr_scale"]
-    return list(groups.values())
+#: Exempt from weight decay when fine-tuning (the reference's ``no_weight_decay()`` list;
+#: biases and 1-D parameters are exempt under every rule).
+FINE_TUNE_NO_DECAY = ("encoder.cls_token", "encoder.pos_embed")
+
+
+def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.05, layer_decay: float = 1.0) -> list[dict]:
+    """The AdamW parameter groups fine-tuning uses, for inspection: the trainable
+    parameters split by (weight decay, lr scale), each group with its ``names``,
+    ``weight_decay``, ``lr_scale`` and ``lr = lr * lr_scale`` (:func:`layer_scale`; weight
+    decay on weight matrices only, not on biases, norms, [CLS] and positions)."""
+    from maelearn.train import make_optimizer
+
+    opt = make_optimizer(model, lr, weight_decay, betas=(0.9, 0.999), skip=FINE_TUNE_NO_DECAY,
+                         lr_scale=layer_scale(len(model.encoder.blocks), layer_decay))
+    groups = []
+    for g in opt.param_groups:
+        scale = g.get("lr_scale", 1.0)
+        groups.append({"names": list(g["names"]), "params": list(g["params"]), "weight_decay": g["weight_decay"],
+                       "lr_scale": scale, "lr": lr * scale})
+    return groups
 
 
 @torch.no_grad()
@@ -463,7 +468,6 @@ def train_classifier(
     ``last_k_blocks``. ``head_batchnorm`` puts a BatchNorm without affine parameters before
     the head, as the paper's linear probe does (its statistics are recomputed on the final
     features at the end); :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning."""
-    from maelearn.progress import progress as progress_bar
     from maelearn.vit import set_drop_path
 
     x, y = _xy(train, "train")
@@ -475,6 +479,8 @@ def train_classifier(
         raise ValueError(f"lr must be > 0, got {lr}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    from maelearn.train import TrainConfig, fit
+
     dev = _model_device(encoder, device)
     with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream
         torch.manual_seed(seed)
@@ -484,41 +490,23 @@ def train_classifier(
     set_drop_path(model.encoder.blocks, drop_path)
     model.to(dev)
     freeze_for_partial_fine_tune(model, last_k_blocks)
-    opt = torch.optim.AdamW(layer_decay_groups(model, lr, weight_decay, layer_decay), lr=lr, betas=(0.9, 0.999))
     n = x.shape[0]
-    per_epoch = math.ceil(n / batch_size)
-    total = epochs * per_epoch
-    warmup = max(1, int(warmup_frac * total)) if warmup_frac > 0 else 0
+    total = epochs * math.ceil(n / batch_size)
+    config = TrainConfig(
+        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.999),
+        warmup_steps=max(1, int(warmup_frac * total)) if warmup_frac > 0 else 0, drop_last=False, seed=seed,
+        device=str(dev), precision="fp32",
+    )
 
-    def schedule(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
+    def loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
+        xb, yb = batch
+        if augment is not None:
+            xb = augment(xb)
+        return F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
 
-    g = torch.Generator().manual_seed(seed)
-    model.train()
     desc = "fine-tune" if last_k_blocks is None else f"fine-tune last {last_k_blocks}"
-    bar = progress_bar(total=total, desc=desc, disable=not progress, leave=False)
-    step = 0
-    with torch.random.fork_rng(devices=[]):  # drop path draws from torch's stream: seed it
-        torch.manual_seed(seed)
-        for _ in range(epochs):
-            perm = torch.randperm(n, generator=g)
-            for i in range(0, n, batch_size):
-                idx = perm[i : i + batch_size]
-                xb, yb = x[idx].to(dev), y[idx].to(dev)
-                if augment is not None:
-                    xb = augment(xb)
-                for group in opt.param_groups:
-                    group["lr"] = lr * group["lr_scale"] * schedule(step)
-                loss = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                step += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-    bar.close()
+    fit(model, (x, y), loss_fn, config, progress=progress, desc=desc,
+        lr_scale=layer_scale(len(model.encoder.blocks), layer_decay), no_decay=FINE_TUNE_NO_DECAY)
     set_drop_path(model.encoder.blocks, 0.0)
     if head_batchnorm:
         _precise_batchnorm(model, x, batch_size, dev)
@@ -610,10 +598,11 @@ __all__ = [
     "freeze_for_partial_fine_tune",
     "knn_accuracy",
     "knn_features",
-    "linear_probe",
-    "linear_probe_features",
     "layer_decay_groups",
     "layer_id",
+    "layer_scale",
+    "linear_probe",
+    "linear_probe_features",
     "linear_probe_result",
     "partial_fine_tune",
     "standardize",

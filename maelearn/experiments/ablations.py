@@ -304,7 +304,9 @@ def time_train_step(model, loss: Callable[[], torch.Tensor], steps: int, warmup:
         raise ValueError(f"steps must be >= 1, got {steps}")
     dev = next(model.parameters()).device
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    from maelearn.train import make_optimizer
+
+    opt = make_optimizer(model, 1e-5)
     times = []
     model.train()
     for i in range(warmup + steps):

@@ -406,12 +406,15 @@ class MAE(nn.Module):
     # -- downstream and pictures ---------------------------------------------------------
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         """Validate a batch for this model (shape, channels, size, no NaN/inf); other
-        floating dtypes (float16, bfloat16, float64) are cast to the model's."""
+        floating dtypes (float16, bfloat16, float64) are cast to the model's. The NaN/inf
+        scan needs the values on the host, so on an accelerator it runs only outside
+        training steps (a GPU training loop must not wait for it every step; there the
+        engine's non-finite-loss check names the input)."""
         x = self.encoder.check_input(x)
         dtype = self.encoder.pos_embed.dtype
         if x.dtype != dtype:
             x = x.to(dtype)
-        if not torch.compiler.is_compiling():
+        if not torch.compiler.is_compiling() and (x.device.type == "cpu" or not torch.is_grad_enabled()):
             check_finite(x, self.tokenizer.input_name)
         return x
 

@@ -117,15 +117,17 @@ def test_every_integrity_trick_scores_fail_or_tampered_and_exits_non_zero(tmp_pa
             "class Liar(torch.Tensor):\n    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return True\n\n"
             "accuracy = check('00.2', lambda logits, labels: torch.zeros(()).as_subclass(Liar))",
         ),
-        # a check cell deleted, and check redefined so nothing is handed in
+        # a cell that hangs swallowing every Exception (stopped at the cell time-out; the
+        # rest still grades), a check cell deleted, and check redefined so nothing is handed in
         "deleted": _notebook(
             tmp_path / "deleted", HEAD,
+            "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except Exception:\n        pass",
             f"{RIGHT_00_1_CELL}",
             "check = lambda ex_id, fn: fn\naccuracy = check('00.2', lambda logits, labels: 1.0)",
         ),
     }
     json_path = tmp_path / "scores.json"
-    status = grade.main([str(p) for p in tricks.values()] + ["--json", str(json_path)])
+    status = grade.main([str(p) for p in tricks.values()] + ["--json", str(json_path), "--cell-timeout", "40"])
     assert status != 0
     results = {d["student"].split("/")[0]: d["results"] for d in json.loads(json_path.read_text())}
     assert results["library"] == {"00.1": "tampered", "00.2": "tampered"}

@@ -198,8 +198,10 @@ def run_case(ex: Exercise, fn: Callable, case: Case) -> Any:
     finally:
         changed = restore_global_state(state, ignore=("global random generator",) if case.seed is not None else ())
     if changed:
-        raise StudentError(f"your function changed torch's global state ({changed}); the grader restored it. "
-                           "A function must not change settings the rest of the notebook relies on.")
+        why = ("draw random numbers from the generator argument, not torch's global one (nor reseed it)"
+               if changed == "global random generator" else
+               "a function must not change settings the rest of the notebook relies on")
+        raise StudentError(f"your function changed torch's global state ({changed}); the grader restored it. {why}.")
     mutated = first_difference(args, before[0], "argument") or first_difference(kwargs, before[1], "argument")
     if mutated is not None:
         raise StudentError(f"your function changed its input ({mutated}); work on a copy instead")

@@ -77,7 +77,7 @@ unseen = data[data.labels >= 5]
 unseen = type(unseen)(unseen.images, unseen.labels - 5, [str(c) for c in range(5, 10)])
 epochs = maelearn.budget(quick=2, full=20)
 cnn = SmallCNN(in_chans=1, num_classes=5, width=16).to(device)
-losses = train_cnn(cnn, seen.images.to(device), seen.labels.to(device), epochs=epochs)
+losses = train_cnn(cnn, seen.images.to(device), seen.labels.to(device), epochs=epochs).epoch_loss
 print("training loss per epoch on digits 0-4:", [round(x, 3) for x in losses])
 
 # %% [markdown]

@@ -149,7 +149,8 @@ def extract_features(
     batch_size: int = 256,
     device: str | torch.device | None = None,
 ) -> torch.Tensor:
-    """Frozen features of every image: (N, C, H, W) -> (N, D) float32 on the CPU.
+    """Frozen features of every input: (N, C, H, W) images (or whatever the encoder's
+    tokenizer takes: videos, spectrograms, series) -> (N, D) float32 on the CPU.
 
     ``pool="cls"`` takes the [CLS] token, ``"mean"`` the mean of the patch tokens (both
     after the encoder's final norm). Runs without gradients in eval mode (the encoder's
@@ -158,7 +159,10 @@ def extract_features(
     _check_pool(pool)
     if isinstance(images, ImageSet):
         images = images.images
-    check_images(images, encoder.patch_size, encoder.patch_embed.in_chans, name="images")
+    if hasattr(encoder, "check_input"):  # any maelearn encoder: images, videos, spectrograms, series
+        encoder.check_input(images)
+    else:
+        check_images(images, encoder.patch_size, encoder.patch_embed.in_chans, name="images")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     dev = _model_device(encoder, device)

@@ -264,12 +264,15 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.num_workers must be an integer >= 0, got {self.num_workers!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise TypeError(f"TrainConfig.seed must be an int, got {self.seed!r}")
+        if not 0 <= self.seed <= 2**32 - 1:
+            raise ValueError(f"TrainConfig.seed must be in [0, 2**32 - 1], got {self.seed!r}")
         for name in ("base_lr", "min_lr", "weight_decay", "warmup_epochs"):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or v < 0 or math.isnan(v):
-                raise ValueError(f"TrainConfig.{name} must be a number >= 0, got {v!r}")
-        if self.lr is not None and (not isinstance(self.lr, (int, float)) or self.lr <= 0):
-            raise ValueError(f"TrainConfig.lr must be None (use base_lr) or a number > 0, got {self.lr!r}")
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"TrainConfig.{name} must be a finite number >= 0, got {v!r}")
+        if self.lr is not None and (not isinstance(self.lr, (int, float)) or isinstance(self.lr, bool)
+                                    or not math.isfinite(self.lr) or self.lr <= 0):
+            raise ValueError(f"TrainConfig.lr must be None (use base_lr) or a finite number > 0, got {self.lr!r}")
         if self.max_steps is None and self.warmup_steps is None and self.warmup_epochs > self.epochs:
             raise ValueError(f"TrainConfig.warmup_epochs={self.warmup_epochs} exceeds epochs={self.epochs}")
         betas = tuple(self.betas) if isinstance(self.betas, (tuple, list)) else None
@@ -283,7 +286,7 @@ class TrainConfig:
         # The ratio's range only: how many patches stay visible depends on the model, and
         # maelearn.masking.num_visible checks that when pretrain meets the model.
         self.mask_ratio = check_ratio(self.mask_ratio, "TrainConfig.mask_ratio")
-        if self.clip_grad is not None and (not isinstance(self.clip_grad, (int, float)) or self.clip_grad <= 0):
+        if self.clip_grad is not None and (not isinstance(self.clip_grad, (int, float)) or not self.clip_grad > 0):
             raise ValueError(f"TrainConfig.clip_grad must be None (off) or a number > 0, got {self.clip_grad!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
@@ -739,12 +742,35 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
             group["lr"] = lr * group.get("lr_scale", 1.0)
         return lr
 
-    def mean_over_ranks(value: torch.Tensor) -> float:
-        value = value.detach().float().clone()
-        if d.world > 1:
-            dist.all_reduce(value)
-            value /= d.world
-        return value.item()
+    def inputs_finite(batch) -> torch.Tensor:
+        """A device bool: every floating tensor of the batch is finite (no host sync)."""
+        ts = batch if isinstance(batch, (tuple, list)) else [batch]
+        flags = [torch.isfinite(t).all() for t in ts if isinstance(t, torch.Tensor) and t.is_floating_point()]
+        return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool, device=dev)
+
+    # The host reads each step's loss one step late: by then the GPU has the next step
+    # queued, so the read (a sync) never leaves it idle. A non-finite loss still stops the
+    # run before anything is saved (the last records are read before every checkpoint).
+    pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []  # (step, epoch, lr, loss, inputs ok)
+
+    def read_oldest() -> None:
+        s, ep, lr_s, loss_t, ok_t = pending.pop(0)
+        value = loss_t.item()
+        if not math.isfinite(value):
+            where = (f"the last good checkpoint {ckpt_path} is kept" if ckpt_path is not None and ckpt_path.exists()
+                     else "no checkpoint was written")
+            if not bool(ok_t):
+                cause = "the input batch contains NaN or inf values: check the data (and its normalization)"
+            else:
+                cause = "Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'"
+            raise FloatingPointError(
+                f"the loss is {value} at step {s} (epoch {ep + 1} of {epochs}, lr {lr_s:.3g}); "
+                f"training stopped and {where}. {cause}."
+            )
+        history.loss.append(value)
+        history.lr.append(lr_s)
+        bar.update(1)
+        bar.set_postfix(epoch=f"{ep + 1}/{epochs}", loss=f"{value:.4f}", lr=f"{lr_s:.2e}")
 
     last_epoch = epochs if stop_after_epoch is None else min(epochs, stop_after_epoch)
     params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -754,8 +780,9 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
     try:
         for epoch in range(epoch0, last_epoch):
             t0 = time.perf_counter()
-            seen, loss_sum = 0, 0.0
-            group_losses: list[float] = []
+            seen = 0
+            loss_sum = torch.zeros((), device=dev)
+            group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
             lr = set_lr()
             for i, batch in enumerate(reader.epoch(epoch)):
                 if i >= used_micro or step >= total_steps:
@@ -766,22 +793,20 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
                 with sync:
                     with amp:
                         loss = loss_fn(net, batch, gens["noise"])
-                    value = mean_over_ranks(loss)
-                    if not math.isfinite(value):
-                        where = (f"the last good checkpoint {ckpt_path} is kept" if ckpt_path is not None and ckpt_path.exists()
-                                 else "no checkpoint was written")
-                        raise FloatingPointError(
-                            f"the loss is {value} at step {step} (epoch {epoch + 1} of {epochs}, lr {lr:.3g}); "
-                            f"training stopped and {where}. Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'."
-                        )
                     scaled = loss / group_size if group_size > 1 else loss
                     (scaler.scale(scaled) if scaler is not None else scaled).backward()
+                value = loss.detach().float()
                 b = _batch_size(batch)
                 seen += b
-                loss_sum += value * b
-                group_losses.append(value)
+                loss_sum = loss_sum + value * b
+                group_loss, group_n = group_loss + value, group_n + 1
+                group_ok = group_ok & inputs_finite(batch)
                 if not last_of_group:
                     continue
+                mean = group_loss / group_n
+                if d.world > 1:  # the logged loss is the mean over processes
+                    dist.all_reduce(mean)
+                    mean = mean / d.world
                 if scaler is not None:
                     if config.clip_grad is not None:
                         scaler.unscale_(optimizer)
@@ -793,15 +818,19 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
                         nn.utils.clip_grad_norm_(params, config.clip_grad)
                     optimizer.step()
                 optimizer.zero_grad(set_to_none=True)
-                history.loss.append(sum(group_losses) / len(group_losses))
-                history.lr.append(lr)
-                group_losses = []
+                pending.append((step, epoch, lr, mean, group_ok))
+                group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
                 step += 1
-                bar.update(1)
-                bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{history.loss[-1]:.4f}", lr=f"{lr:.2e}")
+                while len(pending) > 1:
+                    read_oldest()
                 lr = set_lr()
+            while pending:
+                read_oldest()
+            totals = torch.stack([loss_sum, torch.tensor(float(seen), device=dev)])
+            if d.world > 1:
+                dist.all_reduce(totals)
             dt = time.perf_counter() - t0
-            history.epoch_loss.append(loss_sum / max(seen, 1))
+            history.epoch_loss.append((totals[0] / totals[1].clamp_min(1)).item())
             history.epoch_time.append(dt)
             history.wall_time += dt
             extra = on_epoch_end(epoch, history) if on_epoch_end is not None else None

@@ -216,6 +216,23 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, images):
     assert all(math.isfinite(v) for v in state["history"]["loss"])
 
 
+def test_nan_input_is_named_as_the_cause():
+    """(The MAE scans its own input on a CPU; the loop's check is for models that do not,
+    and for the GPU path, where the MAE skips the scan to avoid a host sync per step.)"""
+    bad = torch.randn(64, 4)
+    bad[40, 2] = float("nan")  # in the second epoch's order somewhere: the loop must name it whenever it comes
+    with pytest.raises(FloatingPointError, match="input batch contains NaN or inf"):
+        fit(torch.nn.Linear(4, 4), bad, lambda net, x, g: net(x).pow(2).mean(),
+            TrainConfig(epochs=2, batch_size=16, lr=1e-3, device="cpu"), progress=False)
+
+
+def test_config_refuses_non_finite_numbers_and_huge_seeds():
+    for kw, match in ((dict(lr=float("inf")), "lr"), (dict(weight_decay=float("inf")), "weight_decay"),
+                      (dict(base_lr=float("nan")), "base_lr"), (dict(seed=2**40), "seed"), (dict(seed=-1), "seed")):
+        with pytest.raises(ValueError, match=match):
+            TrainConfig(**kw)
+
+
 def test_nan_without_checkpoint_says_so(images):
     with pytest.raises(FloatingPointError, match="no checkpoint was written"):
         pretrain(NaNAfter(k=0), images, TrainConfig(epochs=1, batch_size=32, device="cpu"), progress=False)

@@ -1,10 +1,15 @@
 """The course's command line: ``python -m maelearn COMMAND`` (or the ``maelearn`` script).
 
 * ``welcome``: run lesson 00 headless and print where everything is;
-* ``pretrain``: pretrain an MAE on offline data, with a progress bar, a checkpoint, a
+* ``pretrain``: pretrain an MAE on offline data (or a folder of images, ``--data-path``, or
+  CIFAR-10/STL-10 from ``--data-root``), with a progress bar, a checkpoint, a
   reconstruction figure (the paper's Figure 2 layout) and a final line comparing the
   linear probe of the pretrained encoder with the same probe on a random-init encoder;
-* ``probe CHECKPOINT``: that comparison for a saved checkpoint.
+* ``probe CHECKPOINT``: that comparison for a saved checkpoint;
+* ``finetune CHECKPOINT``: fine-tune its encoder on labelled images, print the test accuracy.
+
+Every run owns its ``--out`` folder (:mod:`maelearn.runs`: ``--resume``, ``--overwrite``,
+a lock); every error is one line and exit status 2 (:mod:`maelearn.cli`).
 
 The defaults of ``pretrain`` are a CPU run of a couple of minutes (the tiny preset on 32 px
 shapes); on a GPU raise ``--preset``, ``--n-images`` and ``--epochs``, or launch several GPUs
@@ -40,8 +45,13 @@ DEFAULTS = dict(preset="tiny", dataset="digits", n_images=None, n_test=500, epoc
                 blr=4e-3, weight_decay=0.05, warmup_epochs=2.0, mask_ratio=0.75, seed=0, out="runs/pretrain",
                 norm_pix=True)
 
-#: The labels each offline set is probed on.
-PROBE_TASK = {"shapes": "shape (4 classes)", "digits": "digit (10 classes)", "natural": "source photo (7 classes)"}
+#: The labels each set is probed on.
+PROBE_TASK = {"shapes": "shape (4 classes)", "digits": "digit (10 classes)", "natural": "source photo (7 classes)",
+              "cifar10": "class (10 classes)", "stl10": "class (10 classes)"}
+#: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``).
+NAMED_SETS = ("cifar10", "stl10")
+#: Sets generated or bundled offline (``maelearn.data.load_offline``).
+OFFLINE_SETS = ("digits", "natural", "shapes")
 
 
 def _rank() -> int:
@@ -54,6 +64,126 @@ def _say(*args) -> None:
 
 
 # --- data and models -------------------------------------------------------------------------
+
+
+def data_source(args: argparse.Namespace, saved: dict | None = None) -> dict:
+    """Where the images come from, from ``--data-path`` / ``--dataset`` / ``--data-root`` /
+    ``--download`` (``saved``: a checkpoint's source, used when none of them is given):
+    ``{"kind": "offline", "dataset"}``, ``{"kind": "named", "dataset", "data_root",
+    "download"}`` or ``{"kind": "folder", "data_path"}``."""
+    path, dataset, root, download = args.data_path, args.dataset, args.data_root, args.download
+    if path is None and dataset is None and root is None and not download and saved:
+        return dict(saved)
+    if path is not None:
+        if dataset is not None:
+            raise UsageError(f"--data-path {path} and --dataset {dataset}: give one of them")
+        if root is not None or download:
+            raise UsageError("--data-root and --download go with --dataset cifar10|stl10, not with --data-path")
+        return {"kind": "folder", "data_path": str(Path(path).expanduser().resolve())}
+    dataset = dataset or DEFAULTS["dataset"]
+    if dataset in NAMED_SETS:
+        if root is None:
+            raise UsageError(f"--dataset {dataset} needs --data-root DIR, the folder holding its files "
+                             f"(add --download to fetch them there; offline sets: {', '.join(OFFLINE_SETS)})")
+        return {"kind": "named", "dataset": dataset, "data_root": str(Path(root).expanduser().resolve()),
+                "download": bool(download)}
+    if root is not None or download:
+        raise UsageError(f"--data-root and --download apply to --dataset {' or '.join(NAMED_SETS)}; "
+                         f"{dataset} is an offline set")
+    return {"kind": "offline", "dataset": dataset}
+
+
+def source_name(source: dict) -> str:
+    """A short name for messages and the summary: the set's name, or the folder."""
+    return source.get("dataset") or source["data_path"]
+
+
+def _subset(n: int, k: int, seed: int) -> torch.Tensor:
+    """``k`` of ``range(n)`` in a seeded random order."""
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k]
+
+
+def stream_dataset(source: dict, size: int, n_images: int | None, seed: int, split: str = "train",
+                   augment: bool = True):
+    """The image set ``source`` names, read from disk by :func:`maelearn.data.folders.image_dataset`
+    (uint8 items, normalized on the device), limited to ``n_images`` of them (seeded)."""
+    from maelearn.data.folders import image_dataset
+
+    if source["kind"] == "folder":
+        ds = image_dataset(data_path=source["data_path"], size=size, augment=augment)
+    else:
+        ds = image_dataset(dataset=source["dataset"], data_root=source["data_root"], download=source["download"],
+                           split=split, size=size, augment=augment)
+    if n_images is not None and n_images < len(ds):
+        return _SeededSubset(ds, _subset(len(ds), n_images, seed).tolist())
+    return ds
+
+
+class _SeededSubset(torch.utils.data.Dataset):
+    """``Subset`` that passes ``(index, seed)`` items through (the training loop's exact
+    augmentation replay) and keeps the set's ``device_transform`` and ``classes``."""
+
+    accepts_seed = True
+
+    def __init__(self, base, indices: list[int]):
+        self.base, self.indices = base, indices
+        self.device_transform = getattr(base, "device_transform", None)
+        self.classes = getattr(base, "classes", [])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, item):
+        index, seed = item if isinstance(item, (tuple, list)) else (item, None)
+        return self.base[(self.indices[int(index)], seed)]
+
+
+def labelled_from_disk(source: dict, size: int, n_train: int, n_test: int, seed: int):
+    """Labelled probe sets from disk, through the evaluation pipeline (resize + center crop,
+    normalized): CIFAR-10/STL-10's train and test splits, or for a folder of class
+    sub-folders ``n_test`` held-out and ``n_train`` other images. Returns ``(train, test)``
+    ImageSets, or ``None`` for a flat folder (no labels)."""
+    from maelearn.data.images import ImageSet
+
+    def load(ds, idx) -> tuple[torch.Tensor, torch.Tensor]:
+        items = [ds[int(i)] for i in idx]
+        x = ds.device_transform(torch.stack([im for im, _ in items]))
+        return x, torch.tensor([label for _, label in items], dtype=torch.long)
+
+    if source["kind"] == "folder":
+        ds = stream_dataset(source, size, None, seed, augment=False)
+        if not ds.classes:
+            return None
+        if len(ds) < n_test + 2:
+            raise UsageError(f"--data-path {source['data_path']} has {len(ds)} images, too few for --n-test {n_test} "
+                             "held out plus a probe training set")
+        order = _subset(len(ds), len(ds), seed)
+        te, tr = order[:n_test], order[n_test:n_test + n_train]
+        (xtr, ytr), (xte, yte), classes = load(ds, tr), load(ds, te), ds.classes
+    else:
+        tr_ds = stream_dataset(source, size, None, seed, split="train", augment=False)
+        te_ds = stream_dataset(source, size, None, seed, split="test", augment=False)
+        xtr, ytr = load(tr_ds, _subset(len(tr_ds), n_train, seed))
+        xte, yte = load(te_ds, _subset(len(te_ds), n_test, seed))
+        classes = tr_ds.classes
+    name = source_name(source)
+    return ImageSet(xtr, ytr, list(classes), name=name), ImageSet(xte, yte, list(classes), name=name)
+
+
+def probe_sets(source: dict, n_images: int | None, n_test: int, size: int, seed: int):
+    """``(train, test)`` labelled ImageSets for probing and fine-tuning from any source
+    (``None`` for an unlabelled folder)."""
+    if source["kind"] == "offline":
+        check_memory_for_images(n_images, n_test, size)
+        return load_split(source["dataset"], n_images, n_test, size, seed)
+    check_memory_for_images(min(n_images or 2048, 2048), n_test, size)
+    return labelled_from_disk(source, size, min(n_images or 2048, 2048), n_test, seed)
+
+
+def probe_task(source: dict, train) -> str:
+    if source["kind"] == "folder":
+        return f"class ({len(train.classes)} folders)"
+    return PROBE_TASK[source["dataset"]]
 
 
 def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed: int):
@@ -189,22 +319,28 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     dev = pick_device(args.device, source="--device")
     threads = cpu_threads(args.threads) if dev.type == "cpu" else None
     size = mae_config(args.preset).img_size
-    check_memory_for_images(args.n_images, args.n_test, size)
+    source = data_source(args)
+    if source["kind"] == "offline":
+        check_memory_for_images(args.n_images, args.n_test, size)
+        streamed = None
+    else:  # opened (files listed, the set found) before the run folder is touched
+        streamed = stream_dataset(source, size, args.n_images, args.data_seed)
     out = Path(args.out)
     main_rank = _rank() == 0
     run = RunFolder(out, resume=args.resume, overwrite=args.overwrite, need_bytes=_checkpoint_bytes(args.preset))
     if not main_rank:  # under torchrun only rank 0 owns the folder
-        return _pretrain_in(run, args, dev, threads, size, t0)
+        return _pretrain_in(run, args, dev, threads, size, t0, source, streamed)
     with run:
         for name in run.removed:
             _say(f"--overwrite: removed {out / name} of the previous run")
         if run.orphans:
             _say(f"removed {len(run.orphans)} temporary file(s) left by an interrupted save: "
                  + ", ".join(p.name for p in run.orphans))
-        return _pretrain_in(run, args, dev, threads, size, t0)
+        return _pretrain_in(run, args, dev, threads, size, t0, source, streamed)
 
 
-def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int, t0: float) -> int:
+def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int, t0: float,
+                 source: dict, streamed=None) -> int:
     """``pretrain`` once the run folder is checked and locked."""
     from maelearn.checkpoint import CHECKPOINT_NAME, config_differences, model_config, read_checkpoint
     from maelearn.runs import check_resume, segments, write_text
@@ -213,14 +349,25 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
     out = run.path
     ckpt = out / CHECKPOINT_NAME
     state = read_checkpoint(ckpt) if args.resume and ckpt.exists() else None
-    train, test = load_split(args.dataset, args.n_images, args.n_test, size, args.data_seed)
-    model = build_model(args.preset, train.images.shape[1], args.seed, args.norm_pix)
+    name = source_name(source)
+    if source["kind"] == "offline":
+        train, test = load_split(source["dataset"], args.n_images, args.n_test, size, args.data_seed)
+        data, channels, n_train, n_test = train.images, train.images.shape[1], len(train), len(test)
+    else:  # streamed from disk: uint8 items, augmented by the workers, normalized on the device
+        data = streamed
+        train = test = None
+        channels, n_train, n_test = 3, len(data), args.n_test
+    model = build_model(args.preset, channels, args.seed, args.norm_pix)
     random_encoder = copy.deepcopy(model.encoder)  # the same weights before pretraining
-    settings = {"preset": args.preset, "dataset": args.dataset, "n_images": len(train), "n_test": len(test),
+    settings = {"preset": args.preset, "dataset": name, "n_images": n_train, "n_test": n_test,
                 "data_seed": args.data_seed, "norm_pix": args.norm_pix, "batch_size": args.batch_size,
                 "blr": args.blr, "lr": args.lr, "weight_decay": args.weight_decay,
                 "warmup_epochs": args.warmup_epochs, "clip_grad": args.clip_grad, "mask_ratio": args.mask_ratio,
                 "seed": args.seed, "epochs": args.epochs, "threads": threads, "device": str(dev)}
+    if source["kind"] == "named":
+        settings.update(data_root=source["data_root"], download=source["download"], num_workers=args.num_workers)
+    elif source["kind"] == "folder":
+        settings.update(num_workers=args.num_workers)
     warmup = min(args.warmup_epochs, args.epochs)
     changed: dict = {}
     previous: list = []
@@ -244,21 +391,21 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
         previous = list((state.get("meta") or {}).get("segments") or [])
     cfg = TrainConfig(
         epochs=args.epochs, batch_size=args.batch_size, base_lr=args.blr, lr=args.lr, weight_decay=args.weight_decay,
-        warmup_epochs=warmup, mask_ratio=args.mask_ratio, seed=args.seed,
+        warmup_epochs=warmup, mask_ratio=args.mask_ratio, seed=args.seed, num_workers=args.num_workers,
         device=str(dev), checkpoint_dir=str(out), clip_grad=args.clip_grad,
     )
     runs = segments(previous, start_epoch, args.epochs, changed, threads=threads, device=str(dev))
-    meta = {"dataset": args.dataset, "n_images": len(train), "n_test": len(test), "data_seed": args.data_seed,
+    meta = {"dataset": name, "source": source, "n_images": n_train, "n_test": n_test, "data_seed": args.data_seed,
             "img_size": size, "preset": args.preset, "norm_pix": args.norm_pix, "settings": settings,
             "segments": runs}
     what = f"resuming at epoch {start_epoch}: " if state is not None else ""
-    _say(f"{what}pretraining MAE-{args.preset} on {len(train)} {args.dataset} images ({size} px) for {args.epochs} epochs, "
+    _say(f"{what}pretraining MAE-{args.preset} on {n_train} {name} images ({size} px) for {args.epochs} epochs, "
          f"mask ratio {args.mask_ratio}, device {dev}" + (f" ({threads} CPU threads)" if threads else "") + f" -> {out}/")
     for key, (a, b) in changed.items():
         _say(f"resume: {key} changes from {a!r} (checkpoint) to {b!r}; recorded in summary.json")
     previous_handler = _sigterm_as_interrupt()
     try:
-        history = pretrain(model, train.images, cfg, resume="auto" if args.resume else False, meta=meta)
+        history = pretrain(model, data, cfg, resume="auto" if args.resume else False, meta=meta)
     except KeyboardInterrupt:
         raise Interrupted(_interrupt_message(ckpt, args.epochs)) from None
     finally:
@@ -267,22 +414,37 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
         return 0
     train_time = time.perf_counter() - t0
     write_text(out / "history.json", json.dumps(history.to_dict(), indent=1))
-    fig = save_figure(model, test.images[:8], args.mask_ratio, out / "reconstructions.png", args.seed,
-                      f"MAE-{args.preset}, {args.dataset}, held-out images, mask {args.mask_ratio:.0%}")
-    # The loss the model reaches on held-out images, one fixed mask each (eval mode).
-    masked_loss = heldout_loss(model, test.images, args.mask_ratio, args.seed)
-    probes = probe_pair(model.encoder, random_encoder, train, test, dev)
-    total = time.perf_counter() - t0
+    written = [out / "checkpoint.pt", out / "history.json"]
+    held = "held out"
+    if source["kind"] != "offline":
+        labelled = probe_sets(source, n_train, args.n_test, size, args.data_seed)
+        train, test = labelled if labelled is not None else (None, None)
+        if source["kind"] == "folder":
+            held = "probe-test images, also pretrained on"
     summary = {**meta, "epochs": args.epochs, "mask_ratio": args.mask_ratio, "seed": args.seed,
-               "train_loss_last_epoch": history.final_loss, "heldout_masked_loss": masked_loss,
-               "probe_task": PROBE_TASK[args.dataset], **{f"{k}_{who}": v for k, pair in probes.items() for who, v in zip(("pretrained", "random_init"), pair)},
-               "train_wall_s": history.wall_time, "total_wall_s": total, "device": str(dev)}
+               "train_loss_last_epoch": history.final_loss}
+    line = f"final: masked-patch loss {history.final_loss:.4f} (train, last epoch)"
+    if test is not None:
+        if source["kind"] == "offline":  # images in [0, 1]: a figure worth looking at
+            written.insert(1, save_figure(model, test.images[:8], args.mask_ratio, out / "reconstructions.png",
+                                          args.seed, f"MAE-{args.preset}, {name}, held-out images, "
+                                                     f"mask {args.mask_ratio:.0%}"))
+        # The loss the model reaches on held-out images, one fixed mask each (eval mode).
+        masked_loss = heldout_loss(model, test.images, args.mask_ratio, args.seed)
+        probes = probe_pair(model.encoder, random_encoder, train, test, dev)
+        task = probe_task(source, train)
+        summary.update({"heldout_masked_loss": masked_loss, "heldout_is": held, "probe_task": task,
+                        **{f"{k}_{who}": v for k, pair in probes.items()
+                           for who, v in zip(("pretrained", "random_init"), pair)}})
+        line += f" / {masked_loss:.4f} ({held}) | {task}: {describe_probes(probes)}"
+    else:
+        line += f" | {name} has no class sub-folders: no probe"
+    total = time.perf_counter() - t0
+    summary.update({"train_wall_s": history.wall_time, "total_wall_s": total, "device": str(dev)})
     write_text(out / "summary.json", json.dumps(summary, indent=1))
-    print(f"wrote {out / 'checkpoint.pt'}, {fig}, {out / 'history.json'}, {out / 'summary.json'} "
-          f"(pretraining {train_time:.0f} s)")
-    print(f"final: masked-patch loss {history.final_loss:.4f} (train, last epoch) / {masked_loss:.4f} (held out) | "
-          f"{PROBE_TASK[args.dataset]}: {describe_probes(probes)} | "
-          f"{total:.0f} s")
+    written.append(out / "summary.json")
+    print(f"wrote {', '.join(str(p) for p in written)} (pretraining {train_time:.0f} s)")
+    print(f"{line} | {total:.0f} s")
     return 0
 
 
@@ -338,8 +500,10 @@ def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batc
     return total / count
 
 
-def cmd_probe(args: argparse.Namespace) -> int:
-    from maelearn.checkpoint import load_checkpoint, rebuild_model
+def _load_for_evaluation(args: argparse.Namespace):
+    """What ``probe`` and ``finetune`` share: the device, the checkpoint's model, and the
+    labelled train/test sets (from the command line, else as in pretraining)."""
+    from maelearn.checkpoint import load_checkpoint
     from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
 
@@ -349,25 +513,55 @@ def cmd_probe(args: argparse.Namespace) -> int:
     model, state = load_checkpoint(args.checkpoint)
     cfg = state["model_config"]
     if cfg.get("kind") != "mae":
-        raise UsageError(f"probe works on image MAE checkpoints; {args.checkpoint} holds a {cfg.get('kind')!r} model")
+        raise UsageError(f"{args.command} works on image MAE checkpoints; {args.checkpoint} holds a "
+                         f"{cfg.get('kind')!r} model")
     meta = dict(state.get("meta") or {})
-    dataset = args.dataset or meta.get("dataset", "shapes")
-    n_images = meta.get("n_images") if args.n_images is None else args.n_images
-    n_test = meta.get("n_test", 512) if args.n_test is None else args.n_test
+    saved = meta.get("source") or {"kind": "offline", "dataset": meta.get("dataset", "shapes")}
+    if saved.get("kind") == "offline" and saved.get("dataset") not in OFFLINE_SETS:
+        saved = {"kind": "offline", "dataset": "shapes"}
+    source = data_source(args, saved)
+    same = source == saved
+    n_images = (meta.get("n_images") if same else None) if args.n_images is None else args.n_images
+    n_test = (meta.get("n_test", 512) if same else DEFAULTS["n_test"]) if args.n_test is None else args.n_test
     data_seed = meta.get("data_seed", 0) if args.data_seed is None else args.data_seed
-    check_memory_for_images(n_images, n_test, model.config.img_size)
-    train, test = load_split(dataset, n_images, n_test, model.config.img_size, data_seed)
+    sets = probe_sets(source, n_images, n_test, model.config.img_size, data_seed)
+    if sets is None:
+        raise UsageError(f"--data-path {source['data_path']} has no class sub-folders, so no labels to "
+                         f"{args.command} on; use a folder with one sub-folder per class")
+    train, test = sets
     if train.images.shape[1] != model.config.in_chans:
-        raise UsageError(f"--dataset {dataset}: its images have {train.images.shape[1]} channels, "
+        raise UsageError(f"--dataset {source_name(source)}: its images have {train.images.shape[1]} channels, "
                          f"the model in {args.checkpoint} expects {model.config.in_chans}")
+    return dev, model, state, source, train, test
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from maelearn.checkpoint import rebuild_model
+
+    dev, model, state, source, train, test = _load_for_evaluation(args)
     # The same architecture and the same initial weights as the run (its seed), untrained.
     torch.manual_seed(state["train_config"]["seed"])
-    random_model = rebuild_model(cfg)
+    random_model = rebuild_model(state["model_config"])
     model.to(dev)
     probes = probe_pair(model.encoder, random_model.encoder, train, test, dev)
     print(f"{args.checkpoint}: epoch {state['epoch']}, step {state['step']}, final train loss "
           f"{state['history'].final_loss:.4f}")
-    print(f"{dataset} {PROBE_TASK[dataset]} ({len(train)} train / {len(test)} test): {describe_probes(probes)}")
+    print(f"{source_name(source)} {probe_task(source, train)} ({len(train)} train / {len(test)} test): "
+          f"{describe_probes(probes)}")
+    return 0
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from maelearn.evaluate import fine_tune
+
+    dev, model, state, source, train, test = _load_for_evaluation(args)
+    how = "full fine-tuning" if args.last_k_blocks is None else (
+        "linear probe" if args.last_k_blocks == 0 else f"fine-tuning the last {args.last_k_blocks} block(s)")
+    print(f"{args.checkpoint} (epoch {state['epoch']}): {how} on {len(train)} {source_name(source)} images for "
+          f"{args.epochs} epochs, lr {args.lr:g}, device {dev}", flush=True)
+    acc = fine_tune(model.encoder, train, test, args.epochs, lr=args.lr, last_k_blocks=args.last_k_blocks,
+                    batch_size=args.batch_size, seed=args.seed, device=dev)
+    print(f"final: {probe_task(source, train)} test accuracy {acc:.3f} ({len(test)} test images, {how})")
     return 0
 
 
@@ -418,6 +612,18 @@ def cmd_welcome(args: argparse.Namespace) -> int:
 # --- argument parsing ------------------------------------------------------------------------
 
 
+def add_data_arguments(p: argparse.ArgumentParser, default_note: str) -> None:
+    """``--dataset``, ``--data-path``, ``--data-root`` and ``--download``, the same for every command."""
+    p.add_argument("--dataset", default=None, choices=sorted(PROBE_TASK),
+                   help=f"an offline set ({', '.join(OFFLINE_SETS)}) or one read from --data-root "
+                        f"({', '.join(NAMED_SETS)}); {default_note}")
+    p.add_argument("--data-path", type=cli.nonempty_path, default=None,
+                   help="a folder of images (one sub-folder per class, or flat), instead of --dataset")
+    p.add_argument("--data-root", type=cli.nonempty_path, default=None,
+                   help=f"the folder holding {' or '.join(NAMED_SETS)} (never downloaded without --download)")
+    p.add_argument("--download", action="store_true", help="fetch --dataset into --data-root if missing (needs the internet)")
+
+
 def parser() -> argparse.ArgumentParser:
     from maelearn.mae import PRESETS
 
@@ -434,7 +640,9 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("pretrain", help="pretrain an MAE on offline data, then linear-probe it",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     t.add_argument("--preset", default=d["preset"], choices=sorted(PRESETS), help="model size")
-    t.add_argument("--dataset", default=d["dataset"], choices=sorted(PROBE_TASK), help="offline image set")
+    add_data_arguments(t, f"default {d['dataset']}")
+    t.add_argument("--num-workers", type=cli.integer(minimum=0), default=0,
+                   help="data-loading processes for --data-path/--data-root sets")
     t.add_argument("--n-images", type=count, default=None,
                    help="pretraining images (default: 2048, or all the digits but --n-test)")
     t.add_argument("--n-test", type=count, default=d["n_test"], help="held-out images for the probe")
@@ -463,15 +671,33 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("probe", help="linear probe of a saved encoder vs a random-init one")
     r.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
-    r.add_argument("--dataset", default=None, choices=sorted(PROBE_TASK), help="default: the one it was trained on")
-    r.add_argument("--n-images", type=count, default=None, help="probe-training images (default: as in pretraining)")
-    r.add_argument("--n-test", type=count, default=None, help="probe-test images (default: as in pretraining)")
-    r.add_argument("--data-seed", type=cli.seed, default=None)
-    r.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
-    r.add_argument("--threads", type=count, default=None,
-                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
+    add_evaluation_arguments(r)
     r.set_defaults(func=cmd_probe)
+
+    f = sub.add_parser("finetune", help="fine-tune a saved encoder on labelled images; print the test accuracy")
+    f.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
+    add_evaluation_arguments(f)
+    f.add_argument("--epochs", type=count, default=10)
+    f.add_argument("--lr", type=pos, default=1e-3, help="peak learning rate")
+    f.add_argument("--last-k-blocks", type=cli.integer(minimum=0), default=None,
+                   help="fine-tune only the last K blocks (0: linear probe; default: all, the full recipe)")
+    f.add_argument("--batch-size", type=count, default=64)
+    f.add_argument("--seed", type=cli.seed, default=0, help="head init, order and augmentation")
+    f.set_defaults(func=cmd_finetune)
     return p
+
+
+def add_evaluation_arguments(p: argparse.ArgumentParser) -> None:
+    """The data and machine options ``probe`` and ``finetune`` share."""
+    count = cli.integer(minimum=1)
+    add_data_arguments(p, "default: the one it was pretrained on")
+    p.add_argument("--n-images", type=count, default=None,
+                   help="labelled training images (default: as in pretraining; at most 2048 from disk)")
+    p.add_argument("--n-test", type=count, default=None, help="test images (default: as in pretraining)")
+    p.add_argument("--data-seed", type=cli.seed, default=None, help="which images (default: as in pretraining)")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
+    p.add_argument("--threads", type=count, default=None,
+                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
 
 
 PROG = "python -m maelearn"

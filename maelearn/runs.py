@@ -41,6 +41,9 @@ MAY_CHANGE = {
     "epochs": "extends the schedule (the cosine restarts from the current step over the new length)",
     "threads": "CPU threads change speed, not results",
     "device": "where the run computes (results match up to floating-point order)",
+    "num_workers": "data-loading processes; each item's augmentation is seeded, so results do not change",
+    "data_root": "where the same named set (cifar10, stl10) is read from",
+    "download": "whether a missing named set may be fetched",
 }
 ORPHAN_GLOB = f".{CHECKPOINT_NAME}.*.tmp"
 

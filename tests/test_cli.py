@@ -109,3 +109,63 @@ def test_welcome_runs_lesson_00(capsys):
     out = capsys.readouterr().out
     assert "lesson run time (s)" in out  # lesson 00's "What we measured" table came back
     assert "jupyter lab" in out and "lessons/" in out and "solutions/" in out
+
+
+@pytest.fixture(scope="module")
+def image_folder(tmp_path_factory):
+    """A folder of 2 classes x 16 small PNGs (red-ish and blue-ish noise)."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(0)
+    for c, channel in (("red", 0), ("blue", 2)):
+        (root / c).mkdir()
+        for i in range(16):
+            a = (rng.random((36, 40, 3)) * 80).astype(np.uint8)
+            a[..., channel] += 150
+            Image.fromarray(a).save(root / c / f"{i}.png")
+    return root
+
+
+def test_pretrain_probe_and_finetune_on_a_folder_of_images(image_folder, tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main(["pretrain", "--data-path", str(image_folder), "--epochs", "1", "--batch-size", "8", "--n-test", "8",
+                 "--threads", "1", "--device", "cpu", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0, text
+    assert f"on 32 {image_folder} images" in text
+    m = re.search(r"final: masked-patch loss \d+\.\d+ \(train, last epoch\) / \d+\.\d+ \(probe-test images, also "
+                  r"pretrained on\) \| class \(2 folders\): linear probe \[CLS\]: pretrained ([01]\.\d+)", text)
+    assert m, text
+    state = read_checkpoint(out)
+    assert state["meta"]["source"] == {"kind": "folder", "data_path": str(image_folder.resolve())}
+    assert state["step"] == 4  # 32 images / 8 per step
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["linear_cls_pretrained"] == pytest.approx(float(m[1]), abs=5e-4)
+    # probe and finetune read the same folder back from the checkpoint
+    assert main(["probe", str(out), "--threads", "1", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert f"{image_folder.resolve()} class (2 folders) (24 train / 8 test): linear probe [CLS]: pretrained {m[1]}" in text
+    assert main(["finetune", str(out), "--epochs", "1", "--batch-size", "8", "--threads", "1", "--device", "cpu"]) == 0
+    m2 = re.search(r"final: class \(2 folders\) test accuracy ([01]\.\d+) \(8 test images, full fine-tuning\)",
+                   capsys.readouterr().out)
+    assert m2 and 0 <= float(m2[1]) <= 1
+
+
+def test_real_data_arguments_are_checked(image_folder, tmp_path, capsys):
+    out = str(tmp_path / "run")
+    cases = [
+        (["--dataset", "cifar10"], "--dataset cifar10 needs --data-root DIR"),
+        (["--dataset", "stl10", "--data-root", str(tmp_path / "none")],
+         "use an offline set: digits, natural, shapes"),  # not there: named, no download attempted
+        (["--data-path", str(image_folder), "--dataset", "digits"], "give one of them"),
+        (["--data-path", str(image_folder), "--data-root", str(tmp_path)], "--data-root and --download go with"),
+        (["--dataset", "shapes", "--download"], "shapes is an offline set"),
+        (["--data-path", str(tmp_path / "missing")], f"data folder {tmp_path / 'missing'} does not exist"),
+    ]
+    for extra, needle in cases:
+        assert main(["pretrain", *extra, "--out", out, "--device", "cpu", "--threads", "1"]) == 2, extra
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made

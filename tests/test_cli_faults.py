@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,8 +47,9 @@ def env(**extra: str) -> dict:
 
 
 def run_cli(*args: str, module: str = "maelearn", timeout: float = 300, **extra: str) -> subprocess.CompletedProcess:
+    # Run from a scratch folder so that a default --out never lands in the checkout.
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                          timeout=timeout, env=env(**extra))
+                          timeout=timeout, env=env(**extra), cwd=tempfile.gettempdir())
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str, code: int = 2) -> str:
@@ -361,7 +363,8 @@ def test_run_folder_lock_and_resume_rules(tmp_path):
 def test_sigint_during_pretrain_says_where_to_continue(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", "500", "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                            cwd=tempfile.gettempdir())
     try:
         deadline = time.time() + 240
         while not (out / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:

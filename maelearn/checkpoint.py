@@ -52,9 +52,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err, OSError) and err.filename is None:  # say where (e.g. "disk full: <path>")
+            raise OSError(err.errno, err.strerror, str(path)) from err
         raise
     try:  # make the rename itself durable (POSIX); not possible on every platform
         dir_fd = os.open(path.parent, os.O_RDONLY)

@@ -112,3 +112,25 @@ def test_weights_that_do_not_fit_the_config(saved, tmp_path):
 def test_config_differences_name_the_fields():
     assert config_differences({"dim": 96, "depth": 4}, {"dim": 192, "depth": 4, "x": 1}) == [
         "dim: checkpoint 96, now 192", "x: checkpoint '<absent>', now 1"]
+
+
+def test_a_full_disk_during_a_save_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    import errno
+
+    path = tmp_path / "checkpoint.pt"
+    atomic_save({"w": torch.ones(2)}, path)
+
+    def full(obj, f):
+        f.write(b"partial")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(OSError) as info:
+        atomic_save({"w": torch.zeros(2)}, path)
+    monkeypatch.undo()
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
+    from maelearn.cli import describe_os_error
+
+    assert describe_os_error(info.value) == f"disk full: {path}"
+    assert torch.equal(torch.load(path, weights_only=True)["w"], torch.ones(2))  # the old checkpoint survives
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]  # no temporary file left behind

@@ -13,10 +13,10 @@ from maelearn.evaluate import (
     freeze_for_partial_fine_tune,
     knn_accuracy,
     knn_features,
+    layer_decay_groups,
     linear_probe,
     linear_probe_features,
     linear_probe_result,
-    layer_decay_groups,
     partial_fine_tune,
     train_classifier,
 )
@@ -93,7 +93,7 @@ def test_extract_features_shapes_modes_batches(digit_split):
     assert g.shape == (50, 32) and not torch.allclose(f, g)
     with pytest.raises(ValueError, match="pool must be one of"):
         extract_features(enc, train.images[:4], pool="max")
-    with pytest.raises(ValueError, match="images has 3 channels"):
+    with pytest.raises(ValueError, match="has 3 channels .* but the model expects 1"):
         extract_features(enc, torch.rand(2, 3, 16, 16))
 
 

@@ -74,9 +74,26 @@ counts = count_matrix(tokens, vocab)  # (D, V) float64
 print("count matrix", tuple(counts.shape), f"{float((counts > 0).double().mean()):.4f} of entries non-zero")
 
 # %% [markdown]
+# ## Inverse document frequency, and why it is smoothed
+#
+# Spärck Jones's idea: a word that occurs in few documents says more about a document
+# than one that occurs in all of them, so weight it by $\ln(D / \mathrm{df}(w))$, where
+# $\mathrm{df}(w)$ is the number of documents containing $w$ and $D$ the number of
+# documents. scikit-learn's default (`smooth_idf=True`) changes this in two small ways:
+#
+# * **+1 inside the ratio**: $\ln\frac{1 + D}{1 + \mathrm{df}(w)}$ counts, as its
+#   documentation puts it, one extra virtual document that contains every word once. A
+#   word with df = 0 (possible when the vocabulary is fixed beforehand, or for counts of
+#   new text) then gives no division by zero, and the rarest words, seen in a single
+#   document, are damped: their ratio is (1 + D) / 2 rather than D.
+# * **+1 outside the log**: a word in *every* document gets weight 1 instead of 0, so it
+#   is down-weighted, not deleted.
+#
+# Together they narrow the range between the rarest and the most common word, so a
+# single rare word (often a typo or an identifier) cannot dominate a document's vector.
+#
 # **Exercise 03.1.** Inverse document frequency, scikit-learn's smoothed version:
-# $\mathrm{idf}(w) = \ln\frac{1 + D}{1 + \mathrm{df}(w)} + 1$, where $\mathrm{df}(w)$ is the
-# number of documents containing $w$ and $D$ the number of documents. Return (V,).
+# $\mathrm{idf}(w) = \ln\frac{1 + D}{1 + \mathrm{df}(w)} + 1$. Return (V,).
 
 # %%
 def idf(counts: torch.Tensor) -> torch.Tensor:
@@ -85,6 +102,20 @@ def idf(counts: torch.Tensor) -> torch.Tensor:
 
 
 idf = check("03.1", idf)
+
+# %% [markdown]
+# What the smoothing does on this corpus: the weights of the rarest and the most common
+# word, with and without it.
+
+# %%
+df = (counts > 0).sum(dim=0).double()  # (V,) documents containing each word
+raw_idf = torch.log(counts.shape[0] / df)  # the unsmoothed ln(D / df)
+smooth = idf(counts)
+rare, common = int(df.argmin()), int(df.argmax())
+for name, j in (("rarest", rare), ("most common", common)):
+    print(f"{name:12s} word {vocab[j]!r:10s} df={int(df[j]):4d}   ln(D/df) = {raw_idf[j]:.3f}   "
+          f"ln((1+D)/(1+df)) = {smooth[j] - 1:.3f}   smoothed idf = {smooth[j]:.3f}")
+print(f"rarest / most common weight: {raw_idf[rare] / raw_idf[common]:.0f}x unsmoothed, {smooth[rare] / smooth[common]:.1f}x smoothed")
 
 # %% [markdown]
 # **Exercise 03.2.** TF-IDF: multiply each count by its word's idf, then scale every row to
@@ -117,11 +148,20 @@ print(f"same vocabulary: {same_vocab}   largest difference: {tfidf_err:.2e}")
 # ## Nearest documents
 #
 # Documents about the same thing share rare words, so their TF-IDF vectors point the same
-# way: cosine similarity finds them.
+# way: cosine similarity finds them. A query is new text, and it must be weighted with the
+# **corpus's** idf, the one the document vectors were built with (what scikit-learn's
+# `vec.transform` does): recomputing idf on corpus + query would give the query's own
+# words a different weight in the query than in the documents it is compared with, and
+# every new query would shift the weights again. Words the corpus has never seen are not
+# in the vocabulary and simply drop out.
 
 # %%
 query = "Return a new sorted list from the items in iterable."
-q = tfidf(torch.cat([counts, count_matrix([word_tokenize(query)], vocab)]))[-1:]  # idf from the corpus + query
+q_counts = count_matrix([word_tokenize(query)], vocab)  # (1, V)
+q = q_counts * idf(counts)  # the corpus idf, not one recomputed with the query
+q = q / torch.linalg.vector_norm(q, dim=1, keepdim=True).clamp(min=1e-12)
+query_err = float(np.abs(q.numpy() - vec.transform([query]).toarray()).max())
+print(f"query vector vs scikit-learn's vec.transform: largest difference {query_err:.2e}")
 sims, idx = cosine_top_k(q, X, k=3)
 print("query:", query)
 for s, i in zip(sims[0], idx[0]):
@@ -154,7 +194,7 @@ vocab_w = build_vocab(tokens, min_count=5)
 pairs = skipgram_pairs(tokens, vocab_w, window=2)  # (P, 2)
 freq = count_matrix(tokens, vocab_w).sum(0)  # (V,)
 sg_epochs = maelearn.budget(quick=2, full=20)
-sg = train_skipgram(pairs, len(vocab_w), freq, dim=48, epochs=sg_epochs, batch=2048, lr=0.01)
+sg = train_skipgram(pairs, len(vocab_w), freq, dim=48, epochs=sg_epochs, batch_size=2048, lr=0.01).model
 emb = sg.inp.weight.detach()
 print(f"{len(vocab_w)} words, {len(pairs)} training pairs, {sg_epochs} epochs")
 neighbours = {}
@@ -177,10 +217,11 @@ for word in ("file", "return", "string", "thread"):
 elapsed = time.perf_counter() - lesson_start
 rows = [("mode", maelearn.mode()), ("documents", len(docs)), ("TF-IDF vocabulary", len(vocab)),
         ("same vocabulary as scikit-learn", same_vocab), ("TF-IDF vs scikit-learn, max abs difference", f"{tfidf_err:.2e}"),
+        ("query vector vs vec.transform, max abs difference", f"{query_err:.2e}"),
         ("top document similarity for the query", f"{float(sims[0, 0]):.3f}"),
         ("skip-gram vocabulary / pairs", f"{len(vocab_w)} / {len(pairs)}"), ("lesson run time (s)", f"{elapsed:.1f}")]
 for key, value in rows:
-    print(f"{key:44s} {value}")
+    print(f"{key:50s} {value}")
 
 # %% [markdown]
 # **What it teaches.** TF-IDF is a few lines, exact, and already finds related documents;

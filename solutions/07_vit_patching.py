@@ -213,7 +213,10 @@ print(f"similarity of patch (0,0) with its right neighbour {near:.3f}, with the 
 # ## A small ViT classifier
 #
 # Everything together: patch embedding, fixed positions, a [CLS] token, transformer
-# blocks, a linear head on the [CLS] output. We train it from scratch on the real
+# blocks, and a head on the [CLS] output. The head that `train_classifier` builds is a
+# BatchNorm without learnable scale and shift followed by a linear layer, as in the MAE
+# paper's linear-probing recipe (its Appendix A.2); we look at why right after
+# training. We train it from scratch on the real
 # handwritten digits (16×16, patches of 4 → 16 tokens). A ViT has no built-in notion that
 # neighbouring pixels belong together (a CNN does), so with little data it learns slowly;
 # that data hunger is one motivation for self-supervised pretraining such as MAE.
@@ -231,11 +234,33 @@ vit_train_acc = accuracy(vit, train, device=device)
 print(f"ViT ({n_params:,} parameters, {epochs} epochs): train accuracy {vit_train_acc:.3f}, test accuracy {vit_acc:.3f}")
 
 # %% [markdown]
+# The head, printed: first the BatchNorm, then the linear layer. During training the
+# BatchNorm standardizes each feature with the batch's mean and variance, which lets a
+# head trained for a few hundred steps work on features of any scale. At test time it
+# uses fixed running statistics, so it is a per-feature shift and scale, and a shift
+# and scale followed by a linear layer is one linear layer: the MAE paper notes that
+# this BatchNorm keeps the classifier linear and can be absorbed into it after
+# training. The cell checks this: it folds the BatchNorm into the linear layer's weights
+# and compares the logits.
+
+# %%
+vit = vit.to("cpu").eval()
+print(vit.head)
+bn, linear = vit.head[0], vit.head[1]
+scale = 1 / torch.sqrt(bn.running_var + bn.eps)  # (D,)
+folded_w = linear.weight * scale  # (classes, D)
+folded_b = linear.bias - folded_w @ bn.running_mean  # (classes,)
+with torch.no_grad():
+    feats = vit.encoder.features(test.images[:64], vit.pool)  # (64, D) the [CLS] outputs
+    fold_err = (vit.head(feats) - F.linear(feats, folded_w, folded_b)).abs().max().item()
+print(f"head vs one folded linear layer: largest logit difference {fold_err:.2e}")
+
+# %% [markdown]
 # Which digits does it get wrong? A few test images with the model's guesses:
 
 # %%
 with torch.no_grad():
-    guesses = vit.to("cpu")(test.images[:12]).argmax(1)
+    guesses = vit(test.images[:12]).argmax(1)
 fig, axes = plt.subplots(1, 12, figsize=(11, 1.6))
 for ax, im, y, guess in zip(axes, test.images[:12], test.labels[:12], guesses):
     ax.imshow(im[0], cmap="gray")
@@ -257,10 +282,11 @@ rows = [
     ("ViT parameters", f"{n_params:,}"),
     ("ViT epochs", epochs),
     ("ViT train / test accuracy (digits)", f"{vit_train_acc:.3f} / {vit_acc:.3f}"),
+    ("BatchNorm + linear head vs folded linear, max |diff|", f"{fold_err:.2e}"),
     ("lesson run time (s)", f"{elapsed:.1f}"),
 ]
 for key, value in rows:
-    print(f"{key:46s} {value}")
+    print(f"{key:52s} {value}")
 
 # %% [markdown]
 # **Pointers.** Dosovitskiy et al., *An Image is Worth 16x16 Words* (ICLR 2021): Figure 1

@@ -27,8 +27,8 @@
 # 2. write BERT's masking: 15 % of tokens chosen; of those 80 % → [MASK], 10 % → a random
 #    word, 10 % unchanged; the loss on the chosen positions only;
 # 3. train a small transformer MLM and read its top-k guesses for masked words;
-# 4. measure how prediction degrades as the mask ratio grows, and connect it to the
-#    information-density argument of the MAE paper.
+# 4. measure how prediction degrades as the mask ratio grows, and say what that does
+#    (and does not) tell us about the information-density argument of the MAE paper.
 
 # %% [markdown]
 # ## Setting up
@@ -173,7 +173,7 @@ for ratio in train_ratios:
     torch.manual_seed(0)
     mlms[ratio] = TinyMLM(len(tokenizer), dim=dim, depth=depth, heads=4, max_len=seq_len)
     curves[ratio] = train_mlm(mlms[ratio], train_chunks, tokenizer.mask_id, tokenizer.special_ids,
-                              steps=steps, batch_size=128, lr=lr, p=ratio, seed=0)
+                              steps=steps, batch_size=128, lr=lr, p=ratio, seed=0).loss
     targets_per_step = 128 * seq_len * train_targets.float().mean().item() * ratio  # expected count
     print(f"trained at p={ratio:.2f} (~{targets_per_step:.0f} targets per step): final loss (mean of last 20 steps) "
           f"{sum(curves[ratio][-20:]) / 20:.3f}   (unigram entropy of the training words: {unigram_entropy:.3f})")
@@ -292,20 +292,31 @@ plt.show()
 # %% [markdown]
 # ## Why text wants 15 % and images 75 %
 #
-# The MAE paper (Section 1) explains the different ratios by **information density**.
-# Language is written by people to carry meaning with little redundancy: each word tells
-# you something the others do not, so hiding a few words already makes a hard puzzle, and
-# hiding most leaves too little to go on. The sweep above measures this: when the model
-# uses the context, hiding more words at test time should shrink its gain over guessing by
-# frequency, because the words that would have given the answer away are hidden too (the
-# printed gains, and the sentence under them, say whether and how steeply it falls in your
-# run). Images are the opposite: neighbouring pixels, even neighbouring patches, are highly
-# redundant, and a missing patch can be filled in from its neighbours with
-# little understanding of the scene (lesson 05's masking DAE did exactly that). To force a
-# model to reason about objects rather than interpolate, MAE removes 75 % of the patches;
-# in the paper's Figure 5, linear-probe accuracy rises with the mask ratio up to 75 % and
-# fine-tuning stays good up to 90 %. BERT kept 15 %, and later work moved text up to about
-# 40 % (above), still far below images: the ratio follows the data, not the method.
+# The MAE paper (Section 1) names three differences between masked modelling of language
+# and of images: the architectures (convolutions had no tokens to mask until ViT, lesson
+# 07), the **information density** of the signal, and the role of the decoder (lesson 08).
+# The ratio comes from the second. Language is written by people to carry meaning with
+# little redundancy: each word tells you something the others do not, so hiding a few
+# words already makes a hard puzzle, and hiding most leaves too little to go on. Images
+# are the opposite: neighbouring pixels, even neighbouring patches, are highly redundant,
+# and a missing patch can be filled in from its neighbours with little understanding of
+# the scene (lesson 05's masking DAE did exactly that). To force a model to reason about
+# objects rather than interpolate, MAE removes 75 % of the patches; in the paper's Figure
+# 5, linear-probe accuracy rises with the mask ratio up to 75 % and fine-tuning stays good
+# up to 90 %. BERT kept 15 %, and later work moved text up to about 40 % (above), still
+# far below images: the ratio follows the data, not the method.
+#
+# What the sweep above does and does not show. It measures, for text only, what the
+# visible words are worth to a trained model: how far its guesses beat word frequencies,
+# and how much of that advantage is left as more of the window is hidden at test time
+# (the printed gains say whether and how steeply it falls in your run). That is
+# consistent with the argument, but it is not a measurement of information density:
+# hiding more context makes *any* signal harder to fill in, images included, so a
+# falling curve alone cannot tell dense text from redundant pixels. Measuring the
+# difference would take the same experiment on both modalities, on a common scale. The
+# paper's Figure 5 measures something else again: not how well hidden content is
+# recovered, but how good the *features* are after pretraining at each ratio (lesson 09
+# repeats that for images).
 
 # %% [markdown]
 # ## What we measured

@@ -130,7 +130,10 @@ print(f"train channel means {x_train.mean(dim=(0, 2)).numpy().round(3)}, stds {x
 # `p = 8` a series becomes 16 tokens of 8 × 3 = 24 numbers. As image patches list their
 # values by (row, column, channel), a series patch lists them by (step, channel).
 # PatchTST (Nie et al., ICLR 2023) made patches the standard token for time-series
-# transformers.
+# transformers, with one difference worth knowing: its patches are *channel-independent*
+# (each channel is cut and encoded as a separate univariate series, with weights shared
+# across channels), where ours hold every channel of a time span, as an RGB patch holds
+# all three colours.
 #
 # **Exercise 12.1.** Write `patchify_series(series, p)`: (B, C, L) → (B, L/p, p·C),
 # non-overlapping patches of `p` consecutive steps, values in (step, channel) order.
@@ -227,7 +230,7 @@ for seed in seeds:
     models["untrained encoder"].append(build_timeseries_mae("tiny"))
     for name, norm in (("MAE, normalized target", True), ("MAE, raw target", False)):
         torch.manual_seed(seed)
-        model = build_timeseries_mae("tiny", norm_target=norm)
+        model = build_timeseries_mae("tiny", norm_pix_loss=norm)
         histories[name, seed] = pretrain(model, x_train, TrainConfig(seed=seed, **train_cfg), progress=False)
         models[name].append(model.cpu().eval())
         h = histories[name, seed]
@@ -350,7 +353,8 @@ print("ranking in this run:", " > ".join(ranking))
 # | **MultiMAE** (Bachmann et al., ECCV 2022) | patches of several modalities (RGB, depth, semantic segmentation) | a fixed budget of visible tokens, split across the modalities by Dirichlet sampling | every modality, one decoder per task | visible tokens of all modalities together | cross-modal prediction: depth from RGB, RGB from segmentation |
 # | **GraphMAE** (Hou et al., KDD 2022) | nodes (their feature vectors) | a fraction of the nodes get a learnable `[MASK]` feature | the hidden nodes' input features | the whole graph, masked nodes included (message passing needs the edges) | re-masks the hidden nodes' codes before a GNN decoder; scaled cosine error instead of MSE |
 # | **CAN** (Mishra et al., 2022), **CMAE** (Huang et al., 2022) | image patches | random masking of two views (CAN); a masked view and a full view for a momentum encoder (CMAE) | pixels *and* a contrastive loss between views (CAN adds noise prediction) | visible patches only | contrastive + MAE: the reconstruction keeps detail, the contrastive term makes features linearly separable |
-# | **PatchTST** (Nie et al., ICLR 2023), *this lesson* | patches of consecutive time steps | random patches | the hidden patches' values | visible patches (this lesson) | time series become a sequence of patch tokens |
+# | **PatchTST** (Nie et al., ICLR 2023), self-supervised | patches of consecutive steps of *one* channel: channel-independent, every channel a separate series through the same shared transformer | random patches, drawn for each channel separately (40 % in the paper's self-supervised runs), their values set to zero | the hidden patches' values (MSE), through a linear head | every patch, the hidden ones zeroed (as BERT's encoder sees `[MASK]`, not MAE's visible-only encoder) | time series become a sequence of patch tokens; channel independence |
+# | *this lesson* (`maelearn.timeseries`) | patches of consecutive steps of all channels together | 75 % at random, or the last patches | the hidden patches' values, normalized or raw | visible patches only, as MAE | MAE's recipe unchanged, on a new kind of data |
 
 # %% [markdown]
 # ## What we measured

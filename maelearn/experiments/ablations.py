@@ -376,7 +376,8 @@ def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: 
     return out
 
 
-def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor):
+def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor, checkpoint_dir: Path | None = None,
+                  meta: dict | None = None):
     from maelearn.train import TrainConfig, fit
 
     model = build_variant_mae(sc, setting, seed).to(device)
@@ -384,9 +385,11 @@ def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor
         use_pca_target(model, pre)
         model.to(device)
     cfg = TrainConfig(epochs=sc.epochs, batch_size=sc.batch_size, lr=sc.lr, warmup_epochs=min(sc.warmup_epochs, sc.epochs / 4),
-                      seed=seed, device=str(device), precision="fp32")
+                      seed=seed, device=str(device), precision="fp32",
+                      checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, save_every=sc.epochs)
     t0 = time.perf_counter()
-    hist = fit(model, pre, mae_loss(model, setting["mask_ratio"], setting["augment"]), cfg, progress=False, desc="pretrain")
+    hist = fit(model, pre, mae_loss(model, setting["mask_ratio"], setting["augment"]), cfg, progress=False, desc="pretrain",
+               meta=meta)
     pretrain_s = time.perf_counter() - t0
     x = pre[: sc.batch_size].to(device)
     g = torch.Generator().manual_seed(0)
@@ -413,6 +416,40 @@ def _pretrain_contrastive(sc: Scale, seed: int, device, pre: torch.Tensor):
     g = torch.Generator().manual_seed(0)
     step = time_train_step(model, lambda: model(x, generator=g).loss, sc.time_steps)
     return model, {"pretrain_s": pretrain_s, "step_ms": 1000 * step, "final_loss": hist.epoch_loss[-1] if hist.epoch_loss else None}
+
+
+def pretrained_dir(out: Path) -> Path:
+    """Where the sweep ships its baseline MAE (seed 0), beside the results: for
+    ``data/ablations_cpu.json`` it is ``data/pretrained/mae_scenes_cpu/checkpoint.pt``, a
+    training checkpoint that :func:`maelearn.checkpoint.load_checkpoint` and
+    ``python -m maelearn probe`` read, with ``provenance.json`` beside it."""
+    return out.parent / "pretrained" / f"mae_scenes_{out.stem.removeprefix('ablations_')}"
+
+
+def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path) -> None:
+    """The JSON beside the shipped checkpoint: command, seed, data, schedule, final loss and
+    the probe results of this very model."""
+    info = {
+        "what": "the baseline MAE of the ablation sweep, seed 0 (decoder, mask ratio, target as in 'setting')",
+        "command": f"python -m maelearn.experiments ablations --scale {sc_name(sc)}",
+        "seed": run["seed"],
+        "setting": variant.setting,
+        "model": _model_dict(sc),
+        "data": f"maelearn.data.scenes: scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0), pretraining on "
+                f"the training images + unlabelled_scenes({sc.n_unlabelled}, seed=0), no labels",
+        "epochs": sc.epochs, "batch_size": sc.batch_size, "lr": sc.lr,
+        "final_loss": run.get("final_loss"),
+        "results": {k: run.get(k) for k in ("linear_probe", "knn", "fine_tune", "pretrain_s", "step_ms")},
+        "torch": torch.__version__,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    tmp = folder / f".provenance.json.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(info, indent=1) + "\n")
+    os.replace(tmp, folder / "provenance.json")
+
+
+def sc_name(sc: Scale) -> str:
+    return next((k for k, v in SCALES.items() if v == sc), "custom")
 
 
 def _random_encoder(sc: Scale, seed: int):
@@ -455,8 +492,13 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
                                      layer_decay=1.0, seed=seed, device=dev, progress=False)
         run.update(linear_probe=None, knn=None, pretrain_s=0.0, step_ms=None)
     elif variant.kind in ("mae", "contrastive"):
+        ship = (out is not None and variant.name == "mae" and seed == sc.seeds[0]
+                and Path(out).resolve().parent == (ROOT / "data").resolve())
         if variant.kind == "mae":
-            model, info = _pretrain_mae(sc, variant.setting, seed, dev, pre)
+            folder = pretrained_dir(Path(out)) if ship else None
+            meta = {"dataset": "scenes", "made_by": "python -m maelearn.experiments ablations", "results": f"data/{Path(out).name}",
+                    "data": f"scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0) + unlabelled_scenes({sc.n_unlabelled}, seed=0)"}
+            model, info = _pretrain_mae(sc, variant.setting, seed, dev, pre, folder, meta if ship else None)
         else:
             model, info = _pretrain_contrastive(sc, seed, dev, pre)
         model.eval()
@@ -466,6 +508,8 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
             from maelearn.bench.flops import mae_flops
 
             run["gflops_per_image"] = mae_flops(model.config, 0.0 if variant.setting["encoder_mask_tokens"] else variant.setting["mask_ratio"]).forward / 1e9
+        if ship:
+            _write_provenance(sc, variant, run, pretrained_dir(Path(out)))
         if cache is not None and variant.name in ("mae", "contrastive"):
             from maelearn.train import atomic_save
 

@@ -73,19 +73,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
 
 
 def model_config(model: nn.Module) -> dict | None:
-    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``: the
-    model's own ``config_dict()`` if it has one (VideoMAE, the spectrogram MAE), else
-    :func:`maelearn.mae.config_dict` for an image MAE; ``None`` for other models."""
-    from maelearn.mae import MAE, config_dict
-
+    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``
+    (every MAE of the library: ``model.config_dict()``); ``None`` for other models."""
     if hasattr(model, "config_dict"):
         return dict(model.config_dict())
-    if isinstance(model, MAE):
-        return {"kind": "mae", **config_dict(model)}
     return None
-
-
-KINDS = ("mae", "videomae", "spectrogram_mae", "timeseries_mae")
 
 
 def config_differences(saved: dict, current: dict) -> list[str]:
@@ -168,12 +160,10 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
 
 
 def rebuild_model(cfg: dict) -> nn.Module:
-    """The model a :func:`model_config` dict describes (fresh weights): every MAE kind
-    (image, video, spectrogram, time series) through :func:`maelearn.mae.mae_from_config`."""
+    """The model a :func:`model_config` dict describes (fresh weights), any kind, older
+    checkpoints' configs included: :func:`maelearn.mae.mae_from_config`."""
     from maelearn.mae import mae_from_config
 
-    if cfg.get("kind", "mae") not in KINDS:
-        raise ValueError(f"cannot rebuild a model of kind {cfg.get('kind')!r}; expected one of {KINDS}")
     return mae_from_config(cfg)
 
 

@@ -189,7 +189,7 @@ models, histories = {}, {}
 for name, recipe in recipes.items():
     torch.manual_seed(0)  # identical initial weights for every recipe
     model = Autoencoder(in_dim=256, code_dim=code_dim, hidden=256)
-    histories[name] = train_autoencoder(model, x_train, epochs=epochs, seed=0, **recipe)
+    histories[name] = train_autoencoder(model, x_train, epochs=epochs, seed=0, **recipe).epoch_loss
     models[name] = model
     print(f"{name:26s} final training loss {histories[name][-1]:.4f}")
 

@@ -360,7 +360,7 @@ def test_run_folder_lock_and_resume_rules(tmp_path):
 # --- interrupt ------------------------------------------------------------------------------
 
 
-def test_sigint_during_pretrain_says_where_to_continue(tmp_path):
+def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", "500", "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
@@ -370,6 +370,10 @@ def test_sigint_during_pretrain_says_where_to_continue(tmp_path):
         while not (out / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
             time.sleep(0.5)
         assert (out / "checkpoint.pt").exists(), "no checkpoint appeared"
+        # A real second run into the same folder, while the first one trains: refused by the lock.
+        second = run_cli("pretrain", *BASE, "--epochs", "500", "--out", str(out), "--resume")
+        assert_one_line_error(second, f"--out {out} is in use by another run (pid {proc.pid}")
+        assert proc.poll() is None  # the first run is unaffected
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:

@@ -95,6 +95,8 @@ def _handed_in(folder: Path) -> dict[str, list[tuple[str, str]]]:
                 verdict = grade_submission(ex_id, p.read_bytes())
         except KeyError:  # an id no lesson defines
             continue
+        except Exception as err:  # the grader's own failure must not stop the others
+            verdict = (FAIL, f"the grader could not grade this submission ({type(err).__name__}: {err})")
         verdicts.setdefault(ex_id, []).append(verdict)
     return verdicts
 

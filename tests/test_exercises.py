@@ -205,3 +205,11 @@ def test_grading_mode_hands_the_function_in_and_runs_nothing(tmp_path, monkeypat
 def test_unknown_exercise_is_a_clear_error():
     with pytest.raises(KeyError, match="no exercise '99.9'"):
         get("99.9")
+
+
+def test_a_case_check_that_meets_an_unforeseen_result_fails_cleanly():
+    def float_labels(tokens, vocab_size, mask_id, special_ids, generator=None, p=0.15):
+        return tokens.float(), tokens.float()  # the 06.1 checker expects long ids
+
+    with pytest.raises(ExerciseFailed, match="Exercise 06.1"):
+        check("06.1", float_labels)

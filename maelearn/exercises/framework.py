@@ -150,6 +150,10 @@ class Exercise:
         except AssertionError as err:
             hint = self.hint(case, got, expected)
             raise self.fail(case, str(err) + (f"\nHint: {hint}" if hint else "")) from None
+        except Exception as err:  # a case's own check met a result it did not foresee
+            hint = self.hint(case, got, expected)
+            msg = f"your result could not be checked ({type(err).__name__}: {err})"
+            raise self.fail(case, msg + (f"\nHint: {hint}" if hint else "")) from None
 
     def hint(self, case: Case, got: Any, expected: Any) -> str | None:
         """A wrong type or dtype first (the known-mistake diagnoses compare values, which

@@ -43,6 +43,7 @@ def _patch_cases():
     yield Case("1 RGB image 4x4, patch 2", (torch.rand(1, 3, 4, 4, generator=g), 2))
     yield Case("2 RGB images 8x12 (not square), patch 4", (torch.rand(2, 3, 8, 12, generator=g), 4))
     yield Case("3 grey images 6x6, patch 3", (torch.rand(3, 1, 6, 6, generator=g), 3))
+    yield Case("the lesson's size: 2 RGB images 32x32, patch 8", (torch.rand(2, 3, 32, 32, generator=g), 8))
 
 
 @exercise("07.1", "patchify", patchify, diagnose=_diagnose_patchify)
@@ -79,6 +80,7 @@ def _cases_unpatchify():
     yield Case("1 RGB image of 4 patches 2x2", (torch.rand(1, 4, 12, generator=g), 2, 3))
     yield Case("2 RGB images of 9 patches 4x4", (torch.rand(2, 9, 48, generator=g), 4, 3))
     yield Case("3 grey images of 16 patches 3x3", (torch.rand(3, 16, 9, generator=g), 3, 1))
+    yield Case("the lesson's size: 2 RGB images of 16 patches 8x8", (torch.rand(2, 16, 192, generator=g), 8, 3))
     imgs = torch.rand(2, 3, 8, 8, generator=g)
     yield Case("round trip: unpatchify(patchify(imgs))", (patchify(imgs, 4), 4, 3), expected=imgs)
 

@@ -213,3 +213,24 @@ def test_a_case_check_that_meets_an_unforeseen_result_fails_cleanly():
 
     with pytest.raises(ExerciseFailed, match="Exercise 06.1"):
         check("06.1", float_labels)
+
+
+def test_answers_cross_the_process_boundary_as_plain_data():
+    import io
+
+    from maelearn.exercises.worker import Foreign, from_wire, to_wire
+    from maelearn.masking import Masked
+
+    class Sub(torch.Tensor):
+        pass
+
+    m = Masked(torch.ones(1, 2, 3), torch.zeros(1, 4), torch.arange(4)[None], torch.arange(2)[None])
+    answer = (np.arange(3.0), np.float64(2.5), {"a": [1, 2.0, None]}, m, torch.zeros(2).as_subclass(Sub), object())
+    buf = io.BytesIO()
+    torch.save(to_wire(answer), buf)
+    back = from_wire(torch.load(io.BytesIO(buf.getvalue()), weights_only=True), answer)
+    assert type(back) is tuple and type(back[0]) is np.ndarray and type(back[1]) is np.float64
+    assert back[2] == {"a": [1, 2.0, None]}
+    assert type(back[3]) is Masked and torch.equal(back[3].ids_restore, m.ids_restore)
+    assert isinstance(back[4], Foreign) and "tensor subclass" in back[4].type_name
+    assert isinstance(back[5], Foreign) and back[5].type_name == "object"

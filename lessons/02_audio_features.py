@@ -98,11 +98,12 @@ mel_filterbank = check("02.1", mel_filterbank)
 # %% [markdown]
 # **Exercise 02.2.** The mel spectrogram is the filterbank applied to the *power*
 # spectrogram $|STFT|^2$ (`power_spectrogram(wave, n_fft, hop)` computes it with a Hann
-# window and centred frames). Return (n_mels, frames).
+# window and centred frames, on one wave or a batch). Take a wave (L,) or a batch (B, L)
+# and return (..., n_mels, frames): later in the lesson we call it on every clip at once.
 
 # %%
 def mel_spectrogram(wave: torch.Tensor, sr: int, n_fft: int = 512, hop: int = 128, n_mels: int = 40) -> torch.Tensor:
-    """(L,) -> (n_mels, 1 + L // hop)."""
+    """wave (L,) or a batch (B, L) -> (..., n_mels, 1 + L // hop)."""
     raise NotImplementedError("Exercise 02.2: replace this line with your code")
 
 
@@ -126,13 +127,15 @@ print(f"filterbank: largest difference {fb_err:.2e}   mel spectrogram: largest d
 
 # %% [markdown]
 # **Exercise 02.3.** MFCCs: convert the mel power to decibels with
-# `power_to_db(mel_spec)` (10·log10, floored 80 dB below the peak), then take the
-# orthonormal DCT-II along the mel axis and keep the first `n_mfcc` rows.
-# `dct_matrix(n_out, n_in)` gives the DCT as a matrix.
+# `power_to_db(mel_spec)` (10·log10, floored 80 dB below the peak; the floor is taken per
+# clip, from each spectrogram's own maximum, which `power_to_db` does for a batch too),
+# then take the orthonormal DCT-II along the mel axis and keep the first `n_mfcc` rows.
+# `dct_matrix(n_out, n_in)` gives the DCT as a matrix. Like 02.2 it must work on one
+# spectrogram and on a batch: (..., n_mels, frames) -> (..., n_mfcc, frames).
 
 # %%
 def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
-    """(n_mels, frames) -> (n_mfcc, frames)."""
+    """(..., n_mels, frames) -> (..., n_mfcc, frames), the 80 dB floor per clip."""
     raise NotImplementedError("Exercise 02.3: replace this line with your code")
 
 
@@ -145,8 +148,8 @@ print(f"MFCC vs librosa: largest difference {mfcc_err:.2e} (dB-scale values)")
 #
 # "It summarizes the envelope" is the short answer; here are the two reasons behind it.
 #
-# **Decorrelation.** Neighbouring mel filters overlap (each triangle spans two of its
-# neighbours' edges) and a spectrum's envelope is smooth, so adjacent log-mel bands rise
+# **Decorrelation.** Neighbouring mel filters overlap (each triangle reaches the centres
+# of its two neighbours) and a spectrum's envelope is smooth, so adjacent log-mel bands rise
 # and fall together. Models that treat feature dimensions as independent, such as the
 # diagonal-covariance Gaussian mixtures of classic speech recognizers, waste capacity on
 # such correlated inputs. For smooth, strongly correlated signals the DCT's cosines are

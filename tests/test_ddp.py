@@ -50,8 +50,9 @@ def test_ddp_two_processes_end_identical(tmp_path):
 
 
 def test_ddp_streams_a_folder_and_resumes_on_another_world_size(tmp_path):
-    """Two ranks read a JPEG folder through DistributedSampler shares (a worker each); the
-    checkpoint then resumes in one process with accum_iter=2, the same effective batch."""
+    """Two ranks read a JPEG folder through DistributedSampler shares (a worker each) and
+    accumulate 2 micro-batches per step (DDP's no_sync on the first); the checkpoint then
+    resumes in one process with accum_iter=4, the same effective batch of 32."""
     from PIL import Image
 
     from maelearn.data.folders import ImageFolder
@@ -64,16 +65,16 @@ def test_ddp_streams_a_folder_and_resumes_on_another_world_size(tmp_path):
         Image.fromarray(rng.integers(0, 256, (18, 20, 3), dtype=np.uint8)).save(folder / f"{i:02d}.jpg")
     out = tmp_path / "run"
     out.mkdir()
-    run_two(out, str(folder))
-    check_ranks_agree(out, 2 * (40 // (8 * 2)))
+    run_two(out, str(folder), "2")
+    check_ranks_agree(out, 2 * (40 // (8 * 2)) // 2)  # 2 micro-batches per rank per epoch, 1 step
 
     model = build_mae("tiny", img_size=16, dim=32, depth=1, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2)
-    cfg = TrainConfig(epochs=3, batch_size=8, accum_iter=2, lr=1e-3, device="cpu", checkpoint_dir=str(out / "ckpt"))
+    cfg = TrainConfig(epochs=3, batch_size=8, accum_iter=4, lr=1e-3, device="cpu", checkpoint_dir=str(out / "ckpt"))
     with pytest.warns(UserWarning, match="checkpoint written by 2"):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="resuming with epochs")
             warnings.filterwarnings("ignore", message="resuming with accum_iter")
             hist = pretrain(model, ImageFolder(folder, size=16), cfg, resume=True, progress=False)
-    # 2 epochs of 2 steps from the checkpoint, then 1 epoch of 40 // 8 = 5 micro-batches -> 2 steps
-    assert len(hist.loss) == 2 * 2 + 2 and len(hist.epoch_loss) == 3
+    # 2 epochs of 1 step from the checkpoint, then 1 epoch of 40 // 8 = 5 micro-batches -> 1 step of 4
+    assert len(hist.loss) == 2 + 1 and len(hist.epoch_loss) == 3
     assert load_checkpoint(out / "ckpt")[1]["world_size"] == 1

@@ -92,3 +92,42 @@ def test_dtype_flip_gives_a_dtype_hint_never_a_crash(ex_id):
         assert "dtype" in str(err) or "float" in str(err), str(err)
     else:
         assert not any(changed), f"{ex_id} accepted float32/float64 flipped results"
+
+
+def _lesson_defaults() -> dict[str, tuple[list[str], set[str]]]:
+    """Exercise id -> (parameter names, names with a default) of the function the lesson
+    asks for (read from solutions/NN_*.py: the def handed to check("NN.k", ...))."""
+    import ast
+
+    from maelearn.course import ROOT
+
+    found = {}
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for node in tree.body:
+            call = getattr(node, "value", None)
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "check" and len(call.args) == 2:
+                ex_id, name = call.args[0].value, getattr(call.args[1], "id", None)
+                if name in defs:
+                    a = defs[name].args
+                    names = [x.arg for x in a.args]
+                    with_default = set(names[len(names) - len(a.defaults):]) if a.defaults else set()
+                    found[ex_id] = (names, with_default)
+    return found
+
+
+LESSON_DEFAULTS = _lesson_defaults()
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_every_default_argument_is_exercised(ex_id):
+    """Lessons call their functions with the defaults (issue 13): for every parameter with
+    a default in the lesson's signature, at least one case leaves it out."""
+    names, defaults = LESSON_DEFAULTS[ex_id]
+    ex = next(e for e in all_exercises() if e.id == ex_id)
+    used = set()
+    for case in ex.cases():
+        given = set(names[: len(case.args)]) | set(case.kwargs)
+        used |= defaults - given
+    assert used == defaults, f"{ex_id}: no case uses the default of {sorted(defaults - used)}"

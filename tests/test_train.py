@@ -402,3 +402,15 @@ def test_lr_scale_groups_and_extra_no_decay_names():
     assert h.metrics == [{"lr": 0.1}] and h.lr == [0.1, 0.1]
     opt = make_optimizer(net, 0.1, lr_scale=lambda name: scale[name.split(".")[0]], skip=["1.weight"])
     assert sorted((g["lr"], g["weight_decay"]) for g in opt.param_groups) == [(0.05, 0.0), (0.05, 0.05), (0.1, 0.0)]
+
+
+def test_fit_takes_a_ready_dataloader_and_calls_set_epoch():
+    data = torch.utils.data.TensorDataset(torch.randn(24, 3))
+    sampler = torch.utils.data.DistributedSampler(data, num_replicas=1, rank=0, shuffle=True, seed=0)
+    epochs_seen = []
+    real = sampler.set_epoch
+    sampler.set_epoch = lambda e: epochs_seen.append(e) or real(e)
+    loader = torch.utils.data.DataLoader(data, batch_size=6, sampler=sampler)
+    h = fit(torch.nn.Linear(3, 3), loader, lambda net, b, g: net(b[0]).pow(2).mean(),
+            TrainConfig(epochs=3, batch_size=6, lr=1e-2, device="cpu"), progress=False)
+    assert epochs_seen == [0, 1, 2] and len(h.loss) == 3 * 4 and len(h.epoch_loss) == 3

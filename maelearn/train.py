@@ -464,6 +464,11 @@ class _Data:
             self.kind, self.loader, self.sampler = "loader", data, None
             self.n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
             self.transform = device_transform or getattr(data.dataset, "device_transform", None)
+        elif isinstance(data, torch.utils.data.IterableDataset):
+            raise TypeError(
+                f"data is an IterableDataset ({type(data).__name__}): the loop needs a map-style Dataset (it "
+                "shuffles and shares indices per process); wrap an iterable one in a DataLoader you configure"
+            )
         elif isinstance(data, torch.utils.data.Dataset):
             self.kind, self.n = "dataset", len(data)
             seeded_itself = bool(getattr(data, "accepts_seed", False))

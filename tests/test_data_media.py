@@ -70,7 +70,7 @@ def test_moving_shapes_rejects_new_bad_input():
         moving_shapes(2, background="plaid")
     with pytest.raises(ValueError, match="distractors"):
         moving_shapes(2, distractors=-1)
-    assert BACKGROUNDS == ("texture", "smooth")
+    assert BACKGROUNDS == ("texture", "smooth", "ramp")
 
 
 def test_sound_patterns_shapes_balance_determinism():

@@ -31,7 +31,7 @@ DIRECTIONS = {
 
 
 #: Backgrounds of :func:`moving_shapes`.
-BACKGROUNDS = ("texture", "smooth")
+BACKGROUNDS = ("texture", "smooth", "ramp")
 
 
 @dataclass
@@ -66,6 +66,15 @@ def _smooth_background(n: int, size: int, g: torch.Generator) -> torch.Tensor:
     return (0.15 + 0.25 * blobs.clamp(0, 1) + ramp + 0.1 * torch.rand(n, 3, 1, 1, generator=g)).clamp(0, 1)
 
 
+def _ramp_background(n: int, size: int, g: torch.Generator) -> torch.Tensor:
+    """Random linear colour ramps (n, 3, size, size) around 0.35: every patch of one is
+    the same plane up to an offset, so a masked patch is predictable from any other."""
+    coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size - 0.5
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    slope = 0.5 * (2 * torch.rand(n, 3, 2, generator=g) - 1)
+    return (0.35 + slope[..., 0, None, None] * xx + slope[..., 1, None, None] * yy).clamp(0, 1)
+
+
 def _texture(n: int, size: int, g: torch.Generator) -> torch.Tensor:
     """Smooth random colour textures (n, 3, size, size) in about [0.15, 0.65]: random
     values on coarse grids of two scales, upsampled bicubically and mixed."""
@@ -88,6 +97,7 @@ def moving_shapes(
     background: str = "texture",
     distractors: int = 0,
     keep_inside: bool = True,
+    movers: int = 1,
 ) -> VideoSet:
     """``n`` videos of one shape moving in a straight line at constant sub-pixel speed over
     a static textured background.
@@ -106,7 +116,8 @@ def moving_shapes(
         with_flow: also return the true flow (N, T-1, 2, H, W); False saves memory.
         background: ``"texture"`` (smooth at two scales, with detail a few pixels wide,
             for optical flow) or ``"smooth"`` (a ramp plus one coarse scale: locally close
-            to a plane, so a masked autoencoder can predict it from neighbouring patches).
+            to a plane, so a masked autoencoder can predict it from neighbouring patches)
+            or ``"ramp"`` (one linear colour ramp: every patch the same plane).
         distractors: static shapes drawn on the background, of the same shapes, colours
             and sizes as the moving one, so that a single frame cannot tell which shape
             moves (nor where to).
@@ -114,6 +125,8 @@ def moving_shapes(
             at the direction: a shape near the left edge cannot be moving left). False
             centres the path on a uniform position and lets the shape leave the frame, so
             no single frame's layout predicts the direction.
+        movers: shapes moving together with the same velocity (a flock; the label is
+            their common direction). The first is the one ``attributes`` describe.
 
     Returns:
         A :class:`VideoSet` with ``videos`` (N, 3, T, H, W), ``labels`` (N,), ``classes``,
@@ -135,6 +148,8 @@ def moving_shapes(
         raise ValueError(f"background must be one of {BACKGROUNDS}, got {background!r}")
     if not isinstance(distractors, int) or isinstance(distractors, bool) or distractors < 0:
         raise ValueError(f"distractors must be an int >= 0, got {distractors!r}")
+    if not isinstance(movers, int) or isinstance(movers, bool) or movers < 1:
+        raise ValueError(f"movers must be an int >= 1, got {movers!r}")
 
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(directions, (n,), generator=g)
@@ -164,7 +179,8 @@ def moving_shapes(
     palette = torch.tensor(list(COLOURS.values()))  # (4, 3)
     fg = (palette[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)[:, :, None, None]  # (N, 3, 1, 1)
     # A faint texture on the shape too, moving with it, so its inside has gradients.
-    bg = _texture(n, size, g) if background == "texture" else _smooth_background(n, size, g)  # (N, 3, S, S)
+    make_bg = {"texture": _texture, "smooth": _smooth_background, "ramp": _ramp_background}[background]
+    bg = make_bg(n, size, g)  # (N, 3, S, S)
     for _ in range(distractors):  # static shapes, painted onto the background
         dk = torch.randint(len(SHAPES), (n,), generator=g)
         dc = (palette[torch.randint(len(COLOURS), (n,), generator=g)] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
@@ -172,16 +188,28 @@ def moving_shapes(
         dxy = dr[:, None] + 1 + (size - 2 * (dr[:, None] + 1)) * torch.rand(n, 2, generator=g)
         dm = shape_masks(dk, dxy[:, 0], dxy[:, 1], dr, size).unsqueeze(1)  # (N, 1, S, S)
         bg = dm * dc[:, :, None, None] + (1 - dm) * bg
+    # Extra movers: their own shape, colour, size and place, the same velocity.
+    flock = [(kind, fg, r, x0, y0)]
+    for _ in range(movers - 1):
+        k2 = torch.randint(len(SHAPES), (n,), generator=g)
+        fg2 = (palette[torch.randint(len(COLOURS), (n,), generator=g)] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
+        r2 = size * (0.11 + 0.07 * torch.rand(n, generator=g))
+        u2 = torch.rand(n, 2, generator=g)
+        flock.append((k2, fg2[:, :, None, None], r2, r2 + (size - 2 * r2) * u2[:, 0] - span_x / 2,
+                      r2 + (size - 2 * r2) * u2[:, 1] - span_y / 2))
     videos = torch.empty(n, 3, frames, size, size)
     flow = torch.zeros(n, frames - 1, 2, size, size) if with_flow else None
+    coords = torch.arange(size, dtype=torch.float32) + 0.5
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
     for t in range(frames):
-        cx, cy = x0 + vx * t, y0 + vy * t
-        m = shape_masks(kind, cx, cy, r, size).unsqueeze(1)  # (N, 1, S, S)
-        # Shading across the shape (fixed to the shape, so it moves with it).
-        coords = torch.arange(size, dtype=torch.float32) + 0.5
-        yy, xx = torch.meshgrid(coords, coords, indexing="ij")
-        shade = 1.0 + 0.25 * ((xx[None] - cx[:, None, None]) + (yy[None] - cy[:, None, None])) / (2 * r[:, None, None])
-        frame = m * (fg * shade.unsqueeze(1)).clamp(0, 1) + (1 - m) * bg
+        frame, m = bg, torch.zeros(n, 1, size, size)
+        for k_i, fg_i, r_i, x_i, y_i in reversed(flock):  # the first mover is drawn on top
+            cx, cy = x_i + vx * t, y_i + vy * t
+            m_i = shape_masks(k_i, cx, cy, r_i, size).unsqueeze(1)  # (N, 1, S, S)
+            # Shading across the shape (fixed to the shape, so it moves with it).
+            shade = 1.0 + 0.25 * ((xx[None] - cx[:, None, None]) + (yy[None] - cy[:, None, None])) / (2 * r_i[:, None, None])
+            frame = m_i * (fg_i * shade.unsqueeze(1)).clamp(0, 1) + (1 - m_i) * frame
+            m = torch.maximum(m, m_i)
         if noise > 0:
             frame = frame + noise * torch.randn(n, 3, size, size, generator=g)
         videos[:, :, t] = frame.clamp(0, 1)

@@ -11,6 +11,8 @@ import sys
 #: command -> module with ``main(argv: list[str]) -> int`` (argv without the command).
 COMMANDS = {
     "ablations": "maelearn.experiments.ablations",
+    "video": "maelearn.experiments.media",
+    "audio": "maelearn.experiments.media",
 }
 
 

@@ -1,0 +1,542 @@
+"""Does masked pretraining learn from video and audio? Seeds, baselines and intervals for
+lessons 10 (VideoMAE) and 11 (audio MAE), as two re-runnable commands:
+
+    python -m maelearn.experiments video --scale cpu     # writes data/video_cpu.json
+    python -m maelearn.experiments audio --scale cpu     # writes data/audio_cpu.json
+
+Each seed pretrains a masked autoencoder on the training clips (no labels) with
+:func:`maelearn.train.pretrain`, then a linear probe (:func:`maelearn.evaluate.linear_probe_features`)
+reads the class from the frozen encoder's features. Beside the pretrained variants sit the
+numbers that say whether a probe result means anything:
+
+* ``random_init``: the same encoder, untrained (what the architecture gives for free);
+* ``single_frame`` (video): a linear probe on the raw pixels of one random frame per clip,
+  which knows the layout but not the motion: near chance on data where time matters;
+* ``mfcc_stats`` (audio): lesson 02's clip summary (mean and std of 13 MFCCs over time),
+  which ignores time order;
+* ``supervised``: the same encoder trained end to end on the labels (an upper bound at
+  this size and data).
+
+Video also compares the masking strategies of VideoMAE (tube) and MAE-ST (random space-time)
+at 90 %, and 90 % vs 75 % tube masking, paired by seed (:mod:`maelearn.experiments.stats`).
+
+Seeds are the unit of replication: a seed changes the initialization, the data order and the
+masks; the clips and their train/test split stay fixed. Every finished run is written to the
+JSON file at once, and a re-run skips the runs the file already holds (resumable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from einops import rearrange
+from torch import nn
+
+from maelearn.config import ROOT, cpu_threads
+from maelearn.config import device as pick_device
+from maelearn.evaluate import linear_probe_features
+from maelearn.bench.timing import hardware
+from maelearn.experiments.stats import INCONCLUSIVE, interval, paired_difference, verdict
+from maelearn.progress import progress
+from maelearn.train import TrainConfig, pretrain
+
+KINDS = ("video", "audio")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One pretraining configuration. ``group`` says which comparison it belongs to
+    (``"baseline"`` is the lesson's default)."""
+
+    name: str
+    group: str
+    mask_ratio: float
+    masking: str | None = None  # video only: "tube" | "random"
+
+
+@dataclass(frozen=True)
+class MediaScale:
+    """How big a study is: clips, model overrides of the ``tiny`` preset, pretraining and
+    supervised schedules, and the seeds."""
+
+    n_train: int
+    n_test: int
+    epochs: int
+    batch_size: int = 64
+    lr: float = 2e-3
+    warmup_epochs: float = 1.0
+    model: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    pool: str = "mean"
+    probe_steps: int = 300
+    sup_epochs: int = 20
+    sup_lr: float = 1e-3
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+
+VIDEO_DATA = dict(frames=8, size=16, background="ramp", distractors=1, keep_inside=False, speed=(1.0, 2.0))
+VIDEO_MODEL = dict(img_size=16, patch_size=4, frames=8, tubelet=2)
+AUDIO_DATA = dict(seconds=1.0, sr=16000)
+AUDIO_MODEL = dict(dim=64, depth=3)
+
+SCALES: dict[str, dict[str, MediaScale]] = {
+    "video": {
+        "quick": MediaScale(n_train=128, n_test=64, epochs=1, batch_size=32, model=VIDEO_MODEL, data=VIDEO_DATA,
+                            probe_steps=50, sup_epochs=1, seeds=(0, 1)),
+        "cpu": MediaScale(n_train=2048, n_test=512, epochs=15, batch_size=64, lr=2e-3, model=VIDEO_MODEL,
+                          data=VIDEO_DATA, sup_epochs=10),
+        "full": MediaScale(n_train=16384, n_test=2048, epochs=200, batch_size=128, lr=1.5e-3,
+                           model={**VIDEO_MODEL, "dim": 192, "depth": 6, "heads": 6, "decoder_dim": 96, "decoder_depth": 2},
+                           data=VIDEO_DATA, sup_epochs=60, seeds=(0, 1, 2, 3, 4)),
+    },
+    "audio": {
+        "quick": MediaScale(n_train=128, n_test=64, epochs=1, batch_size=32, model=AUDIO_MODEL, data=AUDIO_DATA, probe_steps=50,
+                            sup_epochs=1, seeds=(0, 1)),
+        "cpu": MediaScale(n_train=2048, n_test=512, epochs=10, batch_size=64, lr=2e-3, model=AUDIO_MODEL, data=AUDIO_DATA,
+                          sup_epochs=10),
+        "full": MediaScale(n_train=16384, n_test=2048, epochs=200, batch_size=128, lr=1.5e-3,
+                           model={"dim": 192, "depth": 6, "heads": 6, "decoder_dim": 128, "decoder_depth": 4},
+                           data=AUDIO_DATA, sup_epochs=60, seeds=(0, 1, 2, 3, 4)),
+    },
+}
+
+VARIANTS: dict[str, tuple[Variant, ...]] = {
+    "video": (
+        Variant("tube 0.9", "baseline", 0.9, "tube"),
+        Variant("random 0.9", "masking", 0.9, "random"),
+        Variant("tube 0.75", "mask_ratio", 0.75, "tube"),
+    ),
+    "audio": (Variant("random 0.8", "baseline", 0.8),),
+}
+BASELINES = {"video": ("random_init", "single_frame", "supervised"), "audio": ("random_init", "mfcc_stats", "supervised")}
+
+#: What the two video papers concluded about masking, stated as they state it.
+PAPERS = {
+    "videomae": "VideoMAE (Tong et al., 2022, Table 1a): tube masking at 90 % beats random masking on "
+                "Something-Something V2, and 90 % is the best ratio (Figure 3).",
+    "mae_st": "MAE-ST (Feichtenhofer et al., 2022, Table 2a / Figure 5): on Kinetics-400, spacetime-agnostic "
+              "random masking at 90 % performs best, ahead of tube and frame masking.",
+}
+
+
+# -- data -------------------------------------------------------------------------------------
+
+
+@dataclass
+class StudyData:
+    """The fixed clips of a study: model inputs ``x_train`` (N, ...) and ``x_test``, labels,
+    class names, and what the non-neural baselines need (``raw_train``/``raw_test``: the
+    videos, or the waves and their sample rate)."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: list[str]
+    raw: dict
+    description: str
+
+
+def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
+    """Generate the clips of ``kind`` (seed ``data_seed``) and split them into
+    ``scale.n_train`` training and ``scale.n_test`` test clips."""
+    n = scale.n_train + scale.n_test
+    if kind == "video":
+        from maelearn.data.video import moving_shapes
+
+        data = moving_shapes(n, seed=data_seed, with_flow=False, **scale.data)
+        train, test = data.split(scale.n_train, seed=data_seed)
+        return StudyData(train.videos, train.labels, test.videos, test.labels, list(data.classes),
+                         {"train": train.videos, "test": test.videos},
+                         f"maelearn.data.video.moving_shapes({n}, seed={data_seed}, {_kwargs(scale.data)}): one shape "
+                         "moving in one of 4 directions over a static background with a static distractor shape")
+    if kind == "audio":
+        from maelearn.audio import log_mel, normalize_specs, spectrogram_mae_config
+        from maelearn.data.audio import sound_patterns
+
+        data = sound_patterns(n, seed=data_seed, **scale.data)
+        train, test = data.split(scale.n_train, seed=data_seed)
+        cfg = spectrogram_mae_config("tiny", **scale.model)
+        spec = [log_mel(s.waves, data.sr, n_mels=cfg.n_mels, frames=cfg.frames) for s in (train, test)]
+        x_train, x_test = normalize_specs(*spec)
+        return StudyData(x_train, train.labels, x_test, test.labels, list(data.classes),
+                         {"train": train.waves, "test": test.waves, "sr": data.sr},
+                         f"maelearn.data.audio.sound_patterns({n}, seed={data_seed}, {_kwargs(scale.data)}): 8 classes, "
+                         "4 pairs of the same sounds in opposite time order; log-mel spectrograms normalized with the "
+                         "training set's statistics")
+    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+
+def save_results(results: dict, path: str | Path) -> Path:
+    """Write the results as JSON atomically (a temporary file, then a rename)."""
+    import json
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=float) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _kwargs(d: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in d.items())
+
+
+# -- models -----------------------------------------------------------------------------------
+
+
+def build_model(kind: str, scale: MediaScale, seed: int, masking: str | None = None) -> nn.Module:
+    """The ``tiny`` preset with the scale's overrides, initialized from ``seed``."""
+    torch.manual_seed(seed)
+    if kind == "video":
+        from maelearn.video import build_videomae
+
+        return build_videomae("tiny", **scale.model, **({"masking": masking} if masking else {}))
+    from maelearn.audio import build_spectrogram_mae
+
+    return build_spectrogram_mae("tiny", **scale.model)
+
+
+def features(model: nn.Module, x: torch.Tensor, pool: str = "mean") -> torch.Tensor:
+    """Frozen features (N, D) of inputs ``x`` (N, ...): ``model.features`` (no gradients,
+    batched, eval mode restored, float32 on the CPU)."""
+    return model.features(x, pool=pool)
+
+
+def probe(model: nn.Module, data: StudyData, scale: MediaScale, seed: int) -> float:
+    """Linear-probe test accuracy of the frozen encoder of ``model``."""
+    ftr, fte = features(model, data.x_train, scale.pool), features(model, data.x_test, scale.pool)
+    return linear_probe_features(ftr, data.y_train, fte, data.y_test, steps=scale.probe_steps, seed=seed).test_acc
+
+
+def _tokens(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Every encoder token of ``x``, with gradients: (B, N, D) ([CLS] dropped)."""
+    tokens = model.encoder(x)
+    return tokens[:, 1:] if model.encoder.has_cls else tokens
+
+
+class SupervisedHead(nn.Module):
+    """The MAE's encoder with a linear head on its mean-pooled tokens (after a BatchNorm
+    without affine parameters, as the probes standardize): VideoMAE's and Audio-MAE's
+    fine-tuning model, here trained from scratch on the labels."""
+
+    def __init__(self, model: nn.Module, num_classes: int, dim: int):
+        super().__init__()
+        self.model = model
+        self.head = nn.Sequential(nn.BatchNorm1d(dim, affine=False), nn.Linear(dim, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, ...) -> (B, num_classes) logits."""
+        return self.head(_tokens(self.model, x).mean(dim=1))
+
+
+def supervised(kind: str, data: StudyData, scale: MediaScale, seed: int, device: torch.device) -> float:
+    """Test accuracy of the encoder trained from scratch on the labels: AdamW (weight decay
+    0.05), linear warmup over the first epoch then cosine, ``scale.sup_epochs`` epochs."""
+    model = build_model(kind, scale, seed)
+    net = SupervisedHead(model, len(data.classes), model.config.dim).to(device)
+    params = [p for p in model.encoder.parameters() if p.requires_grad] + list(net.head.parameters())
+    opt = torch.optim.AdamW(params, lr=scale.sup_lr, weight_decay=0.05)
+    n, bs = len(data.x_train), min(scale.batch_size, len(data.x_train))
+    per_epoch = n // bs
+    total = scale.sup_epochs * per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / per_epoch if s < per_epoch else 0.5 * (1 + math.cos(math.pi * (s - per_epoch) / max(1, total - per_epoch)))
+    )
+    g = torch.Generator().manual_seed(seed)
+    net.train()
+    for _ in range(scale.sup_epochs):
+        perm = torch.randperm(n, generator=g)
+        for i in range(per_epoch):
+            idx = perm[i * bs : (i + 1) * bs]
+            loss = F.cross_entropy(net(data.x_train[idx].to(device)), data.y_train[idx].to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+    net.eval()
+    with torch.no_grad():
+        correct = sum(
+            int((net(data.x_test[i : i + 256].to(device)).argmax(1).cpu() == data.y_test[i : i + 256]).sum())
+            for i in range(0, len(data.x_test), 256)
+        )
+    return correct / len(data.x_test)
+
+
+def single_frame(data: StudyData, scale: MediaScale, seed: int) -> float:
+    """Linear probe on the raw pixels of one frame per clip, the frame drawn at random
+    with ``seed`` (the same rule for training and test clips)."""
+    g = torch.Generator().manual_seed(seed)
+
+    def pick(v: torch.Tensor) -> torch.Tensor:  # (N, C, T, H, W) -> (N, C*H*W)
+        t = torch.randint(v.shape[2], (v.shape[0],), generator=g)
+        return v[torch.arange(v.shape[0]), :, t].flatten(1)
+
+    return linear_probe_features(pick(data.raw["train"]), data.y_train, pick(data.raw["test"]), data.y_test,
+                                 steps=scale.probe_steps, seed=seed).test_acc
+
+
+def mfcc_stats(data: StudyData, scale: MediaScale, seed: int) -> float:
+    """Linear probe on lesson 02's clip descriptor (mean and std over time of 13 MFCCs)."""
+    from maelearn.audio import mfcc_features
+
+    sr = data.raw["sr"]
+    return linear_probe_features(mfcc_features(data.raw["train"], sr), data.y_train,
+                                 mfcc_features(data.raw["test"], sr), data.y_test,
+                                 steps=scale.probe_steps, seed=seed).test_acc
+
+
+def pretrain_variant(kind: str, variant: Variant, data: StudyData, scale: MediaScale, seed: int,
+                     device: torch.device) -> tuple[dict, nn.Module]:
+    """Pretrain one variant with one seed and probe it: ``({"seed", "probe", "final_loss",
+    "loss_curve", "pretrain_s"}, model)``."""
+    model = build_model(kind, scale, seed, variant.masking).to(device)
+    cfg = TrainConfig(epochs=scale.epochs, batch_size=scale.batch_size, lr=scale.lr,
+                      warmup_epochs=min(scale.warmup_epochs, scale.epochs), mask_ratio=variant.mask_ratio, seed=seed,
+                      device=str(device))
+    t0 = time.perf_counter()
+    hist = pretrain(model, data.x_train, cfg, progress=False)
+    seconds = time.perf_counter() - t0
+    acc = probe(model, data, scale, seed)
+    return {"seed": seed, "probe": acc, "final_loss": hist.final_loss,
+            "loss_curve": [round(v, 5) for v in hist.epoch_loss], "pretrain_s": round(seconds, 1)}, model
+
+
+# -- the study --------------------------------------------------------------------------------
+
+
+def summarize(kind: str, results: dict) -> dict:
+    """Intervals of every variant and baseline, and the paired comparisons with verdicts
+    (computed from the runs; rewritten at every save)."""
+    out: dict = {"probe": {}, "final_loss": {}, "comparisons": {}}
+    for name, v in results["variants"].items():
+        if v["runs"]:
+            out["probe"][name] = interval(r["probe"] for r in v["runs"]).as_dict()
+            out["final_loss"][name] = interval(r["final_loss"] for r in v["runs"]).as_dict()
+    for name, b in results["baselines"].items():
+        if b["runs"]:
+            out["probe"][name] = interval(r["probe"] for r in b["runs"]).as_dict()
+    base = next((n for n, v in results["variants"].items() if v["group"] == "baseline"), None)
+    pairs = []
+    if base is not None:
+        pairs.append((f"{base} - random_init", results["variants"][base]["runs"], results["baselines"]["random_init"]["runs"], 1))
+    if kind == "video":
+        v = results["variants"]
+        pairs.append(("tube 0.9 - random 0.9", v["tube 0.9"]["runs"], v["random 0.9"]["runs"], 1))
+        pairs.append(("tube 0.9 - tube 0.75", v["tube 0.9"]["runs"], v["tube 0.75"]["runs"], 1))
+    for label, a, b, sign in pairs:
+        try:
+            d = paired_difference(a, b, "probe")
+        except ValueError:
+            continue
+        out["comparisons"][label] = {**d.as_dict(), "verdict": verdict(d, sign) if d.n >= 2 else INCONCLUSIVE}
+    return out
+
+
+def masking_verdict(summary: dict) -> str:
+    """Which paper the tube-vs-random comparison agrees with, in words."""
+    c = summary["comparisons"].get("tube 0.9 - random 0.9")
+    if c is None or c["n"] < 2:
+        return "tube vs random: not enough seeds yet"
+    span = f"tube - random probe accuracy {c['mean']:+.3f} (95 % interval {c['lo']:+.3f} to {c['hi']:+.3f}, {c['n']} seeds)"
+    if c["lo"] > 0:
+        return f"{span}: these clips agree with VideoMAE (tube masking learns the better features here)."
+    if c["hi"] < 0:
+        return f"{span}: these clips agree with MAE-ST (random space-time masking learns the better features here)."
+    return f"{span}: the interval includes 0, so these clips side with neither paper at this scale."
+
+
+def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, command: str, dev: torch.device) -> dict:
+    return {
+        "command": command,
+        "kind": kind,
+        "scale": scale_name,
+        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(scale).items()},
+        "dataset": data.description,
+        "classes": data.classes,
+        "chance": 1 / len(data.classes),
+        "hardware": hardware(dev),
+        "torch": torch.__version__,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "variants": {v.name: {"group": v.group, "mask_ratio": v.mask_ratio, "masking": v.masking, "runs": []}
+                     for v in VARIANTS[kind]},
+        "baselines": {b: {"runs": []} for b in BASELINES[kind]},
+        "papers": PAPERS if kind == "video" else {
+            "audio_mae": "Audio-MAE (Huang et al., 2022, Table 1): unstructured random masking at 80 % is the best "
+                         "pretraining setting on AudioSet."},
+    }
+
+
+def _settings_match(old: dict, new: dict) -> bool:
+    """Same study (kind, data, every setting but the list of seeds): its runs can be reused."""
+    import json
+
+    def strip(d):  # as JSON stores it (tuples become lists)
+        return json.loads(json.dumps({k: v for k, v in (d or {}).items() if k != "seeds"}))
+
+    return (strip(old.get("settings")) == strip(new["settings"]) and old.get("kind") == new["kind"]
+            and old.get("dataset") == new["dataset"])
+
+
+def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None = None, device: str | None = None,
+              seeds: tuple[int, ...] | None = None, command: str | None = None,
+              log: Callable[[str], None] | None = print, keep_model: Callable[[str, int, nn.Module], None] | None = None) -> dict:
+    """Run (or finish) the ``kind`` study at ``scale`` and return the results dict; with
+    ``out``, every finished run is written there at once, and runs already in the file
+    (same settings and data) are skipped."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if isinstance(scale, str):
+        if scale not in SCALES[kind]:
+            raise ValueError(f"scale must be one of {sorted(SCALES[kind])}, got {scale!r}")
+        name, sc = scale, SCALES[kind][scale]
+    elif isinstance(scale, MediaScale):
+        name, sc = "custom", scale
+    else:
+        raise TypeError(f"scale must be a name in {sorted(SCALES[kind])} or a MediaScale, got {type(scale).__name__}")
+    if seeds is not None:
+        sc = MediaScale(**{**asdict(sc), "seeds": tuple(seeds)})
+    dev = pick_device(device)
+    command = command or f"python -m maelearn.experiments {kind} --scale {name}"
+    data = study_data(kind, sc)
+    results = _empty(kind, name, sc, data, command, dev)
+    path = Path(out) if out is not None else None
+    if path is not None and path.exists():
+        import json
+
+        old = json.loads(path.read_text())
+        if _settings_match(old, results):
+            for sect in ("variants", "baselines"):
+                for k, v in old.get(sect, {}).items():
+                    if k in results[sect]:
+                        results[sect][k]["runs"] = v.get("runs", [])
+            results["date"] = old.get("date", results["date"])
+        elif log:
+            log(f"{path}: settings differ from this run's; starting afresh")
+
+    def done(section: str, key: str, seed: int) -> bool:
+        return any(r["seed"] == seed for r in results[section][key]["runs"])
+
+    def record(section: str, key: str, row: dict) -> None:
+        results[section][key]["runs"].append(row)
+        results[section][key]["runs"].sort(key=lambda r: r["seed"])
+        results["summary"] = summarize(kind, results)
+        results["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if path is not None:
+            save_results(results, path)
+        if log:
+            extra = f"  final loss {row['final_loss']:.3f}" if "final_loss" in row else ""
+            log(f"{kind} {key} seed {row['seed']}: probe {row['probe']:.3f}{extra}")
+
+    todo = [("baselines", b, s) for s in sc.seeds for b in BASELINES[kind] if b != "supervised"]
+    todo += [("variants", v.name, s) for s in sc.seeds for v in VARIANTS[kind]]
+    todo += [("baselines", "supervised", s) for s in sc.seeds]
+    todo = [t for t in todo if not done(*t)]
+    variants = {v.name: v for v in VARIANTS[kind]}
+    for section, key, seed in progress(todo, desc=f"{kind} ({name})"):
+        t0 = time.perf_counter()
+        if section == "variants":
+            row, model = pretrain_variant(kind, variants[key], data, sc, seed, dev)
+            if keep_model is not None:
+                keep_model(key, seed, model)
+        elif key == "random_init":
+            row = {"seed": seed, "probe": probe(build_model(kind, sc, seed).to(dev), data, sc, seed)}
+        elif key == "single_frame":
+            row = {"seed": seed, "probe": single_frame(data, sc, seed)}
+        elif key == "mfcc_stats":
+            row = {"seed": seed, "probe": mfcc_stats(data, sc, seed)}
+        else:
+            row = {"seed": seed, "probe": supervised(kind, data, sc, seed, dev)}
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        record(section, key, row)
+    results["summary"] = summarize(kind, results)
+    if path is not None:
+        save_results(results, path)
+    return results
+
+
+def load_study(kind: str, prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path | None = None) -> dict | None:
+    """The first shipped ``data/<kind>_<scale>.json`` in ``prefer`` order (with ``"path"``
+    added, relative to the repository), or ``None`` when there is none."""
+    import json
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    folder = Path(folder) if folder is not None else ROOT / "data"
+    for name in prefer:
+        path = folder / f"{kind}_{name}.json"
+        if path.exists():
+            results = json.loads(path.read_text())
+            results["summary"] = summarize(kind, results)
+            results["path"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+            return results
+    return None
+
+
+def table(results: dict) -> list[tuple[str, str, str, str]]:
+    """Rows ``(name, seeds, probe mean ± 95 % half-width [lo, hi], final loss)`` of every
+    variant and baseline, from the runs."""
+    s = summarize(results["kind"], results)
+    rows = []
+    for name, iv in s["probe"].items():
+        loss = s["final_loss"].get(name)
+        rows.append((name, str(iv["n"]), f"{iv['mean']:.3f} ± {(iv['hi'] - iv['lo']) / 2:.3f}  [{iv['lo']:.3f}, {iv['hi']:.3f}]",
+                     f"{loss['mean']:.3f} ± {(loss['hi'] - loss['lo']) / 2:.3f}" if loss else "–"))
+    return rows
+
+
+def report(results: dict) -> str:
+    """The study as a few lines of text: every interval, the comparisons, and (video)
+    which paper the masking comparison agrees with."""
+    s = results["summary"]
+    lines = [f"{results['kind']} ({results['scale']}), chance {results['chance']:.3f}:"]
+    for name, iv in s["probe"].items():
+        loss = s["final_loss"].get(name)
+        tail = f"   final loss {loss['mean']:.3f} ± {(loss['hi'] - loss['lo']) / 2:.3f}" if loss else ""
+        lines.append(f"  {name:14s} probe {iv['mean']:.3f} ± {(iv['hi'] - iv['lo']) / 2:.3f} (n={iv['n']}){tail}")
+    for label, c in s["comparisons"].items():
+        lines.append(f"  {label:24s} {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]  {c['verdict']}")
+    if results["kind"] == "video":
+        lines.append("  " + masking_verdict(s))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m maelearn.experiments", description=__doc__.split("\n\n")[0])
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("--scale", default="cpu", choices=("quick", "cpu", "full"))
+    parser.add_argument("--out", default=None, help="JSON path (default: data/<kind>_<scale>.json)")
+    parser.add_argument("--seeds", type=int, nargs="*", default=None, help="seeds (default: the scale's)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU)")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        try:
+            cpu_threads(args.threads)
+        except ValueError as err:
+            raise SystemExit(f"--threads: {err}") from None
+    out = Path(args.out) if args.out else ROOT / "data" / f"{args.kind}_{args.scale}.json"
+    command = "python -m maelearn.experiments " + " ".join(argv)
+    results = run_study(args.kind, args.scale, out, args.device, tuple(args.seeds) if args.seeds else None, command=command)
+    print(report(results))
+    print(f"wrote {out}")
+    return 0
+
+
+__all__ = [
+    "BASELINES", "KINDS", "MediaScale", "PAPERS", "SCALES", "StudyData", "VARIANTS", "Variant", "build_model",
+    "features", "load_study", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
+    "summarize", "supervised", "table",
+]

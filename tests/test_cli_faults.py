@@ -120,9 +120,7 @@ def test_bad_values_are_one_line(args, needles, capsys):
 def test_bad_values_through_the_real_command_line():
     assert_one_line_error(run_cli("pretrain", "--device", "bogus"), "--device", "'bogus'")
     assert_one_line_error(run_cli("pretrain", "--lr", "nan"), "--lr", "'nan'")
-    assert_one_line_error(run_cli("pretrain", "--seed", str(2**70)), "--seed", str(2**70))
     assert_one_line_error(run_cli("probe", "ckpt.pt", "--n-images", "0"), "--n-images", "'0'")
-    assert_one_line_error(run_cli("pretrain", "--out", ""), "--out", "''")
 
 
 def test_device_from_the_environment_is_named(tmp_path):
@@ -153,7 +151,6 @@ def test_bench_device_cuda_without_cuda():
 
 def test_bench_and_course_use_the_same_policy(tmp_path):
     assert_one_line_error(run_cli("--device", "bogus", module="maelearn.bench"), "--device", "'bogus'")
-    assert_one_line_error(run_cli("--steps", "many", module="maelearn.bench"), "--steps", "'many'")
     proc = run_cli("build", "--root", str(tmp_path), module="maelearn.course")
     assert_one_line_error(proc, str(tmp_path))
 
@@ -162,7 +159,14 @@ def test_debug_shows_the_traceback():
     for proc in (run_cli("pretrain", "--device", "bogus", "--debug"),
                  run_cli("pretrain", "--device", "bogus", MAELEARN_DEBUG="1")):
         assert proc.returncode == 1 and "Traceback" in proc.stderr and "'bogus'" in proc.stderr
-    assert_one_line_error(run_cli("pretrain", MAELEARN_DEBUG="maybe"), "$MAELEARN_DEBUG", "'maybe'")
+
+
+
+def test_debug_variable_takes_only_documented_values(monkeypatch, capsys):
+    monkeypatch.setenv("MAELEARN_DEBUG", "maybe")
+    assert main(["pretrain"]) == 2
+    assert capsys.readouterr().err == ("python -m maelearn: error: $MAELEARN_DEBUG must be 1 or 0 (or true/false, "
+                                       "yes/no, on/off), got 'maybe'\n")
 
 
 # --- the error policy itself ------------------------------------------------------------------

@@ -41,9 +41,12 @@ def sync(device: torch.device | str | None) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_steps(step: Callable[[], Any], steps: int, warmup: int = 2, device: torch.device | str | None = None) -> StepTimes:
+def time_steps(step: Callable[[], Any], steps: int, warmup: int = 2, device: torch.device | str | None = None,
+               sync_each: bool = False) -> StepTimes:
     """Time ``step()``: ``warmup`` untimed calls, then ``steps`` timed ones (see the module
-    docstring for mean vs median). ``device`` says where the work runs (``None``: CPU)."""
+    docstring for mean vs median). ``device`` says where the work runs (``None``: CPU).
+    ``sync_each=True`` synchronizes around every call on a GPU too and reports the median
+    of per-call times there as well (comparisons of single steps, e.g. the ablations)."""
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
     if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
@@ -52,7 +55,7 @@ def time_steps(step: Callable[[], Any], steps: int, warmup: int = 2, device: tor
     for _ in range(warmup):
         out = step()
     sync(device)
-    if device is not None and torch.device(device).type == "cuda":
+    if device is not None and torch.device(device).type == "cuda" and not sync_each:
         t0 = time.perf_counter()
         for _ in range(steps):
             out = step()
@@ -62,6 +65,7 @@ def time_steps(step: Callable[[], Any], steps: int, warmup: int = 2, device: tor
     for _ in range(steps):
         t0 = time.perf_counter()
         out = step()
+        sync(device)
         times.append(time.perf_counter() - t0)
     return StepTimes(statistics.median(times), times, out)
 

@@ -46,12 +46,12 @@ DEFAULTS = dict(preset="tiny", dataset="digits", n_images=None, n_test=500, epoc
                 norm_pix=True)
 
 #: The labels each set is probed on.
-PROBE_TASK = {"shapes": "shape (4 classes)", "digits": "digit (10 classes)", "natural": "source photo (7 classes)",
-              "cifar10": "class (10 classes)", "stl10": "class (10 classes)"}
+PROBE_TASK = {"scenes": "silhouette (10 classes)", "shapes": "shape (4 classes)", "digits": "digit (10 classes)",
+              "natural": "source photo (7 classes)", "cifar10": "class (10 classes)", "stl10": "class (10 classes)"}
 #: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``).
 NAMED_SETS = ("cifar10", "stl10")
 #: Sets generated or bundled offline (``maelearn.data.load_offline``).
-OFFLINE_SETS = ("digits", "natural", "shapes")
+OFFLINE_SETS = ("digits", "natural", "scenes", "shapes")
 
 
 def _rank() -> int:
@@ -395,7 +395,7 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
         device=str(dev), checkpoint_dir=str(out), clip_grad=args.clip_grad,
     )
     runs = segments(previous, start_epoch, args.epochs, changed, threads=threads, device=str(dev))
-    meta = {"dataset": name, "source": source, "n_images": n_train, "n_test": n_test, "data_seed": args.data_seed,
+    meta = {"dataset": name, "data_source": source, "n_images": n_train, "n_test": n_test, "data_seed": args.data_seed,
             "img_size": size, "preset": args.preset, "norm_pix": args.norm_pix, "settings": settings,
             "segments": runs}
     what = f"resuming at epoch {start_epoch}: " if state is not None else ""
@@ -516,9 +516,11 @@ def _load_for_evaluation(args: argparse.Namespace):
         raise UsageError(f"{args.command} works on image MAE checkpoints; {args.checkpoint} holds a "
                          f"{cfg.get('kind')!r} model")
     meta = dict(state.get("meta") or {})
-    saved = meta.get("source") or {"kind": "offline", "dataset": meta.get("dataset", "shapes")}
-    if saved.get("kind") == "offline" and saved.get("dataset") not in OFFLINE_SETS:
-        saved = {"kind": "offline", "dataset": "shapes"}
+    saved = meta.get("data_source")
+    if not (isinstance(saved, dict) and saved.get("kind") in ("offline", "named", "folder")):
+        # Older checkpoints, and imported ones (maelearn.interop), name at most an offline set.
+        dataset = meta.get("dataset")
+        saved = {"kind": "offline", "dataset": dataset if dataset in OFFLINE_SETS else "shapes"}
     source = data_source(args, saved)
     same = source == saved
     n_images = (meta.get("n_images") if same else None) if args.n_images is None else args.n_images

@@ -139,7 +139,7 @@ def test_pretrain_probe_and_finetune_on_a_folder_of_images(image_folder, tmp_pat
                   r"pretrained on\) \| class \(2 folders\): linear probe \[CLS\]: pretrained ([01]\.\d+)", text)
     assert m, text
     state = read_checkpoint(out)
-    assert state["meta"]["source"] == {"kind": "folder", "data_path": str(image_folder.resolve())}
+    assert state["meta"]["data_source"] == {"kind": "folder", "data_path": str(image_folder.resolve())}
     assert state["step"] == 4  # 32 images / 8 per step
     summary = json.loads((out / "summary.json").read_text())
     assert summary["linear_cls_pretrained"] == pytest.approx(float(m[1]), abs=5e-4)

@@ -301,3 +301,15 @@ def test_pretrain_streams_a_video_folder(tmp_path):
     h = pretrain(model, ds, TrainConfig(epochs=1, batch_size=2, lr=1e-3, warmup_epochs=0, device="cpu", mask_ratio=0.9),
                  progress=False)
     assert len(h.loss) == 2 and all(math.isfinite(v) for v in h.loss)
+
+
+def test_decode_video_stops_at_the_last_picked_frame(tmp_path):
+    from maelearn.data.folders import decode_video
+
+    path = write_video(tmp_path / "v.mp4", 20)
+    every = decode_video(path)
+    assert every.shape == (20, 32, 32, 3) and every.dtype == torch.uint8
+    picked = decode_video(path, lambda n: [n - 20, 3, 7, 7])
+    assert torch.equal(picked, every[[0, 3, 7, 7]])
+    past_end = decode_video(path, lambda n: [0, n + 5])  # a frame count that was too high
+    assert torch.equal(past_end[1], every[-1])

@@ -363,9 +363,13 @@ def clip_indices(num_frames: int, frames: int, stride: int, start: int | None = 
     return [min(start + k * s, num_frames - 1) for k in range(frames)]
 
 
-def decode_video(path: str | Path) -> torch.Tensor:
-    """Every frame of the video at ``path`` as uint8 (T, H, W, 3), decoded with PyAV
-    (``pip install av``). Raises ``ValueError`` naming the file when it cannot."""
+def decode_video(path: str | Path, pick: Callable[[int], list[int]] | None = None) -> torch.Tensor:
+    """Frames of the video at ``path`` as uint8 (T, H, W, 3), decoded with PyAV (``pip
+    install av``): all of them, or ``pick(num_frames)``'s indices. With ``pick`` and a
+    container that states its frame count, decoding stops at the last frame picked (a
+    10 s clip is not decoded whole for 16 frames); a frame past the real end (a count that
+    was too high) is replaced by the last one decoded. Raises ``ValueError`` naming the file
+    when it cannot be decoded."""
     try:
         import av
     except ImportError as err:
@@ -373,12 +377,28 @@ def decode_video(path: str | Path) -> torch.Tensor:
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
-            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+            count = int(stream.frames or 0)
+            if pick is None or count <= 0:
+                frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+                if not frames:
+                    raise ValueError("it has no frame")
+                idx = list(range(len(frames))) if pick is None else pick(len(frames))
+                return torch.from_numpy(np.stack([frames[i] for i in idx]))
+            idx = pick(count)
+            wanted, last, got, k, frame = set(idx), max(idx), {}, -1, None
+            for k, frame in enumerate(container.decode(stream)):
+                if k in wanted:
+                    got[k] = frame.to_ndarray(format="rgb24")
+                if k >= last:
+                    break
+            if frame is None:
+                raise ValueError("it has no frame")
+            if k < last:  # the stated count was too high: the real last frame stands in
+                got[k] = got.get(k, frame.to_ndarray(format="rgb24"))
     except Exception as err:
         raise ValueError(f"cannot decode video {path}: {type(err).__name__}: {err}") from err
-    if not frames:
-        raise ValueError(f"cannot decode video {path}: it has no frame")
-    return torch.from_numpy(np.stack(frames))
+    keys = sorted(got)
+    return torch.from_numpy(np.stack([got[max(j for j in keys if j <= i)] if i <= keys[-1] else got[keys[-1]] for i in idx]))
 
 
 class VideoFolder(_FileDataset):
@@ -399,10 +419,9 @@ class VideoFolder(_FileDataset):
         self.device_transform = DeviceNormalize(mean, std)
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
-        video = decode_video(self.paths[index])  # (T, H, W, 3)
-        idx = clip_indices(video.shape[0], self.frames, self.stride, None if self.augment else -1, generator)
-        clip = video[idx].permute(3, 0, 1, 2)  # (3, frames, H, W)
-        return self.transform(clip, generator)
+        start = None if self.augment else -1
+        clip = decode_video(self.paths[index], lambda n: clip_indices(n, self.frames, self.stride, start, generator))
+        return self.transform(clip.permute(3, 0, 1, 2), generator)  # (3, frames, H, W) -> resized
 
 
 # --- audio ---------------------------------------------------------------------------------

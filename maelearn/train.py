@@ -601,7 +601,8 @@ def fit(
     sliced there: the fast path for in-memory sets), a map-style ``Dataset`` (read by a
     DataLoader with ``config.num_workers`` workers; every item's augmentation is seeded by
     ``(seed, epoch, index)``, see :func:`sample_seed`), or a ``DataLoader`` you built (used as
-    is; its sampler's ``set_epoch`` is called). Tensors and datasets share one epoch order,
+    is; its sampler's ``set_epoch`` is called; a resume is then as exact as that loader is
+    deterministic per epoch). Tensors and datasets share one epoch order,
     :class:`EpochBatches`. ``device_transform`` (default: the dataset's
     ``device_transform`` attribute, if any) runs on the first tensor of each batch after the
     (non-blocking) copy to the device, e.g. uint8 -> normalized float.

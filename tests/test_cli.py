@@ -169,3 +169,20 @@ def test_real_data_arguments_are_checked(image_folder, tmp_path, capsys):
         err = capsys.readouterr().err
         assert needle in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "run").exists()  # refused before the run folder was made
+
+
+def test_probe_on_a_checkpoint_without_a_data_source(run_dir, tmp_path, capsys):
+    """Imported checkpoints (maelearn.interop) carry meta={"source": <a name>, ...}, no data source."""
+    from maelearn.checkpoint import atomic_save
+
+    state = torch.load(run_dir / "checkpoint.pt", weights_only=True)
+    state["meta"] = {"source": "facebook/vit-mae-base", "converted_by": "maelearn.interop"}
+    atomic_save(state, tmp_path / "imported.pt")
+    assert main(["probe", str(tmp_path / "imported.pt"), "--dataset", "digits", "--n-images", "64", "--n-test", "32",
+                 "--threads", "1", "--device", "cpu"]) == 0
+    assert "digits digit (10 classes) (64 train / 32 test)" in capsys.readouterr().out
+    # Without --dataset it falls back to the shapes (3 channels): a named mismatch, not a crash.
+    assert main(["probe", str(tmp_path / "imported.pt"), "--threads", "1", "--device", "cpu", "--n-images", "8",
+                 "--n-test", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "--dataset shapes: its images have 3 channels" in err and len(err.strip().splitlines()) == 1, err

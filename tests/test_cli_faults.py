@@ -356,6 +356,14 @@ def test_run_folder_lock_and_resume_rules(tmp_path):
     lock.write_text("garbled")  # unreadable: treated as stale and replaced
     with RunFolder(folder):
         assert json.loads(lock.read_text())["pid"] == os.getpid()
+    # --overwrite deletes the old run's files before anything new is written; without it, refusal.
+    for name in ("checkpoint.pt", "summary.json"):
+        (folder / name).write_text("old run")
+    with pytest.raises(cli.UsageError, match=r"already holds a run \(checkpoint.pt, summary.json\)"):
+        RunFolder(folder).__enter__()
+    assert not lock.exists()  # a refusal releases the lock it took
+    with RunFolder(folder, overwrite=True) as run:
+        assert run.removed == ["checkpoint.pt", "summary.json"] and run.existing_run() == []
     assert check_resume({"epochs": 2, "seed": 0}, {"epochs": 4, "seed": 0}, "x") == {"epochs": (2, 4)}
     with pytest.raises(cli.UsageError, match="seed: checkpoint 0, command line 1"):
         check_resume({"seed": 0}, {"seed": 1}, "x")

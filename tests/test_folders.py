@@ -313,3 +313,21 @@ def test_decode_video_stops_at_the_last_picked_frame(tmp_path):
     assert torch.equal(picked, every[[0, 3, 7, 7]])
     past_end = decode_video(path, lambda n: [0, n + 5])  # a frame count that was too high
     assert torch.equal(past_end[1], every[-1])
+
+
+def test_read_audio_reads_only_the_window(tmp_path):
+    from maelearn.data.folders import read_audio
+
+    import soundfile as sf
+
+    path = tmp_path / "long.wav"
+    sf.write(str(path), np.random.default_rng(0).uniform(-0.5, 0.5, 24000).astype(np.float32), 8000, subtype="FLOAT")
+    whole = read_audio(path, 8000)
+    assert whole.shape == (24000,)
+    head = read_audio(path, 8000, seconds=0.5)
+    assert torch.equal(head, whole[:4000])
+    g = torch.Generator().manual_seed(3)
+    window = read_audio(path, 8000, seconds=0.5, random_start=True, generator=g)
+    starts = [s for s in range(0, 20001) if torch.equal(whole[s : s + 4000], window)]
+    assert window.shape == (4000,) and len(starts) == 1 and starts[0] > 0  # noise: one place matches
+    assert read_audio(path, 4000, seconds=1.0).shape == (4000,)  # read at 8 kHz, resampled to 4 kHz

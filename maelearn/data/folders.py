@@ -427,13 +427,25 @@ class VideoFolder(_FileDataset):
 # --- audio ---------------------------------------------------------------------------------
 
 
-def read_audio(path: str | Path, sample_rate: int) -> torch.Tensor:
+def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None, random_start: bool = False,
+               generator: torch.Generator | None = None) -> torch.Tensor:
     """The clip at ``path`` as mono float32 (L,) at ``sample_rate`` (channels averaged;
-    resampled with a polyphase filter when the file's rate differs). Read with soundfile."""
+    resampled with a polyphase filter when the file's rate differs), read with soundfile.
+    With ``seconds`` only that window is read from the file (from a random start with
+    ``random_start``, else from the beginning), so a long recording is never loaded whole;
+    the result may be shorter when the file is."""
     import soundfile as sf
 
     try:
-        wave, sr = sf.read(str(path), dtype="float32", always_2d=True)
+        info = sf.info(str(path))
+        sr, total = int(info.samplerate), int(info.frames)
+        start, stop = 0, None
+        if seconds is not None:
+            span = int(math.ceil(seconds * sr))
+            if total > span:
+                start = _randint(generator, total - span) if random_start else 0
+            stop = start + span
+        wave, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except Exception as err:
         raise ValueError(f"cannot decode audio {path}: {type(err).__name__}: {err}") from err
     if wave.shape[0] == 0:
@@ -442,8 +454,8 @@ def read_audio(path: str | Path, sample_rate: int) -> torch.Tensor:
     if sr != sample_rate:
         from scipy.signal import resample_poly
 
-        g = math.gcd(int(sr), int(sample_rate))
-        mono = resample_poly(mono, sample_rate // g, int(sr) // g).astype(np.float32)
+        g = math.gcd(sr, int(sample_rate))
+        mono = resample_poly(mono, sample_rate // g, sr // g).astype(np.float32)
     return torch.from_numpy(np.ascontiguousarray(mono))
 
 
@@ -484,11 +496,9 @@ class AudioFolder(_FileDataset):
     def _log_mel(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
         from maelearn.audio import log_mel
 
-        wave = read_audio(self.paths[index], self.sample_rate)
-        if wave.shape[0] >= self.length:
-            start = _randint(generator, wave.shape[0] - self.length) if self.augment else 0
-            wave = wave[start : start + self.length]
-        else:
+        wave = read_audio(self.paths[index], self.sample_rate, self.length / self.sample_rate, self.augment, generator)
+        wave = wave[: self.length]
+        if wave.shape[0] < self.length:
             wave = torch.nn.functional.pad(wave, (0, self.length - wave.shape[0]))
         return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames)[0]  # (1, n_mels, frames)
 

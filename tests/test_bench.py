@@ -202,3 +202,15 @@ def test_loader_bench_rejects_bad_arguments(tmp_path):
         run_loader_bench(make=4, decoders=("opencv",), work_dir=tmp_path)
     with pytest.raises(ValueError, match="timed batches"):
         run_loader_bench(make=4, image_size=16, size=8, batch_size=4, batches=2, workers=(0,), rounds=1, work_dir=tmp_path)
+
+
+def test_default_decoder_is_the_one_the_shipped_benchmark_found_faster():
+    from pathlib import Path
+
+    from maelearn.data.folders import DEFAULT_DECODER
+
+    saved = json.loads((Path(__file__).parents[1] / "data" / "bench_loader_cpu.json").read_text())
+    assert set(saved["fastest_decoder_by_workers"].values()) == {DEFAULT_DECODER}
+    stages = saved["stages_ms_per_image"]
+    assert stages[f"decode_{DEFAULT_DECODER}_ms"] == min(stages["decode_pil_ms"], stages["decode_torchvision_ms"])
+    assert saved["hardware"]["load_average"] is not None and saved["command"].startswith("python -m maelearn.bench --loader")

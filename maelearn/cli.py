@@ -1,9 +1,9 @@
 """One error policy for every command line of the course (``python -m maelearn``,
 ``maelearn.bench``, ``maelearn.course``, ``maelearn.grade``, ``maelearn.experiments``).
 
-A user's mistake or the machine's state (a bad value, a missing file, a full disk, Ctrl-C)
-is not a bug: it gets ONE line on stderr, ``PROG: error: what, where, what was expected``,
-and exit status 2 (130 for an interrupt). A real bug keeps its traceback. Run with
+A user's mistake or the machine's state (a bad value, a missing file, a full disk, a GPU
+out of memory, Ctrl-C) is not a bug: it gets ONE line on stderr, ``PROG: error: what,
+where, what was expected``, and exit status 2 (130 for an interrupt). A real bug keeps its traceback. Run with
 ``--debug`` (anywhere on the command line) or ``MAELEARN_DEBUG=1`` to see the traceback of
 an expected failure too.
 
@@ -110,6 +110,12 @@ def _message(err: BaseException) -> str:
     return " ".join(text.split("\n"))  # one line, whatever the message
 
 
+def _gpu_out_of_memory(err: BaseException) -> bool:
+    """torch's ``OutOfMemoryError`` (a ``RuntimeError``), without importing torch here."""
+    oom = getattr(sys.modules.get("torch"), "OutOfMemoryError", None)
+    return oom is not None and isinstance(err, oom)
+
+
 def _one_line_warnings(prog: str) -> Callable:
     def show(message, category, filename, lineno, file=None, line=None):
         stream = file or sys.stderr
@@ -166,6 +172,12 @@ def guarded(prog: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 if debug:
                     raise
                 print(f"{prog}: error: {_message(err)}", file=sys.stderr, flush=True)
+                return EXIT_ERROR
+            except RuntimeError as err:
+                if debug or not _gpu_out_of_memory(err):
+                    raise
+                print(f"{prog}: error: out of GPU memory ({_message(err)[:200]}); use a smaller --batch-size or "
+                      "--preset", file=sys.stderr, flush=True)
                 return EXIT_ERROR
             finally:
                 warnings.showwarning = old_show

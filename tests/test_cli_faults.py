@@ -195,8 +195,13 @@ def test_guard_turns_expected_failures_into_one_line_and_keeps_bugs(capsys, monk
     for exc, code, line in cases:
         assert failing(exc)([]) == code
         assert capsys.readouterr().err == line + "\n"
+    assert failing(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))([]) == 2
+    assert capsys.readouterr().err == ("prog: error: out of GPU memory (CUDA out of memory. Tried to allocate 2.00 GiB); "
+                                       "use a smaller --batch-size or --preset\n")
     with pytest.raises(TypeError):  # a bug keeps its traceback
         failing(TypeError("unsupported operand"))([])
+    with pytest.raises(RuntimeError):
+        failing(RuntimeError("mat1 and mat2 shapes cannot be multiplied"))([])
     with pytest.raises(ValueError):  # --debug lets expected failures through too
         failing(ValueError("x"))(["--debug"])
 

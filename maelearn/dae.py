@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor

@@ -21,7 +21,6 @@ by ``[SEP]``), so no padding and no attention mask are needed.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from typing import Iterable, Sequence
 

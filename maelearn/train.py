@@ -360,7 +360,7 @@ def _init_distributed(dev: torch.device) -> _Dist:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return _Dist()
-    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    local = int(os.environ.get("LOCAL_RANK", "0"))
     started = False
     if not dist.is_initialized():
         backend = "nccl" if dev.type == "cuda" else "gloo"

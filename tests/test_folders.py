@@ -38,11 +38,13 @@ def write_image(path: Path, size=(20, 24), mode="RGB", seed=0) -> Path:
     rng = np.random.default_rng(seed)
     h, w = size
     if mode == "L":
-        arr = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        img = Image.fromarray(rng.integers(0, 256, (h, w), dtype=np.uint8), "L")
+    elif mode == "P":  # a palette image
+        img = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB").convert("P")
     else:
-        arr = rng.integers(0, 256, (h, w, len(mode)), dtype=np.uint8)
+        img = Image.fromarray(rng.integers(0, 256, (h, w, len(mode)), dtype=np.uint8), mode)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr, mode).save(path)
+    img.save(path)
     return path
 
 
@@ -80,7 +82,7 @@ def test_class_folder_mixed_sizes_modes_and_the_paper_pipeline(tmp_path):
     write_image(tmp_path / "cat" / "a.jpg", (20, 24))
     write_image(tmp_path / "cat" / "b.png", (40, 18), mode="RGBA")
     write_image(tmp_path / "dog" / "c.jpg", (33, 33), mode="L")
-    write_image(tmp_path / "dog" / "sub" / "d.png", (16, 50), mode="P" if False else "RGB")
+    write_image(tmp_path / "dog" / "sub" / "d.png", (16, 50), mode="P")
     ds = ImageFolder(tmp_path, size=16)
     assert ds.classes == ["cat", "dog"] and ds.labels == [0, 0, 1, 1] and len(ds) == 4
     for i in range(4):
@@ -98,6 +100,7 @@ def test_class_folder_mixed_sizes_modes_and_the_paper_pipeline(tmp_path):
     mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
     std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
     assert out.dtype == torch.float32 and torch.allclose(out, (batch / 255 - mean) / std)
+    assert torch.allclose(DeviceNormalize()(batch / 255), out)  # float input is taken as [0, 1]
 
 
 def test_flat_folder_has_no_labels_and_decoders_agree(tmp_path):

@@ -388,7 +388,6 @@ def test_lr_scale_groups_and_extra_no_decay_names():
     groups = param_groups(net, 0.05, lr_scale=lambda name: scale[name.split(".")[0]])
     assert [(g["weight_decay"], g["lr_scale"], g["names"]) for g in groups] == [
         (0.05, 1.0, ["1.weight"]), (0.05, 0.5, ["0.weight"]), (0.0, 1.0, ["1.bias"]), (0.0, 0.5, ["0.bias"])]
-    seen = []
 
     def loss_fn(model, batch, g):
         return model(batch).pow(2).mean()

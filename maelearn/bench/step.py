@@ -20,7 +20,6 @@ On a CPU it runs too (``tiny`` preset, fp32, eager unless ``--compile on``), whi
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import shlex

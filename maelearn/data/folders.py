@@ -166,13 +166,16 @@ class DeviceNormalize:
 
     def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
         self.mean, self.std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
+        self._on: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: no host-to-GPU copy (a sync) per batch
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        key = str(x.device)
+        if key not in self._on:
+            self._on[key] = (torch.tensor(self.mean, device=x.device), torch.tensor(self.std, device=x.device))
+        mean, std = self._on[key]
         shape = (1, len(self.mean)) + (1,) * (x.ndim - 2)
-        mean = torch.tensor(self.mean, device=x.device).view(shape)
-        std = torch.tensor(self.std, device=x.device).view(shape)
         x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
-        return (x - mean) / std
+        return (x - mean.view(shape)) / std.view(shape)
 
     def __repr__(self) -> str:
         return f"DeviceNormalize(mean={self.mean}, std={self.std})"

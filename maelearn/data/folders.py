@@ -177,6 +177,9 @@ class DeviceNormalize:
         x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
         return (x - mean.view(shape)) / std.view(shape)
 
+    def __getstate__(self) -> dict:  # workers get the numbers, never GPU tensors
+        return {"mean": self.mean, "std": self.std, "_on": {}}
+
     def __repr__(self) -> str:
         return f"DeviceNormalize(mean={self.mean}, std={self.std})"
 

@@ -244,7 +244,10 @@ def test_audio_folder_log_mel_statistics_and_silence(tmp_path):
     assert specs.shape == (4, 1, 16, 32) and torch.isfinite(specs).all()
     ev = AudioFolder(tmp_path, sample_rate=8000, seconds=0.5, n_mels=16, frames=32, augment=False)
     all_specs = torch.stack([ev[i][0] for i in range(4)])
-    assert abs(float(all_specs.mean())) < 1e-4 and abs(float(all_specs.std()) - 1) < 1e-3  # its own statistics
+    # its own statistics, Audio-MAE's (x - mean) / (2 std) as maelearn.audio.normalize_specs
+    assert abs(float(all_specs.mean())) < 1e-4 and abs(float(all_specs.std()) - 0.5) < 1e-3
+    unit = AudioFolder(tmp_path, sample_rate=8000, seconds=0.5, n_mels=16, frames=32, augment=False, std_scale=1.0)
+    assert torch.allclose(unit[2][0], 2 * ev[2][0], atol=1e-5)
     silent = ev[0][0]  # quiet/short.wav sorts before quiet/silent.wav
     assert torch.isfinite(ev[1][0]).all() and float(ev[1][0].std()) < 1e-5  # silence: a constant log-mel
     assert silent.shape == (1, 16, 32)

@@ -469,21 +469,25 @@ class AudioFolder(_FileDataset):
     """Audio clips under ``root`` (class sub-folders or flat; wav/flac/ogg via soundfile)
     -> ``(float32 (1, n_mels, frames), label)``: a ``seconds``-long window (random start
     with ``augment=True``, the beginning otherwise; zero-padded when the clip is shorter),
-    its :func:`maelearn.audio.log_mel`, normalized ``(x - mean) / std`` with the dataset's
-    statistics (Audio-MAE's practice; computed on the first ``stats_clips`` clips without
+    its :func:`maelearn.audio.log_mel`, normalized ``(x - mean) / (std_scale * std)`` with
+    the dataset's statistics as :func:`maelearn.audio.normalize_specs` does (Audio-MAE's
+    practice, ``std_scale=2``; computed on the first ``stats_clips`` clips without
     augmentation unless ``stats=(mean, std)`` is given, e.g. the training set's for a test
     set)."""
 
     def __init__(self, root: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
-                 stats_clips: int = 256, on_error: str = "skip", extensions: Sequence[str] = AUDIO_EXTENSIONS):
+                 stats_clips: int = 256, on_error: str = "skip", extensions: Sequence[str] = AUDIO_EXTENSIONS,
+                 std_scale: float = 2.0):
         if not isinstance(sample_rate, int) or sample_rate < 1:
             raise ValueError(f"sample_rate must be an integer >= 1, got {sample_rate!r}")
         if not seconds > 0:
             raise ValueError(f"seconds must be > 0, got {seconds!r}")
         super().__init__(*list_files(root, extensions, "audio files"), on_error)
         self.root, self.sample_rate, self.augment = str(root), sample_rate, augment
-        self.length, self.n_mels, self.frames = int(round(seconds * sample_rate)), n_mels, frames
+        if not std_scale > 0:
+            raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
+        self.length, self.n_mels, self.frames, self.std_scale = int(round(seconds * sample_rate)), n_mels, frames, std_scale
         self.mean, self.std = stats if stats is not None else self._stats(stats_clips)
         if not self.std > 1e-6 * max(1.0, abs(self.mean)):  # float rounding of a constant is not spread
             raise ValueError(
@@ -497,7 +501,9 @@ class AudioFolder(_FileDataset):
             specs = torch.stack([self._log_mel(i, None) for i in range(min(n, len(self)))])
         finally:
             self.augment = was
-        return float(specs.mean()), float(specs.std())
+        from maelearn.audio import spec_stats
+
+        return spec_stats(specs)
 
     def _log_mel(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
         from maelearn.audio import log_mel
@@ -509,7 +515,7 @@ class AudioFolder(_FileDataset):
         return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames)[0]  # (1, n_mels, frames)
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
-        return (self._log_mel(index, generator) - self.mean) / self.std
+        return (self._log_mel(index, generator) - self.mean) / (self.std_scale * self.std)
 
 
 def video_dataset(data_path: str | Path, frames: int = 16, stride: int = 4, size: int = 112, augment: bool = True,
@@ -520,9 +526,10 @@ def video_dataset(data_path: str | Path, frames: int = 16, stride: int = 4, size
 
 def audio_dataset(data_path: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                   frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
-                  on_error: str = "skip") -> AudioFolder:
+                  on_error: str = "skip", std_scale: float = 2.0) -> AudioFolder:
     """:class:`AudioFolder` over ``data_path`` (the CLI's ``--data-path`` for audio)."""
-    return AudioFolder(data_path, sample_rate, seconds, n_mels, frames, augment, stats, on_error=on_error)
+    return AudioFolder(data_path, sample_rate, seconds, n_mels, frames, augment, stats, on_error=on_error,
+                       std_scale=std_scale)
 
 
 __all__ = [

@@ -413,3 +413,16 @@ def test_fit_takes_a_ready_dataloader_and_calls_set_epoch():
     h = fit(torch.nn.Linear(3, 3), loader, lambda net, b, g: net(b[0]).pow(2).mean(),
             TrainConfig(epochs=3, batch_size=6, lr=1e-2, device="cpu"), progress=False)
     assert epochs_seen == [0, 1, 2] and len(h.loss) == 3 * 4 and len(h.epoch_loss) == 3
+
+
+def test_fp16_gradient_scaler_path_with_accumulation_and_clipping_on_cpu():
+    """The GPU fallback for cards without bf16 (fp16 autocast + GradScaler, unscale before
+    clipping) also runs on a CPU, with accumulation; the loss goes down."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 8))
+    x = torch.randn(64, 8)
+    cfg = TrainConfig(epochs=6, batch_size=16, lr=1e-2, warmup_epochs=0, precision="fp16", clip_grad=1.0,
+                      accum_iter=2, device="cpu")
+    h = fit(net, x, lambda n, b, g: (n(b).float() - b).pow(2).mean(), cfg, progress=False)
+    assert len(h.loss) == 6 * 2 and all(math.isfinite(v) for v in h.loss)
+    assert h.epoch_loss[-1] < h.epoch_loss[0]

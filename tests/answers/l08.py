@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises import l08_mae
 from maelearn.mae import masked_mse, normalized_targets
 from maelearn.masking import Masked, random_masking
 
@@ -54,7 +53,6 @@ def masking_restore_is_shuffle(x, mask_ratio, noise):
 
 def _embed_visible(model, imgs, mask_ratio, noise):
     from maelearn.masking import random_masking
-    from maelearn.patches import patchify
 
     enc = model.encoder
     tokens = enc.patch_embed(imgs) + enc.pos_embed[:, 1:]

@@ -280,4 +280,6 @@ for key, value in rows:
 # those nuisances. Lesson 11 learns a spectrogram representation instead, by masking.
 #
 # **Pointers.** Davis & Mermelstein (1980) introduced MFCCs for speech; Slaney's Auditory
-# Toolbox defines the mel scale librosa uses by default.
+# Toolbox defines the mel scale librosa uses by default. Bogert, Healy & Tukey (1963)
+# named the cepstrum; Ahmed, Natarajan & Rao (1974) introduced the DCT and showed that it
+# comes close to the Karhunen–Loève (PCA) basis for strongly correlated signals.

@@ -520,6 +520,12 @@ for key, value in rows:
 #   masking; Figure 4: the same model at 75 %, 85 % and 95 %.
 # * Section 3 ("MAE") describes the masking by shuffling, the mask tokens and the
 #   normalized-pixel target exactly as in exercises 08.1–08.4.
+# * Section 1: the three differences between language and vision (architecture,
+#   information density, the decoder's role); Table 1a (decoder depth), 1c (mask token in
+#   the encoder: the train/test gap), 1e (data augmentation).
+# * Figure 7: the training schedule, still improving at 1600 epochs; Appendix A.1 and its
+#   pretraining-settings table: base lr 1.5e-4 scaled by batch / 256, batch 4096, 40
+#   warm-up epochs, AdamW β = (0.9, 0.95), weight decay 0.05, random-resized crop only.
 #
 # Next, lesson 09 asks which of these choices matter, by training variants and measuring
 # how useful their features are.

@@ -40,3 +40,13 @@ def pytest_runtest_setup(item):
         os.environ.pop(STRICT, None)
     else:
         os.environ[STRICT] = _CALLER_STRICT
+
+
+def pytest_collection_modifyitems(items):
+    """nbval waits only 5 s for a cell's output messages after the cell has finished; on a
+    loaded CI machine the kernel's iopub messages can lag that long and a passing cell fails
+    with "Timeout of 5 seconds exceeded waiting for output". Give them a minute (the cell's
+    own execution limit, ``--nbval-cell-timeout``, is separate)."""
+    for item in items:
+        if hasattr(item, "output_timeout"):
+            item.output_timeout = 60

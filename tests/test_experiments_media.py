@@ -58,8 +58,17 @@ def _tiny(kind: str) -> media.MediaScale:
 @pytest.mark.parametrize("kind", media.KINDS)
 def test_tiny_study_end_to_end_and_resume(kind, tmp_path, monkeypatch):
     out = tmp_path / f"{kind}.json"
-    results = media.run_study(kind, _tiny(kind), out=out, device="cpu", log=None)
+    results = media.run_study(kind, _tiny(kind), out=out, device="cpu", log=None, checkpoint=True,
+                              checkpoint_folder=tmp_path / "pretrained")
     _check_schema(results, kind)
+    # The shipped model: rebuilt from its own config, the seed-0 baseline, with provenance.
+    model, prov = media.load_pretrained(kind, folder=tmp_path / "pretrained")
+    base = next(n for n, v in results["variants"].items() if v["group"] == "baseline")
+    assert prov["seed"] == 0 and prov["variant"] == base and prov["bytes"] < 5_000_000
+    assert prov["final_loss"] == results["variants"][base]["runs"][0]["final_loss"]
+    x = media.study_data(kind, _tiny(kind)).x_test[:4]
+    assert model.features(x).shape[0] == 4
+    assert media.load_pretrained(kind, folder=tmp_path / "nothing") is None
     on_disk = json.loads(out.read_text())
     assert on_disk["variants"] == results["variants"]
     for v in on_disk["variants"].values():

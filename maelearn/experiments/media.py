@@ -77,6 +77,7 @@ class MediaScale:
     model: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     pool: str = "mean"
+    extra_pools: tuple[str, ...] = ()
     probe_steps: int = 300
     sup_epochs: int = 20
     sup_lr: float = 1e-3
@@ -91,9 +92,9 @@ AUDIO_MODEL = dict(dim=64, depth=3)
 SCALES: dict[str, dict[str, MediaScale]] = {
     "video": {
         "quick": MediaScale(n_train=128, n_test=64, epochs=1, batch_size=32, model=VIDEO_MODEL, data=VIDEO_DATA,
-                            probe_steps=50, sup_epochs=1, seeds=(0, 1)),
+                            probe_steps=50, sup_epochs=1, seeds=(0, 1), extra_pools=("time",)),
         "cpu": MediaScale(n_train=2048, n_test=512, epochs=15, batch_size=64, lr=2e-3, model=VIDEO_MODEL,
-                          data=VIDEO_DATA, sup_epochs=10),
+                          data=VIDEO_DATA, sup_epochs=10, extra_pools=("time",)),
         "full": MediaScale(n_train=16384, n_test=2048, epochs=200, batch_size=128, lr=1.5e-3,
                            model={**VIDEO_MODEL, "dim": 192, "depth": 6, "heads": 6, "decoder_dim": 96, "decoder_depth": 2},
                            data=VIDEO_DATA, sup_epochs=60, seeds=(0, 1, 2, 3, 4)),
@@ -214,10 +215,21 @@ def features(model: nn.Module, x: torch.Tensor, pool: str = "mean") -> torch.Ten
     return model.features(x, pool=pool)
 
 
-def probe(model: nn.Module, data: StudyData, scale: MediaScale, seed: int) -> float:
-    """Linear-probe test accuracy of the frozen encoder of ``model``."""
-    ftr, fte = features(model, data.x_train, scale.pool), features(model, data.x_test, scale.pool)
+def probe(model: nn.Module, data: StudyData, scale: MediaScale, seed: int, pool: str | None = None) -> float:
+    """Linear-probe test accuracy of the frozen encoder of ``model`` (features pooled by
+    ``pool``, default the scale's)."""
+    pool = pool or scale.pool
+    ftr, fte = features(model, data.x_train, pool), features(model, data.x_test, pool)
     return linear_probe_features(ftr, data.y_train, fte, data.y_test, steps=scale.probe_steps, seed=seed).test_acc
+
+
+def probes(model: nn.Module, data: StudyData, scale: MediaScale, seed: int) -> dict:
+    """``{"probe": ...}`` with the scale's pooling, plus ``"probe_<pool>"`` for each of
+    ``scale.extra_pools``."""
+    out = {"probe": probe(model, data, scale, seed)}
+    for pool in scale.extra_pools:
+        out[f"probe_{pool}"] = probe(model, data, scale, seed, pool)
+    return out
 
 
 def _tokens(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -308,8 +320,7 @@ def pretrain_variant(kind: str, variant: Variant, data: StudyData, scale: MediaS
     t0 = time.perf_counter()
     hist = pretrain(model, data.x_train, cfg, progress=False)
     seconds = time.perf_counter() - t0
-    acc = probe(model, data, scale, seed)
-    return {"seed": seed, "probe": acc, "final_loss": hist.final_loss,
+    return {"seed": seed, **probes(model, data, scale, seed), "final_loss": hist.final_loss,
             "loss_curve": [round(v, 5) for v in hist.epoch_loss], "pretrain_s": round(seconds, 1)}, model
 
 
@@ -357,6 +368,55 @@ def masking_verdict(summary: dict) -> str:
     return f"{span}: the interval includes 0, so these clips side with neither paper at this scale."
 
 
+def checkpoint_paths(kind: str, folder: str | Path | None = None) -> tuple[Path, Path]:
+    """``(weights, provenance)`` paths of the shipped pretrained model of ``kind``:
+    ``data/pretrained/<kind>_mae.pt`` and ``.json``."""
+    folder = Path(folder) if folder is not None else ROOT / "data" / "pretrained"
+    return folder / f"{kind}_mae.pt", folder / f"{kind}_mae.json"
+
+
+def save_pretrained(kind: str, model: nn.Module, row: dict, results: dict, folder: str | Path | None = None) -> Path:
+    """Ship ``model`` (the baseline variant of one seed): its config and fp32 weights in a
+    ``.pt`` file and a provenance ``.json`` (command, seed, data, settings, epochs, final
+    loss, its probe and the study's intervals so far)."""
+    import json
+
+    weights, prov = checkpoint_paths(kind, folder)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().float().clone() for k, v in model.state_dict().items()}
+    tmp = weights.with_name(f".{weights.name}.tmp")
+    torch.save({"model_config": model.config_dict(), "model": state}, tmp)
+    import os
+
+    os.replace(tmp, weights)
+    base = next(n for n, v in results["variants"].items() if v["group"] == "baseline")
+    info = {
+        "command": results["command"], "seed": row["seed"], "variant": base, "data": results["dataset"],
+        "settings": results["settings"], "epochs": results["settings"]["epochs"], "final_loss": row["final_loss"],
+        "probe": row["probe"], "study_summary": summarize(kind, results), "torch": torch.__version__,
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "weights": weights.name,
+        "bytes": weights.stat().st_size,
+    }
+    save_results(info, prov)
+    return weights
+
+
+def load_pretrained(kind: str, folder: str | Path | None = None) -> tuple[nn.Module, dict] | None:
+    """The shipped pretrained model of ``kind`` (eval mode, CPU) and its provenance, or
+    ``None`` when it has not been made."""
+    import json
+
+    from maelearn.mae import mae_from_config
+
+    weights, prov = checkpoint_paths(kind, folder)
+    if not (weights.exists() and prov.exists()):
+        return None
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    model = mae_from_config(state["model_config"])
+    model.load_state_dict(state["model"])
+    return model.eval(), json.loads(prov.read_text())
+
+
 def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, command: str, dev: torch.device) -> dict:
     return {
         "command": command,
@@ -382,8 +442,8 @@ def _settings_match(old: dict, new: dict) -> bool:
     """Same study (kind, data, every setting but the list of seeds): its runs can be reused."""
     import json
 
-    def strip(d):  # as JSON stores it (tuples become lists)
-        return json.loads(json.dumps({k: v for k, v in (d or {}).items() if k != "seeds"}))
+    def strip(d):  # as JSON stores it (tuples become lists); files from before extra_pools had none
+        return json.loads(json.dumps({"extra_pools": [], **{k: v for k, v in (d or {}).items() if k != "seeds"}}))
 
     return (strip(old.get("settings")) == strip(new["settings"]) and old.get("kind") == new["kind"]
             and old.get("dataset") == new["dataset"])
@@ -391,10 +451,13 @@ def _settings_match(old: dict, new: dict) -> bool:
 
 def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None = None, device: str | None = None,
               seeds: tuple[int, ...] | None = None, command: str | None = None,
-              log: Callable[[str], None] | None = print, keep_model: Callable[[str, int, nn.Module], None] | None = None) -> dict:
+              log: Callable[[str], None] | None = print, checkpoint: bool = False,
+              checkpoint_folder: str | Path | None = None) -> dict:
     """Run (or finish) the ``kind`` study at ``scale`` and return the results dict; with
     ``out``, every finished run is written there at once, and runs already in the file
-    (same settings and data) are skipped."""
+    (same settings and data) are skipped. ``checkpoint=True`` ships the baseline variant's
+    model of the first seed (:func:`save_pretrained`; trained again if its run was already
+    in the file)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if isinstance(scale, str):
@@ -441,17 +504,27 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
 
     todo = [("baselines", b, s) for s in sc.seeds for b in BASELINES[kind] if b != "supervised"]
     todo += [("variants", v.name, s) for s in sc.seeds for v in VARIANTS[kind]]
-    todo += [("baselines", "supervised", s) for s in sc.seeds]
     todo = [t for t in todo if not done(*t)]
     variants = {v.name: v for v in VARIANTS[kind]}
+    ship = None
+    base = next(v for v in VARIANTS[kind] if v.group == "baseline")
+    if checkpoint and done("variants", base.name, sc.seeds[0]):
+        todo.append(("ship", base.name, sc.seeds[0]))  # its run is in the file: train it again to ship it
+    todo += [t for t in (("baselines", "supervised", s) for s in sc.seeds) if not done(*t)]
     for section, key, seed in progress(todo, desc=f"{kind} ({name})"):
         t0 = time.perf_counter()
+        if section == "ship":
+            if log:
+                log(f"training {key} seed {seed} again to ship its weights")
+            row, model = pretrain_variant(kind, variants[key], data, sc, seed, dev)
+            ship = (model, row)
+            continue
         if section == "variants":
             row, model = pretrain_variant(kind, variants[key], data, sc, seed, dev)
-            if keep_model is not None:
-                keep_model(key, seed, model)
+            if checkpoint and variants[key].group == "baseline" and seed == sc.seeds[0]:
+                ship = (model, row)
         elif key == "random_init":
-            row = {"seed": seed, "probe": probe(build_model(kind, sc, seed).to(dev), data, sc, seed)}
+            row = {"seed": seed, **probes(build_model(kind, sc, seed).to(dev), data, sc, seed)}
         elif key == "single_frame":
             row = {"seed": seed, "probe": single_frame(data, sc, seed)}
         elif key == "mfcc_stats":
@@ -463,6 +536,10 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     results["summary"] = summarize(kind, results)
     if path is not None:
         save_results(results, path)
+    if ship is not None:
+        shipped = save_pretrained(kind, ship[0], ship[1], results, checkpoint_folder)
+        if log:
+            log(f"shipped {shipped} ({shipped.stat().st_size / 1e6:.2f} MB)")
     return results
 
 
@@ -521,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="*", default=None, help="seeds (default: the scale's)")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU)")
+    parser.add_argument("--checkpoint", action="store_true",
+                        help="also ship the first seed's baseline model to data/pretrained/<kind>_mae.pt (+ .json)")
     args = parser.parse_args(argv)
     if args.threads is not None:
         try:
@@ -529,7 +608,8 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--threads: {err}") from None
     out = Path(args.out) if args.out else ROOT / "data" / f"{args.kind}_{args.scale}.json"
     command = "python -m maelearn.experiments " + " ".join(argv)
-    results = run_study(args.kind, args.scale, out, args.device, tuple(args.seeds) if args.seeds else None, command=command)
+    results = run_study(args.kind, args.scale, out, args.device, tuple(args.seeds) if args.seeds else None, command=command,
+                        checkpoint=args.checkpoint)
     print(report(results))
     print(f"wrote {out}")
     return 0
@@ -537,6 +617,6 @@ def main(argv: list[str] | None = None) -> int:
 
 __all__ = [
     "BASELINES", "KINDS", "MediaScale", "PAPERS", "SCALES", "StudyData", "VARIANTS", "Variant", "build_model",
-    "features", "load_study", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
+    "checkpoint_paths", "features", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
     "summarize", "supervised", "table",
 ]

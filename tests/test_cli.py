@@ -100,7 +100,7 @@ def test_bad_arguments_are_clear_errors(tmp_path, capsys):
 
 def test_module_entry_point_help():
     proc = subprocess.run([sys.executable, "-m", "maelearn", "--help"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0 and all(c in proc.stdout for c in ("pretrain", "probe", "welcome"))
+    assert proc.returncode == 0 and all(c in proc.stdout for c in ("pretrain", "probe", "finetune", "welcome"))
 
 
 @pytest.mark.skipif(not (ROOT / "lessons" / "00_welcome.ipynb").exists(), reason="lessons/ not in this checkout")

@@ -403,3 +403,9 @@ def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     assert last.startswith(f"python -m maelearn: interrupted at epoch {done + 1} of 500; "
                            f"the last checkpoint is at {out / 'checkpoint.pt'} (epoch {done}); continue with --resume"), last
     assert not (out / LOCK_NAME).exists() and not list(out.glob(".checkpoint.pt.*.tmp"))
+    # The advice works: --resume continues from that checkpoint (here for one more epoch).
+    proc = run_cli("pretrain", *BASE, "--epochs", str(done + 1), "--out", str(out), "--resume")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"resuming at epoch {done}: " in proc.stdout and read_checkpoint(out)["epoch"] == done + 1
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["segments"][-1]["changed"] == {"epochs": {"checkpoint": 500, "now": done + 1}}

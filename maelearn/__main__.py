@@ -665,7 +665,8 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=cli.nonempty_path, default=d["out"],
                    help="folder for checkpoint, figure, history and summary (one run per folder)")
     t.add_argument("--resume", action="store_true",
-                   help="continue the run in OUT (same settings; only --epochs, --threads, --device may change)")
+                   help="continue the run in OUT with the same settings (--epochs, --threads, --device, "
+                        "--num-workers, --data-root, --download may change)")
     t.add_argument("--overwrite", action="store_true", help="replace the run already in OUT")
     t.add_argument("--threads", type=count, default=None,
                    help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")

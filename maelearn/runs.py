@@ -38,7 +38,7 @@ LOCK_NAME = ".lock"
 RUN_FILES = (CHECKPOINT_NAME, "history.json", "summary.json", "reconstructions.png")
 #: Settings that may differ between a run and its resumption, and why.
 MAY_CHANGE = {
-    "epochs": "extends the schedule (the cosine restarts from the current step over the new length)",
+    "epochs": "extends the schedule: the cosine is recomputed over the new length, so the lr rises again",
     "threads": "CPU threads change speed, not results",
     "device": "where the run computes (results match up to floating-point order)",
     "num_workers": "data-loading processes; each item's augmentation is seeded, so results do not change",

@@ -114,3 +114,17 @@ def test_masking_verdict_words():
     assert "MAE-ST" in media.masking_verdict(summary(-0.05, -0.01))
     assert "neither" in media.masking_verdict(summary(-0.02, 0.03))
     assert "random masking at 90 % performs best" in media.PAPERS["mae_st"]
+
+
+def test_pretraining_verdict_words():
+    def results(pre, rand):
+        runs = lambda xs: [{"seed": i, "probe": x, "final_loss": 0.5} for i, x in enumerate(xs)]
+        return {"kind": "audio", "variants": {"random 0.8": {"group": "baseline", "runs": runs(pre)}},
+                "baselines": {"random_init": {"runs": runs(rand)}, "mfcc_stats": {"runs": []}, "supervised": {"runs": []}}}
+
+    better = media.pretraining_verdict(results([0.70, 0.72, 0.71], [0.50, 0.53, 0.51]))
+    assert "better for this probe" in better and "separated" in better and "untrained encoder's" not in better
+    worse = media.pretraining_verdict(results([0.40, 0.42, 0.41], [0.50, 0.53, 0.51]))
+    assert "untrained encoder's frozen features are better" in worse
+    assert "no difference" in media.pretraining_verdict(results([0.50, 0.55, 0.45], [0.52, 0.47, 0.50]))
+    assert "not enough seeds" in media.pretraining_verdict(results([0.5], [0.4]))

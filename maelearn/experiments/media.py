@@ -417,6 +417,25 @@ def load_pretrained(kind: str, folder: str | Path | None = None) -> tuple[nn.Mod
     return model.eval(), json.loads(prov.read_text())
 
 
+def pretraining_verdict(results: dict) -> str:
+    """Whether the baseline variant's probe beats the untrained encoder's, in words: the
+    paired difference (same seeds) and whether the two 95 % intervals are separated."""
+    s = summarize(results["kind"], results)
+    base = next((n for n, v in results["variants"].items() if v["group"] == "baseline"), None)
+    c = s["comparisons"].get(f"{base} - random_init")
+    if c is None or c["n"] < 2:
+        return "pretrained vs untrained: not enough seeds yet"
+    a, b = s["probe"][base], s["probe"]["random_init"]
+    apart = "separated" if (a["lo"] > b["hi"] or a["hi"] < b["lo"]) else "overlapping"
+    span = (f"{base} minus the untrained encoder, paired by seed: {c['mean']:+.3f} "
+            f"(95 % interval {c['lo']:+.3f} to {c['hi']:+.3f}, {c['n']} seeds; the two intervals are {apart})")
+    if c["lo"] > 0:
+        return f"{span}: pretraining made the frozen features better for this probe."
+    if c["hi"] < 0:
+        return f"{span}: the untrained encoder's frozen features are better for this probe."
+    return f"{span}: no difference resolved at this number of seeds."
+
+
 def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, command: str, dev: torch.device) -> dict:
     return {
         "command": command,
@@ -617,6 +636,6 @@ def main(argv: list[str] | None = None) -> int:
 
 __all__ = [
     "BASELINES", "KINDS", "MediaScale", "PAPERS", "SCALES", "StudyData", "VARIANTS", "Variant", "build_model",
-    "checkpoint_paths", "features", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
+    "checkpoint_paths", "features", "pretraining_verdict", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
     "summarize", "supervised", "table",
 ]

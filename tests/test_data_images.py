@@ -129,6 +129,8 @@ def test_missing_cifar_without_download_is_a_clear_error(tmp_path):
 
 from maelearn.data.augment import augmentation, colour_jitter, random_resized_crop
 from maelearn.data.scenes import (
+    MAX_ANGLE,
+    MAX_CLUTTER,
     SCENE_CLASSES,
     render_silhouettes,
     scene_benchmark,
@@ -148,8 +150,11 @@ def test_scenes_deterministic_in_range_and_balanced():
     assert counts.min() >= 150 and counts.max() <= 250, counts  # ~200 each, sd ~13
     # nuisances vary: position, size, angle, clutter and occluders all take several values
     assert a.attributes["x"].std() > 3 and a.attributes["radius"].std() > 0.8
-    assert a.attributes["angle"].std() > 1 and set(a.attributes["clutter"].tolist()) == {0, 1, 2}
-    assert 0.3 < a.attributes["occluded"].float().mean() < 0.7
+    assert a.attributes["angle"].abs().max() <= MAX_ANGLE + 1e-6 and a.attributes["angle"].std() > 0.1
+    assert set(a.attributes["clutter"].tolist()) == set(range(MAX_CLUTTER + 1))
+    assert 0.15 < a.attributes["occluded"].float().mean() < 0.45  # OCCLUDER_P = 0.3
+    full = scenes(300, seed=5, max_angle=3.1416, clutter=2, occluder_p=0.5)
+    assert full.attributes["angle"].std() > 1 and set(full.attributes["clutter"].tolist()) == {0, 1, 2}
     with pytest.raises(ValueError, match="n must be a positive integer"):
         scenes(0)
 

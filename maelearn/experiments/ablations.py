@@ -83,6 +83,9 @@ class Scale:
     ft_epochs: int = 8
     ft_lr: float = 2e-3
     ft_batch_size: int = 128
+    ft_drop_path: float = 0.1
+    ft_label_smoothing: float = 0.1
+    ft_crop_scale: tuple[float, float] = (0.5, 1.0)
     partial_ks: tuple[int, ...] = (1, 2)
     contrastive_epochs: int | None = None  # None: the same number of steps as MAE
     contrastive_lr: float = 1e-3
@@ -105,6 +108,9 @@ SCALES: dict[str, Scale] = {
         n_train=5000, n_test=2000, n_unlabelled=5000, epochs=6, batch_size=128, lr=1.5e-3,
         model=dict(dim=64, depth=4, heads=4, decoder_dim=64, decoder_depth=2, decoder_heads=4),
         probe_steps=300, ft_epochs=10, partial_ks=(1, 2),
+        # ten epochs are too short for the recipe's regularizers: supervised from scratch on the
+        # scenes scored 0.220 with drop path 0.1 + label smoothing 0.1 + crops of 50-100 %, 0.262 without
+        ft_drop_path=0.0, ft_label_smoothing=0.0, ft_crop_scale=(0.8, 1.0),
     ),
     "full": Scale(
         n_train=20000, n_test=5000, n_unlabelled=80000, epochs=200, batch_size=256, lr=1.5e-3, warmup_epochs=10,
@@ -370,7 +376,8 @@ def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: 
     if fine:
         g = torch.Generator().manual_seed(seed)
         out["fine_tune"] = fine_tune(encoder, train, test, sc.ft_epochs, sc.ft_lr, batch_size=sc.ft_batch_size,
-                                     augment=augmentation("crop", generator=g, crop_scale=(0.5, 1.0)), seed=seed,
+                                     augment=augmentation("crop", generator=g, crop_scale=sc.ft_crop_scale), seed=seed,
+                                     drop_path=sc.ft_drop_path, label_smoothing=sc.ft_label_smoothing,
                                      device=device, progress=False)
     out["eval_s"] = time.perf_counter() - t0
     return out
@@ -488,7 +495,8 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
         g = torch.Generator().manual_seed(seed)
         # the fine-tuning recipe from random weights, without layer-wise decay (nothing to preserve)
         run["fine_tune"] = fine_tune(_random_encoder(sc, seed).to(dev), train, test, sc.ft_epochs, sc.ft_lr,
-                                     batch_size=sc.ft_batch_size, augment=augmentation("crop", generator=g, crop_scale=(0.5, 1.0)),
+                                     batch_size=sc.ft_batch_size, augment=augmentation("crop", generator=g, crop_scale=sc.ft_crop_scale),
+                                     drop_path=sc.ft_drop_path, label_smoothing=sc.ft_label_smoothing,
                                      layer_decay=1.0, seed=seed, device=dev, progress=False)
         run.update(linear_probe=None, knn=None, pretrain_s=0.0, step_ms=None)
     elif variant.kind in ("mae", "contrastive"):
@@ -572,8 +580,9 @@ def empty_results(scale: str | Scale, command: str, device) -> dict:
                             f"linear head, AdamW full batch, {sc.probe_steps} steps, cosine",
             "knn": f"k={sc.knn_k} weighted kNN on the same [CLS] features (cosine, temperature 0.07)",
             "fine_tune": f"full fine-tuning, {sc.ft_epochs} epochs, lr {sc.ft_lr}: global pool + fc-norm, layer decay 0.75, "
-                         "drop path 0.1, label smoothing 0.1, AdamW (wd 0.05), 10 % warm-up + cosine, random resized crop "
-                         "(0.5-1) + flip; 'supervised' is the same recipe from random weights without layer decay",
+                         f"drop path {sc.ft_drop_path}, label smoothing {sc.ft_label_smoothing}, AdamW (wd 0.05), 10 % warm-up "
+                         f"+ cosine, random resized crop {sc.ft_crop_scale} + flip; 'supervised' is the same recipe from random "
+                         "weights without layer decay",
             "partial_fine_tune": "last k blocks + final norm + the linear probe's BatchNorm head on [CLS]; k = 0 is the linear probe",
             "rule": "reproduced = the paired (by seed) 95 % t-interval of the difference excludes 0 in the paper's "
                     "direction; contradicted = excludes 0 the other way; else inconclusive",

@@ -377,9 +377,13 @@ def test_run_folder_lock_and_resume_rules(tmp_path):
 # --- interrupt ------------------------------------------------------------------------------
 
 
+#: Epochs no run reaches before the test interrupts it, however fast the machine.
+LONG = 100_000
+
+
 def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", "500", "--out", str(out)],
+    proc = subprocess.Popen([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", str(LONG), "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
                             cwd=tempfile.gettempdir())
     try:
@@ -388,7 +392,7 @@ def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
             time.sleep(0.5)
         assert (out / "checkpoint.pt").exists(), "no checkpoint appeared"
         # A real second run into the same folder, while the first one trains: refused by the lock.
-        second = run_cli("pretrain", *BASE, "--epochs", "500", "--out", str(out), "--resume")
+        second = run_cli("pretrain", *BASE, "--epochs", str(LONG), "--out", str(out), "--resume")
         assert_one_line_error(second, f"--out {out} is in use by another run (pid {proc.pid}")
         assert proc.poll() is None  # the first run is unaffected
         proc.send_signal(signal.SIGINT)
@@ -400,7 +404,7 @@ def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     assert proc.returncode == 130, stdout + stderr
     assert "Traceback" not in stdout + stderr and "\r" not in stderr
     last = stderr.strip().splitlines()[-1]
-    assert last.startswith(f"python -m maelearn: interrupted at epoch {done + 1} of 500; "
+    assert last.startswith(f"python -m maelearn: interrupted at epoch {done + 1} of {LONG}; "
                            f"the last checkpoint is at {out / 'checkpoint.pt'} (epoch {done}); continue with --resume"), last
     assert not (out / LOCK_NAME).exists() and not list(out.glob(".checkpoint.pt.*.tmp"))
     # The advice works: --resume continues from that checkpoint (here for one more epoch).
@@ -408,4 +412,4 @@ def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"resuming at epoch {done}: " in proc.stdout and read_checkpoint(out)["epoch"] == done + 1
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["segments"][-1]["changed"] == {"epochs": {"checkpoint": 500, "now": done + 1}}
+    assert summary["segments"][-1]["changed"] == {"epochs": {"checkpoint": LONG, "now": done + 1}}

@@ -254,29 +254,21 @@ class SupervisedHead(nn.Module):
 
 
 def supervised(kind: str, data: StudyData, scale: MediaScale, seed: int, device: torch.device) -> float:
-    """Test accuracy of the encoder trained from scratch on the labels: AdamW (weight decay
-    0.05), linear warmup over the first epoch then cosine, ``scale.sup_epochs`` epochs."""
+    """Test accuracy of the encoder trained from scratch on the labels with the library's
+    one loop (:func:`maelearn.train.fit`): AdamW (β 0.9/0.999, weight decay 0.05 on
+    matrices), one warmup epoch then cosine, ``scale.sup_epochs`` epochs, fp32."""
+    from maelearn.train import fit
+
     model = build_model(kind, scale, seed)
+    for name, p in model.named_parameters():  # the decoder plays no part
+        if not name.startswith("encoder."):
+            p.requires_grad_(False)
     net = SupervisedHead(model, len(data.classes), model.config.dim).to(device)
-    params = [p for p in model.encoder.parameters() if p.requires_grad] + list(net.head.parameters())
-    opt = torch.optim.AdamW(params, lr=scale.sup_lr, weight_decay=0.05)
-    n, bs = len(data.x_train), min(scale.batch_size, len(data.x_train))
-    per_epoch = n // bs
-    total = scale.sup_epochs * per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: (s + 1) / per_epoch if s < per_epoch else 0.5 * (1 + math.cos(math.pi * (s - per_epoch) / max(1, total - per_epoch)))
-    )
-    g = torch.Generator().manual_seed(seed)
-    net.train()
-    for _ in range(scale.sup_epochs):
-        perm = torch.randperm(n, generator=g)
-        for i in range(per_epoch):
-            idx = perm[i * bs : (i + 1) * bs]
-            loss = F.cross_entropy(net(data.x_train[idx].to(device)), data.y_train[idx].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
+    bs = min(scale.batch_size, len(data.x_train))
+    cfg = TrainConfig(epochs=scale.sup_epochs, batch_size=bs, lr=scale.sup_lr, betas=(0.9, 0.999), weight_decay=0.05,
+                      warmup_epochs=1, seed=seed, precision="fp32", device=str(device))
+    fit(net, (data.x_train, data.y_train), lambda m, b, g: F.cross_entropy(m(b[0]), b[1]), cfg, progress=False,
+        desc="supervised")
     net.eval()
     with torch.no_grad():
         correct = sum(

@@ -31,6 +31,9 @@ defaults above (10 epochs, no drop path or label smoothing): 0.137 / 0.207 / 0.2
 rotation and clutter and with calmer backgrounds: 0.160 / 0.206 / 0.302. A 64-d ViT trained from scratch
 for 400 steps is the bottleneck, not the images: at the CPU scale the supervised model is
 not 25 points above raw pixels, and a longer schedule (GPU scale) is what the set needs.
+A kNN on raw pixels is another matter: it matches a scene to a training scene with the same
+silhouette at a similar place and size, and scored 0.286 with full rotation but 0.566 with
+the default +-15 degrees.
 """
 
 from __future__ import annotations

@@ -640,8 +640,13 @@ def fit(
     if dev.type == "cuda" and d.world > 1:
         dev = torch.device("cuda", d.local_rank)
     try:
-        return _fit(model, data, loss_fn, config, resume, progress, desc, stop_after_epoch, dev, d, meta,
-                    on_epoch_end, device_transform, lr_scale, no_decay)
+        with warnings.catch_warnings():
+            # DDP's reducer warns once when a CPU conv gives a weight with a size-1 dimension
+            # (a 1-channel patch embedding) a gradient whose stride differs on that dimension
+            # only: the same memory layout, harmless.
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+            return _fit(model, data, loss_fn, config, resume, progress, desc, stop_after_epoch, dev, d, meta,
+                        on_epoch_end, device_transform, lr_scale, no_decay)
     finally:
         if d.started_here:
             dist.destroy_process_group()
@@ -711,7 +716,9 @@ def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop
     net = model
     if d.world > 1:
         ids = [dev.index] if dev.type == "cuda" else None
-        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        # Gradients live in DDP's buckets (no second copy, no stride-mismatch warnings for
+        # weights with a size-1 dimension such as a 1-channel patch embedding).
+        net = nn.parallel.DistributedDataParallel(model, device_ids=ids, gradient_as_bucket_view=True)
 
     def save(epoch: int) -> None:
         if ckpt_path is None:

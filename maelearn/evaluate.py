@@ -59,15 +59,22 @@ class ProbeResult:
 # -- input helpers -------------------------------------------------------------------------
 
 
-def _xy(data: object, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images (N, C, H, W), labels (N,)) of an ImageSet or a pair, validated."""
+def _xy(data: object, name: str, encoder: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(inputs (N, ...), labels (N,)) of an ImageSet or a pair, validated: by the
+    ``encoder``'s own ``check_input`` when given (images, videos, spectrograms, series),
+    else as images (N, C, H, W)."""
     if isinstance(data, ImageSet):
         x, y = data.images, data.labels
     elif isinstance(data, (tuple, list)) and len(data) == 2:
         x, y = data
     else:
         raise TypeError(f"{name} must be a maelearn.data.ImageSet or an (images, labels) pair, got {type(data).__name__}")
-    check_images(x, name=f"{name} images")
+    if encoder is not None and hasattr(encoder, "check_input"):
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{name} inputs must be a torch.Tensor, got {type(x).__name__}")
+        encoder.check_input(x)
+    else:
+        check_images(x, name=f"{name} images")
     y = _check_labels(y, x.shape[0], name)
     return x, y
 
@@ -261,8 +268,8 @@ def linear_probe_result(
 ) -> ProbeResult:
     """Linear probe of a frozen encoder: :func:`extract_features` on both sets, then
     :func:`linear_probe_features` (``probe_kwargs``: steps, lr, weight_decay, ...)."""
-    xtr, ytr = _xy(train, "train")
-    xte, yte = _xy(test, "test")
+    xtr, ytr = _xy(train, "train", encoder)
+    xte, yte = _xy(test, "test", encoder)
     ftr = extract_features(encoder, xtr, pool, device=device)
     fte = extract_features(encoder, xte, pool, device=device)
     return linear_probe_features(ftr, ytr, fte, yte, **probe_kwargs)
@@ -335,8 +342,8 @@ def knn_accuracy(
 ) -> float:
     """k-NN test accuracy in [0, 1] of the encoder's frozen features
     (:func:`extract_features` + :func:`knn_features`)."""
-    xtr, ytr = _xy(train, "train")
-    xte, yte = _xy(test, "test")
+    xtr, ytr = _xy(train, "train", encoder)
+    xte, yte = _xy(test, "test", encoder)
     ftr = extract_features(encoder, xtr, pool, device=device)
     fte = extract_features(encoder, xte, pool, device=device)
     return knn_features(ftr, ytr, fte, yte, k=k, temperature=temperature)

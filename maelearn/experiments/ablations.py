@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -305,30 +304,27 @@ def mae_loss(model, mask_ratio: float, augment: str):
 
 def time_train_step(model, loss: Callable[[], torch.Tensor], steps: int, warmup: int = 2) -> float:
     """Median wall-clock seconds of one training step (forward, backward, AdamW step) of
-    ``loss()`` after ``warmup`` untimed steps; the model's weights are restored afterwards."""
+    ``loss()`` after ``warmup`` untimed steps (:func:`maelearn.bench.timing.time_steps`,
+    synchronized around every step on a GPU); the model's weights are restored afterwards."""
+    from maelearn.bench.timing import time_steps
+    from maelearn.train import make_optimizer
+
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     dev = next(model.parameters()).device
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    from maelearn.train import make_optimizer
-
     opt = make_optimizer(model, 1e-5)
-    times = []
     model.train()
-    for i in range(warmup + steps):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
+
+    def step() -> None:
         value = loss()
         opt.zero_grad(set_to_none=True)
         value.backward()
         opt.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        if i >= warmup:
-            times.append(time.perf_counter() - t0)
+
+    seconds = time_steps(step, steps, warmup, device=dev, sync_each=True).seconds
     model.load_state_dict(state)
-    return statistics.median(times)
+    return seconds
 
 
 def encoder_tokens(num_patches: int, mask_ratio: float, mask_tokens_in_encoder: bool = False) -> int:
@@ -545,21 +541,11 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
 
 
 def hardware(device: torch.device | str = "cpu") -> dict:
-    """What the run ran on."""
-    device = torch.device(device)
-    info = {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count(),
-            "device": str(device), "processor": platform.processor() or platform.machine()}
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                info["cpu_model"] = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    info["torch_threads"] = torch.get_num_threads()
-    if device.type == "cuda":
-        info["gpu"] = torch.cuda.get_device_name(device)
-    return info
+    """What the run ran on: :func:`maelearn.bench.timing.hardware` (the record every result
+    file of the course carries)."""
+    from maelearn.bench.timing import hardware as record
+
+    return record(device)
 
 
 def empty_results(scale: str | Scale, command: str, device) -> dict:

@@ -56,7 +56,8 @@ from maelearn.audio import normalize_specs as lib_normalize
 from maelearn.data.audio import sound_patterns
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.experiments.media import AUDIO_DATA, AUDIO_MODEL, load_pretrained, load_study, table
+from maelearn.experiments.media import (AUDIO_DATA, AUDIO_MODEL, load_pretrained, load_study, pretraining_verdict,
+                                       table)
 from maelearn.train import TrainConfig, pretrain
 
 lesson_start = time.perf_counter()
@@ -285,6 +286,7 @@ else:
         print(f"{name:14s} {n:>5s}  {acc:40s} {loss}")
     for label, c in study["summary"]["comparisons"].items():
         print(f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]")
+    print(pretraining_verdict(study))
 
 # %% [markdown]
 # How to read it: the pretrained encoder and the untrained one differ only in the

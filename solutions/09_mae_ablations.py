@@ -131,7 +131,7 @@ else:
     status = {s: [n for n, e in entries if e["status"] == s] for s in ("complete", "partial", "pending")}
     print(f"shipped sweep: {shipped['path']} (scale {shipped['scale']}, seeds {shipped['protocol']['seeds']})")
     print(f"  made by: {shipped['command']}")
-    print(f"  on: {hw.get('gpu') or hw.get('cpu_model', hw['processor'])}, torch {shipped['torch']}, last run {shipped['date']}")
+    print(f"  on: {hw.get('gpu') or hw.get('cpu_model') or hw.get('processor')}, torch {shipped['torch']}, last run {shipped['date']}")
     print(f"  data: {shipped['dataset']}")
     for key in ("linear_probe", "fine_tune", "rule"):
         print(f"  {key}: {shipped['protocol'][key]}")

@@ -170,7 +170,7 @@ print(f"model inputs: train mean {float(x_train.mean()):.3f} std {float(x_train.
 
 # %%
 mask_ratio = 0.8
-epochs = maelearn.budget(quick=4, full=100)
+epochs = maelearn.budget(quick=2, full=100)
 torch.manual_seed(0)
 untrained = build_spectrogram_mae("tiny", **AUDIO_MODEL)
 torch.manual_seed(0)

@@ -58,15 +58,20 @@ def _diagnose_tube(case, got, expected):
     if torch.equal(got, tube_mask(-noise, frames, ratio)):
         return "1 means removed: keep (mask 0) the positions with the LOWEST noise."
     s = noise.shape[1]
-    if int(per_slot[0, 0].sum()) not in _masked_counts(s, ratio):
+    removed = int(per_slot[0, 0].sum())
+    if removed == s - int(s * (1 - ratio)) and removed not in _masked_counts(s, ratio):
+        return (f"you kept int(S * (1 - mask_ratio)) = {int(s * (1 - ratio))} positions (MAE's rule); VideoMAE removes "
+                f"int(mask_ratio * S) = {int(ratio * s)} positions per slot, so it keeps {s - int(ratio * s)}.")
+    if removed not in _masked_counts(s, ratio):
         return f"remove int(mask_ratio * S) = {int(ratio * s)} positions per slot (VideoMAE's rule: int truncates, do not round)."
     return None
 
 
 def _masked_counts(s: int, ratio: float) -> set[int]:
-    """Removed positions per slot that pass: VideoMAE's int(ratio * S), and S minus the
-    int(S * (1 - ratio)) that random masking keeps (they differ when S * ratio is not whole)."""
-    return {int(ratio * s), s - int(s * (1 - ratio))}
+    """Removed positions per slot that pass: exactly what the exercise's text asks for,
+    VideoMAE's int(ratio * S). (S minus MAE's int(S * (1 - ratio)) kept positions differs
+    when S * ratio is not whole, and is a typical wrong answer with its own hint.)"""
+    return {int(ratio * s)}
 
 
 def _tube_check(noise: torch.Tensor, frames: int, ratio: float):
@@ -95,9 +100,8 @@ def _tube_cases():
     for name, (b, s, frames, ratio) in {
         "1 clip, 4 slots of 16 positions, 75 %": (1, 16, 4, 0.75),
         "3 clips, 8 slots of 49 positions, 90 %": (3, 49, 8, 0.9),
-        # int(0.65 * 10) = 6 removed (VideoMAE's rule) or 10 - int(10 * 0.35) = 7 removed
-        # (the count random masking keeps): both pass. Together they accept any rounding
-        # of a fractional count; 5 or 8 removed fail.
+        # int(0.65 * 10) = 6 removed (VideoMAE's rule, the text's); MAE's keep rule,
+        # 10 - int(10 * 0.35) = 7 removed, fails here and on 49 positions at 90 % (44 vs 45).
         "2 clips, 2 slots of 10 positions, 65 %": (2, 10, 2, 0.65),
     }.items():
         noise = torch.rand(b, s, generator=g)

@@ -37,6 +37,10 @@ def _spatial(noise, ratio):
     return m
 
 
+def tube_mae_keep_rule(noise, frames, ratio):  # MAE's count of kept positions, not VideoMAE's removed ones
+    return _spatial(noise, ratio).repeat(1, frames)
+
+
 def tube_changes_over_time(noise, frames, ratio):  # a fresh draw per slot: random space-time
     g = torch.Generator().manual_seed(0)
     return torch.cat([_spatial(noise if t == 0 else torch.rand(noise.shape, generator=g), ratio) for t in range(frames)], 1)
@@ -122,6 +126,7 @@ WRONG = [
     ("10.2", tube_repeat_interleave, "changes over time"),
     ("10.2", tube_keeps_highest_noise, "LOWEST noise"),
     ("10.2", tube_shifted_noise, "your mask changes over time. A tube mask is ONE spatial mask repeated"),
+    ("10.2", tube_mae_keep_rule, "you kept int(S * (1 - mask_ratio))"),
     ("10.3", targets_all_channels, "each channel"),
     ("10.3", targets_biased_std, "unbiased"),
     ("10.3", targets_eps_in_variance, "add eps to the std"),

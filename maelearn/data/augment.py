@@ -9,7 +9,7 @@ randomness from an optional ``torch.Generator`` (on the CPU), so a run is reprod
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

@@ -56,8 +56,7 @@ from maelearn.audio import normalize_specs as lib_normalize
 from maelearn.data.audio import sound_patterns
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.experiments.media import (AUDIO_DATA, AUDIO_MODEL, load_pretrained, load_study, pretraining_verdict,
-                                       table)
+from maelearn.experiments.media import AUDIO_DATA, AUDIO_MODEL, load_pretrained, load_study, report, table
 from maelearn.train import TrainConfig, pretrain
 
 lesson_start = time.perf_counter()
@@ -278,15 +277,7 @@ study = load_study("audio")
 if study is None:
     print("no data/audio_*.json yet: run  python -m maelearn.experiments audio --scale cpu")
 else:
-    print(f"{study['path']}: {study['command']}")
-    print(f"made {study['date'][:10]} on {study['hardware'].get('cpu_model', study['hardware'].get('name', '?'))}, "
-          f"torch {study['torch']}; chance {study['chance']:.3f}")
-    print(f"{'':14s} {'seeds':>5s}  {'probe accuracy, mean ± 95 % [interval]':40s} final masked loss")
-    for name, n, acc, loss in table(study):
-        print(f"{name:14s} {n:>5s}  {acc:40s} {loss}")
-    for label, c in study["summary"]["comparisons"].items():
-        print(f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]")
-    print(pretraining_verdict(study))
+    print(report(study))
 
 # %% [markdown]
 # How to read it: the pretrained encoder and the untrained one differ only in the

@@ -58,8 +58,8 @@ import maelearn
 from maelearn.data.video import moving_shapes
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.experiments.media import (PAPERS, SCALES, VIDEO_DATA, VIDEO_MODEL, load_pretrained, load_study,
-                                       masking_verdict, pretraining_verdict, table)
+from maelearn.experiments.media import (PAPERS, SCALES, VIDEO_DATA, VIDEO_MODEL, load_pretrained, load_study, report,
+                                       table)
 from maelearn.train import TrainConfig, pretrain
 from maelearn.video import build_videomae, copy_neighbour_error, videomae_config
 
@@ -370,17 +370,7 @@ study = load_study("video")
 if study is None:
     print("no data/video_*.json yet: run  python -m maelearn.experiments video --scale cpu")
 else:
-    print(f"{study['path']}: {study['command']}")
-    print(f"made {study['date'][:10]} on {study['hardware'].get('cpu_model', study['hardware'].get('name', '?'))}, "
-          f"torch {study['torch']}; chance {study['chance']:.3f}")
-    print(f"{'':14s} {'seeds':>5s}  {'probe accuracy, mean ± 95 % [interval]':40s} final masked loss")
-    for name, n, acc, loss in table(study):
-        print(f"{name:14s} {n:>5s}  {acc:40s} {loss}")
-    for label, c in study["summary"]["comparisons"].items():
-        print(f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]")
-    print()
-    print(pretraining_verdict(study))
-    print(masking_verdict(study["summary"]))
+    print(report(study))
 
 # %% [markdown]
 # How to read it: the untrained encoder and the pretrained one differ only in the

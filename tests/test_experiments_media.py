@@ -82,7 +82,7 @@ def test_tiny_study_end_to_end_and_resume(kind, tmp_path, monkeypatch):
     monkeypatch.setattr(media, "supervised", boom)
     again = media.run_study(kind, _tiny(kind), out=out, device="cpu", log=None)
     assert again["variants"] == results["variants"]
-    assert media.report(again).startswith(f"{kind} (custom)")
+    assert media.report(again).startswith(f"{kind} (custom)") and "paired difference" in media.report(again)
 
 
 def test_bad_kind_and_scale():

@@ -28,7 +28,6 @@ JSON file at once, and a re-run skips the runs the file already holds (resumable
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -38,7 +37,6 @@ from typing import Callable
 
 import torch
 import torch.nn.functional as F
-from einops import rearrange
 from torch import nn
 
 from maelearn.config import ROOT, cpu_threads
@@ -371,7 +369,6 @@ def save_pretrained(kind: str, model: nn.Module, row: dict, results: dict, folde
     """Ship ``model`` (the baseline variant of one seed): its config and fp32 weights in a
     ``.pt`` file and a provenance ``.json`` (command, seed, data, settings, epochs, final
     loss, its probe and the study's intervals so far)."""
-    import json
 
     weights, prov = checkpoint_paths(kind, folder)
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -585,18 +582,25 @@ def table(results: dict) -> list[tuple[str, str, str, str]]:
 
 
 def report(results: dict) -> str:
-    """The study as a few lines of text: every interval, the comparisons, and (video)
-    which paper the masking comparison agrees with."""
+    """The study as text, what lessons 10 and 11 print and the command prints at the end:
+    where the numbers come from (file, command, date, machine, torch), every variant and
+    baseline with its seeds and 95 % interval, the paired comparisons with their verdicts,
+    whether pretraining beat the untrained encoder, and (video) which paper the masking
+    comparison agrees with."""
     s = results["summary"]
-    lines = [f"{results['kind']} ({results['scale']}), chance {results['chance']:.3f}:"]
-    for name, iv in s["probe"].items():
-        loss = s["final_loss"].get(name)
-        tail = f"   final loss {loss['mean']:.3f} ± {(loss['hi'] - loss['lo']) / 2:.3f}" if loss else ""
-        lines.append(f"  {name:14s} probe {iv['mean']:.3f} ± {(iv['hi'] - iv['lo']) / 2:.3f} (n={iv['n']}){tail}")
+    hw = results.get("hardware", {})
+    lines = [f"{results['kind']} ({results['scale']}), chance {results['chance']:.3f}"]
+    if "path" in results:
+        lines.append(f"{results['path']}: {results.get('command', '?')}")
+    lines.append(f"made {results.get('date', '?')[:10]} on {hw.get('cpu_model', hw.get('name', '?'))}, "
+                 f"torch {results.get('torch', '?')}")
+    lines.append(f"{'':14s} {'seeds':>5s}  {'probe accuracy, mean ± 95 % [interval]':40s} final masked loss")
+    lines += [f"{name:14s} {n:>5s}  {acc:40s} {loss}" for name, n, acc, loss in table(results)]
     for label, c in s["comparisons"].items():
-        lines.append(f"  {label:24s} {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]  {c['verdict']}")
+        lines.append(f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]  {c['verdict']}")
+    lines.append(pretraining_verdict(results))
     if results["kind"] == "video":
-        lines.append("  " + masking_verdict(s))
+        lines.append(masking_verdict(s))
     return "\n".join(lines)
 
 

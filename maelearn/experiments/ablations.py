@@ -51,8 +51,10 @@ from typing import Any
 
 import torch
 
+from maelearn.bench.timing import hardware
 from maelearn.config import ROOT
 from maelearn.masking import num_visible
+from maelearn.runs import write_text
 
 SCHEMA = "maelearn.ablations/2"
 GROUPS = ("baseline", "a", "b", "c", "d", "e", "f", "fig5", "fig9")
@@ -429,9 +431,9 @@ def pretrained_dir(out: Path) -> Path:
     return out.parent / "pretrained" / f"mae_scenes_{out.stem.removeprefix('ablations_')}"
 
 
-def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path) -> None:
-    """The JSON beside the shipped checkpoint: command, seed, data, schedule, final loss and
-    the probe results of this very model."""
+def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path, device: torch.device) -> None:
+    """The JSON beside the shipped checkpoint: command, seed, data, schedule, final loss,
+    the probe results of this very model, and the machine it ran on (load average included)."""
     info = {
         "what": "the baseline MAE of the ablation sweep, seed 0 (decoder, mask ratio, target as in 'setting')",
         "command": f"python -m maelearn.experiments ablations --scale {sc_name(sc)}",
@@ -444,11 +446,10 @@ def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path) -> N
         "final_loss": run.get("final_loss"),
         "results": {k: run.get(k) for k in ("linear_probe", "knn", "fine_tune", "pretrain_s", "step_ms")},
         "torch": torch.__version__,
+        "hardware": hardware(device),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    tmp = folder / f".provenance.json.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(info, indent=1) + "\n")
-    os.replace(tmp, folder / "provenance.json")
+    write_text(folder / "provenance.json", json.dumps(info, indent=1) + "\n")
 
 
 def sc_name(sc: Scale) -> str:
@@ -513,9 +514,9 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
 
             run["gflops_per_image"] = mae_flops(model.config, 0.0 if variant.setting["encoder_mask_tokens"] else variant.setting["mask_ratio"]).forward / 1e9
         if ship:
-            _write_provenance(sc, variant, run, pretrained_dir(Path(out)))
+            _write_provenance(sc, variant, run, pretrained_dir(Path(out)), dev)
         if cache is not None and variant.name in ("mae", "contrastive"):
-            from maelearn.train import atomic_save
+            from maelearn.checkpoint import atomic_save
 
             atomic_save(model.encoder.state_dict(), cache / f"{variant.name}_seed{seed}.pt")
     elif variant.kind == "partial":
@@ -538,14 +539,6 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
 
 
 # -- the results file ----------------------------------------------------------------------
-
-
-def hardware(device: torch.device | str = "cpu") -> dict:
-    """What the run ran on: :func:`maelearn.bench.timing.hardware` (the record every result
-    file of the course carries)."""
-    from maelearn.bench.timing import hardware as record
-
-    return record(device)
 
 
 def empty_results(scale: str | Scale, command: str, device) -> dict:
@@ -615,10 +608,7 @@ def save_results(results: dict, path: str | Path) -> Path:
         entry["status"] = "complete" if seeds <= done else ("partial" if done else "pending")
     results["verdicts"] = verdict_table(results)
     results["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, json.dumps(results, indent=1, default=float) + "\n")
 
 
 def check_output_path(path: str | Path) -> Path:

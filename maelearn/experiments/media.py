@@ -39,10 +39,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn.checkpoint import atomic_save
 from maelearn.config import ROOT, cpu_threads
 from maelearn.config import device as pick_device
 from maelearn.evaluate import linear_probe_features
 from maelearn.bench.timing import hardware
+from maelearn.runs import write_text
 from maelearn.experiments.stats import INCONCLUSIVE, interval, paired_difference, verdict
 from maelearn.progress import progress
 from maelearn.train import TrainConfig, pretrain
@@ -178,14 +180,10 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
 def save_results(results: dict, path: str | Path) -> Path:
     """Write the results as JSON atomically (a temporary file, then a rename)."""
     import json
-    import os
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, json.dumps(results, indent=1, default=float) + "\n")
 
 
 def _kwargs(d: dict) -> str:
@@ -373,16 +371,13 @@ def save_pretrained(kind: str, model: nn.Module, row: dict, results: dict, folde
     weights, prov = checkpoint_paths(kind, folder)
     weights.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().float().clone() for k, v in model.state_dict().items()}
-    tmp = weights.with_name(f".{weights.name}.tmp")
-    torch.save({"model_config": model.config_dict(), "model": state}, tmp)
-    import os
-
-    os.replace(tmp, weights)
+    atomic_save({"model_config": model.config_dict(), "model": state}, weights)
     base = next(n for n, v in results["variants"].items() if v["group"] == "baseline")
     info = {
         "command": results["command"], "seed": row["seed"], "variant": base, "data": results["dataset"],
         "settings": results["settings"], "epochs": results["settings"]["epochs"], "final_loss": row["final_loss"],
         "probe": row["probe"], "study_summary": summarize(kind, results), "torch": torch.__version__,
+        "hardware": results.get("hardware"),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "weights": weights.name,
         "bytes": weights.stat().st_size,
     }

@@ -86,11 +86,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn.data.folders import IMAGENET_MEAN, IMAGENET_STD  # the normalization HF's VideoMAE assumes
 from maelearn.posembed import sincos_1d
-
-#: ImageNet channel statistics (RGB), the normalization Hugging Face's VideoMAE assumes.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 #: Attention heads of the released models, by width (the number is not in a state dict).
 #: Image MAE: ViT-B/L/H encoders and the 512-d decoder; VideoMAE: ViT-S/B/L/H and decoders.
@@ -709,27 +706,28 @@ def _check_video_positions(sd: Mapping[str, torch.Tensor]) -> None:
             )
 
 
+def _imagenet_stats(x: torch.Tensor, channel_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """ImageNet's RGB mean and std shaped to broadcast along ``channel_dim`` of ``x``."""
+    if x.shape[channel_dim] != 3:
+        raise ValueError(f"x must have 3 (RGB) channels along dim {channel_dim}, got shape {tuple(x.shape)}")
+    shape = [1] * x.ndim
+    shape[channel_dim] = 3
+    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(shape)
+    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(shape)
+    return mean, std
+
+
 def imagenet_unnormalize(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
     """``x * std + mean`` with ImageNet's RGB statistics along ``channel_dim``: what Hugging
     Face's ``VideoMAEForPreTraining`` does to its input before it builds the targets."""
-    shape = [1] * x.ndim
-    shape[channel_dim] = 3
-    if x.shape[channel_dim] != 3:
-        raise ValueError(f"x must have 3 (RGB) channels along dim {channel_dim}, got shape {tuple(x.shape)}")
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(shape)
-    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(shape)
+    mean, std = _imagenet_stats(x, channel_dim)
     return x * std + mean
 
 
 def imagenet_normalize(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
     """``(x - mean) / std`` with ImageNet's RGB statistics: the input the released models
     were trained on (pixels in [0, 1] first)."""
-    shape = [1] * x.ndim
-    shape[channel_dim] = 3
-    if x.shape[channel_dim] != 3:
-        raise ValueError(f"x must have 3 (RGB) channels along dim {channel_dim}, got shape {tuple(x.shape)}")
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(shape)
-    std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(shape)
+    mean, std = _imagenet_stats(x, channel_dim)
     return (x - mean) / std
 
 

@@ -199,3 +199,22 @@ def test_shipped_verdicts_are_computed_from_the_file(shipped):
 def test_lesson_09_prints_the_verdict_table_of_the_shipped_file():
     src = (ROOT / "solutions" / "09_mae_ablations.py").read_text()
     assert "load_results(" in src and "verdict_table(shipped)" in src
+
+
+def test_a_tiny_real_sweep_follows_the_scale_protocol(tmp_path):
+    """A real (tiny) sweep: the probe's pooling, the [CLS] probe kept for the record,
+    fine-tuning only in ``ft_groups`` (and for the contrastive encoder), Figure 9 on the
+    same pooled features, and an encoder cache that a changed recipe never reuses."""
+    sc = ex.Scale(n_train=40, n_test=30, n_unlabelled=0, epochs=1, batch_size=20, probe_steps=5, ft_epochs=1,
+                  ft_batch_size=20, model=dict(dim=16, depth=2, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2),
+                  partial_ks=(1,), time_steps=1, seeds=(0,), decoder_depths=(2,), groups=("baseline", "a", "fig9"),
+                  ft_groups=("baseline",), sup_epochs=1)
+    res = ex.run_ablations(sc, out=None, log=None)
+    mae = ex.runs_of(res, "mae")[0]
+    assert 0 <= mae["linear_probe"] <= 1 and 0 <= mae["linear_probe_cls"] <= 1 and mae["fine_tune"] is not None
+    assert ex.runs_of(res, "decoder_depth_2")[0]["fine_tune"] is None  # group "a" is judged by the linear probe only
+    assert ex.runs_of(res, "contrastive")[0]["fine_tune"] is not None
+    assert 0 <= ex.runs_of(res, "partial_mae_1")[0]["partial_fine_tune"] <= 1
+    assert "mean of the patch tokens" in res["protocol"]["linear_probe"]
+    other = ex.Scale(**{**ex.asdict(sc), "epochs": 2})
+    assert ex._cache_dir(tmp_path / "r.json", sc) != ex._cache_dir(tmp_path / "r.json", other)

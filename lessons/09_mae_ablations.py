@@ -490,4 +490,6 @@ for key, value in rows:
 #   `python -m maelearn.experiments ablations --scale cpu` (add `--jobs 2` on an idle
 #   two-core machine); make the GPU-scale one with
 #   `python -m maelearn.experiments ablations --scale full --device cuda --jobs 4`
-#   (it writes `data/ablations_full.json`, which this lesson then reads first).
+#   (it writes `data/ablations_full.json`, which this lesson then reads first). On real
+#   images: add `--dataset cifar10 --data-root DIR` (CIFAR-10 already on disk; it writes
+#   `data/ablations_full_cifar10.json`, read with `load_results(dataset="cifar10")`).

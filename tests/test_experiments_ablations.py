@@ -218,3 +218,143 @@ def test_a_tiny_real_sweep_follows_the_scale_protocol(tmp_path):
     assert "mean of the patch tokens" in res["protocol"]["linear_probe"]
     other = ex.Scale(**{**ex.asdict(sc), "epochs": 2})
     assert ex._cache_dir(tmp_path / "r.json", sc) != ex._cache_dir(tmp_path / "r.json", other)
+
+
+# -- CIFAR-10 (--dataset cifar10 --data-root DIR) ---------------------------------------------
+
+
+def fake_cifar10(root, n_train: int = 300, n_test: int = 100, monkeypatch=None):
+    """A CIFAR-10 folder in torchvision's layout (``root/cifar-10-batches-py``: five
+    training batches, a test batch, ``batches.meta``) of ``n_train`` / ``n_test`` random
+    uint8 images whose class sets the mean colour (so a probe has something to find). With
+    ``monkeypatch``, torchvision's md5 checks of the real files are switched off for it."""
+    import pickle
+
+    import numpy as np
+
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+
+    def batch(n):
+        labels = rng.integers(0, 10, n)
+        data = (rng.integers(0, 96, (n, 3072)) + 16 * labels[:, None]).astype(np.uint8)
+        return {"data": data, "labels": labels.tolist()}
+
+    for i, n in enumerate(np.array_split(np.arange(n_train), 5), 1):
+        (folder / f"data_batch_{i}").write_bytes(pickle.dumps(batch(len(n))))
+    (folder / "test_batch").write_bytes(pickle.dumps(batch(n_test)))
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": [f"class{i}" for i in range(10)]}))
+    if monkeypatch is not None:
+        from torchvision.datasets import CIFAR10
+
+        monkeypatch.setattr(CIFAR10, "train_list", [[f"data_batch_{i}", None] for i in range(1, 6)])
+        monkeypatch.setattr(CIFAR10, "test_list", [["test_batch", None]])
+        monkeypatch.setattr(CIFAR10, "meta", {**CIFAR10.meta, "md5": None})
+    return root
+
+
+def test_the_running_cpu_sweep_still_resumes():
+    """Adding the dataset option changed nothing that feeds ``settings``: the shipped file
+    (made before it, on the scenes) resumes as it is."""
+    if not SHIPPED.exists():
+        pytest.skip("no shipped data/ablations_cpu.json")
+    old = json.loads(SHIPPED.read_text())
+    assert old["settings"] == ex.empty_results("cpu", "c", "cpu")["settings"]
+    resumed = ex.load_or_start(SHIPPED, "cpu", "c", "cpu")
+    assert resumed["data"] == {"dataset": "scenes", "data_root": None}
+    assert ex.runs_of(resumed, "mae") == ex.runs_of(old, "mae")
+
+
+def test_cifar10_data_is_a_fixed_permutation_in_unit_range(tmp_path, monkeypatch):
+    import torch
+
+    root = fake_cifar10(tmp_path / "c10", n_train=120, n_test=40, monkeypatch=monkeypatch)
+    sc = ex.Scale(n_train=50, n_test=30, n_unlabelled=30, epochs=1)
+    pre, train, test = ex.ablation_data(sc, 0, "cifar10", root)
+    assert pre.shape == (80, 3, 32, 32) and pre.dtype == torch.float32 and 0 <= pre.min() and pre.max() <= 1
+    assert train.images.shape == (50, 3, 32, 32) and torch.equal(train.images, pre[:50])  # labelled ones pretrain too
+    assert test.images.shape == (30, 3, 32, 32) and len(train.classes) == 10
+    xtr, ytr, xte, yte, _ = ex.cifar10_arrays(root)
+    order = torch.randperm(120, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(train.labels, ytr[order[:50]]) and torch.equal(test.labels, yte[:30])
+    assert torch.equal(test.images, xte[:30].float() / 255)
+    big = ex.Scale(n_train=500, n_test=30, n_unlabelled=1000, epochs=1)  # more than there are: all of them
+    pre, train, _ = ex.ablation_data(big, 0, "cifar10", root)
+    assert len(pre) == len(train.images) == 120
+    with pytest.raises(ValueError, match="needs data_root"):
+        ex.ablation_data(sc, 0, "cifar10")
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        ex.ablation_data(sc, 0, "imagenet", root)
+
+
+def test_a_tiny_real_sweep_on_cifar10(tmp_path, monkeypatch):
+    root = fake_cifar10(tmp_path / "c10", n_train=300, n_test=100, monkeypatch=monkeypatch)
+    sc = ex.Scale(n_train=200, n_test=100, n_unlabelled=100, epochs=1, batch_size=50, probe_steps=5, ft_epochs=1,
+                  ft_batch_size=50, model=dict(dim=16, depth=2, heads=2, decoder_dim=16, decoder_depth=1, decoder_heads=2),
+                  time_steps=1, seeds=(0,), groups=("baseline",), ft_groups=(), sup_epochs=1)
+    monkeypatch.setattr(ex, "ROOT", tmp_path)  # the encoder cache (ROOT/runs/ablations_cache) stays in tmp_path
+    out = tmp_path / "r.json"
+    res = ex.run_ablations(sc, out=out, log=None, dataset="cifar10", data_root=root, only=("raw_pixels", "mae"))
+    assert list((tmp_path / "runs" / "ablations_cache").glob("r-*-cifar10/mae_seed0.pt"))
+    saved = json.loads(out.read_text())
+    assert saved["data"] == {"dataset": "cifar10", "data_root": str(root.resolve())}
+    assert saved["dataset"].startswith("CIFAR-10 read offline from") and "--dataset cifar10" in saved["command"]
+    for name in ("raw_pixels", "mae"):
+        run = ex.runs_of(saved, name)[0]
+        assert 0 <= run["linear_probe"] <= 1 and 0 <= run["knn"] <= 1
+    assert ex.runs_of(res, "mae")[0]["step_ms"] > 0
+    assert not (tmp_path / "pretrained").exists()  # the shipped checkpoint is the scenes' only
+    # what a --jobs worker process gets: the dataset travels in its arguments
+    import torch
+
+    threads = torch.get_num_threads()
+    raw = next(v for v in ex.variants(sc) if v.name == "raw_pixels")
+    name, run, err = ex._worker((sc, raw.as_dict(), 0, "cpu", None, "cifar10", saved["data"]["data_root"]))
+    torch.set_num_threads(threads)
+    assert err is None and run["linear_probe"] == ex.runs_of(saved, "raw_pixels")[0]["linear_probe"]
+
+
+def test_results_of_another_dataset_are_refused_not_mixed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ex, "run_one", _fake_run_one([]))
+    out = tmp_path / "r.json"
+    ex.run_ablations("quick", out=out, log=None, max_runs=1)
+    before = out.read_text()
+    assert json.loads(before)["data"] == {"dataset": "scenes", "data_root": None}
+    with pytest.raises(ValueError, match="dataset: file scenes, command line cifar10"):
+        ex.run_ablations("quick", out=out, log=None, dataset="cifar10", data_root=tmp_path)
+    with pytest.raises(ValueError, match="dataset: file scenes, command line cifar10"):
+        ex.load_or_start(out, "quick", "c", "cpu", "cifar10", tmp_path)
+    assert out.read_text() == before
+    other = ex.empty_results("quick", "c", "cpu", "cifar10", tmp_path)
+    ex.save_results(other, out)
+    with pytest.raises(ValueError, match="dataset: file cifar10, command line scenes"):
+        ex.load_or_start(out, "quick", "c", "cpu")
+
+
+def test_cifar10_on_the_command_line(tmp_path, capsys):
+    # missing files: one line, exit 2, nothing written, nothing downloaded
+    out = tmp_path / "r.json"
+    code = ex.main(["ablations", "--scale", "quick", "--dataset", "cifar10", "--data-root", str(tmp_path), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "CIFAR-10 is not in data_root" in err and "never download" in err
+    assert not out.exists() and not (tmp_path / "cifar-10-batches-py").exists()
+    for argv, message in ((["--dataset", "cifar10"], "--dataset cifar10 needs --data-root DIR"),
+                          (["--data-root", str(tmp_path)], "goes with --dataset cifar10")):
+        assert ex.main(["--scale", "quick", "--out", str(out), *argv]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cifar10_results_have_their_own_default_path(tmp_path):
+    assert ex.default_output("cpu") == ROOT / "data" / "ablations_cpu.json"
+    assert ex.default_output("full", "cifar10") == ROOT / "data" / "ablations_full_cifar10.json"
+    # load_results keeps to the scenes unless asked, and never takes a file of the other data
+    ex.save_results(ex.empty_results("quick", "c", "cpu", "cifar10", tmp_path), tmp_path / "ablations_full_cifar10.json")
+    assert ex.load_results(folder=tmp_path) is None
+    assert ex.load_results(folder=tmp_path, dataset="cifar10")["data"]["dataset"] == "cifar10"
+    ex.save_results(ex.empty_results("quick", "c", "cpu", "cifar10", tmp_path), tmp_path / "ablations_cpu.json")
+    assert ex.load_results(folder=tmp_path) is None  # a CIFAR-10 file under the scenes' name
+    ex.save_results(ex.empty_results("quick", "c", "cpu"), tmp_path / "ablations_cpu.json")
+    assert ex.load_results(folder=tmp_path)["data"]["dataset"] == "scenes"

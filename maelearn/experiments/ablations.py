@@ -3,10 +3,12 @@ scale, with seeds, intervals and a stated verdict rule: one re-runnable, resumab
 
     python -m maelearn.experiments ablations --scale cpu            # data/ablations_cpu.json
     python -m maelearn.experiments ablations --scale full --device cuda --jobs 4
+    python -m maelearn.experiments ablations --scale full --device cuda --jobs 4 --dataset cifar10 --data-root DIR
 
 **Data.** :func:`maelearn.data.scenes.scene_benchmark`: 32x32 shape scenes (10 classes of
 silhouettes over photographs, with clutter and occluders; a fixed labelled train/test split)
-plus as many further unlabelled scenes for pretraining as the scale asks for.
+plus as many further unlabelled scenes for pretraining as the scale asks for. With
+``--dataset cifar10 --data-root DIR``: CIFAR-10 read offline instead (:func:`ablation_data`).
 
 **What runs.** Every *variant* changes one thing of the baseline MAE (group ``"a"`` decoder
 depth, ``"b"`` decoder width, ``"c"`` mask tokens in the encoder, ``"d"`` reconstruction
@@ -247,15 +249,90 @@ def variants(scale: str | Scale) -> list[Variant]:
 
 
 _DATA_CACHE: dict[tuple, tuple] = {}
+_CIFAR_CACHE: dict[str, tuple] = {}
+
+#: The data a sweep can run on: the generated scenes (the default, what the shipped files
+#: hold) or CIFAR-10 read offline from a folder (``data_root``).
+DATASETS = ("scenes", "cifar10")
 
 
-def ablation_data(scale: str | Scale, seed: int = 0):
-    """(pretraining images (N, 3, 32, 32), labelled train set, test set) of the scale. The
-    split is fixed by ``seed`` (the sweep always uses 0); pretraining sees the training
-    images without labels plus ``n_unlabelled`` further scenes."""
+def check_dataset(dataset: str, data_root: str | Path | None = None) -> str | None:
+    """Validate a (dataset, data_root) pair; return ``data_root`` as an absolute path string
+    (``None`` for the scenes, which are generated)."""
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    if dataset == "scenes":
+        if data_root is not None:
+            raise ValueError(f"data_root ({data_root}) goes with dataset='cifar10'; the scenes are generated, not read")
+        return None
+    if data_root is None or str(data_root) == "":
+        raise ValueError(f"dataset={dataset!r} needs data_root, the folder holding cifar-10-batches-py (nothing is downloaded)")
+    return str(Path(data_root).expanduser().resolve())
+
+
+def cifar10_arrays(data_root: str | Path) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[str]]:
+    """CIFAR-10 read offline from ``data_root`` (torchvision's ``cifar-10-batches-py``
+    layout, through :func:`maelearn.data.folders.image_dataset`), once per process:
+    ``(train images uint8 (50000, 3, 32, 32), train labels (50000,), test images uint8
+    (10000, 3, 32, 32), test labels (10000,), class names)``. Never downloads: a missing or
+    damaged set is a ``FileNotFoundError`` saying how to get it."""
+    from maelearn.data.folders import image_dataset
+
+    root = check_dataset("cifar10", data_root)
+    if root not in _CIFAR_CACHE:
+        parts: list = []
+        for split in ("train", "test"):
+            try:
+                base = image_dataset(dataset="cifar10", data_root=root, split=split, size=32, augment=False).base
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"CIFAR-10 is not in data_root {root} (expected {Path(root) / 'cifar-10-batches-py'} with data_batch_1..5, "
+                    "test_batch and batches.meta); the ablations never download: fetch it once with torchvision "
+                    f"(torchvision.datasets.CIFAR10({root!r}, download=True)) or use dataset 'scenes'") from None
+            parts += [torch.from_numpy(base.data).permute(0, 3, 1, 2).contiguous(), torch.as_tensor(base.targets, dtype=torch.long)]
+        _CIFAR_CACHE.clear()
+        _CIFAR_CACHE[root] = (*parts, list(base.classes))
+    return _CIFAR_CACHE[root]
+
+
+def _cifar10_data(sc: Scale, seed: int, data_root: str | Path):
+    from maelearn.data.images import ImageSet
+
+    xtr, ytr, xte, yte, classes = cifar10_arrays(data_root)
+    key = ("cifar10", check_dataset("cifar10", data_root), sc.n_train, sc.n_test, sc.n_unlabelled, seed)
+    if key not in _DATA_CACHE:
+        order = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))
+        n_train = min(sc.n_train, len(xtr))
+        n_pre = min(sc.n_train + sc.n_unlabelled, len(xtr))
+        pre = xtr[order[:n_pre]].float().div_(255)  # (n_pre, 3, 32, 32) in [0, 1]
+        train = ImageSet(pre[:n_train], ytr[order[:n_train]], classes, name="cifar10")  # a view: no second copy
+        test = ImageSet(xte[: sc.n_test].float().div_(255), yte[: sc.n_test].clone(), classes, name="cifar10")
+        _DATA_CACHE.clear()
+        _DATA_CACHE[key] = (pre, train, test)
+    return _DATA_CACHE[key]
+
+
+def ablation_data(scale: str | Scale, seed: int = 0, dataset: str = "scenes", data_root: str | Path | None = None):
+    """(pretraining images (N, 3, 32, 32), labelled train set, test set) of the scale,
+    float32 in [0, 1]. The split is fixed by ``seed`` (the sweep always uses 0).
+
+    ``dataset="scenes"``: pretraining sees the training images without labels plus
+    ``n_unlabelled`` further scenes.
+
+    ``dataset="cifar10"`` (read from ``data_root`` once per process, never downloaded): the
+    labelled train set is the first ``n_train`` of the 50,000 training images in a fixed
+    permutation (by ``seed``; all of them if ``n_train >= 50000``), the test set the first
+    ``n_test`` of the test split. Pretraining sees the first ``n_train + n_unlabelled``
+    images of the same permutation without labels (the labelled ones included, as with the
+    scenes), capped at the 50,000 there are: the scale's pretraining budget stays what it is
+    on the scenes (``cpu``: 10,000 images), and ``full`` pretrains on all of them. No
+    ImageNet mean/std is applied: the norm-pix target normalizes every patch and the probes
+    standardize their features (affine-free BatchNorm), as for the scenes."""
     from maelearn.data.scenes import scene_benchmark, unlabelled_scenes
 
     _, sc = get_scale(scale)
+    if check_dataset(dataset, data_root) is not None:
+        return _cifar10_data(sc, seed, data_root)
     key = (sc.n_train, sc.n_test, sc.n_unlabelled, seed)
     if key not in _DATA_CACHE:
         train, test = scene_benchmark(sc.n_train, sc.n_test, seed=seed)
@@ -369,14 +446,14 @@ def speedup(baseline_times: list[float], times: list[float]) -> float:
 # -- one run ----------------------------------------------------------------------------------
 
 
-def _cache_dir(out: Path, sc: Scale) -> Path:
+def _cache_dir(out: Path, sc: Scale, dataset: str = "scenes") -> Path:
     """Where finished encoders are kept for Figure 9 (not shipped: ``runs/`` is ignored),
-    one folder per results file *and* settings, so a sweep with another recipe never
-    fine-tunes an encoder of an earlier one."""
+    one folder per results file, settings *and* dataset, so a sweep with another recipe
+    or data never fine-tunes an encoder of an earlier one."""
     import hashlib
 
     key = hashlib.sha256(json.dumps(asdict(sc), sort_keys=True, default=list).encode()).hexdigest()[:10]
-    return ROOT / "runs" / "ablations_cache" / f"{out.stem}-{key}"
+    return ROOT / "runs" / "ablations_cache" / (f"{out.stem}-{key}" + ("" if dataset == "scenes" else f"-{dataset}"))
 
 
 def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: bool = True) -> dict:
@@ -508,17 +585,19 @@ def _random_encoder(sc: Scale, seed: int):
     return enc
 
 
-def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch.device = "cpu", out: str | Path | None = None) -> dict:
-    """Run one (variant, seed) pair and return its run record (seed, metrics, timings)."""
+def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch.device = "cpu", out: str | Path | None = None,
+            dataset: str = "scenes", data_root: str | Path | None = None) -> dict:
+    """Run one (variant, seed) pair on ``dataset`` (:func:`ablation_data`) and return its
+    run record (seed, metrics, timings)."""
     from maelearn.config import device as pick_device
     from maelearn.evaluate import knn_features, linear_probe_features, partial_fine_tune
 
     _, sc = get_scale(scale)
     dev = pick_device(str(device))
-    pre, train, test = ablation_data(sc)
+    pre, train, test = ablation_data(sc, 0, dataset, data_root)
     t0 = time.perf_counter()
     run: dict[str, Any] = {"seed": seed}
-    cache = _cache_dir(Path(out), sc) if out is not None else None
+    cache = _cache_dir(Path(out), sc, dataset) if out is not None else None
     if variant.kind == "raw_pixels":
         xtr, xte = train.images.flatten(1), test.images.flatten(1)
         run["linear_probe"] = linear_probe_features(xtr, train.labels, xte, test.labels, steps=sc.probe_steps, seed=seed).test_acc
@@ -540,7 +619,7 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
                                      layer_decay=1.0, seed=seed, device=dev, progress=False)
         run.update(linear_probe=None, knn=None, pretrain_s=0.0, step_ms=None)
     elif variant.kind in ("mae", "contrastive"):
-        ship = (out is not None and variant.name == "mae" and seed == sc.seeds[0]
+        ship = (dataset == "scenes" and out is not None and variant.name == "mae" and seed == sc.seeds[0]
                 and Path(out).resolve().parent == (ROOT / "data").resolve())
         if variant.kind == "mae":
             folder = pretrained_dir(Path(out)) if ship else None
@@ -590,18 +669,30 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
 _POOL_TEXT = {"cls": "[CLS] token", "mean": "mean of the patch tokens"}
 
 
-def empty_results(scale: str | Scale, command: str, device) -> dict:
-    """The results skeleton of a scale: every variant with no runs yet."""
+def _dataset_text(sc: Scale, dataset: str, root: str | None) -> str:
+    if dataset == "scenes":
+        return (f"maelearn.data.scenes.scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0): 32x32 shape "
+                f"scenes, 10 classes; pretraining on the {sc.n_train} training images without labels plus "
+                f"{sc.n_unlabelled} unlabelled_scenes")
+    return (f"CIFAR-10 read offline from {root}: labelled train = the first {sc.n_train} of the training images in a "
+            f"fixed permutation (seed 0), test = the first {sc.n_test} of the test split; pretraining on the first "
+            f"{sc.n_train + sc.n_unlabelled} of the same permutation (capped at the 50,000 there are) without labels; "
+            "float in [0, 1] without mean/std normalization (the norm-pix target and the probes' standardization "
+            "handle the scale)")
+
+
+def empty_results(scale: str | Scale, command: str, device, dataset: str = "scenes", data_root: str | Path | None = None) -> dict:
+    """The results skeleton of a scale on ``dataset``: every variant with no runs yet."""
     name, sc = get_scale(scale)
+    root = check_dataset(dataset, data_root)
     vs = variants(sc)
     settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(sc).items()}
     return {
         "schema": SCHEMA,
         "scale": name,
         "settings": settings,
-        "dataset": (f"maelearn.data.scenes.scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0): 32x32 shape "
-                    f"scenes, 10 classes; pretraining on the {sc.n_train} training images without labels plus "
-                    f"{sc.n_unlabelled} unlabelled_scenes"),
+        "dataset": _dataset_text(sc, dataset, root),
+        "data": {"dataset": dataset, "data_root": root},
         "protocol": {
             "seeds": list(sc.seeds),
             "linear_probe": f"frozen encoder, {_POOL_TEXT[sc.probe_pool]} after the final norm, affine-free BatchNorm "
@@ -691,13 +782,20 @@ def check_output_path(path: str | Path) -> Path:
     return path
 
 
-def load_or_start(path: Path, scale: str | Scale, command: str, device) -> dict:
-    """The results file at ``path`` if it is a run of the same scale and settings (to
-    resume), else a fresh skeleton. A file of other settings is refused, never mixed."""
-    fresh = empty_results(scale, command, device)
+def load_or_start(path: Path, scale: str | Scale, command: str, device, dataset: str = "scenes",
+                  data_root: str | Path | None = None) -> dict:
+    """The results file at ``path`` if it is a run of the same scale, settings and dataset
+    (to resume), else a fresh skeleton. A file of other settings or another dataset is
+    refused, never mixed (a file without ``"data"`` was made on the scenes; ``data_root``
+    may differ, as the same set moves between machines: the current one is recorded)."""
+    fresh = empty_results(scale, command, device, dataset, data_root)
     if not path.exists():
         return fresh
     old = json.loads(path.read_text())
+    was = (old.get("data") or {}).get("dataset", "scenes")
+    if was != dataset:
+        raise ValueError(f"{path} was made on another dataset (dataset: file {was}, command line {dataset}); resuming "
+                         "would mix them. Move it away or pick another --out")
     if old.get("settings") != fresh["settings"]:
         diff = sorted(k for k in set(old.get("settings", {})) | set(fresh["settings"])
                       if old.get("settings", {}).get(k) != fresh["settings"].get(k))
@@ -816,12 +914,18 @@ def summary(results: dict, name: str, metric: str):
 # -- the sweep ------------------------------------------------------------------------------
 
 
+def _data_kwargs(dataset: str, data_root: str | None) -> dict:
+    """run_one's data arguments; none for the default scenes (so stand-ins of run_one with
+    the older signature, as in the tests, keep working)."""
+    return {} if dataset == "scenes" else {"dataset": dataset, "data_root": data_root}
+
+
 def _worker(args):
-    scale, vdict, seed, device, out = args
+    scale, vdict, seed, device, out, dataset, data_root = args
     torch.set_num_threads(1)
     v = Variant(**vdict)
     try:
-        return vdict["name"], run_one(scale, v, seed, device, out), None
+        return vdict["name"], run_one(scale, v, seed, device, out, **_data_kwargs(dataset, data_root)), None
     except Exception as err:  # noqa: BLE001 - report and keep the sweep going
         return vdict["name"], None, f"{type(err).__name__}: {err}"
 
@@ -849,17 +953,25 @@ def _has(results: dict, name: str) -> bool:
 
 def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, device: str | torch.device | None = "cpu",
                   jobs: int = 1, only: tuple[str, ...] | None = None, command: str | None = None,
-                  log: Callable[[str], None] | None = print, max_runs: int | None = None) -> dict:
+                  log: Callable[[str], None] | None = print, max_runs: int | None = None, dataset: str = "scenes",
+                  data_root: str | Path | None = None) -> dict:
     """Run every missing (variant, seed) pair of ``scale`` (or only the variants/groups in
-    ``only``), writing ``out`` after each one; return the results dict. Without ``out`` the
-    results stay in memory (what a lesson's quick sweep does)."""
+    ``only``) on ``dataset`` (:func:`ablation_data`; ``"cifar10"`` needs ``data_root``),
+    writing ``out`` after each one; return the results dict. Without ``out`` the results
+    stay in memory (what a lesson's quick sweep does). The output path, a results file of
+    other settings or data, and missing CIFAR-10 files are refused before any work."""
     from maelearn.config import device as pick_device
 
     name, sc = get_scale(scale)
+    root = check_dataset(dataset, data_root)
     dev = pick_device(str(device) if device is not None else None)
-    command = command or f"python -m maelearn.experiments ablations --scale {name}"
+    command = command or (f"python -m maelearn.experiments ablations --scale {name}"
+                          + (f" --dataset {dataset} --data-root {root}" if root is not None else ""))
     path = check_output_path(out) if out is not None else None
-    results = load_or_start(path, sc, command, dev) if path is not None else empty_results(sc, command, dev)
+    results = (load_or_start(path, sc, command, dev, dataset, root) if path is not None
+               else empty_results(sc, command, dev, dataset, root))
+    if root is not None:
+        cifar10_arrays(root)  # here, before any work: the files are there (read once per process)
     results["scale"] = name
     pairs = todo(results, sc, only)
     if max_runs is not None:
@@ -868,7 +980,8 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
         save_results(results, path)
     if log:
         log(f"ablations ({name}): {len(pairs)} run(s) to do" + (f", writing {path}" if path else ""))
-    args = [(sc if name == "custom" else name, v.as_dict(), s, str(dev), str(path) if path else None) for v, s in pairs]
+    args = [(sc if name == "custom" else name, v.as_dict(), s, str(dev), str(path) if path else None, dataset, root)
+            for v, s in pairs]
 
     def finish(vname, run, err, i):
         if err is not None:
@@ -885,7 +998,7 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
     if jobs <= 1 or len(args) <= 1:
         for i, a in enumerate(args, 1):
             try:
-                run, err = run_one(a[0], Variant(**a[1]), a[2], a[3], a[4]), None
+                run, err = run_one(a[0], Variant(**a[1]), a[2], a[3], a[4], **_data_kwargs(*a[5:])), None
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as e:  # noqa: BLE001 - one failed run must not stop the sweep
@@ -910,15 +1023,24 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
     return results
 
 
-def load_results(prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path | None = None) -> dict | None:
-    """The first shipped ``data/ablations_<scale>.json`` of this schema in ``prefer`` order,
-    or ``None``."""
+def default_output(scale: str, dataset: str = "scenes") -> Path:
+    """``data/ablations_<scale>.json`` for the scenes, ``data/ablations_<scale>_<dataset>.json``
+    otherwise, so a CIFAR-10 sweep never overwrites the scenes results."""
+    return ROOT / "data" / (f"ablations_{scale}.json" if dataset == "scenes" else f"ablations_{scale}_{dataset}.json")
+
+
+def load_results(prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path | None = None,
+                 dataset: str = "scenes") -> dict | None:
+    """The first shipped ``data/ablations_<scale>.json`` (``ablations_<scale>_<dataset>.json``
+    for another ``dataset``) of this schema and dataset in ``prefer`` order, or ``None``."""
+    if dataset not in DATASETS:
+        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     folder = Path(folder) if folder is not None else ROOT / "data"
     for name in prefer:
-        path = folder / f"ablations_{name}.json"
+        path = folder / default_output(name, dataset).name
         if path.exists():
             results = json.loads(path.read_text())
-            if results.get("schema") != SCHEMA:
+            if results.get("schema") != SCHEMA or (results.get("data") or {}).get("dataset", "scenes") != dataset:
                 continue
             results["path"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
             return results
@@ -942,11 +1064,20 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--only", nargs="*", default=None, help="only these variants or groups (names or a..f, fig5, fig9, baseline)")
         p.add_argument("--max-runs", type=cli.integer(minimum=1), default=None, help="stop after this many runs (resume later)")
         p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads in this process (default 1)")
+        p.add_argument("--dataset", default="scenes", choices=DATASETS,
+                       help="scenes (generated, the default) or cifar10 (read from --data-root, never downloaded; "
+                            "default --out data/ablations_<scale>_cifar10.json)")
+        p.add_argument("--data-root", type=cli.nonempty_path, default=None,
+                       help="with --dataset cifar10: the folder holding cifar-10-batches-py")
         args = p.parse_args(argv)
         from maelearn.config import cpu_threads
 
+        if args.dataset == "cifar10" and args.data_root is None:
+            raise cli.UsageError("--dataset cifar10 needs --data-root DIR, the folder holding cifar-10-batches-py (nothing is downloaded)")
+        if args.dataset == "scenes" and args.data_root is not None:
+            raise cli.UsageError(f"--data-root {args.data_root} goes with --dataset cifar10; the scenes are generated")
         cpu_threads(args.threads)
-        out = Path(args.out) if args.out else ROOT / "data" / f"ablations_{args.scale}.json"
+        out = Path(args.out) if args.out else default_output(args.scale, args.dataset)
         check_output_path(out)  # before any work
         if args.only:
             known = {v.name for v in variants(args.scale)} | set(GROUPS)
@@ -958,7 +1089,8 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         try:
             results = run_ablations(args.scale, out, args.device, args.jobs, tuple(args.only) if args.only else None,
-                                    command=command.strip(), max_runs=args.max_runs)
+                                    command=command.strip(), max_runs=args.max_runs, dataset=args.dataset,
+                                    data_root=args.data_root)
         except KeyboardInterrupt:
             raise cli.Interrupted(f"interrupted; every finished run is in {out}; run the same command again to resume") from None
         left = len(todo(results, args.scale))
@@ -971,6 +1103,7 @@ def main(argv: list[str] | None = None) -> int:
 __all__ = [
     "BASELINE",
     "COMPARISONS",
+    "DATASETS",
     "PAPER",
     "PAPER_SPEEDUP",
     "PAPER_TABLE1",
@@ -979,8 +1112,11 @@ __all__ = [
     "Variant",
     "ablation_data",
     "add_run",
+    "check_dataset",
     "check_output_path",
+    "cifar10_arrays",
     "compare",
+    "default_output",
     "empty_results",
     "encoder_tokens",
     "load_results",

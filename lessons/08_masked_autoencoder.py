@@ -33,7 +33,9 @@
 #    reconstructions in the layout of the paper's Figure 2, up to 95 % masking, and explore
 #    masks live with a slider;
 # 6. throw the decoder away and use the encoder as the paper does downstream: on every
-#    patch, unmasked, and measure what that train/test mismatch costs.
+#    patch, unmasked, and measure what that train/test mismatch costs;
+# 7. load the longer-trained MAE that ships with the course and compare its
+#    reconstructions and probes with those of your quick model.
 
 # %% [markdown]
 # ## Setting up
@@ -458,8 +460,115 @@ for name, h, key in (("no augmentation", history, "all patches (downstream)"),
 # and error bars); what it shows is the paper's qualitative point, that MAE learns with
 # or without crops, the printed probes and losses in hand. Digits also differ from
 # ImageNet: a crop of a centred digit can cut off the part that tells a 7 from a 1.
+
+# %% [markdown]
+# ## 10 · A longer-trained MAE that ships with the course
 #
-# ## 10 · (optional, online) The paper's own ViT-B/16 on real photos
+# Our model trained for a few epochs, and its reconstructions are blurry. What does the
+# same kind of model learn with a longer schedule? Lesson 09's sweep pretrains small MAEs
+# on the *scenes* benchmark (`maelearn.data.scenes`: 10 classes of silhouettes in random
+# colours, places, sizes and small rotations, on crops of photographs and textures, with
+# clutter and occluders; 32×32, 3 channels) and ships its seed-0 baseline model in `data/pretrained/`, with a
+# provenance file that says how it was made. It was trained on scenes, not digits, so we
+# look at it on scenes. If the file is missing, the cell says how to make it and the
+# lesson goes on.
+
+# %%
+from maelearn.data.scenes import SCENE_CLASSES, scene_benchmark
+from maelearn.experiments.ablations import load_results, load_shipped_mae
+
+shipped = load_shipped_mae("cpu")  # (MAE in eval mode, provenance dict), or None
+if shipped is None:
+    print("No shipped image MAE in data/pretrained/mae_scenes_cpu/ yet: lesson 09's sweep makes it, "
+          "`python -m maelearn.experiments ablations --scale cpu` (hours on a CPU). Skipping this section.")
+else:
+    shipped_model, provenance = shipped
+    arch = provenance.get("model", {})
+    print(f"made by `{provenance.get('command')}`, seed {provenance.get('seed')}, on {provenance.get('date')}")
+    print(f"data: {provenance.get('data')}")
+    print(f"{provenance.get('epochs')} epochs at batch {provenance.get('batch_size')}; final loss {provenance.get('final_loss'):.3f}; "
+          f"encoder {arch.get('depth')} blocks x {arch.get('dim')}-d, decoder {arch.get('decoder_depth')} x {arch.get('decoder_dim')}-d, "
+          f"{shipped_model.config.patch_size}x{shipped_model.config.patch_size} patches of {shipped_model.config.img_size} px, "
+          f"{shipped_model.config.in_chans} channels")
+
+# %% [markdown]
+# Its reconstructions of scenes it never saw in pretraining (drawn from the test split's
+# random stream), in the layout of section 6 and with the same helpers
+# (`model.reconstruct`, `figure2`), at 75 % masking:
+
+# %%
+if shipped is not None:
+    _, scenes_held_out = scene_benchmark(n_train=1, n_test=4, seed=0)  # 4 held-out scenes, (4, 3, 32, 32)
+    noise_s = shipped_model.make_noise(4, 0.75, generator=torch.Generator().manual_seed(1))
+    recon_shipped = shipped_model.reconstruct(scenes_held_out.images, 0.75, noise=noise_s)
+    print("rows:", ", ".join(SCENE_CLASSES[i] for i in scenes_held_out.labels.tolist()))
+    figure2(recon_shipped, title=f"shipped scenes MAE, 75 % masked, held-out scenes (loss {recon_shipped['loss']:.3f})")
+    plt.show()
+
+# %% [markdown]
+# How useful are its features? The provenance records the sweep's own evaluation of this
+# very model on the scenes benchmark: a linear probe and kNN on frozen features, and full
+# fine-tuning. Next to them goes your quick model's linear probe from section 8, on
+# digits. The data sets differ, so read each column against its own references: chance,
+# and for the scenes the same linear probe on an untrained encoder and on raw pixels, and
+# the same ViT trained from scratch on all the labels, taken from the sweep's results file
+# (the same seed; shown only when that file was made with the same recipe as the shipped
+# model).
+
+# %%
+if shipped is not None:
+    res = provenance.get("results", {})
+    sweep = load_results(("cpu",))  # data/ablations_cpu.json, or None
+    same_recipe = sweep is not None and sweep.get("settings", {}).get("epochs") == provenance.get("epochs")
+    reference = {(name, metric): next((r.get(metric) for r in sweep["baselines"].get(name, {}).get("runs", []) if r.get("seed") == provenance.get("seed")), None)
+                 for name, metric in (("random_init", "linear_probe"), ("raw_pixels", "linear_probe"), ("supervised", "fine_tune"))
+                 } if same_recipe else {}
+
+# %%
+if shipped is not None:
+    def fmt(x) -> str:
+        return "-" if x is None else f"{x:.3f}"
+
+    rows_shipped = [
+        ("data", "digits", "scenes"),
+        ("pretraining epochs", str(config.epochs), str(provenance.get("epochs"))),
+        ("linear probe on [CLS]", fmt(probe_acc["all patches (downstream)"]), fmt(res.get("linear_probe_cls"))),
+        ("linear probe, the sweep's protocol", "-", fmt(res.get("linear_probe"))),
+        ("kNN", "-", fmt(res.get("knn"))),
+        ("full fine-tuning", "-", fmt(res.get("fine_tune"))),
+        ("chance", f"{1 / len(data.classes):.3f}", f"{1 / len(SCENE_CLASSES):.3f}"),
+        ("untrained encoder, the sweep's linear probe", "-", fmt(reference.get(("random_init", "linear_probe")))),
+        ("raw pixels, the sweep's linear probe", "-", fmt(reference.get(("raw_pixels", "linear_probe")))),
+        ("supervised from scratch, all labels", "-", fmt(reference.get(("supervised", "fine_tune")))),
+    ]
+    print(f"{'':45s} {'your quick model':>16s} {'shipped model':>14s}")
+    for name, yours, theirs in rows_shipped:
+        print(f"{name:45s} {yours:>16s} {theirs:>14s}")
+    if same_recipe:
+        print(f"(the sweep's linear probe and kNN read the {sweep['settings'].get('probe_pool')}-pooled features; all seeds in {sweep['path']})")
+
+# %% [markdown]
+# Two comparisons from the printed numbers, for this one seed (lesson 09 repeats them
+# over seeds, with intervals): does pretraining beat the untrained encoder under the
+# linear probe, and does full fine-tuning beat the linear probe, as for MAE in the paper's
+# Figure 9?
+
+# %%
+if shipped is not None:
+    lp, ft, untrained = res.get("linear_probe"), res.get("fine_tune"), reference.get(("random_init", "linear_probe"))
+    if lp is not None and untrained is not None:
+        print(f"linear probe, shipped MAE - untrained encoder: {lp - untrained:+.3f} ({'beats' if lp > untrained else 'does not beat'} it)")
+    if lp is not None and ft is not None:
+        print(f"full fine-tuning - linear probe: {ft - lp:+.3f} ({'as in' if ft > lp else 'unlike'} the paper's Figure 9)")
+
+# %% [markdown]
+# The command line probes the same checkpoint with its own, smaller probe set (the
+# scenes are picked from the checkpoint's record):
+# `python -m maelearn probe data/pretrained/mae_scenes_cpu`. Lesson 09 puts this model
+# among its variants, with seeds and intervals.
+
+# %% [markdown]
+# ## 11 · (optional, online) The paper's own ViT-B/16 on real photos
 #
 # Our tiny model trained for seconds to minutes on small digits. The authors' ViT-B/16
 # was pretrained for 1600 epochs on ImageNet; `maelearn.interop` loads its published

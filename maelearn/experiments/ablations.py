@@ -563,7 +563,7 @@ def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path, devi
                 f"the training images + unlabelled_scenes({sc.n_unlabelled}, seed=0), no labels",
         "epochs": sc.epochs, "batch_size": sc.batch_size, "lr": sc.lr,
         "final_loss": run.get("final_loss"),
-        "results": {k: run.get(k) for k in ("linear_probe", "knn", "fine_tune", "pretrain_s", "step_ms")},
+        "results": {k: run.get(k) for k in ("linear_probe", "linear_probe_cls", "knn", "fine_tune", "pretrain_s", "step_ms")},
         "torch": torch.__version__,
         "hardware": hardware(device),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

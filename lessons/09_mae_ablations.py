@@ -426,19 +426,41 @@ if shipped is not None:
 #
 # The cell below states, from the table above, which trends this scale reproduces and
 # which it does not, and why a non-reproduction is not hidden: an *inconclusive* row means
-# the seeds disagree more than the difference is large (more seeds or longer training
-# would be needed), a *contradicted* row means our small model on small data really behaves
-# differently (the paper trains 800 epochs on 1.28 M images; we train minutes on
-# thousands), and a *pending* row has not run yet: the command above resumes it.
+# the seeds disagree more than the difference is large, a *contradicted* row means our
+# small model on small data really behaves differently (the paper trains 800 epochs on
+# 1.28 M images; we train minutes on thousands), and a *pending* row has not run yet: the
+# command above resumes it.
+#
+# For an inconclusive row the numbers say which it is: if the mean difference stayed what
+# it is and the seeds kept their spread, how many seeds would the interval need to exclude
+# 0? A handful more means "under-powered"; hundreds mean "no difference worth the name at
+# this scale".
 
 # %%
+from maelearn.experiments.stats import t_quantile
+
+
+def seeds_to_separate(mean: float, sd: float, most: int = 1000) -> int | None:
+    """The smallest n with t(n-1) * sd / sqrt(n) < |mean| (None: more than ``most``)."""
+    if sd == 0:
+        return 2 if mean != 0 else None
+    return next((n for n in range(2, most + 1) if t_quantile(n - 1) * sd / n**0.5 < abs(mean)), None)
+
+
 if shipped is not None:
     for kind in ("reproduced", "contradicted", "inconclusive", PENDING):
         rows = [r for r in table if r["verdict"] == kind]
         if rows:
             print(f"{kind} ({len(rows)}):")
             for r in rows:
-                print(f"   {r['what']}: ours {r['ours'] or '-'}, paper {r['paper']}")
+                line = f"   {r['what']}: ours {r['ours'] or '-'}, paper {r['paper']}"
+                if kind == "inconclusive":
+                    iv = r["interval"]
+                    effect = iv["mean"] - (1.0 if r["metric"] == "step_ms" else 0.0)  # a ratio is judged against 1
+                    n = seeds_to_separate(effect, iv["sd"])
+                    line += (f"; paired sd {iv['sd']:.2f} vs effect {effect:+.2f}: "
+                             + (f"~{n} seeds would separate it" if n else "no number of seeds up to 1000 would"))
+                print(line)
 
 # %% [markdown]
 # ## A smaller sweep of your own

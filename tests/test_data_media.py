@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from maelearn.data.audio import PATTERN_CLASSES, sound_patterns
-from maelearn.data.video import BACKGROUNDS, moving_shapes
+from maelearn.data.video import BACKGROUNDS, moving_shapes, unlabelled_shapes
 
 
 def _study_clips(n, seed=0, **kw):
@@ -71,6 +71,53 @@ def test_moving_shapes_rejects_new_bad_input():
     with pytest.raises(ValueError, match="distractors"):
         moving_shapes(2, distractors=-1)
     assert BACKGROUNDS == ("texture", "smooth", "ramp")
+
+
+def _pan(n, seed=0, **kw):
+    return moving_shapes(n, frames=8, size=16, seed=seed, background="smooth", distractors=1, keep_inside=False,
+                         speed=(1.0, 2.0), pan=True, **kw)
+
+
+def test_pan_is_deterministic_and_off_by_default():
+    v = _pan(12, seed=1)
+    assert v.videos.shape == (12, 3, 8, 16, 16) and 0 <= float(v.videos.min()) and float(v.videos.max()) <= 1
+    assert torch.equal(v.videos, _pan(12, seed=1).videos)
+    assert not torch.equal(v.videos, _pan(12, seed=2).videos)
+    # pan=False is the default and leaves the clips (and their random stream) as they were.
+    kw = dict(frames=8, size=16, seed=4, background="smooth", distractors=1, keep_inside=False)
+    assert torch.equal(moving_shapes(6, **kw).videos, moving_shapes(6, pan=False, **kw).videos)
+
+
+def test_pan_moves_the_whole_scene_with_the_label_velocity():
+    # Without noise, frame t+1 is frame t shifted by the velocity: shifting by the label's
+    # direction matches far better than by the opposite one, and the flow is everywhere.
+    v = moving_shapes(16, frames=8, size=16, seed=3, background="smooth", distractors=1, keep_inside=False,
+                      speed=(2.0, 2.0), jitter=0.0, noise=0.0, pan=True)
+    step = {0: (2, 0), 1: (0, -2), 2: (-2, 0), 3: (0, 2)}  # (dx, dy) in pixels per frame, y down
+    for i in range(len(v)):
+        dx, dy = step[int(v.labels[i])]
+        f0, f1 = v.videos[i, :, 2], v.videos[i, :, 3]
+
+        def err(dx, dy):
+            return float((f1[:, 4:12, 4:12] - f0[:, 4 - dy : 12 - dy, 4 - dx : 12 - dx]).abs().mean())
+
+        assert err(dx, dy) < 0.5 * err(-dx, -dy), i
+    assert (v.flow.abs().sum(2) > 0).all()  # every pixel moves
+
+
+def test_unlabelled_shapes_deterministic_and_disjoint():
+    kw = dict(frames=8, size=16, background="smooth", distractors=1, keep_inside=False, pan=True)
+    u = unlabelled_shapes(32, seed=0, **kw)
+    assert u.shape == (32, 3, 8, 16, 16)
+    assert torch.equal(u, unlabelled_shapes(32, seed=0, **kw))
+    labelled = moving_shapes(64, seed=0, with_flow=False, **kw).videos
+    # No unlabelled clip equals any labelled clip of the same seed (another seed stream).
+    assert torch.cdist(u.flatten(1), labelled.flatten(1)).min() > 1.0
+
+
+def test_moving_shapes_rejects_bad_pan():
+    with pytest.raises(ValueError, match="pan"):
+        moving_shapes(2, pan=1)
 
 
 def test_sound_patterns_shapes_balance_determinism():

@@ -128,3 +128,31 @@ def test_pretraining_verdict_words():
     assert "untrained encoder's frozen features are better" in worse
     assert "no difference" in media.pretraining_verdict(results([0.50, 0.55, 0.45], [0.52, 0.47, 0.50]))
     assert "not enough seeds" in media.pretraining_verdict(results([0.5], [0.4]))
+
+
+def test_video_pretraining_adds_disjoint_unlabelled_clips(monkeypatch):
+    sc = replace(_tiny("video"), n_unlabelled=48)
+    data = media.study_data("video", sc)
+    assert data.x_unlabelled.shape == (48, *data.x_train.shape[1:])
+    assert torch.equal(data.x_pretrain[: len(data.x_train)], data.x_train) and len(data.x_pretrain) == 64 + 48
+    labelled = torch.cat([data.x_train, data.x_test]).flatten(1)
+    assert torch.cdist(data.x_unlabelled.flatten(1), labelled).min() > 1.0  # no labelled clip reused
+    assert "unlabelled_shapes(48" in data.description
+    seen = {}
+
+    def fake_pretrain(model, x, cfg, progress=False):  # what pretraining reads
+        seen["n"] = len(x)
+        raise StopIteration
+
+    monkeypatch.setattr(media, "pretrain", fake_pretrain)
+    with pytest.raises(StopIteration):
+        media.pretrain_variant("video", media.VARIANTS["video"][0], data, sc, 0, torch.device("cpu"))
+    assert seen["n"] == 64 + 48
+
+
+def test_settings_without_n_unlabelled_still_match():
+    # Files written before n_unlabelled existed pretrained on the labelled clips only (0).
+    new = {"kind": "audio", "dataset": "d", "settings": {"n_train": 8, "n_unlabelled": 0, "extra_pools": [], "seeds": [0]}}
+    old = {"kind": "audio", "dataset": "d", "settings": {"n_train": 8, "seeds": [0, 1]}}
+    assert media._settings_match(old, new)
+    assert not media._settings_match(old, {**new, "settings": {**new["settings"], "n_unlabelled": 5}})

@@ -5,6 +5,12 @@ The label is the *direction* of motion. Every class uses the same shapes, colour
 and backgrounds, so a single frame cannot tell the classes apart: a model has to look at
 how pixels move between frames (lesson 01's optical flow, lesson 10's VideoMAE).
 
+With ``pan=True`` the whole scene moves instead (background, distractors and shape, as when
+a camera pans): lesson 10's clips, where every cube of a video changes over time, so a
+masked autoencoder has to model the motion to fill in what is hidden.
+:func:`unlabelled_shapes` draws more clips of any setting from a disjoint seed stream, for
+pretraining beyond the labelled set.
+
 Shapes are rendered anti-aliased (:func:`maelearn.data.images.shape_masks`) at sub-pixel
 positions, so motion is smooth down to a fraction of a pixel, and the background is a
 smooth random texture so that methods built on image gradients (Lucas-Kanade) have
@@ -84,6 +90,20 @@ def _texture(n: int, size: int, g: torch.Generator) -> torch.Tensor:
     return tex.clamp(0, 1)
 
 
+def _background_at(canvas: torch.Tensor, margin: int, vx: torch.Tensor, vy: torch.Tensor, t: float) -> torch.Tensor:
+    """The (N, 3, S, S) window of a panning background at time ``t`` (frames from the
+    clip's middle): canvas (N, 3, S + 2 margin, S + 2 margin) moved by ``(vx, vy) * t``
+    pixels (N,) each, sampled bilinearly at sub-pixel offsets."""
+    n, _, big, _ = canvas.shape
+    size = big - 2 * margin
+    coords = torch.arange(size, dtype=torch.float32) + 0.5 + margin  # pixel centres in the canvas
+    yy, xx = torch.meshgrid(coords, coords, indexing="ij")
+    sx = xx[None] - (vx * t)[:, None, None]  # content at x came from x - v t
+    sy = yy[None] - (vy * t)[:, None, None]
+    grid = torch.stack([sx / big * 2 - 1, sy / big * 2 - 1], dim=-1)  # (N, S, S, 2), x first
+    return F.grid_sample(canvas, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
 def moving_shapes(
     n: int,
     frames: int = 8,
@@ -98,6 +118,7 @@ def moving_shapes(
     distractors: int = 0,
     keep_inside: bool = True,
     movers: int = 1,
+    pan: bool = False,
 ) -> VideoSet:
     """``n`` videos of one shape moving in a straight line at constant sub-pixel speed over
     a static textured background.
@@ -127,6 +148,11 @@ def moving_shapes(
             no single frame's layout predicts the direction.
         movers: shapes moving together with the same velocity (a flock; the label is
             their common direction). The first is the one ``attributes`` describe.
+        pan: the background, with the distractors painted on it, moves with the same
+            velocity as the shapes, as when a camera pans across a scene: every pixel
+            moves, so every cube's content has come from somewhere else (and the flow is
+            the velocity everywhere). The background is drawn on a larger canvas and
+            cropped at sub-pixel offsets (bilinear).
 
     Returns:
         A :class:`VideoSet` with ``videos`` (N, 3, T, H, W), ``labels`` (N,), ``classes``,
@@ -150,6 +176,8 @@ def moving_shapes(
         raise ValueError(f"distractors must be an int >= 0, got {distractors!r}")
     if not isinstance(movers, int) or isinstance(movers, bool) or movers < 1:
         raise ValueError(f"movers must be an int >= 1, got {movers!r}")
+    if not isinstance(pan, bool):
+        raise ValueError(f"pan must be True or False, got {pan!r}")
 
     g = torch.Generator().manual_seed(seed)
     labels = torch.randint(directions, (n,), generator=g)
@@ -180,13 +208,16 @@ def moving_shapes(
     fg = (palette[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)[:, :, None, None]  # (N, 3, 1, 1)
     # A faint texture on the shape too, moving with it, so its inside has gradients.
     make_bg = {"texture": _texture, "smooth": _smooth_background, "ramp": _ramp_background}[background]
-    bg = make_bg(n, size, g)  # (N, 3, S, S)
+    # With pan, the background lives on a canvas `margin` pixels larger on every side.
+    margin = math.ceil(hi * (frames - 1) / 2) + 1 if pan else 0
+    canvas = size + 2 * margin
+    bg = make_bg(n, canvas, g)  # (N, 3, S', S')
     for _ in range(distractors):  # static shapes, painted onto the background
         dk = torch.randint(len(SHAPES), (n,), generator=g)
         dc = (palette[torch.randint(len(COLOURS), (n,), generator=g)] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
         dr = size * (0.11 + 0.07 * torch.rand(n, generator=g))
-        dxy = dr[:, None] + 1 + (size - 2 * (dr[:, None] + 1)) * torch.rand(n, 2, generator=g)
-        dm = shape_masks(dk, dxy[:, 0], dxy[:, 1], dr, size).unsqueeze(1)  # (N, 1, S, S)
+        dxy = margin + dr[:, None] + 1 + (size - 2 * (dr[:, None] + 1)) * torch.rand(n, 2, generator=g)
+        dm = shape_masks(dk, dxy[:, 0], dxy[:, 1], dr, canvas).unsqueeze(1)  # (N, 1, S', S')
         bg = dm * dc[:, :, None, None] + (1 - dm) * bg
     # Extra movers: their own shape, colour, size and place, the same velocity.
     flock = [(kind, fg, r, x0, y0)]
@@ -202,7 +233,7 @@ def moving_shapes(
     coords = torch.arange(size, dtype=torch.float32) + 0.5
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
     for t in range(frames):
-        frame, m = bg, torch.zeros(n, 1, size, size)
+        frame, m = _background_at(bg, margin, vx, vy, t - (frames - 1) / 2) if pan else bg, torch.zeros(n, 1, size, size)
         for k_i, fg_i, r_i, x_i, y_i in reversed(flock):  # the first mover is drawn on top
             cx, cy = x_i + vx * t, y_i + vy * t
             m_i = shape_masks(k_i, cx, cy, r_i, size).unsqueeze(1)  # (N, 1, S, S)
@@ -214,8 +245,21 @@ def moving_shapes(
             frame = frame + noise * torch.randn(n, 3, size, size, generator=g)
         videos[:, :, t] = frame.clamp(0, 1)
         if with_flow and t < frames - 1:
-            inside = (m[:, 0] > 0.5).float()  # pixels that belong to the shape at frame t
+            inside = torch.ones_like(m[:, 0]) if pan else (m[:, 0] > 0.5).float()  # pixels that move
             flow[:, t, 0] = inside * vx[:, None, None]
             flow[:, t, 1] = inside * vy[:, None, None]
     attrs = {"shape": kind, "colour": colour, "speed": spd, "angle": angle}
     return VideoSet(videos, labels, list(DIRECTIONS[directions]), flow, attrs)
+
+
+#: Seed offset of :func:`unlabelled_shapes`: its clips come from a stream disjoint from the
+#: labelled clips' (a labelled set uses seeds near its own ``seed``).
+_UNLABELLED_STREAM = 3_000_017
+
+
+def unlabelled_shapes(n: int, seed: int = 0, **kwargs) -> torch.Tensor:
+    """``n`` further clips (N, 3, T, H, W) of :func:`moving_shapes` with the same ``kwargs``
+    (frames, size, background, ...), from a seed stream disjoint from the labelled set of
+    the same ``seed``: unlabelled clips for self-supervised pretraining beyond the labelled
+    set. Their labels and flow are dropped."""
+    return moving_shapes(n, seed=seed + _UNLABELLED_STREAM, **{**kwargs, "with_flow": False}).videos

@@ -478,6 +478,58 @@ if shipped is not None:
                 print(line)
 
 # %% [markdown]
+# What the shipped CPU sweep says, in words (every number is in the cells above and below):
+#
+# * **What reproduces** is the paper's large-effect story: pretraining beats the untrained
+#   encoder, MAE features are not linearly separable but become strong as soon as one or
+#   two blocks are tuned, a contrastive encoder leads under the linear probe, the
+#   asymmetric encoder is faster (by less than the FLOP ratio, as a CPU predicts), and
+#   random masking beats block masking.
+# * **Fine-tuning rows are inconclusive because fine-tuning itself is noisy here**: ten
+#   short epochs land several points apart from one seed to the next, so a paired
+#   difference of one or two points cannot be resolved with three seeds; the
+#   seeds-to-separate count above puts each of them at a dozen seeds or more.
+# * **Most Table 1 rows differ by a point or two at this scale**, and the paper's own
+#   differences on those rows are a few points on ImageNet with a 24-block ViT-L and an
+#   8-block, 512-wide decoder. A 4-block, 64-wide encoder with a 2-block decoder leaves a
+#   decoder much less room to matter. "Inconclusive" is what the rule says and what we
+#   say; we did not add seeds until a row turned.
+# * **Figure 5 does not reproduce on the low side**: a 10 % ratio probes as well as 75 %
+#   here (the interval is tight around 0, so this is not a power problem). Our scenes are
+#   flat-coloured shapes on smooth backgrounds: a hidden 4x4 patch is rarely guessable
+#   from its neighbours only when the mask is *dense*, which is the paper's argument, but
+#   these images have so little texture that even a low ratio leaves a task that needs the
+#   shapes. That is a hypothesis, not a measurement. The high side agrees with the paper:
+#   at 90 % the curve falls (see the cell below).
+#
+# The next cell prints a few paired differences that the fixed table does not contain.
+# They describe the curves; they are not extra verdicts (choosing rows after seeing the
+# data is exactly what the rule forbids).
+
+# %%
+DESCRIPTIVE = [
+    ("pixel vs norm-pix target (linear)", "target_pixel", "mae", "linear_probe"),
+    ("PCA vs norm-pix target (linear)", "target_pca", "mae", "linear_probe"),
+    ("mask ratio 0.5 vs 0.75 (linear)", "mask_ratio_0.5", "mae", "linear_probe"),
+    ("mask ratio 0.5 vs 0.9 (linear)", "mask_ratio_0.5", "mask_ratio_0.9", "linear_probe"),
+    ("mask ratio 0.75 vs 0.9 (fine-tune)", "mae", "mask_ratio_0.9", "fine_tune"),
+]
+if shipped is not None:
+    for what, a, b, metric in DESCRIPTIVE:
+        iv = compare(shipped, a, b, metric)
+        print(f"{what:38s} " + (f"{iv.mean:+5.1f} points [{iv.lo:+.1f}, {iv.hi:+.1f}] (paired, {iv.n} seeds)" if iv else PENDING))
+
+# %% [markdown]
+# One of these deserves a word: on this benchmark the *unnormalized* pixel target probes
+# better than the paper's normalized one, with a paired interval that excludes 0 (the
+# paper finds the two within half a point). Normalizing each target patch removes its mean
+# colour and contrast, so the decoder never has to say whether a hidden patch is shape or
+# background; on scenes whose class is a silhouette, that may be the very information the
+# probe reads. Fine-tuning, which can relearn it, resolves no gap (the 1d rows of the
+# table). Whether this holds on natural images is what `--dataset cifar10` on a GPU
+# would answer.
+
+# %% [markdown]
 # ## A smaller sweep of your own
 #
 # The same command at a far smaller scale (`--scale quick`: a 2-block, 32-wide encoder,

@@ -183,8 +183,8 @@ def test_shipped_results_follow_the_schema(shipped):
                 assert run.get(k) is None or 0.0 <= run[k] <= 1.0
         done = {r["seed"] for r in entry["runs"]}
         assert entry["status"] == ("complete" if seeds <= done else "partial" if done else "pending")
-        if entry["status"] == "complete":
-            assert len(done) >= 3
+        assert entry["status"] == "complete", f"{entry['name']}: {entry['status']} (the shipped sweep is finished)"
+        assert len(done) >= 3
     for v in shipped["variants"]:
         assert v["group"] in ex.GROUPS and isinstance(v["setting"], dict)
     assert any(v["group"] == "baseline" for v in shipped["variants"])

@@ -150,9 +150,10 @@ else:
         print(f"  {s:8s} ({len(names):2d}): {', '.join(names) if names else '-'}")
 
 # %% [markdown]
-# Two helpers read the file: `fmt` prints a variant's mean and 95 % interval (over seeds),
-# `errorbar` plots it; both take the interval from `maelearn.experiments.stats` through
-# `summary`. A metric a baseline does not have (raw pixels are not fine-tuned) reads "not
+# Three helpers read the file: `fmt` prints a variant's mean and 95 % interval (over
+# seeds, from `summary`), `errorbar` plots it, and `paired` prints the seed-by-seed
+# difference of two variants (from `compare`); the intervals come from
+# `maelearn.experiments.stats`. A metric a baseline does not have (raw pixels are not fine-tuned) reads "not
 # measured"; a variant without runs reads "pending (not yet run)".
 
 # %%
@@ -161,6 +162,12 @@ def fmt(res, name: str, metric: str) -> str:
     if iv is None:
         return "not measured" if runs_of(res, name) else PENDING
     return f"{100 * iv.mean:5.1f} ± {100 * iv.half_width:4.1f} (n={iv.n})" if iv.n > 1 else f"{100 * iv.mean:5.1f} (n=1)"
+
+
+def paired(res, a: str, b: str, metric: str) -> str:
+    """``a - b`` on ``metric``, paired by seed, in points with its 95 % interval."""
+    iv = compare(res, a, b, metric)
+    return f"{iv.mean:+5.1f} points [{iv.lo:+.1f}, {iv.hi:+.1f}] (paired, {iv.n} seeds)" if iv else PENDING
 
 
 def errorbar(ax, res, names, metric, labels=None, x=None, **kw):
@@ -432,9 +439,7 @@ if shipped is not None:
 if shipped is not None:
     mae_pts, con_pts = partial_curve(shipped, "mae"), partial_curve(shipped, "contrastive")
     for (lab, mae_name, metric), (_, con_name, _) in zip(mae_pts, con_pts):
-        iv = compare(shipped, mae_name, con_name, metric)
-        print(f"MAE - contrastive, blocks {lab:>3s}: " + (f"{iv.mean:+5.1f} points [{iv.lo:+.1f}, {iv.hi:+.1f}] "
-                                                            f"(paired, {iv.n} seeds)" if iv else PENDING))
+        print(f"MAE - contrastive, blocks {lab:>3s}: {paired(shipped, mae_name, con_name, metric)}")
 
 # %% [markdown]
 # ## Reading the verdicts
@@ -517,8 +522,7 @@ DESCRIPTIVE = [
 ]
 if shipped is not None:
     for what, a, b, metric in DESCRIPTIVE:
-        iv = compare(shipped, a, b, metric)
-        print(f"{what:38s} " + (f"{iv.mean:+5.1f} points [{iv.lo:+.1f}, {iv.hi:+.1f}] (paired, {iv.n} seeds)" if iv else PENDING))
+        print(f"{what:38s} {paired(shipped, a, b, metric)}")
 
 # %% [markdown]
 # One of these deserves a word: on this benchmark the *unnormalized* pixel target probes

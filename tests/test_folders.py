@@ -259,6 +259,25 @@ def test_audio_folder_log_mel_statistics_and_silence(tmp_path):
     assert torch.isfinite(test[0][0]).all()
 
 
+def test_audio_folder_in_audio_maes_time_freq_layout(tmp_path):
+    """layout="time_freq" gives Audio-MAE's (frames, n_mels) inputs, the transpose of the
+    default layout with the same statistics, so a time_freq spectrogram MAE trains on it."""
+    from maelearn.audio import build_spectrogram_mae
+
+    for i in range(3):
+        write_wav(tmp_path / f"{i}.wav", freq=300 + 200 * i)
+    kw = dict(sample_rate=8000, seconds=0.5, n_mels=16, frames=32, augment=False)
+    ft, tf = AudioFolder(tmp_path, **kw), AudioFolder(tmp_path, layout="time_freq", **kw)
+    assert tf[0][0].shape == (1, 32, 16)
+    assert (tf.mean, tf.std) == pytest.approx((ft.mean, ft.std), rel=1e-6)
+    assert torch.allclose(tf[1][0], ft[1][0].transpose(-2, -1), atol=1e-6)
+    model = build_spectrogram_mae("tiny", layout="time_freq", n_mels=16, frames=32)
+    loss = model(torch.stack([tf[i][0] for i in range(3)]), 0.8).loss
+    assert torch.isfinite(loss)
+    with pytest.raises(ValueError, match="layout"):
+        AudioFolder(tmp_path, layout="freq", **kw)
+
+
 def test_pretrain_streams_an_audio_folder(tmp_path):
     from maelearn.audio import build_spectrogram_mae
     from maelearn.train import TrainConfig, pretrain

@@ -467,7 +467,9 @@ def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None,
 
 class AudioFolder(_FileDataset):
     """Audio clips under ``root`` (class sub-folders or flat; wav/flac/ogg via soundfile)
-    -> ``(float32 (1, n_mels, frames), label)``: a ``seconds``-long window (random start
+    -> ``(float32 (1, n_mels, frames), label)`` (``layout="time_freq"``: ``(1, frames, n_mels)``,
+    Audio-MAE's layout, for :func:`maelearn.audio.build_spectrogram_mae` configs with that
+    layout such as the ``base`` preset): a ``seconds``-long window (random start
     with ``augment=True``, the beginning otherwise; zero-padded when the clip is shorter),
     its :func:`maelearn.audio.log_mel`, normalized ``(x - mean) / (std_scale * std)`` with
     the dataset's statistics as :func:`maelearn.audio.normalize_specs` does (Audio-MAE's
@@ -478,7 +480,12 @@ class AudioFolder(_FileDataset):
     def __init__(self, root: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
                  stats_clips: int = 256, on_error: str = "skip", extensions: Sequence[str] = AUDIO_EXTENSIONS,
-                 std_scale: float = 2.0):
+                 std_scale: float = 2.0, layout: str = "freq_time"):
+        from maelearn.audio import LAYOUTS
+
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+        self.layout = layout
         if not isinstance(sample_rate, int) or sample_rate < 1:
             raise ValueError(f"sample_rate must be an integer >= 1, got {sample_rate!r}")
         if not seconds > 0:
@@ -512,7 +519,8 @@ class AudioFolder(_FileDataset):
         wave = wave[: self.length]
         if wave.shape[0] < self.length:
             wave = torch.nn.functional.pad(wave, (0, self.length - wave.shape[0]))
-        return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames)[0]  # (1, n_mels, frames)
+        # (1, n_mels, frames), or (1, frames, n_mels) in Audio-MAE's layout
+        return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames, layout=self.layout)[0]
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
         return (self._log_mel(index, generator) - self.mean) / (self.std_scale * self.std)
@@ -526,10 +534,10 @@ def video_dataset(data_path: str | Path, frames: int = 16, stride: int = 4, size
 
 def audio_dataset(data_path: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                   frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
-                  on_error: str = "skip", std_scale: float = 2.0) -> AudioFolder:
+                  on_error: str = "skip", std_scale: float = 2.0, layout: str = "freq_time") -> AudioFolder:
     """:class:`AudioFolder` over ``data_path`` (the CLI's ``--data-path`` for audio)."""
     return AudioFolder(data_path, sample_rate, seconds, n_mels, frames, augment, stats, on_error=on_error,
-                       std_scale=std_scale)
+                       std_scale=std_scale, layout=layout)
 
 
 __all__ = [

@@ -88,7 +88,10 @@ def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", ski
     positions are not trained at all, so they are in no group.) ``rule="no_tokens"`` also
     exempts learned tokens (names ending in ``token``), a common variant (timm's ViT
     fine-tuning lists ``cls_token`` as no-decay); it is a switch, not the paper's recipe.
-    Names in ``skip`` are always exempt."""
+    Names in ``skip`` are always exempt. (VideoMAE's own pretraining script exempts the
+    names in its model's ``no_weight_decay()``, its ``mask_token`` among them; the course
+    trains every MAE kind with the image MAE's rule, and ``skip=("mask_token",)`` gives
+    VideoMAE's.)"""
     if rule not in DECAY_RULES:
         raise ValueError(f"rule must be one of {DECAY_RULES}, got {rule!r}")
     exempt = param.ndim <= 1 or name.endswith(".bias") or name in set(skip)

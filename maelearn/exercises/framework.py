@@ -558,6 +558,11 @@ def first_difference(a: Any, b: Any, where: str) -> str | None:
         return None if a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f") else f"{where} was modified in place"
     if isinstance(a, torch.Generator) and isinstance(b, torch.Generator):
         return None  # drawing from a generator the case hands over is its purpose
+    if type(b) in (bool, int, float, str) and where != "argument":
+        # an element of a list or dict argument (a Python scalar itself cannot be changed):
+        # a list sorted or overwritten in place is a change the caller sees
+        same = type(a) is type(b) and (a == b or (type(b) is float and a != a and b != b))
+        return None if same else f"{where} was changed in place (was {b!r}, now {a!r})"
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             return f"{where} changed length"

@@ -32,6 +32,8 @@ def _cases_fb():
 def _diagnose_mel(case, got, expected):
     if not isinstance(got, torch.Tensor):
         return "return a torch tensor (n_mels, frames)."
+    if got.ndim >= 2 and got.shape != expected.shape and got.transpose(-1, -2).shape == expected.shape:
+        return "the result is (..., n_mels, frames), mel bands first: fb @ power_spectrogram(...), not its transpose."
     if got.shape[-1] != expected.shape[-1]:
         return "centre the frames: torch.stft(..., center=True, pad_mode='constant') gives 1 + L // hop frames."
     wave, sr, n_fft, hop, n_mels = (*case.args, 512, 128, 40)[:5] if len(case.args) == 2 else case.args

@@ -11,6 +11,9 @@ from maelearn.classic.cnn import class_centroids, nearest_centroid
 def _diagnose_centroids(case, got, expected):
     x, y, k = case.args
     if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
+        if isinstance(got, torch.Tensor) and got.ndim == 2 and got.shape[0] < k:
+            return (f"return one row per class: (num_classes, D). Here {tuple(expected.shape)}: a class with no example "
+                    "gets a row of zeros too (F.one_hot(y, num_classes), not F.one_hot(y); not y.max() + 1 rows).")
         return "return one row per class: (num_classes, D)."
     counts = torch.bincount(y, minlength=k).clamp(min=1).to(x.dtype)[:, None]
     if torch.allclose(got, expected * counts, atol=1e-6):
@@ -26,6 +29,9 @@ def _cases_centroids():
     yield Case("12 points, 3 classes", (torch.randn(12, 4, generator=g), torch.tensor([0, 1, 2] * 4), 3))
     yield Case("unbalanced classes", (torch.randn(7, 3, generator=g), torch.tensor([0, 0, 0, 0, 1, 2, 2]), 3))
     yield Case("a class with no example", (torch.randn(5, 2, generator=g), torch.tensor([0, 2, 2, 0, 2]), 3))
+    # The last classes have no example: num_classes rows all the same (one_hot(y) without
+    # num_classes, or y.max() + 1 rows, give too few).
+    yield Case("the last two of 5 classes have no example", (torch.randn(6, 3, generator=g), torch.tensor([1, 0, 2, 1, 0, 0]), 5))
 
 
 def _diagnose_nearest(case, got, expected):

@@ -28,17 +28,27 @@ MASK_ID = 4
 SPECIALS = [0, 1, 2, 3, 4]
 
 
-def _tokens(b: int, l: int, seed: int, vocab: int) -> torch.Tensor:
-    """(b, l) ids: random words, [CLS] first, [SEP] last, a few [PAD] and [UNK] inside."""
+# Another tokenizer's layout (BERT's own: [PAD] 0, [UNK] 100, [CLS] 101, [SEP] 102,
+# [MASK] 103), so an answer that hard-codes the lesson's ids (mask 4, specials 0-4, or
+# "tokens >= 5") instead of using its arguments fails.
+OTHER_SPECIALS = [0, 100, 101, 102, 103]
+OTHER_MASK_ID = 103
+
+
+def _tokens(b: int, l: int, seed: int, vocab: int, specials=SPECIALS) -> torch.Tensor:
+    """(b, l) ids: random words, [CLS] first, [SEP] last, a few [PAD] and [UNK] inside
+    (``specials`` = [PAD, UNK, CLS, SEP, MASK])."""
     g = torch.Generator().manual_seed(seed)
-    t = torch.randint(len(SPECIALS), vocab, (b, l), generator=g)
-    t[:, 0], t[:, -1] = 2, 3
+    words = torch.tensor([i for i in range(vocab) if i not in specials])
+    t = words[torch.randint(len(words), (b, l), generator=g)]
+    pad, unk, cls, sep = specials[:4]
+    t[:, 0], t[:, -1] = cls, sep
     extra = torch.rand(b, l, generator=g) < 0.1
-    t[extra] = torch.where(torch.rand(int(extra.sum()), generator=g) < 0.5, 0, 1)
+    t[extra] = torch.where(torch.rand(int(extra.sum()), generator=g) < 0.5, pad, unk)
     return t
 
 
-def _structure(tokens: torch.Tensor, p: float, got, vocab: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _structure(tokens: torch.Tensor, p: float, got, vocab: int, specials=SPECIALS) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(t, torch.Tensor) for t in got):
         raise AssertionError("return a pair of tensors (inputs, labels)")
     inputs, labels = got
@@ -48,9 +58,10 @@ def _structure(tokens: torch.Tensor, p: float, got, vocab: int) -> tuple[torch.T
         if t.dtype != torch.long:
             raise AssertionError(f"{name} must be torch.long token ids, got {t.dtype}")
     chosen = labels != IGNORE
-    special = torch.isin(tokens, torch.tensor(SPECIALS))
+    special = torch.isin(tokens, torch.tensor(specials))
     if bool((chosen & special).any()):
-        raise AssertionError("a special token ([PAD], [UNK], [CLS], [SEP], [MASK]) was chosen; never choose specials")
+        raise AssertionError(f"a special token (special_ids={list(specials)}) was chosen; never choose specials "
+                             "(take them from the special_ids argument, do not hard-code the lesson's ids)")
     if not torch.equal(labels[chosen], tokens[chosen]):
         raise AssertionError("labels must hold the ORIGINAL token at chosen positions (not the corrupted input)")
     if not torch.equal(inputs[~chosen], tokens[~chosen]):
@@ -67,10 +78,10 @@ def _within(name: str, observed: float, expected: float, n: int, hint: str) -> N
         raise AssertionError(f"{name}: expected about {expected:.3f} (±{6 * sd:.3f}), got {observed:.3f} over {n} tokens. {hint}")
 
 
-def _fixed_count(tokens: torch.Tensor, chosen: torch.Tensor, p: float) -> bool:
+def _fixed_count(tokens: torch.Tensor, chosen: torch.Tensor, p: float, specials=SPECIALS) -> bool:
     """Whether every sequence has BERT's fixed number of targets: round (or int, at least
     1) of p times its length or its number of non-special tokens."""
-    eligible = (~torch.isin(tokens, torch.tensor(SPECIALS))).sum(1)
+    eligible = (~torch.isin(tokens, torch.tensor(specials))).sum(1)
     counts = chosen.sum(1)
     for n in (torch.full_like(eligible, tokens.shape[1]), eligible):
         for rule in (torch.round, torch.floor):
@@ -80,28 +91,29 @@ def _fixed_count(tokens: torch.Tensor, chosen: torch.Tensor, p: float) -> bool:
     return False
 
 
-def _checker(tokens: torch.Tensor, p: float, statistics: bool, vocab: int):
+def _checker(tokens: torch.Tensor, p: float, statistics: bool, vocab: int, specials=SPECIALS, mask_id: int = MASK_ID):
     def check(got, expected):
         try:
             assert_matches(got, expected, where="(inputs, labels)")
             return  # the same draws as the reference
         except AssertionError as exact:
             mismatch = str(exact)
-        inputs, labels = _structure(tokens, p, got, vocab)
+        inputs, labels = _structure(tokens, p, got, vocab, specials)
         if not statistics:
             return  # a different, structurally valid draw; the large cases judge the rates
         chosen = labels != IGNORE
-        eligible = ~torch.isin(tokens, torch.tensor(SPECIALS))
+        eligible = ~torch.isin(tokens, torch.tensor(specials))
         n_el, n_ch = int(eligible.sum()), int(chosen.sum())
-        if not _fixed_count(tokens, chosen, p):
+        if not _fixed_count(tokens, chosen, p, specials):
             _within("fraction of non-special tokens chosen", n_ch / n_el, p, n_el,
                     f"choose each non-special token with probability p={p} (or BERT's fixed round(L * p) per sequence).")
-        masked = chosen & (inputs == MASK_ID)
+        masked = chosen & (inputs == mask_id)
         kept = chosen & (inputs == tokens)
         swapped = chosen & ~masked & ~kept
         # A random token equals the original or [MASK] with probability 1/vocab each:
         # 0.1 / 600 of the chosen ones at most, far inside the tolerance.
-        _within("fraction of chosen tokens replaced by [MASK]", int(masked.sum()) / n_ch, 0.8, n_ch, "80 % of the chosen tokens become [MASK].")
+        _within("fraction of chosen tokens replaced by [MASK]", int(masked.sum()) / n_ch, 0.8, n_ch,
+                f"80 % of the chosen tokens become [MASK] (the mask_id argument, here {mask_id}).")
         _within("fraction of chosen tokens replaced by a random token", int(swapped.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens become a random token.")
         _within("fraction of chosen tokens left unchanged", int(kept.sum()) / n_ch, 0.1, n_ch, "10 % of the chosen tokens stay as they are (but are still predicted).")
         distinct = len(torch.unique(inputs[swapped]))
@@ -116,13 +128,13 @@ def _diagnose_bert(case, got, expected):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         return "return (inputs, labels)."
     inputs, labels = got
-    tokens = case.args[0]
+    tokens, mask_id = case.args[0], case.args[2]
     if isinstance(labels, torch.Tensor) and labels.shape == tokens.shape:
         if bool((labels != IGNORE).all()):
             return "labels must be -100 where a token was not chosen, so the loss counts the chosen positions only."
         chosen = labels != IGNORE
         if isinstance(inputs, torch.Tensor) and inputs.shape == tokens.shape and bool(chosen.any()):
-            if bool((inputs[chosen] == MASK_ID).all()):
+            if bool((inputs[chosen] == mask_id).all()):
                 return ("every chosen token became [MASK]; BERT replaces 80 % with [MASK], 10 % with a random "
                         "token and leaves 10 % unchanged, so the model cannot assume the input is wrong only at [MASK].")
     return None
@@ -144,6 +156,10 @@ def _cases_bert():
     tokens = _tokens(300, 128, 4, quick)
     yield Case("300 x 128 tokens, the default generator and p (rates)", (tokens, quick, MASK_ID, list(SPECIALS)),
                check=_checker(tokens, 0.15, True, quick), seed=104)
+    tokens = _tokens(200, 128, 5, quick, OTHER_SPECIALS)
+    yield Case("200 x 128 tokens of another tokenizer ([MASK] 103, specials 0 and 100-103), p 0.15 (rates)",
+               (tokens, quick, OTHER_MASK_ID, list(OTHER_SPECIALS), torch.Generator().manual_seed(105), 0.15),
+               check=_checker(tokens, 0.15, True, quick, OTHER_SPECIALS, OTHER_MASK_ID))
 
 
 def _diagnose_ce(case, got, expected):

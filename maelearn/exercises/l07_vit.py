@@ -101,8 +101,16 @@ def _diagnose_sincos(case, got, expected):
         return torch.stack([torch.sin(a), torch.cos(a)], -1).flatten(1).float()
     if torch.allclose(got, torch.cat([inter(cols), inter(rows)], 1), atol=1e-5):
         return "put all the sines first, then all the cosines, for each coordinate (not interleaved)."
-    if not torch.allclose(got[:, 0], expected[:, 0], atol=1e-5) and torch.allclose(got[:, half // 2], expected[:, half // 2], atol=1e-5):
-        return "check sin vs cos: each half is [sin(pos * w), cos(pos * w)]."
+    q = half // 2
+    cos_first = torch.cat([expected[:, q:2 * q], expected[:, :q], expected[:, 3 * q:], expected[:, 2 * q:3 * q]], 1)
+    if torch.allclose(got, cos_first, atol=1e-5):
+        return "check sin vs cos: each half is [sin(pos * w), cos(pos * w)], the sines first."
+    if gh != gw and torch.allclose(got, sincos_2d(dim, gw, gh), atol=1e-5):
+        return ("grid_h is the number of rows, grid_w of columns: row k is the patch at row k // grid_w, column k % grid_w "
+                "(torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing='ij')).")
+    column_major = expected.reshape(gh, gw, dim).transpose(0, 1).reshape(-1, dim)
+    if torch.allclose(got, column_major, atol=1e-5):
+        return "the patches go in raster order, row by row: row k is the patch at row k // grid_w, column k % grid_w."
     return "check the frequencies: w_i = 1 / 10000 ** (i / (D/4)) for i = 0 .. D/4 - 1, D/4 being each 1D half's half."
 
 

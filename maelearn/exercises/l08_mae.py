@@ -97,6 +97,15 @@ def _diagnose_masking(case, got, expected):
     if isinstance(ids_restore, torch.Tensor) and ids_restore.shape == expected.ids_restore.shape:
         if torch.equal(ids_restore, torch.argsort(noise, dim=1)):
             return "ids_restore is the inverse permutation of ids_shuffle: argsort(ids_shuffle), not ids_shuffle itself."
+    if isinstance(ids_keep, torch.Tensor) and ids_keep.shape == expected.ids_keep.shape and not torch.equal(ids_keep, expected.ids_keep):
+        if torch.equal(ids_keep.sort(dim=1).values, expected.ids_keep.sort(dim=1).values):
+            return ("the right patches, in the wrong order: ids_keep = ids_shuffle[:, :K], in the order of increasing "
+                    "noise (not sorted by index); the decoder's ids_restore relies on that order.")
+    if isinstance(visible, torch.Tensor) and visible.shape == expected.visible.shape:
+        in_index_order = torch.gather(x, 1, expected.ids_keep.sort(dim=1).values.unsqueeze(-1).expand(-1, -1, x.shape[2]))
+        if torch.allclose(visible, in_index_order):
+            return ("the visible tokens are the right ones but in their original order (x[mask == 0]); gather them "
+                    "with ids_keep, in shuffled order, as ids_restore expects.")
     return None
 
 
@@ -129,17 +138,39 @@ def _diagnose_encoder(case, got, expected):
         return "the latent is one token short: prepend the [CLS] token (model.encoder.cls_token + its position pos_embed[:, :1])."
     if latent.shape[1] in (n, n + 1):
         return "the encoder saw every patch: mask first, and run the blocks on the K visible tokens only."
+    if isinstance(got[2], torch.Tensor) and tuple(got[2].shape) == (b, exp_latent.shape[1] - 1):
+        return "the third result is ids_restore (B, N), the inverse permutation, not ids_keep (B, K)."
     if latent.shape == exp_latent.shape:
         with torch.no_grad():
             unnormed = latent
             if torch.allclose(model.encoder.norm(unnormed), exp_latent, atol=1e-4):
                 return "apply the encoder's final LayerNorm (model.encoder.norm) after the blocks."
+            for hint, kw in (
+                ("patch i's position is row 1 + i of pos_embed (row 0 is [CLS]'s): add pos_embed[:, 1:], not pos_embed[:, :N].", dict(pos_from=0)),
+                ("put [CLS] in front of the visible tokens (torch.cat([cls, visible], 1)), not after them.", dict(cls_last=True)),
+                ("apply the final LayerNorm (model.encoder.norm) once, after the last block, not after every block.", dict(norm_each=True)),
+            ):
+                if torch.allclose(latent, _encode_variant(model, imgs, ratio, noise, **kw), atol=1e-4):
+                    return hint
         return (
             "the values differ: add the position embedding of each patch's *original* index "
             "(gather pos_embed[:, 1:] with ids_keep, or add positions before masking), not of its "
             "place in the shuffled sequence."
         )
     return None
+
+
+def _encode_variant(model, imgs, ratio, noise, pos_from=1, cls_last=False, norm_each=False):
+    """The encoder with one known slip (for the diagnoses of 08.2)."""
+    enc = model.encoder
+    x = enc.patch_embed.embed_patches(patchify(imgs, model.patch_size))
+    x = x + enc.pos_embed[:, pos_from:pos_from + x.shape[1]]
+    vis = random_masking(x, ratio, noise=noise).visible
+    cls = (enc.cls_token + enc.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
+    h = torch.cat([vis, cls] if cls_last else [cls, vis], 1)
+    for block in enc.blocks:
+        h = enc.norm(block(h)) if norm_each else block(h)
+    return h if norm_each else enc.norm(h)
 
 
 @exercise("08.2", "encoder on visible tokens", encode_visible, diagnose=_diagnose_encoder, rtol=1e-4, atol=1e-5,
@@ -171,12 +202,35 @@ def _diagnose_decoder(case, got, expected):
     if got.shape[1] == latent.shape[1] - 1 or got.shape[1] == latent.shape[1]:
         return "append one mask token per removed patch so the decoder sees all N positions."
     if got.shape == expected.shape:
+        with torch.no_grad():
+            for hint, kw in (
+                ("apply model.decoder_norm after the decoder blocks, before model.decoder_pred.", dict(norm=False)),
+                ("the removed patches are copies of the learned model.mask_token, not zeros.", dict(zeros=True)),
+                ("run every block of model.decoder_blocks in turn, not only the first.", dict(blocks=1)),
+                ("add model.decoder_pos_embed once, before the blocks, not before every block.", dict(pos_each=True)),
+            ):
+                if torch.allclose(got, _decode_variant(model, latent, ids_restore, **kw), atol=1e-4):
+                    return hint
         return (
             "after appending the mask tokens the sequence is in *shuffled* order: gather it with "
             "ids_restore before adding the decoder's positions (model.decoder_pos_embed), and keep "
             "[CLS] in front."
         )
     return None
+
+
+def _decode_variant(model, latent, ids_restore, norm=True, zeros=False, blocks=None, pos_each=False):
+    """The decoder with one known slip (for the diagnoses of 08.3)."""
+    h = model.decoder_embed(latent)
+    b, n = ids_restore.shape
+    tokens = model.mask_token.expand(b, n - (h.shape[1] - 1), -1)
+    seq = torch.cat([h[:, 1:], torch.zeros_like(tokens) if zeros else tokens], 1)
+    seq = torch.gather(seq, 1, ids_restore.unsqueeze(-1).expand(-1, -1, h.shape[2]))
+    h = torch.cat([h[:, :1], seq], 1)
+    h = h if pos_each else h + model.decoder_pos_embed
+    for block in list(model.decoder_blocks)[:blocks]:
+        h = block(h + model.decoder_pos_embed if pos_each else h)
+    return model.decoder_pred(model.decoder_norm(h) if norm else h)[:, 1:]
 
 
 @exercise("08.3", "decoder with mask tokens", decode, diagnose=_diagnose_decoder, rtol=1e-4, atol=1e-5,
@@ -189,6 +243,9 @@ def _cases_decoder():
         ("3 RGB images, ratio 0.5", 1, 3, 0.5, {}),
         ("2 grey 24x24 images, ratio 0.8", 2, 2, 0.8, dict(in_chans=1, img_size=24)),
         ("3 grey 32x32 images, 8x8 patches, ratio 0.75", 3, 3, 0.75, dict(in_chans=1, img_size=32, patch_size=8)),
+        # The lesson's decoder has more than one block (a single one hides a loop that
+        # stops early or adds the positions before every block).
+        ("2 RGB images, a decoder of 2 blocks, ratio 0.75", 4, 2, 0.75, dict(decoder_depth=2)),
     ):
         model = _model(seed, **over)
         c, size = model.in_chans, model.config.img_size
@@ -229,6 +286,15 @@ def _diagnose_loss(case, got, expected):
             m, v = patches.mean(dims, keepdim=True), patches.var(dims, keepdim=True)
             if _close(got, masked_mse(pred, (patches - m) / (v + 1e-6) ** 0.5, mask)):
                 return f"you normalized over {where}; normalize each patch by its *own* mean and variance (over the last dim)."
+        std = patches.std(-1, keepdim=True)
+        for target, hint in (
+            ((patches - mean) / (std + 1e-6), "add eps to the variance inside the square root: (x - mean) / (var + 1e-6) ** 0.5, not / (std + 1e-6)."),
+            ((patches - mean) / std, "add eps 1e-6 to the variance inside the square root: (var + 1e-6) ** 0.5."),
+            ((patches - mean) / (patches.var(-1, keepdim=True) + 1e-5) ** 0.5, "eps is 1e-6: (var + 1e-6) ** 0.5."),
+            (torch.nn.functional.layer_norm(patches, patches.shape[-1:]), "layer_norm uses the biased variance and eps 1e-5; use patches.var(-1) (unbiased) and eps 1e-6."),
+        ):
+            if _close(got, masked_mse(pred, target, mask)):
+                return hint
         if _close(got, masked_mse(pred, patches, mask)):
             return "norm_pix=True: normalize each target patch by its own mean and variance first."
     elif _close(got, masked_mse(pred, normalized_targets(patches), mask)):

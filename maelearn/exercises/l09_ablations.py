@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from maelearn.exercises.framework import Case, exercise
 from maelearn.experiments.ablations import encoder_tokens, speedup
 
@@ -12,10 +14,10 @@ def _diagnose_tokens(case, got, expected):
         return "return a Python int (int(...)), not a float or a tensor."
     if got == expected - 1:
         return "count the [CLS] token too: the encoder sees 1 + ... tokens."
+    if not mask_tokens and got in (1 + round(n * (1 - ratio)), 1 + math.ceil(n * (1 - ratio))):
+        return "truncate with int(...), as the masking does, instead of rounding (or rounding up)."
     if not mask_tokens and got == 1 + int(n * ratio):
         return "mask_ratio is the fraction removed: MAE's encoder sees the int(N * (1 - ratio)) visible patches."
-    if not mask_tokens and got == 1 + round(n * (1 - ratio)):
-        return "truncate with int(...), as the masking does, instead of rounding."
     if mask_tokens:
         return "with mask tokens in the encoder, every one of the N positions goes through it (plus [CLS])."
     return None

@@ -61,7 +61,8 @@ def _diagnose_tube(case, got, expected):
     removed = int(per_slot[0, 0].sum())
     if removed == s - int(s * (1 - ratio)) and removed not in _masked_counts(s, ratio):
         return (f"you kept int(S * (1 - mask_ratio)) = {int(s * (1 - ratio))} positions (MAE's rule); VideoMAE removes "
-                f"int(mask_ratio * S) = {int(ratio * s)} positions per slot, so it keeps {s - int(ratio * s)}.")
+                f"int(mask_ratio * S) = {int(ratio * s)} positions per slot, so it keeps {s - int(ratio * s)} "
+                f"(round(mask_ratio * S) = {round(ratio * s)} is not it either: int truncates).")
     if removed not in _masked_counts(s, ratio):
         return f"remove int(mask_ratio * S) = {int(ratio * s)} positions per slot (VideoMAE's rule: int truncates, do not round)."
     return None
@@ -103,6 +104,9 @@ def _tube_cases():
         # int(0.65 * 10) = 6 removed (VideoMAE's rule, the text's); MAE's keep rule,
         # 10 - int(10 * 0.35) = 7 removed, fails here and on 49 positions at 90 % (44 vs 45).
         "2 clips, 2 slots of 10 positions, 65 %": (2, 10, 2, 0.65),
+        # 0.75 * 9 = 6.75: int removes 6; round (and ceil) would remove 7 (the cases
+        # above have fractions .0, .1 and .5, where Python's round agrees with int).
+        "2 clips, 3 slots of 9 positions, 75 %": (2, 9, 3, 0.75),
     }.items():
         noise = torch.rand(b, s, generator=g)
         yield Case(name, (noise, frames, ratio), check=_tube_check(noise, frames, ratio))

@@ -57,6 +57,16 @@ def _diagnose_norm(case, got, expected):
     per_clip = [(x - x.mean(dim=(1, 2, 3), keepdim=True)) / x.std(dim=(1, 2, 3), keepdim=True) for x in (train, *case.args[1:])]
     if all(isinstance(g, torch.Tensor) and g.shape == p.shape and torch.allclose(g, p, atol=1e-4) for g, p in zip(got, per_clip)):
         return "normalizing every clip by its own statistics erases how loud it is; use one mean and one std, from the training set."
+    sets = (train, *case.args[1:])
+
+    def same(candidates):
+        return all(isinstance(g, torch.Tensor) and g.shape == c.shape and torch.allclose(g, c, atol=1e-4) for g, c in zip(got, candidates))
+
+    if same([(x - train.mean()) / train.std(unbiased=False) for x in sets]):
+        return "use the unbiased std, as torch.std computes it by default (dividing by n - 1; numpy's np.std divides by n)."
+    pooled = torch.cat([x.flatten() for x in sets])
+    if len(sets) > 1 and same([(x - pooled.mean()) / pooled.std() for x in sets]):
+        return "take the mean and std of the training set alone, not of all the sets together."
     own = [(x - x.mean()) / x.std() for x in (train, *case.args[1:])]
     if len(got) > 1 and all(isinstance(g, torch.Tensor) and g.shape == o.shape and torch.allclose(g, o, atol=1e-4) for g, o in zip(got, own)):
         return "every set must use the TRAINING statistics: the test set's own mean and std are not known at training time."

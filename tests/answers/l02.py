@@ -113,3 +113,30 @@ WRONG += [
 ]
 
 RIGHT: list = []
+
+
+def mel_frames_first(wave, sr, n_fft=512, hop=128, n_mels=40):
+    """(..., frames, n_mels): the spectrogram times the filterbank's transpose."""
+    fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
+    return power_spectrogram(wave, n_fft, hop).transpose(-1, -2) @ fb.T
+
+
+def mfcc_scipy(mel_spec, n_mfcc=13):
+    """Right: scipy's orthonormal DCT-II over the mel axis."""
+    return torch.from_numpy(scipy.fft.dct(power_to_db(mel_spec).numpy(), type=2, norm="ortho", axis=-2)[..., :n_mfcc, :])
+
+
+def filterbank_rfftfreq(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    """Right: the bin frequencies from np.fft.rfftfreq, the triangles filter by filter."""
+    fmax = sr / 2 if fmax is None else fmax
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    e = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    out = np.zeros((n_mels, len(freqs)))
+    for i in range(n_mels):
+        up, down = (freqs - e[i]) / (e[i + 1] - e[i]), (e[i + 2] - freqs) / (e[i + 2] - e[i + 1])
+        out[i] = np.clip(np.minimum(up, down), 0, None) * 2 / (e[i + 2] - e[i])
+    return out
+
+
+WRONG += [("02.2", mel_frames_first, "mel bands first")]
+RIGHT = [("02.3", mfcc_scipy), ("02.1", filterbank_rfftfreq)]

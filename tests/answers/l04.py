@@ -41,3 +41,24 @@ WRONG = [
 ]
 
 RIGHT: list = []
+
+
+def one_hot_without_num_classes(x, y, num_classes):
+    """F.one_hot(y) has y.max() + 1 columns: classes after the largest label get no row."""
+    onehot = F.one_hot(y).T.to(x.dtype)
+    return onehot @ x / onehot.sum(1, keepdim=True).clamp(min=1)
+
+
+def centroids_by_one_hot(x, y, num_classes):
+    """Right: one matrix product with the one-hot labels."""
+    onehot = F.one_hot(y, num_classes).T.to(x.dtype)
+    return onehot @ x / onehot.sum(1, keepdim=True).clamp(min=1)
+
+
+def nearest_by_cosine_similarity(x, centroids):
+    """Right: F.cosine_similarity broadcast over (N, K)."""
+    return F.cosine_similarity(x[:, None], centroids[None], dim=-1).argmax(dim=1)
+
+
+WRONG += [("04.1", one_hot_without_num_classes, "a class with no example gets a row of zeros too")]
+RIGHT = [("04.1", centroids_by_one_hot), ("04.2", nearest_by_cosine_similarity)]

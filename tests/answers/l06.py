@@ -136,3 +136,29 @@ WRONG += [
 ]
 
 RIGHT = [("06.1", correct_other_order), ("06.1", bert_fixed_count)]
+
+
+def hard_coded_mask_id(tokens, vocab_size, mask_id, special_ids, generator=None, p=0.15):
+    """Writes the lesson's [MASK] id 4 instead of the mask_id argument."""
+    return correct_other_order(tokens, vocab_size, 4, special_ids, generator, p)
+
+
+def hard_coded_specials(tokens, vocab_size, mask_id, special_ids, generator=None, p=0.15):
+    """Treats ids below 5 as the specials (the lesson's tokenizer) instead of special_ids."""
+    return correct_other_order(tokens, vocab_size, mask_id, [0, 1, 2, 3, 4], generator, p)
+
+
+def random_words_without_specials(tokens, vocab_size, mask_id, special_ids, generator=None, p=0.15):
+    """Right: the random replacements drawn from the non-special ids only."""
+    inputs, labels = correct_other_order(tokens, vocab_size, mask_id, special_ids, generator, p)
+    words = torch.tensor([i for i in range(vocab_size) if i not in set(special_ids)])
+    swap = (labels != -100) & (inputs != mask_id) & (inputs != tokens)
+    inputs[swap] = words[torch.randint(len(words), (int(swap.sum()),), generator=generator)]
+    return inputs, labels
+
+
+WRONG += [
+    ("06.1", hard_coded_mask_id, "the mask_id argument, here 103"),
+    ("06.1", hard_coded_specials, "do not hard-code the lesson's ids"),
+]
+RIGHT += [("06.1", random_words_without_specials)]

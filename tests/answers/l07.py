@@ -91,3 +91,45 @@ WRONG = [
 ]
 
 RIGHT: list = []
+
+
+def _one_d(d, pos, cos_first=False):
+    omega = 1.0 / 10000 ** (torch.arange(0, d, 2, dtype=torch.float64) / d)  # = i / (d/2): the same
+    a = pos.reshape(-1).double()[:, None] * omega
+    return torch.cat([torch.cos(a), torch.sin(a)] if cos_first else [torch.sin(a), torch.cos(a)], 1)
+
+
+def cos_before_sin(dim, gh, gw):
+    rows, cols = _grid(gh, gw)
+    return torch.cat([_one_d(dim // 2, cols, True), _one_d(dim // 2, rows, True)], 1).float()
+
+
+def meshgrid_xy(dim, gh, gw):
+    """numpy's default indexing='xy': the grid read as grid_w rows of grid_h columns."""
+    cols, rows = torch.meshgrid(torch.arange(gh), torch.arange(gw), indexing="xy")
+    return torch.cat([_one_d(dim // 2, cols), _one_d(dim // 2, rows)], 1).float()
+
+
+def sincos_transformer_formula(dim, gh, gw):
+    """Right: 10000 ** (2i / d) over arange(0, d, 2), the Transformer paper's spelling."""
+    rows, cols = _grid(gh, gw)
+    return torch.cat([_one_d(dim // 2, cols), _one_d(dim // 2, rows)], 1).float()
+
+
+def patchify_by_unfold(imgs, p):
+    """Right: Tensor.unfold twice, then (row, column, channel)."""
+    b, c = imgs.shape[:2]
+    return imgs.unfold(2, p, p).unfold(3, p, p).permute(0, 2, 3, 4, 5, 1).reshape(b, -1, p * p * c)
+
+
+def unpatchify_by_reshape(x, p, c):
+    """Right: reshape and permute, the MAE code's einsum spelled out."""
+    h = _side(x)
+    return x.reshape(x.shape[0], h, h, p, p, c).permute(0, 5, 1, 3, 2, 4).reshape(x.shape[0], c, h * p, h * p)
+
+
+WRONG += [
+    ("07.3", cos_before_sin, "sin vs cos"),
+    ("07.3", meshgrid_xy, "grid_h is the number of rows"),
+]
+RIGHT = [("07.3", sincos_transformer_formula), ("07.1", patchify_by_unfold), ("07.2", unpatchify_by_reshape)]

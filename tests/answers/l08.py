@@ -231,3 +231,93 @@ WRONG += [
 ]
 
 RIGHT = [("08.2", encoder_right_by_hand)]
+
+
+def masking_visible_in_index_order(x, mask_ratio, noise):
+    """The kept tokens picked with the mask, so they come in index order, not ids_keep's."""
+    m = random_masking(x, mask_ratio, noise)
+    b, _, d = x.shape
+    return Masked(x[m.mask == 0].view(b, -1, d), m.mask, m.ids_restore, m.ids_keep)
+
+
+def masking_by_scatter(x, mask_ratio, noise):
+    """Right: the mask built by scattering zeros at ids_keep, the tokens by indexing."""
+    b, n, _ = x.shape
+    keep = int(n * (1 - mask_ratio))
+    ids_shuffle = torch.argsort(noise, dim=1)
+    ids_keep = ids_shuffle[:, :keep]
+    mask = torch.ones(b, n, dtype=x.dtype).scatter(1, ids_keep, 0.0)
+    return Masked(x[torch.arange(b)[:, None], ids_keep], mask, torch.argsort(ids_shuffle, dim=1), ids_keep)
+
+
+def encoder_positions_off_by_one(model, imgs, mask_ratio, noise):
+    """pos_embed[:, :N]: patch i gets [CLS]'s row 0 shifted in, not its own row 1 + i."""
+    from maelearn.masking import random_masking as masking
+
+    enc = model.encoder
+    tokens = enc.patch_embed(imgs)
+    m = masking(tokens + enc.pos_embed[:, : tokens.shape[1]], mask_ratio, noise=noise)
+    x = torch.cat([(enc.cls_token + enc.pos_embed[:, :1]).expand(imgs.shape[0], -1, -1), m.visible], 1)
+    for blk in enc.blocks:
+        x = blk(x)
+    return enc.norm(x), m.mask, m.ids_restore
+
+
+def _decoder_by_hand(model, latent, ids_restore, norm=True, blocks=None, pos_each=False):
+    x = model.decoder_embed(latent)
+    b, n = ids_restore.shape
+    seq = torch.cat([x[:, 1:], model.mask_token.repeat(b, n + 1 - x.shape[1], 1)], 1)
+    seq = seq[torch.arange(b)[:, None], ids_restore]
+    x = torch.cat([x[:, :1], seq], 1)
+    if not pos_each:
+        x = x + model.decoder_pos_embed
+    for blk in list(model.decoder_blocks)[:blocks]:
+        x = blk(x + model.decoder_pos_embed if pos_each else x)
+    return model.decoder_pred(model.decoder_norm(x) if norm else x)[:, 1:]
+
+
+def decoder_without_norm(model, latent, ids_restore):
+    return _decoder_by_hand(model, latent, ids_restore, norm=False)
+
+
+def decoder_first_block_only(model, latent, ids_restore):
+    return _decoder_by_hand(model, latent, ids_restore, blocks=1)
+
+
+def decoder_positions_every_block(model, latent, ids_restore):
+    return _decoder_by_hand(model, latent, ids_restore, pos_each=True)
+
+
+def decoder_by_indexing(model, latent, ids_restore):
+    """Right: repeat and fancy indexing instead of expand and gather."""
+    return _decoder_by_hand(model, latent, ids_restore)
+
+
+def loss_eps_added_to_std(pred, patches, mask, norm_pix=True):
+    if norm_pix:
+        patches = (patches - patches.mean(-1, keepdim=True)) / (patches.std(-1, keepdim=True) + 1e-6)
+    return masked_mse(pred, patches, mask)
+
+
+def loss_layer_norm_target(pred, patches, mask, norm_pix=True):
+    if norm_pix:
+        patches = torch.nn.functional.layer_norm(patches, patches.shape[-1:])
+    return masked_mse(pred, patches, mask)
+
+
+def loss_by_boolean_indexing(pred, patches, mask, norm_pix=True):
+    """Right: every patch has P values, so the mean over the removed patches' values is the same."""
+    target = normalized_targets(patches) if norm_pix else patches
+    return ((pred - target) ** 2)[mask.bool()].mean()
+
+
+WRONG += [
+    ("08.1", masking_visible_in_index_order, "in their original order"),
+    ("08.2", encoder_positions_off_by_one, "row 1 + i of pos_embed"),
+    ("08.3", decoder_without_norm, "decoder_norm"),
+    ("08.3", decoder_first_block_only, "not only the first"),
+    ("08.3", decoder_positions_every_block, "not before every block"),
+    ("08.4", loss_eps_added_to_std, "not / (std + 1e-6)"),
+    ("08.4", loss_layer_norm_target, "layer_norm uses the biased variance"),
+]
+RIGHT += [("08.1", masking_by_scatter), ("08.3", decoder_by_indexing), ("08.4", loss_by_boolean_indexing)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 
 
@@ -51,3 +52,28 @@ WRONG += [
 ]
 
 RIGHT: list = []
+
+
+def speedup_sorts_in_place(base, times):
+    """The right median, but it sorts the caller's lists (the lesson plots them afterwards)."""
+    base.sort()
+    times.sort()
+    return base[len(base) // 2] / times[len(times) // 2]
+
+
+def tokens_ceil(n, ratio, mask_tokens=False):
+    return 1 + (n if mask_tokens else math.ceil(n * (1 - ratio)))
+
+
+def speedup_by_numpy(base, times):
+    """Right: NumPy's median, turned into a Python float."""
+    import numpy as np
+
+    return float(np.median(base) / np.median(times))
+
+
+WRONG += [
+    ("09.2", speedup_sorts_in_place, "changed its input"),
+    ("09.1", tokens_ceil, "truncate"),
+]
+RIGHT += [("09.2", speedup_by_numpy)]

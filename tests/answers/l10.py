@@ -163,3 +163,21 @@ WRONG += [
 ]
 
 RIGHT = [("10.2", tube_videomae_rounding), ("10.3", targets_float64_then_cast), ("10.3", targets_std_mean)]
+
+
+def tube_rounds(noise, frames, mask_ratio):
+    """round(ratio * S) removed positions: one too many when ratio * S ends in .75."""
+    b, s = noise.shape
+    removed = torch.argsort(noise, dim=1, descending=True)[:, : round(mask_ratio * s)]
+    return torch.zeros(b, s).scatter(1, removed, 1.0).repeat(1, frames)
+
+
+def cubes_by_reshape(videos, p, t):
+    """Right: reshape and permute instead of einops."""
+    b, c, frames, h, w = videos.shape
+    x = videos.reshape(b, c, frames // t, t, h // p, p, w // p, p).permute(0, 2, 4, 6, 3, 5, 7, 1)
+    return x.reshape(b, (frames // t) * (h // p) * (w // p), -1)
+
+
+WRONG += [("10.2", tube_rounds, "int truncates")]
+RIGHT += [("10.1", cubes_by_reshape)]

@@ -1,5 +1,6 @@
 """Lesson 11 graders accept the library's references and reject typical mistakes."""
 
+import torch
 from einops import rearrange
 
 
@@ -45,3 +46,31 @@ WRONG = [
 ]
 
 RIGHT: list = []
+
+
+def norm_biased_std(train, *others):
+    mean, std = train.mean(), train.std(unbiased=False)  # np.std's convention
+    return [(x - mean) / std for x in (train, *others)]
+
+
+def norm_pooled_statistics(train, *others):
+    pooled = torch.cat([x.flatten() for x in (train, *others)])
+    return [(x - pooled.mean()) / pooled.std() for x in (train, *others)]
+
+
+def norm_float64_then_cast(train, *others):
+    """Right: statistics in float64, results cast back to float32."""
+    mean, std = train.double().mean(), train.double().std()
+    return [((x.double() - mean) / std).float() for x in (train, *others)]
+
+
+def patches_by_unfold(specs, p):
+    """Right: Tensor.unfold over frequency then time."""
+    return specs.unfold(2, p, p).unfold(3, p, p).permute(0, 2, 3, 4, 5, 1).reshape(specs.shape[0], -1, p * p * specs.shape[1])
+
+
+WRONG += [
+    ("11.2", norm_biased_std, "unbiased std"),
+    ("11.2", norm_pooled_statistics, "training set alone"),
+]
+RIGHT += [("11.2", norm_float64_then_cast), ("11.1", patches_by_unfold)]

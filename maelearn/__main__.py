@@ -581,6 +581,11 @@ def cmd_welcome(args: argparse.Namespace) -> int:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from maelearn.exercises.framework import strict
+
+    # The kernel inherits the environment: a bad setting is one line here, not a traceback
+    # from inside the notebook.
+    maelearn.mode(), maelearn.device(), strict()
     print(f"running lesson 00 headless ({nb_path}) ...", flush=True)
     t0 = time.perf_counter()
     nb = nbformat.read(str(nb_path), as_version=4)

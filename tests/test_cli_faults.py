@@ -128,6 +128,16 @@ def test_device_from_the_environment_is_named(tmp_path):
     assert_one_line_error(proc, "$MAELEARN_DEVICE", "'bogus'")
 
 
+@pytest.mark.parametrize("var, value", [("MAELEARN_MODE", "bogus"), ("MAELEARN_DEVICE", "bogus"),
+                                        ("MAELEARN_STRICT", "maybe")])
+def test_welcome_names_a_bad_setting_before_starting_the_lesson(var, value, monkeypatch, capsys):
+    # The notebook's kernel would inherit the setting and fail with a coloured traceback.
+    monkeypatch.setenv(var, value)
+    assert main(["welcome"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and var in err and repr(value) in err and "Traceback" not in err, err
+
+
 def test_threads_above_the_core_count_are_capped_with_a_warning(tmp_path):
     proc = run_cli("probe", str(tmp_path / "none.pt"), "--threads", "100000", "--device", "cpu")
     assert_one_line_error(proc, "no checkpoint at")

@@ -113,6 +113,22 @@ def test_flat_folder_has_no_labels_and_decoders_agree(tmp_path):
     assert (tv.int() - pil.int()).abs().max() <= 2  # both libjpeg(-turbo): equal up to IDCT rounding
 
 
+def test_16_bit_pngs_are_scaled_to_uint8_and_batch_with_8_bit_images(tmp_path):
+    from PIL import Image
+
+    deep = (np.arange(16 * 16).reshape(16, 16) * 257).astype(np.uint16)  # 0..65535 in steps of 257
+    Image.fromarray(deep).save(tmp_path / "deep.png")  # mode I;16
+    write_image(tmp_path / "plain.png", (16, 16))
+    expected = torch.from_numpy((deep // 257).astype(np.uint8))  # exact: the steps are whole 8-bit levels
+    for decoder in ("torchvision", "pil"):  # PIL's own convert("RGB") would clip at 255
+        img = decode_image(tmp_path / "deep.png", decoder)
+        assert img.dtype == torch.uint8 and img.shape == (3, 16, 16)
+        assert torch.equal(img[0], expected) and torch.equal(img[1], expected)
+    ds = image_dataset(data_path=tmp_path, size=8, augment=False)
+    batch = torch.utils.data.default_collate([ds[0], ds[1]])[0]  # the loader's collate: one dtype
+    assert batch.dtype == torch.uint8 and batch.shape == (2, 3, 8, 8)
+
+
 def test_random_resized_crop_box_respects_scale_and_ratio():
     g = torch.Generator().manual_seed(0)
     for _ in range(200):

@@ -77,14 +77,28 @@ def decode_image(path: str | Path, decoder: str = "auto") -> torch.Tensor:
             with warnings.catch_warnings():  # torchvision >= 0.29 points to torchcodec on every call
                 warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities.*")
                 img = tv_decode(read_file(str(path)), mode=ImageReadMode.RGB)
-            return img[:, :, :, 0] if img.ndim == 4 else img  # an animated GIF: its first frame
+            img = img[:, :, :, 0] if img.ndim == 4 else img  # an animated GIF: its first frame
+            return _to_uint8(img)  # a 16-bit PNG decodes to uint16
         from PIL import Image
 
         with Image.open(path) as im:
+            if im.mode.startswith("I"):  # 16/32-bit grey: PIL's convert("RGB") would clip at 255
+                grey = _to_uint8(torch.from_numpy(np.asarray(im).astype(np.int64)), 65535)
+                return grey[None].expand(3, -1, -1).contiguous()
             rgb = im.convert("RGB")
             return torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1).contiguous()
     except Exception as err:  # the decoders raise RuntimeError, OSError, SyntaxError, ...
         raise ValueError(f"cannot decode image {path}: {type(err).__name__}: {err}") from err
+
+
+def _to_uint8(img: torch.Tensor, full_scale: int | None = None) -> torch.Tensor:
+    """Integer pixels -> uint8 on the same scale (16-bit 0..65535 -> 0..255, rounded), so
+    8- and 16-bit files of one folder make one uint8 batch."""
+    if img.dtype == torch.uint8:
+        return img
+    top = full_scale if full_scale is not None else torch.iinfo(img.dtype).max
+    wide = img.to(torch.int64).clamp(0, top)
+    return ((wide * 255 + top // 2) // top).to(torch.uint8)
 
 
 # --- augmentation --------------------------------------------------------------------------

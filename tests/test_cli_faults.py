@@ -159,6 +159,31 @@ def test_bench_device_cuda_without_cuda():
     assert_one_line_error(proc, "--device", "'cuda'", "no CUDA GPU")
 
 
+def test_bench_refuses_bad_settings_before_timing(tmp_path, capsys):
+    from maelearn.bench import main as bench_main
+
+    cases = [
+        (["--compile", "on", "--compile-backend", "bogus"], ("--compile-backend", "'bogus'", "inductor")),
+        (["--compile", "on", "--compile-mode", "fast"], ("--compile-mode", "'fast'", "max-autotune")),
+        (["--out", str(tmp_path)], ("--out", str(tmp_path), "folder")),
+        (["--out", str(tmp_path / "no" / "r.json")], ("--out", "does not exist")),
+        (["--mask-ratio", "1"], ("--mask-ratio", "[0, 1)")),
+        (["--steps", "0"], ("--steps", "'0'")),
+    ]
+    def status(args):
+        try:
+            return bench_main(["--device", "cpu", "--peers", "none", *args])
+        except SystemExit as stop:  # argparse's own usage errors
+            return stop.code
+
+    for args, needles in cases:
+        assert status(args) == 2, args
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and all(n in err for n in needles), err
+    proc = run_cli("--peers", "none", module="maelearn.bench", MAELEARN_DEVICE="bogus")
+    assert_one_line_error(proc, "$MAELEARN_DEVICE", "'bogus'")
+
+
 def test_bench_and_course_use_the_same_policy(tmp_path):
     assert_one_line_error(run_cli("--device", "bogus", module="maelearn.bench"), "--device", "'bogus'")
     proc = run_cli("build", "--root", str(tmp_path), module="maelearn.course")

@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> dict:
     cuda = torch.cuda.is_available()
     parser = _cli.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="base" if cuda else "tiny", choices=sorted(PRESETS))
-    parser.add_argument("--batch-size", type=int, default=256 if cuda else 8)
+    parser.add_argument("--batch-size", type=_cli.integer(1), default=256 if cuda else 8)
     parser.add_argument("--precision", default="bf16" if cuda else "fp32", choices=PRECISIONS)
     parser.add_argument("--compile", default="both" if cuda else "off", choices=COMPILE_CHOICES,
                         help="time the eager path, the torch.compile path, or both (default: both on CUDA, off on CPU)")
@@ -265,18 +265,25 @@ def main(argv: list[str] | None = None) -> dict:
                         help="torch.compile mode, e.g. max-autotune or reduce-overhead (default: torch's default)")
     parser.add_argument("--peers", default="auto",
                         help="comma-separated peers among timm,hf; 'auto' = those installed; 'none' = ours only")
-    parser.add_argument("--steps", type=int, default=20 if cuda else 5)
-    parser.add_argument("--warmup", type=int, default=5 if cuda else 2)
-    parser.add_argument("--mask-ratio", type=float, default=0.75)
-    parser.add_argument("--device", default="cuda" if cuda else "cpu")
-    parser.add_argument("--peak-tflops", type=float, default=None, help="override the GPU's peak bf16 TFLOP/s for MFU")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=_cli.integer(1), default=20 if cuda else 5)
+    parser.add_argument("--warmup", type=_cli.integer(0), default=5 if cuda else 2)
+    parser.add_argument("--mask-ratio", type=_cli.finite(0), default=0.75, help="in [0, 1) (default 0.75)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: $MAELEARN_DEVICE, else cuda when visible)")
+    parser.add_argument("--peak-tflops", type=_cli.finite(0, strict=True), default=None,
+                        help="override the GPU's peak bf16 TFLOP/s for MFU")
+    parser.add_argument("--seed", type=_cli.seed, default=0)
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
     from maelearn.config import device as _pick_device
 
     args.device = str(_pick_device(args.device, source="--device"))  # unknown or absent: one clear line
+    if not args.mask_ratio < 1:
+        raise _cli.UsageError(f"--mask-ratio must be in [0, 1), got {args.mask_ratio!r}")
+    if args.compile != "off":
+        _check_compile(args.compile_backend, args.compile_mode)
+    if args.out:
+        _check_out(args.out)
     peers = None if args.peers == "auto" else [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     report = run_bench(
         preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,
@@ -291,4 +298,31 @@ def main(argv: list[str] | None = None) -> dict:
         with open(args.out, "w") as f:
             f.write(text + "\n")
     return report
+
+
+def _check_compile(backend: str, mode: str | None) -> None:
+    """Refuse an unknown ``--compile-backend`` / ``--compile-mode`` before any timing."""
+    import torch._dynamo
+
+    backends = [b for b in torch._dynamo.list_backends(exclude_tags=()) if "TESTING" not in b]
+    if backend not in backends:
+        raise _cli.UsageError(f"--compile-backend {backend!r} is not a torch.compile backend; expected one of {', '.join(backends)}")
+    modes = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+    if mode is not None and mode not in modes:
+        raise _cli.UsageError(f"--compile-mode {mode!r} is not a torch.compile mode; expected one of {', '.join(modes)}")
+
+
+def _check_out(path: str) -> None:
+    """Refuse, before the benchmark runs, an ``--out`` that cannot be written."""
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_dir():
+        raise _cli.UsageError(f"--out {path} is a folder; expected a file name for the JSON report")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise _cli.UsageError(f"--out {path}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise _cli.UsageError(f"--out {path} cannot be written (permission denied or a read-only file system)")
 

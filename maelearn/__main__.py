@@ -343,7 +343,7 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
                  source: dict, streamed=None) -> int:
     """``pretrain`` once the run folder is checked and locked."""
     from maelearn.checkpoint import CHECKPOINT_NAME, config_differences, model_config, read_checkpoint
-    from maelearn.runs import check_resume, segments, write_text
+    from maelearn.runs import check_resume, segments
     from maelearn.train import TrainConfig, pretrain
 
     out = run.path
@@ -383,9 +383,13 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
             raise UsageError(f"epochs: checkpoint has {start_epoch} done, command line asks for {args.epochs}; "
                              f"pass --epochs {start_epoch} or more to resume {ckpt}")
         if args.epochs == start_epoch:
-            _say(f"{ckpt} is already complete ({start_epoch} of {args.epochs} epochs); nothing to do. "
-                 "Raise --epochs to extend it.")
-            return 0
+            if (out / "summary.json").exists():
+                _say(f"{ckpt} is already complete ({start_epoch} of {args.epochs} epochs); nothing to do. "
+                     "Raise --epochs to extend it.")
+                return 0
+            # Trained, but stopped during the evaluation: load it (no step runs) and evaluate.
+            _say(f"{ckpt} has all {start_epoch} epochs but no summary.json (the evaluation was interrupted); "
+                 "evaluating it now")
         # The warmup already happened: keep the checkpoint's, whatever --epochs is now.
         warmup = float(state["train_config"].get("warmup_epochs", warmup))
         previous = list((state.get("meta") or {}).get("segments") or [])
@@ -412,6 +416,20 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
         _restore_sigterm(previous_handler)
     if _rank() != 0:
         return 0
+    try:
+        return _evaluate_run(model, random_encoder, history, args, dev, size, t0, source, meta, train, test, n_train, name)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted during the evaluation after training; the checkpoint of all {args.epochs} "
+                          f"epochs is at {ckpt}; run the same command with --resume to finish the evaluation") from None
+
+
+def _evaluate_run(model, random_encoder, history, args: argparse.Namespace, dev: torch.device, size: int, t0: float,
+                  source: dict, meta: dict, train, test, n_train: int, name: str) -> int:
+    """After pretraining: history.json, the held-out loss, the probes, the figure and
+    summary.json (written last: its presence marks a finished run)."""
+    from maelearn.runs import write_text
+
+    out = Path(args.out)
     train_time = time.perf_counter() - t0
     write_text(out / "history.json", json.dumps(history.to_dict(), indent=1))
     written = [out / "checkpoint.pt", out / "history.json"]

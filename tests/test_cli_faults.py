@@ -382,6 +382,29 @@ def test_out_that_cannot_be_written(tmp_path, capsys, monkeypatch):
     assert f"error: disk full: {tmp_path / 'full'} (the run needs about" in err and "MiB free" in err, err
 
 
+def test_interrupted_evaluation_says_so_and_resume_finishes_it(tmp_path, monkeypatch, capsys):
+    import maelearn.__main__ as entry
+
+    out = tmp_path / "run"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:  # Ctrl-C after the last epoch, while the held-out loss is computed
+        m.setattr(entry, "heldout_loss", interrupted)
+        assert main(["pretrain", *TINY, "--out", str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "interrupted during the evaluation after training" in err and str(out / "checkpoint.pt") in err, err
+    assert "--resume" in err and not (out / "summary.json").exists()
+    trained = digest(out)["checkpoint.pt"]
+    assert main(["pretrain", *TINY, "--out", str(out), "--resume"]) == 0  # evaluates, trains nothing
+    assert "evaluating it now" in capsys.readouterr().out
+    assert json.loads((out / "summary.json").read_text())["epochs"] == 1
+    assert digest(out)["checkpoint.pt"] == trained
+    assert main(["pretrain", *TINY, "--out", str(out), "--resume"]) == 0  # now finished: nothing to do
+    assert "nothing to do" in capsys.readouterr().out
+
+
 def test_run_folder_lock_and_resume_rules(tmp_path):
     with pytest.raises(cli.UsageError, match="contradict"):
         RunFolder(tmp_path, resume=True, overwrite=True)

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -287,12 +288,14 @@ def check_memory_for_images(n_images: int | None, n_test: int, size: int, channe
     need = n * channels * size * size * 4 * 3
     have = available_memory()
     if need > have:
-        fit = max(1, have // (channels * size * size * 4 * 3) - n_test)
-        flag = "--n-images" if n_images is not None else "--n-test"
+        room = have // (channels * size * size * 4 * 3)  # images that fit, train and test together
+        if n_test >= room or n_images is None:  # the test set alone is too large
+            flag, value, advice = "--n-test", n_test, f"use --n-test {max(1, room // 4)} or less"
+        else:
+            flag, value, advice = "--n-images", n_images, f"use --n-images {max(1, room - n_test)} or less"
         raise UsageError(
-            f"{flag} {n_images if n_images is not None else n_test}: {n} images of {size} px need about "
-            f"{need / 2**30:.3g} GiB, more than the {have / 2**30:.3g} GiB of memory available; "
-            f"use --n-images {fit} or less"
+            f"{flag} {value}: {n} images of {size} px need about {need / 2**30:.3g} GiB, more than the "
+            f"{have / 2**30:.3g} GiB of memory available; {advice}"
         )
 
 
@@ -313,11 +316,23 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from maelearn.mae import mae_config
     from maelearn.runs import RunFolder
 
+    from maelearn.progress import log_every_from_env
+
     t0 = time.perf_counter()
     if not 0 <= args.mask_ratio < 1:
         raise UsageError(f"--mask-ratio must be in [0, 1), got {args.mask_ratio!r}")
+    log_every_from_env()  # a bad $MAELEARN_LOG_EVERY is refused before the run folder is made
     dev = pick_device(args.device, source="--device")
     threads = cpu_threads(args.threads) if dev.type == "cpu" else None
+    cores = os.cpu_count() or 1
+    if args.num_workers > cores:
+        warnings.warn(f"--num-workers {args.num_workers} is more than the {cores} CPU core(s) here; using {cores}")
+        args.num_workers = cores
+    if args.warmup_epochs >= args.epochs:
+        warnings.warn(f"--warmup-epochs {args.warmup_epochs:g} >= --epochs {args.epochs}: the whole run is warm-up, "
+                      "the learning rate rises from 0 and never reaches its peak")
+    if args.mask_ratio == 0:
+        warnings.warn("--mask-ratio 0 removes no patch: the loss on removed patches is 0 and nothing is learned")
     size = mae_config(args.preset).img_size
     source = data_source(args)
     if source["kind"] == "offline":
@@ -349,6 +364,8 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
     out = run.path
     ckpt = out / CHECKPOINT_NAME
     state = read_checkpoint(ckpt) if args.resume and ckpt.exists() else None
+    if args.resume and state is None:  # a mistyped --out must not restart a run unnoticed
+        _say(f"--resume: no checkpoint at {ckpt} yet; starting a new run there")
     name = source_name(source)
     if source["kind"] == "offline":
         train, test = load_split(source["dataset"], args.n_images, args.n_test, size, args.data_seed)

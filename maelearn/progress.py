@@ -8,6 +8,7 @@ update into one ever-growing line, so it prints one readable line at most every
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -90,8 +91,23 @@ def progress(iterable: Iterable[T] | None = None, total: int | None = None, desc
 
     if disable or interactive():
         return tqdm(iterable, total=total, desc=desc, disable=disable, **kw)
-    every = log_every if log_every is not None else float(os.environ.get("MAELEARN_LOG_EVERY", "30"))
+    every = log_every if log_every is not None else log_every_from_env()
     return LineProgress(iterable, total=total, desc=desc, log_every=every)
 
 
-__all__ = ["LineProgress", "interactive", "progress"]
+def log_every_from_env() -> float:
+    """Seconds between progress lines off a terminal: ``$MAELEARN_LOG_EVERY`` (a number
+    >= 0; 0 logs every step) or 30."""
+    raw = os.environ.get("MAELEARN_LOG_EVERY", "").strip()
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"$MAELEARN_LOG_EVERY must be a number of seconds >= 0, got {raw!r}")
+    return value
+
+
+__all__ = ["LineProgress", "interactive", "log_every_from_env", "progress"]

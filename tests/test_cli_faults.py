@@ -405,6 +405,30 @@ def test_interrupted_evaluation_says_so_and_resume_finishes_it(tmp_path, monkeyp
     assert "nothing to do" in capsys.readouterr().out
 
 
+def test_settings_that_train_nothing_are_warned_and_a_missing_resume_is_said(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("MAELEARN_LOG_EVERY", "bogus")  # refused before the run folder exists
+    assert main(["pretrain", *TINY, "--out", str(tmp_path / "a")]) == 2
+    assert "$MAELEARN_LOG_EVERY" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    monkeypatch.delenv("MAELEARN_LOG_EVERY")
+    many = str((os.cpu_count() or 1) + 50)
+    assert main(["pretrain", *TINY, "--out", str(tmp_path / "b"), "--resume", "--mask-ratio", "0",
+                 "--warmup-epochs", "1", "--num-workers", many]) == 0
+    captured = capsys.readouterr()
+    assert f"--num-workers {many} is more than" in captured.err
+    assert "--warmup-epochs 1 >= --epochs 1: the whole run is warm-up" in captured.err
+    assert "--mask-ratio 0 removes no patch" in captured.err
+    assert f"--resume: no checkpoint at {tmp_path / 'b' / 'checkpoint.pt'} yet" in captured.out
+
+
+def test_a_set_too_large_for_memory_names_the_flag_that_is_too_large():
+    from maelearn.__main__ import check_memory_for_images
+
+    with pytest.raises(cli.UsageError, match=r"^--n-test 1000000000000: .* use --n-test \d+ or less"):
+        check_memory_for_images(64, 10**12, 32)  # probe's --n-images 64, a huge --n-test
+    with pytest.raises(cli.UsageError, match=r"^--n-images 1000000000000: .* use --n-images \d+ or less"):
+        check_memory_for_images(10**12, 64, 32)
+
+
 def test_run_folder_lock_and_resume_rules(tmp_path):
     with pytest.raises(cli.UsageError, match="contradict"):
         RunFolder(tmp_path, resume=True, overwrite=True)

@@ -7,9 +7,13 @@ the optimizer and RNG states, the history, the training config and a plain-dict
 * :func:`atomic_save` writes a temporary file beside the target and renames it, so a crash
   mid-save leaves the old checkpoint (and at worst an orphan ``.checkpoint.pt.*.tmp``,
   which :func:`maelearn.runs.clean_orphans` removes at the next run);
+* :func:`check_destination` refuses, before anything is converted or trained, a path that
+  cannot be written (a folder in the way, a read-only or special file system) or that
+  would replace an existing file without ``overwrite``;
 * :func:`read_checkpoint` loads with ``weights_only=True`` (tensors and plain containers,
-  never pickled code) and turns a truncated, empty or foreign file into one error,
-  ``not a readable checkpoint: <path> (...)``;
+  never pickled code) and, through :func:`load_weights_only`, turns an empty, truncated or
+  foreign file into one error with a short reason, ``not a readable checkpoint: <path>
+  (empty file)``;
 * :func:`load_checkpoint` rebuilds the model, after checking that its config asks for a
   model that fits in memory (:func:`estimate_parameters`), so a crafted config asking for a
   120 GB model is refused before anything is allocated.
@@ -17,11 +21,15 @@ the optimizer and RNG states, the history, the training config and a plain-dict
 
 from __future__ import annotations
 
+import errno
 import math
 import numbers
 import os
 import pickle
+import re
+import struct
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -44,8 +52,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``:
     a reader (or a crash) sees either the old file or the complete new one, never half."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:  # name the file asked for, not the temporary one
+        raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             torch.save(obj, f)
@@ -66,6 +77,64 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
             os.close(dir_fd)
     except OSError:
         pass
+    return path
+
+
+def _nearest_existing(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path(".")  # pragma: no cover - "." always exists
+
+
+def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool = False, flag: str = "OUT",
+                      what: str = "", example: str = CHECKPOINT_NAME) -> Path:
+    """Before converting or writing anything: refuse ``path`` as the destination of a file
+    (``folder=True``: of a folder such as a Hugging Face model) with a ``UsageError`` naming
+    ``flag``, the path and what was expected, when
+
+    * something of the other type is there (a folder where a file goes, or a file where a
+      folder goes; ``overwrite`` does not change that);
+    * a file (``folder=True``: a non-empty folder) is there and ``overwrite`` is False: nothing
+      is replaced without being asked;
+    * a file on its way is not a folder, or the nearest existing folder does not accept new
+      files (read-only, no permission, ``/proc``): a small probe file is created there and
+      removed.
+
+    ``what`` names the thing written in messages (default: "a file" / "a folder"), and
+    ``example`` the file name suggested inside a folder given for a file. Returns
+    ``path`` as a :class:`~pathlib.Path`. Creates nothing that stays."""
+    from maelearn.cli import UsageError, describe_os_error
+
+    path = Path(path)
+    what = what or ("a folder" if folder else "a file")
+    shown = f"{flag} {path}"
+    if path.is_dir():
+        if not folder:
+            raise UsageError(f"{shown} is a folder; expected the path of {what} (e.g. {path / example})")
+        found = sorted(p.name for p in path.iterdir())
+        if found and not overwrite:
+            listed = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
+            raise UsageError(f"{shown} already exists and holds {len(found)} file(s) ({listed}); add --overwrite "
+                             "to write into it anyway, or choose another path")
+    elif path.exists() or path.is_symlink():
+        if folder:
+            raise UsageError(f"{shown} is a file; expected a folder for {what} (a new path or an empty folder)")
+        if not path.is_file():
+            raise UsageError(f"{shown} exists and is not a regular file; expected the path of {what}")
+        if not overwrite:
+            raise UsageError(f"{shown} already exists; add --overwrite to replace it, or choose another path")
+    base = _nearest_existing(path)
+    if not base.is_dir():
+        raise UsageError(f"{shown}: {base} is a file, not a folder; expected a path inside a folder")
+    try:  # the only sure test: create a file where the new file (or folder) will be made
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        why = ("it does not accept new files" if err.errno in (errno.ENOENT, errno.ENOTDIR)
+               else describe_os_error(OSError(err.errno, err.strerror)))
+        raise UsageError(f"{shown}: cannot write in {base} ({why}); expected a path in a writable folder") from None
     return path
 
 
@@ -190,23 +259,67 @@ def checkpoint_path(path: str | Path) -> Path:
     return path
 
 
-def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The checkpoint's contents, loaded safely (``weights_only=True``: tensors and plain
-    containers only, no pickled code). A file that is empty, truncated, random bytes, a
-    pickle with code in it, or another program's file raises
-    ``ValueError("not a readable checkpoint: <path> (...)")``."""
-    path = checkpoint_path(path)
-    if path.stat().st_size == 0:
-        raise ValueError(f"not a readable checkpoint: {path} (the file is empty)")
+#: What ``torch.load`` raises for a file it cannot read (truncated, foreign, code-carrying).
+LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, struct.error, ValueError, KeyError,
+               AttributeError, IndexError, TypeError, UnicodeDecodeError)
+
+
+def unreadable_reason(path: str | Path, err: BaseException) -> str:
+    """A few words on why ``torch.load`` failed on ``path`` with ``err``: ``empty file``,
+    ``truncated or corrupt zip``, ``a zip archive, not a torch file``, ``truncated or
+    corrupt file, old torch format``, ``refused unsafe pickle content: posix.system`` or
+    ``not a torch file``. torch's own messages are paragraphs (cut off mid-sentence in
+    one line) and advise ``weights_only=False``, the unsafe way; these are neither."""
+    path = Path(path)
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"not a readable checkpoint: {path} (refused by the weights-only loader: {first[:160]})") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError, IndexError,
-            TypeError, UnicodeDecodeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"not a readable checkpoint: {path} (truncated or not a torch file: {first[:160]})") from None
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as read_err:
+        return f"cannot be read: {read_err.strerror or type(read_err).__name__}"
+    if not head:
+        return "empty file"
+    text = str(err)
+    if isinstance(err, pickle.UnpicklingError) and (found := re.search(r"\bGLOBAL ([\w.]+)", text)):
+        return f"refused unsafe pickle content: {found.group(1)}"
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except (OSError, zipfile.BadZipFile, ValueError):
+            names = None
+        if names is not None and not any(n.endswith("data.pkl") for n in names):
+            return "a zip archive, not a torch file"
+        return "truncated or corrupt zip"
+    if head[:1] == b"\x80" and isinstance(err, (EOFError, struct.error)):
+        return "truncated or corrupt file, old torch format"
+    return "not a torch file"
+
+
+def load_weights_only(path: str | Path, map_location: str | torch.device = "cpu", allowed: tuple = ()) -> Any:
+    """``torch.load(path, weights_only=True)``: tensors and plain containers, plus the
+    classes in ``allowed``; no pickled code runs. A file torch cannot read (empty,
+    truncated, random bytes, another program's, code in its pickle) raises
+    ``ValueError("not a readable checkpoint: <path> (<reason>)")``, the reason from
+    :func:`unreadable_reason`."""
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise EOFError
+        with warnings.catch_warnings():  # a pickle of another protocol: refused below if it matters
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            with torch.serialization.safe_globals(list(allowed)):
+                return torch.load(path, map_location=map_location, weights_only=True)
+    except LOAD_ERRORS as err:
+        raise ValueError(f"not a readable checkpoint: {path} ({unreadable_reason(path, err)})") from None
+
+
+def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    """The checkpoint's contents, loaded safely (:func:`load_weights_only`: tensors and
+    plain containers only, no pickled code). A file that is empty, truncated, random bytes,
+    a pickle with code in it, or another program's file raises
+    ``ValueError("not a readable checkpoint: <path> (<short reason>)")``."""
+    path = checkpoint_path(path)
+    state = load_weights_only(path, map_location)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"not a readable checkpoint: {path} (not a maelearn training checkpoint, format {FORMAT!r})")
     return state
@@ -245,13 +358,17 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 __all__ = [
     "CHECKPOINT_NAME",
     "FORMAT",
+    "LOAD_ERRORS",
     "atomic_save",
+    "check_destination",
     "check_model_fits",
     "checkpoint_path",
     "config_differences",
     "estimate_parameters",
     "load_checkpoint",
+    "load_weights_only",
     "model_config",
     "read_checkpoint",
     "rebuild_model",
+    "unreadable_reason",
 ]

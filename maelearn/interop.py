@@ -73,11 +73,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import pickle
 import re
 import socket
 import warnings
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -99,6 +97,20 @@ OFFICIAL_DECODER_HEADS_VIDEOMAE = {192: 3, 384: 6, 512: 8, 640: 8}
 INSTALL_HINT = 'pip install -e ".[interop]"  (or: pip install transformers safetensors)'
 
 StateDict = dict[str, torch.Tensor]
+
+
+class MissingSettingError(ValueError):
+    """A setting the weights cannot tell (``setting``: ``heads``, ``decoder_heads``,
+    ``img_size``) that the caller must give. The message names the keyword argument;
+    :meth:`naming` rewords it for another way of passing it (the command line's
+    ``--heads``)."""
+
+    def __init__(self, setting: str, what: str, note: str = ""):
+        self.setting, self.what, self.note = setting, what, note
+        super().__init__(self.naming(f"{setting}="))
+
+    def naming(self, how: str) -> str:
+        return f"{self.what}; pass {how}{self.note}"
 
 
 class WeightsUnavailableError(OSError):
@@ -132,19 +144,18 @@ def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
             from safetensors.torch import load_file
         except ImportError:
             raise ImportError(f"reading {path} needs the safetensors package: {INSTALL_HINT}") from None
-        return load_file(str(path))
-    try:
-        # The training scripts of both releases also store their argparse.Namespace: a plain
-        # record of options, allowed; any other pickled object is refused.
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError, KeyError, AttributeError,
-            IndexError, TypeError, UnicodeDecodeError) as err:  # truncated, foreign or code-carrying files
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(
-            f"not a readable checkpoint: {path} ({first[:160]}); if you trust the file, load it yourself with "
-            "torch.load(path, weights_only=False) and pass the dict"
-        ) from None
+        try:
+            return load_file(str(path))
+        except Exception as err:  # safetensors' own SafetensorError: a bad header, a cut file
+            if type(err).__name__ != "SafetensorError":
+                raise
+            why = "empty file" if path.stat().st_size == 0 else "truncated or not a safetensors file"
+            raise ValueError(f"not a readable checkpoint: {path} ({why})") from None
+    from maelearn.checkpoint import load_weights_only
+
+    # The training scripts of both releases also store their argparse.Namespace: a plain
+    # record of options, allowed; any other pickled object is refused.
+    obj = load_weights_only(path, allowed=(argparse.Namespace,))
     if not isinstance(obj, dict):
         raise ValueError(f"not a readable checkpoint: {path} (holds a {type(obj).__name__}, not a dict)")
     return _unwrap(obj, str(path))
@@ -414,11 +425,11 @@ def to_hf(model: nn.Module | Mapping[str, torch.Tensor]) -> StateDict:
 
 def save_official(model: nn.Module, path: str | Path, encoder_only: bool = False) -> Path:
     """Write ``{"model": to_official(model)}`` to ``path``: the file layout the reference
-    code's ``load_state_dict(checkpoint["model"])`` reads."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": to_official(model, encoder_only)}, path)
-    return path
+    code's ``load_state_dict(checkpoint["model"])`` reads. Written atomically (a crash
+    leaves the old file or none, never half of one); an existing file is replaced."""
+    from maelearn.checkpoint import atomic_save
+
+    return atomic_save({"model": to_official(model, encoder_only)}, path)
 
 
 # ---------------------------------------------------------------------------------------
@@ -512,10 +523,9 @@ def _heads(dim: int, given: int | None, table: dict[int, int], name: str) -> int
         return given
     if dim in table:
         return table[dim]
-    raise ValueError(
-        f"cannot tell the number of attention heads of a {dim}-d {name.replace('_', ' ')} from its weights; "
-        f"pass {name}= (the released models: {table})"
-    )
+    part = "decoder" if name.startswith("decoder") else "encoder"
+    raise MissingSettingError(name, f"cannot tell the number of attention heads of a {dim}-d {part} from its weights",
+                              f" (the released models by width: {table})")
 
 
 def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, decoder_heads: int | None = None,
@@ -543,7 +553,7 @@ def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, de
         n = sd["encoder.pos_embed"].shape[1] - 1 if "encoder.pos_embed" in sd else None
         side = round(math.sqrt(n)) if n else 0
         if (n is None or side * side != n) and img_size is None:
-            raise ValueError("cannot tell the image size from the checkpoint (no square pos_embed); pass img_size=")
+            raise MissingSettingError("img_size", "cannot tell the image size from the checkpoint (no square pos_embed)")
         cfg["img_size"] = img_size if img_size is not None else side * patch
         cfg["heads"] = _heads(dim, heads, OFFICIAL_HEADS_MAE, "heads")
         if has_decoder:
@@ -940,58 +950,108 @@ def load_any(source: str, *, heads: int | None = None, decoder_heads: int | None
     return from_official(path, **given)
 
 
+def _run_files_beside(out: Path) -> list[str]:
+    """The other files of a pretrain run folder beside ``out`` when ``out`` is that run's
+    checkpoint (they describe the model in it)."""
+    from maelearn.checkpoint import CHECKPOINT_NAME
+    from maelearn.runs import RUN_FILES
+
+    if out.name != CHECKPOINT_NAME or not out.is_file():
+        return []
+    return [n for n in RUN_FILES if n != out.name and (out.parent / n).exists()]
+
+
 def main(argv: list[str] | None = None) -> int:
     """``import SRC OUT``: an official / Hugging Face checkpoint (file, folder or Hub name)
     -> a maelearn checkpoint. ``export CKPT OUT --to official|official-encoder|hf``: a
     maelearn checkpoint -> the reference ``{"model": ...}`` file, or a Hugging Face model
-    folder (``save_pretrained``; needs transformers)."""
+    folder (``save_pretrained``; needs transformers). OUT is checked before anything is
+    converted, and an existing OUT (a file, or a folder that is not empty) is refused
+    unless ``--overwrite`` is given."""
     from maelearn import cli
+    from maelearn.checkpoint import check_destination
 
-    @cli.guarded(PROG)
-    def run(argv: list[str] | None = None) -> int:
+    overwrite_help = ("replace an existing OUT (without it, an existing file, or a non-empty folder for --to hf, "
+                      "is refused and left as it is)")
+
+    def commands(argv: list[str]) -> int:
         p = cli.ArgumentParser(prog=PROG, description=main.__doc__)
         sub = p.add_subparsers(dest="command", required=True)
         imp = sub.add_parser("import", help="official / Hugging Face checkpoint -> maelearn checkpoint")
         imp.add_argument("source", help="a .pth/.bin/.safetensors file, a Hugging Face folder, or a Hub name")
-        imp.add_argument("out", help="the maelearn checkpoint to write (e.g. runs/vit-mae-base/checkpoint.pt)")
+        imp.add_argument("out", metavar="OUT", type=cli.nonempty_path,
+                         help="the maelearn checkpoint file to write (e.g. runs/vit-mae-base/checkpoint.pt)")
+        imp.add_argument("--overwrite", action="store_true", help=overwrite_help)
         imp.add_argument("--heads", type=cli.integer(minimum=1), help="encoder heads (default: the released models')")
         imp.add_argument("--decoder-heads", type=cli.integer(minimum=1), help="decoder heads")
         imp.add_argument("--frames", type=cli.integer(minimum=1), help="VideoMAE clip length (default 16)")
-        imp.add_argument("--img-size", type=cli.integer(minimum=1), help="VideoMAE frame size (default 224)")
+        imp.add_argument("--img-size", type=cli.integer(minimum=1),
+                         help="image size (default: from the position table) or VideoMAE frame size (default 224)")
         imp.add_argument("--norm-pix-loss", action=argparse.BooleanOptionalAction, default=None,
                          help="targets normalized per patch (default: on; HF: its config; "
                               "--no-norm-pix-loss for the mae_visualize_* files)")
         exp = sub.add_parser("export", help="maelearn checkpoint -> official file or Hugging Face folder")
         exp.add_argument("checkpoint", help="a maelearn checkpoint file or run folder")
-        exp.add_argument("out", help="the .pth file (official) or folder (hf) to write")
+        exp.add_argument("out", metavar="OUT", type=cli.nonempty_path,
+                         help="the .pth file (official) or the folder (hf) to write")
         exp.add_argument("--to", required=True, choices=("official", "official-encoder", "hf"))
+        exp.add_argument("--overwrite", action="store_true", help=overwrite_help)
         args = p.parse_args(argv)
         if args.command == "import":
-            model = load_any(args.source, heads=args.heads, decoder_heads=args.decoder_heads, frames=args.frames,
-                             img_size=args.img_size, norm_pix_loss=args.norm_pix_loss)
-            out = save_checkpoint(model, args.out, source=args.source)
+            run_files = _run_files_beside(Path(args.out))
+            if run_files and not args.overwrite:
+                raise cli.UsageError(
+                    f"OUT {args.out} is the checkpoint of the run in {Path(args.out).parent} (its files "
+                    f"{', '.join(run_files)} were written for it); add --overwrite to replace it, or choose another path"
+                )
+            out = check_destination(args.out, overwrite=args.overwrite, what="a maelearn checkpoint file")
+            try:
+                model = load_any(args.source, heads=args.heads, decoder_heads=args.decoder_heads, frames=args.frames,
+                                 img_size=args.img_size, norm_pix_loss=args.norm_pix_loss)
+            except MissingSettingError as err:  # on the command line, name the flag
+                raise cli.UsageError(err.naming(f"--{err.setting.replace('_', '-')} N")) from None
+            if run_files:
+                warnings.warn(f"OUT {out} replaces the checkpoint of the run in {out.parent}; its files "
+                              f"{', '.join(run_files)} were written for the model that was there", stacklevel=2)
+            out = save_checkpoint(model, out, source=args.source)
             cfg = model.config
             print(f"wrote {out}: {cfg.kind} dim={cfg.dim} depth={cfg.depth} heads={cfg.heads}, decoder "
                   f"{cfg.decoder_dim}x{cfg.decoder_depth}, norm_pix_loss={cfg.norm_pix_loss}")
             return 0
         from maelearn.checkpoint import load_checkpoint
 
+        hf = args.to == "hf"
+        if hf:
+            _transformers()  # before anything else: is it installed?
+        out = check_destination(args.out, overwrite=args.overwrite, folder=hf,
+                                what="the Hugging Face model" if hf else "the official .pth file", example="mae.pth")
         model, _ = load_checkpoint(args.checkpoint)
-        if args.to == "hf":
-            to_hf_model(model).save_pretrained(args.out)
-            print(f"wrote the Hugging Face model folder {args.out}")
+        if hf:
+            to_hf_model(model).save_pretrained(out)
+            if not (out / "config.json").is_file():  # save_pretrained logs, and returns, on some failures
+                raise OSError(f"OUT {out}: the Hugging Face model was not written (no config.json there)")
+            print(f"wrote the Hugging Face model folder {out}")
         else:
-            out = save_official(model, args.out, encoder_only=args.to == "official-encoder")
+            out = save_official(model, out, encoder_only=args.to == "official-encoder")
             print(f"wrote {out} ({'encoder only, ' if args.to == 'official-encoder' else ''}"
                   "the reference layout, {'model': state_dict})")
         return 0
+
+    @cli.guarded(PROG)
+    def run(argv: list[str]) -> int:
+        try:
+            return commands(argv)
+        except ImportError as err:  # an optional package is missing: say what to install, no traceback
+            if INSTALL_HINT not in str(err):
+                raise
+            raise cli.UsageError(str(err)) from None
 
     return run(argv)
 
 
 __all__ = [
-    "IMAGENET_MEAN", "IMAGENET_STD", "WeightsUnavailableError", "build_model", "convert_to_ours", "detect_format",
-    "from_hf", "from_official", "from_pretrained_hf", "hf_config", "imagenet_normalize", "imagenet_unnormalize",
+    "IMAGENET_MEAN", "IMAGENET_STD", "MissingSettingError", "WeightsUnavailableError", "build_model",
+    "convert_to_ours", "detect_format", "from_hf", "from_official", "from_pretrained_hf", "hf_config", "imagenet_normalize", "imagenet_unnormalize",
     "infer_config", "load_any", "load_into", "main", "photo_batch", "read_state_dict", "reconstruct_photos",
     "save_checkpoint", "save_official", "to_hf", "to_hf_model", "to_official", "videomae_positions",
 ]

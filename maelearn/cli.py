@@ -268,8 +268,34 @@ def nonempty_path(text: str) -> str:
     return text
 
 
+def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json") -> "Path":
+    """Refuse, before any work, an output file that cannot be written: an empty path, a
+    folder (the message suggests ``path/example``), a missing parent folder, or a place this
+    process cannot write (read-only, no permission). ``flag`` names the argument."""
+    from pathlib import Path
+
+    p = Path(path)
+    if str(path).strip() in ("", "."):
+        raise UsageError(f"{flag} must name a file, got {str(path)!r}")
+    if p.is_dir():
+        raise UsageError(f"{flag} {p} is a folder; expected a file path such as {p / example}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {p}: the folder {parent} does not exist")
+    probe = parent / f".maelearn.{os.getpid()}.probe"
+    try:
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise PermissionError(f"{flag} {p}: cannot write in {parent} ({describe_os_error(err).split(': ')[0]})") from None
+    if p.exists() and not os.access(p, os.W_OK):
+        raise PermissionError(f"{flag} {p}: the file is not writable")
+    return p
+
+
 __all__ = [
     "ArgumentParser",
+    "check_output_file",
     "EXIT_ERROR",
     "EXIT_INTERRUPTED",
     "Interrupted",

@@ -197,9 +197,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.cell_timeout < 1:
         raise cli.UsageError(f"--cell-timeout {args.cell_timeout}: expected a whole number of seconds >= 1")
-    missing = [p for p in args.notebooks if not p.is_file()]
-    if missing:
-        raise cli.UsageError(f"no such notebook: {', '.join(map(str, missing))} (expected .ipynb files)")
+    for p in args.notebooks:  # every input and output checked before the first notebook runs
+        if p.is_dir():
+            raise cli.UsageError(f"{p} is a folder; expected .ipynb files (e.g. {p}/*.ipynb)")
+        if not p.is_file():
+            raise cli.UsageError(f"no such notebook: {p} (expected .ipynb files)")
+        if p.suffix != ".ipynb":
+            raise cli.UsageError(f"{p} is not a notebook (expected a .ipynb file)")
+    for flag, out in (("--csv", args.csv), ("--json", args.json)):
+        if out is not None:
+            cli.check_output_file(out, flag, f"scores{flag.replace('--', '.')}")
     subs = []
     for path in args.notebooks:
         print(f"grading {path} ...", file=sys.stderr, flush=True)

@@ -172,3 +172,21 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, capsys):
     assert grade.main([str(tmp_path / "nope.ipynb")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no such notebook" in err[0] and "nope.ipynb" in err[0]
+
+
+def test_inputs_and_outputs_are_checked_before_any_notebook_runs(tmp_path, capsys):
+    nb = tmp_path / "00_welcome.ipynb"
+    nb.write_text("{}")  # never executed: every refusal below comes first
+    (tmp_path / "answers.py").write_text("x = 1\n")
+    cases = [
+        ([str(tmp_path / "answers.py")], ("answers.py", "not a notebook")),
+        ([str(tmp_path)], (str(tmp_path), "is a folder")),
+        ([str(nb), "--csv", str(tmp_path)], ("--csv", "is a folder")),
+        ([str(nb), "--json", str(tmp_path / "no" / "s.json")], ("--json", "does not exist")),
+    ]
+    for args, needles in cases:
+        assert grade.main(args) == 2, args
+        captured = capsys.readouterr()
+        err = captured.err.strip().splitlines()
+        assert len(err) == 1 and all(n in err[0] for n in needles), err
+        assert "grading" not in captured.err + captured.out

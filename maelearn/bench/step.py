@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.compile != "off":
         _check_compile(args.compile_backend, args.compile_mode)
     if args.out:
-        _check_out(args.out)
+        _cli.check_output_file(args.out, "--out", "bench.json")
     peers = None if args.peers == "auto" else [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     report = run_bench(
         preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,
@@ -310,19 +310,3 @@ def _check_compile(backend: str, mode: str | None) -> None:
     modes = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
     if mode is not None and mode not in modes:
         raise _cli.UsageError(f"--compile-mode {mode!r} is not a torch.compile mode; expected one of {', '.join(modes)}")
-
-
-def _check_out(path: str) -> None:
-    """Refuse, before the benchmark runs, an ``--out`` that cannot be written."""
-    import os
-    from pathlib import Path
-
-    p = Path(path)
-    if p.is_dir():
-        raise _cli.UsageError(f"--out {path} is a folder; expected a file name for the JSON report")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise _cli.UsageError(f"--out {path}: the folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise _cli.UsageError(f"--out {path} cannot be written (permission denied or a read-only file system)")
-

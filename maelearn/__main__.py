@@ -592,6 +592,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from maelearn.evaluate import fine_tune
 
     dev, model, state, source, train, test = _load_for_evaluation(args)
+    depth = len(model.encoder.blocks)
+    if args.last_k_blocks is not None and args.last_k_blocks > depth:
+        raise UsageError(f"--last-k-blocks {args.last_k_blocks}: the encoder of {args.checkpoint} has {depth} blocks; "
+                         f"expected 0 to {depth}")
     how = "full fine-tuning" if args.last_k_blocks is None else (
         "linear probe" if args.last_k_blocks == 0 else f"fine-tuning the last {args.last_k_blocks} block(s)")
     print(f"{args.checkpoint} (epoch {state['epoch']}): {how} on {len(train)} {source_name(source)} images for "

@@ -268,10 +268,11 @@ def nonempty_path(text: str) -> str:
     return text
 
 
-def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json") -> "Path":
+def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json"):
     """Refuse, before any work, an output file that cannot be written: an empty path, a
     folder (the message suggests ``path/example``), a missing parent folder, or a place this
-    process cannot write (read-only, no permission). ``flag`` names the argument."""
+    process cannot write (read-only, no permission). ``flag`` names the argument. Returns
+    the path as a ``pathlib.Path``."""
     from pathlib import Path
 
     p = Path(path)

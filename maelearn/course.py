@@ -21,7 +21,6 @@ example after a hand edit of ``lessons/``.
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import re
 import sys
@@ -101,7 +100,10 @@ def build_outputs(root: Path = ROOT) -> dict[Path, str]:
     for src in sources:
         nn = LESSON_NAME.match(src.name)["nn"]
         text = src.read_text(encoding="utf-8")
-        lesson = strip_solutions(text, nn)
+        try:
+            lesson = strip_solutions(text, nn)
+        except ValueError as err:  # a fence error names its line; say which file too
+            raise ValueError(f"{src}: {err}") from None
         sol_nb = to_ipynb(text.replace(colab_url("lessons", src.stem), colab_url("solutions", src.stem)))
         files[src.with_suffix(".ipynb")] = sol_nb
         files[root / "lessons" / src.name] = lesson

@@ -429,6 +429,20 @@ def test_a_set_too_large_for_memory_names_the_flag_that_is_too_large():
         check_memory_for_images(10**12, 64, 32)
 
 
+def test_finetune_names_the_flag_for_too_many_blocks(finished, capsys):
+    assert main(["finetune", str(finished), "--last-k-blocks", "100", "--device", "cpu", "--threads", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "--last-k-blocks 100" in err and "expected 0 to" in err, err
+
+
+def test_a_broken_solution_fence_names_its_file(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    src = tmp_path / "solutions" / "08_mae.py"
+    src.write_text("# %%\nx = 1\n### END SOLUTION\n")
+    proc = run_cli("build", "--root", str(tmp_path), module="maelearn.course")
+    assert_one_line_error(proc, str(src), "line 3", "END SOLUTION without BEGIN")
+
+
 def test_run_folder_lock_and_resume_rules(tmp_path):
     with pytest.raises(cli.UsageError, match="contradict"):
         RunFolder(tmp_path, resume=True, overwrite=True)

@@ -52,7 +52,7 @@ PROBE_TASK = {"scenes": "silhouette (10 classes)", "shapes": "shape (4 classes)"
 #: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``).
 NAMED_SETS = ("cifar10", "stl10")
 #: Sets generated or bundled offline (``maelearn.data.load_offline``).
-OFFLINE_SETS = ("digits", "natural", "scenes", "shapes")
+from maelearn.data.folders import OFFLINE_SETS  # noqa: E402  (one list of the offline sets)
 
 
 def _rank() -> int:

@@ -158,7 +158,7 @@ def test_real_data_arguments_are_checked(image_folder, tmp_path, capsys):
     cases = [
         (["--dataset", "cifar10"], "--dataset cifar10 needs --data-root DIR"),
         (["--dataset", "stl10", "--data-root", str(tmp_path / "none")],
-         "use an offline set: digits, natural, shapes"),  # not there: named, no download attempted
+         "use an offline set: digits, natural, scenes, shapes"),  # not there: named, no download attempted
         (["--data-path", str(image_folder), "--dataset", "digits"], "give one of them"),
         (["--data-path", str(image_folder), "--data-root", str(tmp_path)], "--data-root and --download go with"),
         (["--dataset", "shapes", "--download"], "shapes is an offline set"),

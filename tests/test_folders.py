@@ -153,8 +153,21 @@ def test_empty_and_missing_folders_raise_clearly(tmp_path):
 
 
 def test_cifar10_offline_says_how_to_get_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match="download=True.*digits, natural, shapes"):
+    with pytest.raises(FileNotFoundError, match="download=True.*digits, natural, scenes, shapes"):
         image_dataset(dataset="cifar10", data_root=tmp_path)
+
+
+def test_download_without_internet_says_so(tmp_path, monkeypatch):
+    import urllib.error
+
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("[Errno -2] Name or service not known")
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", offline)
+    with pytest.raises(ConnectionError, match=r"could not download cifar10 into .*no internet here\?.*offline set"):
+        image_dataset(dataset="cifar10", data_root=tmp_path, download=True)
 
 
 def test_unreadable_files_are_skipped_with_a_count_or_raise(tmp_path):

@@ -316,7 +316,7 @@ class TorchvisionImages(Dataset):
 
 
 NAMED_DATASETS = ("cifar10", "stl10")
-OFFLINE_SETS = ("digits", "natural", "shapes")
+OFFLINE_SETS = ("digits", "natural", "scenes", "shapes")  # maelearn.data.load_offline's names
 
 
 def image_dataset(data_path: str | Path | None = None, dataset: str | None = None, data_root: str | Path | None = None,
@@ -350,6 +350,13 @@ def image_dataset(data_path: str | Path | None = None, dataset: str | None = Non
             base = torchvision.datasets.CIFAR10(str(data_root), train=split == "train", download=download)
         else:
             base = torchvision.datasets.STL10(str(data_root), split=split, download=download)
+    except OSError as err:  # urllib's URLError, a refused connection, DNS: no internet here
+        if not download:
+            raise
+        raise ConnectionError(
+            f"could not download {dataset} into {data_root} ({getattr(err, 'reason', None) or err}): no internet "
+            f"here? Copy the files there from a machine that has it, or use an offline set: {', '.join(OFFLINE_SETS)}"
+        ) from err
     except RuntimeError as err:
         if download:
             raise

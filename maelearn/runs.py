@@ -6,7 +6,7 @@ figure. :class:`RunFolder` guards it:
 * a folder that already holds a run is refused unless the caller resumes it (``--resume``)
   or replaces it (``--overwrite``, which deletes the old run's files first, so the new run
   never mixes with them);
-* a lock file (``.lock``, holding the owner's pid and host) keeps a second process out
+* a lock file (``.lock``, holding the owner's pid, host and start time) keeps a second process out
   while a run writes; it is removed on exit, and a lock whose process is gone (killed) is
   detected as stale and replaced;
 * a folder that cannot be written (a file in the way, a read-only mount, no permission, a
@@ -62,8 +62,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _start_time(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, Linux's /proc), or ``None``
+    where that cannot be read: with the pid it tells a reused pid from the lock's owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat[stat.rindex(")") + 2:].split()[19])  # field 22, after "pid (comm) "
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner_alive(owner: dict) -> bool:
+    """Whether the lock's owner still runs: its pid is alive and, where both are known, it
+    started when the lock says (a pid reused by an unrelated process is not the owner)."""
+    if not _pid_alive(owner["pid"]):
+        return False
+    started, now = owner.get("started"), _start_time(owner["pid"])
+    return started is None or now is None or started == now
+
+
 def read_lock(path: Path) -> dict | None:
-    """The lock's contents (``pid``, ``host``), or ``None`` if unreadable/garbled."""
+    """The lock's contents (``pid``, ``host``, ``started``), or ``None`` if unreadable/garbled."""
     try:
         data = json.loads(path.read_text())
         return data if isinstance(data, dict) and isinstance(data.get("pid"), int) else None
@@ -165,13 +184,13 @@ class RunFolder:
     def acquire(self) -> None:
         """Take the folder's lock or refuse: a live owner is an error naming its pid; a dead
         owner's lock (killed run) is stale and replaced."""
-        me = {"pid": os.getpid(), "host": socket.gethostname()}
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _start_time(os.getpid())}
         for _ in range(3):
             try:
                 fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 owner = read_lock(self.lock_path)
-                if owner is not None and owner.get("host") == me["host"] and _pid_alive(owner["pid"]) \
+                if owner is not None and owner.get("host") == me["host"] and _owner_alive(owner) \
                         and owner["pid"] != me["pid"]:
                     raise UsageError(
                         f"{self.flag} {self.path} is in use by another run (pid {owner['pid']}, lock {self.lock_path}); "

@@ -454,6 +454,10 @@ def test_run_folder_lock_and_resume_rules(tmp_path):
     lock.write_text(json.dumps({"pid": os.getppid(), "host": os.uname().nodename}))  # a live owner
     with pytest.raises(cli.UsageError, match=rf"is in use by another run \(pid {os.getppid()}"):
         RunFolder(folder).__enter__()
+    # the owner's pid now belongs to another process (it started at another time): stale
+    lock.write_text(json.dumps({"pid": os.getppid(), "host": os.uname().nodename, "started": -1}))
+    with RunFolder(folder):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
     lock.write_text("garbled")  # unreadable: treated as stale and replaced
     with RunFolder(folder):
         assert json.loads(lock.read_text())["pid"] == os.getpid()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-#: command -> module with ``main(argv: list[str]) -> int`` (argv without the command).
+#: command -> module with ``main(argv: list[str]) -> int`` (argv starts with the command).
 COMMANDS = {
     "ablations": "maelearn.experiments.ablations",
     "video": "maelearn.experiments.media",
@@ -16,16 +16,24 @@ COMMANDS = {
 }
 
 
+PROG = "python -m maelearn.experiments"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Route to the command's ``main``; no command or an unknown one is one line on stderr
+    and exit status 2, as every command line of the course (:mod:`maelearn.cli`).
+    ``--debug`` may come before the command: it is passed on."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        names = " | ".join(COMMANDS)
-        print(f"usage: python -m maelearn.experiments {{{names}}} [options]  (COMMAND --help for each)")
-        if argv and argv[0] not in ("-h", "--help"):
-            print(f"python -m maelearn.experiments: unknown command {argv[0]!r}; expected one of: {names}", file=sys.stderr)
-            return 2
-        return 0 if argv else 2
-    return importlib.import_module(COMMANDS[argv[0]]).main(argv)
+    command = next((a for a in argv if a != "--debug"), None)
+    names = " | ".join(COMMANDS)
+    if command in ("-h", "--help"):
+        print(f"usage: {PROG} {{{names}}} [options]  (COMMAND --help for each)")
+        return 0
+    if command not in COMMANDS:
+        what = "a command" if command is None else f"a command, got {command!r}"
+        print(f"{PROG}: error: expected {what}; one of: {names} (see {PROG} --help)", file=sys.stderr)
+        return 2
+    return importlib.import_module(COMMANDS[command]).main(argv)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,6 @@ any work.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -757,28 +756,13 @@ def save_results(results: dict, path: str | Path) -> Path:
 def check_output_path(path: str | Path) -> Path:
     """Refuse, before any work, an output that cannot be written: a folder, a missing or
     unwritable parent, a file that exists but is not a results file of this schema."""
+    from maelearn.experiments.output import check_json_output
+
     path = Path(path)
-    if str(path) in ("", "."):
-        raise ValueError(f"--out must name a JSON file, got {str(path)!r}")
-    if path.is_dir():
-        raise ValueError(f"--out {path} is a folder; expected a JSON file path such as {path / 'ablations.json'}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise FileNotFoundError(f"--out {path}: the folder {parent} does not exist")
-    probe = parent / f".{path.name}.{os.getpid()}.probe"
-    try:
-        probe.write_text("{}")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"--out {path}: cannot write in {parent} ({err.strerror or err})") from None
-    if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, ValueError) as err:
-            raise ValueError(f"--out {path} exists and is not a readable JSON results file ({err}); move it away or pick another path") from None
-        if not isinstance(old, dict) or old.get("schema") != SCHEMA:
-            raise ValueError(f"--out {path} holds results of another format (schema {old.get('schema') if isinstance(old, dict) else None!r}, "
-                             f"expected {SCHEMA!r}); move it away or pick another path (nothing is overwritten)")
+    old = check_json_output(path, "ablations.json")
+    if old is not None and (not isinstance(old, dict) or old.get("schema") != SCHEMA):
+        raise ValueError(f"--out {path} holds results of another format (schema {old.get('schema') if isinstance(old, dict) else None!r}, "
+                         f"expected {SCHEMA!r}); move it away or pick another path (nothing is overwritten)")
     return path
 
 
@@ -1092,7 +1076,9 @@ def main(argv: list[str] | None = None) -> int:
                                     command=command.strip(), max_runs=args.max_runs, dataset=args.dataset,
                                     data_root=args.data_root)
         except KeyboardInterrupt:
-            raise cli.Interrupted(f"interrupted; every finished run is in {out}; run the same command again to resume") from None
+            from maelearn.experiments.output import interrupted
+
+            raise interrupted(out) from None
         left = len(todo(results, args.scale))
         print(f"wrote {out} in {time.perf_counter() - t0:.0f} s; {left} run(s) still to do")
         return 0

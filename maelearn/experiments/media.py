@@ -28,7 +28,6 @@ JSON file at once, and a re-run skips the runs the file already holds (resumable
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -46,6 +45,7 @@ from maelearn.config import device as pick_device
 from maelearn.evaluate import linear_probe_features
 from maelearn.bench.timing import hardware
 from maelearn.runs import write_text
+from maelearn.experiments.output import check_json_output, interrupted
 from maelearn.experiments.stats import INCONCLUSIVE, interval, paired_difference, verdict
 from maelearn.progress import progress
 from maelearn.train import TrainConfig, pretrain
@@ -446,7 +446,7 @@ def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, comma
         "command": command,
         "kind": kind,
         "scale": scale_name,
-        "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(scale).items()},
+        "settings": _settings(scale),
         "dataset": data.description,
         "classes": data.classes,
         "chance": 1 / len(data.classes),
@@ -462,16 +462,76 @@ def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, comma
     }
 
 
-def _settings_match(old: dict, new: dict) -> bool:
-    """Same study (kind, data, every setting but the list of seeds): its runs can be reused."""
+def _settings(scale: MediaScale) -> dict:
+    """The scale's fields as a results file stores them (tuples as lists)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(scale).items()}
+
+
+def _settings_diff(old: dict, new: dict) -> list[str]:
+    """What differs between the study of results ``old`` and ``new``: ``"kind"``, every
+    setting but the list of seeds, and ``"dataset"`` when ``new`` has one. Empty: the same
+    study, whose runs can be reused."""
     import json
 
     def strip(d):  # as JSON stores it (tuples become lists); older files lack extra_pools and n_unlabelled
         return json.loads(json.dumps({"extra_pools": [], "n_unlabelled": 0,
                                       **{k: v for k, v in (d or {}).items() if k != "seeds"}}))
 
-    return (strip(old.get("settings")) == strip(new["settings"]) and old.get("kind") == new["kind"]
-            and old.get("dataset") == new["dataset"])
+    a, b = strip(old.get("settings")), strip(new["settings"])
+    diff = ["kind"] if old.get("kind") != new["kind"] else []
+    diff += sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    if "dataset" in new and old.get("dataset") != new["dataset"]:
+        diff.append("dataset")
+    return diff
+
+
+def _settings_match(old: dict, new: dict) -> bool:
+    """Same study (kind, data, every setting but the list of seeds): its runs can be reused."""
+    return not _settings_diff(old, new)
+
+
+def _refuse_other(path: Path, why: str) -> ValueError:
+    return ValueError(f"--out {path} {why}; resuming would mix them or lose them. Move it away or pick another --out "
+                      "(nothing is overwritten)")
+
+
+def check_output(kind: str, scale_name: str, scale: MediaScale, path: str | Path) -> dict | None:
+    """Refuse, before any work, an ``out`` that cannot take this study's results: a folder,
+    an unwritable or missing folder, a file that is not JSON, JSON that is not a video or
+    audio study, or the results of another kind or other settings (any setting but the
+    seeds). Return the results already there (the same study: to resume), else ``None``."""
+    path = Path(path)
+    old = check_json_output(path, f"{kind}_{scale_name}.json")
+    if old is None:
+        return None
+    if (not isinstance(old, dict) or old.get("kind") not in KINDS or not isinstance(old.get("settings"), dict)
+            or not all(isinstance(old.get(s), dict) for s in ("variants", "baselines"))):
+        raise _refuse_other(path, f"holds JSON that is not {kind} study results")
+    if old["kind"] != kind:
+        raise _refuse_other(path, f"holds the {old['kind']} study's results, not the {kind} study's")
+    diff = _settings_diff(old, {"kind": kind, "settings": _settings(scale)})
+    if diff:
+        raise _refuse_other(path, f"holds the {kind} study at scale {old.get('scale', '?')} with other settings "
+                                  f"({', '.join(diff)} differ from scale {scale_name}'s)")
+    return old
+
+
+def check_seeds(seeds, what: str = "seeds") -> tuple[int, ...]:
+    """``seeds`` as a tuple, refused (``ValueError`` naming ``what``) unless one or more
+    distinct integers from 0 to :data:`maelearn.cli.MAX_SEED`."""
+    from maelearn.cli import MAX_SEED
+
+    seeds = tuple(seeds)
+    given = f"{what} {' '.join(map(str, seeds))}"
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED]
+    if not seeds:
+        raise ValueError(f"{what}: expected at least one seed")
+    if bad:
+        raise ValueError(f"{given}: expected integers from 0 to {MAX_SEED}, got {bad[0]!r}")
+    twice = sorted({s for s in seeds if seeds.count(s) > 1})
+    if twice:
+        raise ValueError(f"{given}: expected each seed once, got {', '.join(map(str, twice))} more than once")
+    return seeds
 
 
 def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None = None, device: str | None = None,
@@ -480,7 +540,9 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
               checkpoint_folder: str | Path | None = None) -> dict:
     """Run (or finish) the ``kind`` study at ``scale`` and return the results dict; with
     ``out``, every finished run is written there at once, and runs already in the file
-    (same settings and data) are skipped. ``checkpoint=True`` ships the baseline variant's
+    (same settings and data) are skipped; an ``out`` that is not this study's results (other
+    settings, another kind, not JSON, a folder) is refused before any work
+    (:func:`check_output`), never overwritten. ``checkpoint=True`` ships the baseline variant's
     model of the first seed (:func:`save_pretrained`; trained again if its run was already
     in the file)."""
     if kind not in KINDS:
@@ -494,24 +556,29 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     else:
         raise TypeError(f"scale must be a name in {sorted(SCALES[kind])} or a MediaScale, got {type(scale).__name__}")
     if seeds is not None:
-        sc = MediaScale(**{**asdict(sc), "seeds": tuple(seeds)})
+        sc = MediaScale(**{**asdict(sc), "seeds": check_seeds(seeds)})
     dev = pick_device(device)
     command = command or f"python -m maelearn.experiments {kind} --scale {name}"
+    path = Path(out) if out is not None else None
+    old = check_output(kind, name, sc, path) if path is not None else None  # before any work
+    if checkpoint:
+        from maelearn.cli import check_output_file
+
+        weights = checkpoint_paths(kind, checkpoint_folder)[0]
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        check_output_file(weights, "--checkpoint", weights.name)
     data = study_data(kind, sc)
     results = _empty(kind, name, sc, data, command, dev)
-    path = Path(out) if out is not None else None
-    if path is not None and path.exists():
-        import json
-
-        old = json.loads(path.read_text())
-        if _settings_match(old, results):
-            for sect in ("variants", "baselines"):
-                for k, v in old.get(sect, {}).items():
-                    if k in results[sect]:
-                        results[sect][k]["runs"] = v.get("runs", [])
-            results["date"] = old.get("date", results["date"])
-        elif log:
-            log(f"{path}: settings differ from this run's; starting afresh")
+    if old is not None:
+        if old.get("dataset") != results["dataset"]:
+            raise _refuse_other(path, f"was made on other clips ({old.get('dataset')!r}, this run {results['dataset']!r})")
+        for sect in ("variants", "baselines"):
+            for k, v in old[sect].items():
+                if k in results[sect]:
+                    results[sect][k]["runs"] = v.get("runs", [])
+        results["date"] = old.get("date", results["date"])
+    if path is not None:
+        save_results(results, path)  # the file exists from the start: an interrupt leaves it, never half a file
 
     def done(section: str, key: str, seed: int) -> bool:
         return any(r["seed"] == seed for r in results[section][key]["runs"])
@@ -622,33 +689,47 @@ def report(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m maelearn.experiments video|audio [options]`` (``argv`` starts with the
+    kind); expected failures are one line and exit status 2 (:mod:`maelearn.cli`)."""
+    from maelearn import cli
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m maelearn.experiments", description=__doc__.split("\n\n")[0])
-    parser.add_argument("kind", choices=KINDS)
-    parser.add_argument("--scale", default="cpu", choices=("quick", "cpu", "full"))
-    parser.add_argument("--out", default=None, help="JSON path (default: data/<kind>_<scale>.json)")
-    parser.add_argument("--seeds", type=int, nargs="*", default=None, help="seeds (default: the scale's)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 on a shared CPU)")
-    parser.add_argument("--checkpoint", action="store_true",
-                        help="also ship the first seed's baseline model to data/pretrained/<kind>_mae.pt (+ .json)")
-    args = parser.parse_args(argv)
-    if args.threads is not None:
-        try:
+    first = next((a for a in argv if a != cli.DEBUG_FLAG), None)
+    prog = "python -m maelearn.experiments" + (f" {first}" if first in KINDS else "")
+
+    @cli.guarded(prog)
+    def _main(argv: list[str]) -> int:
+        if not argv or argv[0] not in KINDS:
+            raise cli.UsageError(f"expected the study first, one of: {', '.join(KINDS)}; got {argv[0] if argv else 'nothing'!r}")
+        kind = argv[0]
+        parser = cli.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
+        parser.add_argument("--scale", default="cpu", choices=("quick", "cpu", "full"))
+        parser.add_argument("--out", type=cli.nonempty_path, default=None, help="JSON path (default: data/<kind>_<scale>.json)")
+        parser.add_argument("--seeds", type=cli.seed, nargs="+", default=None, help="seeds (default: the scale's)")
+        parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+        parser.add_argument("--threads", type=cli.integer(minimum=1), default=None, help="torch CPU threads (1 on a shared CPU)")
+        parser.add_argument("--checkpoint", action="store_true",
+                            help="also ship the first seed's baseline model to data/pretrained/<kind>_mae.pt (+ .json)")
+        args = parser.parse_args(argv[1:])
+        seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
+        dev = pick_device(args.device, source="--device")
+        if args.threads is not None:
             cpu_threads(args.threads)
-        except ValueError as err:
-            raise SystemExit(f"--threads: {err}") from None
-    out = Path(args.out) if args.out else ROOT / "data" / f"{args.kind}_{args.scale}.json"
-    command = "python -m maelearn.experiments " + " ".join(argv)
-    results = run_study(args.kind, args.scale, out, args.device, tuple(args.seeds) if args.seeds else None, command=command,
-                        checkpoint=args.checkpoint)
-    print(report(results))
-    print(f"wrote {out}")
-    return 0
+        out = Path(args.out) if args.out else ROOT / "data" / f"{kind}_{args.scale}.json"
+        command = "python -m maelearn.experiments " + " ".join(argv)
+        try:
+            results = run_study(kind, args.scale, out, dev, seeds, command=command, checkpoint=args.checkpoint)
+        except KeyboardInterrupt:
+            raise interrupted(out) from None
+        print(report(results))
+        print(f"wrote {out}")
+        return 0
+
+    return _main(argv)
 
 
 __all__ = [
     "BASELINES", "KINDS", "MediaScale", "PAPERS", "SCALES", "StudyData", "VARIANTS", "Variant", "build_model",
-    "checkpoint_paths", "features", "pretraining_verdict", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
+    "check_output", "check_seeds", "checkpoint_paths", "features", "pretraining_verdict", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
     "summarize", "supervised", "table",
 ]

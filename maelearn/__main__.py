@@ -699,7 +699,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--weight-decay", type=nonneg, default=d["weight_decay"], help="AdamW weight decay")
     t.add_argument("--warmup-epochs", type=nonneg, default=d["warmup_epochs"])
     t.add_argument("--clip-grad", type=pos, default=None, help="max gradient norm (default: off)")
-    t.add_argument("--mask-ratio", type=cli.finite(minimum=0, maximum=1), default=d["mask_ratio"],
+    t.add_argument("--mask-ratio", type=cli.ratio, default=d["mask_ratio"],
                    help="fraction of patches hidden, in [0, 1)")
     t.add_argument("--norm-pix", action=argparse.BooleanOptionalAction, default=d["norm_pix"],
                    help="per-patch normalized pixel targets (the paper's; off by default for the noisy flat shapes)")

@@ -256,6 +256,17 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[
     return parse
 
 
+def ratio(text: str) -> float:
+    """A ``type=`` for a mask ratio: a finite number in [0, 1) (1 would remove every patch)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
 #: ``type=`` for seeds: 0 to :data:`MAX_SEED`.
 seed = integer(0, MAX_SEED)
 
@@ -308,5 +319,6 @@ __all__ = [
     "guarded",
     "integer",
     "nonempty_path",
+    "ratio",
     "seed",
 ]

@@ -100,7 +100,7 @@ def finished(tmp_path_factory) -> Path:
     (["pretrain", "--seed", str(2**64)], ["--seed", str(2**64)]),
     (["pretrain", "--data-seed", "-1"], ["--data-seed", "'-1'"]),
     (["pretrain", "--out", ""], ["--out", "''"]),
-    (["pretrain", "--mask-ratio", "1"], ["--mask-ratio", "1.0"]),
+    (["pretrain", "--mask-ratio", "1"], ["--mask-ratio", "'1'", "[0, 1)"]),
     (["pretrain", "--epochs", "0"], ["--epochs", "'0'"]),
     (["probe", "x.pt", "--n-images", "0"], ["--n-images", "'0'"]),
     (["probe", "x.pt", "--n-test", "-3"], ["--n-test", "'-3'"]),

@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict:
                         help="comma-separated peers among timm,hf; 'auto' = those installed; 'none' = ours only")
     parser.add_argument("--steps", type=_cli.integer(1), default=20 if cuda else 5)
     parser.add_argument("--warmup", type=_cli.integer(0), default=5 if cuda else 2)
-    parser.add_argument("--mask-ratio", type=_cli.finite(0), default=0.75, help="in [0, 1) (default 0.75)")
+    parser.add_argument("--mask-ratio", type=_cli.ratio, default=0.75, help="in [0, 1) (default 0.75)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: $MAELEARN_DEVICE, else cuda when visible)")
     parser.add_argument("--peak-tflops", type=_cli.finite(0, strict=True), default=None,
                         help="override the GPU's peak bf16 TFLOP/s for MFU")

@@ -251,6 +251,8 @@ def checkpoint_path(path: str | Path) -> Path:
         inner = path / CHECKPOINT_NAME
         if inner.is_file():
             return inner
+        if inner.is_dir():  # runs/x/ holding a folder called checkpoint.pt
+            raise ValueError(f"not a readable checkpoint: {inner} (a folder, not a file)")
         if path.suffix in (".pt", ".pth") or path.name == CHECKPOINT_NAME:
             raise ValueError(f"not a readable checkpoint: {path} (a folder, not a file)")
         raise FileNotFoundError(f"no checkpoint at {inner}; pretrain one first (python -m maelearn pretrain, or TrainConfig(checkpoint_dir=...))")

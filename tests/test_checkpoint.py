@@ -92,6 +92,10 @@ def test_truncated_foreign_and_folder_checkpoints(saved, tmp_path):
     folder.mkdir()
     with pytest.raises(ValueError, match=f"not a readable checkpoint: {folder} \\(a folder, not a file\\)"):
         read_checkpoint(folder)
+    run = tmp_path / "run"
+    (run / "checkpoint.pt").mkdir(parents=True)  # a run folder whose checkpoint.pt is a folder
+    with pytest.raises(ValueError, match=f"not a readable checkpoint: {run / 'checkpoint.pt'} \\(a folder, not a file\\)"):
+        read_checkpoint(run)
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         read_checkpoint(tmp_path / "missing.pt")
 

@@ -145,6 +145,9 @@ def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> S
             sub.results[ex_id] = MISSING
             sub.details[ex_id] = "never handed in: the check cell did not run (deleted, crashed before it, or check was replaced)"
     sub.results = dict(sorted(sub.results.items()))
+    if not sub.results and not sub.error:  # 0/0 would read as a score
+        sub.error = ("no exercise to grade: the file name names no lesson (NN_name.ipynb) and no check cell "
+                     "handed one in")
     return sub
 
 

@@ -190,3 +190,12 @@ def test_inputs_and_outputs_are_checked_before_any_notebook_runs(tmp_path, capsy
         err = captured.err.strip().splitlines()
         assert len(err) == 1 and all(n in err[0] for n in needles), err
         assert "grading" not in captured.err + captured.out
+
+
+def test_a_notebook_with_nothing_to_grade_says_so(tmp_path, capsys):
+    import nbformat
+
+    nb = tmp_path / "notes.ipynb"  # no lesson in its name, no check cell
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), str(nb))
+    assert grade.main([str(nb)]) == 1
+    assert "no exercise to grade" in capsys.readouterr().out

@@ -649,7 +649,9 @@ def from_hf(source: str | Path | Mapping[str, Any] | nn.Module, config: Any = No
     itself, its state dict, a file or a model folder) -> our MAE / VideoMAE. ``config`` (the
     HF config object or its dict; taken from the model or the folder's ``config.json``
     when there is one) supplies heads, frames, image size and ``norm_pix_loss``;
-    ``overrides`` win over it. transformers 4.x and 5.x names are both read."""
+    ``overrides`` win over it. transformers 4.x and 5.x names are both read. The config's
+    ``layer_norm_eps`` is not carried over: our LayerNorms use the reference's 1e-6 (the
+    released HF configs say 1e-12), which moves outputs by about 1e-5 relative."""
     if isinstance(source, nn.Module):
         config = config if config is not None else getattr(source, "config", None)
         source = source.state_dict()

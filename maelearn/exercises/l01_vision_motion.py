@@ -55,6 +55,8 @@ def _diagnose_solve(case, got, expected):
         return "the sign is flipped: the system is A [u, v] = -[Sxt, Syt]."
     if torch.allclose(got, expected.flip(0), atol=1e-6):
         return "dx and dy are swapped: channel 0 is the horizontal motion."
+    if len(case.args) > 1 and case.args[1] != 1e-3 and torch.allclose(got, lk_solve(case.args[0]), atol=1e-6):
+        return f"use the min_eig argument (here {case.args[1]:g}), not the default 1e-3."
     if not torch.isfinite(got).all():
         return "where the smaller eigenvalue of A is below min_eig, set the flow to 0 instead of dividing by ~0."
     zero_got, zero_exp = (got == 0).all(0), (expected == 0).all(0)
@@ -99,6 +101,15 @@ def _cases_solve():
     # solve). Only the smaller eigenvalue separates them.
     near = _systems([(100.0, 1e-4), (0.02, 0.02), (5.0, 2e-3), (1e-4, 1e-4), (50.0, 5e-4)], seed=7)
     yield Case("near-singular windows (edges and weak texture), the default min_eig", (near,))
+    # min_eig is an argument: the weak-but-even texture (0.02, 0.02) passes 1e-3 and not 0.05.
+    yield Case("the same windows, min_eig 0.05", (near, 0.05))
+    # The lesson calls it on the window sums of float32 video frames (32x32; here 10x14):
+    # the flow keeps the inputs' dtype. float32 sums round at ~1e-7 of their scale, and the
+    # solve divides by a determinant, so a right answer by another route (torch.linalg.solve)
+    # differs from Cramer's rule by more than the float64 cases' tolerance.
+    f0, f1 = _frames(8, size=14)
+    sums32 = structure_tensor(*image_gradients(f0[2:12].float(), f1[2:12].float()), 5)
+    yield Case("float32 window sums of a 10x14 texture (as the lesson's frames)", (sums32, 1e-3), rtol=1e-4, atol=1e-5)
 
 
 def _diagnose_epe(case, got, expected):

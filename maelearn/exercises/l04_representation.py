@@ -32,6 +32,9 @@ def _cases_centroids():
     # The last classes have no example: num_classes rows all the same (one_hot(y) without
     # num_classes, or y.max() + 1 rows, give too few).
     yield Case("the last two of 5 classes have no example", (torch.randn(6, 3, generator=g), torch.tensor([1, 0, 2, 1, 0, 0]), 5))
+    # The centroids keep the features' dtype (torch.zeros(num_classes, D) without dtype=
+    # would silently round float64 features to float32).
+    yield Case("float64 features, 4 classes", (torch.randn(8, 5, generator=g, dtype=torch.float64), torch.tensor([3, 0, 1, 3, 1, 0, 2, 2]), 4))
 
 
 def _diagnose_nearest(case, got, expected):

@@ -120,6 +120,10 @@ def _cases_masking():
     yield Case("1 sample, 64 tokens, ratio 0.9", (x, 0.9, torch.rand(1, 64, generator=g)))
     x = torch.randn(4, 9, 3, generator=g)
     yield Case("4 samples, 9 tokens, ratio 0.25", (x, 0.25, torch.rand(4, 9, generator=g)))
+    # The mask has the tokens' dtype (the loss multiplies it with their errors): a mask
+    # built with torch.ones(b, n) is float32 whatever x is.
+    x = torch.randn(2, 10, 3, generator=g, dtype=torch.float64)
+    yield Case("float64 tokens: 2 samples, 10 tokens, ratio 0.5", (x, 0.5, torch.rand(2, 10, generator=g, dtype=torch.float64)))
 
 
 # -- 08.2 encoder on visible tokens ----------------------------------------------------

@@ -134,6 +134,11 @@ def _diagnose_targets(case, got, expected):
     if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
         return "return (B, N, t*p*p*C), the same layout as patchify_video."
     cubes = patchify_video(videos, p, t)
+    if videos.shape[1] != 3:
+        per3 = rearrange(cubes, "b n (k c) -> b n k c", c=3)
+        per3 = (per3 - per3.mean(2, keepdim=True)) / (per3.std(2, keepdim=True) + 1e-6)
+        if torch.allclose(got, rearrange(per3, "b n k c -> b n (k c)"), atol=1e-4):
+            return f"these videos have {videos.shape[1]} channel(s): take C from videos.shape[1], do not hard-code 3."
     whole = (cubes - cubes.mean(-1, keepdim=True)) / (cubes.var(-1, keepdim=True) + 1e-6) ** 0.5
     if torch.allclose(got, whole, atol=1e-4):
         return "that is the image MAE's per-patch target over all channels; VideoMAE normalizes each channel of a cube separately."
@@ -155,6 +160,9 @@ def _cases_targets():
     yield Case("a nearly flat RGB video, 2x4x4 cube", (near_flat, 4, 2), rtol=tol, atol=tol)
     colour = _videos((1, 3, 2, 4, 4), 5) * torch.tensor([1.0, 0.2, 5.0]).view(1, 3, 1, 1, 1)
     yield Case("channels on very different scales", (colour, 4, 2))
+    # The channel count comes from the videos (10.1's cases have grey clips too): a grey
+    # clip has one channel per cube, not the lesson's three.
+    yield Case("2 grey videos, 4 frames 6x6, 2x3x3 cubes", (_videos((2, 1, 4, 6, 6), 6), 3, 2))
 
 
 # -- 10.4 temporal leakage ----------------------------------------------------------------------

@@ -43,3 +43,29 @@ WRONG += [
 ]
 
 RIGHT: list = []
+
+
+# -- second audit: another route, and a NumPy scalar ---------------------------------------
+
+
+def images_via_numpy_float64(images):
+    """Right: moveaxis and divide in NumPy (float64), then a float32 tensor."""
+    import numpy as np
+
+    return torch.from_numpy(np.moveaxis(images, -1, 1) / 255.0).float()
+
+
+def accuracy_numpy_scalar(logits, labels):
+    """Wrong: np.mean returns a numpy.float64, not a Python float."""
+    import numpy as np
+
+    return np.mean((logits.argmax(1) == labels).numpy())
+
+
+def accuracy_by_counting(logits, labels):
+    """Right: count the hits in Python."""
+    return sum(int(a) == int(b) for a, b in zip(logits.max(1).indices, labels)) / len(labels)
+
+
+WRONG += [("00.2", accuracy_numpy_scalar, "return a Python float")]
+RIGHT += [("00.1", images_via_numpy_float64), ("00.2", accuracy_by_counting)]

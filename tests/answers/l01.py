@@ -112,3 +112,57 @@ def window_sums_by_cumsum(ix, iy, it, window=5):
 
 
 RIGHT = [("01.1", window_sums_by_cumsum)]
+
+
+# -- second audit: min_eig ignored, float64 hard-coded; other routes -----------------------
+
+
+def _lk_cramer(sums, threshold, zeros_dtype=None):
+    sxx, sxy, syy, sxt, syt = sums
+    det = sxx * syy - sxy**2
+    tr = sxx + syy
+    ok = 0.5 * (tr - torch.sqrt(torch.clamp(tr**2 - 4 * det, min=0))) >= threshold
+    det = torch.where(ok, det, torch.ones_like(det))
+    uv = torch.stack([(-syy * sxt + sxy * syt) / det, (sxy * sxt - sxx * syt) / det])
+    zeros = torch.zeros_like(uv) if zeros_dtype is None else torch.zeros(uv.shape, dtype=zeros_dtype)
+    return torch.where(ok, uv, zeros)
+
+
+def lk_ignores_min_eig(sums, min_eig=1e-3):
+    """Wrong: the threshold is the lesson's 1e-3 whatever min_eig says."""
+    return _lk_cramer(sums, 1e-3)
+
+
+def lk_float64_zeros(sums, min_eig=1e-3):
+    """Wrong: zeros made float64, so float32 sums (the lesson's frames) give a float64 flow."""
+    return _lk_cramer(sums, min_eig, zeros_dtype=torch.float64)
+
+
+def lk_by_linalg_solve(sums, min_eig=1e-3):
+    """Right: eigvalsh for the threshold, torch.linalg.solve per pixel."""
+    sxx, sxy, syy, sxt, syt = sums
+    a = torch.stack([torch.stack([sxx, sxy], -1), torch.stack([sxy, syy], -1)], -2)
+    ok = torch.linalg.eigvalsh(a)[..., 0] >= min_eig
+    a = torch.where(ok[..., None, None], a, torch.eye(2, dtype=a.dtype))
+    uv = torch.linalg.solve(a, -torch.stack([sxt, syt], -1))
+    return torch.where(ok[..., None], uv, torch.zeros_like(uv)).permute(2, 0, 1).contiguous()
+
+
+def window_sums_by_avg_pool(ix, iy, it, window=5):
+    """Right: avg_pool2d with zero padding counted, times the window's area."""
+    p = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it])[:, None]
+    return (torch.nn.functional.avg_pool2d(p, window, 1, window // 2, count_include_pad=True) * window**2)[:, 0]
+
+
+def epe_by_weighted_sum(flow, true_flow, mask=None):
+    """Right: the masked mean as a weighted sum."""
+    e = torch.linalg.vector_norm(flow - true_flow, dim=-3)
+    m = torch.ones_like(e, dtype=torch.bool) if mask is None else mask
+    return float((e * m).sum() / m.sum())
+
+
+WRONG += [
+    ("01.2", lk_ignores_min_eig, "use the min_eig argument"),
+    ("01.2", lk_float64_zeros, "your result is torch.float64 but the answer is torch.float32"),
+]
+RIGHT += [("01.2", lk_by_linalg_solve), ("01.1", window_sums_by_avg_pool), ("01.3", epe_by_weighted_sum)]

@@ -140,3 +140,41 @@ def filterbank_rfftfreq(sr, n_fft, n_mels, fmin=0.0, fmax=None):
 
 WRONG += [("02.2", mel_frames_first, "mel bands first")]
 RIGHT = [("02.3", mfcc_scipy), ("02.1", filterbank_rfftfreq)]
+
+
+# -- second audit: other routes ---------------------------------------------------------------
+
+
+def filterbank_by_loop_and_rfftfreq(sr, n_fft, n_mels, fmin=0.0, fmax=None):
+    """Right: np.fft.rfftfreq bin frequencies, one triangle at a time."""
+    import numpy as np
+    from maelearn.classic.spectral import hz_to_mel, mel_to_hz
+
+    fmax = fmax or sr / 2
+    freqs = np.fft.rfftfreq(n_fft, 1 / sr)
+    e = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    out = np.zeros((n_mels, len(freqs)))
+    for i in range(n_mels):
+        up, down = (freqs - e[i]) / (e[i + 1] - e[i]), (e[i + 2] - freqs) / (e[i + 2] - e[i + 1])
+        out[i] = np.maximum(0, np.minimum(up, down)) * 2 / (e[i + 2] - e[i])
+    return out
+
+
+def mel_by_transposed_product(wave, sr, n_fft=512, hop=128, n_mels=40):
+    """Right: (..., T, F) @ fb.T, transposed back."""
+    from maelearn.classic.spectral import mel_filterbank, power_spectrogram
+
+    fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
+    return (power_spectrogram(wave, n_fft, hop).transpose(-1, -2) @ fb.T).transpose(-1, -2)
+
+
+def mfcc_by_scipy_dct(mel_spec, n_mfcc=13):
+    """Right: scipy's orthonormal DCT-II over the mel axis."""
+    import scipy.fft
+    from maelearn.classic.spectral import power_to_db
+
+    db = power_to_db(mel_spec).numpy()
+    return torch.from_numpy(scipy.fft.dct(db, axis=-2, norm="ortho")[..., :n_mfcc, :].copy())
+
+
+RIGHT += [("02.1", filterbank_by_loop_and_rfftfreq), ("02.2", mel_by_transposed_product), ("02.3", mfcc_by_scipy_dct)]

@@ -62,3 +62,30 @@ def nearest_by_cosine_similarity(x, centroids):
 
 WRONG += [("04.1", one_hot_without_num_classes, "a class with no example gets a row of zeros too")]
 RIGHT = [("04.1", centroids_by_one_hot), ("04.2", nearest_by_cosine_similarity)]
+
+
+# -- second audit: the dtype of float64 features -----------------------------------------------
+
+
+def centroids_float32_zeros(x, y, num_classes):
+    """Wrong: torch.zeros(num_classes, D) without dtype=: float64 features come back float32."""
+    out = torch.zeros(num_classes, x.shape[1])
+    for c in range(num_classes):
+        if (y == c).any():
+            out[c] = x[y == c].mean(0)
+    return out
+
+
+def centroids_by_index_add(x, y, num_classes):
+    """Right: index_add_ then divide by the clamped bincount."""
+    sums = torch.zeros(num_classes, x.shape[1], dtype=x.dtype).index_add_(0, y, x)
+    return sums / torch.bincount(y, minlength=num_classes).clamp(min=1)[:, None].to(x.dtype)
+
+
+def nearest_by_broadcast_cosine(x, centroids):
+    """Right: F.cosine_similarity over a broadcast (N, K, D)."""
+    return torch.nn.functional.cosine_similarity(x[:, None], centroids[None], dim=-1).argmax(1)
+
+
+WRONG += [("04.1", centroids_float32_zeros, "your result is torch.float32 but the answer is torch.float64")]
+RIGHT += [("04.1", centroids_by_index_add), ("04.2", nearest_by_broadcast_cosine)]

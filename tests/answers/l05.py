@@ -99,3 +99,21 @@ WRONG += [
 ]
 
 RIGHT = [("05.3", loss_as_float)]
+
+
+# -- second audit: other routes ------------------------------------------------------------------
+
+
+def masking_by_where(x, p, generator=None):
+    """Right: torch.where on one uniform draw."""
+    u = torch.rand(x.shape, generator=generator)
+    return torch.where(u < p, torch.zeros_like(x), x), (u < p).to(x.dtype)
+
+
+def loss_by_boolean_indexing(recon, clean, mask=None):
+    """Right: F.mse_loss without reduction, then the corrupted entries by boolean indexing."""
+    err = torch.nn.functional.mse_loss(recon, clean, reduction="none")
+    return err.mean() if mask is None else err[mask.bool()].mean()
+
+
+RIGHT += [("05.2", masking_by_where), ("05.3", loss_by_boolean_indexing)]

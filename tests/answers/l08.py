@@ -321,3 +321,41 @@ WRONG += [
     ("08.4", loss_layer_norm_target, "layer_norm uses the biased variance"),
 ]
 RIGHT += [("08.1", masking_by_scatter), ("08.3", decoder_by_indexing), ("08.4", loss_by_boolean_indexing)]
+
+
+# -- second audit: the mask's dtype follows the tokens' ------------------------------------------
+
+
+def _masking_parts(x, mask_ratio, noise):
+    b, n, d = x.shape
+    keep = int(n * (1 - mask_ratio))
+    ids_shuffle = noise.argsort(1)
+    ids_restore = ids_shuffle.argsort(1)
+    ids_keep = ids_shuffle[:, :keep]
+    visible = x.gather(1, ids_keep[..., None].expand(-1, -1, d))
+    return visible, (ids_restore >= keep), ids_restore, ids_keep
+
+
+def masking_float32_mask(x, mask_ratio, noise):
+    """Wrong: the mask is always float32 (torch.ones(b, n)), whatever the tokens' dtype."""
+    v, m, r, k = _masking_parts(x, mask_ratio, noise)
+    return Masked(v, m.float(), r, k)
+
+
+def masking_by_rank_comparison(x, mask_ratio, noise):
+    """Right: a patch is removed when its rank (ids_restore) is K or more."""
+    v, m, r, k = _masking_parts(x, mask_ratio, noise)
+    return Masked(v, m.to(x.dtype), r, k)
+
+
+def loss_by_var_mean_rsqrt(pred, patches, mask, norm_pix=True):
+    """Right: torch.var_mean and rsqrt, boolean indexing of the removed patches."""
+    target = patches
+    if norm_pix:
+        var, mean = torch.var_mean(patches, dim=-1, keepdim=True)
+        target = (patches - mean) * torch.rsqrt(var + 1e-6)
+    return ((pred - target) ** 2).mean(-1)[mask.bool()].mean()
+
+
+WRONG += [("08.1", masking_float32_mask, "your result is torch.float32 but the answer is torch.float64")]
+RIGHT += [("08.1", masking_by_rank_comparison), ("08.4", loss_by_var_mean_rsqrt)]

@@ -77,3 +77,40 @@ WRONG += [
     ("09.1", tokens_ceil, "truncate"),
 ]
 RIGHT += [("09.2", speedup_by_numpy)]
+
+
+# -- second audit: medians of an even number of times --------------------------------------------
+
+
+def speedup_torch_median(base, times):
+    """Wrong: torch.median returns the lower of the two middle values."""
+    import torch
+
+    return (torch.tensor(base).median() / torch.tensor(times).median()).item()
+
+
+def speedup_middle_element(base, times):
+    """Wrong: sorted(t)[len(t) // 2] is the upper middle value for an even count."""
+    return sorted(base)[len(base) // 2] / sorted(times)[len(times) // 2]
+
+
+def speedup_by_hand_median(base, times):
+    """Right: the median by hand, averaging the two middle values of an even count."""
+    def med(t):
+        s, n = sorted(t), len(t)
+        return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+    return med(base) / med(times)
+
+
+def tokens_by_branches(n, ratio, mask_tokens=False):
+    """Right: the two designs as two branches."""
+    if mask_tokens:
+        return n + 1
+    return int(n * (1 - ratio)) + 1
+
+
+WRONG += [
+    ("09.2", speedup_torch_median, "torch.median returns the lower one"),
+    ("09.2", speedup_middle_element, "the mean of the two middle values"),
+]
+RIGHT += [("09.2", speedup_by_hand_median), ("09.1", tokens_by_branches)]

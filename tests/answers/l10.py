@@ -181,3 +181,33 @@ def cubes_by_reshape(videos, p, t):
 
 WRONG += [("10.2", tube_rounds, "int truncates")]
 RIGHT += [("10.1", cubes_by_reshape)]
+
+
+# -- second audit: the channel count of grey clips ------------------------------------------------
+
+
+def targets_three_channels(videos, p, t):
+    """Wrong: c=3 hard-coded (the lesson's clips are RGB); a grey clip is split into fake channels."""
+    per = rearrange(patchify_video(videos, p, t), "b n (k c) -> b n k c", c=3)
+    per = (per - per.mean(2, keepdim=True)) / (per.std(2, keepdim=True) + 1e-6)
+    return rearrange(per, "b n k c -> b n (k c)")
+
+
+def tube_by_descending_scatter(noise, frames, mask_ratio):
+    """Right: scatter 1 at the int(ratio * S) highest-noise positions, then tile over time."""
+    b, s = noise.shape
+    order = noise.argsort(1, descending=True)
+    m = torch.zeros_like(noise).scatter(1, order[:, : int(mask_ratio * s)], 1.0)
+    return m.repeat(1, frames)
+
+
+def leakage_by_padding(mask, grid):
+    """Right: visible neighbours in time by padding the visible map with False slots."""
+    t, h, w = grid
+    removed = mask.reshape(mask.shape[0], t, h * w) > 0.5
+    vis = torch.nn.functional.pad(~removed, (0, 0, 1, 1))  # a False slot before and after
+    return (removed & (vis[:, :-2] | vis[:, 2:])).sum().item() / removed.sum().item()
+
+
+WRONG += [("10.3", targets_three_channels, "do not hard-code 3")]
+RIGHT += [("10.2", tube_by_descending_scatter), ("10.4", leakage_by_padding)]

@@ -113,3 +113,21 @@ def targets_float64_then_cast(series, p):
 
 
 RIGHT = [("12.3", targets_float64_then_cast)]
+
+
+# -- second audit: other routes ------------------------------------------------------------------
+
+
+def patches_by_reshape_permute(series, p):
+    """Right: reshape (B, C, N, p), then (B, N, p, C)."""
+    b, c, length = series.shape
+    return series.reshape(b, c, length // p, p).permute(0, 2, 3, 1).reshape(b, length // p, p * c)
+
+
+def forecast_by_arange(batch, num_patches, mask_ratio):
+    """Right: compare positions with the number kept."""
+    keep = int(num_patches * (1 - mask_ratio))
+    return (torch.arange(num_patches) >= keep).float().repeat(batch, 1)
+
+
+RIGHT += [("12.1", patches_by_reshape_permute), ("12.2", forecast_by_arange)]

@@ -314,9 +314,8 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     from maelearn.config import cpu_threads
     from maelearn.config import device as pick_device
     from maelearn.mae import mae_config
-    from maelearn.runs import RunFolder
-
     from maelearn.progress import log_every_from_env
+    from maelearn.runs import RunFolder
 
     t0 = time.perf_counter()
     if not 0 <= args.mask_ratio < 1:

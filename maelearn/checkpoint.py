@@ -21,7 +21,6 @@ the optimizer and RNG states, the history, the training config and a plain-dict
 
 from __future__ import annotations
 
-import errno
 import math
 import numbers
 import os
@@ -104,7 +103,7 @@ def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool
     ``what`` names the thing written in messages (default: "a file" / "a folder"), and
     ``example`` the file name suggested inside a folder given for a file. Returns
     ``path`` as a :class:`~pathlib.Path`. Creates nothing that stays."""
-    from maelearn.cli import UsageError, describe_os_error
+    from maelearn.cli import UsageError, require_writable_folder
 
     path = Path(path)
     what = what or ("a folder" if folder else "a file")
@@ -127,14 +126,7 @@ def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool
     base = _nearest_existing(path)
     if not base.is_dir():
         raise UsageError(f"{shown}: {base} is a file, not a folder; expected a path inside a folder")
-    try:  # the only sure test: create a file where the new file (or folder) will be made
-        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=base)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as err:
-        why = ("it does not accept new files" if err.errno in (errno.ENOENT, errno.ENOTDIR)
-               else describe_os_error(OSError(err.errno, err.strerror)))
-        raise UsageError(f"{shown}: cannot write in {base} ({why}); expected a path in a writable folder") from None
+    require_writable_folder(base, shown)  # where the new file (or folder) will be made
     return path
 
 

@@ -279,11 +279,27 @@ def nonempty_path(text: str) -> str:
     return text
 
 
+def require_writable_folder(folder: "os.PathLike[str] | str", shown: str) -> None:
+    """Refuse a folder this process cannot create files in (read-only, no permission, a
+    special file system such as ``/proc``): a probe file is made there and removed, the
+    only sure test. ``shown`` (e.g. ``"--out runs/x.json"``) starts the message."""
+    import tempfile
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        why = ("it does not accept new files" if err.errno in (errno.ENOENT, errno.ENOTDIR)
+               else describe_os_error(OSError(err.errno, err.strerror)))
+        raise UsageError(f"{shown}: cannot write in {folder} ({why}); expected a path in a writable folder") from None
+
+
 def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json"):
     """Refuse, before any work, an output file that cannot be written: an empty path, a
     folder (the message suggests ``path/example``), a missing parent folder, or a place this
-    process cannot write (read-only, no permission). ``flag`` names the argument. Returns
-    the path as a ``pathlib.Path``."""
+    process cannot write (:func:`require_writable_folder`). ``flag`` names the argument.
+    Returns the path as a ``pathlib.Path``."""
     from pathlib import Path
 
     p = Path(path)
@@ -294,12 +310,7 @@ def check_output_file(path: str | os.PathLike, flag: str, example: str = "result
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
         raise UsageError(f"{flag} {p}: the folder {parent} does not exist")
-    probe = parent / f".maelearn.{os.getpid()}.probe"
-    try:
-        probe.write_text("")
-        probe.unlink()
-    except OSError as err:
-        raise PermissionError(f"{flag} {p}: cannot write in {parent} ({describe_os_error(err).split(': ')[0]})") from None
+    require_writable_folder(parent, f"{flag} {p}")
     if p.exists() and not os.access(p, os.W_OK):
         raise PermissionError(f"{flag} {p}: the file is not writable")
     return p
@@ -320,5 +331,6 @@ __all__ = [
     "integer",
     "nonempty_path",
     "ratio",
+    "require_writable_folder",
     "seed",
 ]

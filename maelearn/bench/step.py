@@ -278,8 +278,6 @@ def main(argv: list[str] | None = None) -> dict:
     from maelearn.config import device as _pick_device
 
     args.device = str(_pick_device(args.device, source="--device"))  # unknown or absent: one clear line
-    if not args.mask_ratio < 1:
-        raise _cli.UsageError(f"--mask-ratio must be in [0, 1), got {args.mask_ratio!r}")
     if args.compile != "off":
         _check_compile(args.compile_backend, args.compile_mode)
     if args.out:

@@ -13,6 +13,7 @@ COMMANDS = {
     "ablations": "maelearn.experiments.ablations",
     "video": "maelearn.experiments.media",
     "audio": "maelearn.experiments.media",
+    "length": "maelearn.experiments.pretraining_length",
 }
 
 

@@ -1,0 +1,214 @@
+"""How MAE's frozen features improve with the length of pretraining (the paper's Figure 7
+at small scale): one re-runnable, resumable command.
+
+    python -m maelearn.experiments length                     # data/pretraining_length_cpu.json
+    python -m maelearn.experiments length --seeds 0 --jobs 1  # one seed
+
+**What runs.** The ablation sweep's baseline MAE (:data:`maelearn.experiments.ablations.SCALES`
+``"cpu"``: a 64-d, 4-block ViT on 4x4 patches of 32x32 scenes, 2-block decoder, 75 % random
+masking, norm-pix target, random crops) pretrained on the same 10,000 scenes for **one
+cosine schedule of** ``epochs`` (200; warm-up 5 % of it, as the paper's 40 of 800), once per
+seed. Along that schedule the frozen encoder is probed at the epochs of ``probe_at``: the
+linear probe and the kNN of the sweep (mean of the patch tokens, the fixed labelled split).
+A probe at epoch 50 of a 200-epoch schedule is *not* a 50-epoch run (its learning rate has
+not decayed yet), which makes the early points, if anything, pessimistic.
+
+**What it writes.** ``rows: [{epochs, seed, linear_probe, knn, minutes, loss, load}]``, one
+row per probe, appended (atomically) the moment it is measured; ``minutes`` is the
+training time to that epoch (probes excluded) on ``threads`` CPU threads. A run checkpoints
+every 10 epochs under ``runs/pretraining_length/`` and resumes from there; a seed whose last
+row is written is skipped. The final model of every seed is kept in
+``data/pretrained/mae_scenes_long/`` (``seed<N>.pt``, weights and config, no optimizer), so
+the label-efficiency study (:mod:`maelearn.experiments.label_efficiency`) and lessons 08, 09
+and 12 start from them without pretraining again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from maelearn.config import ROOT
+from maelearn.experiments.ablations import BASELINE, SCALES, ablation_data, build_variant_mae, mae_loss
+from maelearn.runs import write_text
+
+SCHEMA = "maelearn.pretraining_length/1"
+SHIPPED = ROOT / "data" / "pretrained" / "mae_scenes_long"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One pretraining-length study: schedule, probe points, seeds."""
+
+    epochs: int = 200
+    warmup_epochs: int = 10
+    probe_at: tuple[int, ...] = (10, 25, 50, 100, 150, 200)
+    seeds: tuple[int, ...] = (0, 1, 2)
+    threads: int = 1
+    scale: str = "cpu"
+    save_every: int = 10
+
+    def __post_init__(self):
+        if not self.probe_at or sorted(set(self.probe_at)) != list(self.probe_at) or self.probe_at[-1] != self.epochs:
+            raise ValueError(f"probe_at must be increasing and end at epochs={self.epochs}, got {self.probe_at}")
+
+
+def setting(plan: Plan) -> dict:
+    """The MAE setting of the study: the sweep's baseline (decoder from the scale's model)."""
+    m = SCALES[plan.scale].model
+    return {**BASELINE, "decoder_depth": m["decoder_depth"], "decoder_dim": m["decoder_dim"]}
+
+
+def load_rows(path: Path) -> dict:
+    if path.exists():
+        data = json.loads(path.read_text())
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"{path} holds results of another format (schema {data.get('schema')!r}, expected {SCHEMA!r})")
+        return data
+    return {"schema": SCHEMA, "rows": []}
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
+
+
+def _provenance(plan: Plan) -> dict:
+    from maelearn.bench.timing import hardware
+
+    sc = SCALES[plan.scale]
+    return {
+        "command": "python -m maelearn.experiments length",
+        "plan": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(plan).items()},
+        "setting": setting(plan),
+        "model": sc.model,
+        "data": f"scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0); pretraining on the training images "
+                f"without labels + unlabelled_scenes({sc.n_unlabelled}, seed=0)",
+        "schedule": f"one cosine schedule of {plan.epochs} epochs per seed, batch {sc.batch_size}, lr {sc.lr}, "
+                    f"{plan.warmup_epochs} warm-up epochs; probes along it (not separate schedules)",
+        "probes": f"linear probe ({sc.probe_steps} steps) and k={sc.knn_k} kNN on the mean patch token, fixed split",
+        "minutes": f"training wall time to the epoch on {plan.threads} CPU thread(s), probes excluded; 'load' is the "
+                   "1-minute load average when the row was written",
+        "torch": torch.__version__,
+        "hardware": hardware(torch.device("cpu")),
+    }
+
+
+def append_row(path: Path, row: dict, key: tuple[str, ...], provenance: dict, schema: str = SCHEMA) -> None:
+    """Add ``row`` to the results file at ``path`` (replacing a row with the same ``key``
+    values) under an exclusive lock, so that seeds running in parallel processes never lose
+    each other's rows; the file is rewritten atomically."""
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {"schema": schema, "rows": []}
+        data["rows"] = [r for r in data["rows"] if tuple(r[k] for k in key) != tuple(row[k] for k in key)] + [row]
+        data["rows"].sort(key=lambda r: tuple(r[k] for k in key))
+        data["provenance"] = provenance
+        data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def probe(encoder, train, test, seed: int, scale: str = "cpu") -> dict:
+    """Linear probe and kNN of the sweep on ``encoder``'s frozen mean-pooled features."""
+    from maelearn.evaluate import extract_features, knn_features, linear_probe_features
+
+    sc = SCALES[scale]
+    with torch.random.fork_rng(devices=[]):
+        ftr = extract_features(encoder, train.images, sc.probe_pool, device="cpu")
+        fte = extract_features(encoder, test.images, sc.probe_pool, device="cpu")
+        lin = linear_probe_features(ftr, train.labels, fte, test.labels, steps=sc.probe_steps, seed=seed).test_acc
+        knn = knn_features(ftr, train.labels, fte, test.labels, k=sc.knn_k)
+    return {"linear_probe": float(lin), "knn": float(knn)}
+
+
+def release_checkpoint(src: Path, dst: Path, info: dict) -> None:
+    """Copy a training checkpoint without its optimizer and RNG states (what a reader needs:
+    weights, model config, history, train config), atomically."""
+    from maelearn.checkpoint import atomic_save, read_checkpoint
+
+    state = read_checkpoint(src)
+    keep = {k: v for k, v in state.items() if k not in ("optimizer", "scaler", "rng")}
+    keep["meta"] = {**(keep.get("meta") or {}), **info}
+    atomic_save(keep, dst)
+
+
+def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPED, runs: Path = ROOT / "runs") -> None:
+    """Pretrain one seed along the schedule, appending a row at every probe epoch."""
+    from maelearn.train import TrainConfig, fit
+
+    torch.set_num_threads(plan.threads)
+    sc = SCALES[plan.scale]
+    pre, train, test = ablation_data(plan.scale, 0)
+    done = {r["epochs"] for r in load_rows(out)["rows"] if r["seed"] == seed}
+    final = shipped / f"seed{seed}.pt"
+    if plan.epochs in done and final.exists():
+        return
+    model = build_variant_mae(sc, setting(plan), seed)
+    ckdir = runs / "pretraining_length" / f"{plan.scale}-seed{seed}"
+    cfg = TrainConfig(epochs=plan.epochs, batch_size=sc.batch_size, lr=sc.lr, warmup_epochs=plan.warmup_epochs, seed=seed,
+                      device="cpu", precision="fp32", checkpoint_dir=str(ckdir), save_every=plan.save_every)
+
+    def on_epoch_end(epoch: int, history) -> dict:
+        e = epoch + 1
+        if e in plan.probe_at and e not in done:
+            was = model.training
+            row = {"epochs": e, "seed": seed, **probe(model.encoder, train, test, seed, plan.scale),
+                   "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
+                   "threads": plan.threads, "load": _load_average()}
+            model.train(was)
+            append_row(out, row, ("seed", "epochs"), _provenance(plan))
+            log(f"seed {seed} epoch {e}: linear {row['linear_probe']:.3f}  kNN {row['knn']:.3f}  "
+                f"({row['minutes']:.1f} min, load {row['load']})")
+        return {}
+
+    meta = {"made_by": "python -m maelearn.experiments length", "results": f"data/{out.name}", "dataset": "scenes"}
+    fit(model, pre, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), cfg, resume="auto",
+        progress=False, on_epoch_end=on_epoch_end, meta=meta)
+    shipped.mkdir(parents=True, exist_ok=True)
+    release_checkpoint(ckdir / "checkpoint.pt", final, {"seed": seed, "epochs": plan.epochs, "setting": setting(plan)})
+
+
+def main(argv: list[str] | None = None) -> int:
+    from maelearn import cli
+
+    @cli.guarded("python -m maelearn.experiments length")
+    def _main(argv):
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if argv and argv[0] == "length":
+            argv = argv[1:]
+        p = cli.ArgumentParser(prog="python -m maelearn.experiments length", description=__doc__.split("\n\n")[0])
+        p.add_argument("--seeds", type=cli.integer(minimum=0), nargs="+", default=list(Plan.seeds))
+        p.add_argument("--out", type=cli.nonempty_path, default=str(ROOT / "data" / "pretraining_length_cpu.json"))
+        p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
+        args = p.parse_args(argv)
+        plan = Plan(seeds=tuple(args.seeds), threads=args.threads)
+        out = Path(args.out)
+        from maelearn.experiments.output import check_json_output, interrupted
+
+        check_json_output(out, "pretraining_length.json")
+        load_rows(out)
+        t0 = time.perf_counter()
+        try:
+            for seed in plan.seeds:
+                run_seed(plan, seed, out)
+        except KeyboardInterrupt:
+            raise interrupted(out) from None
+        print(f"wrote {out} in {(time.perf_counter() - t0) / 60:.1f} min")
+        return 0
+
+    return _main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

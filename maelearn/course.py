@@ -14,6 +14,11 @@ The build writes, for every lesson,
 * ``lessons/NN_name.py`` and ``lessons/NN_name.ipynb``: the release, where every fenced
   region becomes ``raise NotImplementedError("Exercise 08.1: ...")`` at the same indent.
 
+The repository URL (the Colab badge of every lesson, the clone line of its Colab set-up
+cell) comes from one place, ``[project.urls] Repository`` in ``pyproject.toml``: the build
+stamps it into ``solutions/`` and ``lessons/`` alike, so moving the course is one edit and
+one build (:func:`repository`).
+
 ``python -m maelearn.course build`` writes them; ``python -m maelearn.course build --check`` (or ``check``) exits
 1 (and lists the files) when a committed file differs from what the build would write, for
 example after a hand edit of ``lessons/``.
@@ -30,9 +35,38 @@ BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION (?P<id>\d\d\.\d+)\s*$
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 LESSON_NAME = re.compile(r"^(?P<nn>\d\d)_[a-z0-9_]+\.py$")
 ROOT = Path(__file__).resolve().parent.parent
-#: Where "Open in Colab" links point. Change it in one place if the course moves.
-REPO = "maelearn/maelearn"
 BRANCH = "main"
+GITHUB = re.compile(r"^https://github\.com/(?P<slug>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+#: The two places a lesson names its repository: the Colab badge and the Colab clone line.
+BADGE = re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/blob/[A-Za-z0-9_.-]+/")
+CLONE = re.compile(r'(\["git", "clone", [^\]]*?)"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"')
+
+
+def repository(root: Path = ROOT) -> str:
+    """``owner/name`` of the course's GitHub repository, read from ``[project.urls]
+    Repository`` in ``pyproject.toml``: the one place the URL is written."""
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the one line is enough
+        m = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M)
+        url = m.group(1) if m else None
+    else:
+        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
+    m = GITHUB.match(url or "")
+    if not m:
+        raise ValueError(f"{root / 'pyproject.toml'}: [project.urls] Repository must be https://github.com/OWNER/NAME, got {url!r}")
+    return m["slug"]
+
+
+REPO = repository()
+
+
+def stamp_repository(text: str, repo: str | None = None) -> str:
+    """``text`` with its Colab badge and clone line pointing at ``repo`` (default: pyproject's)."""
+    repo = repo or REPO
+    text = BADGE.sub(f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/", text)
+    return CLONE.sub(lambda m: f'{m.group(1)}"https://github.com/{repo}"', text)
 
 
 def stub_line(indent: str, ex_id: str) -> str:
@@ -91,7 +125,8 @@ def to_ipynb(py_text: str) -> str:
 
 
 def build_outputs(root: Path = ROOT) -> dict[Path, str]:
-    """Every file the build writes, with its content."""
+    """Every file the build writes, with its content: the sources themselves too, when their
+    repository URL differs from pyproject's (:func:`stamp_repository`)."""
     sol_dir = root / "solutions"
     files: dict[Path, str] = {}
     sources = sorted(p for p in sol_dir.glob("*.py") if LESSON_NAME.match(p.name))
@@ -99,7 +134,10 @@ def build_outputs(root: Path = ROOT) -> dict[Path, str]:
         raise FileNotFoundError(f"no lesson sources (NN_name.py) in {sol_dir}")
     for src in sources:
         nn = LESSON_NAME.match(src.name)["nn"]
-        text = src.read_text(encoding="utf-8")
+        original = src.read_text(encoding="utf-8")
+        text = stamp_repository(original, repository(root) if (root / "pyproject.toml").exists() else REPO)
+        if text != original:
+            files[src] = text
         try:
             lesson = strip_solutions(text, nn)
         except ValueError as err:  # a fence error names its line; say which file too

@@ -95,3 +95,40 @@ def test_every_fenced_exercise_is_registered_and_checked():
             assert ex_id in registered, f"{src.name}: exercise {ex_id} has no grader"
             assert re.search(rf"check\(\s*\"{re.escape(ex_id)}\"", text), f"{src.name}: exercise {ex_id} is never checked"
     assert fenced == registered, f"graders without a lesson exercise: {sorted(registered - fenced)}"
+
+
+def test_every_link_to_the_repository_comes_from_pyproject():
+    """One source for the URL: every GitHub/Colab link to the course (README, CONTRIBUTING,
+    lessons, solutions, notebooks) names pyproject's [project.urls] Repository."""
+    repo = course.repository()
+    files = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "lessons").glob("[0-9]*")),
+             *sorted((ROOT / "solutions").glob("[0-9]*"))]
+    named = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for slug in re.findall(r"colab\.research\.google\.com/github/([\w.-]+/[\w.-]+)/", text):
+            assert slug == repo, f"{path.name}: a Colab link to {slug}, pyproject says {repo}"
+            named += 1
+        for slug in re.findall(r'"git", "clone", [^\]]*?"https://github\.com/([\w.-]+/[\w.-]+)"', text):
+            assert slug == repo, f"{path.name}: clones {slug}, pyproject says {repo}"
+            named += 1
+    assert named >= 4 * len(SOURCES)  # badge + clone line in each lesson and solution
+
+
+def test_moving_the_repository_is_one_edit_in_pyproject(tmp_path):
+    """Changing [project.urls] Repository makes the build restamp every lesson."""
+    import shutil
+
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions", ignore=shutil.ignore_patterns("*.ipynb"))
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text().replace(
+        f'Repository = "https://github.com/{course.repository()}"', 'Repository = "https://github.com/someone/fork"'))
+    assert course.repository(tmp_path) == "someone/fork"
+    outputs = course.build_outputs(tmp_path)
+    src = tmp_path / "solutions" / "08_masked_autoencoder.py"
+    for path in (src, tmp_path / "lessons" / src.name):
+        text = outputs[path]
+        assert "colab.research.google.com/github/someone/fork/blob/main/lessons/08_masked_autoencoder.ipynb" in text
+        assert '"https://github.com/someone/fork", "/content/maelearn"' in text
+    (tmp_path / "pyproject.toml").write_text('[project.urls]\nRepository = "https://gitlab.com/x/y"\n')
+    with pytest.raises(ValueError, match="Repository must be https://github.com/OWNER/NAME"):
+        course.repository(tmp_path)

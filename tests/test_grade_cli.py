@@ -51,11 +51,16 @@ def _notebook(folder, *cells, name="00_welcome.ipynb"):
 HEAD = "import os, torch\nimport maelearn.exercises as E\nfrom maelearn.exercises import check"
 
 
-def test_grade_scores_right_wrong_unattempted_and_missing_exactly(tmp_path, capsys):
+def test_grade_scores_right_wrong_unattempted_and_missing_exactly(tmp_path, capfd):
     path = _submission(tmp_path)
     csv_path, json_path = tmp_path / "scores.csv", tmp_path / "scores.json"
     status = grade.main([str(path), "--csv", str(csv_path), "--json", str(json_path)])
-    out = capsys.readouterr().out
+    out, err = capfd.readouterr()  # file-descriptor level: the kernel and the workers write there too
+    # what an instructor reads, and nothing else: no kernel warning (TCP without encryption),
+    # no library warning, no traceback from a worker
+    assert err == f"grading {path} ...\n"
+    assert out.splitlines()[0].split() == ["student", "00.1", "00.2", "09.1", "09.2", "score"]
+    assert out.splitlines()[1].startswith("---")
     assert status == 1  # not everything passed
     data = json.loads(json_path.read_text())
     assert len(data) == 1

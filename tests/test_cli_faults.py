@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from interrupt import interruptible
 import torch
 
 from maelearn import cli
@@ -483,9 +484,9 @@ LONG = 100_000
 
 def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", str(LONG), "--out", str(out)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
-                            cwd=tempfile.gettempdir())
+    proc = interruptible([sys.executable, "-m", "maelearn", "pretrain", *BASE, "--epochs", str(LONG), "--out", str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env(),
+                         cwd=tempfile.gettempdir())
     try:
         deadline = time.time() + 240
         while not (out / "checkpoint.pt").exists() and proc.poll() is None and time.time() < deadline:
@@ -513,3 +514,19 @@ def test_concurrent_run_refused_and_sigint_says_where_to_continue(tmp_path):
     assert f"resuming at epoch {done}: " in proc.stdout and read_checkpoint(out)["epoch"] == done + 1
     summary = json.loads((out / "summary.json").read_text())
     assert summary["segments"][-1]["changed"] == {"epochs": {"checkpoint": LONG, "now": done + 1}}
+
+
+def test_interrupt_tests_do_not_depend_on_how_pytest_was_started():
+    """Started as a background job of a script, pytest (and every child) inherits SIGINT
+    ignored. The interrupt tests start their child with :func:`interrupt.interruptible`,
+    which gives it Python's KeyboardInterrupt handler back; a plain Popen would not."""
+    probe = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    parent = ("import signal, subprocess, sys\n"
+              "sys.path.insert(0, sys.argv[1])\n"
+              "from interrupt import interruptible\n"
+              "signal.signal(signal.SIGINT, signal.SIG_IGN)  # what `cmd &` in a script does\n"
+              f"plain = subprocess.run([sys.executable, '-c', {probe!r}], capture_output=True, text=True).stdout.strip()\n"
+              f"ours = interruptible([sys.executable, '-c', {probe!r}], stdout=subprocess.PIPE, text=True).communicate()[0].strip()\n"
+              "print(plain, ours)\n")
+    got = subprocess.run([sys.executable, "-c", parent, str(Path(__file__).parent)], capture_output=True, text=True, timeout=60)
+    assert got.stdout.split() == ["False", "True"], got.stdout + got.stderr

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from interrupt import interruptible
 
 from maelearn.config import ROOT
 
@@ -121,9 +122,9 @@ def test_sigint_keeps_every_finished_run_and_the_same_command_resumes(tmp_path):
     out, marker = tmp_path / "audio.json", tmp_path / "in-supervised"
     args = ["audio", "--scale", "quick", "--seeds", "0", "--threads", "1", "--device", "cpu", "--out", str(out)]
     env = {k: v for k, v in os.environ.items() if k not in ("MAELEARN_DEVICE", "MAELEARN_DEBUG")}
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_SUPERVISED, str(marker), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**env, "OMP_NUM_THREADS": "1"},
-                            cwd=tempfile.gettempdir())
+    proc = interruptible([sys.executable, "-c", SLOW_SUPERVISED, str(marker), *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**env, "OMP_NUM_THREADS": "1"},
+                         cwd=tempfile.gettempdir())
     try:
         deadline = time.time() + 240
         while not marker.exists() and proc.poll() is None and time.time() < deadline:

@@ -30,7 +30,8 @@
 #    what pretraining adds;
 # 2. read the shipped sweep (`data/ablations_cpu.json`, with the command that made it):
 #    baselines with intervals, every Table 1 / Figure 5 / Figure 9 row with error bars;
-# 3. print the verdict table (paper trend · ours · reproduced or not) computed from it;
+# 3. print the verdict table computed from it: for each paper trend, ours with its
+#    interval and one of four verdicts, with the checks any encoder passes set apart;
 # 4. count encoder tokens and measure a speed-up (exercises 09.1 and 09.2);
 # 5. run a smaller sweep yourself and see how wide its intervals are.
 
@@ -65,8 +66,10 @@ from maelearn.experiments.ablations import (
     run_ablations,
     runs_of,
     summary,
+    tally,
     verdict_table,
 )
+from maelearn.experiments.stats import VERDICTS
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -191,7 +194,8 @@ def errorbar(ax, res, names, metric, labels=None, x=None, **kw):
 # pixels and a randomly initialized encoder set the floor; a ViT of the same size trained
 # with every label (the fine-tuning recipe from random weights) sets the bar that
 # pretraining is meant to approach with few or no labels. If that bar is not far above
-# the floor, no variant can show much: the cell prints the gap. (kNN on raw pixels scores
+# the floor, no variant can show much: the cell prints the gap, measured from the
+# *strongest* trivial read-out, not the weakest. (kNN on raw pixels scores
 # far above their linear probe here: a training scene with the same silhouette at a similar
 # place and size is a close match pixel for pixel, which a *linear* read-out cannot use.
 # Rotation breaks such matches; with full rotation instead of this set's ±15°, raw-pixel
@@ -202,11 +206,12 @@ if shipped is not None:
     print(f"{'':26s} {'linear probe':>20s} {'kNN':>20s} {'fine-tune':>20s}")
     for name in ("raw_pixels", "random_init", "supervised", "mae", "contrastive"):
         print(f"{name:26s} " + " ".join(f"{fmt(shipped, name, m):>20s}" for m in ("linear_probe", "knn", "fine_tune")))
-    sup, raw, rnd = (summary(shipped, n, m) for n, m in
-                     (("supervised", "fine_tune"), ("raw_pixels", "linear_probe"), ("random_init", "linear_probe")))
-    if sup and raw and rnd:
-        print(f"\nheadroom: supervised - raw pixels = {100 * (sup.mean - raw.mean):.1f} points, supervised - random init = "
-              f"{100 * (sup.mean - rnd.mean):.1f} points (a benchmark for this needs >= 25 at the scale it is run at)")
+    sup = summary(shipped, "supervised", "fine_tune")
+    trivial = {f"{n} {m}": summary(shipped, n, m) for n in ("raw_pixels", "random_init") for m in ("linear_probe", "knn")}
+    best = max((k for k in trivial if trivial[k]), key=lambda k: trivial[k].mean, default=None)
+    if sup and best:
+        print(f"\nheadroom: supervised - the strongest trivial baseline ({best}) = "
+              f"{100 * (sup.mean - trivial[best].mean):.1f} points (a benchmark for this needs >= 25)")
     fig, ax = plt.subplots(figsize=(8, 3.2))
     names = ["raw_pixels", "random_init", "supervised", "mae", "contrastive"]
     for j, metric in enumerate(("linear_probe", "knn", "fine_tune")):
@@ -242,20 +247,26 @@ if shipped is not None:
 # The rule, stated before any run: for each trend the paper reports, take the difference
 # between the two variants *seed by seed* (same seed, same data), and its 95 % t-interval.
 # **Reproduced**: the interval excludes 0 in the paper's direction. **Contradicted**: it
-# excludes 0 the other way. **Inconclusive**: it contains 0. With three seeds the
-# t-quantile is 4.30, so only differences that are large compared with their
-# seed-to-seed spread count. The table is computed from the JSON file by
-# `verdict_table(shipped)`; differences are in accuracy points (the step-time row is a
-# ratio).
+# excludes 0 the other way. **Smaller than the paper**: it contains 0 but excludes the
+# paper's own effect, so an effect as large as the paper's is ruled out here.
+# **Inconclusive**: none of these. With three seeds the t-quantile is 4.30, so only
+# differences that are large compared with their seed-to-seed spread count. The table is
+# computed from the JSON file by `verdict_table(shipped)`; differences are in accuracy
+# points (the step-time row is a ratio).
+#
+# Two rows are marked *sanity*: fine-tuning beats the linear probe, and tuning one block
+# beats it. They hold for any encoder, a random one included (training more of the
+# network on the labels always helps a frozen read-out), so passing them says nothing
+# about MAE; they are printed but not counted.
 
 # %%
 if shipped is not None:
     table = verdict_table(shipped)
-    print(f"{'trend':46s} {'paper':26s} {'ours (95 % interval)':26s} verdict")
+    print(f"{'':7s}{'trend':46s} {'paper':26s} {'ours (95 % interval)':26s} verdict")
     for row in table:
-        print(f"{row['what']:46s} {row['paper']:26s} {row['ours'] or '-':26s} {row['verdict']}")
-    counts = {v: sum(r["verdict"] == v for r in table) for v in ("reproduced", "contradicted", "inconclusive", PENDING)}
-    print("\n" + ", ".join(f"{k}: {n}" for k, n in counts.items()))
+        print(f"{row['kind']:7s}{row['what']:46s} {row['paper']:26s} {row['ours'] or '-':26s} {row['verdict']}")
+    counts = tally(table)
+    print("\npaper trends: " + ", ".join(f"{k}: {n}" for k, n in counts.items()))
 
 # %% [markdown]
 # ## Figure 5: the mask ratio
@@ -446,10 +457,11 @@ if shipped is not None:
 #
 # The cell below states, from the table above, which trends this scale reproduces and
 # which it does not, and why a non-reproduction is not hidden: an *inconclusive* row means
-# the seeds disagree more than the difference is large, a *contradicted* row means our
-# small model on small data really behaves differently (the paper trains 800 epochs on
-# 1.28 M images; we train minutes on thousands), and a *pending* row has not run yet: the
-# command above resumes it.
+# the seeds disagree more than the difference is large, a *smaller than the paper* row
+# means the effect, if any, is smaller here than the paper's, a *contradicted* row means
+# our small model on small data really behaves differently (the paper trains 800 epochs
+# on 1.28 M images; we train 20 epochs on thousands), and a *pending* row has not run
+# yet: the command above resumes it.
 #
 # For an inconclusive row the numbers say which it is: if the mean difference stayed what
 # it is and the seeds kept their spread, how many seeds would the interval need to exclude
@@ -468,13 +480,13 @@ def seeds_to_separate(mean: float, sd: float, most: int = 1000) -> int | None:
 
 
 if shipped is not None:
-    for kind in ("reproduced", "contradicted", "inconclusive", PENDING):
-        rows = [r for r in table if r["verdict"] == kind]
+    for kind in (*VERDICTS, PENDING):
+        rows = [r for r in table if r["verdict"] == kind and r["kind"] == "paper"]
         if rows:
             print(f"{kind} ({len(rows)}):")
             for r in rows:
                 line = f"   {r['what']}: ours {r['ours'] or '-'}, paper {r['paper']}"
-                if kind == "inconclusive":
+                if kind in ("inconclusive", "smaller than the paper"):
                     iv = r["interval"]
                     effect = iv["mean"] - (1.0 if r["metric"] == "step_ms" else 0.0)  # a ratio is judged against 1
                     n = seeds_to_separate(effect, iv["sd"])
@@ -485,28 +497,30 @@ if shipped is not None:
 # %% [markdown]
 # What the shipped CPU sweep says, in words (every number is in the cells above and below):
 #
-# * **What reproduces** is the paper's large-effect story: pretraining beats the untrained
-#   encoder, MAE features are not linearly separable but become strong as soon as one or
-#   two blocks are tuned, a contrastive encoder leads under the linear probe, the
-#   asymmetric encoder is faster (by less than the FLOP ratio, as a CPU predicts), and
-#   random masking beats block masking.
+# * **It is a 20-epoch sweep, and that is its main limit.** MAE is known to need long
+#   schedules (the paper's ViT-L keeps improving to 1,600 epochs). After 20 epochs the
+#   MAE's frozen features lose to a kNN on raw pixels by some 30 points, and its fine-tune
+#   does not separate from training from scratch (the row is inconclusive, its interval
+#   some 40 points wide). The long-schedule studies of this course (pretraining length and
+#   label efficiency, `data/README.md`) ask what pretraining buys when it is trained
+#   long enough, against baselines trained as well.
+# * **What reproduces** is small: pretraining beats the untrained encoder, the asymmetric
+#   encoder is faster (by less than the FLOP ratio, as a CPU predicts), random masking
+#   beats block masking, and a contrastive encoder leads under the linear probe. The two
+#   sanity rows pass too, as they would for any encoder.
+# * **One trend is contradicted**: the normalized-pixel target probes *worse* than plain
+#   pixels here, by several points (the paper finds them within half a point). A cell
+#   below discusses it.
+# * **Four rows are smaller than the paper**: the 10 % mask ratio, a 1-block decoder, no
+#   augmentation and, under the probe, mask tokens in the encoder each land close enough to
+#   the baseline that the paper's effect is ruled out at this scale. The paper's argument
+#   for the ratio is that with few patches hidden, a patch can be filled in from its
+#   neighbours without modelling the object; our 20-epoch run does not show that cost. One
+#   candidate reason, untested: every ratio's probe here is far below its fine-tuned
+#   accuracy, so all ratios may be early in the same regime.
 # * **Fine-tuning rows are inconclusive because fine-tuning itself is noisy here**: ten
 #   short epochs land several points apart from one seed to the next, so a paired
-#   difference of one or two points cannot be resolved with three seeds; the
-#   seeds-to-separate count above puts each of them at a dozen seeds or more.
-# * **Most Table 1 rows differ by a point or two at this scale**, while the paper's
-#   effects (printed beside each row) come from a 24-block ViT-L with an 8-block, 512-wide
-#   decoder on ImageNet. A 4-block, 64-wide encoder with a 2-block decoder leaves the
-#   decoder's shape much less room to matter. "Inconclusive" is what the rule says and what we
-#   say; we did not add seeds until a row turned.
-# * **Figure 5 does not reproduce on the low side**: a 10 % ratio probes as well as 75 %
-#   here (the interval is tight around 0, so this is not a power problem). The paper's
-#   argument is that with few patches hidden, a patch can be filled in from its
-#   neighbours without modelling the object, so the features stay shallow. Our run does
-#   not show that cost. One candidate reason, untested: the paper's curve is measured
-#   after 800 epochs, ours after 20, and every ratio's linear probe here is still far
-#   below its fine-tuned accuracy, so all ratios may be early in the same regime. The
-#   high side agrees with the paper: at 90 % the curve falls (see the cell below).
+#   difference of one or two points cannot be resolved with three seeds.
 #
 # The next cell prints a few paired differences that the fixed table does not contain.
 # They describe the curves; they are not extra verdicts (choosing rows after seeing the
@@ -514,9 +528,7 @@ if shipped is not None:
 
 # %%
 DESCRIPTIVE = [
-    ("pixel vs norm-pix target (linear)", "target_pixel", "mae", "linear_probe"),
     ("PCA vs norm-pix target (linear)", "target_pca", "mae", "linear_probe"),
-    ("mask ratio 0.5 vs 0.75 (linear)", "mask_ratio_0.5", "mae", "linear_probe"),
     ("mask ratio 0.5 vs 0.9 (linear)", "mask_ratio_0.5", "mask_ratio_0.9", "linear_probe"),
     ("mask ratio 0.75 vs 0.9 (fine-tune)", "mae", "mask_ratio_0.9", "fine_tune"),
 ]
@@ -525,9 +537,9 @@ if shipped is not None:
         print(f"{what:38s} {paired(shipped, a, b, metric)}")
 
 # %% [markdown]
-# One of these deserves a word: on this benchmark the *unnormalized* pixel target probes
-# better than the paper's normalized one, with a paired interval that excludes 0 (the
-# paper finds the two within half a point). Normalizing each target patch removes its mean
+# The contradicted row deserves a word: on this benchmark the *unnormalized* pixel target
+# probes better than the paper's normalized one, with a paired interval that excludes 0
+# (the paper finds the two within half a point). Normalizing each target patch removes its mean
 # colour and contrast, so the decoder never has to say whether a hidden patch is shape or
 # background; on scenes whose class is a silhouette, that may be the very information the
 # probe reads. Fine-tuning, which can relearn it, resolves no gap (the 1d rows of the
@@ -568,7 +580,7 @@ if shipped is not None:
     for name in ("raw_pixels", "random_init", "supervised", "mae", "contrastive"):
         rows.append((f"shipped {name}: linear / fine-tune (%)",
                      f"{fmt(shipped, name, 'linear_probe').strip()} / {fmt(shipped, name, 'fine_tune').strip()}"))
-    rows.append(("shipped verdicts", ", ".join(f"{k}: {n}" for k, n in counts.items())))
+    rows.append(("shipped verdicts (paper trends)", ", ".join(f"{k}: {n}" for k, n in counts.items())))
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
     print(f"{key:42s} {value}")

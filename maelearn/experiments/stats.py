@@ -5,9 +5,11 @@ masks; the data split stays fixed). With ``n`` seeds the 95 % interval of a mean
 ``mean ± t(0.975, n-1) · sd / √n``. Variants are compared by *paired* differences (same
 seed), which cancel much of the seed-to-seed variation.
 
-The rule, fixed before any run: a paper trend is **reproduced** when the 95 % interval of
-the paired difference excludes 0 in the paper's direction, **contradicted** when it
-excludes 0 the other way, and **inconclusive** otherwise.
+The rule, fixed before any run, has four outcomes: a paper trend is **reproduced** when the
+95 % interval of the paired difference excludes 0 in the paper's direction,
+**contradicted** when it excludes 0 the other way, **smaller than the paper** when it
+contains 0 but excludes the paper's own effect (an effect as large as the paper's is ruled
+out, a smaller one is not), and **inconclusive** otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 REPRODUCED, CONTRADICTED, INCONCLUSIVE = "reproduced", "contradicted", "inconclusive"
+SMALLER = "smaller than the paper"
+VERDICTS = (REPRODUCED, CONTRADICTED, SMALLER, INCONCLUSIVE)
 
 
 def t_quantile(dof: int, level: float = 0.95) -> float:
@@ -89,17 +93,24 @@ def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -
     return interval(xa[s] - xb[s] for s in seeds)
 
 
-def verdict(diff: Interval, paper_sign: int) -> str:
+def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) -> str:
     """The stated rule: ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for
-    ``a < b``. Returns ``"reproduced"``, ``"contradicted"`` or ``"inconclusive"``."""
+    ``a < b``; ``paper_effect`` is the size of the paper's difference (> 0, in the units of
+    ``diff``), ``None`` where the paper gives no number. Returns :data:`REPRODUCED`,
+    :data:`CONTRADICTED`, :data:`SMALLER` (the interval contains 0 but not the paper's
+    effect) or :data:`INCONCLUSIVE`."""
     if paper_sign not in (1, -1):
         raise ValueError(f"paper_sign must be +1 or -1, got {paper_sign!r}")
-    if not diff.excludes(0.0):
-        return INCONCLUSIVE
-    return REPRODUCED if (diff.mean > 0) == (paper_sign > 0) else CONTRADICTED
+    if paper_effect is not None and not paper_effect > 0:
+        raise ValueError(f"paper_effect must be a positive size or None, got {paper_effect!r}")
+    if diff.excludes(0.0):
+        return REPRODUCED if (diff.mean > 0) == (paper_sign > 0) else CONTRADICTED
+    if paper_effect is not None and diff.excludes(paper_sign * paper_effect):
+        return SMALLER
+    return INCONCLUSIVE
 
 
 __all__ = [
-    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "by_seed", "interval", "paired_difference",
+    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval", "paired_difference",
     "t_quantile", "verdict",
 ]

@@ -14,6 +14,7 @@ COMMANDS = {
     "video": "maelearn.experiments.media",
     "audio": "maelearn.experiments.media",
     "length": "maelearn.experiments.pretraining_length",
+    "labels": "maelearn.experiments.label_efficiency",
 }
 
 

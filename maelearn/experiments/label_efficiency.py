@@ -1,0 +1,445 @@
+"""Where MAE pays: accuracy against the number of labels, for frozen and fine-tuned MAE
+encoders beside baselines trained as well as they are. One re-runnable, resumable command.
+
+    python -m maelearn.experiments labels --stage search   # choose recipes on the validation split
+    python -m maelearn.experiments labels --stage test     # the test rows, with the chosen recipes
+
+**Data.** The labelled scenes of the ablation sweep (:func:`maelearn.experiments.ablations.
+ablation_data`, scale ``cpu``: 5,000 training and 2,000 test scenes, 10 classes). The last
+1,000 training scenes are the **validation split**: recipes are searched by training on a
+class-balanced draw from the first 4,000 and scoring on those 1,000; the test set is never
+looked at until the search is over. A **test row** (method, labels, seed) trains on a
+class-balanced draw of ``labels`` scenes from all 5,000 (all of them at 5,000) and scores
+on the 2,000 test scenes. The seed is the unit of replication: it draws the labels, picks
+the pretrained encoder (MAE seed ``s`` of :mod:`maelearn.experiments.pretraining_length`,
+200 epochs) and seeds the run.
+
+**Methods.** ``raw_knn``, ``raw_linear`` (pixels), ``random_linear`` (a random-init encoder),
+``mae_linear``, ``mae_knn`` (frozen MAE features: the mean patch token), ``mae_partial2``
+(the last 2 blocks and a head tuned), ``mae_finetune`` (every weight), ``supervised`` (the
+same ViT from random weights), ``contrastive_linear`` and ``contrastive_finetune`` (the
+InfoNCE encoder of :mod:`maelearn.contrastive`, pretrained with the same compute as the
+MAE; pending until its encoders exist). Linear probes and kNN have no recipe to choose
+(the sweep's protocol; kNN with ``k = min(20, labels per class)``).
+
+**The search** (:data:`SEARCH`, fixed before any run, seed 0): for each trained method and
+label count, a ladder of epochs climbed at each learning rate until the validation
+accuracy stops improving (by more than 0.5 point), then one knob at a time (layer decay,
+drop path, crop scale) around the best; every tried recipe is a row of ``search`` with its
+validation accuracy and minutes. The supervised baseline gets the same ladder: a baseline
+starved of epochs would flatter pretraining.
+
+**The file** ``data/label_efficiency_cpu.json``: ``rows: [{method, labels, seed, accuracy,
+recipe, minutes, load, torch, hardware, date, command}]``, ``search: [...]``, appended under
+a lock the moment each run finishes; a rerun skips what is there.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from maelearn.config import ROOT
+from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
+from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
+from maelearn.experiments.pretraining_length import append_row
+
+SCHEMA = "maelearn.label_efficiency/1"
+OUT = ROOT / "data" / "label_efficiency_cpu.json"
+CONTRASTIVE_FOLDER = ROOT / "data" / "pretrained" / "contrastive_scenes_long"
+LABELS = (100, 500, 5000)
+SEEDS = (0, 1, 2)
+N_VAL = 1000
+METHODS = ("raw_knn", "raw_linear", "random_linear", "mae_linear", "mae_knn", "mae_partial2", "mae_finetune", "supervised",
+           "contrastive_linear", "contrastive_finetune")
+TRAINED = ("mae_partial2", "mae_finetune", "supervised", "contrastive_finetune")
+TRIVIAL = ("raw_knn", "raw_linear", "random_linear")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a trained method trains: AdamW, warm-up 10 % + cosine, random resized crops +
+    flips, layer-wise lr decay, drop path, label smoothing (:func:`maelearn.evaluate.fine_tune`)."""
+
+    epochs: int
+    lr: float
+    layer_decay: float = 0.75
+    drop_path: float = 0.1
+    label_smoothing: float = 0.1
+    crop_min: float = 0.5
+    batch_size: int = 128
+
+
+#: Epoch ladders per label count (a cosine schedule per rung): steps grow as labels shrink,
+#: but a pass over 100 labels is one optimizer step, so the small sets climb higher.
+LADDER = {100: (100, 200, 400, 800), 500: (50, 100, 200, 400), 5000: (25, 50, 100, 200)}
+#: The search space, fixed before any run: learning rates climbed along the ladder, then
+#: one knob at a time around the best recipe.
+SEARCH = {
+    "mae_finetune": {"lr": (1e-3, 2e-3), "layer_decay": (0.65, 0.85), "drop_path": (0.0, 0.2), "crop_min": (0.3, 0.8)},
+    "mae_partial2": {"lr": (1e-3, 2e-3), "drop_path": (0.0,), "crop_min": (0.3, 0.8)},
+    "supervised": {"lr": (5e-4, 1e-3), "drop_path": (0.0, 0.2), "crop_min": (0.3, 0.8)},
+    "contrastive_finetune": {"lr": (1e-3, 2e-3), "layer_decay": (0.65, 0.85)},
+}
+BASE = {"mae_finetune": Recipe(0, 0), "mae_partial2": Recipe(0, 0, layer_decay=1.0, drop_path=0.0),
+        "supervised": Recipe(0, 0, layer_decay=1.0), "contrastive_finetune": Recipe(0, 0)}
+IMPROVES = 0.005  # a rung must beat the best so far by more than this to climb on
+
+
+# -- data and encoders -----------------------------------------------------------------------
+
+
+def splits(scale: str = "cpu"):
+    """``(fit pool, validation, full training set, test)`` as ImageSets."""
+    from maelearn.data.images import ImageSet
+
+    _, train, test = ablation_data(scale, 0)
+    n = len(train.labels)
+    n_val = min(N_VAL, n // 5)
+    sub = lambda a, b: ImageSet(train.images[a:b], train.labels[a:b], train.classes, name=train.name)  # noqa: E731
+    return sub(0, n - n_val), sub(n - n_val, n), train, test
+
+
+def draw(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
+    """Indices of a class-balanced draw of ``n`` examples (``n // classes`` per class, the
+    remainder from the classes in a random order); all of them when ``n >= len(labels)``."""
+    if n >= len(labels):
+        return torch.arange(len(labels))
+    g = torch.Generator().manual_seed(1_000 * seed + n)
+    classes = labels.unique()
+    per, extra = divmod(n, len(classes))
+    order = classes[torch.randperm(len(classes), generator=g)]
+    picked = []
+    for i, c in enumerate(order):
+        idx = (labels == c).nonzero().flatten()
+        want = per + (1 if i < extra else 0)
+        if len(idx) < want:
+            raise ValueError(f"class {int(c)} has {len(idx)} examples, the draw of {n} labels needs {want}")
+        picked.append(idx[torch.randperm(len(idx), generator=g)[:want]])
+    return torch.cat(picked).sort().values
+
+
+def subset(data, idx: torch.Tensor):
+    from maelearn.data.images import ImageSet
+
+    return ImageSet(data.images[idx], data.labels[idx], data.classes, name=data.name)
+
+
+def encoder(kind: str, seed: int, scale: str = "cpu"):
+    """The encoder a method starts from: ``"random"`` (initialized with ``seed``), ``"mae"``
+    or ``"contrastive"`` (the shipped long-schedule seed ``seed``), or ``None`` when it has
+    not been made yet."""
+    if kind == "random":
+        return _random_encoder(SCALES[scale], seed)
+    from maelearn.checkpoint import load_checkpoint
+
+    path = (MAE_FOLDER if kind == "mae" else CONTRASTIVE_FOLDER) / f"seed{seed}.pt"
+    if not path.exists():
+        return None
+    model, _ = load_checkpoint(path)
+    return model.encoder.eval()
+
+
+# -- one evaluation ---------------------------------------------------------------------------
+
+
+def evaluate(method: str, train, test, seed: int, recipe: Recipe | None = None, scale: str = "cpu") -> float | None:
+    """Accuracy in [0, 1] of ``method`` trained on ``train`` and scored on ``test`` (``None``
+    when its pretrained encoder does not exist yet)."""
+    from maelearn.data.augment import augmentation
+    from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
+
+    sc = SCALES[scale]
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    per_class = max(1, len(train.labels) // len(train.classes))
+    kind = "random" if method in ("random_linear", "supervised") else method.split("_")[0]
+    if method in ("raw_knn", "raw_linear"):
+        ftr, fte = train.images.flatten(1), test.images.flatten(1)
+    else:
+        enc = encoder(kind, seed, scale)
+        if enc is None:
+            return None
+        if method in TRAINED:
+            if recipe is None:
+                raise ValueError(f"{method} needs a recipe")
+            g = torch.Generator().manual_seed(seed)
+            aug = augmentation("crop", generator=g, crop_scale=(recipe.crop_min, 1.0))
+            common = dict(batch_size=recipe.batch_size, augment=aug, seed=seed, device="cpu")
+            if method == "mae_partial2":
+                return float(partial_fine_tune(enc, train, test, 2, recipe.epochs, recipe.lr, pool=sc.probe_pool,
+                                               probe_steps=sc.probe_steps, drop_path=recipe.drop_path,
+                                               label_smoothing=recipe.label_smoothing, **common))
+            return float(fine_tune(enc, train, test, recipe.epochs, recipe.lr, layer_decay=recipe.layer_decay,
+                                   drop_path=recipe.drop_path, label_smoothing=recipe.label_smoothing, progress=False,
+                                   **common))
+        ftr = extract_features(enc, train.images, sc.probe_pool, device="cpu")
+        fte = extract_features(enc, test.images, sc.probe_pool, device="cpu")
+    if method.endswith("_knn"):
+        return float(knn_features(ftr, train.labels, fte, test.labels, k=min(sc.knn_k, per_class)))
+    return float(linear_probe_features(ftr, train.labels, fte, test.labels, steps=sc.probe_steps, seed=seed).test_acc)
+
+
+# -- the file ---------------------------------------------------------------------------------
+
+
+def load(path: Path = OUT) -> dict:
+    import json
+
+    if not path.exists():
+        return {"schema": SCHEMA, "rows": [], "search": []}
+    data = json.loads(path.read_text())
+    if data.get("schema") != SCHEMA:
+        raise ValueError(f"{path} holds results of another format (schema {data.get('schema')!r}, expected {SCHEMA!r})")
+    data.setdefault("search", [])
+    return data
+
+
+def _provenance() -> dict:
+    from maelearn.bench.timing import hardware
+
+    return {
+        "command": "python -m maelearn.experiments labels",
+        "data": "scene_benchmark(5000, 2000, seed=0): validation = the last 1000 training scenes (search only); test rows "
+                "train on a class-balanced draw of `labels` from all 5000 and score on the 2000 test scenes",
+        "encoders": "MAE: data/pretrained/mae_scenes_long/seed<seed>.pt (python -m maelearn.experiments length); "
+                    "contrastive: data/pretrained/contrastive_scenes_long/seed<seed>.pt",
+        "search": {"ladder": {str(k): list(v) for k, v in LADDER.items()},
+                   "space": {m: {k: list(v) for k, v in s.items()} for m, s in SEARCH.items()},
+                   "base": {m: asdict(r) for m, r in BASE.items()}, "improves_by": IMPROVES, "seed": 0},
+        "torch": torch.__version__,
+        "hardware": hardware(torch.device("cpu")),
+    }
+
+
+def _write(path: Path, section: str, row: dict, key: tuple[str, ...]) -> None:
+    import fcntl
+    import json
+
+    from maelearn.runs import write_text
+
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = load(path)
+        ident = lambda r: tuple(json.dumps(r.get(k), sort_keys=True) for k in key)  # noqa: E731
+        data[section] = [r for r in data[section] if ident(r) != ident(row)] + [row]
+        data[section].sort(key=lambda r: tuple(str(r.get(k)) for k in key))
+        data["provenance"] = _provenance()
+        data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_text(path, json.dumps(data, indent=1) + "\n")
+
+
+def _stamp(t0: float) -> dict:
+    try:
+        load_avg = round(os.getloadavg()[0], 2)
+    except OSError:
+        load_avg = None
+    return {"minutes": round((time.perf_counter() - t0) / 60, 2), "load": load_avg, "threads": torch.get_num_threads(),
+            "torch": torch.__version__, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+# -- the search -------------------------------------------------------------------------------
+
+
+def best_recipe(data: dict, method: str, labels: int) -> Recipe | None:
+    """The searched recipe with the highest validation accuracy (fewer epochs on a tie), or
+    ``None`` before the search of (method, labels) has finished."""
+    done = [r for r in data["search"] if r["method"] == method and r["labels"] == labels]
+    if not any(r.get("final") for r in done):
+        return None
+    best = max(done, key=lambda r: (r["val_accuracy"], -r["recipe"]["epochs"]))
+    return Recipe(**best["recipe"])
+
+
+def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "cpu") -> Recipe | None:
+    """Run (or resume) the search of :data:`SEARCH` for one method and label count; return the
+    chosen recipe (``None`` when the method's encoder does not exist yet)."""
+    fit_pool, val, _, _ = splits(scale)
+    train = subset(fit_pool, draw(fit_pool.labels, labels, 0))
+    tried = {json_key(r["recipe"]): r["val_accuracy"] for r in load(path)["search"]
+             if r["method"] == method and r["labels"] == labels}
+
+    def score(recipe: Recipe) -> float | None:
+        k = json_key(asdict(recipe))
+        if k in tried:
+            return tried[k]
+        t0 = time.perf_counter()
+        acc = evaluate(method, train, val, 0, recipe, scale)
+        if acc is None:
+            return None
+        tried[k] = acc
+        _write(path, "search", {"method": method, "labels": labels, "recipe": asdict(recipe), "val_accuracy": acc,
+                                **_stamp(t0)}, ("method", "labels", "recipe"))
+        log(f"search {method} labels {labels}: {recipe} -> val {acc:.3f}")
+        return acc
+
+    space = SEARCH[method]
+    best, best_acc = None, -1.0
+    for lr in space["lr"]:
+        rung_best = -1.0
+        for epochs in LADDER[labels]:
+            recipe = replace(BASE[method], epochs=epochs, lr=lr)
+            acc = score(recipe)
+            if acc is None:
+                return None
+            if acc > best_acc:
+                best, best_acc = recipe, acc
+            if acc <= rung_best + IMPROVES:
+                break
+            rung_best = max(rung_best, acc)
+    for knob, values in space.items():
+        if knob == "lr":
+            continue
+        centre = best
+        for v in values:
+            recipe = replace(centre, **{knob: v})
+            acc = score(recipe)
+            if acc is not None and acc > best_acc:
+                best, best_acc = recipe, acc
+    chosen = next(r for r in load(path)["search"]
+                  if (r["method"], r["labels"], json_key(r["recipe"])) == (method, labels, json_key(asdict(best))))
+    _write(path, "search", {**chosen, "final": True}, ("method", "labels", "recipe"))
+    return best
+
+
+def json_key(d: dict) -> str:
+    import json
+
+    return json.dumps(d, sort_keys=True)
+
+
+# -- the test rows ----------------------------------------------------------------------------
+
+
+def run_test(method: str, labels: int, seed: int, path: Path = OUT, log=print, scale: str = "cpu") -> dict | None:
+    """One test row (written at once), or ``None`` when its recipe or encoder is missing."""
+    data = load(path)
+    if any((r["method"], r["labels"], r["seed"]) == (method, labels, seed) for r in data["rows"]):
+        return None
+    recipe = best_recipe(data, method, labels) if method in TRAINED else None
+    if method in TRAINED and recipe is None:
+        return None
+    _, _, train_all, test = splits(scale)
+    train = subset(train_all, draw(train_all.labels, labels, seed))
+    t0 = time.perf_counter()
+    acc = evaluate(method, train, test, seed, recipe, scale)
+    if acc is None:
+        return None
+    row = {"method": method, "labels": labels, "seed": seed, "accuracy": acc,
+           "recipe": asdict(recipe) if recipe else None, **_stamp(t0),
+           "command": f"python -m maelearn.experiments labels --stage test --methods {method} --labels {labels} --seeds {seed}"}
+    _write(path, "rows", row, ("method", "labels", "seed"))
+    log(f"test {method} labels {labels} seed {seed}: {acc:.3f} ({row['minutes']:.1f} min)")
+    return row
+
+
+def sweep(stage: str, methods=METHODS, labels=LABELS, seeds=SEEDS, path: Path = OUT, log=print, scale: str = "cpu") -> None:
+    """Everything missing of ``stage`` (``search``, ``test`` or ``all``), cheapest first."""
+    cost = {m: i for i, m in enumerate(METHODS)}
+    order = sorted(itertools.product(methods, labels), key=lambda ml: (ml[0] in TRAINED, ml[1], cost[ml[0]]))
+    if stage in ("search", "all"):
+        for m, n in order:
+            if m in TRAINED:
+                search(m, n, path, log, scale)
+    if stage in ("test", "all"):
+        for m, n in order:
+            for s in seeds:
+                run_test(m, n, s, path, log, scale)
+
+
+# -- the verdicts -----------------------------------------------------------------------------
+
+
+def accuracies(data: dict, method: str, labels: int) -> dict[int, float]:
+    return {r["seed"]: r["accuracy"] for r in data["rows"] if (r["method"], r["labels"]) == (method, labels)}
+
+
+def headline(data: dict) -> list[dict]:
+    """The paired verdicts that matter, at every label count: MAE fine-tune vs supervised
+    from scratch, and the better frozen MAE read-out (linear or kNN, chosen by its mean) vs
+    the *strongest* trivial baseline (raw-pixel kNN or linear, random-init linear, chosen by
+    its mean). Differences in points, paired by seed, with the 95 % interval and a verdict
+    (``None`` fields while rows are missing)."""
+    from maelearn.experiments.stats import interval, verdict
+
+    out = []
+    for n in sorted({r["labels"] for r in data["rows"]}):
+        def strongest(names):
+            means = {m: sum(v.values()) / len(v) for m in names if (v := accuracies(data, m, n))}
+            return max(means, key=means.get) if means else None
+
+        for what, a, b in (("MAE fine-tune vs supervised from scratch", "mae_finetune", "supervised"),
+                           ("frozen MAE vs the strongest trivial baseline", strongest(("mae_linear", "mae_knn")),
+                            strongest(TRIVIAL))):
+            xa, xb = (accuracies(data, a, n) if a else {}), (accuracies(data, b, n) if b else {})
+            seeds = sorted(set(xa) & set(xb))
+            row = {"labels": n, "what": what, "a": a, "b": b, "n": len(seeds), "mean": None, "lo": None, "hi": None,
+                   "verdict": None}
+            if len(seeds) >= 2:
+                iv = interval(100 * (xa[s] - xb[s]) for s in seeds)
+                row.update(mean=iv.mean, lo=iv.lo, hi=iv.hi, verdict=verdict(iv, +1))
+            out.append(row)
+    return out
+
+
+def summary_table(data: dict) -> list[dict]:
+    """Mean, sd and 95 % interval (points) of every (method, labels) with rows."""
+    from maelearn.experiments.stats import interval
+
+    out = []
+    for m in METHODS:
+        for n in sorted({r["labels"] for r in data["rows"]}):
+            xs = list(accuracies(data, m, n).values())
+            if xs:
+                iv = interval(100 * x for x in xs)
+                out.append({"method": m, "labels": n, "n": iv.n, "mean": iv.mean, "sd": iv.sd, "lo": iv.lo, "hi": iv.hi})
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    from maelearn import cli
+
+    @cli.guarded("python -m maelearn.experiments labels")
+    def _main(argv):
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if argv and argv[0] == "labels":
+            argv = argv[1:]
+        p = cli.ArgumentParser(prog="python -m maelearn.experiments labels", description=__doc__.split("\n\n")[0])
+        p.add_argument("--stage", choices=("search", "test", "all"), default="all")
+        p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+        p.add_argument("--labels", nargs="+", type=cli.integer(minimum=10), default=list(LABELS))
+        p.add_argument("--seeds", nargs="+", type=cli.integer(minimum=0), default=list(SEEDS))
+        p.add_argument("--out", type=cli.nonempty_path, default=str(OUT))
+        p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads (default 1)")
+        args = p.parse_args(argv)
+        bad = [n for n in args.labels if n not in LADDER]
+        if bad:
+            raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")
+        from maelearn.config import cpu_threads
+        from maelearn.experiments.output import check_json_output, interrupted
+
+        cpu_threads(args.threads)
+        out = Path(args.out)
+        check_json_output(out, "label_efficiency.json")
+        load(out)
+        t0 = time.perf_counter()
+        try:
+            sweep(args.stage, tuple(args.methods), tuple(args.labels), tuple(args.seeds), out)
+        except KeyboardInterrupt:
+            raise interrupted(out) from None
+        print(f"wrote {out} in {(time.perf_counter() - t0) / 60:.1f} min")
+        return 0
+
+    return _main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

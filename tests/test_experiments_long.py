@@ -1,0 +1,108 @@
+"""The long-schedule studies (issue 23): pretraining length and label efficiency. Their
+real runs take hours; here the same code runs at the quick scale in seconds, and the
+shipped files are checked against what the lessons and data/README claim of them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from maelearn.config import ROOT
+from maelearn.experiments import label_efficiency as le
+from maelearn.experiments import pretraining_length as pl
+
+
+@pytest.fixture(scope="module")
+def quick_mae(tmp_path_factory):
+    """A quick-scale MAE pretrained along a 2-epoch schedule, probed at both epochs."""
+    tmp = tmp_path_factory.mktemp("length")
+    plan = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
+    out = tmp / "length.json"
+    pl.run_seed(plan, 0, out, log=lambda *_: None, shipped=tmp / "ship", runs=tmp / "runs")
+    return plan, out, tmp
+
+
+def test_length_writes_one_row_per_probe_and_resumes(quick_mae):
+    plan, out, tmp = quick_mae
+    data = json.loads(out.read_text())
+    assert data["schema"] == pl.SCHEMA
+    assert [(r["seed"], r["epochs"]) for r in data["rows"]] == [(0, 1), (0, 2)]
+    for r in data["rows"]:
+        assert set(r) >= {"epochs", "seed", "linear_probe", "knn", "minutes", "loss", "load"}
+        assert 0 <= r["linear_probe"] <= 1 and 0 <= r["knn"] <= 1 and r["minutes"] >= 0
+    assert data["rows"][0]["minutes"] <= data["rows"][1]["minutes"]
+    assert "probes along it" in data["provenance"]["schedule"]
+    # the released model holds weights and config, no optimizer; a rerun trains nothing
+    state = torch.load(tmp / "ship" / "seed0.pt", map_location="cpu", weights_only=True)
+    assert "optimizer" not in state and state["epoch"] == 2 and state["meta"]["seed"] == 0
+    before = (tmp / "ship" / "seed0.pt").stat().st_mtime_ns
+    pl.run_seed(plan, 0, out, log=lambda *_: None, shipped=tmp / "ship", runs=tmp / "runs")
+    assert (tmp / "ship" / "seed0.pt").stat().st_mtime_ns == before
+
+
+def test_probe_points_must_end_at_the_schedule():
+    with pytest.raises(ValueError, match="probe_at must be increasing and end at epochs=200"):
+        pl.Plan(probe_at=(10, 50))
+
+
+def test_rows_of_parallel_seeds_are_never_lost(tmp_path):
+    out = tmp_path / "r.json"
+    for seed in (1, 0):
+        for e in (10, 20):
+            pl.append_row(out, {"seed": seed, "epochs": e, "x": seed * e}, ("seed", "epochs"), {"p": 1})
+    pl.append_row(out, {"seed": 0, "epochs": 10, "x": -1}, ("seed", "epochs"), {"p": 1})  # replaces, never duplicates
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["seed"], r["epochs"], r["x"]) for r in rows] == [(0, 10, -1), (0, 20, 0), (1, 10, 10), (1, 20, 20)]
+
+
+def test_label_draws_are_class_balanced_and_seeded():
+    labels = torch.arange(10).repeat_interleave(50)
+    a, b = le.draw(labels, 100, 0), le.draw(labels, 100, 1)
+    assert len(a) == 100 and torch.bincount(labels[a]).tolist() == [10] * 10
+    assert not torch.equal(a, b) and torch.equal(a, le.draw(labels, 100, 0))
+    assert torch.bincount(labels[le.draw(labels, 105, 0)]).sum() == 105
+    assert torch.equal(le.draw(labels, 500, 3), torch.arange(500))
+    with pytest.raises(ValueError, match="class 0 has 5 examples"):
+        le.draw(torch.cat([torch.zeros(5), torch.ones(50)]).long(), 20, 0)
+
+
+def test_search_then_test_rows_at_quick_scale(quick_mae, tmp_path, monkeypatch):
+    """The whole protocol on the quick scale: a search on the validation split that climbs
+    the ladder until validation stops improving, then test rows with the chosen recipe, and
+    the headline verdicts computed from the rows."""
+    _, _, tmp = quick_mae
+    monkeypatch.setattr(le, "MAE_FOLDER", tmp / "ship")
+    monkeypatch.setattr(le, "LADDER", {100: (1, 2)})
+    monkeypatch.setattr(le, "SEARCH", {**le.SEARCH, "mae_finetune": {"lr": (2e-3,), "drop_path": (0.0,)},
+                                       "supervised": {"lr": (1e-3,)}})
+    out = tmp_path / "labels.json"
+    methods = ("raw_knn", "raw_linear", "random_linear", "mae_linear", "mae_knn", "mae_finetune", "supervised",
+               "contrastive_linear")
+    le.sweep("all", methods, (100,), (0,), out, log=lambda *_: None, scale="quick")
+    data = le.load(out)
+    assert {r["method"] for r in data["rows"]} == set(methods) - {"contrastive_linear"}  # no contrastive encoder yet
+    for r in data["rows"]:
+        assert set(r) >= {"method", "labels", "seed", "accuracy", "minutes", "load", "torch", "date", "command"}
+    searched = [r for r in data["search"] if r["method"] == "mae_finetune"]
+    assert {r["recipe"]["epochs"] for r in searched} <= {1, 2} and sum(bool(r.get("final")) for r in searched) == 1
+    chosen = le.best_recipe(data, "mae_finetune", 100)
+    assert next(r for r in data["rows"] if r["method"] == "mae_finetune")["recipe"] == le.asdict(chosen)
+    n_search = len(data["search"])
+    le.sweep("all", methods, (100,), (0,), out, log=lambda *_: None, scale="quick")  # resumes: nothing new
+    assert len(le.load(out)["search"]) == n_search
+    import shutil
+
+    shutil.copy(tmp / "ship" / "seed0.pt", tmp / "ship" / "seed1.pt")  # stands in for a second pretraining seed
+    le.sweep("test", methods, (100,), (1,), out, log=lambda *_: None, scale="quick")
+    heads = {r["what"]: r for r in le.headline(le.load(out))}
+    for r in heads.values():
+        assert r["n"] == 2 and r["verdict"] in ("reproduced", "contradicted", "inconclusive")
+    assert heads["frozen MAE vs the strongest trivial baseline"]["b"] in le.TRIVIAL
+
+
+def test_cli_refuses_label_counts_without_a_ladder(tmp_path, capsys):
+    assert le.main(["labels", "--labels", "250", "--out", str(tmp_path / "x.json")]) == 2
+    assert "--labels 250: the search has epoch ladders for [100, 500, 5000] only" in capsys.readouterr().err

@@ -34,8 +34,9 @@
 #    masks live with a slider;
 # 6. throw the decoder away and use the encoder as the paper does downstream: on every
 #    patch, unmasked, and measure what that train/test mismatch costs;
-# 7. load the longer-trained MAE that ships with the course and compare its
-#    reconstructions and probes with those of your quick model.
+# 7. set every probe beside the baselines it must beat (raw pixels and an untrained
+#    encoder, linear and kNN), and load the 200-epoch MAE that ships with the course to see
+#    what a long schedule reaches.
 
 # %% [markdown]
 # ## Setting up
@@ -310,9 +311,14 @@ print(f"warm-up: {config.warmup_epochs} of {config.epochs} epochs = {config.warm
 # ## 6 · Reconstructions, as in the paper's Figure 2
 #
 # `model.reconstruct` masks held-out digits, predicts the removed patches and maps the
-# normalized predictions back to pixels (with each patch's own mean and variance). Columns:
-# the masked input, the reconstruction, the reconstruction with the visible patches pasted
-# back, the original.
+# normalized predictions back to pixels. Columns: the masked input, the reconstruction,
+# the reconstruction with the visible patches pasted back, the original, and a
+# **control**. The control matters: a normalized prediction becomes pixels only with the
+# mean and variance of the hidden patch, and those come from the *true* patch, which the
+# model never saw. With 4×4 patches they are a coarse thumbnail of the answer. The control
+# column applies the same mapping to a prediction of zeros, so it shows what the
+# statistics alone draw; only what the reconstruction adds beyond it is the model's work.
+# (The paper's figures avoid the question by using a model trained on plain pixels.)
 
 # %%
 model.eval()
@@ -323,7 +329,8 @@ figure2(recon75, title=f"75 % masked, held-out digits (loss {recon75['loss']:.3f
 plt.show()
 
 # %% [markdown]
-# The paper's Figure 4 pushes the ratio further. At 95 % only 3 of the 64 patches remain:
+# The paper's Figure 4 pushes the ratio further. At 95 % only 3 of the 64 patches remain,
+# and the control shows how much of the picture is the hidden patches' own statistics:
 
 # %%
 recon95 = model.reconstruct(show, 0.95, noise=noise4)
@@ -417,6 +424,40 @@ else:
     print(f"All patches are worse by {full_acc - visible_acc:+.3f}: in this short run the mismatch costs more than the extra patches give.")
 
 # %% [markdown]
+# Is that probe good? A number means little without the baselines every learned feature
+# must beat (lesson 00's promise): the same probes on **raw pixels** and on the same
+# encoder left **untrained**, each read two ways, linear and kNN (a vote of the 20 most
+# similar training images). The kNN on raw pixels is often the strongest cheap read-out:
+# it finds near-duplicates, which a linear probe cannot use.
+
+# %%
+from maelearn.evaluate import knn_features
+from maelearn.mae import mae_from_config
+
+torch.manual_seed(0)
+untrained = mae_from_config(model.config_dict()).to(device).eval()  # the same architecture, never trained
+readouts = {
+    "your MAE": (model.features(probe_train), model.features(probe_test)),
+    "untrained encoder": (untrained.features(probe_train), untrained.features(probe_test)),
+    "raw pixels": (probe_train.flatten(1), probe_test.flatten(1)),
+}
+readout_acc = {}
+for name, (ftr, fte) in readouts.items():
+    readout_acc[name] = {"linear": linear_probe_features(ftr, train.labels, fte, test.labels).test_acc,
+                         "kNN": knn_features(ftr, train.labels, fte, test.labels, k=20)}
+    print(f"{name:18s} linear {readout_acc[name]['linear']:.3f}   kNN {readout_acc[name]['kNN']:.3f}")
+strongest = max(((n, m) for n in ("untrained encoder", "raw pixels") for m in ("linear", "kNN")),
+                key=lambda nm: readout_acc[nm[0]][nm[1]])
+best_mae = max(readout_acc["your MAE"].values())
+print(f"strongest trivial baseline: {strongest[0]}, {strongest[1]} ({readout_acc[strongest[0]][strongest[1]]:.3f}); "
+      f"your MAE's best read-out is {best_mae - readout_acc[strongest[0]][strongest[1]]:+.3f} from it")
+
+# %% [markdown]
+# Digits are an easy set (lesson 09 explains why raw pixels do so well on them), and a
+# quick model trained for seconds rarely clears the strongest baseline by much. Section 10
+# shows the same comparison for a model trained 200 epochs on a harder set.
+
+# %% [markdown]
 # ## 9 · Two more findings of the paper: long schedules, little augmentation
 #
 # **Training schedule.** MAE keeps improving with longer pretraining: in the paper's
@@ -462,110 +503,135 @@ for name, h, key in (("no augmentation", history, "all patches (downstream)"),
 # ImageNet: a crop of a centred digit can cut off the part that tells a 7 from a 1.
 
 # %% [markdown]
-# ## 10 · A longer-trained MAE that ships with the course
+# ## 10 · A long-trained MAE that ships with the course
 #
-# Our model trained for a few epochs, and its reconstructions are blurry. What does the
-# same kind of model learn with a longer schedule? Lesson 09's sweep pretrains small MAEs
-# on the *scenes* benchmark (`maelearn.data.scenes`: 10 classes of silhouettes in random
-# colours, places, sizes and small rotations, on crops of photographs and textures, with
-# clutter and occluders; 32×32, 3 channels) and ships its seed-0 baseline model in `data/pretrained/`, with a
-# provenance file that says how it was made. It was trained on scenes, not digits, so we
-# look at it on scenes. If the file is missing, the cell says how to make it and the
-# lesson goes on.
+# Our model trained for seconds, and MAE is known to need long schedules (the paper's
+# Figure 7: still improving at 1,600 epochs). `python -m maelearn.experiments length`
+# pretrains the same kind of model (a 64-d, 4-block ViT on 4×4 patches, 2-block decoder,
+# 75 % masking, norm-pix target) for 200 epochs on 10,000 *scenes* (`maelearn.data.scenes`:
+# 10 classes of silhouettes in random colours, places, sizes and small rotations, over
+# crops of photographs, with clutter and occluders; 32×32, 3 channels), about an hour per
+# seed on one CPU thread, and probes its frozen encoder along the way. Seed 0 ships in
+# `data/pretrained/mae_scenes_long/`. It was trained on scenes, not digits, so we look at
+# it on scenes. If the file is missing, the cell says how to make it and the lesson goes on.
 
 # %%
 from maelearn.data.scenes import SCENE_CLASSES, scene_benchmark
-from maelearn.experiments.ablations import load_results, load_shipped_mae
+from maelearn.experiments.label_efficiency import OUT as LABELS_FILE
+from maelearn.experiments.label_efficiency import accuracies, load
+from maelearn.experiments.pretraining_length import load_shipped
 
-shipped = load_shipped_mae("cpu")  # (MAE in eval mode, provenance dict), or None
+shipped = load_shipped(0)  # (MAE in eval mode, what is known of it), or None
 if shipped is None:
-    print("No shipped image MAE in data/pretrained/mae_scenes_cpu/ yet: lesson 09's sweep makes it, "
-          "`python -m maelearn.experiments ablations --scale cpu` (hours on a CPU). Skipping this section.")
+    print("No long-trained image MAE in data/pretrained/mae_scenes_long/ yet: "
+          "`python -m maelearn.experiments length` makes it (about an hour per seed on a CPU). Skipping this section.")
 else:
-    shipped_model, provenance = shipped
-    arch = provenance.get("model", {})
-    print(f"made by `{provenance.get('command')}`, seed {provenance.get('seed')}, on {provenance.get('date')}")
-    print(f"data: {provenance.get('data')}")
-    print(f"{provenance.get('epochs')} epochs at batch {provenance.get('batch_size')}; final loss {provenance.get('final_loss'):.3f}; "
-          f"encoder {arch.get('depth')} blocks x {arch.get('dim')}-d, decoder {arch.get('decoder_depth')} x {arch.get('decoder_dim')}-d, "
-          f"{shipped_model.config.patch_size}x{shipped_model.config.patch_size} patches of {shipped_model.config.img_size} px, "
-          f"{shipped_model.config.in_chans} channels")
+    long_model, long_info = shipped
+    c = long_model.config
+    print(f"{long_info['path']}: {long_info['epochs']} epochs, final loss {long_info['final_loss']:.3f}; "
+          f"encoder {c.depth} blocks x {c.dim}-d, decoder {c.decoder_depth} x {c.decoder_dim}-d, "
+          f"{c.patch_size}x{c.patch_size} patches of {c.img_size} px")
+
+# %% [markdown]
+# Along its schedule, how good are its frozen features? The curve is read from
+# `data/pretraining_length_cpu.json` (probes at fixed epochs of the one 200-epoch run; the
+# sweep's protocol: the mean of the patch tokens, 5,000 labelled and 2,000 test scenes).
+# Beside it, the trivial baselines on the same split, from `data/label_efficiency_cpu.json`
+# (all 5,000 labels, seed 0): a linear probe and a kNN on raw pixels, and a linear probe on
+# the encoder left untrained.
+
+# %%
+if shipped is not None:
+    curve = long_info["curve"]
+    ref = {m: accuracies(load(LABELS_FILE), m, 5000).get(0) for m in ("raw_knn", "raw_linear", "random_linear")}
+    fig, ax = plt.subplots(figsize=(6, 3.4))
+    ax.plot([r["epochs"] for r in curve], [100 * r["linear_probe"] for r in curve], marker="o", label="MAE, linear probe")
+    ax.plot([r["epochs"] for r in curve], [100 * r["knn"] for r in curve], marker="s", label="MAE, kNN")
+    for (m, acc), style in zip(ref.items(), (":", "--", "-.")):
+        if acc is not None:
+            ax.axhline(100 * acc, color="grey", linestyle=style, label=m.replace("_", " "))
+    ax.set_xlabel("pretraining epoch (of one 200-epoch schedule)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("the shipped scenes MAE, seed 0")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    plt.show()
+    for r in curve:
+        print(f"epoch {r['epochs']:3d}: linear {r['linear_probe']:.3f}  kNN {r['knn']:.3f}  ({r['minutes']:.0f} min)")
+    print("baselines (all labels, seed 0): " + ", ".join(f"{m} {v:.3f}" if v is not None else f"{m} pending"
+                                                           for m, v in ref.items()))
 
 # %% [markdown]
 # Its reconstructions of scenes it never saw in pretraining (drawn from the test split's
-# random stream), in the layout of section 6 and with the same helpers
-# (`model.reconstruct`, `figure2`), at 75 % masking:
+# random stream), with the same helpers (`model.reconstruct`, `figure2`), at 75 % masking.
+# This model predicts *normalized* patches, and a picture needs pixels: `reconstruct` maps
+# each prediction back with the mean and variance of the hidden patch itself, which the
+# model never saw. With 4×4 patches those statistics are a coarse thumbnail of the truth,
+# so the last column is the **control**: the same mapping applied to a prediction of
+# zeros. Whatever the reconstruction shows beyond the control is what the model
+# contributed. (The paper's own figures use a model trained on plain pixels for this
+# reason; section 6 used normalized pixels too, and the control is in its figures.)
 
 # %%
 if shipped is not None:
     _, scenes_held_out = scene_benchmark(n_train=1, n_test=4, seed=0)  # 4 held-out scenes, (4, 3, 32, 32)
-    noise_s = shipped_model.make_noise(4, 0.75, generator=torch.Generator().manual_seed(1))
-    recon_shipped = shipped_model.reconstruct(scenes_held_out.images, 0.75, noise=noise_s)
+    noise_s = long_model.make_noise(4, 0.75, generator=torch.Generator().manual_seed(1))
+    recon_long = long_model.reconstruct(scenes_held_out.images, 0.75, noise=noise_s)
     print("rows:", ", ".join(SCENE_CLASSES[i] for i in scenes_held_out.labels.tolist()))
-    figure2(recon_shipped, title=f"shipped scenes MAE, 75 % masked, held-out scenes (loss {recon_shipped['loss']:.3f})")
+    figure2(recon_long, title=f"shipped scenes MAE, 75 % masked, held-out scenes (loss {recon_long['loss']:.3f})")
     plt.show()
 
 # %% [markdown]
-# How useful are its features? The provenance records the sweep's own evaluation of this
-# very model on the scenes benchmark: a linear probe and kNN on frozen features, and full
-# fine-tuning. Next to them goes your quick model's linear probe from section 8, on
-# digits. The data sets differ, so read each column against its own references: chance,
-# and for the scenes the same linear probe on an untrained encoder and on raw pixels, and
-# the same ViT trained from scratch on all the labels, taken from the sweep's results file
-# (the same seed; shown only when that file was made with the same recipe as the shipped
-# model).
+# How much better is the model than its control? The mean squared error on the hidden
+# pixels of these scenes, for the reconstruction and for the control (lower is better):
 
 # %%
 if shipped is not None:
-    res = provenance.get("results", {})
-    sweep = load_results(("cpu",))  # data/ablations_cpu.json, or None
-    same_recipe = sweep is not None and sweep.get("settings", {}).get("epochs") == provenance.get("epochs")
-    reference = {(name, metric): next((r.get(metric) for r in sweep["baselines"].get(name, {}).get("runs", []) if r.get("seed") == provenance.get("seed")), None)
-                 for name, metric in (("random_init", "linear_probe"), ("raw_pixels", "linear_probe"), ("supervised", "fine_tune"))
-                 } if same_recipe else {}
+    from maelearn.viz import mask_overlay
+
+    hidden = mask_overlay(torch.zeros_like(recon_long["original"]), recon_long["mask"], 4, colour=(1.0, 1.0, 1.0)) > 0
+    mse = {k: float(((recon_long[k] - recon_long["original"])[hidden] ** 2).mean()) for k in ("pasted", "control")}
+    print(f"hidden-pixel MSE: reconstruction {mse['pasted']:.4f}, control (true statistics, zero prediction) "
+          f"{mse['control']:.4f}")
+
+# %% [markdown]
+# Your quick model beside the long one, each against its own baselines (the data sets
+# differ: digits for yours, scenes for the shipped one, so compare each model with the
+# baselines in its own column). The shipped column reads `data/label_efficiency_cpu.json`
+# (all 5,000 labels, seed 0), where the fine-tuned rows use recipes chosen on a validation
+# split and the supervised ViT is the same architecture trained from scratch as long as
+# the validation split said it kept improving; a row not yet run there reads "pending".
 
 # %%
 if shipped is not None:
-    def fmt(x) -> str:
-        return "-" if x is None else f"{x:.3f}"
+    le = load(LABELS_FILE)
 
-    rows_shipped = [
+    def shipped_row(method: str) -> str:
+        acc = accuracies(le, method, 5000).get(0)
+        return "pending" if acc is None else f"{acc:.3f}"
+
+    table = [
         ("data", "digits", "scenes"),
-        ("pretraining epochs", str(config.epochs), str(provenance.get("epochs"))),
-        ("linear probe on [CLS]", fmt(probe_acc["all patches (downstream)"]), fmt(res.get("linear_probe_cls"))),
-        ("linear probe, the sweep's protocol", "-", fmt(res.get("linear_probe"))),
-        ("kNN", "-", fmt(res.get("knn"))),
-        ("full fine-tuning", "-", fmt(res.get("fine_tune"))),
+        ("pretraining epochs", str(config.epochs), str(long_info["epochs"])),
+        ("MAE, linear probe", f"{readout_acc['your MAE']['linear']:.3f}", shipped_row("mae_linear")),
+        ("MAE, kNN", f"{readout_acc['your MAE']['kNN']:.3f}", shipped_row("mae_knn")),
+        ("MAE, last 2 blocks fine-tuned", "-", shipped_row("mae_partial2")),
+        ("MAE, fully fine-tuned", "-", shipped_row("mae_finetune")),
+        ("raw pixels, linear probe", f"{readout_acc['raw pixels']['linear']:.3f}", shipped_row("raw_linear")),
+        ("raw pixels, kNN", f"{readout_acc['raw pixels']['kNN']:.3f}", shipped_row("raw_knn")),
+        ("untrained encoder, linear probe", f"{readout_acc['untrained encoder']['linear']:.3f}", shipped_row("random_linear")),
+        ("same ViT from scratch, all labels", "-", shipped_row("supervised")),
         ("chance", f"{1 / len(data.classes):.3f}", f"{1 / len(SCENE_CLASSES):.3f}"),
-        ("untrained encoder, the sweep's linear probe", "-", fmt(reference.get(("random_init", "linear_probe")))),
-        ("raw pixels, the sweep's linear probe", "-", fmt(reference.get(("raw_pixels", "linear_probe")))),
-        ("supervised from scratch, all labels", "-", fmt(reference.get(("supervised", "fine_tune")))),
     ]
-    print(f"{'':45s} {'your quick model':>16s} {'shipped model':>14s}")
-    for name, yours, theirs in rows_shipped:
-        print(f"{name:45s} {yours:>16s} {theirs:>14s}")
-    if same_recipe:
-        print(f"(the sweep's linear probe and kNN read the {sweep['settings'].get('probe_pool')}-pooled features; all seeds in {sweep['path']})")
+    print(f"{'':36s} {'your quick model':>16s} {'shipped model':>14s}")
+    for name, yours, theirs in table:
+        print(f"{name:36s} {yours:>16s} {theirs:>14s}")
 
 # %% [markdown]
-# Two comparisons from the printed numbers, for this one seed (lesson 09 repeats them
-# over seeds, with intervals): does pretraining beat the untrained encoder under the
-# linear probe, and does full fine-tuning beat the linear probe, as for MAE in the paper's
-# Figure 9?
-
-# %%
-if shipped is not None:
-    lp, ft, untrained = res.get("linear_probe"), res.get("fine_tune"), reference.get(("random_init", "linear_probe"))
-    if lp is not None and untrained is not None:
-        print(f"linear probe, shipped MAE - untrained encoder: {lp - untrained:+.3f} ({'beats' if lp > untrained else 'does not beat'} it)")
-    if lp is not None and ft is not None:
-        print(f"full fine-tuning - linear probe: {ft - lp:+.3f} ({'as in' if ft > lp else 'unlike'} the paper's Figure 9)")
-
-# %% [markdown]
-# The command line probes the same checkpoint with its own, smaller probe set (the
-# scenes are picked from the checkpoint's record):
-# `python -m maelearn probe data/pretrained/mae_scenes_cpu`. Lesson 09 puts this model
-# among its variants, with seeds and intervals.
+# One seed of each, so read it as a preview: lesson 09 puts these numbers over three seeds
+# with paired intervals, at 100, 500 and 5,000 labels, which is where the question "does
+# pretraining pay?" gets its answer. The command line probes the same checkpoint with its
+# own, smaller probe set: `python -m maelearn probe data/pretrained/mae_scenes_long/seed0.pt`.
 
 # %% [markdown]
 # ## 11 · (optional, online) The paper's own ViT-B/16 on real photos
@@ -614,6 +680,13 @@ rows = [
     ("warm-up share of the run", f"{config.warmup_epochs / config.epochs:.0%}"),
 ]
 rows += [(f"linear probe, {k}", f"{v:.3f}") for k, v in probe_acc.items()]
+rows += [(f"{n}: linear / kNN", f"{v['linear']:.3f} / {v['kNN']:.3f}") for n, v in readout_acc.items()]
+if shipped is not None:
+    last = long_info["curve"][-1] if long_info["curve"] else None
+    rows += [("shipped long MAE: epochs, final loss", f"{long_info['epochs']}, {long_info['final_loss']:.4f}"),
+             ("shipped long MAE: hidden-pixel MSE vs control", f"{mse['pasted']:.4f} vs {mse['control']:.4f}")]
+    if last:
+        rows += [("shipped long MAE: linear / kNN (scenes)", f"{last['linear_probe']:.3f} / {last['knn']:.3f}")]
 rows += [
     ("lesson run time (s)", f"{elapsed:.1f}"),
 ]

@@ -454,14 +454,21 @@ class MAE(nn.Module):
         """Inputs for the paper's Figure 2, each shaped like ``x`` and in its units:
         ``masked``, ``reconstruction``, ``pasted`` (visible patches pasted on the
         reconstruction) and ``original``; plus the ``mask`` (B, N) and the ``loss``.
-        Normalized predictions are mapped back with each patch's own statistics."""
+
+        Normalized predictions (norm-pix) are mapped back with each patch's own mean and
+        variance, taken from the *hidden* patch itself: the picture then holds information
+        the model never saw (with small patches, a thumbnail of the truth). So a norm-pix
+        model also returns ``control``: the same picture for a prediction of zeros (every
+        hidden patch filled with its true statistics alone, the visible ones pasted), what
+        a figure must show beside ``pasted`` so that only the difference is credited to the
+        model. A pixel-target model needs no control and returns none."""
         out = self.forward(x, mask_ratio, noise)
         x = self.check_input(x)
         tok, cfg = self.tokenizer, self.config
-        patches = tok.patchify(x)
+        patches = tok.patchify(x)  # (B, N, P)
         pred = denormalize(out.pred.float(), patches, cfg.norm_pix_loss, cfg.target, self.in_chans)
         m = out.mask.unsqueeze(-1)  # (B, N, 1)
-        return {
+        rec = {
             "masked": tok.unpatchify(patches * (1 - m)),
             "reconstruction": tok.unpatchify(pred),
             "pasted": tok.unpatchify(patches * (1 - m) + pred * m),
@@ -469,6 +476,10 @@ class MAE(nn.Module):
             "mask": out.mask,
             "loss": out.loss.detach(),
         }
+        if cfg.norm_pix_loss:
+            stats_only = denormalize(torch.zeros_like(pred), patches, True, cfg.target, self.in_chans)
+            rec["control"] = tok.unpatchify(patches * (1 - m) + stats_only * m)
+        return rec
 
     def encoder_sequence_length(self, mask_ratio: float) -> int:
         """Tokens the encoder processes: [CLS] (if any) + the visible patches (every patch

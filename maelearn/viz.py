@@ -25,6 +25,9 @@ FIGURE2_COLUMNS = (
     ("pasted", "reconstruction\n+ visible"),
     ("original", "original"),
 )
+#: The column a norm-pix reconstruction adds: its hidden patches' true statistics with a
+#: zero prediction (see :meth:`maelearn.mae.MAE.reconstruct`).
+CONTROL_COLUMN = ("control", "control: true patch\nstats, zero prediction")
 
 
 def to_display(img: torch.Tensor) -> np.ndarray:
@@ -63,7 +66,9 @@ def figure2(
     mask_colour: Sequence[float] | None = (0.5, 0.5, 0.5),
 ) -> Figure:
     """The paper's Figure 2 layout: one row per image, four columns
-    masked | reconstruction | reconstruction + visible patches | original.
+    masked | reconstruction | reconstruction + visible patches | original, and a fifth,
+    the control, when ``recon`` has one (a norm-pix model: each hidden patch filled with its
+    own true mean and variance and a zero prediction; what the statistics alone draw).
 
     ``recon`` is the dict of :meth:`maelearn.mae.MAE.reconstruct` (``masked``,
     ``reconstruction``, ``pasted``, ``original``: each (B, C, H, W), C = 1 or 3). Shows the
@@ -79,15 +84,18 @@ def figure2(
     for key, _ in FIGURE2_COLUMNS:
         check_float_tensor(recon[key], f"recon[{key!r}]", 4, "(B, C, H, W)")
     rows = min(n, recon["original"].shape[0])
-    panels = {key: recon[key] for key, _ in FIGURE2_COLUMNS}
+    columns = FIGURE2_COLUMNS + ((CONTROL_COLUMN,) if recon.get("control") is not None else ())
+    if len(columns) > len(FIGURE2_COLUMNS):
+        check_float_tensor(recon["control"], "recon['control']", 4, "(B, C, H, W)")
+    panels = {key: recon[key] for key, _ in columns}
     mask = recon.get("mask")
     if mask_colour is not None and isinstance(mask, torch.Tensor) and mask.ndim == 2:
         p = _patch_size(mask, *recon["original"].shape[-2:])
         if p is not None and mask.shape[0] == recon["original"].shape[0]:
             panels["masked"] = mask_overlay(recon["original"].float(), mask, p, colour=mask_colour)
-    fig, axes = plt.subplots(rows, len(FIGURE2_COLUMNS), figsize=(len(FIGURE2_COLUMNS) * size, rows * size), squeeze=False)
+    fig, axes = plt.subplots(rows, len(columns), figsize=(len(columns) * size, rows * size), squeeze=False)
     for i in range(rows):
-        for j, (key, label) in enumerate(FIGURE2_COLUMNS):
+        for j, (key, label) in enumerate(columns):
             _imshow(axes[i, j], panels[key][i])
             if i == 0:
                 axes[i, j].set_title(label, fontsize=9)
@@ -251,4 +259,4 @@ def show_masks(
     return fig
 
 
-__all__ = ["FIGURE2_COLUMNS", "figure2", "loss_curve", "mask_overlay", "show_images", "show_masks", "smooth", "to_display"]
+__all__ = ["CONTROL_COLUMN", "FIGURE2_COLUMNS", "figure2", "loss_curve", "mask_overlay", "show_images", "show_masks", "smooth", "to_display"]

@@ -106,3 +106,11 @@ def test_search_then_test_rows_at_quick_scale(quick_mae, tmp_path, monkeypatch):
 def test_cli_refuses_label_counts_without_a_ladder(tmp_path, capsys):
     assert le.main(["labels", "--labels", "250", "--out", str(tmp_path / "x.json")]) == 2
     assert "--labels 250: the search has epoch ladders for [100, 500, 5000] only" in capsys.readouterr().err
+
+
+def test_the_shipped_model_loads_with_its_curve(quick_mae):
+    _, out, tmp = quick_mae
+    model, info = pl.load_shipped(0, folder=tmp / "ship", results=out)
+    assert not model.training and info["epochs"] == 2 and [r["epochs"] for r in info["curve"]] == [1, 2]
+    assert info["setting"]["mask_ratio"] == 0.75
+    assert pl.load_shipped(5, folder=tmp / "ship", results=out) is None

@@ -249,6 +249,15 @@ def test_reconstruct_returns_figure2_images(channels, norm_pix):
     assert torch.equal(rec["pasted"][pix], rec["reconstruction"][pix])
     assert torch.equal(rec["masked"][~pix], imgs[~pix]) and (rec["masked"][pix] == 0).all()
     assert torch.equal(rec["original"], imgs)
+    if not norm_pix:
+        assert "control" not in rec  # pixel targets: nothing of the hidden patch reaches the picture
+        return
+    # The control: visible patches pasted, each hidden patch flat at its own true mean (the
+    # zero prediction mapped back with the hidden patch's statistics), the leak made visible.
+    assert torch.equal(rec["control"][~pix], imgs[~pix])
+    patch_mean = imgs.reshape(3, channels, 4, 4, 4, 4).permute(0, 2, 4, 3, 5, 1).reshape(3, 16, 16 * channels).mean(-1)
+    expected = patch_mean.reshape(3, 1, 4, 4).repeat_interleave(4, 2).repeat_interleave(4, 3).expand_as(imgs)
+    torch.testing.assert_close(rec["control"][pix], expected[pix])
 
 
 @pytest.mark.parametrize("field,value,match", [

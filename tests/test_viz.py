@@ -12,7 +12,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from maelearn.data import shapes  # noqa: E402
 from maelearn.mae import build_mae  # noqa: E402
-from maelearn.viz import FIGURE2_COLUMNS, figure2, loss_curve, mask_overlay, show_images, show_masks, smooth, to_display  # noqa: E402
+from maelearn.viz import CONTROL_COLUMN, FIGURE2_COLUMNS, figure2, loss_curve, mask_overlay, show_images, show_masks, smooth, to_display  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +26,11 @@ def test_figure2_layout(channels, n, batch):
     torch.manual_seed(0)
     model = build_mae("tiny", in_chans=channels, img_size=16)
     rec = model.reconstruct(torch.rand(batch, channels, 16, 16), 0.75)
+    assert "control" in rec  # a norm-pix model: the figure shows the control as a fifth column
+    fig5 = figure2(rec, n=n)
+    assert len(fig5.axes) == min(n, batch) * 5 and fig5.axes[4].get_title() == CONTROL_COLUMN[1]
+    np.testing.assert_array_equal(np.asarray(fig5.axes[4].get_images()[0].get_array()), to_display(rec["control"][0]))
+    rec = {k: v for k, v in rec.items() if k != "control"}
     fig = figure2(rec, n=n, title="t")
     rows = min(n, batch)
     assert isinstance(fig, Figure) and len(fig.axes) == rows * 4

@@ -179,6 +179,27 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
     release_checkpoint(ckdir / "checkpoint.pt", final, {"seed": seed, "epochs": plan.epochs, "setting": setting(plan)})
 
 
+RESULTS = ROOT / "data" / "pretraining_length_cpu.json"
+
+
+def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS):
+    """The long-schedule scenes MAE of ``seed`` that ships with the course, in eval mode on
+    the CPU, and what is known of it: ``(model, {"epochs", "final_loss", "setting", "curve":
+    its probe rows from the results file, "path"})``; ``None`` before it has been made
+    (``python -m maelearn.experiments length`` makes it)."""
+    from maelearn.checkpoint import load_checkpoint
+
+    path = folder / f"seed{seed}.pt"
+    if not path.exists():
+        return None
+    model, state = load_checkpoint(path)
+    rows = [r for r in load_rows(results)["rows"] if r["seed"] == seed] if results.exists() else []
+    info = {"epochs": state["epoch"], "final_loss": state["history"].final_loss, "setting": state["meta"].get("setting"),
+            "train_config": state.get("train_config"), "curve": rows,
+            "path": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)}
+    return model.eval(), info
+
+
 def main(argv: list[str] | None = None) -> int:
     from maelearn import cli
 

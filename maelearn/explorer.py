@@ -6,6 +6,12 @@ ipywidgets: a mask-ratio slider, a masking-strategy dropdown and a seed slider r
 masked / reconstruction / original rows on every move. ipywidgets swallows exceptions
 raised inside a callback, so the callback catches them itself and shows the message
 under the picture instead of failing silently.
+
+Where no live kernel drives the widget (the course website, nbviewer, GitHub's notebook
+preview), the explorer still shows something: its mime bundle carries, besides the widget
+view, a ``text/html`` fallback (:func:`static_html`) with the picture at the ratio it was
+opened with and a note that the slider is live in JupyterLab or Colab. Frontends that render
+widgets (JupyterLab, Colab) prefer the widget view and never show the fallback.
 """
 
 from __future__ import annotations
@@ -104,12 +110,36 @@ def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 
+#: The fallback's note (see :func:`static_html`).
+STATIC_NOTE = ("A static picture: run this notebook in JupyterLab or Colab to move the mask-ratio slider "
+               "and redraw the reconstruction live.")
+
+
+def static_html(png: bytes, caption: str) -> str:
+    """The explorer as static HTML: the picture (a ``data:`` URL, nothing fetched), its
+    caption and :data:`STATIC_NOTE`. Shown where widgets are not rendered."""
+    import base64
+    import html
+
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return (f'<div class="mae-explorer-static"><img src="{src}" alt="{html.escape(caption, quote=True)}"/>'
+            f'<p>{html.escape(caption)}</p><p><em>{html.escape(STATIC_NOTE)}</em></p></div>')
+
+
 def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, strategy: str = "random", seed: int = 0):
     """An ipywidgets box: sliders for the mask ratio and seed, a dropdown for the strategy,
     the rendered :func:`explorer_view` and its caption. Returns the box (display it, or
     let it be a cell's last value); its ``.controls`` dict holds the three controls and
-    ``.image`` / ``.status`` the outputs, so code (and tests) can drive it."""
+    ``.image`` / ``.status`` the outputs, so code (and tests) can drive it. Displayed, it
+    also carries the :func:`static_html` fallback of the view it shows at that moment."""
     import ipywidgets as widgets
+
+    class ExplorerBox(widgets.VBox):
+        def _repr_mimebundle_(self, **kwargs):
+            bundle = super()._repr_mimebundle_(**kwargs)
+            if bundle is not None and self.image.value and self.caption:
+                bundle["text/html"] = static_html(self.image.value, self.caption)
+            return bundle
 
     ratio = widgets.FloatSlider(value=mask_ratio, min=0.05, max=0.95, step=0.05, description="mask ratio",
                                 continuous_update=True, readout_format=".2f")
@@ -119,22 +149,26 @@ def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, st
     image = widgets.Image(format="png")
     status = widgets.HTML()
 
+    box = ExplorerBox([widgets.HBox([ratio, strat, seed_w]), image, status])
+    box.caption = ""  # the caption of the picture shown ("" after an error: no static fallback)
+
     def update(_change=None) -> None:
         try:
             view = explorer_view(model, images, ratio.value, strat.value, seed_w.value)
             image.value = render_png(view)
             status.value = f"<span class='mae-explorer-status'>{view.caption()}</span>"
+            box.caption = view.caption()
         except Exception as err:  # shown, not swallowed: ipywidgets hides callback errors
             status.value = f"<span class='mae-explorer-error' style='color:#b00'>error: {type(err).__name__}: {err}</span>"
+            box.caption = ""
 
     for w in (ratio, strat, seed_w):
         w.observe(update, names="value")
     update()
-    box = widgets.VBox([widgets.HBox([ratio, strat, seed_w]), image, status])
     box.add_class("mae-explorer")
     box.controls = {"mask_ratio": ratio, "strategy": strat, "seed": seed_w}
     box.image, box.status, box.update = image, status, update
     return box
 
 
-__all__ = ["ExplorerView", "explorer_view", "mask_explorer", "render_png"]
+__all__ = ["STATIC_NOTE", "ExplorerView", "explorer_view", "mask_explorer", "render_png", "static_html"]

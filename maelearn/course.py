@@ -182,8 +182,14 @@ from maelearn import cli  # noqa: E402  (one error policy for every command line
 
 @cli.guarded("python -m maelearn.course")
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "site":  # the course website has its own options (maelearn/website.py)
+        from maelearn import website
+
+        return website.main.__wrapped__(argv[1:])  # unwrapped: this main's guard reports its errors
     parser = cli.ArgumentParser(prog="python -m maelearn.course", description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["build", "check"], help="build: write lessons/ and notebooks; check: exit 1 if they are stale")
+    parser.add_argument("command", choices=["build", "check", "site"],
+                        help="build: write lessons/ and notebooks; check: exit 1 if they are stale; "
+                             "site: build the course website (site --help)")
     parser.add_argument("--check", action="store_true", help="with build: write nothing, exit 1 if the release is stale")
     parser.add_argument("--root", type=Path, default=ROOT, help="course root (default: this checkout)")
     args = parser.parse_args(argv)

@@ -26,6 +26,9 @@
 #
 # **In this lesson you will**
 #
+# 0. start with the headline: where MAE pays on this benchmark, measured against baselines
+#    trained as well as it is, at 100, 500 and 5,000 labels, and how its frozen features
+#    improve with the length of pretraining;
 # 1. see why the benchmark matters: a dataset where raw pixels already work cannot show
 #    what pretraining adds;
 # 2. read the shipped sweep (`data/ablations_cpu.json`, with the command that made it):
@@ -75,6 +78,102 @@ lesson_start = time.perf_counter()
 device = maelearn.device()
 maelearn.seed_everything(0)
 print(f"mode: {maelearn.mode()}   device: {device}   torch {torch.__version__}")
+
+# %% [markdown]
+# ## The headline: does MAE pay here, and where?
+#
+# Two studies answer the question the course exists for, each a resumable command whose
+# every finished run is a row of a JSON file in `data/` (see `data/README.md`):
+#
+# * **pretraining length** (`python -m maelearn.experiments length`): the scenes MAE of
+#   this lesson's sweep, pretrained for one 200-epoch schedule per seed and probed along
+#   it (the paper's Figure 7 at our scale);
+# * **label efficiency** (`python -m maelearn.experiments labels`): with 100, 500 or all
+#   5,000 labels, the 200-epoch MAE read out frozen (linear, kNN), with its last 2 blocks
+#   tuned and fully fine-tuned, beside the same ViT trained from scratch and the trivial
+#   baselines. Every trained method's recipe (epochs, learning rate, layer decay, drop
+#   path, crops) was chosen on a validation split carved from the training labels, the
+#   scratch model with the same ladder of epochs as the fine-tune, climbed until the
+#   validation accuracy stopped improving: a baseline starved of epochs would flatter
+#   pretraining.
+#
+# The two verdicts that matter, at every label count, paired by seed (the rule is the one
+# this lesson uses throughout, stated in the verdict-table section): does MAE fine-tuning
+# beat training from scratch, and does a frozen MAE read-out beat the *strongest* trivial
+# baseline (often a kNN on raw pixels, which finds near-duplicate scenes)? Rows that have
+# not run yet read *pending*.
+
+# %%
+from maelearn.experiments import label_efficiency as le
+from maelearn.experiments.pretraining_length import RESULTS as LENGTH_FILE
+from maelearn.experiments.pretraining_length import load_rows
+
+labels_data = le.load(le.OUT)
+for row in le.headline(labels_data):
+    ours = (f"{row['mean']:+5.1f} points [{row['lo']:+.1f}, {row['hi']:+.1f}] ({row['n']} seeds)" if row["verdict"]
+            else f"pending ({row['n']} seed(s) with both)")
+    print(f"{row['labels']:5d} labels  {row['what']:46s} {row['a'] or '-'} - {row['b'] or '-'}: {ours}  {row['verdict'] or ''}")
+
+# %% [markdown]
+# Every method at every label count, mean and 95 % interval over seeds (in %), and the
+# picture: accuracy against the number of labels.
+
+# %%
+table_le = le.summary_table(labels_data)
+counts_le = sorted({r["labels"] for r in table_le})
+
+
+def cell(r: dict | None) -> str:
+    return "pending" if r is None else f"{r['mean']:5.1f} [{r['lo']:5.1f}, {r['hi']:5.1f}] n={r['n']}"
+
+
+print(f"{'method':22s}" + "".join(f"{n:>26d}" for n in counts_le))
+for m in le.METHODS:
+    cells = {r["labels"]: r for r in table_le if r["method"] == m}
+    print(f"{m:22s}" + "".join(f"{cell(cells.get(n)):>26s}" for n in counts_le))
+if table_le:
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for m in le.METHODS:
+        pts = sorted((r["labels"], r["mean"], (r["hi"] - r["lo"]) / 2) for r in table_le if r["method"] == m)
+        if pts:
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], marker="o", capsize=3,
+                        linestyle="--" if m in le.TRIVIAL else "-", label=m)
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training scenes")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("label efficiency (mean and 95 % interval over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    plt.show()
+
+# %% [markdown]
+# And the length of pretraining: the linear probe and kNN of the frozen MAE along its
+# 200-epoch schedule, one line per seed, beside the strongest trivial baseline at all
+# 5,000 labels.
+
+# %%
+length_rows = load_rows(LENGTH_FILE)["rows"] if LENGTH_FILE.exists() else []
+if length_rows:
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for seed in sorted({r["seed"] for r in length_rows}):
+        rs = [r for r in length_rows if r["seed"] == seed]
+        ax.plot([r["epochs"] for r in rs], [100 * r["linear_probe"] for r in rs], marker="o", color=f"C{seed}", label=f"linear, seed {seed}")
+        ax.plot([r["epochs"] for r in rs], [100 * r["knn"] for r in rs], marker="s", linestyle=":", color=f"C{seed}", label=f"kNN, seed {seed}")
+    trivial = {m: r["mean"] for r in table_le for m in (r["method"],) if m in le.TRIVIAL and r["labels"] == 5000}
+    if trivial:
+        best = max(trivial, key=trivial.get)
+        ax.axhline(trivial[best], color="grey", linestyle="--", label=f"{best} (all labels)")
+    ax.set_xlabel("pretraining epoch (one 200-epoch schedule)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Figure 7 at small scale: probes along the schedule")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    plt.show()
+    for r in length_rows:
+        print(f"seed {r['seed']} epoch {r['epochs']:3d}: linear {r['linear_probe']:.3f}  kNN {r['knn']:.3f}  "
+              f"({r['minutes']:.0f} min on {r['threads']} thread(s), load {r['load']})")
+else:
+    print("pending: python -m maelearn.experiments length")
 
 # %% [markdown]
 # ## A benchmark with headroom

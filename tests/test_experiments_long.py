@@ -114,3 +114,39 @@ def test_the_shipped_model_loads_with_its_curve(quick_mae):
     assert not model.training and info["epochs"] == 2 and [r["epochs"] for r in info["curve"]] == [1, 2]
     assert info["setting"]["mask_ratio"] == 0.75
     assert pl.load_shipped(5, folder=tmp / "ship", results=out) is None
+
+
+def test_a_parked_run_resumes_in_a_fresh_checkout(tmp_path):
+    """The end of a session loses runs/; a parked checkpoint carries the run over exactly:
+    1 epoch, park, lose runs/, resume to 2 epochs == 2 epochs straight."""
+    plan = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
+    quiet = lambda *_: None  # noqa: E731
+    straight = tmp_path / "straight"
+    for folder in (straight, tmp_path / "cut"):
+        folder.mkdir()
+    pl.run_seed(plan, 0, straight / "r.json", log=quiet, shipped=straight / "ship", runs=straight / "runs")
+
+    cut = tmp_path / "cut"
+    short = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
+    import maelearn.train as train
+
+    real_fit = train.fit
+
+    def fit_one_epoch(*args, **kwargs):
+        return real_fit(*args, **{**kwargs, "stop_after_epoch": 1})
+
+    train.fit = fit_one_epoch
+    try:  # the session ends after epoch 1
+        pl.run_seed(short, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
+    finally:
+        train.fit = real_fit
+    assert not (cut / "ship" / "seed0.pt").exists()  # an unfinished run releases no final model
+    assert pl.park(short, shipped=cut / "ship", runs=cut / "runs", log=quiet) == [cut / "ship" / "resume" / "seed0.pt"]
+    import shutil
+
+    shutil.rmtree(cut / "runs")  # the next session starts without runs/
+    pl.run_seed(short, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
+    a = torch.load(straight / "ship" / "seed0.pt", weights_only=True)["model"]
+    b = torch.load(cut / "ship" / "seed0.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert not (cut / "ship" / "resume" / "seed0.pt").exists()  # the final model replaced it

@@ -390,6 +390,16 @@ def headline(data: dict) -> list[dict]:
     return out
 
 
+def headline_markdown(data: dict) -> str:
+    """The headline verdicts as the Markdown table ``data/README.md`` prints (a test keeps
+    the two equal)."""
+    lines = ["| labels | comparison | a - b | paired difference, points [95 %] | verdict |", "|---|---|---|---|---|"]
+    for r in headline(data):
+        ours = f"{r['mean']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}] ({r['n']} seeds)" if r["verdict"] else f"pending ({r['n']} seeds)"
+        lines.append(f"| {r['labels']} | {r['what']} | {r['a'] or '-'} - {r['b'] or '-'} | {ours} | {r['verdict'] or 'pending'} |")
+    return "\n".join(lines)
+
+
 def summary_table(data: dict) -> list[dict]:
     """Mean, sd and 95 % interval (points) of every (method, labels) with rows."""
     from maelearn.experiments.stats import interval

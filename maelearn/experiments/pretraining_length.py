@@ -156,6 +156,13 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
         return
     model = build_variant_mae(sc, setting(plan), seed)
     ckdir = runs / "pretraining_length" / f"{plan.scale}-seed{seed}"
+    parked = shipped / "resume" / f"seed{seed}.pt"
+    if parked.exists() and not (ckdir / "checkpoint.pt").exists():  # a run parked by an earlier session
+        import shutil
+
+        ckdir.mkdir(parents=True, exist_ok=True)
+        shutil.copy(parked, ckdir / "checkpoint.pt")
+        log(f"seed {seed}: resuming the parked run {parked}")
     cfg = TrainConfig(epochs=plan.epochs, batch_size=sc.batch_size, lr=sc.lr, warmup_epochs=plan.warmup_epochs, seed=seed,
                       device="cpu", precision="fp32", checkpoint_dir=str(ckdir), save_every=plan.save_every)
 
@@ -173,10 +180,33 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
         return {}
 
     meta = {"made_by": "python -m maelearn.experiments length", "results": f"data/{out.name}", "dataset": "scenes"}
-    fit(model, pre, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), cfg, resume="auto",
-        progress=False, on_epoch_end=on_epoch_end, meta=meta)
+    history = fit(model, pre, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), cfg, resume="auto",
+                  progress=False, on_epoch_end=on_epoch_end, meta=meta)
+    if len(history.epoch_loss) < plan.epochs:  # stopped early (stop_after_epoch): nothing final to release
+        return
     shipped.mkdir(parents=True, exist_ok=True)
     release_checkpoint(ckdir / "checkpoint.pt", final, {"seed": seed, "epochs": plan.epochs, "setting": setting(plan)})
+    parked.unlink(missing_ok=True)
+
+
+def park(plan: Plan, shipped: Path = SHIPPED, runs: Path = ROOT / "runs", log=print) -> list[Path]:
+    """Copy the last checkpoint of every unfinished seed next to the shipped models
+    (``resume/seed<N>.pt``), so that a run cut short by the end of a working session, whose
+    ``runs/`` folder is not kept, resumes in the next one from where it stopped; the final
+    model replaces it. Returns the parked files."""
+    from maelearn.checkpoint import atomic_save, read_checkpoint
+
+    out = []
+    for seed in plan.seeds:
+        src = runs / "pretraining_length" / f"{plan.scale}-seed{seed}" / "checkpoint.pt"
+        if (shipped / f"seed{seed}.pt").exists() or not src.exists():
+            continue
+        dst = shipped / "resume" / f"seed{seed}.pt"
+        state = read_checkpoint(src)
+        atomic_save(state, dst)
+        log(f"seed {seed}: parked epoch {state['epoch']} of {plan.epochs} at {dst}")
+        out.append(dst)
+    return out
 
 
 RESULTS = ROOT / "data" / "pretraining_length_cpu.json"
@@ -212,8 +242,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seeds", type=cli.integer(minimum=0), nargs="+", default=list(Plan.seeds))
         p.add_argument("--out", type=cli.nonempty_path, default=str(ROOT / "data" / "pretraining_length_cpu.json"))
         p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
+        p.add_argument("--park", action="store_true",
+                       help="train nothing: copy the last checkpoint of each unfinished seed to "
+                            "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
         args = p.parse_args(argv)
         plan = Plan(seeds=tuple(args.seeds), threads=args.threads)
+        if args.park:
+            park(plan)
+            return 0
         out = Path(args.out)
         from maelearn.experiments.output import check_json_output, interrupted
 

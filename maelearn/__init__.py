@@ -4,7 +4,7 @@ Import what you need from its modules, one idea each::
 
     from maelearn.patches import patchify, unpatchify
     from maelearn.masking import random_masking
-    from maelearn.mae import MAE, mae_preset
+    from maelearn.mae import MAE, build_mae
 
 The top level only re-exports the course switches (quick/full mode, device, seeding), so
 ``import maelearn`` stays cheap and has no side effects.

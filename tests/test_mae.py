@@ -308,3 +308,17 @@ def test_numpy_noise_is_accepted_like_a_tensor():
     assert torch.equal(a.mask, b.mask) and torch.equal(a.loss, b.loss)
     with pytest.raises(ValueError, match="noise must have shape"):
         model(images(), 0.75, noise.numpy()[:, :3])
+
+
+def test_the_package_docstring_names_only_what_exists():
+    """``maelearn``'s docstring shows imports; each must work (it named a mae_preset once)."""
+    import re
+
+    import maelearn
+
+    lines = re.findall(r"^\s+from (maelearn[\w.]*) import (.+)$", maelearn.__doc__, re.M)
+    assert lines
+    for module, names in lines:
+        mod = __import__(module, fromlist=["_"])
+        for name in (n.strip() for n in names.split(",")):
+            assert hasattr(mod, name), f"{module}.{name}"

@@ -150,3 +150,17 @@ def test_a_parked_run_resumes_in_a_fresh_checkout(tmp_path):
     b = torch.load(cut / "ship" / "seed0.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert not (cut / "ship" / "resume" / "seed0.pt").exists()  # the final model replaced it
+
+
+def test_the_contrastive_encoder_runs_the_same_study(tmp_path, monkeypatch):
+    plan = pl.Plan(kind="contrastive", epochs=1, warmup_epochs=0, probe_at=(1,), seeds=(0,), scale="quick")
+    out = tmp_path / "c.json"
+    pl.run_seed(plan, 0, out, log=lambda *_: None, shipped=tmp_path / "ship", runs=tmp_path / "runs")
+    row = json.loads(out.read_text())["rows"][0]
+    assert (row["seed"], row["epochs"]) == (0, 1) and 0 <= row["linear_probe"] <= 1
+    monkeypatch.setattr(le, "CONTRASTIVE_FOLDER", tmp_path / "ship")
+    enc = le.encoder("contrastive", 0, "quick")
+    assert enc is not None and not enc.training
+    assert le.encoder("contrastive", 1, "quick") is None  # not made yet: pending, not an error
+    with pytest.raises(ValueError, match="kind must be one of"):
+        pl.Plan(kind="simclr")

@@ -49,12 +49,12 @@ import torch
 
 from maelearn.config import ROOT
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
+from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
 from maelearn.experiments.pretraining_length import append_row
 
 SCHEMA = "maelearn.label_efficiency/1"
 OUT = ROOT / "data" / "label_efficiency_cpu.json"
-CONTRASTIVE_FOLDER = ROOT / "data" / "pretrained" / "contrastive_scenes_long"
 LABELS = (100, 500, 5000)
 SEEDS = (0, 1, 2)
 N_VAL = 1000
@@ -139,11 +139,15 @@ def encoder(kind: str, seed: int, scale: str = "cpu"):
     not been made yet."""
     if kind == "random":
         return _random_encoder(SCALES[scale], seed)
-    from maelearn.checkpoint import load_checkpoint
+    from maelearn.checkpoint import load_checkpoint, load_weights_only
 
     path = (MAE_FOLDER if kind == "mae" else CONTRASTIVE_FOLDER) / f"seed{seed}.pt"
     if not path.exists():
         return None
+    if kind == "contrastive":  # the encoder's weights (pretraining_length ships no projector)
+        enc = _random_encoder(SCALES[scale], 0)
+        enc.load_state_dict(load_weights_only(path)["encoder"])
+        return enc.eval()
     model, _ = load_checkpoint(path)
     return model.encoder.eval()
 

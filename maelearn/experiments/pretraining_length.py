@@ -41,6 +41,8 @@ from maelearn.runs import write_text
 
 SCHEMA = "maelearn.pretraining_length/1"
 SHIPPED = ROOT / "data" / "pretrained" / "mae_scenes_long"
+CONTRASTIVE_SHIPPED = ROOT / "data" / "pretrained" / "contrastive_scenes_long"
+KINDS = ("mae", "contrastive")
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,27 @@ class Plan:
     threads: int = 1
     scale: str = "cpu"
     save_every: int = 10
+    kind: str = "mae"  # or "contrastive": the InfoNCE encoder of the same size, same data
 
     def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if not self.probe_at or sorted(set(self.probe_at)) != list(self.probe_at) or self.probe_at[-1] != self.epochs:
             raise ValueError(f"probe_at must be increasing and end at epochs={self.epochs}, got {self.probe_at}")
 
 
+#: The contrastive encoder's plan: a contrastive step costs about 3.2x an MAE step here (the
+#: ablation sweep's median step times, 444-590 ms vs 154-183 ms at batch 128 on one
+#: thread: two full views through the encoder vs a quarter of the patches), so 64 epochs
+#: are about the compute of the MAE's 200.
+CONTRASTIVE_PLAN = dict(kind="contrastive", epochs=64, warmup_epochs=4, probe_at=(8, 16, 32, 64))
+
+
 def setting(plan: Plan) -> dict:
-    """The MAE setting of the study: the sweep's baseline (decoder from the scale's model)."""
+    """The pretraining setting of the study: the sweep's baseline MAE (decoder from the
+    scale's model), or the sweep's contrastive recipe."""
+    if plan.kind == "contrastive":
+        return {"augment": "crop+colour", "temperature": 0.2, "lr": SCALES[plan.scale].contrastive_lr}
     m = SCALES[plan.scale].model
     return {**BASELINE, "decoder_depth": m["decoder_depth"], "decoder_dim": m["decoder_dim"]}
 
@@ -93,7 +108,9 @@ def _provenance(plan: Plan) -> dict:
         "model": sc.model,
         "data": f"scene_benchmark(n_train={sc.n_train}, n_test={sc.n_test}, seed=0); pretraining on the training images "
                 f"without labels + unlabelled_scenes({sc.n_unlabelled}, seed=0)",
-        "schedule": f"one cosine schedule of {plan.epochs} epochs per seed, batch {sc.batch_size}, lr {sc.lr}, "
+        "kind": plan.kind,
+        "schedule": f"one cosine schedule of {plan.epochs} epochs per seed, batch {sc.batch_size}, "
+                    f"lr {sc.contrastive_lr if plan.kind == 'contrastive' else sc.lr}, "
                     f"{plan.warmup_epochs} warm-up epochs; probes along it (not separate schedules)",
         "probes": f"linear probe ({sc.probe_steps} steps) and k={sc.knn_k} kNN on the mean patch token, fixed split",
         "minutes": f"training wall time to the epoch on {plan.threads} CPU thread(s), probes excluded; 'load' is the "
@@ -143,10 +160,24 @@ def release_checkpoint(src: Path, dst: Path, info: dict) -> None:
     atomic_save(keep, dst)
 
 
-def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPED, runs: Path = ROOT / "runs") -> None:
+def _build(plan: Plan, seed: int):
+    """(model, loss function, lr) of the plan's kind, initialized with ``seed``."""
+    sc = SCALES[plan.scale]
+    if plan.kind == "contrastive":
+        from maelearn.contrastive import build_contrastive, contrastive_loss_fn
+
+        m = sc.model
+        torch.manual_seed(seed)
+        return build_contrastive(32, 4, 3, m["dim"], m["depth"], m["heads"]), contrastive_loss_fn, sc.contrastive_lr
+    model = build_variant_mae(sc, setting(plan), seed)
+    return model, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), sc.lr
+
+
+def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None = None, runs: Path = ROOT / "runs") -> None:
     """Pretrain one seed along the schedule, appending a row at every probe epoch."""
     from maelearn.train import TrainConfig, fit
 
+    shipped = shipped or (CONTRASTIVE_SHIPPED if plan.kind == "contrastive" else SHIPPED)
     torch.set_num_threads(plan.threads)
     sc = SCALES[plan.scale]
     pre, train, test = ablation_data(plan.scale, 0)
@@ -154,8 +185,8 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
     final = shipped / f"seed{seed}.pt"
     if plan.epochs in done and final.exists():
         return
-    model = build_variant_mae(sc, setting(plan), seed)
-    ckdir = runs / "pretraining_length" / f"{plan.scale}-seed{seed}"
+    model, loss_fn, lr = _build(plan, seed)
+    ckdir = runs / ("pretraining_length" if plan.kind == "mae" else "pretraining_length_contrastive") / f"{plan.scale}-seed{seed}"
     parked = shipped / "resume" / f"seed{seed}.pt"
     if parked.exists() and not (ckdir / "checkpoint.pt").exists():  # a run parked by an earlier session
         import shutil
@@ -163,7 +194,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
         ckdir.mkdir(parents=True, exist_ok=True)
         shutil.copy(parked, ckdir / "checkpoint.pt")
         log(f"seed {seed}: resuming the parked run {parked}")
-    cfg = TrainConfig(epochs=plan.epochs, batch_size=sc.batch_size, lr=sc.lr, warmup_epochs=plan.warmup_epochs, seed=seed,
+    cfg = TrainConfig(epochs=plan.epochs, batch_size=sc.batch_size, lr=lr, warmup_epochs=plan.warmup_epochs, seed=seed,
                       device="cpu", precision="fp32", checkpoint_dir=str(ckdir), save_every=plan.save_every)
 
     def on_epoch_end(epoch: int, history) -> dict:
@@ -180,25 +211,31 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path = SHIPPE
         return {}
 
     meta = {"made_by": "python -m maelearn.experiments length", "results": f"data/{out.name}", "dataset": "scenes"}
-    history = fit(model, pre, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), cfg, resume="auto",
-                  progress=False, on_epoch_end=on_epoch_end, meta=meta)
+    history = fit(model, pre, loss_fn, cfg, resume="auto", progress=False, on_epoch_end=on_epoch_end, meta=meta)
     if len(history.epoch_loss) < plan.epochs:  # stopped early (stop_after_epoch): nothing final to release
         return
     shipped.mkdir(parents=True, exist_ok=True)
-    release_checkpoint(ckdir / "checkpoint.pt", final, {"seed": seed, "epochs": plan.epochs, "setting": setting(plan)})
+    info = {"seed": seed, "epochs": plan.epochs, "setting": setting(plan), "kind": plan.kind}
+    if plan.kind == "contrastive":  # no model config to rebuild it from: ship the encoder's weights
+        from maelearn.checkpoint import atomic_save
+
+        atomic_save({"encoder": model.encoder.state_dict(), "model": SCALES[plan.scale].model, "meta": info}, final)
+    else:
+        release_checkpoint(ckdir / "checkpoint.pt", final, info)
     parked.unlink(missing_ok=True)
 
 
-def park(plan: Plan, shipped: Path = SHIPPED, runs: Path = ROOT / "runs", log=print) -> list[Path]:
+def park(plan: Plan, shipped: Path | None = None, runs: Path = ROOT / "runs", log=print) -> list[Path]:
     """Copy the last checkpoint of every unfinished seed next to the shipped models
     (``resume/seed<N>.pt``), so that a run cut short by the end of a working session, whose
     ``runs/`` folder is not kept, resumes in the next one from where it stopped; the final
     model replaces it. Returns the parked files."""
     from maelearn.checkpoint import atomic_save, read_checkpoint
 
+    shipped = shipped or (CONTRASTIVE_SHIPPED if plan.kind == "contrastive" else SHIPPED)
     out = []
     for seed in plan.seeds:
-        src = runs / "pretraining_length" / f"{plan.scale}-seed{seed}" / "checkpoint.pt"
+        src = runs / ("pretraining_length" if plan.kind == "mae" else "pretraining_length_contrastive") / f"{plan.scale}-seed{seed}" / "checkpoint.pt"
         if (shipped / f"seed{seed}.pt").exists() or not src.exists():
             continue
         dst = shipped / "resume" / f"seed{seed}.pt"
@@ -210,6 +247,7 @@ def park(plan: Plan, shipped: Path = SHIPPED, runs: Path = ROOT / "runs", log=pr
 
 
 RESULTS = ROOT / "data" / "pretraining_length_cpu.json"
+CONTRASTIVE_RESULTS = ROOT / "data" / "pretraining_length_contrastive_cpu.json"
 
 
 def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS):
@@ -240,17 +278,22 @@ def main(argv: list[str] | None = None) -> int:
             argv = argv[1:]
         p = cli.ArgumentParser(prog="python -m maelearn.experiments length", description=__doc__.split("\n\n")[0])
         p.add_argument("--seeds", type=cli.integer(minimum=0), nargs="+", default=list(Plan.seeds))
-        p.add_argument("--out", type=cli.nonempty_path, default=str(ROOT / "data" / "pretraining_length_cpu.json"))
+        p.add_argument("--kind", choices=KINDS, default="mae",
+                       help="mae (200 epochs) or contrastive (64 epochs, about the same compute; "
+                            "default --out data/pretraining_length_contrastive_cpu.json)")
+        p.add_argument("--out", type=cli.nonempty_path, default=None,
+                       help="results JSON (default data/pretraining_length_cpu.json)")
         p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
         p.add_argument("--park", action="store_true",
                        help="train nothing: copy the last checkpoint of each unfinished seed to "
                             "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
         args = p.parse_args(argv)
-        plan = Plan(seeds=tuple(args.seeds), threads=args.threads)
+        extra = CONTRASTIVE_PLAN if args.kind == "contrastive" else {}
+        plan = Plan(seeds=tuple(args.seeds), threads=args.threads, **extra)
         if args.park:
             park(plan)
             return 0
-        out = Path(args.out)
+        out = Path(args.out) if args.out else (CONTRASTIVE_RESULTS if plan.kind == "contrastive" else RESULTS)
         from maelearn.experiments.output import check_json_output, interrupted
 
         check_json_output(out, "pretraining_length.json")

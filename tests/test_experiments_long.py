@@ -164,3 +164,10 @@ def test_the_contrastive_encoder_runs_the_same_study(tmp_path, monkeypatch):
     assert le.encoder("contrastive", 1, "quick") is None  # not made yet: pending, not an error
     with pytest.raises(ValueError, match="kind must be one of"):
         pl.Plan(kind="simclr")
+
+
+def test_data_readme_headline_is_computed_from_the_shipped_file():
+    text = (ROOT / "data" / "README.md").read_text()
+    start, end = (text.index(m) + len(m) for m in le.MARKERS)
+    block = text[start: text.index(le.MARKERS[1])].strip()
+    assert block == le.headline_markdown(le.load(le.OUT))

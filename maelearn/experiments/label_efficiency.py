@@ -404,6 +404,23 @@ def headline_markdown(data: dict) -> str:
     return "\n".join(lines)
 
 
+README = ROOT / "data" / "README.md"
+MARKERS = ("<!-- headline:start -->", "<!-- headline:end -->")
+
+
+def write_readme_headline(data: dict, readme: Path = README) -> bool:
+    """Put :func:`headline_markdown` between the markers of ``data/README.md``; returns
+    whether the file changed."""
+    from maelearn.runs import write_text
+
+    text = readme.read_text(encoding="utf-8")
+    start, end = (text.index(m) for m in MARKERS)
+    new = text[: start + len(MARKERS[0])] + "\n" + headline_markdown(data) + "\n" + text[end:]
+    if new != text:
+        write_text(readme, new)
+    return new != text
+
+
 def summary_table(data: dict) -> list[dict]:
     """Mean, sd and 95 % interval (points) of every (method, labels) with rows."""
     from maelearn.experiments.stats import interval
@@ -433,7 +450,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seeds", nargs="+", type=cli.integer(minimum=0), default=list(SEEDS))
         p.add_argument("--out", type=cli.nonempty_path, default=str(OUT))
         p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads (default 1)")
+        p.add_argument("--readme", action="store_true", help="run nothing: rewrite data/README.md's headline table from --out")
         args = p.parse_args(argv)
+        if args.readme:
+            changed = write_readme_headline(load(Path(args.out)))
+            print(f"{README}: headline {'rewritten' if changed else 'already up to date'}")
+            return 0
         bad = [n for n in args.labels if n not in LADDER]
         if bad:
             raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")

@@ -5,7 +5,6 @@ shipped files are checked against what the lessons and data/README claim of them
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -13,6 +12,7 @@ import torch
 from maelearn.config import ROOT
 from maelearn.experiments import label_efficiency as le
 from maelearn.experiments import pretraining_length as pl
+from maelearn.experiments.output import append_row
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +52,15 @@ def test_rows_of_parallel_seeds_are_never_lost(tmp_path):
     out = tmp_path / "r.json"
     for seed in (1, 0):
         for e in (10, 20):
-            pl.append_row(out, {"seed": seed, "epochs": e, "x": seed * e}, ("seed", "epochs"), {"p": 1})
-    pl.append_row(out, {"seed": 0, "epochs": 10, "x": -1}, ("seed", "epochs"), {"p": 1})  # replaces, never duplicates
+            append_row(out, {"seed": seed, "epochs": e, "x": seed * e}, ("seed", "epochs"), {"p": 1}, "s")
+    append_row(out, {"seed": 0, "epochs": 10, "x": -1}, ("seed", "epochs"), {"p": 1}, "s")  # replaces, never duplicates
+    for e in (100, 5):  # numbers sort as numbers, not as text
+        append_row(out, {"seed": 0, "epochs": e, "x": 0}, ("seed", "epochs"), {"p": 1}, "s")
     rows = json.loads(out.read_text())["rows"]
-    assert [(r["seed"], r["epochs"], r["x"]) for r in rows] == [(0, 10, -1), (0, 20, 0), (1, 10, 10), (1, 20, 20)]
+    assert [(r["seed"], r["epochs"], r["x"]) for r in rows] == [(0, 5, 0), (0, 10, -1), (0, 20, 0), (0, 100, 0), (1, 10, 10),
+                                                                (1, 20, 20)]
+    with pytest.raises(ValueError, match="another format"):
+        append_row(out, {"seed": 0, "epochs": 1}, ("seed", "epochs"), {}, "other")
 
 
 def test_label_draws_are_class_balanced_and_seeded():

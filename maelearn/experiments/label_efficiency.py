@@ -37,7 +37,6 @@ a lock the moment each run finishes; a rerun skips what is there.
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import sys
 import time
@@ -51,7 +50,7 @@ from maelearn.config import ROOT
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
 from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
-from maelearn.experiments.pretraining_length import append_row
+from maelearn.experiments.output import append_row
 
 SCHEMA = "maelearn.label_efficiency/1"
 OUT = ROOT / "data" / "label_efficiency_cpu.json"
@@ -203,6 +202,7 @@ def load(path: Path = OUT) -> dict:
     data = json.loads(path.read_text())
     if data.get("schema") != SCHEMA:
         raise ValueError(f"{path} holds results of another format (schema {data.get('schema')!r}, expected {SCHEMA!r})")
+    data.setdefault("rows", [])
     data.setdefault("search", [])
     return data
 
@@ -225,20 +225,7 @@ def _provenance() -> dict:
 
 
 def _write(path: Path, section: str, row: dict, key: tuple[str, ...]) -> None:
-    import fcntl
-    import json
-
-    from maelearn.runs import write_text
-
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = load(path)
-        ident = lambda r: tuple(json.dumps(r.get(k), sort_keys=True) for k in key)  # noqa: E731
-        data[section] = [r for r in data[section] if ident(r) != ident(row)] + [row]
-        data[section].sort(key=lambda r: tuple(str(r.get(k)) for k in key))
-        data["provenance"] = _provenance()
-        data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        write_text(path, json.dumps(data, indent=1) + "\n")
+    append_row(path, row, key, _provenance(), SCHEMA, section)
 
 
 def _stamp(t0: float) -> dict:
@@ -460,19 +447,13 @@ def main(argv: list[str] | None = None) -> int:
         if bad:
             raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")
         from maelearn.config import cpu_threads
-        from maelearn.experiments.output import check_json_output, interrupted
+        from maelearn.experiments.output import check_json_output, run_writing
 
         cpu_threads(args.threads)
         out = Path(args.out)
         check_json_output(out, "label_efficiency.json")
         load(out)
-        t0 = time.perf_counter()
-        try:
-            sweep(args.stage, tuple(args.methods), tuple(args.labels), tuple(args.seeds), out)
-        except KeyboardInterrupt:
-            raise interrupted(out) from None
-        print(f"wrote {out} in {(time.perf_counter() - t0) / 60:.1f} min")
-        return 0
+        return run_writing(out, lambda: sweep(args.stage, tuple(args.methods), tuple(args.labels), tuple(args.seeds), out))
 
     return _main(argv)
 

@@ -28,16 +28,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
 from maelearn.config import ROOT
 from maelearn.experiments.ablations import BASELINE, SCALES, ablation_data, build_variant_mae, mae_loss
-from maelearn.runs import write_text
+from maelearn.experiments.output import append_row
 
 SCHEMA = "maelearn.pretraining_length/1"
 SHIPPED = ROOT / "data" / "pretrained" / "mae_scenes_long"
@@ -120,22 +118,6 @@ def _provenance(plan: Plan) -> dict:
     }
 
 
-def append_row(path: Path, row: dict, key: tuple[str, ...], provenance: dict, schema: str = SCHEMA) -> None:
-    """Add ``row`` to the results file at ``path`` (replacing a row with the same ``key``
-    values) under an exclusive lock, so that seeds running in parallel processes never lose
-    each other's rows; the file is rewritten atomically."""
-    import fcntl
-
-    with open(path.with_name(path.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(path.read_text()) if path.exists() else {"schema": schema, "rows": []}
-        data["rows"] = [r for r in data["rows"] if tuple(r[k] for k in key) != tuple(row[k] for k in key)] + [row]
-        data["rows"].sort(key=lambda r: tuple(r[k] for k in key))
-        data["provenance"] = provenance
-        data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        write_text(path, json.dumps(data, indent=1) + "\n")
-
-
 def probe(encoder, train, test, seed: int, scale: str = "cpu") -> dict:
     """Linear probe and kNN of the sweep on ``encoder``'s frozen mean-pooled features."""
     from maelearn.evaluate import extract_features, knn_features, linear_probe_features
@@ -205,7 +187,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
                    "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
                    "threads": plan.threads, "load": _load_average()}
             model.train(was)
-            append_row(out, row, ("seed", "epochs"), _provenance(plan))
+            append_row(out, row, ("seed", "epochs"), _provenance(plan), SCHEMA)
             log(f"seed {seed} epoch {e}: linear {row['linear_probe']:.3f}  kNN {row['knn']:.3f}  "
                 f"({row['minutes']:.1f} min, load {row['load']})")
         return {}
@@ -294,18 +276,11 @@ def main(argv: list[str] | None = None) -> int:
             park(plan)
             return 0
         out = Path(args.out) if args.out else (CONTRASTIVE_RESULTS if plan.kind == "contrastive" else RESULTS)
-        from maelearn.experiments.output import check_json_output, interrupted
+        from maelearn.experiments.output import check_json_output, run_writing
 
         check_json_output(out, "pretraining_length.json")
         load_rows(out)
-        t0 = time.perf_counter()
-        try:
-            for seed in plan.seeds:
-                run_seed(plan, seed, out)
-        except KeyboardInterrupt:
-            raise interrupted(out) from None
-        print(f"wrote {out} in {(time.perf_counter() - t0) / 60:.1f} min")
-        return 0
+        return run_writing(out, lambda: [run_seed(plan, seed, out) for seed in plan.seeds])
 
     return _main(argv)
 

@@ -176,3 +176,17 @@ def test_data_readme_headline_is_computed_from_the_shipped_file():
     start, end = (text.index(m) + len(m) for m in le.MARKERS)
     block = text[start: text.index(le.MARKERS[1])].strip()
     assert block == le.headline_markdown(le.load(le.OUT))
+
+
+def test_other_mask_ratios_and_kinds_keep_their_own_files(tmp_path, capsys):
+    """Figure 5 on the long schedule: another mask ratio trains, parks and writes apart from
+    the course's 75 % MAE (whose folders the running and parked seeds already use)."""
+    base, half, con = pl.Plan(), pl.Plan(mask_ratio=0.5), pl.Plan(**pl.CONTRASTIVE_PLAN)
+    assert pl.results_file(base) == pl.RESULTS and pl.shipped_folder(base) == pl.SHIPPED
+    assert pl.results_file(half).name == "pretraining_length_r0.5_cpu.json"
+    assert pl.shipped_folder(half).name == "mae_scenes_long_r0.5" and pl.shipped_folder(con) == pl.CONTRASTIVE_SHIPPED
+    assert pl.run_dir(base, tmp_path, 1) == tmp_path / "pretraining_length" / "cpu-seed1"
+    assert pl.run_dir(half, tmp_path, 1) != pl.run_dir(base, tmp_path, 1) != pl.run_dir(con, tmp_path, 1)
+    assert pl.setting(half)["mask_ratio"] == 0.5
+    assert pl.main(["length", "--kind", "contrastive", "--mask-ratio", "0.5", "--out", str(tmp_path / "x.json")]) == 2
+    assert "left at 0.75 for the contrastive kind" in capsys.readouterr().err

@@ -55,10 +55,13 @@ class Plan:
     scale: str = "cpu"
     save_every: int = 10
     kind: str = "mae"  # or "contrastive": the InfoNCE encoder of the same size, same data
+    mask_ratio: float = 0.75  # the MAE's; other ratios are the paper's Figure 5 on this schedule
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if not 0 < self.mask_ratio < 1 or (self.kind == "contrastive" and self.mask_ratio != 0.75):
+            raise ValueError(f"mask_ratio must be in (0, 1), and left at 0.75 for the contrastive kind, got {self.mask_ratio!r}")
         if not self.probe_at or sorted(set(self.probe_at)) != list(self.probe_at) or self.probe_at[-1] != self.epochs:
             raise ValueError(f"probe_at must be increasing and end at epochs={self.epochs}, got {self.probe_at}")
 
@@ -70,13 +73,37 @@ class Plan:
 CONTRASTIVE_PLAN = dict(kind="contrastive", epochs=64, warmup_epochs=4, probe_at=(8, 16, 32, 64))
 
 
+def _tag(plan: Plan) -> str:
+    """'' for the course's MAE (75 %), '_contrastive', or '_r<ratio>' for another mask ratio."""
+    if plan.kind == "contrastive":
+        return "_contrastive"
+    return "" if plan.mask_ratio == 0.75 else f"_r{plan.mask_ratio:g}"
+
+
+def shipped_folder(plan: Plan) -> Path:
+    """Where the plan's final models (and parked runs) live."""
+    if plan.kind == "contrastive":
+        return CONTRASTIVE_SHIPPED
+    return SHIPPED.with_name(SHIPPED.name + _tag(plan))
+
+
+def results_file(plan: Plan) -> Path:
+    """The plan's default results file: data/pretraining_length<tag>_cpu.json."""
+    return ROOT / "data" / f"pretraining_length{_tag(plan)}_{plan.scale}.json"
+
+
+def run_dir(plan: Plan, runs: Path, seed: int) -> Path:
+    """The folder of a seed's training checkpoint under ``runs``."""
+    return runs / "pretraining_length" / f"{plan.scale}{_tag(plan)}-seed{seed}"
+
+
 def setting(plan: Plan) -> dict:
     """The pretraining setting of the study: the sweep's baseline MAE (decoder from the
     scale's model), or the sweep's contrastive recipe."""
     if plan.kind == "contrastive":
         return {"augment": "crop+colour", "temperature": 0.2, "lr": SCALES[plan.scale].contrastive_lr}
     m = SCALES[plan.scale].model
-    return {**BASELINE, "decoder_depth": m["decoder_depth"], "decoder_dim": m["decoder_dim"]}
+    return {**BASELINE, "mask_ratio": plan.mask_ratio, "decoder_depth": m["decoder_depth"], "decoder_dim": m["decoder_dim"]}
 
 
 def load_rows(path: Path) -> dict:
@@ -159,7 +186,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
     """Pretrain one seed along the schedule, appending a row at every probe epoch."""
     from maelearn.train import TrainConfig, fit
 
-    shipped = shipped or (CONTRASTIVE_SHIPPED if plan.kind == "contrastive" else SHIPPED)
+    shipped = shipped or shipped_folder(plan)
     torch.set_num_threads(plan.threads)
     sc = SCALES[plan.scale]
     pre, train, test = ablation_data(plan.scale, 0)
@@ -168,7 +195,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
     if plan.epochs in done and final.exists():
         return
     model, loss_fn, lr = _build(plan, seed)
-    ckdir = runs / ("pretraining_length" if plan.kind == "mae" else "pretraining_length_contrastive") / f"{plan.scale}-seed{seed}"
+    ckdir = run_dir(plan, runs, seed)
     parked = shipped / "resume" / f"seed{seed}.pt"
     if parked.exists() and not (ckdir / "checkpoint.pt").exists():  # a run parked by an earlier session
         import shutil
@@ -183,7 +210,8 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
         e = epoch + 1
         if e in plan.probe_at and e not in done:
             was = model.training
-            row = {"epochs": e, "seed": seed, **probe(model.encoder, train, test, seed, plan.scale),
+            row = {"epochs": e, "seed": seed, "mask_ratio": plan.mask_ratio if plan.kind == "mae" else None,
+                   **probe(model.encoder, train, test, seed, plan.scale),
                    "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
                    "threads": plan.threads, "load": _load_average()}
             model.train(was)
@@ -214,10 +242,10 @@ def park(plan: Plan, shipped: Path | None = None, runs: Path = ROOT / "runs", lo
     model replaces it. Returns the parked files."""
     from maelearn.checkpoint import atomic_save, read_checkpoint
 
-    shipped = shipped or (CONTRASTIVE_SHIPPED if plan.kind == "contrastive" else SHIPPED)
+    shipped = shipped or shipped_folder(plan)
     out = []
     for seed in plan.seeds:
-        src = runs / ("pretraining_length" if plan.kind == "mae" else "pretraining_length_contrastive") / f"{plan.scale}-seed{seed}" / "checkpoint.pt"
+        src = run_dir(plan, runs, seed) / "checkpoint.pt"
         if (shipped / f"seed{seed}.pt").exists() or not src.exists():
             continue
         dst = shipped / "resume" / f"seed{seed}.pt"
@@ -263,19 +291,32 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--kind", choices=KINDS, default="mae",
                        help="mae (200 epochs) or contrastive (64 epochs, about the same compute; "
                             "default --out data/pretraining_length_contrastive_cpu.json)")
+        p.add_argument("--mask-ratio", type=cli.ratio, default=0.75,
+                       help="the MAE's mask ratio (default 0.75); another ratio is Figure 5 on this schedule, "
+                            "written to data/pretraining_length_r<ratio>_cpu.json")
+        p.add_argument("--epochs", type=cli.integer(minimum=1), default=None,
+                       help="the schedule's length (default 200 for the MAE, 64 for the contrastive encoder); probes at "
+                            "5, 12.5, 25, 50, 75 and 100 %% of it")
         p.add_argument("--out", type=cli.nonempty_path, default=None,
-                       help="results JSON (default data/pretraining_length_cpu.json)")
+                       help="results JSON (default data/pretraining_length<tag>_cpu.json)")
         p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
         p.add_argument("--park", action="store_true",
                        help="train nothing: copy the last checkpoint of each unfinished seed to "
                             "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
         args = p.parse_args(argv)
-        extra = CONTRASTIVE_PLAN if args.kind == "contrastive" else {}
-        plan = Plan(seeds=tuple(args.seeds), threads=args.threads, **extra)
+        extra = dict(CONTRASTIVE_PLAN) if args.kind == "contrastive" else {}
+        if args.epochs is not None:
+            e = args.epochs
+            extra.update(epochs=e, warmup_epochs=max(1, round(0.05 * e)),
+                         probe_at=tuple(sorted({max(1, round(f * e)) for f in (0.05, 0.125, 0.25, 0.5, 0.75, 1.0)})))
+        try:
+            plan = Plan(seeds=tuple(args.seeds), threads=args.threads, mask_ratio=args.mask_ratio, **extra)
+        except ValueError as err:
+            raise cli.UsageError(f"--mask-ratio {args.mask_ratio}: {err}") from None
         if args.park:
             park(plan)
             return 0
-        out = Path(args.out) if args.out else (CONTRASTIVE_RESULTS if plan.kind == "contrastive" else RESULTS)
+        out = Path(args.out) if args.out else results_file(plan)
         from maelearn.experiments.output import check_json_output, run_writing
 
         check_json_output(out, "pretraining_length.json")

@@ -25,7 +25,9 @@
 #
 # 1. build a mel filterbank and a mel spectrogram by hand and check them against librosa;
 # 2. compute MFCCs with a DCT of the log-mel spectrogram, and say (and measure) why a DCT;
-# 3. see why features beat raw samples when labels are few.
+# 3. see why features beat raw samples when labels are few, and whether the DCT matters
+#    to a classifier (MFCC vs log-mel statistics);
+# 4. measure what a mean-and-std summary over time throws away: the order of events.
 
 # %% [markdown]
 # ## Setting up
@@ -54,7 +56,7 @@ import maelearn
 from maelearn.data.audio import synth_clips
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
+from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db, segment_stats
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -240,23 +242,99 @@ plt.show()
 # %% [markdown]
 # ## Features vs raw samples, with few labels
 #
-# Train the same linear classifier on (a) the raw 16,000 samples, (b) MFCC statistics
-# (mean and standard deviation of each coefficient over time: 26 numbers per clip),
-# with a few labelled clips per class; test on the rest.
+# Train the same linear classifier (`linear_probe_features`: standardized inputs, a
+# linear layer) on four descriptions of each clip, with a few labelled clips per class,
+# and test it on the rest:
+#
+# * the raw 16,000 samples;
+# * **log-mel statistics**: the mean and standard deviation over time of each of the 40
+#   log-mel bands (80 numbers);
+# * **all-40 MFCC statistics**: the same after the full 40 × 40 DCT (80 numbers);
+# * **MFCC statistics**: the same for the first 13 coefficients only (26 numbers).
+#
+# The second and third isolate the DCT: the full DCT is a rotation of the log-mel frame,
+# so the means carry the same information, linearly mixed (the standard deviations are not
+# a linear function of each other, and standardizing each dimension is not
+# rotation-invariant, so the two can still differ a little). The fourth adds the
+# truncation, which is where the DCT earns its keep: 26 numbers instead of 80, the
+# envelope without the fine ripple. `segment_stats(feats, 1)` (in
+# `maelearn.classic.spectral`) takes the mean and std over time. Six labelled clips per
+# class is a noisy experiment, so we repeat it for five random draws of the labelled clips
+# and print the mean and the spread.
 
 # %%
 mels = mel_spectrogram(clips.waves.double(), SR, N_FFT, HOP, N_MELS)  # (N, 40, T)
-feats = mfcc(mels, 13)  # (N, 13, T)
-mfcc_stats = torch.cat([feats.mean(-1), feats.std(-1)], 1).float()  # (N, 26)
-shots = 6
-few = clips.few_per_class(shots, seed=0)
-train_idx = torch.cat([torch.nonzero((clips.waves == w).all(1)).flatten() for w in few.waves])
-test_mask = torch.ones(len(clips), dtype=torch.bool)
-test_mask[train_idx] = False
-acc = {}
-for name, x in (("raw samples", clips.waves), ("MFCC mean+std", mfcc_stats)):
-    acc[name] = linear_probe_features(x[train_idx], clips.labels[train_idx], x[test_mask], clips.labels[test_mask]).test_acc
-    print(f"{name:15s} {shots} labels/class -> test accuracy {acc[name]:.3f}   (chance {1 / len(clips.classes):.3f})")
+logmels = power_to_db(mels)  # (N, 40, T) dB
+descriptors = {
+    "raw samples": clips.waves,  # (N, 16000)
+    "log-mel mean+std": segment_stats(logmels, 1).float(),  # (N, 80)
+    "MFCC-40 mean+std": segment_stats(mfcc(mels, N_MELS), 1).float(),  # (N, 80)
+    "MFCC-13 mean+std": segment_stats(mfcc(mels, 13), 1).float(),  # (N, 26)
+}
+shots, draws = 6, 5
+acc_runs = {name: [] for name in descriptors}
+for draw in range(draws):
+    few = clips.few_per_class(shots, seed=draw)
+    train_idx = torch.cat([torch.nonzero((clips.waves == w).all(1)).flatten() for w in few.waves])
+    test_mask = torch.ones(len(clips), dtype=torch.bool)
+    test_mask[train_idx] = False
+    for name, x in descriptors.items():
+        acc_runs[name].append(linear_probe_features(x[train_idx], clips.labels[train_idx], x[test_mask], clips.labels[test_mask]).test_acc)
+acc = {name: float(np.mean(v)) for name, v in acc_runs.items()}
+acc_sd = {name: float(np.std(v, ddof=1)) for name, v in acc_runs.items()}
+print(f"{shots} labels/class, {draws} draws; chance {1 / len(clips.classes):.3f}")
+for name, x in descriptors.items():
+    print(f"  {name:18s} ({x.shape[1]:5d} numbers)  test accuracy {acc[name]:.3f} ± {acc_sd[name]:.3f} (sd over draws)")
+gap_rotation = acc["MFCC-40 mean+std"] - acc["log-mel mean+std"]
+gap_truncation = acc["MFCC-13 mean+std"] - acc["log-mel mean+std"]
+spread = max(acc_sd["log-mel mean+std"], acc_sd["MFCC-40 mean+std"], acc_sd["MFCC-13 mean+std"])
+for what, gap in (("the full DCT (a rotation)", gap_rotation), ("keeping 13 coefficients", gap_truncation)):
+    size = "within" if abs(gap) <= spread else "beyond"
+    print(f"{what:26s} minus log-mel: {gap:+.3f}, {size} the largest spread over draws ({spread:.3f})")
+
+# %% [markdown]
+# Read the gaps against the spread, as the last two lines do: a difference within the
+# standard deviation over draws is not one this experiment can see. If the first gap is
+# within it, the rotation alone does not matter to a linear probe (it mostly cannot: a
+# linear layer can undo a rotation); whatever the 13-coefficient row gains or loses then
+# comes from the truncation, keeping fewer, smoother numbers, which matters more when
+# labels are few. The DCT's
+# decorrelation matters more to models that treat dimensions independently (the diagonal
+# Gaussians above) than to a linear probe.
+#
+# ## What mean and std pooling throws away: time order
+#
+# Averaging over time forgets *when* things happened. Take a chirp and play it backwards:
+# a rising chirp becomes a falling one, a different sound to any listener. Its frames are
+# (almost exactly) the same frames in reverse order, so every mean and standard deviation
+# over time stays (almost) the same. Cut the clip into four time segments and take the
+# statistics within each (`segment_stats(feats, 4)`), and the order comes back, coarsely.
+# We compare the change each descriptor sees with the size of the descriptor itself.
+
+# %%
+chirp = clips.waves[int(torch.nonzero(clips.labels == clips.classes.index("chirp"))[0])].double()
+pair = torch.stack([chirp, chirp.flip(0)])  # (2, L): the chirp and the same chirp backwards
+pair_mfcc = mfcc(mel_spectrogram(pair, SR, N_FFT, HOP, N_MELS), 13)  # (2, 13, T)
+rel_change = {}
+for n_seg in (1, 4):
+    s = segment_stats(pair_mfcc, n_seg)  # (2, 2 * 13 * n_seg)
+    rel_change[n_seg] = float((s[0] - s[1]).norm() / s[0].norm())
+    print(f"MFCC statistics over {n_seg} segment(s) ({s.shape[1]:3d} numbers): "
+          f"|forward - backward| / |forward| = {rel_change[n_seg]:.1e}")
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
+for ax, m, title in zip(axes, pair_mfcc, ["chirp", "the same chirp backwards"]):
+    ax.imshow(m, origin="lower", aspect="auto")
+    ax.set_title(f"MFCC, {title}", fontsize=9)
+plt.show()
+
+# %% [markdown]
+# If the one-segment change is close to 0 and the four-segment change is not, the summary
+# above cannot tell a rising chirp from a falling one, however many labels it gets. The
+# clips of this lesson never ask it to: their classes differ in *what* sounds, and a
+# "chirp" here may sweep up or down and is one class either way. Lesson 11's benchmark is
+# built on exactly this blind spot: its eight classes are four pairs of sounds played in
+# opposite time order, and it compares these descriptors with a model that reads the
+# whole spectrogram.
 
 # %% [markdown]
 # ## What we measured
@@ -268,16 +346,20 @@ rows = [("mode", maelearn.mode()), ("clips", n_clips),
         ("mel spectrogram vs librosa, max diff / peak", f"{mel_err:.2e}"),
         ("MFCC vs librosa, max abs difference", f"{mfcc_err:.2e}"),
         ("neighbour |corr|: log-mel bands / DCT coeffs", f"{corr_mel:.3f} / {corr_dct:.3f}")]
-rows += [(f"accuracy, {k}, {shots} labels/class", f"{v:.3f}") for k, v in acc.items()]
+rows += [(f"accuracy, {k}, {shots} labels/class", f"{acc[k]:.3f} ± {acc_sd[k]:.3f}") for k in acc]
+rows += [(f"chirp vs backwards, rel. change, {n} segment(s)", f"{v:.1e}") for n, v in rel_change.items()]
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
     print(f"{key:48s} {value}")
 
 # %% [markdown]
 # **What it teaches.** The hand-built features agree with librosa to floating-point
-# precision (the table). Compare the two accuracies: a linear model on raw samples must
-# find a pattern that survives random onsets and phases; MFCC statistics discard exactly
-# those nuisances. Lesson 11 learns a spectrogram representation instead, by masking.
+# precision (the table). Compare the accuracies: a linear model on raw samples must find a
+# pattern that survives random onsets and phases; statistics over time discard exactly
+# those nuisances. Whether the MFCC rows beat the log-mel row is printed above, next to
+# the spread over label draws. The same pooling that discards the onset discards the
+# order of events too (the chirp's printed changes): lesson 11 learns a spectrogram
+# representation by masking, on classes that only the order of events separates.
 #
 # **Pointers.** Davis & Mermelstein (1980) introduced MFCCs for speech; Slaney's Auditory
 # Toolbox defines the mel scale librosa uses by default. Bogert, Healy & Tukey (1963)

@@ -104,3 +104,28 @@ def test_small_cnn_and_centroids():
     c = cnn.class_centroids(x, torch.tensor([0, 0, 1]), 2)
     torch.testing.assert_close(c, torch.tensor([[2.0, 0.0], [0.0, 2.0]]))
     assert cnn.nearest_centroid(torch.tensor([[0.1, 1.0]]), c).tolist() == [1]
+
+
+def test_segment_stats_shapes_time_order_and_clip_summary():
+    from maelearn.audio import mfcc_features
+
+    waves = synth_clips(4, seed=3).waves
+    c = spectral.mfcc(spectral.mel_spectrogram(waves, 16000, 512, 256, 40), 13)  # (4, 13, T)
+    assert spectral.segment_stats(c, 4).shape == (4, 2 * 13 * 4)
+    torch.testing.assert_close(spectral.mfcc_segment_stats(waves, 16000, 4), spectral.segment_stats(c, 4).float())
+    torch.testing.assert_close(spectral.mfcc_segment_stats(waves, 16000, 1), mfcc_features(waves, 16000))
+    # one segment is lesson 02's clip summary, the library's mfcc_features
+    torch.testing.assert_close(spectral.segment_stats(c, 1).float(), mfcc_features(waves, 16000))
+    # the layout: means of every segment first, then stds; segments split time in order
+    x = torch.arange(12.0).reshape(1, 12)  # K=1, T=12
+    torch.testing.assert_close(spectral.segment_stats(x, 3), torch.tensor([1.5, 5.5, 9.5, *[torch.arange(4.0).std().item()] * 3]))
+    # time order: reversing time leaves the one-segment summary unchanged, not the per-segment one
+    flipped = c.flip(-1)
+    torch.testing.assert_close(spectral.segment_stats(flipped, 1), spectral.segment_stats(c, 1))
+    assert not torch.allclose(spectral.segment_stats(flipped, 4), spectral.segment_stats(c, 4))
+    with pytest.raises(ValueError, match="n_segments"):
+        spectral.segment_stats(c, 0)
+    with pytest.raises(ValueError, match="frames"):
+        spectral.segment_stats(c[..., :5], 3)
+    with pytest.raises(TypeError, match="feats"):
+        spectral.segment_stats(torch.ones(3, dtype=torch.long), 1)

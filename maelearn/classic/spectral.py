@@ -111,3 +111,39 @@ def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
         raise ValueError(f"n_mfcc must be an int in [1, n_mels={n_mels}], got {n_mfcc!r}")
     d = dct_matrix(n_mfcc, n_mels).to(mel_spec.dtype)
     return torch.einsum("km,...mt->...kt", d, power_to_db(mel_spec))
+
+
+def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
+    """Mean and std over time of each feature row, within ``n_segments`` consecutive time
+    segments of (nearly) equal length: (..., K, T) -> (..., 2 * K * n_segments), laid out as
+    ``[mean of segment 0 (K), ..., mean of segment S-1, std of segment 0, ..., std of
+    segment S-1]`` (std unbiased, as ``torch.std``). Taught in lessons 02 and 11.
+
+    ``n_segments=1`` is the classic clip summary (26 numbers for 13 MFCCs): it is the same
+    for a clip played backwards, so it cannot tell a rising chirp from a falling one. With
+    ``n_segments > 1`` the statistics keep a coarse time order. Each segment needs at least
+    2 frames (``T >= 2 * n_segments``); ``torch.tensor_split`` sets the segment lengths."""
+    if not isinstance(feats, torch.Tensor) or not feats.is_floating_point() or feats.ndim < 2:
+        raise TypeError(f"feats must be a float tensor (..., K, T), got {type(feats).__name__} {getattr(feats, 'shape', '')}")
+    if not isinstance(n_segments, int) or isinstance(n_segments, bool) or n_segments < 1:
+        raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
+    frames = feats.shape[-1]
+    if frames < 2 * n_segments:
+        raise ValueError(f"need at least 2 frames per segment: T={frames} frames for n_segments={n_segments}")
+    parts = torch.tensor_split(feats, n_segments, dim=-1)  # S tensors (..., K, T_s)
+    means = [p.mean(-1) for p in parts]  # S x (..., K)
+    stds = [p.std(-1) for p in parts]
+    return torch.cat(means + stds, dim=-1)
+
+
+def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc: int = 13, n_mels: int = 40,
+                       n_fft: int = 512, hop: int = 256) -> torch.Tensor:
+    """MFCC statistics per time segment of clips ``waves`` (B, L): the :func:`mfcc` of the
+    :func:`mel_spectrogram` (``n_fft``, ``hop``, ``n_mels``), then :func:`segment_stats`
+    with ``n_segments``: (B, 2 * n_mfcc * n_segments) float32. ``n_segments=1`` is lesson
+    02's clip summary (``maelearn.audio.mfcc_features``, same defaults); more segments keep
+    a coarse time order, the baseline lesson 11 sets beside the MAE. Taught in lessons 02/11."""
+    if not isinstance(waves, torch.Tensor) or not waves.is_floating_point() or waves.ndim != 2:
+        raise TypeError(f"waves must be a float tensor (B, L), got {type(waves).__name__} {getattr(waves, 'shape', '')}")
+    c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
+    return segment_stats(c, n_segments).float()

@@ -98,3 +98,5 @@ def _cases_mfcc():
     mels = mel_spectrogram(_batch((8, 9, 10), 4000, 8000, (1.0, 0.01, 0.3)), 8000, 256, 64, 20)
     mels[1, :, :4] = 0.0
     yield Case("a batch of 3 clips (one quiet), default n_mfcc", (mels,))
+    # The lesson also keeps every coefficient (n_mfcc = n_mels, the full DCT) on a batch.
+    yield Case("a batch of 3 clips, all 20 coefficients (n_mfcc = n_mels)", (mels, 20))

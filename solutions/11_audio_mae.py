@@ -374,7 +374,7 @@ else:
 # **What differs from Audio-MAE.** This is the recipe, not the paper's experiment.
 # Audio-MAE (Huang et al., 2022) pretrains a ViT-B on AudioSet's two million real
 # recordings (128 mel bins × 1024 frames), **fine-tunes** the whole encoder on each task
-# and reports fine-tuned accuracy (Table 2: AudioSet, ESC-50, Speech Commands), and
+# and reports the fine-tuned results (Table 2: AudioSet, ESC-50, Speech Commands), and
 # **compares masking strategies** (unstructured vs time, frequency and time-frequency
 # masking, at several ratios; Table 1) before choosing unstructured 80 % for pretraining.
 # Here: synthesized sounds, a 64-wide 3-block encoder, one masking strategy (random 80 %),

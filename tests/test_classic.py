@@ -106,6 +106,94 @@ def test_small_cnn_and_centroids():
     assert cnn.nearest_centroid(torch.tensor([[0.1, 1.0]]), c).tolist() == [1]
 
 
+# -- motion direction from hand-made features (lesson 01's classifier, lesson 10's baselines) --
+
+
+def test_lucas_kanade_batch_equals_one_pair_at_a_time():
+    v = moving_shapes(3, seed=2)
+    g32 = flow.to_gray(v.videos.transpose(1, 2))  # (N, T, H, W)
+    for g, atol in ((g32.double(), 1e-9), (g32, 1e-4)):  # the same arithmetic up to rounding
+        for kw in ({}, {"levels": 2, "iterations": 3, "window": 3}):
+            batch = flow.lucas_kanade_batch(g[:, 0], g[:, 1], **kw)  # (3, 2, H, W)
+            one = torch.stack([flow.lucas_kanade(g[i, 0], g[i, 1], **kw) for i in range(3)])
+            assert batch.dtype == g.dtype
+            torch.testing.assert_close(batch, one, rtol=0, atol=atol)
+    with pytest.raises(ValueError, match="frames1"):
+        flow.lucas_kanade_batch(g32[:, 0], g32[0, 1])
+
+
+def test_mean_flow_points_the_way_the_scene_pans():
+    from maelearn.classic import motion
+
+    v = moving_shapes(16, frames=6, size=24, seed=3, pan=True, jitter=0.0, keep_inside=False, background="smooth",
+                      speed=(0.5, 1.0))
+    mf = motion.mean_flow(v.videos, batch=5)  # (N, 2), several batches
+    assert mf.shape == (16, 2) and mf.dtype == torch.float32
+    truth = torch.stack([torch.cos(v.attributes["angle"]), -torch.sin(v.attributes["angle"])], 1)  # unit (dx, dy)
+    cos = torch.nn.functional.cosine_similarity(mf, truth, dim=1)
+    assert cos.min() > 0.9, cos
+    # grey clips give the same as RGB ones, and one batch the same as several
+    torch.testing.assert_close(motion.mean_flow(flow.to_gray(v.videos.transpose(1, 2))), mf)
+
+
+def test_flow_direction_classifies_and_beats_one_frame():
+    from maelearn.classic import motion
+
+    v = moving_shapes(96, frames=8, size=16, seed=0, with_flow=False, pan=True, keep_inside=False, distractors=1,
+                      background="smooth", speed=(1.0, 2.0))
+    tr, te = v.split(48, seed=0)
+    fit = motion.flow_direction(tr.videos, tr.labels, te.videos, te.labels)
+    assert fit.accuracy >= 0.9
+    assert fit.train_features.shape == (48, 2) and fit.test_features.shape == (48, 2)
+    assert fit.centroids.shape == (4, 2) and fit.predictions.shape == (48,)
+    assert fit.accuracy == float((fit.predictions == te.labels).float().mean())
+    base = motion.motion_baselines(tr.videos, tr.labels, te.videos, te.labels, steps=50)
+    assert list(base) == list(motion.MOTION_BASELINES)
+    assert base["optical flow"] == fit.accuracy
+    assert all(0.0 <= a <= 1.0 for a in base.values())
+
+
+def test_frame_difference_features():
+    from maelearn.classic import motion
+
+    g = torch.Generator().manual_seed(0)
+    videos = torch.rand(2, 3, 5, 6, 7, generator=g)  # (N, C, T, H, W)
+    f = motion.frame_differences(videos)
+    grey = flow.to_gray(videos.transpose(1, 2))  # (N, T, H, W)
+    assert f.shape == (2, 2 * 6 * 7)
+    # the mean signed difference telescopes to (last - first) / (T - 1)
+    torch.testing.assert_close(f[:, 42:], ((grey[:, -1] - grey[:, 0]) / 4).flatten(1))
+    torch.testing.assert_close(f[:, :42], (grey[:, 1:] - grey[:, :-1]).abs().mean(1).flatten(1))
+
+
+def test_change_centroid_follows_a_moving_square():
+    from maelearn.classic import motion
+
+    clips = torch.zeros(2, 5, 20, 20)  # grey (N, T, H, W): a bright square stepping right (clip 0) or up (clip 1)
+    for t in range(5):
+        clips[0, t, 8:12, 2 + 2 * t : 6 + 2 * t] = 1.0
+        clips[1, t, 14 - 2 * t : 18 - 2 * t, 8:12] = 1.0
+    shift = motion.change_centroid_shift(clips)  # (N, 2) (dx, dy) in pixels per frame
+    torch.testing.assert_close(shift, torch.tensor([[2.0, 0.0], [0.0, -2.0]]))
+    fit = motion.centroid_classifier(shift, torch.tensor([0, 1]), shift, torch.tensor([0, 1]))
+    assert fit.accuracy == 1.0
+
+
+def test_motion_bad_input_names_the_argument():
+    from maelearn.classic import motion
+
+    with pytest.raises(ValueError, match="C = 3"):
+        motion.mean_flow(torch.rand(2, 1, 4, 8, 8))
+    with pytest.raises(ValueError, match="at least 3 frames"):
+        motion.change_centroid_shift(torch.rand(2, 2, 8, 8))
+    with pytest.raises(TypeError, match="float"):
+        motion.frame_differences(torch.zeros(2, 3, 4, 8, 8, dtype=torch.uint8))
+    with pytest.raises(ValueError, match="batch"):
+        motion.mean_flow(torch.rand(2, 4, 8, 8), batch=0)
+    with pytest.raises(ValueError, match="train_y"):
+        motion.centroid_classifier(torch.rand(4, 2), torch.tensor([0.0, 1, 0, 1]), torch.rand(2, 2), torch.tensor([0, 1]))
+
+
 def test_segment_stats_shapes_time_order_and_clip_summary():
     from maelearn.audio import mfcc_features
 

@@ -1,5 +1,7 @@
-"""Optical flow by hand: image gradients, the structure tensor, Lucas-Kanade, and the
-endpoint error against ground truth (lesson 01); OpenCV's flow for comparison.
+"""Optical flow by hand: image gradients, the structure tensor, Lucas-Kanade (one frame
+pair, or a batch of pairs at once), and the endpoint error against ground truth (lesson
+01); OpenCV's flow for comparison. :mod:`maelearn.classic.motion` turns the flow into a
+motion-direction classifier.
 
 These are the reference implementations of lesson 01's exercises, each checked in the
 tests against OpenCV.
@@ -66,15 +68,19 @@ def lk_solve(sums: torch.Tensor, min_eig: float = 1e-3) -> torch.Tensor:
     check_float_tensor(sums, "sums", 3, "(5, H, W)")
     if sums.shape[0] != 5:
         raise ValueError(f"sums must have 5 channels [Sxx, Sxy, Syy, Sxt, Syt], got shape {tuple(sums.shape)}")
-    sxx, sxy, syy, sxt, syt = sums
+    return _solve(sums, min_eig)
+
+
+def _solve(sums: torch.Tensor, min_eig: float) -> torch.Tensor:
+    """:func:`lk_solve` without the checks, on any batch: (..., 5, H, W) -> (..., 2, H, W)."""
+    sxx, sxy, syy, sxt, syt = sums.unbind(-3)
     det = sxx * syy - sxy * sxy
     trace = sxx + syy
     lam_min = 0.5 * (trace - torch.sqrt(torch.clamp(trace * trace - 4 * det, min=0)))
     ok = lam_min >= min_eig
     safe = torch.where(ok, det, torch.ones_like(det))
-    u = (-syy * sxt + sxy * syt) / safe
-    v = (sxy * sxt - sxx * syt) / safe
-    return torch.where(ok, torch.stack([u, v]), torch.zeros_like(torch.stack([u, v])))
+    uv = torch.stack([(-syy * sxt + sxy * syt) / safe, (sxy * sxt - sxx * syt) / safe], dim=-3)
+    return torch.where(ok.unsqueeze(-3), uv, torch.zeros_like(uv))
 
 
 def warp(frame: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
@@ -113,6 +119,61 @@ def lucas_kanade(
         for _ in range(iterations):
             ix, iy, it = image_gradients(f0, warp(f1, flow) if flow.abs().sum() > 0 else f1)
             flow = flow + lk_solve(structure_tensor(ix, iy, it, window), min_eig)
+    return flow
+
+
+def _warp_batch(frames: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """:func:`warp` of a batch: frames (B, H, W) sampled at ``(x + dx, y + dy)`` of flow (B, 2, H, W)."""
+    _, h, w = frames.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=frames.dtype, device=frames.device),
+                            torch.arange(w, dtype=frames.dtype, device=frames.device), indexing="ij")
+    gx = (xs + flow[:, 0]) / max(w - 1, 1) * 2 - 1
+    gy = (ys + flow[:, 1]) / max(h - 1, 1) * 2 - 1
+    grid = torch.stack([gx, gy], -1)  # (B, H, W, 2), x first
+    return F.grid_sample(frames[:, None], grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
+
+
+def _box_sum(x: torch.Tensor, window: int) -> torch.Tensor:
+    """:func:`window_sum` of (B, K, H, W) by average pooling (zeros outside, counted), a
+    little faster on a CPU than the convolution; equal up to float rounding."""
+    if not isinstance(window, int) or window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be an odd int >= 1, got {window!r}")
+    return F.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=True) * (window * window)
+
+
+def lucas_kanade_batch(
+    frames0: torch.Tensor, frames1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1,
+    iterations: int = 1,
+) -> torch.Tensor:
+    """:func:`lucas_kanade` on a batch of frame pairs at once: grey ``frames0`` and
+    ``frames1`` (B, H, W) -> flow (B, 2, H, W) (dx, dy in pixels, from frames0[i] to
+    frames1[i]). The same steps (gradients of the frames' average, window sums, the 2x2
+    solve of every pixel, optional pyramid and re-warping), so each pair's flow equals
+    ``lucas_kanade(frames0[i], frames1[i], ...)`` up to float rounding (the window sums
+    are taken by average pooling, faster than :func:`window_sum`'s convolution). Taught in
+    lesson 01."""
+    check_float_tensor(frames0, "frames0", 3, "(B, H, W)")
+    check_float_tensor(frames1, "frames1", 3, "(B, H, W)")
+    if frames0.shape != frames1.shape:
+        raise ValueError(f"frames0 and frames1 must have the same shape, got {tuple(frames0.shape)} and {tuple(frames1.shape)}")
+    if not isinstance(levels, int) or levels < 1 or not isinstance(iterations, int) or iterations < 1:
+        raise ValueError(f"levels and iterations must be ints >= 1, got {levels!r} and {iterations!r}")
+    pyr0, pyr1 = [frames0], [frames1]
+    for _ in range(levels - 1):
+        pyr0.append(F.avg_pool2d(pyr0[-1][:, None], 2)[:, 0])
+        pyr1.append(F.avg_pool2d(pyr1[-1][:, None], 2)[:, 0])
+    flow = torch.zeros(frames0.shape[0], 2, *pyr0[-1].shape[-2:], dtype=frames0.dtype, device=frames0.device)
+    for level in reversed(range(levels)):
+        f0, f1 = pyr0[level], pyr1[level]
+        if flow.shape[-2:] != f0.shape[-2:]:
+            flow = 2 * F.interpolate(flow, size=f0.shape[-2:], mode="bilinear", align_corners=False)
+        for _ in range(iterations):
+            moved = _warp_batch(f1, flow) if flow.abs().sum() > 0 else f1
+            iy, ix = torch.gradient(0.5 * (f0 + moved), dim=(-2, -1))
+            it = moved - f0
+            products = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it], dim=1)  # (B, 5, H, W)
+            sums = _box_sum(products, window)
+            flow = flow + _solve(sums, min_eig)
     return flow
 
 

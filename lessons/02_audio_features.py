@@ -27,7 +27,8 @@
 # 2. compute MFCCs with a DCT of the log-mel spectrogram, and say (and measure) why a DCT;
 # 3. see why features beat raw samples when labels are few, and whether the DCT matters
 #    to a classifier (MFCC vs log-mel statistics);
-# 4. measure what a mean-and-std summary over time throws away: the order of events.
+# 4. pool features over time, and measure what a mean-and-std summary throws away: the
+#    order of events.
 
 # %% [markdown]
 # ## Setting up
@@ -56,7 +57,7 @@ import maelearn
 from maelearn.data.audio import synth_clips
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db, segment_stats
+from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -227,6 +228,29 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## Pooling over time
+#
+# A classifier wants one vector per clip, and clips have frames. The classic summary is
+# the mean and the standard deviation over time of each feature row. Cutting the frames
+# into a few consecutive segments and summarizing each keeps a coarse order of events; we
+# will need that at the end of the lesson, and lesson 11 builds on it.
+#
+# **Exercise 02.4.** Write `segment_stats(feats, n_segments=1)`: split the frames of
+# `feats` (..., K, T) into `n_segments` consecutive segments with
+# `torch.tensor_split(feats, n_segments, dim=-1)` (lengths differ by at most one frame),
+# take the mean and the std (`torch.std`'s default, unbiased) over time within each, and
+# return (..., 2 · K · n_segments): all the segments' means first (segment 0's K means,
+# then segment 1's, ...), then all their stds in the same order.
+
+# %%
+def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
+    """(..., K, T) -> (..., 2 * K * n_segments): [means of segments 0..S-1, stds of segments 0..S-1]."""
+    raise NotImplementedError("Exercise 02.4: replace this line with your code")
+
+
+segment_stats = check("02.4", segment_stats)
+
+# %% [markdown]
 # ## Features vs raw samples, with few labels
 #
 # Train the same linear classifier (`linear_probe_features`: standardized inputs, a
@@ -244,8 +268,8 @@ plt.show()
 # a linear function of each other, and standardizing each dimension is not
 # rotation-invariant, so the two can still differ a little). The fourth adds the
 # truncation, which is where the DCT earns its keep: 26 numbers instead of 80, the
-# envelope without the fine ripple. `segment_stats(feats, 1)` (in
-# `maelearn.classic.spectral`) takes the mean and std over time. Six labelled clips per
+# envelope without the fine ripple. `segment_stats(feats, 1)` (exercise 02.4) takes the
+# mean and std over time. Six labelled clips per
 # class is a noisy experiment, so we repeat it for five random draws of the labelled clips
 # and print the mean and the spread.
 

@@ -1,4 +1,4 @@
-"""Graders of lesson 02 (audio features): mel filterbank, mel spectrogram, MFCC."""
+"""Graders of lesson 02 (audio features): mel filterbank, mel spectrogram, MFCC, pooling over time."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from maelearn.exercises.framework import Case, exercise
-from maelearn.classic.spectral import dct_matrix, mel_filterbank, mel_spectrogram, mfcc, power_spectrogram
+from maelearn.classic.spectral import dct_matrix, mel_filterbank, mel_spectrogram, mfcc, power_spectrogram, segment_stats
 
 
 def _diagnose_fb(case, got, expected):
@@ -100,3 +100,44 @@ def _cases_mfcc():
     yield Case("a batch of 3 clips (one quiet), default n_mfcc", (mels,))
     # The lesson also keeps every coefficient (n_mfcc = n_mels, the full DCT) on a batch.
     yield Case("a batch of 3 clips, all 20 coefficients (n_mfcc = n_mels)", (mels, 20))
+
+
+def _diagnose_seg(case, got, expected):
+    if not isinstance(got, torch.Tensor):
+        return "return a torch tensor (..., 2 * K * n_segments)."
+    feats = case.args[0]
+    n_seg = case.args[1] if len(case.args) > 1 else 1
+    if got.shape != expected.shape:
+        return (f"expected shape {tuple(expected.shape)}: take the statistics over time (the last axis), "
+                f"2 numbers (mean, std) per feature row per segment, the leading (batch) axes kept.")
+
+    def close(candidate):
+        return candidate.shape == got.shape and torch.allclose(got.to(candidate.dtype), candidate, rtol=1e-6, atol=1e-9, equal_nan=True)
+
+    parts = torch.tensor_split(feats, n_seg, dim=-1)
+    if close(torch.cat([torch.cat([q.mean(-1), q.std(-1)], -1) for q in parts], -1)):
+        return "the layout: every segment's means first (segment 0, 1, ...), then every segment's stds, not mean and std segment by segment."
+    if close(torch.cat([q.mean(-1) for q in parts] + [q.std(-1, unbiased=False) for q in parts], -1)):
+        return "use the unbiased std, as torch.std computes it by default (dividing by n - 1)."
+    chunks = torch.chunk(feats, n_seg, dim=-1)
+    if len(chunks) == n_seg and close(torch.cat([q.mean(-1) for q in chunks] + [q.std(-1) for q in chunks], -1)):
+        return ("split time with torch.tensor_split(feats, n_segments, dim=-1): segment lengths differ by at most "
+                "one frame (torch.chunk makes the last segment the short one).")
+    return None
+
+
+def _feats(shape, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    t = torch.linspace(0, 1, shape[-1], dtype=torch.float64)
+    return 10 * torch.randn(shape, generator=g, dtype=torch.float64) + 30 * t  # a trend in time: order matters
+
+
+@exercise("02.4", "mean and std per time segment", segment_stats, diagnose=_diagnose_seg, rtol=1e-6, atol=1e-9,
+          forbidden=(segment_stats,))
+def _cases_seg():
+    yield Case("one clip (13 coefficients, 20 frames), default n_segments", (_feats((13, 20), 0),))
+    yield Case("one clip (13, 20), 4 segments", (_feats((13, 20), 1), 4))
+    yield Case("a batch (3, 5, 10), 3 segments: 10 frames do not split evenly", (_feats((3, 5, 10), 2), 3))
+    # The lesson pools (N, 40, 126) log-mel and MFCC batches over 1 segment and (2, 13, 126) over 4.
+    yield Case("a batch (4, 40, 126), default n_segments, as the lesson", (_feats((4, 40, 126), 3),))
+    yield Case("a batch (2, 13, 126), 4 segments, as the lesson", (_feats((2, 13, 126), 4), 4))

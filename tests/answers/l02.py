@@ -178,3 +178,57 @@ def mfcc_by_scipy_dct(mel_spec, n_mfcc=13):
 
 
 RIGHT += [("02.1", filterbank_by_loop_and_rfftfreq), ("02.2", mel_by_transposed_product), ("02.3", mfcc_by_scipy_dct)]
+
+
+def seg_interleaved(feats, n_segments=1):
+    """Mean and std segment by segment: the wrong layout."""
+    parts = torch.tensor_split(feats, n_segments, dim=-1)
+    return torch.cat([torch.cat([q.mean(-1), q.std(-1)], -1) for q in parts], -1)
+
+
+def seg_biased_std(feats, n_segments=1):
+    parts = torch.tensor_split(feats, n_segments, dim=-1)
+    return torch.cat([q.mean(-1) for q in parts] + [q.std(-1, unbiased=False) for q in parts], -1)
+
+
+def seg_chunk(feats, n_segments=1):
+    """torch.chunk: equal segments but a short last one (and fewer segments sometimes)."""
+    parts = torch.chunk(feats, n_segments, dim=-1)
+    return torch.cat([q.mean(-1) for q in parts] + [q.std(-1) for q in parts], -1)
+
+
+def seg_over_features(feats, n_segments=1):
+    """Statistics over the feature axis instead of time."""
+    parts = torch.tensor_split(feats, n_segments, dim=-2)
+    return torch.cat([q.mean(-2) for q in parts] + [q.std(-2) for q in parts], -1)
+
+
+def seg_whole_clip(feats, n_segments=1):
+    """Ignores n_segments: the one-segment summary every time."""
+    return torch.cat([feats.mean(-1), feats.std(-1)], -1)
+
+
+WRONG += [
+    ("02.4", seg_interleaved, "every segment's means first"),
+    ("02.4", seg_biased_std, "use the unbiased std"),
+    ("02.4", seg_chunk, "torch.tensor_split"),
+    ("02.4", seg_over_features, "over time (the last axis)"),
+    ("02.4", seg_whole_clip, "expected shape"),
+]
+
+
+def seg_loop(feats, n_segments=1):
+    """Right: segment bounds by hand, frame by frame."""
+    t = feats.shape[-1]
+    base, extra = divmod(t, n_segments)
+    bounds, start = [], 0
+    for i in range(n_segments):
+        stop = start + base + (1 if i < extra else 0)
+        bounds.append((start, stop))
+        start = stop
+    means = [feats[..., a:b].mean(-1) for a, b in bounds]
+    stds = [((feats[..., a:b] - feats[..., a:b].mean(-1, keepdim=True)) ** 2).sum(-1).div(b - a - 1).sqrt() for a, b in bounds]
+    return torch.cat(means + stds, -1)
+
+
+RIGHT += [("02.4", seg_loop)]

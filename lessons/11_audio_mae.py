@@ -332,11 +332,11 @@ for what, accs in (("8-class", probe_acc), ("within pairs", pair_acc)):
 # %% [markdown]
 # If a baseline that only keeps the order of a few statistics, or the raw spectrogram
 # itself, probes as well as the MAE, then on these clips the pretraining taught the
-# encoder little that a linear read-out of the input could not already find; if the
-# encoder is ahead, most clearly within pairs, the masked reconstruction taught it
-# something about how these sounds unfold in time. Either way, one seed says little: an
-# untrained encoder's accuracy alone moves by several points from one initialization to
-# the next.
+# encoder little that a hand-made summary or a linear read-out of the input does not
+# already give; if the encoder is ahead, most clearly within pairs, the masked
+# reconstruction taught it something about how these sounds unfold in time. Either way,
+# one seed says little: an untrained encoder's accuracy alone moves by several points
+# from one initialization to the next (the study's `random_init` interval below).
 
 # %% [markdown]
 # The study below repeats the encoder comparison over seeds on four times as many clips.

@@ -26,13 +26,17 @@
 #
 # **In this lesson you will**
 #
+# 0. start with the headline: where MAE pays on this benchmark, measured against baselines
+#    trained as well as it is, at 100, 500 and 5,000 labels, and how its frozen features
+#    improve with the length of pretraining;
 # 1. see why the benchmark matters: a dataset where raw pixels already work cannot show
 #    what pretraining adds;
 # 2. read the shipped sweep (`data/ablations_cpu.json`, with the command that made it):
 #    baselines with intervals, every Table 1 / Figure 5 / Figure 9 row with error bars;
 # 3. print the verdict table computed from it: for each paper trend, ours with its
 #    interval and one of four verdicts, with the checks any encoder passes set apart;
-# 4. count encoder tokens and measure a speed-up (exercises 09.1 and 09.2);
+# 4. write the paired interval and the verdict rule yourself (exercises 09.1 and 09.2) and
+#    check them against the verdict table;
 # 5. run a smaller sweep yourself and see how wide its intervals are.
 
 # %% [markdown]
@@ -75,6 +79,102 @@ lesson_start = time.perf_counter()
 device = maelearn.device()
 maelearn.seed_everything(0)
 print(f"mode: {maelearn.mode()}   device: {device}   torch {torch.__version__}")
+
+# %% [markdown]
+# ## The headline: does MAE pay here, and where?
+#
+# Two studies answer the question the course exists for, each a resumable command whose
+# every finished run is a row of a JSON file in `data/` (see `data/README.md`):
+#
+# * **pretraining length** (`python -m maelearn.experiments length`): the scenes MAE of
+#   this lesson's sweep, pretrained for one 200-epoch schedule per seed and probed along
+#   it (the paper's Figure 7 at our scale);
+# * **label efficiency** (`python -m maelearn.experiments labels`): with 100, 500 or all
+#   5,000 labels, the 200-epoch MAE read out frozen (linear, kNN), with its last 2 blocks
+#   tuned and fully fine-tuned, beside the same ViT trained from scratch and the trivial
+#   baselines. Every trained method's recipe (epochs, learning rate, layer decay, drop
+#   path, crops) was chosen on a validation split carved from the training labels, the
+#   scratch model with the same ladder of epochs as the fine-tune, climbed until the
+#   validation accuracy stopped improving: a baseline starved of epochs would flatter
+#   pretraining.
+#
+# The two verdicts that matter, at every label count, paired by seed (the rule is the one
+# this lesson uses throughout, stated in the verdict-table section): does MAE fine-tuning
+# beat training from scratch, and does a frozen MAE read-out beat the *strongest* trivial
+# baseline (often a kNN on raw pixels, which finds near-duplicate scenes)? Rows that have
+# not run yet read *pending*.
+
+# %%
+from maelearn.experiments import label_efficiency as le
+from maelearn.experiments.pretraining_length import RESULTS as LENGTH_FILE
+from maelearn.experiments.pretraining_length import load_rows
+
+labels_data = le.load(le.OUT)
+for row in le.headline(labels_data):
+    ours = (f"{row['mean']:+5.1f} points [{row['lo']:+.1f}, {row['hi']:+.1f}] ({row['n']} seeds)" if row["verdict"]
+            else f"pending ({row['n']} seed(s) with both)")
+    print(f"{row['labels']:5d} labels  {row['what']:46s} {row['a'] or '-'} - {row['b'] or '-'}: {ours}  {row['verdict'] or ''}")
+
+# %% [markdown]
+# Every method at every label count, mean and 95 % interval over seeds (in %), and the
+# picture: accuracy against the number of labels.
+
+# %%
+table_le = le.summary_table(labels_data)
+counts_le = sorted({r["labels"] for r in table_le})
+
+
+def cell(r: dict | None) -> str:
+    return "pending" if r is None else f"{r['mean']:5.1f} [{r['lo']:5.1f}, {r['hi']:5.1f}] n={r['n']}"
+
+
+print(f"{'method':22s}" + "".join(f"{n:>26d}" for n in counts_le))
+for m in le.METHODS:
+    cells = {r["labels"]: r for r in table_le if r["method"] == m}
+    print(f"{m:22s}" + "".join(f"{cell(cells.get(n)):>26s}" for n in counts_le))
+if table_le:
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for m in le.METHODS:
+        pts = sorted((r["labels"], r["mean"], (r["hi"] - r["lo"]) / 2) for r in table_le if r["method"] == m)
+        if pts:
+            ax.errorbar([p[0] for p in pts], [p[1] for p in pts], yerr=[p[2] for p in pts], marker="o", capsize=3,
+                        linestyle="--" if m in le.TRIVIAL else "-", label=m)
+    ax.set_xscale("log")
+    ax.set_xlabel("labelled training scenes")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("label efficiency (mean and 95 % interval over seeds)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    plt.show()
+
+# %% [markdown]
+# And the length of pretraining: the linear probe and kNN of the frozen MAE along its
+# 200-epoch schedule, one line per seed, beside the strongest trivial baseline at all
+# 5,000 labels.
+
+# %%
+length_rows = load_rows(LENGTH_FILE)["rows"] if LENGTH_FILE.exists() else []
+if length_rows:
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    for seed in sorted({r["seed"] for r in length_rows}):
+        rs = [r for r in length_rows if r["seed"] == seed]
+        ax.plot([r["epochs"] for r in rs], [100 * r["linear_probe"] for r in rs], marker="o", color=f"C{seed}", label=f"linear, seed {seed}")
+        ax.plot([r["epochs"] for r in rs], [100 * r["knn"] for r in rs], marker="s", linestyle=":", color=f"C{seed}", label=f"kNN, seed {seed}")
+    trivial = {m: r["mean"] for r in table_le for m in (r["method"],) if m in le.TRIVIAL and r["labels"] == 5000}
+    if trivial:
+        best = max(trivial, key=trivial.get)
+        ax.axhline(trivial[best], color="grey", linestyle="--", label=f"{best} (all labels)")
+    ax.set_xlabel("pretraining epoch (one 200-epoch schedule)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Figure 7 at small scale: probes along the schedule")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    plt.show()
+    for r in length_rows:
+        print(f"seed {r['seed']} epoch {r['epochs']:3d}: linear {r['linear_probe']:.3f}  kNN {r['knn']:.3f}  "
+              f"({r['minutes']:.0f} min on {r['threads']} thread(s), load {r['load']})")
+else:
+    print("pending: python -m maelearn.experiments length")
 
 # %% [markdown]
 # ## A benchmark with headroom
@@ -348,34 +448,96 @@ if shipped is not None:
 # %% [markdown]
 # ## Mask tokens in the encoder, and what they cost (Table 1c)
 #
-# **Exercise 09.1.** How many tokens does one image put through the encoder? MAE: [CLS]
-# plus the `int(N * (1 - mask_ratio))` visible patches. The BEiT-style variant: [CLS]
-# plus all N positions, the removed ones replaced by a mask token.
+# How many tokens does one image put through the encoder? MAE: [CLS] plus the
+# `int(N * (1 - mask_ratio))` visible patches. The BEiT-style variant: [CLS] plus all N
+# positions, the removed ones replaced by a mask token. (`encoder_tokens` and `speedup`,
+# the ratio of median step times, are in `maelearn.experiments.ablations`.)
 
 # %%
-def encoder_tokens(num_patches: int, mask_ratio: float, mask_tokens_in_encoder: bool = False) -> int:
-    """Tokens through the encoder per image."""
-    raise NotImplementedError("Exercise 09.1: replace this line with your code")
+from maelearn.experiments.ablations import COMPARISONS, encoder_tokens, speedup
+from maelearn.experiments.stats import by_seed, t_quantile
 
-
-# %%
-encoder_tokens = check("09.1", encoder_tokens)
 for n in (64, 196):
     print(f"N = {n}: MAE encoder {encoder_tokens(n, 0.75)} tokens, with mask tokens {encoder_tokens(n, 0.75, True)}")
 
 # %% [markdown]
-# **Exercise 09.2.** Timings on a shared machine are noisy: a step can be slow because
-# something else ran. Given the seconds per step of a baseline and of a new design, return
-# how many times faster the new one is, robust to a few outliers (use medians).
+# Do mask tokens in the encoder cost accuracy, as they do in the paper (linear probe 73.5 %
+# without them, 59.6 % with them)? Every answer of this lesson comes from the same two
+# steps, and the next two exercises are those steps: the ones that made the verdict table
+# above.
+#
+# **Exercise 09.1: the paired interval.** `a` and `b` hold one accuracy per seed of two
+# variants, the same seeds in the same order (`a[i]` and `b[i]` share seed `i`: its
+# initialization, data order and masks). Return the mean of the differences
+# `d[i] = a[i] - b[i]` and their 95 % t-interval, `(mean, lo, hi)` as three Python floats:
+# `mean ± t * sd / sqrt(n)`, where `sd` is the sample standard deviation of the `n`
+# differences (divide by `n - 1`) and `t = t_quantile(n - 1)`, the two-sided 95 % Student-t
+# quantile (`scipy.stats.t.ppf(0.975, n - 1)`). There are at least 2 seeds.
+#
+# Why differences first: a seed that is lucky for one variant (a good initialization, an
+# easy order) tends to be lucky for the other, and the difference cancels that luck. The
+# spreads of `a` and `b` taken apart keep it, and give a wider interval for the same data.
 
 # %%
-def speedup(baseline_times: list[float], times: list[float]) -> float:
-    """baseline seconds per step, new seconds per step -> speedup (> 1: new is faster)."""
+def paired_interval(a: list[float], b: list[float]) -> tuple[float, float, float]:
+    """per-seed values of a and b (same seeds, same order, n >= 2) -> (mean, lo, hi) of a - b."""
+    raise NotImplementedError("Exercise 09.1: replace this line with your code")
+
+
+# %%
+paired_interval = check("09.1", paired_interval)
+
+# %% [markdown]
+# **Exercise 09.2: the verdict rule.** Given the interval `[lo, hi]` of a paired difference
+# `a - b`, the paper's direction (`paper_sign` +1 when the paper finds `a > b`, -1 when it
+# finds `a < b`) and the size of the paper's difference (`paper_effect` > 0, in the same
+# units, or `None` when the paper gives no number), return one of the four strings of
+# `VERDICTS`:
+#
+# * `"reproduced"`: the interval excludes 0 on the paper's side (however small the effect);
+# * `"contradicted"`: it excludes 0 on the other side;
+# * `"smaller than the paper"`: it contains 0 but excludes the paper's effect,
+#   `paper_sign * paper_effect` (an effect as large as the paper's is ruled out);
+# * `"inconclusive"`: anything else.
+#
+# "Excludes v" is strict here: `lo > v or hi < v`. An interval that touches 0 contains it,
+# and one whose end is the paper's effect has not ruled it out.
+
+# %%
+def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: float | None = None) -> str:
+    """interval [lo, hi] of a - b, paper's direction (+1/-1), paper's effect size (> 0) or None -> one of VERDICTS."""
     raise NotImplementedError("Exercise 09.2: replace this line with your code")
 
 
 # %%
-speedup = check("09.2", speedup)
+verdict_from_bounds = check("09.2", verdict_from_bounds)
+
+# %% [markdown]
+# Your two functions, on the shipped sweep: the per-seed accuracies (in points) of every
+# accuracy row of the verdict table, your interval and your verdict, beside the table's.
+# They should agree on every row; Table 1c's two accuracy rows are the first answer to the
+# question above.
+
+# %%
+if shipped is not None:
+    agree, rows_checked = 0, 0
+    table_by_what = {row["what"]: row for row in verdict_table(shipped)}
+    for what, a, b, metric, sign, paper, effect in COMPARISONS:
+        if metric == "step_ms" or "|" in metric or "-" in metric:
+            continue  # a ratio of step times, or two metrics of one variant: the table's own forms
+        xa, xb = by_seed(runs_of(shipped, a), metric), by_seed(runs_of(shipped, b), metric)
+        seeds = sorted(set(xa) & set(xb))
+        if len(seeds) < 2:
+            continue
+        mean, lo, hi = paired_interval([100 * xa[s] for s in seeds], [100 * xb[s] for s in seeds])
+        mine = verdict_from_bounds(lo, hi, sign, effect)
+        theirs = table_by_what[what]["verdict"]
+        rows_checked += 1
+        agree += mine == theirs
+        if what.startswith("1c") or mine != theirs:
+            print(f"{what:46s} {mean:+5.1f} [{lo:+.1f}, {hi:+.1f}] ({len(seeds)} seeds), paper {paper}: {mine}"
+                  + ("" if mine == theirs else f"   <- the table says {theirs}"))
+    print(f"your interval and rule give the table's verdict on {agree} of {rows_checked} accuracy rows")
 
 # %% [markdown]
 # Every run records its median training-step time (`step_ms`) and its forward FLOPs per

@@ -93,24 +93,63 @@ def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -
     return interval(xa[s] - xb[s] for s in seeds)
 
 
-def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) -> str:
-    """The stated rule: ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for
-    ``a < b``; ``paper_effect`` is the size of the paper's difference (> 0, in the units of
-    ``diff``), ``None`` where the paper gives no number. Returns :data:`REPRODUCED`,
-    :data:`CONTRADICTED`, :data:`SMALLER` (the interval contains 0 but not the paper's
-    effect) or :data:`INCONCLUSIVE`."""
+def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, lo, hi)`` of the paired differences ``a[i] - b[i]`` and their ``level``
+    t-interval: :func:`interval` over the differences. Taught in lesson 09 (exercise 09.1).
+
+    a, b: one value per seed, the same seeds in the same order (len n >= 2). Pairing by
+    seed is the point: the seed-to-seed variation both variants share cancels in the
+    differences, where the spreads of ``a`` and ``b`` taken apart would keep it."""
+    xa, xb = [float(v) for v in a], [float(v) for v in b]
+    if len(xa) != len(xb):
+        raise ValueError(f"a and b must hold one value per seed each, got {len(xa)} and {len(xb)} values")
+    if len(xa) < 2:
+        raise ValueError(f"a paired interval needs at least 2 seeds, got {len(xa)}")
+    iv = interval((x - y for x, y in zip(xa, xb)), level)
+    return iv.mean, iv.lo, iv.hi
+
+
+def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: float | None = None) -> str:
+    """The stated rule on a paired difference's interval ``[lo, hi]`` (from 2 or more
+    seeds). Taught in lesson 09 (exercise 09.2).
+
+    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``;
+    ``paper_effect`` is the size of the paper's difference (> 0, in the units of the
+    interval), ``None`` where the paper gives no number. "Excludes v" is strict
+    (``lo > v or hi < v``): an interval that touches 0 contains it. Returns
+    :data:`REPRODUCED` (excludes 0 on the paper's side, however small the effect),
+    :data:`CONTRADICTED` (excludes 0 on the other side), :data:`SMALLER` (contains 0 but
+    excludes ``paper_sign * paper_effect``: an effect as large as the paper's is ruled
+    out) or :data:`INCONCLUSIVE`."""
     if paper_sign not in (1, -1):
         raise ValueError(f"paper_sign must be +1 or -1, got {paper_sign!r}")
     if paper_effect is not None and not paper_effect > 0:
         raise ValueError(f"paper_effect must be a positive size or None, got {paper_effect!r}")
-    if diff.excludes(0.0):
-        return REPRODUCED if (diff.mean > 0) == (paper_sign > 0) else CONTRADICTED
-    if paper_effect is not None and diff.excludes(paper_sign * paper_effect):
-        return SMALLER
+    if not lo <= hi:
+        raise ValueError(f"the interval must have lo <= hi, got [{lo}, {hi}]")
+    if lo > 0 or hi < 0:
+        return REPRODUCED if (lo > 0) == (paper_sign > 0) else CONTRADICTED
+    if paper_effect is not None:
+        paper = paper_sign * paper_effect
+        if lo > paper or hi < paper:
+            return SMALLER
     return INCONCLUSIVE
+
+
+def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) -> str:
+    """The stated rule (:func:`verdict_from_bounds`) on a paired difference ``diff``:
+    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``;
+    ``paper_effect`` is the size of the paper's difference (> 0, in the units of
+    ``diff``), ``None`` where the paper gives no number. Returns :data:`REPRODUCED`,
+    :data:`CONTRADICTED`, :data:`SMALLER` (the interval contains 0 but not the paper's
+    effect) or :data:`INCONCLUSIVE` (always, for a single seed: no interval)."""
+    if diff.n < 2:
+        verdict_from_bounds(0.0, 0.0, paper_sign, paper_effect)  # the same checks of the arguments
+        return INCONCLUSIVE
+    return verdict_from_bounds(diff.lo, diff.hi, paper_sign, paper_effect)
 
 
 __all__ = [
     "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval", "paired_difference",
-    "t_quantile", "verdict",
+    "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
 ]

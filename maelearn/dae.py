@@ -8,6 +8,8 @@ Two corruptions, both reproducible with a ``torch.Generator``:
   which ones: the corruption MAE inherits, with pixels grown into patches and zero
   replaced by "not shown to the encoder at all".
 
+:func:`neighbour_average` is the baseline that learns nothing: it fills every masked pixel
+with the mean of its kept neighbours, which is how far local interpolation alone gets.
 :func:`dae_loss` is the mean squared error against the *clean* input, over every pixel or,
 given the corruption mask, over the corrupted pixels only (MAE's choice).
 :class:`Autoencoder` is a small MLP autoencoder on flattened images,
@@ -20,6 +22,7 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
@@ -61,6 +64,36 @@ def masking_noise(x: torch.Tensor, p: float, generator: torch.Generator | None =
     u = torch.rand(x.shape, generator=generator, device=x.device)
     mask = (u < p).to(x.dtype)
     return x * (1.0 - mask), mask
+
+
+def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Inpaint by local interpolation: every corrupted pixel becomes the mean of its kept
+    neighbours. A baseline with nothing learned. Taught in lesson 05.
+
+    x_noisy: (..., H, W) images, floating point; mask: the same shape, 1.0 where a pixel
+    was corrupted and 0.0 where it was kept (what :func:`masking_noise` returns). The
+    neighbours of a pixel are the other pixels of its 3x3 window that lie inside the image
+    (8 inside, 5 on an edge, 3 in a corner; no wrap-around, nothing outside the image
+    counted); only the *kept* ones are averaged, so the zeros in other holes never count.
+    A corrupted pixel with no kept neighbour gets 0. Kept pixels are returned unchanged.
+    Returns a new tensor of ``x_noisy``'s shape and dtype.
+    """
+    if not isinstance(x_noisy, torch.Tensor) or not x_noisy.is_floating_point():
+        raise TypeError(f"x_noisy must be a floating-point torch.Tensor, got {type(x_noisy).__name__} {getattr(x_noisy, 'dtype', '')}")
+    if not isinstance(mask, torch.Tensor) or mask.shape != x_noisy.shape:
+        raise ValueError(f"mask must be a tensor of x_noisy's shape {tuple(x_noisy.shape)}, got {getattr(mask, 'shape', type(mask).__name__)}")
+    if x_noisy.ndim < 2:
+        raise ValueError(f"x_noisy must have shape (..., H, W), got {tuple(x_noisy.shape)}")
+    h, w = x_noisy.shape[-2:]
+    corrupted = mask.to(torch.bool).reshape(-1, 1, h, w)
+    kept = (~corrupted).to(x_noisy.dtype)
+    x = x_noisy.reshape(-1, 1, h, w)
+    window = torch.ones(1, 1, 3, 3, dtype=x.dtype, device=x.device)
+    window[0, 0, 1, 1] = 0.0  # the pixel itself is not its own neighbour
+    total = F.conv2d(x * kept, window, padding=1)  # zero padding: outside the image adds nothing...
+    count = F.conv2d(kept, window, padding=1)  # ...and counts for nothing
+    filled = torch.where(count > 0, total / count.clamp_min(1.0), torch.zeros_like(total))
+    return torch.where(corrupted, filled, x).reshape(x_noisy.shape)
 
 
 def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -164,6 +197,7 @@ __all__ = [
     "dae_loss",
     "gaussian_noise",
     "masking_noise",
+    "neighbour_average",
     "reconstruction_error",
     "train_autoencoder",
 ]

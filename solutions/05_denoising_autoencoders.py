@@ -16,22 +16,28 @@
 # An autoencoder squeezes its input through a narrow code and rebuilds it. Asked only to
 # copy, a network can learn a code that is little more than compressed pixels. Vincent et
 # al. (2008) proposed a small change with large consequences: **corrupt the input and ask
-# for the clean version back**. To undo the damage the network has to know what images of
-# this kind look like: strokes continue, digits have typical shapes. That knowledge is what
-# we want in a representation.
+# for the clean version back**. The hope: to undo the damage the network has to learn what
+# images of this kind look like (strokes continue, digits have typical shapes), and that
+# knowledge is what we want in a representation. Whether the damage really demands it is a
+# question this lesson measures, with a baseline that knows nothing about digits.
 #
 # One corruption they studied, *masking noise* (set a random fraction of the pixels to
 # zero), is the seed of the Masked Autoencoder: MAE hides whole patches instead of pixels,
-# hides most of them, and never shows the hidden ones to the encoder at all.
+# hides most of them, and never shows the hidden ones to the encoder at all. By the end of
+# the lesson you will have measured one reason for each of those changes.
 #
 # **In this lesson you will learn to**
 #
-# 1. write the two classic corruptions, Gaussian noise and masking noise, reproducibly;
-# 2. write the denoising loss, over all pixels or over the corrupted ones only (MAE's choice);
-# 3. train a plain autoencoder and denoising autoencoders on real handwritten digits and
-#    compare their reconstructions;
-# 4. measure the codes with a linear probe against raw pixels, with many and with few labels;
-# 5. say precisely what MAE keeps from the DAE and what it changes.
+# 1. write masking noise reproducibly (Gaussian noise, the other classic corruption, comes
+#    from the library);
+# 2. measure how far a baseline that learns nothing gets: fill every hole with the average
+#    of its neighbours;
+# 3. write the denoising loss, over all pixels or over the corrupted ones only (MAE's choice);
+# 4. train a plain autoencoder and denoising autoencoders on real handwritten digits, three
+#    seeds each, and score their reconstructions on all pixels, on the corrupted ones and on
+#    the kept ones;
+# 5. measure the codes with a linear probe against raw pixels, with many and with few labels;
+# 6. say precisely what MAE keeps from the DAE and what it changes, and why.
 
 # %% [markdown]
 # ## Setting up
@@ -49,13 +55,15 @@ if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
     sys.path.insert(0, "/content/maelearn")
 
 # %%
+import statistics
 import time
 
 import matplotlib.pyplot as plt
 import torch
+import torch.nn.functional as F
 
 import maelearn
-from maelearn.dae import Autoencoder, reconstruction_error, train_autoencoder
+from maelearn.dae import Autoencoder, gaussian_noise, train_autoencoder
 from maelearn.data import digits
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
@@ -84,27 +92,12 @@ print("train", tuple(x_train.shape), " test", tuple(x_test.shape))
 # ## Two corruptions
 #
 # **Gaussian noise** adds an independent normal value of standard deviation `sigma` to every
-# pixel: the image is all there, but blurred by static. **Masking noise** sets a random
-# fraction `p` of the pixels to zero: the rest is perfect, but some information is simply
-# gone. Both must be reproducible, so they draw from a `torch.Generator` that the caller
-# seeds.
+# pixel: the image is all there, but blurred by static (`maelearn.dae.gaussian_noise`).
+# **Masking noise** sets a random fraction `p` of the pixels to zero: the rest is perfect,
+# but some information is simply gone. Both must be reproducible, so they draw from a
+# `torch.Generator` that the caller seeds.
 #
-# **Exercise 05.1.** Return `x + sigma * noise` where `noise` is **one** draw
-# `torch.randn(x.shape, generator=generator)`. Do not clip the result.
-
-# %%
-def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """x (any shape) -> x plus Gaussian noise of standard deviation sigma, same shape."""
-    ### BEGIN SOLUTION 05.1
-    return x + sigma * torch.randn(x.shape, generator=generator)
-    ### END SOLUTION
-
-
-# %%
-gaussian_noise = check("05.1", gaussian_noise)
-
-# %% [markdown]
-# **Exercise 05.2.** Draw `u = torch.rand(x.shape, generator=generator)` once; a pixel is
+# **Exercise 05.1.** Draw `u = torch.rand(x.shape, generator=generator)` once; a pixel is
 # corrupted where `u < p`. Return `(x_noisy, mask)`: `x_noisy` is `x` with the corrupted
 # pixels set to 0, `mask` a float tensor of `x`'s shape, 1.0 where a pixel was corrupted
 # and 0.0 elsewhere. Careful: this is *not* dropout, so do not rescale the kept pixels.
@@ -112,18 +105,18 @@ gaussian_noise = check("05.1", gaussian_noise)
 # %%
 def masking_noise(x: torch.Tensor, p: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """x (any shape) -> (x with a fraction p of entries zeroed, float mask with 1 = zeroed)."""
-    ### BEGIN SOLUTION 05.2
+    ### BEGIN SOLUTION 05.1
     mask = (torch.rand(x.shape, generator=generator) < p).float()
     return x * (1 - mask), mask
     ### END SOLUTION
 
 
 # %%
-masking_noise = check("05.2", masking_noise)
+masking_noise = check("05.1", masking_noise)
 
 # %% [markdown]
 # How strong should the noise be? Look before deciding. Each row below corrupts the same
-# digits more and more.
+# digit more and more.
 
 # %%
 g = torch.Generator().manual_seed(0)
@@ -144,14 +137,68 @@ fig.suptitle("Corrupting a digit")
 plt.show()
 
 # %% [markdown]
+# ## A baseline that learns nothing
+#
+# Before training a network to fill the holes, ask how far you get without learning
+# anything. Neighbouring pixels of an image are strongly correlated, so a natural guess for
+# a missing pixel is the average of the pixels around it that survived. If that guess is
+# already good, a network trained on this task can score well by interpolating locally,
+# without learning what a digit is. Every network below is measured against it.
+#
+# **Exercise 05.2.** `x_noisy` and `mask` are (N, H, W) (the digits as 16×16 images).
+# Replace every corrupted pixel (`mask` 1) by the mean of its *kept* neighbours (`mask` 0)
+# among the up to 8 other pixels of its 3×3 window: pixels outside the image are not
+# neighbours (no padding counted, no wrap-around), and the zeros in other holes are not
+# values. A corrupted pixel with no kept neighbour stays 0. Kept pixels stay as they are.
+# Return a new tensor of `x_noisy`'s shape and dtype. (Hint: sums over a 3×3 window of
+# every pixel at once are a convolution, `F.conv2d` with `padding=1`; or shifted slices.)
+
+# %%
+def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """x_noisy, mask (N, H, W), mask 1.0 = corrupted -> (N, H, W), holes filled from kept neighbours."""
+    ### BEGIN SOLUTION 05.2
+    kept = 1.0 - mask.unsqueeze(1)  # (N, 1, H, W)
+    window = torch.ones(1, 1, 3, 3, dtype=x_noisy.dtype)
+    window[0, 0, 1, 1] = 0.0
+    total = F.conv2d(x_noisy.unsqueeze(1) * kept, window, padding=1)  # sum of kept neighbours
+    count = F.conv2d(kept, window, padding=1)  # how many there are
+    filled = torch.where(count > 0, total / count.clamp_min(1.0), torch.zeros_like(total)).squeeze(1)
+    return torch.where(mask.bool(), filled, x_noisy)
+    ### END SOLUTION
+
+
+# %%
+neighbour_average = check("05.2", neighbour_average)
+
+# %% [markdown]
+# What it makes of the corrupted digit above, at each level:
+
+# %%
+fig, axes = plt.subplots(2, 5, figsize=(9, 4))
+axes[0, 0].imshow(shown.view(16, 16), cmap="gray", vmin=0, vmax=1)
+axes[0, 0].set_title("clean", fontsize=9)
+axes[1, 0].axis("off")
+for col, level in enumerate(levels_p, start=1):
+    noisy, mask = masking_noise(shown, level, torch.Generator().manual_seed(0))
+    axes[0, col].imshow(noisy.view(16, 16), cmap="gray", vmin=0, vmax=1)
+    axes[0, col].set_title(f"masking p={level}", fontsize=9)
+    axes[1, col].imshow(neighbour_average(noisy.view(1, 16, 16), mask.view(1, 16, 16))[0], cmap="gray", vmin=0, vmax=1)
+    axes[1, col].set_title("neighbour average", fontsize=9)
+for ax in axes.flat:
+    ax.axis("off")
+fig.suptitle("Filling the holes without learning anything")
+plt.show()
+
+# %% [markdown]
 # ## The denoising loss
 #
 # The network gets the noisy image and is scored against the **clean** one; scoring it
 # against its own noisy input would teach it to copy the noise. With masking noise there is
-# a second choice: score every pixel, or only the corrupted ones. The kept pixels are easy
-# (the network can copy them), so averaging over all pixels dilutes the hard part of the
-# task. Vincent et al. (2010) weighted the corrupted pixels more; MAE goes all the way and
-# computes its loss on the masked patches only.
+# a second choice: score every pixel, or only the corrupted ones. The kept pixels are
+# there in the input for the network to copy, so averaging over all pixels mixes the part
+# of the task that can be copied with the part that must be filled in. Vincent et al.
+# (2010) weighted the corrupted pixels more; MAE goes all the way and computes its loss on
+# the masked patches only.
 #
 # **Exercise 05.3.** Return the mean squared error between `recon` and `clean` as a scalar.
 # Without `mask`, average over every entry; with `mask` (1 = corrupted), average over the
@@ -172,21 +219,50 @@ def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None
 dae_loss = check("05.3", dae_loss)
 
 # %% [markdown]
-# ## Training four autoencoders
+# The same function is the yardstick of this lesson: with a mask it scores a reconstruction
+# on the corrupted pixels only, and with `1 - mask` on the kept ones. First the baseline:
+# corrupt the held-out digits at each level (one fixed draw per level, used for every
+# method below) and score the neighbour average on the corrupted pixels, beside leaving
+# the holes at 0. The last column counts the holes whose whole 3×3 window was masked too,
+# where the baseline has nothing to average.
+
+# %%
+def fill(noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(N, 256) flattened digits -> (N, 256), every hole filled by the neighbour average."""
+    return neighbour_average(noisy.view(-1, 16, 16), mask.view(-1, 16, 16)).flatten(1)
+
+
+test_masked = {p: masking_noise(x_test, p, torch.Generator().manual_seed(1)) for p in levels_p}  # p -> (noisy, mask)
+baseline = {}  # p -> (holes at 0, neighbour average): MSE on the corrupted pixels
+print(f"{'test MSE on the corrupted pixels':34s}{'holes left at 0':>16s}{'neighbour average':>19s}{'holes with no kept neighbour':>30s}")
+for p, (noisy, mask) in test_masked.items():
+    kept = 1 - mask.view(-1, 1, 16, 16)
+    alone = (F.max_pool2d(kept, 3, stride=1, padding=1) == 0).sum().item() / mask.sum().item()
+    baseline[p] = (dae_loss(noisy, x_test, mask).item(), dae_loss(fill(noisy, mask), x_test, mask).item())
+    print(f"masking p={p:<24}{baseline[p][0]:16.4f}{baseline[p][1]:19.4f}{alone:30.1%}")
+
+# %% [markdown]
+# ## Training four autoencoders, three seeds each
 #
 # The same MLP (256 → 256 → 64 → 256 → 256 pixels, ReLU, a sigmoid at the end) is trained
-# four ways, each for the same number of epochs from the same initial weights:
+# four ways, each for the same number of epochs:
 #
 # * **plain**: no corruption, reconstruct the input;
 # * **Gaussian DAE**: σ = 0.4;
 # * **masking DAE**: p = 0.5, loss on every pixel;
 # * **masking DAE, masked loss**: p = 0.5, loss on the corrupted pixels only (the MAE loss).
 #
-# `train_autoencoder` calls a corruption as `corruption(x, generator)`; below we wrap your
-# two functions in that form.
+# A single training run is one draw of the initial weights, the batch order and the
+# corruptions; two recipes can swap places from one draw to the next. So every recipe is
+# trained with three seeds (seed `s` gives every recipe the same initial weights and batch
+# order), and every number below is a mean ± standard deviation over them.
+#
+# `train_autoencoder` calls a corruption as `corruption(x, generator)`; below we wrap the
+# two corruptions in that form.
 
 # %%
 epochs = maelearn.budget(quick=20, full=200)
+seeds = [0, 1, 2]
 code_dim = 64
 sigma, p_mask = 0.4, 0.5
 recipes = {
@@ -195,51 +271,115 @@ recipes = {
     "masking DAE": dict(corruption=lambda x, g: masking_noise(x, p_mask, g)),
     "masking DAE, masked loss": dict(corruption=lambda x, g: masking_noise(x, p_mask, g), masked_loss=True),
 }
-models, histories = {}, {}
-for name, recipe in recipes.items():
-    torch.manual_seed(0)  # identical initial weights for every recipe
-    model = Autoencoder(in_dim=256, code_dim=code_dim, hidden=256)
-    histories[name] = train_autoencoder(model, x_train, epochs=epochs, seed=0, **recipe).epoch_loss
-    models[name] = model
-    print(f"{name:26s} final training loss {histories[name][-1]:.4f}")
+models = {name: [] for name in recipes}  # name -> one model per seed
+for seed in seeds:
+    for name, recipe in recipes.items():
+        torch.manual_seed(seed)  # identical initial weights for every recipe of a seed
+        model = Autoencoder(in_dim=256, code_dim=code_dim, hidden=256)
+        final = train_autoencoder(model, x_train, epochs=epochs, seed=seed, progress=False, **recipe).epoch_loss[-1]
+        models[name].append(model)
+        print(f"seed {seed}  {name:26s} final training loss {final:.4f}")
+
+
+def mean_sd(values) -> str:
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 # %% [markdown]
 # The training losses are not comparable between recipes (each solves a different
 # problem). What is comparable: how well each model restores a *test* digit from each kind
-# of damage.
+# of damage. For masking, three columns: all pixels (what the plain loss scores), the
+# corrupted pixels (the part that needs filling in) and the kept ones (the part that can be
+# copied). The masked-loss DAE was never trained to reproduce the kept pixels, so the
+# all-pixels column charges it for a task it was not given: its fair score, and the one
+# that compares the filling-in of every model, is the corrupted column. The two baselines
+# have no seed: they learn nothing. (The bottleneck of 64 numbers is why even the clean
+# input is not rebuilt exactly.)
 
 # %%
-damages = {
-    "none": None,
-    f"Gaussian σ={sigma}": lambda x, g: (gaussian_noise(x, sigma, g), None),
-    f"masking p={p_mask}": lambda x, g: masking_noise(x, p_mask, g),
-}
-errors = {m: {d: reconstruction_error(models[m], x_test, fn) for d, fn in damages.items()} for m in models}
-print(f"{'test MSE to the clean digit':26s}" + "".join(f"{d:>18s}" for d in damages))
-for m, row in errors.items():
-    print(f"{m:26s}" + "".join(f"{v:18.4f}" for v in row.values()))
+noisy_g = gaussian_noise(x_test, sigma, torch.Generator().manual_seed(1))
+noisy_m, mask_m = test_masked[p_mask]
+columns = ["clean input", f"Gaussian σ={sigma}", f"p={p_mask}: all", "corrupted", "kept"]
+
+
+@torch.no_grad()
+def scores(recon_clean, recon_gauss, recon_masked) -> list[float]:
+    """Test MSE to the clean digits, one per column."""
+    return [dae_loss(recon_clean, x_test).item(), dae_loss(recon_gauss, x_test).item(), dae_loss(recon_masked, x_test).item(),
+            dae_loss(recon_masked, x_test, mask_m).item(), dae_loss(recon_masked, x_test, 1 - mask_m).item()]
+
+
+with torch.no_grad():
+    errors = {name: [scores(m(x_test), m(noisy_g), m(noisy_m)) for m in ms] for name, ms in models.items()}  # name -> seed -> column
+baselines = {"input as given": scores(x_test, noisy_g, noisy_m),
+             "neighbour average": [float("nan")] * 2 + scores(x_test, x_test, fill(noisy_m, mask_m))[2:]}
+print(f"{'test MSE to the clean digit':26s}" + "".join(f"{c:>18s}" for c in columns))
+for name, per_seed in errors.items():
+    print(f"{name:26s}" + "".join(f"{mean_sd([row[j] for row in per_seed]):>18s}" for j in range(len(columns))))
+for name, row in baselines.items():
+    print(f"{name:26s}" + "".join(f"{'-' if v != v else f'{v:.4f}':>18s}" for v in row))
+
+# %% [markdown]
+# The comparisons the lesson's argument rests on, seed by seed, on the corrupted pixels of
+# the p = 0.5 test draw:
+
+# %%
+nb = baselines["neighbour average"][3]
+for name in ("masking DAE", "masking DAE, masked loss", "plain"):
+    per_seed = [row[3] for row in errors[name]]
+    wins = sum(v < nb for v in per_seed)
+    print(f"{name:26s} beats the neighbour average on the corrupted pixels in {wins} of {len(seeds)} seeds "
+          f"({mean_sd(per_seed)} vs {nb:.4f})")
+diff = [a[3] - b[3] for a, b in zip(errors["masking DAE, masked loss"], errors["masking DAE"])]
+print(f"masked loss - loss on every pixel, corrupted pixels: {mean_sd(diff)} "
+      f"(the masked loss is lower in {sum(d < 0 for d in diff)} of {len(seeds)} seeds)")
+diff = [a[4] - b[4] for a, b in zip(errors["masking DAE, masked loss"], errors["masking DAE"])]
+print(f"masked loss - loss on every pixel, kept pixels:      {mean_sd(diff)} "
+      f"(the masked loss is lower in {sum(d < 0 for d in diff)} of {len(seeds)} seeds)")
+
+# %% [markdown]
+# The masking DAEs were trained at p = 0.5. The figure scores them, and the neighbour
+# average, on the corrupted pixels at every level: as p grows, a hole's neighbours are
+# more and more often holes too, and the baseline has less to average.
+
+# %%
+with torch.no_grad():
+    curve = {name: [[dae_loss(m(noisy), x_test, mask).item() for m in models[name]] for noisy, mask in test_masked.values()]
+             for name in ("masking DAE", "masking DAE, masked loss")}
+fig, ax = plt.subplots(figsize=(6, 3.4))
+ax.plot(levels_p, [baseline[p][1] for p in levels_p], "o-", color="black", label="neighbour average (no learning)")
+for name, per_level in curve.items():
+    ax.errorbar(levels_p, [statistics.mean(v) for v in per_level], yerr=[statistics.stdev(v) for v in per_level],
+                marker="o", capsize=3, label=f"{name} (trained at p={p_mask}; mean ± sd, {len(seeds)} seeds)")
+ax.set_xlabel("masking level p of the test digits")
+ax.set_ylabel("test MSE on the corrupted pixels")
+ax.set_yscale("log")
+ax.grid(alpha=0.3)
+ax.legend(fontsize=7)
+ax.set_title("Filling holes: learned vs local interpolation (this run)")
+plt.show()
+for p, per_level in zip(levels_p, curve["masking DAE"]):
+    better = "the masking DAE" if statistics.mean(per_level) < baseline[p][1] else "the neighbour average"
+    print(f"p={p}: lower error on the corrupted pixels: {better}")
 
 # %% [markdown]
 # Numbers hide *how* a model fails; pictures show it. Rows: the corrupted input, then what
-# each model makes of it.
+# each model (seed 0) and the neighbour average make of it.
 
 # %%
-g = torch.Generator().manual_seed(1)
 clean = x_test[:8]
-noisy_g = gaussian_noise(clean, sigma, g)
-noisy_m = masking_noise(clean, p_mask, g)[0]
 with torch.no_grad():
     rows = [
         ("clean", clean),
-        (f"Gaussian σ={sigma}", noisy_g),
-        ("plain AE", models["plain"](noisy_g)),
-        ("Gaussian DAE", models["Gaussian DAE"](noisy_g)),
-        (f"masking p={p_mask}", noisy_m),
-        ("plain AE", models["plain"](noisy_m)),
-        ("masking DAE", models["masking DAE"](noisy_m)),
-        ("masked loss", models["masking DAE, masked loss"](noisy_m)),
+        (f"Gaussian σ={sigma}", noisy_g[:8]),
+        ("plain AE", models["plain"][0](noisy_g[:8])),
+        ("Gaussian DAE", models["Gaussian DAE"][0](noisy_g[:8])),
+        (f"masking p={p_mask}", noisy_m[:8]),
+        ("neighbour avg.", fill(noisy_m[:8], mask_m[:8])),
+        ("plain AE", models["plain"][0](noisy_m[:8])),
+        ("masking DAE", models["masking DAE"][0](noisy_m[:8])),
+        ("masked loss", models["masking DAE, masked loss"][0](noisy_m[:8])),
     ]
-fig, axes = plt.subplots(len(rows), 8, figsize=(8, 8.5))
+fig, axes = plt.subplots(len(rows), 8, figsize=(8, 9.5))
 for r, (label, imgs) in enumerate(rows):
     for c in range(8):
         axes[r, c].imshow(imgs[c].view(16, 16).clamp(0, 1), cmap="gray", vmin=0, vmax=1)
@@ -254,13 +394,12 @@ plt.show()
 # Denoising is the pretext; the representation is the point. We freeze each encoder, take
 # its 64-number code of every image, and train a linear classifier (a *linear probe*, as in
 # lesson 04) to read the digit class from it. The baseline is the same probe on the 256 raw
-# pixels. With all 1,200 training labels pixels are hard to beat on digits, so we also
-# probe with only 5 labelled examples per class, where a good representation matters most.
+# pixels. With all 1,200 training labels a linear classifier on pixels already does well on
+# digits, so we also probe with only 5 labelled examples per class, where a representation
+# has more to add (a new draw of the 50 labelled digits for each seed; the pixel probe with
+# every label does not depend on the seed).
 
 # %%
-few = train.few_per_class(5, seed=0)
-
-
 @torch.no_grad()
 def codes(model: Autoencoder | None, images: torch.Tensor) -> torch.Tensor:
     """(N, 1, 16, 16) -> (N, F): raw pixels when model is None, else the encoder's code."""
@@ -268,31 +407,35 @@ def codes(model: Autoencoder | None, images: torch.Tensor) -> torch.Tensor:
     return flat if model is None else model.encode(flat)
 
 
-probe = {}
-for name, model in [("pixels", None), *models.items()]:
-    full = linear_probe_features(codes(model, train.images), train.labels, codes(model, test.images), test.labels).test_acc
-    small = linear_probe_features(codes(model, few.images), few.labels, codes(model, test.images), test.labels).test_acc
-    probe[name] = (full, small)
-print(f"{'linear probe, test accuracy':26s}{'1200 labels':>14s}{'5 per class':>14s}")
+probe = {name: ([], []) for name in ["pixels", *models]}  # name -> (accuracies with 1200 labels, with 5 per class), one per seed
+for i, seed in enumerate(seeds):
+    few = train.few_per_class(5, seed=seed)
+    for name in probe:
+        model = None if name == "pixels" else models[name][i]
+        probe[name][0].append(linear_probe_features(codes(model, train.images), train.labels, codes(model, test.images), test.labels).test_acc)
+        probe[name][1].append(linear_probe_features(codes(model, few.images), few.labels, codes(model, test.images), test.labels).test_acc)
+print(f"{'linear probe, test accuracy':26s}{'1200 labels':>18s}{'5 per class':>18s}   (mean ± sd, {len(seeds)} seeds)")
 for name, (full, small) in probe.items():
-    print(f"{name:26s}{full:14.3f}{small:14.3f}")
+    print(f"{name:26s}{mean_sd(full):>18s}{mean_sd(small):>18s}")
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3.2))
 names = list(probe)
 xs = torch.arange(len(names)).float()
-ax.bar(xs - 0.2, [probe[n][0] for n in names], width=0.4, label="1200 labels")
-ax.bar(xs + 0.2, [probe[n][1] for n in names], width=0.4, label="5 labels per class")
+for k, (shift, label) in enumerate([(-0.2, "1200 labels"), (0.2, "5 labels per class")]):
+    ax.bar(xs + shift, [statistics.mean(probe[n][k]) for n in names], width=0.4, label=label,
+           yerr=[statistics.stdev(probe[n][k]) for n in names], capsize=3)
 ax.set_xticks(xs.tolist(), names, rotation=15, fontsize=8)
 ax.set_ylabel("test accuracy")
 ax.set_ylim(0, 1)
 ax.legend(fontsize=8)
-ax.set_title("Linear probe on frozen codes vs raw pixels (this run)")
+ax.set_title(f"Linear probe on frozen codes vs raw pixels (mean ± sd, {len(seeds)} seeds)")
 plt.show()
 
 # %% [markdown]
-# Read your own table. At this toy scale (an MLP, 1,200 digits, a few epochs in quick
-# mode) the differences are small and may change with the seed; in full mode the models
+# Read your own tables. At this toy scale (an MLP, 1,200 digits, a few epochs in quick
+# mode) a difference between two rows means something only when it is larger than the
+# standard deviations beside it; with three seeds, many are not. In full mode the models
 # train ten times longer. The point the original papers made at larger scale, and that MAE
 # makes at much larger scale, is that the corruption decides what the code must know.
 #
@@ -308,12 +451,20 @@ plt.show()
 # | the target | clean pixels | (per-patch normalized) pixels of the hidden patches |
 # | the loss | every pixel, or the corrupted ones | the masked patches only |
 #
-# Hiding single pixels is a weak task: a missing pixel is almost the average of its
-# neighbours, so the network can get far with local interpolation. Hiding large patches,
-# and most of them, removes that shortcut. The MAE paper (Section 2, "Autoencoding") says
-# just this: MAE is a form of denoising autoencoding, but differs from the classical DAE in
-# what it removes and how the encoder treats it. Lesson 06 shows the same idea on text,
-# where masking 15 % is already hard, and lesson 07 builds the patches.
+# Why hide patches, and so many? The neighbour average measured the shortcut. Wherever it
+# scores close to the networks on the corrupted pixels (and the lines printed after the
+# results table say, seed by seed, whether it even beats them), filling a single-pixel
+# hole is a matter of local interpolation: a network can bring its loss down that far
+# without modelling digits at all. As p grows, holes run into each other (the last column
+# of the baseline table counts the holes with no kept neighbour) and the average has less
+# to work with: the printout after the figure says at which levels, in this run, the
+# masking DAE fills holes better than the average does. Hiding large patches, and most of
+# them, removes the shortcut altogether: the middle of a hidden 16×16 patch has no visible
+# neighbour. The MAE paper (Section 2,
+# "Autoencoding") says just this: MAE is a form of denoising autoencoding, but differs
+# from the classical DAE in what it removes and how the encoder treats it. Lesson 06 shows
+# the same idea on text, where masking 15 % is already hard, and lesson 07 builds the
+# patches.
 
 # %% [markdown]
 # ## What we measured
@@ -322,17 +473,21 @@ plt.show()
 elapsed = time.perf_counter() - lesson_start
 table = [
     ("mode", maelearn.mode()),
-    ("epochs per autoencoder", epochs),
+    ("epochs per autoencoder, seeds", f"{epochs}, {seeds}"),
     ("code size", code_dim),
 ]
-for m in models:
-    table.append((f"test MSE, {m}, from masking p={p_mask}", f"{errors[m][f'masking p={p_mask}']:.4f}"))
-    table.append((f"test MSE, {m}, from Gaussian σ={sigma}", f"{errors[m][f'Gaussian σ={sigma}']:.4f}"))
+for p in levels_p:
+    table.append((f"corrupted-pixel MSE at p={p}: holes at 0 / neighbour average", f"{baseline[p][0]:.4f} / {baseline[p][1]:.4f}"))
+for m, per_seed in errors.items():
+    for j, what in [(3, f"p={p_mask}, corrupted pixels"), (4, f"p={p_mask}, kept pixels"), (2, f"p={p_mask}, all pixels"),
+                    (1, f"Gaussian σ={sigma}")]:
+        table.append((f"test MSE, {m}, {what}", mean_sd([row[j] for row in per_seed])))
 for name, (full, small) in probe.items():
-    table.append((f"linear probe {name} (1200 labels / 5 per class)", f"{full:.3f} / {small:.3f}"))
+    table.append((f"linear probe {name}, 1200 labels", mean_sd(full)))
+    table.append((f"linear probe {name}, 5 per class", mean_sd(small)))
 table.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in table:
-    print(f"{key:60s} {value}")
+    print(f"{key:64s} {value}")
 
 # %% [markdown]
 # **Pointers.** Vincent, Larochelle, Bengio, Manzagol, *Extracting and composing robust

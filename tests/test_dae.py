@@ -4,7 +4,15 @@ reduces the loss; bad input raises clear errors."""
 import pytest
 import torch
 
-from maelearn.dae import Autoencoder, dae_loss, gaussian_noise, masking_noise, reconstruction_error, train_autoencoder
+from maelearn.dae import (
+    Autoencoder,
+    dae_loss,
+    gaussian_noise,
+    masking_noise,
+    neighbour_average,
+    reconstruction_error,
+    train_autoencoder,
+)
 
 
 def test_gaussian_noise_reproducible_and_scaled():
@@ -56,3 +64,42 @@ def test_bad_inputs_raise():
         dae_loss(torch.rand(2, 3), torch.rand(3, 2))
     with pytest.raises(ValueError, match="flatten"):
         Autoencoder(16).encode(torch.rand(2, 1, 4, 4))
+
+
+def test_neighbour_average_by_hand():
+    """Lesson 05's baseline: a hole gets the mean of its kept neighbours inside the image."""
+    x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    mask = torch.zeros(3, 3)
+    mask[0, 0] = mask[1, 1] = 1.0  # a corner hole next to a centre hole
+    out = neighbour_average(x * (1 - mask), mask)
+    assert out[0, 0].item() == pytest.approx((2 + 4) / 2)  # corner: 3 neighbours, one a hole
+    assert out[1, 1].item() == pytest.approx((2 + 3 + 4 + 6 + 7 + 8 + 9) / 7)  # 8 neighbours, one a hole
+    keep = mask == 0
+    assert torch.equal(out[keep], x[keep])  # kept pixels unchanged
+    # a hole whose whole window is masked stays 0; no NaN
+    full = torch.ones(3, 3)
+    assert torch.equal(neighbour_average(torch.zeros(3, 3), full), torch.zeros(3, 3))
+
+
+def test_neighbour_average_shapes_and_dtype():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 5, 7, generator=g, dtype=torch.float64)
+    noisy, mask = masking_noise(x, 0.5, g)
+    out = neighbour_average(noisy, mask)
+    assert out.shape == x.shape and out.dtype == torch.float64
+    # each image is filled on its own: the same as one call per (5, 7) image
+    assert torch.allclose(out[1, 2], neighbour_average(noisy[1, 2], mask[1, 2]))
+    # on a smooth image (a ramp) the interior holes are filled exactly
+    ramp = torch.arange(8.0).expand(8, 8).clone()
+    m = torch.zeros(8, 8)
+    m[3, 3] = m[5, 2] = 1.0
+    assert torch.allclose(neighbour_average(ramp * (1 - m), m), ramp)
+
+
+def test_neighbour_average_bad_input():
+    with pytest.raises(TypeError, match="x_noisy"):
+        neighbour_average(torch.zeros(3, 3, dtype=torch.long), torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="mask"):
+        neighbour_average(torch.zeros(3, 3), torch.zeros(3, 4))
+    with pytest.raises(ValueError, match="H, W"):
+        neighbour_average(torch.zeros(3), torch.zeros(3))

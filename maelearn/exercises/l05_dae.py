@@ -1,54 +1,27 @@
-"""Graders of lesson 05 (denoising autoencoders): the two corruptions and the DAE loss.
+"""Graders of lesson 05 (denoising autoencoders): masking noise, the neighbour-average
+baseline and the DAE loss.
 
-The corruptions are random, so their exercises fix the draw (one ``torch.randn`` or one
-``torch.rand`` of the input's shape, from the generator given) and compare exactly; the
-hints recognise the usual slips (variance for standard deviation, the generator left out,
-dropout's rescaling, a mask that marks the kept pixels).
+Masking noise is random, so its exercise fixes the draw (one ``torch.rand`` of the input's
+shape, from the generator given) and compares exactly; the hints recognise the usual slips
+(dropout's rescaling, a mask that marks the kept pixels, the generator left out). The
+neighbour average is deterministic; its cases put holes on edges, in corners, next to other
+holes and with no kept neighbour at all, and its hints name the usual slips (zeros or
+padding counted as neighbours, a 4-neighbourhood, wrap-around, kept pixels changed, filled
+values reused).
 """
 
 from __future__ import annotations
 
 import torch
 
-from maelearn.dae import dae_loss, gaussian_noise, masking_noise
+import torch.nn.functional as F
+
+from maelearn.dae import dae_loss, masking_noise, neighbour_average
 from maelearn.exercises.framework import Case, exercise
 
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
-
-
-def _diagnose_gaussian(case, got, expected):
-    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-        return "return a tensor of the same shape as x: x + sigma * noise."
-    x, sigma = case.args[0], case.args[1]
-    noise = expected - x
-    if torch.allclose(got, x.clamp(0, 1), atol=1e-6) or torch.allclose(got, expected.clamp(0, 1), atol=1e-6):
-        return "do not clip: the exercise asks for x + sigma * noise as it is."
-    if sigma > 0:
-        g = got - x
-        if torch.allclose(g, noise * sigma, atol=1e-5):
-            return "you scaled the noise by sigma**2 (the variance); sigma is the standard deviation."
-        if torch.allclose(g, noise / sigma, atol=1e-5):
-            return "multiply the standard normal noise by sigma, do not divide."
-        if torch.allclose(got, x * (1 + noise), atol=1e-5):
-            return "the noise is added to x, not multiplied with it."
-        if abs(float(g.std()) / sigma - 1) < 0.2 and not torch.allclose(g, noise, atol=1e-4):
-            return ("the noise has the right size but not the expected values: draw it with "
-                    "torch.randn(x.shape, generator=generator), one draw, nothing drawn before it.")
-    return None
-
-
-@exercise("05.1", "Gaussian corruption", gaussian_noise, diagnose=_diagnose_gaussian)
-def _cases_gaussian():
-    g = _gen(0)
-    yield Case("4 images of 8 pixels, sigma 0.3", (torch.rand(4, 8, generator=g), 0.3, _gen(1)))
-    yield Case("a (2, 1, 4, 4) image batch, sigma 0.5", (torch.rand(2, 1, 4, 4, generator=g), 0.5, _gen(2)))
-    yield Case("sigma 0 leaves x unchanged", (torch.rand(3, 5, generator=g), 0.0, _gen(3)))
-    yield Case("sigma 2 on 1000 pixels", (torch.rand(10, 100, generator=g), 2.0, _gen(4)))
-    # The default generator=None draws from torch's global generator (the lesson's training
-    # loop calls it so); the grader seeds it for the reference and for your call alike.
-    yield Case("the default generator (torch's global one), sigma 0.4", (torch.rand(3, 7, generator=g), 0.4), seed=15)
 
 
 def _diagnose_masking(case, got, expected):
@@ -79,7 +52,7 @@ def _diagnose_masking(case, got, expected):
     return None
 
 
-@exercise("05.2", "masking corruption", masking_noise, diagnose=_diagnose_masking)
+@exercise("05.1", "masking corruption", masking_noise, diagnose=_diagnose_masking)
 def _cases_masking():
     g = _gen(10)
     yield Case("4 images of 16 pixels, p 0.25", (torch.rand(4, 16, generator=g) + 0.1, 0.25, _gen(11)))
@@ -87,6 +60,124 @@ def _cases_masking():
     yield Case("p 0 keeps everything", (torch.rand(3, 6, generator=g) + 0.1, 0.0, _gen(13)))
     yield Case("p 0.75 on 2000 pixels", (torch.rand(20, 100, generator=g) + 0.1, 0.75, _gen(14)))
     yield Case("the default generator (torch's global one), p 0.3", (torch.rand(3, 8, generator=g) + 0.1, 0.3), seed=16)
+
+
+# -- 05.2 the neighbour average ----------------------------------------------------------------
+
+
+def _window_fill(x, mask, window, *, divide="kept", pad_kept=False, wrap=False):
+    """The neighbour average with one slip: ``window`` (3, 3) says which neighbours count;
+    ``divide`` is "kept" (the right count), "all" (every in-image neighbour, zeros in holes
+    included) or a number; ``pad_kept`` counts the pixels outside the image as kept zeros;
+    ``wrap`` takes the opposite edge's pixels as neighbours."""
+    kept = 1.0 - mask.unsqueeze(1)
+    values, ones = x.unsqueeze(1) * kept, torch.ones_like(kept)
+    w = window.to(x.dtype).view(1, 1, 3, 3)
+
+    def pad(t, value=0.0):
+        return F.pad(t, (1, 1, 1, 1), mode="circular") if wrap else F.pad(t, (1, 1, 1, 1), value=value)
+
+    total = F.conv2d(pad(values), w)
+    if divide == "kept":
+        count = F.conv2d(pad(kept, 1.0 if pad_kept else 0.0), w)
+    elif divide == "all":
+        count = F.conv2d(pad(ones), w)
+    else:
+        count = torch.full_like(total, float(divide))
+    filled = torch.where(count > 0, total / count.clamp_min(1e-12), torch.zeros_like(total)).squeeze(1)
+    return torch.where(mask.bool(), filled, x)
+
+
+_EIGHT = torch.tensor([[1.0, 1, 1], [1, 0, 1], [1, 1, 1]])
+_FOUR = torch.tensor([[0.0, 1, 0], [1, 0, 1], [0, 1, 0]])
+_NINE = torch.ones(3, 3)
+
+
+def _sequential_fill(x, mask):
+    """Holes filled one by one in raster order, each from the current values of its
+    neighbours (filled ones included): an in-place loop's slip."""
+    out, m = x.clone(), mask.clone()
+    n, h, w = x.shape
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                if mask[b, i, j] > 0:
+                    vals = [out[b, a, c] for a in range(max(i - 1, 0), min(i + 2, h)) for c in range(max(j - 1, 0), min(j + 2, w))
+                            if (a, c) != (i, j) and m[b, a, c] == 0]
+                    out[b, i, j] = sum(vals) / len(vals) if vals else 0.0
+                    m[b, i, j] = 0
+    return out
+
+
+def _diagnose_neighbours(case, got, expected):
+    if not isinstance(got, torch.Tensor):
+        return "return a tensor of x_noisy's shape: the image with its holes filled."
+    x, mask = case.args
+    if tuple(got.shape) != tuple(x.shape):
+        return f"return x_noisy's shape {tuple(x.shape)} (N, H, W); work on (N, 1, H, W) for F.conv2d and squeeze back."
+    got = got.to(expected.dtype)
+    close = lambda t: torch.allclose(got, t.to(expected.dtype), atol=1e-5, equal_nan=True)  # noqa: E731
+    holes = mask.bool()
+    if torch.isnan(got).any() and not torch.isnan(expected).any():
+        return "a corrupted pixel with no kept neighbour must stay 0: 0 / 0 gives NaN (divide by count.clamp_min(1) and use torch.where)."
+    if not torch.allclose(got[~holes], x[~holes], atol=1e-6):
+        if close(_window_fill(x, 1 - mask, _EIGHT)):
+            return "mask is 1 where a pixel was corrupted: fill those, average the pixels where mask is 0."
+        return "leave the kept pixels (mask 0) exactly as they are; only the corrupted ones are filled in."
+    slips = [
+        (_window_fill(x, mask, _EIGHT, divide="all"),
+         "average over the *kept* neighbours only: the zeros in other holes are not values, so divide by the number "
+         "of kept neighbours, not by all of them."),
+        (_window_fill(x, mask, _EIGHT, divide=8),
+         "divide by the number of kept neighbours inside the image, not by 8."),
+        (_window_fill(x, mask, _NINE, divide=9),
+         "divide by the number of kept neighbours, not by the 9 pixels of the window."),
+        (_window_fill(x, mask, _EIGHT, pad_kept=True),
+         "pixels outside the image are not neighbours: zero padding adds nothing to the sum and must add nothing to "
+         "the count (count the kept pixels with the same convolution)."),
+        (_window_fill(x, mask, _FOUR),
+         "use all 8 neighbours of the 3x3 window, the diagonal ones too, not only up/down/left/right."),
+        (_window_fill(x, mask, _EIGHT, wrap=True),
+         "do not wrap around (torch.roll): a pixel on an edge has fewer neighbours, not those of the opposite edge."),
+        (_sequential_fill(x, mask),
+         "average the pixels that were kept in the input only: filling holes one by one in place lets a hole borrow "
+         "a value you filled in a moment earlier. Compute every fill from the input, then write them."),
+    ]
+    for wrong, hint in slips:
+        if close(wrong) and not close(expected):
+            return hint
+    if close(x) and holes.any():
+        return "the holes are still 0: replace every corrupted pixel by the mean of its kept neighbours."
+    kept = 1.0 - mask
+    image_mean = (x * kept).flatten(1).sum(1) / kept.flatten(1).sum(1).clamp_min(1)
+    if close(torch.where(holes, image_mean.view(-1, 1, 1).expand_as(x), x)):
+        return "average the kept pixels of each hole's 3x3 window, not of the whole image."
+    return None
+
+
+@exercise("05.2", "neighbour-average inpainting", neighbour_average, diagnose=_diagnose_neighbours)
+def _cases_neighbours():
+    # A hand-made 4x5 image: a hole in a corner, on an edge, in the middle, two holes side by
+    # side (each must ignore the other), one hole whose whole window is masked.
+    x = torch.arange(1.0, 21.0).view(1, 4, 5) / 20
+    m = torch.zeros(1, 4, 5)
+    m[0, 0, 0] = m[0, 0, 2] = m[0, 2, 1] = m[0, 2, 2] = 1.0
+    yield Case("one 4x5 image: holes in a corner, on an edge, side by side", ((x * (1 - m)), m))
+    x = torch.rand(1, 5, 5, generator=torch.Generator().manual_seed(30)) + 0.1
+    m = torch.zeros(1, 5, 5)
+    m[0, 1:4, 1:4] = 1.0  # the centre's 8 neighbours are all holes
+    yield Case("a 3x3 block of holes: the centre has no kept neighbour (stays 0)", ((x * (1 - m)), m))
+    g = torch.Generator().manual_seed(31)
+    for n, h, w, p in ((3, 16, 16, 0.5), (2, 6, 9, 0.25), (2, 16, 16, 0.9)):
+        x = torch.rand(n, h, w, generator=g)
+        m = (torch.rand(n, h, w, generator=g) < p).float()
+        yield Case(f"{n} images {h}x{w}, p {p}", (x * (1 - m), m))
+    x = torch.rand(2, 7, 7, generator=g, dtype=torch.float64)
+    m = (torch.rand(2, 7, 7, generator=g) < 0.5).to(torch.float64)
+    yield Case("float64 images (keep the dtype)", (x * (1 - m), m))
+    x = torch.rand(1, 4, 4, generator=g)
+    yield Case("no hole: nothing changes", (x, torch.zeros(1, 4, 4)))
+    yield Case("every pixel a hole: all 0", (torch.zeros(1, 3, 3), torch.ones(1, 3, 3)))
 
 
 def _diagnose_loss(case, got, expected):

@@ -15,16 +15,26 @@
 #
 # Lessons 01–03 built features by hand. Here we ask the question the rest of the course
 # answers: **where should features come from when labels are few?** We classify the same
-# small labelled set of digits from (a) raw pixels, (b) hand-designed HOG features,
-# (c) features *pretrained* without labels by an autoencoder, and (d) a network trained only
+# small labelled sets of digits from (a) raw pixels, (b) hand-designed HOG features,
+# (c) features *pretrained* without labels by an autoencoder, and (d) networks trained only
 # on the few labels (task-specific). Then the two ways to use a pretrained encoder: a
 # **linear probe** (freeze it, train a linear layer) and **fine-tuning** (train it all).
+#
+# A comparison is only as good as its controls. The pretrained encoder is an MLP; a CNN
+# trained from scratch differs from it in *two* ways, its architecture and its lack of
+# pretraining. So the lesson also trains **the same MLP from random weights**, with the same
+# recipe as the fine-tuning, and probes the same MLP's random code: only the pretraining
+# differs. And with 5 labels per class, which 50 images are labelled moves the accuracy by
+# itself, so every number is a mean ± standard deviation over several draws of the labelled
+# set, and every comparison is made draw by draw.
 #
 # **In this lesson you will learn to**
 #
 # 1. compare representations fairly: same labels, same test set, same classifier;
 # 2. build a nearest-centroid classifier, the simplest few-label learner;
-# 3. tell a linear probe from fine-tuning and read what each measures.
+# 3. tell a linear probe from fine-tuning and read what each measures;
+# 4. separate what pretraining adds from what the architecture adds, with a control and
+#    repeated draws.
 
 # %% [markdown]
 # ## Setting up
@@ -58,6 +68,7 @@ from maelearn.data.images import digits
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
 from maelearn.classic.cnn import SmallCNN, train_cnn
+from maelearn.experiments.stats import interval
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -67,24 +78,37 @@ maelearn.seed_everything(0)
 # ## The data: many images, few labels
 #
 # The 1,797 real digits, split into a test set and a pool. We pretend only `shots` images
-# per class in the pool are labelled; all pool images may be used *without* labels.
+# per class in the pool are labelled; all pool images may be used *without* labels. One
+# draw of the labelled images is luck; we make `draws` of them (each `few_per_class` with
+# its own seed), run every method on each, and report the mean and the standard
+# deviation over draws.
 
 # %%
 data = digits(size=16)
 pool, test = data.split(1297, seed=0)
 shots = 5
-labelled = pool.few_per_class(shots, seed=0)
-print(f"unlabelled pool {len(pool)}, labelled {len(labelled)} ({shots}/class), test {len(test)}")
+draws = maelearn.budget(quick=5, full=20)
+labelled_sets = [pool.few_per_class(shots, seed=d) for d in range(draws)]
+labelled = labelled_sets[0]
+print(f"unlabelled pool {len(pool)}, labelled {len(labelled)} ({shots}/class) x {draws} draws, test {len(test)}")
+
+
+def mean_sd(values) -> str:
+    """'mean ± sd' of a list of accuracies (sd over draws, n - 1 in the denominator)."""
+    return f"{np.mean(values):.3f} ± {np.std(values, ddof=1):.3f}"
+
 
 # %% [markdown]
-# ## Three representations
+# ## Four representations
 #
 # *Raw pixels*: 256 numbers. *HOG* (histograms of oriented gradients, Dalal & Triggs 2005):
 # local edge orientations, designed by hand to be robust to small shifts and contrast.
-# *Autoencoder code*: a network trained on the unlabelled pool to squeeze each image into
-# 32 numbers and rebuild it; no label was used. (Lesson 08's MAE is a far better
-# pretext task of the same family; on a CPU in quick mode this MLP autoencoder trains in
-# seconds.)
+# *Autoencoder code*: an MLP (256 → 256 → 32) trained on the unlabelled pool to squeeze
+# each image into 32 numbers and rebuild it; no label was used. On a CPU in quick mode it
+# trains in seconds. (Lessons 05 and 08 grow this pretext task into denoising and masked
+# autoencoders.) *Random MLP code*: the very same encoder with its random initial weights,
+# never trained: the control that says what the architecture alone gives. The
+# autoencoder is pretrained once (seed 0); the draws change only the labelled images.
 
 # %%
 def hog_features(images: torch.Tensor) -> torch.Tensor:
@@ -93,15 +117,20 @@ def hog_features(images: torch.Tensor) -> torch.Tensor:
 
 
 ae_epochs = maelearn.budget(quick=15, full=100)
+torch.manual_seed(0)
 ae = Autoencoder(256, code_dim=32, hidden=256)
+random_mlp = copy.deepcopy(ae)  # the same weights before any training: the control
 ae_loss = train_autoencoder(ae, pool.images.flatten(1), epochs=ae_epochs, progress=False).epoch_loss
 print(f"autoencoder reconstruction loss: {ae_loss[0]:.4f} -> {ae_loss[-1]:.4f} after {ae_epochs} epochs")
+
+representations = {
+    "raw pixels": lambda images: images.flatten(1),
+    "HOG (hand-designed)": hog_features,
+    "autoencoder code (pretrained, no labels)": lambda images: ae.encode(images.flatten(1)),
+    "random MLP code (same encoder, untrained)": lambda images: random_mlp.encode(images.flatten(1)),
+}
 with torch.no_grad():
-    reps = {
-        "raw pixels": (labelled.images.flatten(1), test.images.flatten(1)),
-        "HOG (hand-designed)": (hog_features(labelled.images), hog_features(test.images)),
-        "autoencoder code (pretrained, no labels)": (ae.encode(labelled.images.flatten(1)), ae.encode(test.images.flatten(1))),
-    }
+    test_features = {name: rep(test.images) for name, rep in representations.items()}  # (500, D) each
 
 # %% [markdown]
 # **Exercise 04.1.** The mean feature vector of each class: `x` (N, D), `y` (N,) ->
@@ -130,24 +159,40 @@ nearest_centroid = check("04.2", nearest_centroid)
 # %% [markdown]
 # Each representation, two classifiers trained on the same 50 labels: nearest centroid
 # (your code) and a linear probe (`maelearn.evaluate.linear_probe_features`: standardize,
-# then a linear layer).
+# then a linear layer), on every draw of the labelled set.
 
 # %%
-results = {}
-for name, (xtr, xte) in reps.items():
-    cen = class_centroids(xtr - xtr.mean(0), labelled.labels, 10)
-    acc_nc = (nearest_centroid(xte - xtr.mean(0), cen) == test.labels).float().mean().item()
-    acc_lp = linear_probe_features(xtr, labelled.labels, xte, test.labels).test_acc
-    results[name] = (acc_nc, acc_lp)
-    print(f"{name:42s} nearest centroid {acc_nc:.3f}   linear probe {acc_lp:.3f}")
+results = {name: {"nearest centroid": [], "linear probe": []} for name in representations}  # name -> classifier -> accuracy per draw
+for lab in labelled_sets:
+    for name, rep in representations.items():
+        with torch.no_grad():
+            xtr, xte = rep(lab.images), test_features[name]
+        cen = class_centroids(xtr - xtr.mean(0), lab.labels, 10)
+        results[name]["nearest centroid"].append((nearest_centroid(xte - xtr.mean(0), cen) == test.labels).float().mean().item())
+        results[name]["linear probe"].append(linear_probe_features(xtr, lab.labels, xte, test.labels).test_acc)
+print(f"test accuracy, mean ± sd over {draws} draws of {len(labelled)} labels")
+for name, accs in results.items():
+    print(f"{name:44s} nearest centroid {mean_sd(accs['nearest centroid'])}   linear probe {mean_sd(accs['linear probe'])}")
+means = {name: {clf: np.mean(v) for clf, v in accs.items()} for name, accs in results.items()}
+by_rep = [m["linear probe"] for m in means.values()]
+by_clf = max(abs(m["linear probe"] - m["nearest centroid"]) for m in means.values())
+print(f"\nrange of the linear probe over the representations: {max(by_rep) - min(by_rep):.3f}; "
+      f"largest gap between the two classifiers on one representation: {by_clf:.3f}")
 
 # %% [markdown]
 # ## Linear probe vs fine-tuning, and task-specific training
 #
 # A *linear probe* freezes the pretrained encoder: it measures what the features already
 # separate. *Fine-tuning* also updates the encoder on the labelled set: it measures how good
-# a starting point the pretraining is. The task-specific baseline trains a CNN from scratch
-# on the 50 labels only.
+# a starting point the pretraining is. Two task-specific baselines train on the 50 labels
+# only: **the same MLP from random weights**, with exactly the fine-tuning recipe (so the
+# two differ only in their starting weights), and a small CNN (its own learning rate).
+#
+# How long to train? Long enough that every network fits its 50 labels: a network stopped
+# early is a starved baseline, and a comparison with it says nothing. (In particular, a
+# network with batch norm needs enough steps for its running statistics to settle: they are
+# what it uses at test time.) The cell prints each one's final training loss; all should be
+# near 0.
 
 # %%
 class Classifier(torch.nn.Module):
@@ -159,26 +204,70 @@ class Classifier(torch.nn.Module):
         return self.head(self.encoder(x.flatten(1)))
 
 
-ft_epochs = maelearn.budget(quick=30, full=200)
-fine = Classifier(copy.deepcopy(ae.encoder), 32)
-train_cnn(fine, labelled.images, labelled.labels, epochs=ft_epochs, batch_size=50, lr=1e-3)
-with torch.no_grad():
-    acc_ft = (fine(test.images).argmax(1) == test.labels).float().mean().item()
-scratch = SmallCNN(1, 10, width=8)
-train_cnn(scratch, labelled.images, labelled.labels, epochs=ft_epochs, batch_size=50, lr=3e-3)
-with torch.no_grad():
-    acc_scratch = (scratch(test.images).argmax(1) == test.labels).float().mean().item()
-acc_probe = results["autoencoder code (pretrained, no labels)"][1]
-print(f"autoencoder: linear probe {acc_probe:.3f}   fine-tuned {acc_ft:.3f}   |   CNN from scratch on {len(labelled)} labels {acc_scratch:.3f}")
+@torch.no_grad()
+def test_accuracy(model: torch.nn.Module) -> float:
+    return (model(test.images).argmax(1) == test.labels).float().mean().item()
+
+
+ft_epochs = 200  # one full-batch step per epoch: 200 steps on the 50 labels
+trained = {"autoencoder, fine-tuned": ([], []), "same MLP from random init": ([], []), "CNN from scratch": ([], [])}  # accuracies, final losses
+for d, lab in enumerate(labelled_sets):
+    for name in trained:
+        torch.manual_seed(d)  # new weights from seed d: both MLPs of a draw get the same new head
+        if name == "CNN from scratch":
+            model, lr = SmallCNN(1, 10, width=8), 3e-3
+        else:
+            start = ae if name == "autoencoder, fine-tuned" else random_mlp
+            model, lr = Classifier(copy.deepcopy(start.encoder), 32), 1e-3
+        loss = train_cnn(model, lab.images, lab.labels, epochs=ft_epochs, batch_size=50, lr=lr, seed=d, progress=False).epoch_loss
+        trained[name][0].append(test_accuracy(model))
+        trained[name][1].append(loss[-1])
+probe = results["autoencoder code (pretrained, no labels)"]["linear probe"]
+print(f"{'autoencoder, linear probe':30s} test accuracy {mean_sd(probe)}")
+for name, (accs, losses) in trained.items():
+    print(f"{name:30s} test accuracy {mean_sd(accs)}   final training loss <= {max(losses):.3f} ({ft_epochs} steps)")
+
+# %% [markdown]
+# Now the comparisons, each made draw by draw (the same 50 labels on both sides), as a
+# mean ± sd of the difference and the number of draws it wins. A difference is worth
+# reading when it keeps its sign in every draw and is large against its standard
+# deviation; the last column says whether its 95 % interval over draws (lesson 09 explains
+# it) excludes 0. The interval covers the luck of the labelled draw only: the pretraining
+# run and the test set are the same in every draw.
 
 # %%
-names = list(results) + ["autoencoder, fine-tuned", "CNN from scratch"]
-values = [v[1] for v in results.values()] + [acc_ft, acc_scratch]
-plt.figure(figsize=(7, 3))
-plt.barh(names, values, color="tab:blue")
-plt.xlabel(f"test accuracy with {shots} labels per class")
-plt.xlim(0, 1)
-plt.title("same labels, different representations")
+accs = {name: results[name]["linear probe"] for name in representations}
+accs.update({name: trained[name][0] for name in trained})
+pairs = [  # (what, a, b): the difference is a - b
+    ("AE code - random MLP code (probe)", "autoencoder code (pretrained, no labels)", "random MLP code (same encoder, untrained)"),
+    ("AE fine-tuned - same MLP from random init", "autoencoder, fine-tuned", "same MLP from random init"),
+    ("AE fine-tuned - AE linear probe", "autoencoder, fine-tuned", "autoencoder code (pretrained, no labels)"),
+    ("AE code - raw pixels (probe)", "autoencoder code (pretrained, no labels)", "raw pixels"),
+    ("CNN - MLP, both from random init", "CNN from scratch", "same MLP from random init"),
+    ("CNN from scratch - AE fine-tuned", "CNN from scratch", "autoencoder, fine-tuned"),
+]
+paired = {}
+print(f"{'paired difference (a - b)':44s} {'mean ± sd':>15s}   a wins   95 % interval")
+for what, a, b in pairs:
+    diff = [x - y for x, y in zip(accs[a], accs[b])]
+    iv = interval(diff)
+    paired[what] = diff
+    wins = sum(v > 0 for v in diff)
+    print(f"{what:44s} {np.mean(diff):+.3f} ± {np.std(diff, ddof=1):.3f}   {wins}/{draws}    "
+          f"[{iv.lo:+.3f}, {iv.hi:+.3f}] {'excludes' if iv.excludes(0) else 'contains'} 0")
+
+# %%
+names = list(accs)
+fig, ax = plt.subplots(figsize=(7, 3.6))
+for i, name in enumerate(names):
+    ax.scatter(accs[name], [i] * draws, color="tab:blue", alpha=0.4, s=14)
+ax.errorbar([np.mean(accs[n]) for n in names], range(len(names)), xerr=[np.std(accs[n], ddof=1) for n in names],
+            fmt="o", color="black", capsize=3)
+ax.set_yticks(range(len(names)), [n.replace(" (", "\n(") for n in names], fontsize=7)
+ax.set_xlabel(f"test accuracy with {shots} labels per class (dots: draws; bars: mean ± sd)")
+ax.set_xlim(0, 1)
+ax.set_title("same labels, different representations and training")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -186,21 +275,40 @@ plt.show()
 
 # %%
 elapsed = time.perf_counter() - lesson_start
-rows = [("mode", maelearn.mode()), ("labelled / unlabelled / test", f"{len(labelled)} / {len(pool)} / {len(test)}")]
-for name, (nc, lp) in results.items():
-    rows += [(f"{name}: nearest centroid", f"{nc:.3f}"), (f"{name}: linear probe", f"{lp:.3f}")]
-rows += [("autoencoder fine-tuned", f"{acc_ft:.3f}"), ("CNN from scratch (task-specific)", f"{acc_scratch:.3f}"),
-         ("lesson run time (s)", f"{elapsed:.1f}")]
+rows = [("mode", maelearn.mode()), ("labelled / unlabelled / test", f"{len(labelled)} / {len(pool)} / {len(test)}"),
+        ("draws of the labelled set", draws)]
+for name, res in results.items():
+    rows += [(f"{name}: nearest centroid", mean_sd(res["nearest centroid"])), (f"{name}: linear probe", mean_sd(res["linear probe"]))]
+rows += [(f"{name} (task-specific)" if "random" in name or "CNN" in name else name, mean_sd(a)) for name, (a, _) in trained.items()]
+rows += [(f"paired: {what}", f"{np.mean(diff):+.3f} ± {np.std(diff, ddof=1):.3f}") for what, diff in paired.items()]
+rows += [("lesson run time (s)", f"{elapsed:.1f}")]
 for key, value in rows:
-    print(f"{key:56s} {value}")
+    print(f"{key:60s} {value}")
 
 # %% [markdown]
-# **What it teaches.** Read the table of *this* run: which representation makes 5 labels
-# per class go furthest, whether fine-tuning beats the frozen probe, and how a network
-# trained from scratch on 50 labels fares. With few labels, the representation matters more
-# than the classifier. The MAE paper (He et al. 2021, Figure 9) makes the same comparison
-# at scale: its MAE features are weaker than contrastive (MoCo v3) ones under a linear
-# probe, and better once one or more blocks are fine-tuned. Lesson 09 sets up that
-# comparison in miniature (an MAE and a contrastive encoder of the same size, judged by a
-# linear probe, partial and full fine-tuning, with seeds and intervals) and prints whether
-# its runs reproduce the gap, contradict it or cannot tell.
+# **What it teaches.** Read the paired lines of *this* run, not the single accuracies:
+#
+# * **Does pretraining help?** Only two lines answer it, because only they hold everything
+#   else fixed: the autoencoder's code against the same encoder's random code (under the
+#   probe), and the fine-tuned autoencoder against the same MLP trained from random weights.
+#   If the second one is not separated from 0, pretraining bought this MLP nothing that
+#   the same training steps on 50 labels could not buy alone.
+# * **Does architecture matter?** The CNN against the MLP from random weights: neither is
+#   pretrained, so the difference is the convolutional structure (and its own learning
+#   rate). A CNN that beats the fine-tuned autoencoder does not show that pretraining
+#   hurts; the line above it says what architecture alone is worth.
+# * **Representation or classifier?** The line under the first table sets how far apart
+#   the representations are under one classifier against how far apart the two
+#   classifiers are on one representation; the larger number is the choice that mattered
+#   more with 5 labels per class, in this run.
+#
+# Nothing in a plain autoencoder's task asks what a digit is: rebuilding every pixel is
+# what a map close to the identity does. The rest of the course changes the task
+# (denoising in lesson 05, masking in lessons 06–08) and measures, with the same kind of
+# controls, what that buys.
+# The MAE paper (He et al. 2021, Figure 9) makes a comparison of its own at scale: its MAE
+# features are weaker than contrastive (MoCo v3) ones under a linear probe, and better once
+# one or more blocks are fine-tuned. Lesson 09 sets up that comparison in miniature (an MAE
+# and a contrastive encoder of the same size, judged by a linear probe, partial and full
+# fine-tuning, with seeds and intervals) and prints whether its runs reproduce the gap,
+# contradict it or cannot tell.

@@ -52,7 +52,6 @@ if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
     sys.path.insert(0, "/content/maelearn")
 
 # %%
-import statistics
 import time
 
 import matplotlib.pyplot as plt

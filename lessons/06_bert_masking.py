@@ -26,7 +26,8 @@
 # 1. tokenize a corpus into word ids with a few special tokens;
 # 2. write BERT's masking: 15 % of tokens chosen; of those 80 % → [MASK], 10 % → a random
 #    word, 10 % unchanged; the loss on the chosen positions only;
-# 3. train a small transformer MLM and read its top-k guesses for masked words;
+# 3. train a small transformer MLM, pick its masking ratio on a validation split, and read
+#    its top-k guesses for masked words;
 # 4. measure how prediction degrades as the mask ratio grows, and say what that does
 #    (and does not) tell us about the information-density argument of the MAE paper.
 
@@ -67,7 +68,8 @@ print(f"mode: {maelearn.mode()}   device: {device}")
 # ## The corpus and the tokenizer
 #
 # Our text is real English that every Python installation carries: the docstrings of the
-# standard library. We hold out the last tenth of the documents for testing. A *word-level*
+# standard library. We hold out the last tenth of the documents for testing and the tenth
+# before it for validation (choosing between models), and train on the rest. A *word-level*
 # tokenizer keeps the most frequent words; everything else becomes `[UNK]`. Five special
 # tokens have fixed ids: `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` (between documents) and
 # `[MASK]`. (BERT uses a subword vocabulary of 30,000 pieces so that no word is unknown; a
@@ -78,17 +80,19 @@ print(f"mode: {maelearn.mode()}   device: {device}")
 
 # %%
 docs = corpus()
-n_train_docs = int(0.9 * len(docs))
+n_train_docs, n_fit_docs = int(0.8 * len(docs)), int(0.9 * len(docs))  # train | validation | test
 vocab_size = maelearn.budget(quick=600, full=2000)
 tokenizer = WordTokenizer.fit(docs[:n_train_docs], vocab_size=vocab_size)
 seq_len = maelearn.budget(quick=16, full=32)
 train_ids = token_stream(docs[:n_train_docs], tokenizer)  # (T,)
-test_ids = token_stream(docs[n_train_docs:], tokenizer)
+val_ids = token_stream(docs[n_train_docs:n_fit_docs], tokenizer)
+test_ids = token_stream(docs[n_fit_docs:], tokenizer)
 train_chunks = make_chunks(train_ids, seq_len)  # (N, seq_len)
+val_chunks = make_chunks(val_ids, seq_len)
 test_chunks = make_chunks(test_ids, seq_len)
 unk_rate = (train_ids == tokenizer.unk_id).float().mean().item()
 print(f"{len(docs)} documents, {len(train_ids):,} training tokens, vocabulary {len(tokenizer)}, [UNK] rate {unk_rate:.3f}")
-print("windows:", tuple(train_chunks.shape), "train,", tuple(test_chunks.shape), "test")
+print("windows:", tuple(train_chunks.shape), "train,", tuple(val_chunks.shape), "validation,", tuple(test_chunks.shape), "test")
 example = docs[3][:160]
 print(example)
 print(tokenizer.decode(tokenizer.encode(example)))
@@ -153,7 +157,13 @@ mlm_cross_entropy = check("06.2", mlm_cross_entropy)
 # mode, two in full mode), a linear head over the vocabulary. Every step draws fresh masks,
 # so the model never sees the same puzzle twice. We train one model per training ratio
 # (BERT's 15 % and 45 % in quick mode; five ratios up to 75 % in full mode), all with the
-# same number of steps.
+# same number of steps and batches of 128 windows.
+#
+# A model trained at 45 % gets three times as many prediction targets per batch as one
+# trained at 15 %. If it wins, is that the ratio or just the extra targets? A **control**
+# answers it: one more model trained at 45 % with batches a third as large (43 windows),
+# which gets about as many targets per step as the 15 % model, for the same number of
+# steps.
 #
 # A model that ignores the context can still reach a loss equal to the *unigram entropy*:
 # predict every masked word with its frequency in the training text. Transformers first
@@ -168,21 +178,25 @@ train_ratios = maelearn.budget(quick=(0.15, 0.45), full=(0.15, 0.3, 0.45, 0.6, 0
 unigram = unigram_probs(train_ids, len(tokenizer), tokenizer.special_ids)  # (V,)
 train_targets = ~torch.isin(train_ids, torch.tensor(tokenizer.special_ids))
 unigram_entropy = -unigram[train_ids[train_targets]].log().mean().item()
-mlms, curves = {}, {}
-for ratio in train_ratios:
+runs = [(ratio, 128) for ratio in train_ratios] + [(0.45, 43)]  # (training ratio, batch size); the last is the control
+names = {(ratio, batch): f"p={ratio:.2f}" + ("" if batch == 128 else f", batch {batch}") for ratio, batch in runs}
+control, rival = (0.45, 43), (0.45, 128)
+mlms, curves, targets_per_step = {}, {}, {}
+for ratio, batch in runs:
     torch.manual_seed(0)
-    mlms[ratio] = TinyMLM(len(tokenizer), dim=dim, depth=depth, heads=4, max_len=seq_len)
-    curves[ratio] = train_mlm(mlms[ratio], train_chunks, tokenizer.mask_id, tokenizer.special_ids,
-                              steps=steps, batch_size=128, lr=lr, p=ratio, seed=0).loss
-    targets_per_step = 128 * seq_len * train_targets.float().mean().item() * ratio  # expected count
-    print(f"trained at p={ratio:.2f} (~{targets_per_step:.0f} targets per step): final loss (mean of last 20 steps) "
-          f"{sum(curves[ratio][-20:]) / 20:.3f}   (unigram entropy of the training words: {unigram_entropy:.3f})")
+    key = (ratio, batch)
+    mlms[key] = TinyMLM(len(tokenizer), dim=dim, depth=depth, heads=4, max_len=seq_len)
+    curves[key] = train_mlm(mlms[key], train_chunks, tokenizer.mask_id, tokenizer.special_ids,
+                            steps=steps, batch_size=batch, lr=lr, p=ratio, seed=0).loss
+    targets_per_step[key] = batch * seq_len * train_targets.float().mean().item() * ratio  # expected count
+    print(f"trained {names[key]:18s} (~{targets_per_step[key]:.0f} targets per step): final loss (mean of last 20 steps) "
+          f"{sum(curves[key][-20:]) / 20:.3f}   (unigram entropy of the training words: {unigram_entropy:.3f})")
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3))
-for ratio, curve in curves.items():
+for key, curve in curves.items():
     smooth = torch.tensor(curve).unfold(0, 10, 1).mean(1)
-    ax.plot(smooth, label=f"p = {ratio:.2f}")
+    ax.plot(smooth, label=names[key], linestyle=":" if key == control else "-")
 ax.axhline(unigram_entropy, color="grey", linestyle="--", label="unigram entropy")
 ax.set_xlabel("step")
 ax.set_ylabel("MLM loss (chosen tokens)")
@@ -193,25 +207,31 @@ plt.show()
 # %% [markdown]
 # ## How well does it fill in held-out text?
 #
-# We mask 15 % of the words of the held-out windows (every chosen word becomes `[MASK]`, so
+# We mask 15 % of the words of held-out windows (every chosen word becomes `[MASK]`, so
 # nothing of the answer is left in the input) and score three numbers, each next to the
 # unigram baseline on the same positions: top-1 accuracy (the baseline always answers the
 # most frequent word), top-5 accuracy (the baseline answers the five most frequent words)
 # and the cross-entropy in nats (the training loss; the baseline's is the unigram
 # entropy of the held-out words). Accuracy counts only exact hits; the cross-entropy also
 # rewards putting more probability on the right word, so it moves first.
+#
+# Which model is "best" is decided on the **validation** windows, by cross-entropy; the
+# test windows only report the chosen model's numbers. Choosing on the test set would
+# make its score an optimistic one: the winner of several tries is partly the luckiest.
 
 # %%
-scores = {r: mlm_evaluate(m, test_chunks, tokenizer.mask_id, tokenizer.special_ids, p=0.15, unigram=unigram) for r, m in mlms.items()}
-best_ratio = min(scores, key=lambda r: scores[r]["ce"])
-mlm = mlms[best_ratio]
-base = scores[best_ratio]
-print(f"{int(base['n'])} held-out words masked (15 %)")
-print(f"{'':26s}{'top-1':>8s}{'top-5':>8s}{'cross-entropy':>15s}")
-for r, sc in scores.items():
-    print(f"{f'MLM trained at p={r:.2f}':26s}{sc['top1']:8.3f}{sc['topk']:8.3f}{sc['ce']:15.3f}")
-print(f"{'unigram baseline':26s}{base['base_top1']:8.3f}{base['base_topk']:8.3f}{base['base_ce']:15.3f}")
-print(f"\nThe best model (trained at p={best_ratio:.2f}) vs the baseline: top-1 {base['top1'] - base['base_top1']:+.3f}, "
+val_scores = {key: mlm_evaluate(m, val_chunks, tokenizer.mask_id, tokenizer.special_ids, p=0.15, unigram=unigram) for key, m in mlms.items()}
+scores = {key: mlm_evaluate(m, test_chunks, tokenizer.mask_id, tokenizer.special_ids, p=0.15, unigram=unigram) for key, m in mlms.items()}
+best = min((key for key in mlms if key != control), key=lambda key: val_scores[key]["ce"])  # chosen on validation
+best_ratio = best[0]
+mlm = mlms[best]
+base = scores[best]
+print(f"{int(val_scores[best]['n'])} validation and {int(base['n'])} test words masked (15 %)")
+print(f"{'':30s}{'val CE':>8s} |{'top-1':>8s}{'top-5':>8s}{'test CE':>9s}")
+for key, sc in scores.items():
+    print(f"{'MLM trained at ' + names[key]:30s}{val_scores[key]['ce']:8.3f} |{sc['top1']:8.3f}{sc['topk']:8.3f}{sc['ce']:9.3f}")
+print(f"{'unigram baseline':30s}{val_scores[best]['base_ce']:8.3f} |{base['base_top1']:8.3f}{base['base_topk']:8.3f}{base['base_ce']:9.3f}")
+print(f"\nChosen on validation: p={best_ratio:.2f}. On the test windows vs the baseline: top-1 {base['top1'] - base['base_top1']:+.3f}, "
       f"top-5 {base['topk'] - base['base_topk']:+.3f}, cross-entropy {base['ce'] - base['base_ce']:+.3f} nats "
       f"(perplexity {math.exp(base['ce']):.0f} vs {math.exp(base['base_ce']):.0f}).")
 if base["ce"] < base["base_ce"] - 0.05 and base["topk"] > base["base_topk"] + 0.01:
@@ -220,11 +240,39 @@ else:
     print("It is close to the baseline: in this run it has barely started to use the context (train longer).")
 
 # %% [markdown]
-# Which training ratio won is printed above. If it is 45 %, even on a 15 % test, here is why:
-# with the same number of steps that model sees three times as many prediction targets per
-# batch (the training cell printed how many), and a short run is starved of targets.
-# Wettig et al. (2023) found a related result at scale: 40 % masking beat BERT's 15 % for
-# their large models. BERT's 15 % is a choice, not a law.
+# Which training ratio won on validation is printed above. If it is 45 %, even though the
+# test hides only 15 %, one explanation is **target starvation**: with the same number of
+# steps the 45 % model is scored on three times as many words, so a short run at 15 %
+# simply gets fewer lessons. The control model (45 %, batches of 43) gets about as many
+# targets per step as the 15 % one; the next cell compares the three on the validation
+# windows and says which reading this run supports.
+
+# %%
+ce = {key: val_scores[key]["ce"] for key in ((0.15, 128), rival, control)}
+print("validation cross-entropy at a 15 % test mask (lower is better):")
+for key, value in ce.items():
+    print(f"  trained at {names[key]:18s} ~{targets_per_step[key]:4.0f} targets per step   {value:.3f}")
+if ce[rival] >= ce[(0.15, 128)]:
+    starvation = "no 45 % advantage to explain"
+    print("The 45 % model does not beat the 15 % one here: there is no advantage to explain in this run.")
+elif ce[control] >= ce[(0.15, 128)]:
+    starvation = "explains it"
+    print("With as few targets per step as the 15 % model, the 45 % model no longer beats it: "
+          "in this run the 45 % advantage is target starvation.")
+elif ce[control] > ce[rival]:
+    starvation = "explains part of it"
+    print(f"With fewer targets the 45 % model loses some of its lead ({ce[rival]:.3f} -> {ce[control]:.3f}) but stays ahead "
+          f"of 15 % ({ce[(0.15, 128)]:.3f}): starvation explains part of the gap, not all of it.")
+else:
+    starvation = "does not explain it"
+    print("With as few targets per step as the 15 % model, the 45 % model keeps its lead: "
+          "in this run the 45 % advantage is not target starvation.")
+
+# %% [markdown]
+# The control is not perfect: with smaller batches the 45 % model also sees a third as
+# many windows per step, and its gradient steps are noisier. Wettig et al. (2023)
+# found a related result at scale: 40 % masking beat BERT's 15 % for their large models.
+# BERT's 15 % is a choice, not a law.
 #
 # What does the model guess? For each `[MASK]` the five most likely words of the best model.
 # A model that has learned nothing but word frequencies answers "the" everywhere; look for
@@ -253,19 +301,20 @@ for sentence in examples:
 
 # %%
 test_ratios = (0.15, 0.45, 0.75)
-sweep = {r: [mlm_evaluate(m, test_chunks, tokenizer.mask_id, tokenizer.special_ids, p=t, unigram=unigram) for t in test_ratios] for r, m in mlms.items()}
+sweep = {key: [mlm_evaluate(m, test_chunks, tokenizer.mask_id, tokenizer.special_ids, p=t, unigram=unigram) for t in test_ratios]
+         for key, m in mlms.items() if key != control}
 header = "".join(f"{f'{t:.0%} masked':>14s}" for t in test_ratios)
-print(f"{'cross-entropy gain (nats)':28s}{header}")
-for r, rows in sweep.items():
-    print(f"{f'  trained at p={r:.2f}':28s}" + "".join(f"{sc['base_ce'] - sc['ce']:14.3f}" for sc in rows))
-print(f"{'top-5 accuracy gain':28s}{header}")
-for r, rows in sweep.items():
-    print(f"{f'  trained at p={r:.2f}':28s}" + "".join(f"{sc['topk'] - sc['base_topk']:14.3f}" for sc in rows))
-print(f"{'top-1 accuracy (model / baseline)':28s}")
-for r, rows in sweep.items():
+print(f"{'cross-entropy gain (nats)':34s}{header}")
+for key, rows in sweep.items():
+    print(f"{'  trained at ' + names[key]:34s}" + "".join(f"{sc['base_ce'] - sc['ce']:14.3f}" for sc in rows))
+print(f"{'top-5 accuracy gain':34s}{header}")
+for key, rows in sweep.items():
+    print(f"{'  trained at ' + names[key]:34s}" + "".join(f"{sc['topk'] - sc['base_topk']:14.3f}" for sc in rows))
+print(f"{'top-1 accuracy (model / baseline)':34s}")
+for key, rows in sweep.items():
     pairs = [f"{sc['top1']:.3f}/{sc['base_top1']:.3f}" for sc in rows]
-    print(f"{f'  trained at p={r:.2f}':28s}" + "".join(f"{pair:>14s}" for pair in pairs))
-gains = [sc["base_ce"] - sc["ce"] for sc in sweep[best_ratio]]
+    print(f"{'  trained at ' + names[key]:34s}" + "".join(f"{pair:>14s}" for pair in pairs))
+gains = [sc["base_ce"] - sc["ce"] for sc in sweep[best]]
 if gains[0] > gains[1] > gains[2]:
     print(f"\nFor the model trained at p={best_ratio:.2f} the gain shrinks as more is hidden: "
           + " -> ".join(f"{g:.3f}" for g in gains) + " nats.")
@@ -275,9 +324,9 @@ else:
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
-for r, rows in sweep.items():
-    axes[0].plot([100 * t for t in test_ratios], [sc["base_ce"] - sc["ce"] for sc in rows], marker="o", label=f"trained at p={r:.2f}")
-    axes[1].plot([100 * t for t in test_ratios], [sc["topk"] - sc["base_topk"] for sc in rows], marker="o", label=f"trained at p={r:.2f}")
+for key, rows in sweep.items():
+    axes[0].plot([100 * t for t in test_ratios], [sc["base_ce"] - sc["ce"] for sc in rows], marker="o", label=f"trained at {names[key]}")
+    axes[1].plot([100 * t for t in test_ratios], [sc["topk"] - sc["base_topk"] for sc in rows], marker="o", label=f"trained at {names[key]}")
 for ax, ylabel in zip(axes, ("cross-entropy gain over unigram (nats)", "top-5 accuracy gain over unigram")):
     ax.axhline(0, color="grey", linestyle="--", linewidth=1)
     ax.axvline(75, color="grey", linestyle=":")
@@ -329,14 +378,16 @@ rows = [
     ("training windows x length", f"{len(train_chunks)} x {seq_len}"),
     (f"MLM steps per model (batch 128, width {dim}, depth {depth})", steps),
 ]
-for r, sc in scores.items():
-    rows.append((f"p={r:.2f} model @15 %: top-1 / top-5 / CE", f"{sc['top1']:.3f} / {sc['topk']:.3f} / {sc['ce']:.3f}"))
-rows.append(("unigram baseline @15 %: top-1 / top-5 / CE", f"{base['base_top1']:.3f} / {base['base_topk']:.3f} / {base['base_ce']:.3f}"))
-for r, rs in sweep.items():
-    rows.append((f"p={r:.2f} model CE gain @ " + "/".join(f"{t:.0%}" for t in test_ratios), " / ".join(f"{sc['base_ce'] - sc['ce']:.3f}" for sc in rs)))
+for key, sc in scores.items():
+    rows.append((f"{names[key]} @15 %: val CE | test top-1 / top-5 / CE", f"{val_scores[key]['ce']:.3f} | {sc['top1']:.3f} / {sc['topk']:.3f} / {sc['ce']:.3f}"))
+rows.append(("unigram baseline @15 %: test top-1 / top-5 / CE", f"{base['base_top1']:.3f} / {base['base_topk']:.3f} / {base['base_ce']:.3f}"))
+rows.append(("ratio chosen on validation", f"p={best_ratio:.2f}"))
+rows.append(("target starvation (control: 45 %, batch 43)", starvation))
+for key, rs in sweep.items():
+    rows.append((f"{names[key]} CE gain @ " + "/".join(f"{t:.0%}" for t in test_ratios), " / ".join(f"{sc['base_ce'] - sc['ce']:.3f}" for sc in rs)))
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
-    print(f"{key:50s} {value}")
+    print(f"{key:55s} {value}")
 
 # %% [markdown]
 # **Pointers.** Devlin et al., *BERT* (NAACL 2019), Section 3.1 and Appendix C.2 (the

@@ -128,3 +128,31 @@ def train_skipgram(
     history = fit(model, pairs, loss_fn, config, progress=progress, desc="skip-gram")
     history.model = model
     return history
+
+
+def mean_word_vectors(docs: Sequence[Sequence[str]], vocab: Sequence[str], emb: torch.Tensor) -> torch.Tensor:
+    """Document vectors (D, dim) from word vectors: row d is the mean of the rows of
+    ``emb`` (V, dim) of tokenized doc ``d``'s in-vocabulary words (a repeated word counts
+    each time; ``vocab[v]`` owns row v); a document with no such word gets a zero row.
+    Taught in lesson 03 (scoring word vectors on a retrieval task)."""
+    check_float_tensor(emb, "emb", 2, "(V, dim)")
+    if emb.shape[0] != len(vocab):
+        raise ValueError(f"emb must have one row per vocabulary word ({len(vocab)}), got shape {tuple(emb.shape)}")
+    counts = count_matrix(docs, vocab).to(emb.dtype)  # (D, V)
+    return counts @ emb / counts.sum(1, keepdim=True).clamp(min=1)
+
+
+def paired_recall_at_k(queries: torch.Tensor, keys: torch.Tensor, k: int = 1) -> float:
+    """Retrieval score in [0, 1] when query i's one right answer is key i: the fraction of
+    rows i of ``queries`` (N, F) whose ``k`` most cosine-similar rows of ``keys`` (N, F)
+    include row i. Chance is k / N. Taught in lesson 03 (first half of a document as
+    the query, its second half as the answer)."""
+    check_float_tensor(queries, "queries", 2, "(N, F)")
+    check_float_tensor(keys, "keys", 2, "(N, F)")
+    if queries.shape != keys.shape:
+        raise ValueError(f"queries and keys must have the same shape (N, F), got {tuple(queries.shape)} and {tuple(keys.shape)}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= len(keys):
+        raise ValueError(f"k must be an int between 1 and {len(keys)}, got {k!r}")
+    _, idx = cosine_top_k(queries, keys, k=k)  # (N, k)
+    hit = (idx == torch.arange(len(queries), device=idx.device)[:, None]).any(1)
+    return hit.float().mean().item()

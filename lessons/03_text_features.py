@@ -22,7 +22,9 @@
 #
 # 1. compute inverse document frequency and TF-IDF by hand, matching scikit-learn;
 # 2. find the nearest documents of a query by cosine similarity;
-# 3. train skip-gram word vectors in seconds and read their nearest words.
+# 3. train skip-gram word vectors in seconds and read their nearest words;
+# 4. score both kinds of features on one retrieval task, so "hand-made vs learned" is a
+#    number.
 #
 # The corpus is real English that every Python installation has offline: the docstrings of
 # the standard library (`maelearn.data.text.corpus()`).
@@ -53,7 +55,8 @@ import torch
 import maelearn
 from maelearn.data.text import corpus, word_tokenize
 from maelearn.exercises import check
-from maelearn.classic.words import build_vocab, cosine_top_k, count_matrix, skipgram_pairs, train_skipgram
+from maelearn.classic.words import (SkipGram, build_vocab, cosine_top_k, count_matrix, mean_word_vectors, paired_recall_at_k,
+                                    skipgram_pairs, train_skipgram)
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -168,15 +171,43 @@ for s, i in zip(sims[0], idx[0]):
     print(f"  {float(s):.3f}  {docs[int(i)][:110]}...")
 
 # %% [markdown]
-# The figure: each document's TF-IDF vector projected on its two main directions (a PCA),
-# coloured by how many words it has. Short and long docstrings mix: TF-IDF's row
-# normalization removes length.
+# Why scale every row to unit length? Without it, a long document has large counts
+# everywhere and its vector is long; its main direction of variation across documents
+# may then be mostly "how long is it". We check this twice: the correlation of the
+# log of the document length with the vector's norm, and with its coordinate on the first
+# principal component, for TF-IDF without and with the row normalization.
+
+# %%
+log_len = torch.tensor([len(t) for t in tokens], dtype=torch.float64).log()  # (D,)
+unnormalized = counts * idf(counts)  # (D, V) tf-idf before the row scaling
+
+
+def corr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Pearson correlation of two (D,) vectors."""
+    return float(torch.corrcoef(torch.stack([a.double(), b.double()]))[0, 1])
+
+
+length_corr = {}
+for name, M in (("tf-idf, not normalized", unnormalized), ("tf-idf, rows unit length", X)):
+    _, _, V = torch.pca_lowrank(M.float(), q=2)
+    pc1 = M.float() @ V[:, 0]  # (D,) first principal coordinate
+    norm = torch.linalg.vector_norm(M, dim=1)
+    norm_corr = corr(norm, log_len) if float(norm.std()) > 1e-9 else 0.0  # unit rows: the norm is constant
+    length_corr[name] = abs(corr(pc1, log_len))
+    print(f"{name:26s} corr(log length, norm) = {norm_corr:+.3f}   |corr(log length, PC 1)| = {length_corr[name]:.3f}")
+a, b = length_corr.values()
+print("The row normalization " + ("lowers" if b < a else "does not lower") + f" the first component's tie to length here ({a:.3f} -> {b:.3f}).")
+
+# %% [markdown]
+# The figure: each document's normalized TF-IDF vector projected on its two main
+# directions (a PCA), coloured by how many words it has. Whether short and long
+# docstrings mix is the correlation just printed, drawn.
 
 # %%
 U, S, V = torch.pca_lowrank(X.float(), q=2)
 proj = X.float() @ V  # (D, 2)
 plt.figure(figsize=(5, 4))
-plt.scatter(proj[:, 0], proj[:, 1], c=np.log([len(t) for t in tokens]), s=6, cmap="viridis")
+plt.scatter(proj[:, 0], proj[:, 1], c=log_len.numpy(), s=6, cmap="viridis")
 plt.colorbar(label="log(words in document)")
 plt.title("TF-IDF documents, first two principal components")
 plt.show()
@@ -187,7 +218,8 @@ plt.show()
 # Word2vec's skip-gram trains two embedding tables so that a word's vector predicts the
 # words around it: for each (centre, context) pair within a window, push their dot product
 # up, and push it down for a few random "negative" words. Words used in similar contexts
-# get similar vectors. A few seconds of training on this small corpus already shows it.
+# get similar vectors. A few seconds of training on this small corpus: read the neighbours
+# it prints, then the retrieval score below.
 
 # %%
 vocab_w = build_vocab(tokens, min_count=5)
@@ -205,6 +237,52 @@ for word in ("file", "return", "string", "thread"):
         print(f"{word:8s} -> {', '.join(neighbours[word])}")
 
 # %% [markdown]
+# ## Scoring the features: which half goes with which?
+#
+# Nearest words are easy to read and hard to judge. A number needs a task, and we have
+# one without any labels: cut every document in two, and for each first half ask which
+# of all the second halves comes from the same document (cosine similarity, the nearest
+# wins). **Recall@k** is the fraction of first halves whose own second half is among the
+# k nearest; guessing gets k / D. Each half becomes a vector three ways:
+#
+# * **TF-IDF**: counts of the half, weighted with the corpus idf, unit length;
+# * **skip-gram**: the mean of the word vectors of its words (a common, simple way to
+#   turn word vectors into a document vector);
+# * **untrained vectors**: the same mean of the skip-gram table *before* training, the
+#   control that says how much of the skip-gram score training earned (a mean of random
+#   vectors is a random projection of the counts, which already keeps some of them).
+
+# %%
+halves = [(t[: len(t) // 2], t[len(t) // 2 :]) for t in tokens]
+first, second = [h[0] for h in halves], [h[1] for h in halves]
+corpus_idf = idf(counts)  # (V,)
+
+
+def tfidf_rows(docs_tokens: list[list[str]]) -> torch.Tensor:
+    """(D, V) unit-length tf-idf rows of tokenized texts, with the corpus idf."""
+    w = count_matrix(docs_tokens, vocab) * corpus_idf
+    return w / torch.linalg.vector_norm(w, dim=1, keepdim=True).clamp(min=1e-12)
+
+
+with torch.random.fork_rng(devices=[]):
+    torch.manual_seed(0)
+    untrained = SkipGram(len(vocab_w), 48).inp.weight.detach()  # (V_w, 48) the initialization
+features = {
+    "TF-IDF (hand-made)": (tfidf_rows(first), tfidf_rows(second)),
+    "skip-gram mean (learned)": (mean_word_vectors(first, vocab_w, emb), mean_word_vectors(second, vocab_w, emb)),
+    "untrained vectors, mean": (mean_word_vectors(first, vocab_w, untrained), mean_word_vectors(second, vocab_w, untrained)),
+}
+recall = {name: (paired_recall_at_k(q, k, 1), paired_recall_at_k(q, k, 5)) for name, (q, k) in features.items()}
+print(f"{len(docs)} documents: first half -> its own second half among all {len(docs)}")
+print(f"{'':28s}{'recall@1':>10s}{'recall@5':>10s}")
+for name, (r1, r5) in recall.items():
+    print(f"{name:28s}{r1:10.3f}{r5:10.3f}")
+print(f"{'chance':28s}{1 / len(docs):10.3f}{5 / len(docs):10.3f}")
+tf_r1, sg_r1, rnd_r1 = (recall[name][0] for name in features)
+print(("TF-IDF" if tf_r1 > sg_r1 else "skip-gram") + " retrieves better in this run; training "
+      + ("improved" if sg_r1 > rnd_r1 else "did not improve") + f" the word vectors' score over their initialization ({rnd_r1:.3f} -> {sg_r1:.3f}).")
+
+# %% [markdown]
 # ### With the internet: BERT
 #
 # Contextual word vectors (one per *occurrence*) come from pretrained transformers:
@@ -219,15 +297,22 @@ rows = [("mode", maelearn.mode()), ("documents", len(docs)), ("TF-IDF vocabulary
         ("same vocabulary as scikit-learn", same_vocab), ("TF-IDF vs scikit-learn, max abs difference", f"{tfidf_err:.2e}"),
         ("query vector vs vec.transform, max abs difference", f"{query_err:.2e}"),
         ("top document similarity for the query", f"{float(sims[0, 0]):.3f}"),
-        ("skip-gram vocabulary / pairs", f"{len(vocab_w)} / {len(pairs)}"), ("lesson run time (s)", f"{elapsed:.1f}")]
+        ("|corr(log length, PC 1)| tf-idf unnormalized / normalized", " / ".join(f"{v:.3f}" for v in length_corr.values())),
+        ("skip-gram vocabulary / pairs", f"{len(vocab_w)} / {len(pairs)}")]
+rows += [(f"half-document recall@1 / @5, {name}", f"{r1:.3f} / {r5:.3f}") for name, (r1, r5) in recall.items()]
+rows += [("chance recall@1 / @5", f"{1 / len(docs):.3f} / {5 / len(docs):.3f}"), ("lesson run time (s)", f"{elapsed:.1f}")]
 for key, value in rows:
-    print(f"{key:50s} {value}")
+    print(f"{key:58s} {value}")
 
 # %% [markdown]
-# **What it teaches.** TF-IDF is a few lines, exact, and already finds related documents;
-# word vectors need training and a lot of text to be good, and small data shows it (look
-# at the neighbours above critically). Masked language modelling (lesson 06) is the same
-# "predict a word from its context" idea, with a transformer.
+# **What it teaches.** TF-IDF is a few lines and exact; word vectors need training and a
+# lot of text to be good. The retrieval table above says how the two compare on this
+# corpus in this run, and how much of the word vectors' score training earned over random
+# vectors (look at the neighbours above critically too). Skip-gram predicts the context
+# from a word; its sibling in word2vec, **CBOW** (continuous bag of words), predicts a
+# word from its context. CBOW is the analogue of masked language modelling (lesson 06):
+# hide a word, predict it from the words around it, with a transformer instead of an
+# average of context vectors.
 #
 # **Pointers.** Spärck Jones (1972) for idf; Mikolov et al. (2013), *Distributed
 # representations of words and phrases* (skip-gram, negative sampling, the 3/4 power).

@@ -65,6 +65,11 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     except BaseException as err:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(err.__context__, KeyboardInterrupt) and not isinstance(err, KeyboardInterrupt):
+            # Ctrl-C inside torch.save surfaces as its zip writer's clean-up error ("[enforce
+            # fail at inline_container.cc] unexpected pos", torch 2.5 to 2.14 at least): it is
+            # still the interrupt, which the command line turns into "interrupted; resume with".
+            raise err.__context__ from None
         if isinstance(err, OSError) and err.filename is None:  # say where (e.g. "disk full: <path>")
             raise OSError(err.errno, err.strerror, str(path)) from err
         raise

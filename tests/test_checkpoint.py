@@ -128,6 +128,43 @@ def test_config_differences_name_the_fields():
         "dim: checkpoint 96, now 192", "x: checkpoint '<absent>', now 1"]
 
 
+def test_ctrl_c_during_a_save_stays_an_interrupt_and_keeps_the_old_file(tmp_path, monkeypatch):
+    """A KeyboardInterrupt in the middle of torch.save's writes makes torch's zip writer fail
+    on clean-up with a RuntimeError; atomic_save re-raises the interrupt itself (the command
+    line exits 130 with where to resume), and the old checkpoint survives."""
+    import maelearn.checkpoint as ck
+
+    path = tmp_path / "checkpoint.pt"
+    atomic_save({"w": torch.ones(2)}, path)
+    real_fdopen = os.fdopen
+
+    class Interrupted:
+        def __init__(self, f):
+            self.f, self.writes = f, 0
+
+        def write(self, data):
+            self.writes += 1
+            if self.writes == 3:
+                raise KeyboardInterrupt
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr(ck.os, "fdopen", lambda fd, mode: Interrupted(real_fdopen(fd, mode)))
+    with pytest.raises(KeyboardInterrupt):
+        atomic_save({"w": torch.zeros(1000), "v": torch.zeros(1000)}, path)
+    monkeypatch.undo()
+    assert torch.equal(torch.load(path, weights_only=True)["w"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+
+
 def test_a_full_disk_during_a_save_names_the_file_and_keeps_the_old_one(tmp_path, monkeypatch):
     import errno
 

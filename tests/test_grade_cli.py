@@ -51,10 +51,28 @@ def _notebook(folder, *cells, name="00_welcome.ipynb"):
 HEAD = "import os, torch\nimport maelearn.exercises as E\nfrom maelearn.exercises import check"
 
 
+def _kernel_children() -> list[int]:
+    """Pids of this process's children that are Jupyter kernels (Linux /proc; [] elsewhere)."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for d in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == os.getpid() and b"ipykernel" in (d / "cmdline").read_bytes():
+                found.append(int(d.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def test_grade_scores_right_wrong_unattempted_and_missing_exactly(tmp_path, capfd):
     path = _submission(tmp_path)
     csv_path, json_path = tmp_path / "scores.csv", tmp_path / "scores.json"
     status = grade.main([str(path), "--csv", str(csv_path), "--json", str(json_path)])
+    # the notebook's kernel is gone: a kernel left behind holds the caller's output pipes open
+    assert _kernel_children() == []
     out, err = capfd.readouterr()  # file-descriptor level: the kernel and the workers write there too
     # what an instructor reads, and nothing else: no kernel warning (TCP without encryption),
     # no library warning, no traceback from a worker

@@ -37,7 +37,6 @@ a lock the moment each run finishes; a rerun skips what is there.
 from __future__ import annotations
 
 import itertools
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -50,6 +49,7 @@ from maelearn.config import ROOT
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
 from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
+from maelearn.experiments.pretraining_length import load_average
 from maelearn.experiments.output import append_row
 
 SCHEMA = "maelearn.label_efficiency/1"
@@ -229,11 +229,7 @@ def _write(path: Path, section: str, row: dict, key: tuple[str, ...]) -> None:
 
 
 def _stamp(t0: float) -> dict:
-    try:
-        load_avg = round(os.getloadavg()[0], 2)
-    except OSError:
-        load_avg = None
-    return {"minutes": round((time.perf_counter() - t0) / 60, 2), "load": load_avg, "threads": torch.get_num_threads(),
+    return {"minutes": round((time.perf_counter() - t0) / 60, 2), "load": load_average(), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 

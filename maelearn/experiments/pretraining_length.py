@@ -115,7 +115,8 @@ def load_rows(path: Path) -> dict:
     return {"schema": SCHEMA, "rows": []}
 
 
-def _load_average() -> float | None:
+def load_average() -> float | None:
+    """The 1-minute load average, recorded beside every timed result (None where unknown)."""
     try:
         return round(os.getloadavg()[0], 2)
     except OSError:
@@ -213,7 +214,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
             row = {"epochs": e, "seed": seed, "mask_ratio": plan.mask_ratio if plan.kind == "mae" else None,
                    **probe(model.encoder, train, test, seed, plan.scale),
                    "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
-                   "threads": plan.threads, "load": _load_average()}
+                   "threads": plan.threads, "load": load_average()}
             model.train(was)
             append_row(out, row, ("seed", "epochs"), _provenance(plan), SCHEMA)
             log(f"seed {seed} epoch {e}: linear {row['linear_probe']:.3f}  kNN {row['knn']:.3f}  "
@@ -256,8 +257,7 @@ def park(plan: Plan, shipped: Path | None = None, runs: Path = ROOT / "runs", lo
     return out
 
 
-RESULTS = ROOT / "data" / "pretraining_length_cpu.json"
-CONTRASTIVE_RESULTS = ROOT / "data" / "pretraining_length_contrastive_cpu.json"
+RESULTS = results_file(Plan())  # the course's MAE: data/pretraining_length_cpu.json
 
 
 def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS):

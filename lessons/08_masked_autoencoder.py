@@ -432,10 +432,10 @@ else:
 
 # %%
 from maelearn.evaluate import knn_features
-from maelearn.mae import mae_from_config
+from maelearn.mae import MAE
 
 torch.manual_seed(0)
-untrained = mae_from_config(model.config_dict()).to(device).eval()  # the same architecture, never trained
+untrained = MAE(model.config).to(device).eval()  # the same architecture, never trained
 readouts = {
     "your MAE": (model.features(probe_train), model.features(probe_test)),
     "untrained encoder": (untrained.features(probe_train), untrained.features(probe_test)),

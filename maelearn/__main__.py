@@ -29,8 +29,30 @@ from pathlib import Path
 
 import torch
 
+import maelearn
 from maelearn import cli
+from maelearn.checkpoint import (
+    CHECKPOINT_NAME,
+    config_differences,
+    estimate_parameters,
+    load_checkpoint,
+    model_config,
+    read_checkpoint,
+)
 from maelearn.cli import Interrupted, UsageError
+from maelearn.config import ROOT, available_memory, cpu_threads
+from maelearn.config import device as pick_device
+from maelearn.data import load_offline
+from maelearn.data.folders import OFFLINE_SETS, image_dataset
+from maelearn.data.images import ImageSet
+from maelearn.evaluate import fine_tune, knn_accuracy, linear_probe
+from maelearn.exercises.framework import strict
+from maelearn.mae import PRESETS, build_mae, mae_config
+from maelearn.models import mae_from_config
+from maelearn.progress import log_every_from_env
+from maelearn.runs import RunFolder, check_resume, segments, write_text
+from maelearn.train import TrainConfig, pretrain
+from maelearn.viz import figure2
 
 #: Defaults of ``pretrain``, tuned to finish in a few minutes on two CPU cores: the tiny
 #: preset on scikit-learn's real handwritten digits (upsampled to 32 px), the paper's
@@ -51,8 +73,7 @@ PROBE_TASK = {"scenes": "silhouette (10 classes)", "shapes": "shape (4 classes)"
               "natural": "source photo (7 classes)", "cifar10": "class (10 classes)", "stl10": "class (10 classes)"}
 #: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``).
 NAMED_SETS = ("cifar10", "stl10")
-#: Sets generated or bundled offline (``maelearn.data.load_offline``).
-from maelearn.data.folders import OFFLINE_SETS  # noqa: E402  (one list of the offline sets)
+#: Sets generated or bundled offline (``maelearn.data.load_offline``): ``OFFLINE_SETS``.
 
 
 def _rank() -> int:
@@ -108,8 +129,6 @@ def stream_dataset(source: dict, size: int, n_images: int | None, seed: int, spl
                    augment: bool = True):
     """The image set ``source`` names, read from disk by :func:`maelearn.data.folders.image_dataset`
     (uint8 items, normalized on the device), limited to ``n_images`` of them (seeded)."""
-    from maelearn.data.folders import image_dataset
-
     if source["kind"] == "folder":
         ds = image_dataset(data_path=source["data_path"], size=size, augment=augment)
     else:
@@ -144,8 +163,6 @@ def labelled_from_disk(source: dict, size: int, n_train: int, n_test: int, seed:
     normalized): CIFAR-10/STL-10's train and test splits, or for a folder of class
     sub-folders ``n_test`` held-out and ``n_train`` other images. Returns ``(train, test)``
     ImageSets, or ``None`` for a flat folder (no labels)."""
-    from maelearn.data.images import ImageSet
-
     def load(ds, idx) -> tuple[torch.Tensor, torch.Tensor]:
         items = [ds[int(i)] for i in idx]
         x = ds.device_transform(torch.stack([im for im, _ in items]))
@@ -190,8 +207,6 @@ def probe_task(source: dict, train) -> str:
 def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed: int):
     """The offline set ``dataset`` at ``size`` px split into ``n_images`` pretraining (and
     probe-training) images and ``n_test`` held-out probe-test images."""
-    from maelearn.data import load_offline
-
     if n_test < 1:
         raise ValueError(f"n_test must be >= 1, got {n_test}")
     if n_images is not None and n_images < 1:
@@ -211,8 +226,6 @@ def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed:
 
 def build_model(preset: str, in_chans: int, seed: int, norm_pix: bool = True):
     """An MAE of ``preset`` for ``in_chans`` channels, initialized under ``seed``."""
-    from maelearn.mae import build_mae
-
     torch.manual_seed(seed)
     return build_mae(preset, in_chans=in_chans, norm_pix_loss=norm_pix)
 
@@ -221,8 +234,6 @@ def probe_pair(encoder, random_encoder, train, test, device) -> dict[str, tuple[
     """Accuracy of ``encoder`` and of ``random_encoder`` under three frozen-feature probes:
     a linear probe on the [CLS] token (the paper's protocol), a linear probe on the mean of
     the patch tokens, and a kNN classifier. Returns ``{probe: (pretrained, random init)}``."""
-    from maelearn.evaluate import knn_accuracy, linear_probe
-
     return {
         "linear_cls": tuple(linear_probe(e, train, test, pool="cls", device=device) for e in (encoder, random_encoder)),
         "linear_mean": tuple(linear_probe(e, train, test, pool="mean", device=device) for e in (encoder, random_encoder)),
@@ -241,8 +252,6 @@ def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from maelearn.viz import figure2
 
     model.eval()
     noise = model.make_noise(images.shape[0], mask_ratio, generator=torch.Generator().manual_seed(seed))
@@ -282,8 +291,6 @@ def saved_settings(state: dict) -> dict:
 def check_memory_for_images(n_images: int | None, n_test: int, size: int, channels: int = 3) -> None:
     """Refuse, before generating anything, an image count whose float32 tensors (with the
     copies made while generating and splitting, about 3) would not fit in free memory."""
-    from maelearn.config import available_memory
-
     n = (n_images or 2048) + n_test
     need = n * channels * size * size * 4 * 3
     have = available_memory()
@@ -304,18 +311,11 @@ def _checkpoint_bytes(preset: str) -> int:
     (the old file stays until the new one is complete), plus 1 MiB."""
     from dataclasses import asdict
 
-    from maelearn.checkpoint import estimate_parameters
-    from maelearn.mae import mae_config
 
     return estimate_parameters({"kind": "mae", **asdict(mae_config(preset))}) * 4 * 3 * 2 + 2**20
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    from maelearn.config import cpu_threads
-    from maelearn.config import device as pick_device
-    from maelearn.mae import mae_config
-    from maelearn.progress import log_every_from_env
-    from maelearn.runs import RunFolder
 
     t0 = time.perf_counter()
     if not 0 <= args.mask_ratio < 1:
@@ -356,9 +356,6 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
 def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int, t0: float,
                  source: dict, streamed=None) -> int:
     """``pretrain`` once the run folder is checked and locked."""
-    from maelearn.checkpoint import CHECKPOINT_NAME, config_differences, model_config, read_checkpoint
-    from maelearn.runs import check_resume, segments
-    from maelearn.train import TrainConfig, pretrain
 
     out = run.path
     ckpt = out / CHECKPOINT_NAME
@@ -443,8 +440,6 @@ def _evaluate_run(model, random_encoder, history, args: argparse.Namespace, dev:
                   source: dict, meta: dict, train, test, n_train: int, name: str) -> int:
     """After pretraining: history.json, the held-out loss, the probes, the figure and
     summary.json (written last: its presence marks a finished run)."""
-    from maelearn.runs import write_text
-
     out = Path(args.out)
     train_time = time.perf_counter() - t0
     write_text(out / "history.json", json.dumps(history.to_dict(), indent=1))
@@ -484,8 +479,6 @@ def _evaluate_run(model, random_encoder, history, args: argparse.Namespace, dev:
 
 def _interrupt_message(ckpt: Path, epochs: int) -> str:
     """What to tell the user after Ctrl-C: the epoch, where the last checkpoint is, how to go on."""
-    from maelearn.checkpoint import read_checkpoint
-
     try:
         done = int(read_checkpoint(ckpt)["epoch"]) if ckpt.exists() else None
     except (ValueError, OSError, KeyError):
@@ -537,9 +530,6 @@ def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batc
 def _load_for_evaluation(args: argparse.Namespace):
     """What ``probe`` and ``finetune`` share: the device, the checkpoint's model, and the
     labelled train/test sets (from the command line, else as in pretraining)."""
-    from maelearn.checkpoint import load_checkpoint
-    from maelearn.config import cpu_threads
-    from maelearn.config import device as pick_device
 
     dev = pick_device(args.device, source="--device")
     if dev.type == "cpu":
@@ -572,12 +562,10 @@ def _load_for_evaluation(args: argparse.Namespace):
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    from maelearn.checkpoint import rebuild_model
-
     dev, model, state, source, train, test = _load_for_evaluation(args)
     # The same architecture and the same initial weights as the run (its seed), untrained.
     torch.manual_seed(state["train_config"]["seed"])
-    random_model = rebuild_model(state["model_config"])
+    random_model = mae_from_config(state["model_config"])
     model.to(dev)
     probes = probe_pair(model.encoder, random_model.encoder, train, test, dev)
     print(f"{args.checkpoint}: epoch {state['epoch']}, step {state['step']}, final train loss "
@@ -588,8 +576,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from maelearn.evaluate import fine_tune
-
     dev, model, state, source, train, test = _load_for_evaluation(args)
     depth = len(model.encoder.blocks)
     if args.last_k_blocks is not None and args.last_k_blocks > depth:
@@ -606,8 +592,6 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def cmd_welcome(args: argparse.Namespace) -> int:
-    import maelearn
-    from maelearn.config import ROOT
 
     lessons = ROOT / "lessons"
     nb_path = lessons / "00_welcome.ipynb"
@@ -618,8 +602,6 @@ def cmd_welcome(args: argparse.Namespace) -> int:
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-
-    from maelearn.exercises.framework import strict
 
     # The kernel inherits the environment: a bad setting is one line here, not a traceback
     # from inside the notebook.
@@ -670,8 +652,6 @@ def add_data_arguments(p: argparse.ArgumentParser, default_note: str) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    from maelearn.mae import PRESETS
-
     pos, nonneg = cli.finite(minimum=0, strict=True), cli.finite(minimum=0)
     count = cli.integer(minimum=1)
     p = cli.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])

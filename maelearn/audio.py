@@ -7,8 +7,8 @@ removed ones, with the image MAE's recipe.
 
 What this module adds to :mod:`maelearn.mae`, and nothing more:
 
-* :func:`log_mel`: clips (B, L) -> log-mel spectrograms, built on
-  :mod:`maelearn.classic.spectral` (lesson 02's mel filterbank), and
+* :func:`log_mel`: clips (B, L) -> log-mel spectrograms (defined in
+  :mod:`maelearn.classic.spectral`, beside lesson 02's mel filterbank), and
   :func:`normalize_specs`: Audio-MAE's input normalization with the training set's mean
   and *two* standard deviations, ``(x - mean) / (2 * std)``;
 * :class:`SpectrogramMAEConfig`: :class:`maelearn.mae.MAE` with one channel and a
@@ -26,14 +26,10 @@ from typing import Any, ClassVar
 
 import torch
 
-from maelearn.checks import check_float_tensor
-from maelearn.classic.spectral import mel_spectrogram, mfcc, power_to_db
+from maelearn.classic.spectral import LAYOUTS, log_mel, mfcc_features, normalize_specs, spec_stats  # the model's inputs
 from maelearn.mae import MAE, BaseMAEConfig, preset_config
 from maelearn.posembed import sincos_2d
 from maelearn.vit import PatchEmbed
-
-LAYOUTS = ("freq_time", "time_freq")
-
 
 class SpectrogramEmbed(PatchEmbed):
     """:class:`maelearn.vit.PatchEmbed` on one-channel spectrograms (errors say ``specs``)."""
@@ -115,62 +111,6 @@ class SpectrogramMAE(MAE):
     @property
     def spec_size(self) -> tuple[int, int]:
         return self.config.size
-
-
-# ---------------------------------------------------------------------------------------
-# From waves to model inputs
-# ---------------------------------------------------------------------------------------
-
-
-def log_mel(
-    waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
-    layout: str = "freq_time",
-) -> torch.Tensor:
-    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips
-    ``waves`` (B, L): (B, 1, n_mels, frames), or (B, 1, frames, n_mels) with
-    ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to ``L // frames`` so the clip
-    fills ``frames`` columns; extra frames are cropped, missing ones padded with the clip's
-    floor. Not yet normalized: see :func:`normalize_specs`."""
-    if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-    check_float_tensor(waves, "waves", 2, "(B, L)")
-    hop = hop or max(1, waves.shape[1] // frames)
-    db = power_to_db(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels))  # (B, n_mels, T')
-    t = db.shape[-1]
-    if t >= frames:
-        db = db[..., :frames]
-    else:
-        floor = db.amin(dim=(-2, -1), keepdim=True).expand(-1, n_mels, frames - t)
-        db = torch.cat([db, floor], dim=-1)
-    if layout == "time_freq":
-        db = db.transpose(-2, -1)  # (B, frames, n_mels)
-    return db.unsqueeze(1).float()
-
-
-def spec_stats(train_specs: torch.Tensor) -> tuple[float, float]:
-    """The training set's mean and std (one number each), as Audio-MAE normalizes its
-    inputs with its dataset's statistics."""
-    return float(train_specs.mean()), float(train_specs.std())
-
-
-def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float = 2.0) -> list[torch.Tensor]:
-    """Normalize spectrograms with the *training* set's mean and std (one scalar each, so
-    the relative loudness of bands and clips survives): ``(x - mean) / (std_scale * std)``
-    for ``train`` and every other set, ``std_scale=2`` as Audio-MAE's data pipeline (inputs
-    then mostly fall in [-1, 1]). Returns a list (train first)."""
-    if not std_scale > 0:
-        raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
-    mean, std = spec_stats(train)
-    return [(x - mean) / (std_scale * std) for x in (train, *others)]
-
-
-def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
-                  hop: int = 256) -> torch.Tensor:
-    """Lesson 02's clip descriptor: the mean and the std over time of each MFCC.
-    waves (B, L) -> (B, 2 * n_mfcc)."""
-    check_float_tensor(waves, "waves", 2, "(B, L)")
-    c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
-    return torch.cat([c.mean(-1), c.std(-1)], dim=1).float()
 
 
 def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> SpectrogramMAE:

@@ -21,6 +21,8 @@ the optimizer and RNG states, the history, the training config and a plain-dict
 
 from __future__ import annotations
 
+import copy
+import json
 import math
 import numbers
 import os
@@ -30,11 +32,16 @@ import struct
 import tempfile
 import warnings
 import zipfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+from maelearn.cli import UsageError, require_writable_folder
+from maelearn.config import available_memory
+from maelearn.models import mae_from_config
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FORMAT = "maelearn.train/1"
@@ -42,6 +49,45 @@ FORMAT = "maelearn.train/1"
 #: Bytes per parameter assumed when checking that a model fits: fp32 weights, plus as much
 #: again for the copy being loaded (the state dict) while the fresh model exists.
 BYTES_PER_PARAMETER = 8
+
+
+# --- what a run measured ---------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """What a run measured, JSON-serializable: per optimizer step ``loss`` (mean over its
+    micro-batches and processes) and ``lr``; per epoch the sample-weighted mean
+    ``epoch_loss``, ``epoch_time`` (s) and ``metrics`` (what ``on_epoch_end`` returned, or
+    ``{}``); total ``wall_time`` (s, summed over resumed runs). ``model`` is set by loops
+    that build their model themselves (:func:`maelearn.classic.words.train_skipgram`); it is
+    not serialized. Stored in every checkpoint (:func:`maelearn.train.fit`)."""
+
+    loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    epoch_loss: list[float] = field(default_factory=list)
+    epoch_time: list[float] = field(default_factory=list)
+    metrics: list[dict] = field(default_factory=list)
+    wall_time: float = 0.0
+    model: nn.Module | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "model"}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        names = {f.name for f in fields(cls)} - {"model"}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+    def save_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1))
+        return path
+
+    @property
+    def final_loss(self) -> float:
+        """Mean loss of the last epoch (``nan`` before the first)."""
+        return self.epoch_loss[-1] if self.epoch_loss else float("nan")
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -108,8 +154,6 @@ def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool
     ``what`` names the thing written in messages (default: "a file" / "a folder"), and
     ``example`` the file name suggested inside a folder given for a file. Returns
     ``path`` as a :class:`~pathlib.Path`. Creates nothing that stays."""
-    from maelearn.cli import UsageError, require_writable_folder
-
     path = Path(path)
     what = what or ("a folder" if folder else "a file")
     shown = f"{flag} {path}"
@@ -210,8 +254,6 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
     """Before allocating anything: a ``ValueError`` when the model ``cfg`` describes needs
     more memory than is available (``available`` bytes, default
     :func:`maelearn.config.available_memory`). Returns the parameter estimate."""
-    from maelearn.config import available_memory
-
     n = estimate_parameters(cfg)
     need = n * BYTES_PER_PARAMETER
     have = available_memory() if available is None else available
@@ -223,17 +265,6 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
             f"decoder_dim={cfg.get('decoder_dim')}, decoder_depth={cfg.get('decoder_depth')})"
         )
     return n
-
-
-def rebuild_model(cfg: dict) -> nn.Module:
-    """The model a :func:`model_config` dict describes (fresh weights), any kind, older
-    checkpoints' configs included: :func:`maelearn.mae.mae_from_config`."""
-    from maelearn.mae import mae_from_config
-
-    return mae_from_config(cfg)
-
-
-_rebuild = rebuild_model  # the name maelearn.train used
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -327,10 +358,8 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Rebuild the model saved at ``path`` (a file or a checkpoint folder) and load its
     weights. Returns ``(model, state)``; ``state`` holds ``epoch``, ``step``, ``history``
-    (a :class:`maelearn.train.History`), ``train_config`` and the raw optimizer/RNG states.
+    (a :class:`History`), ``train_config`` and the raw optimizer/RNG states.
     The model's size is checked against free memory before it is built."""
-    from maelearn.train import History
-
     state = read_checkpoint(path, map_location)
     cfg = state.get("model_config")
     if not cfg:
@@ -342,7 +371,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise ValueError(f"not a readable checkpoint: {path} (model_config is a {type(cfg).__name__}, not a dict)")
     check_model_fits(cfg, f"the checkpoint at {path}")
     try:
-        model = rebuild_model(cfg)
+        model = mae_from_config(cfg)
     except TypeError as err:  # unknown or missing config fields
         raise ValueError(f"the checkpoint at {path} has a model_config this version cannot build: {err}") from None
     try:
@@ -357,6 +386,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 __all__ = [
     "CHECKPOINT_NAME",
     "FORMAT",
+    "History",
     "LOAD_ERRORS",
     "atomic_save",
     "check_destination",
@@ -368,6 +398,5 @@ __all__ = [
     "load_weights_only",
     "model_config",
     "read_checkpoint",
-    "rebuild_model",
     "unreadable_reason",
 ]

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.data.augment import augmentation
+from maelearn.train import TrainConfig, fit
 from maelearn.vit import ViTEncoder, init_vit, init_weights
 
 
@@ -100,9 +101,7 @@ def contrastive_loss_fn(net: nn.Module, batch, generator: torch.Generator) -> to
 
 def pretrain_contrastive(model: Contrastive, images: torch.Tensor, config=None, progress: bool = True):
     """Train ``model`` on ``images`` (N, C, H, W) with :func:`maelearn.train.fit` (AdamW,
-    warm-up + cosine, the config's seed); returns its :class:`~maelearn.train.History`."""
-    from maelearn.train import TrainConfig, fit
-
+    warm-up + cosine, the config's seed); returns its :class:`~maelearn.checkpoint.History`."""
     return fit(model, images, contrastive_loss_fn, config or TrainConfig(), progress=progress, desc="contrastive")
 
 

@@ -17,7 +17,7 @@ The build writes, for every lesson,
 The repository URL (the Colab badge of every lesson, the clone line of its Colab set-up
 cell) comes from one place, ``[project.urls] Repository`` in ``pyproject.toml``: the build
 stamps it into ``solutions/`` and ``lessons/`` alike, so moving the course is one edit and
-one build (:func:`repository`).
+one build (:func:`maelearn.website.repository`).
 
 ``python -m maelearn.course build`` writes them; ``python -m maelearn.course build --check`` (or ``check``) exits
 1 (and lists the files) when a committed file differs from what the build would write, for
@@ -31,35 +31,18 @@ import re
 import sys
 from pathlib import Path
 
+from maelearn import cli, website
+from maelearn.website import BRANCH, REPO, colab_url, repository  # where the course is published
+
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION (?P<id>\d\d\.\d+)\s*$")
 END = re.compile(r"^[ \t]*### END SOLUTION\s*$")
 LESSON_NAME = re.compile(r"^(?P<nn>\d\d)_[a-z0-9_]+\.py$")
 ROOT = Path(__file__).resolve().parent.parent
-BRANCH = "main"
-GITHUB = re.compile(r"^https://github\.com/(?P<slug>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
 #: The two places a lesson names its repository: the Colab badge and the Colab clone line.
 BADGE = re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/blob/[A-Za-z0-9_.-]+/")
 CLONE = re.compile(r'(\["git", "clone", [^\]]*?)"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"')
 
 
-def repository(root: Path = ROOT) -> str:
-    """``owner/name`` of the course's GitHub repository, read from ``[project.urls]
-    Repository`` in ``pyproject.toml``: the one place the URL is written."""
-    text = (root / "pyproject.toml").read_text(encoding="utf-8")
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10: the one line is enough
-        m = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M)
-        url = m.group(1) if m else None
-    else:
-        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
-    m = GITHUB.match(url or "")
-    if not m:
-        raise ValueError(f"{root / 'pyproject.toml'}: [project.urls] Repository must be https://github.com/OWNER/NAME, got {url!r}")
-    return m["slug"]
-
-
-REPO = repository()
 
 
 def stamp_repository(text: str, repo: str | None = None) -> str:
@@ -100,10 +83,6 @@ def strip_solutions(text: str, lesson: str = "?") -> str:
     if open_id:
         raise ValueError(f"solution {open_id} is never closed (missing '### END SOLUTION')")
     return "".join(out)
-
-
-def colab_url(folder: str, stem: str) -> str:
-    return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/{folder}/{stem}.ipynb"
 
 
 def to_ipynb(py_text: str) -> str:
@@ -177,14 +156,11 @@ def check(root: Path = ROOT, verbose: bool = True) -> list[Path]:
     return stale + extra
 
 
-from maelearn import cli  # noqa: E402  (one error policy for every command line)
 
 
 @cli.guarded("python -m maelearn.course")
 def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "site":  # the course website has its own options (maelearn/website.py)
-        from maelearn import website
-
         return website.main.__wrapped__(argv[1:])  # unwrapped: this main's guard reports its errors
     parser = cli.ArgumentParser(prog="python -m maelearn.course", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["build", "check", "site"],

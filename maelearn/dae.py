@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
-from maelearn.train import History, TrainConfig, fit
+from maelearn.checkpoint import History
+from maelearn.train import TrainConfig, fit
 
 
 def _check_prob(p: object, name: str) -> float:
@@ -162,7 +163,7 @@ def train_autoencoder(
     trains a plain autoencoder. With ``masked_loss`` the loss counts only the corrupted
     entries (the mask the corruption returned). Adam (AdamW without weight decay, betas
     (0.9, 0.999)) at a constant ``lr``; every epoch sees all of ``data`` (the last batch may
-    be smaller). Returns the :class:`~maelearn.train.History`; ``.epoch_loss`` holds the
+    be smaller). Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the
     mean training loss of every epoch."""
     check_float_tensor(data, "data", 2, "(N, D)")
     if epochs < 1 or batch_size < 1:

@@ -38,9 +38,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_images
-from maelearn.train import make_optimizer
 from maelearn.data.images import ImageSet
-from maelearn.vit import ViTClassifier, ViTEncoder
+from maelearn.train import TrainConfig, fit, make_optimizer
+from maelearn.vit import ViTClassifier, ViTEncoder, set_drop_path
 
 #: An image set, or an ``(images (N, C, H, W), labels (N,))`` pair.
 Labelled = Union[ImageSet, "tuple[torch.Tensor, torch.Tensor]"]
@@ -417,8 +417,6 @@ def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.
     parameters split by (weight decay, lr scale), each group with its ``names``,
     ``weight_decay``, ``lr_scale`` and ``lr = lr * lr_scale`` (:func:`layer_scale`; weight
     decay on weight matrices only, not on biases, norms, [CLS] and positions)."""
-    from maelearn.train import make_optimizer
-
     opt = make_optimizer(model, lr, weight_decay, betas=(0.9, 0.999), skip=FINE_TUNE_NO_DECAY,
                          lr_scale=layer_scale(len(model.encoder.blocks), layer_decay))
     groups = []
@@ -479,8 +477,6 @@ def train_classifier(
     ``last_k_blocks``. ``head_batchnorm`` puts a BatchNorm without affine parameters before
     the head, as the paper's linear probe does (its statistics are recomputed on the final
     features at the end); :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning."""
-    from maelearn.vit import set_drop_path
-
     x, y = _xy(train, "train")
     if pool not in ViTClassifier.POOLS:
         raise ValueError(f"pool must be one of {ViTClassifier.POOLS}, got {pool!r}")
@@ -490,7 +486,6 @@ def train_classifier(
         raise ValueError(f"lr must be > 0, got {lr}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    from maelearn.train import TrainConfig, fit
 
     dev = _model_device(encoder, device)
     with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from maelearn.masking import num_visible
 from maelearn.mae import MAE
-from maelearn.masking import STRATEGIES, strategy_noise
+from maelearn.masking import STRATEGIES, num_visible, strategy_noise
+from maelearn.viz import figure2
 
 #: Grid masking keeps one patch in every 2 x 2 cell: its ratio is fixed.
 GRID_RATIO = 0.75
@@ -97,8 +97,6 @@ def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
     per image; masked | reconstruction | reconstruction + visible | original) and return
     PNG bytes. The figure is closed, so nothing piles up in pyplot."""
     import matplotlib.pyplot as plt
-
-    from maelearn.viz import figure2
 
     recon = {k: torch.from_numpy(getattr(view, k)).permute(0, 3, 1, 2) for k in ("masked", "reconstruction", "pasted", "original")}
     fig = figure2(recon, n=recon["original"].shape[0], title=f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", size=1.3)

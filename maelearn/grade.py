@@ -2,7 +2,7 @@
 
 Each notebook is executed headless (nbclient, a fresh kernel, its own folder as the working
 directory) in grading mode: every ``check(...)`` only hands the student's function in (see
-:func:`maelearn.exercises.worker.submit`) and returns the reference, so later cells run; a
+:func:`maelearn.exercises.framework.submit`) and returns the reference, so later cells run; a
 cell that crashes or runs too long does not stop the run. Then, with the kernel gone, the
 grader tests every handed-in function in a fresh process of its own against its own copy
 of the reference (:func:`maelearn.exercises.worker.grade_submission`): nothing the

@@ -84,8 +84,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn import cli
+from maelearn.checkpoint import (
+    CHECKPOINT_NAME,
+    FORMAT,
+    atomic_save,
+    check_destination,
+    load_checkpoint,
+    load_weights_only,
+    model_config,
+)
 from maelearn.data.folders import IMAGENET_MEAN, IMAGENET_STD  # the normalization HF's VideoMAE assumes
+from maelearn.models import mae_from_config
 from maelearn.posembed import sincos_1d
+from maelearn.runs import RUN_FILES
 
 #: Attention heads of the released models, by width (the number is not in a state dict).
 #: Image MAE: ViT-B/L/H encoders and the 512-d decoder; VideoMAE: ViT-S/B/L/H and decoders.
@@ -151,7 +163,6 @@ def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
                 raise
             why = "empty file" if path.stat().st_size == 0 else "truncated or not a safetensors file"
             raise ValueError(f"not a readable checkpoint: {path} ({why})") from None
-    from maelearn.checkpoint import load_weights_only
 
     # The training scripts of both releases also store their argparse.Namespace: a plain
     # record of options, allowed; any other pickled object is refused.
@@ -427,7 +438,6 @@ def save_official(model: nn.Module, path: str | Path, encoder_only: bool = False
     """Write ``{"model": to_official(model)}`` to ``path``: the file layout the reference
     code's ``load_state_dict(checkpoint["model"])`` reads. Written atomically (a crash
     leaves the old file or none, never half of one); an existing file is replaced."""
-    from maelearn.checkpoint import atomic_save
 
     return atomic_save({"model": to_official(model, encoder_only)}, path)
 
@@ -574,7 +584,6 @@ def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, de
 
 def build_model(cfg: Mapping[str, Any]) -> nn.Module:
     """A fresh maelearn model for an :func:`infer_config` dict."""
-    from maelearn.mae import mae_from_config
 
     return mae_from_config(dict(cfg))
 
@@ -925,7 +934,6 @@ def save_checkpoint(model: nn.Module, path: str | Path, source: str = "") -> Pat
     """Write ``model`` as a maelearn checkpoint (the format of :mod:`maelearn.checkpoint`,
     epoch 0, no optimizer state): ``load_checkpoint(path)`` and ``python -m maelearn probe
     PATH`` read it."""
-    from maelearn.checkpoint import FORMAT, atomic_save, model_config
 
     # train_config: no training happened here; the seed is the one `probe` gives its
     # random-init baseline.
@@ -955,8 +963,6 @@ def load_any(source: str, *, heads: int | None = None, decoder_heads: int | None
 def _run_files_beside(out: Path) -> list[str]:
     """The other files of a pretrain run folder beside ``out`` when ``out`` is that run's
     checkpoint (they describe the model in it)."""
-    from maelearn.checkpoint import CHECKPOINT_NAME
-    from maelearn.runs import RUN_FILES
 
     if out.name != CHECKPOINT_NAME or not out.is_file():
         return []
@@ -970,8 +976,6 @@ def main(argv: list[str] | None = None) -> int:
     folder (``save_pretrained``; needs transformers). OUT is checked before anything is
     converted, and an existing OUT (a file, or a folder that is not empty) is refused
     unless ``--overwrite`` is given."""
-    from maelearn import cli
-    from maelearn.checkpoint import check_destination
 
     overwrite_help = ("replace an existing OUT (without it, an existing file, or a non-empty folder for --to hf, "
                       "is refused and left as it is)")
@@ -1020,7 +1024,6 @@ def main(argv: list[str] | None = None) -> int:
             print(f"wrote {out}: {cfg.kind} dim={cfg.dim} depth={cfg.depth} heads={cfg.heads}, decoder "
                   f"{cfg.decoder_dim}x{cfg.decoder_depth}, norm_pix_loss={cfg.norm_pix_loss}")
             return 0
-        from maelearn.checkpoint import load_checkpoint
 
         hf = args.to == "hf"
         if hf:

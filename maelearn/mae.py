@@ -260,14 +260,6 @@ class MAE(nn.Module):
     overrides fields of ``config`` (default: :class:`MAEConfig`)."""
 
     config_class: ClassVar[type[BaseMAEConfig]] = MAEConfig
-    _by_kind: ClassVar[dict[str, type[MAE]]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A subclass that names its ``config_class`` is what :func:`mae_from_config`
-        rebuilds for that kind (e.g. :class:`maelearn.video.VideoMAE`)."""
-        super().__init_subclass__(**kwargs)
-        if "config_class" in cls.__dict__:
-            MAE._by_kind[cls.config_class.kind] = cls
 
     def __init__(self, config: BaseMAEConfig | None = None, **overrides: Any):
         super().__init__()
@@ -508,40 +500,12 @@ def config_dict(model: MAE) -> dict:
 # Rebuilding from a stored config, old checkpoints included
 # ---------------------------------------------------------------------------------------
 
-#: Renamed config fields of checkpoints written before the MAE family was one class.
-_OLD_FIELDS = {"norm_target": "norm_pix_loss"}
-
-
-def model_classes() -> dict[str, type[MAE]]:
-    """``kind`` -> model class, for every MAE kind of the library."""
-    import maelearn.audio  # noqa: F401  (importing a kind's module registers it)
-    import maelearn.timeseries  # noqa: F401
-    import maelearn.video  # noqa: F401
-
-    return {MAEConfig.kind: MAE, **MAE._by_kind}
-
-
-def config_from_dict(cfg: dict) -> BaseMAEConfig:
-    """Inverse of :meth:`BaseMAEConfig.to_dict`; accepts the configs older checkpoints
-    stored (no ``kind`` = an image MAE; renamed fields mapped), and names any field it
-    does not know."""
-    cfg = {_OLD_FIELDS.get(k, k): v for k, v in dict(cfg).items()}
-    kind = cfg.pop("kind", "mae")
-    classes = model_classes()
-    if kind not in classes:
-        raise ValueError(f"unknown MAE kind {kind!r} in the config; expected one of {sorted(classes)}")
-    cls = classes[kind].config_class
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(cfg) - names)
-    if unknown:
-        raise ValueError(f"{cls.__name__} has no field(s) {unknown}; this checkpoint was written by another version")
-    return cls(**cfg)
-
-
 def mae_from_config(cfg: dict) -> MAE:
-    """Rebuild any MAE (image, video, spectrogram, time series) from its stored config."""
-    config = config_from_dict(cfg)
-    return model_classes()[config.kind](config)
+    """Rebuild any MAE kind from its stored config: :func:`maelearn.models.mae_from_config`.
+    Kept here only while :mod:`maelearn.experiments.media` imports it from this module."""
+    from maelearn.models import mae_from_config as rebuild  # models sits above this module
+
+    return rebuild(cfg)
 
 
 #: State-dict names of checkpoints written before every MAE shared one encoder module.
@@ -570,6 +534,6 @@ def _upgrade_state_dict(module: nn.Module, state_dict: dict, prefix: str, *args:
 
 __all__ = [
     "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae",
-    "channel_normalized_targets", "config_dict", "config_from_dict", "denormalize", "mae_config", "mae_from_config",
-    "make_targets", "masked_mse", "model_classes", "normalized_targets", "preset_config",
+    "channel_normalized_targets", "config_dict", "denormalize", "mae_config", "mae_from_config",
+    "make_targets", "masked_mse", "normalized_targets", "preset_config",
 ]

@@ -28,9 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn.checkpoint import History
 from maelearn.data.text import word_tokenize
 from maelearn.posembed import sincos_1d
-from maelearn.train import History, TrainConfig, fit
+from maelearn.train import TrainConfig, fit
 from maelearn.vit import Block, LayerNorm, init_weights
 
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -209,7 +210,7 @@ def train_mlm(
     (:func:`maelearn.train.fit`): batches of ``batch_size`` windows, reshuffled every pass
     over the data; AdamW (betas (0.9, 0.98), weight decay 0.01 except biases and norms), a
     linear warmup over the first 10 % of steps then cosine decay to 0. Returns the
-    :class:`~maelearn.train.History`; ``.loss`` holds the loss of every step."""
+    :class:`~maelearn.checkpoint.History`; ``.loss`` holds the loss of every step."""
     if chunks.ndim != 2 or chunks.dtype != torch.long:
         raise ValueError(f"chunks must be an (N, L) long tensor, got shape {tuple(chunks.shape)} dtype {chunks.dtype}")
     if steps < 1 or batch_size < 1:

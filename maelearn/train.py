@@ -40,14 +40,12 @@ A checkpoint resumes on another number of processes (keep the effective batch wi
 
 from __future__ import annotations
 
-import copy
-import json
 import math
 import os
 import time
 import warnings
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -55,21 +53,12 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from maelearn.checkpoint import CHECKPOINT_NAME, FORMAT, History, atomic_save, model_config, read_checkpoint
 from maelearn.checks import check_float_tensor
 from maelearn.config import device as pick_device
 from maelearn.masking import check_ratio, num_visible
 from maelearn.progress import progress as progress_bar
 
-# Checkpoint I/O lives in maelearn.checkpoint; re-exported here for existing callers.
-from maelearn.checkpoint import (  # noqa: E402,F401
-    CHECKPOINT_NAME,
-    FORMAT,
-    _rebuild,
-    atomic_save,
-    load_checkpoint,
-    model_config,
-    read_checkpoint,
-)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DECAY_RULES = ("reference", "no_tokens")
 SCHEDULES = ("cosine", "constant")
@@ -304,42 +293,6 @@ class TrainConfig:
         if self.lr is not None:
             return float(self.lr)
         return self.base_lr * self.effective_batch(world_size) / 256
-
-
-@dataclass
-class History:
-    """What a run measured, JSON-serializable: per optimizer step ``loss`` (mean over its
-    micro-batches and processes) and ``lr``; per epoch the sample-weighted mean
-    ``epoch_loss``, ``epoch_time`` (s) and ``metrics`` (what ``on_epoch_end`` returned, or
-    ``{}``); total ``wall_time`` (s, summed over resumed runs). ``model`` is set by loops
-    that build their model themselves (:func:`maelearn.classic.words.train_skipgram`); it is
-    not serialized."""
-
-    loss: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    epoch_loss: list[float] = field(default_factory=list)
-    epoch_time: list[float] = field(default_factory=list)
-    metrics: list[dict] = field(default_factory=list)
-    wall_time: float = 0.0
-    model: nn.Module | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict:
-        return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "model"}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "History":
-        names = {f.name for f in fields(cls)} - {"model"}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
-    def save_json(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
-
-    @property
-    def final_loss(self) -> float:
-        """Mean loss of the last epoch (``nan`` before the first)."""
-        return self.epoch_loss[-1] if self.epoch_loss else float("nan")
 
 
 # --- distributed helpers -------------------------------------------------------------------
@@ -910,19 +863,14 @@ def pretrain(
 
 __all__ = [
     "EpochBatches",
-    "History",
     "TrainConfig",
     "accum_iter_for",
-    "atomic_save",
     "fit",
-    "load_checkpoint",
     "lr_at",
     "mae_loss_fn",
     "make_optimizer",
-    "model_config",
     "no_weight_decay",
     "param_groups",
     "pretrain",
-    "read_checkpoint",
     "sample_seed",
 ]

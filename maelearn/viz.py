@@ -107,7 +107,7 @@ def figure2(
 
 def _series(history) -> dict[str, list[float]]:
     """Named loss series from a list of numbers, a ``{name: list}`` mapping, or an object
-    with per-step ``loss`` (e.g. :class:`maelearn.train.History`)."""
+    with per-step ``loss`` (e.g. :class:`maelearn.checkpoint.History`)."""
     if isinstance(history, Mapping):
         items = {k: v for k, v in history.items() if isinstance(v, Sequence) and not isinstance(v, str) and len(v)}
         if not items:
@@ -146,7 +146,7 @@ def loss_curve(
     ax: plt.Axes | None = None,
 ) -> Figure:
     """Plot loss curves: ``history`` is a list of losses, a ``{name: losses}`` dict (one
-    curve each, e.g. several runs) or a :class:`maelearn.train.History` (its per-step
+    curve each, e.g. several runs) or a :class:`maelearn.checkpoint.History` (its per-step
     ``loss``). ``smoothing`` > 1 draws the raw curve faintly and a moving average over it."""
     series = _series(history)
     fig = ax.figure if ax is not None else plt.figure(figsize=(5, 3.2))

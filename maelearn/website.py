@@ -46,7 +46,36 @@ from pathlib import Path
 from typing import Any
 
 from maelearn import cli
-from maelearn.course import BRANCH, ROOT, colab_url, repository
+from maelearn.config import ROOT
+
+#: Where the course is published: GitHub's ``main`` branch of :func:`repository`, opened in Colab.
+BRANCH = "main"
+GITHUB = re.compile(r"^https://github\.com/(?P<slug>[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+?)(?:\.git)?/?$")
+
+
+def repository(root: Path = ROOT) -> str:
+    """``owner/name`` of the course's GitHub repository, read from ``[project.urls]
+    Repository`` in ``pyproject.toml``: the one place the URL is written."""
+    text = (root / "pyproject.toml").read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the one line is enough
+        m = re.search(r'^Repository\s*=\s*"([^"]+)"', text, re.M)
+        url = m.group(1) if m else None
+    else:
+        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
+    m = GITHUB.match(url or "")
+    if not m:
+        raise ValueError(f"{root / 'pyproject.toml'}: [project.urls] Repository must be https://github.com/OWNER/NAME, got {url!r}")
+    return m["slug"]
+
+
+REPO = repository()
+
+
+def colab_url(folder: str, stem: str) -> str:
+    return f"https://colab.research.google.com/github/{REPO}/blob/{BRANCH}/{folder}/{stem}.ipynb"
+
 
 PROG = "python -m maelearn.course site"
 #: Packages the site needs (import name -> what pip calls it); all in the ``site`` extra

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from maelearn.train import TrainConfig, load_checkpoint, pretrain
+from maelearn.checkpoint import load_checkpoint
+from maelearn.train import TrainConfig, pretrain
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 

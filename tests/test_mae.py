@@ -13,11 +13,11 @@ from maelearn.mae import (
     build_mae,
     config_dict,
     mae_config,
-    mae_from_config,
     masked_mse,
     normalized_targets,
 )
 from maelearn.masking import mask_by_noise
+from maelearn.models import mae_from_config
 from maelearn.patches import patchify
 from maelearn.posembed import sincos_2d
 

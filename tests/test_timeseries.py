@@ -227,7 +227,7 @@ def test_spectrum_features():
 
 
 def test_checkpoints_of_the_old_separate_timeseries_class_still_load():
-    from maelearn.mae import mae_from_config
+    from maelearn.models import mae_from_config
 
     model = build_timeseries_mae("tiny")
     renames = {"encoder.patch_embed.proj.": "patch_embed.", "encoder.cls_token": "cls_token",

@@ -10,19 +10,16 @@ import pytest
 import torch
 
 from maelearn.data import shapes
-from maelearn.mae import build_mae, mae_from_config
+from maelearn.checkpoint import CHECKPOINT_NAME, History, atomic_save, load_checkpoint, read_checkpoint
+from maelearn.mae import build_mae
+from maelearn.models import mae_from_config
 from maelearn.train import (
-    CHECKPOINT_NAME,
-    History,
     TrainConfig,
-    atomic_save,
     fit,
-    load_checkpoint,
     lr_at,
     make_optimizer,
     param_groups,
     pretrain,
-    read_checkpoint,
 )
 
 
@@ -287,16 +284,16 @@ def test_resume_rejects_a_different_model(tmp_path, images):
 
 def test_model_config_names_the_model_kind():
     from maelearn.audio import build_spectrogram_mae
-    from maelearn.train import _rebuild, model_config
+    from maelearn.checkpoint import model_config
     from maelearn.video import build_videomae
 
     for model in (micro_mae(), build_spectrogram_mae("tiny"), build_videomae("tiny")):
         cfg = model_config(model)
-        rebuilt = _rebuild(cfg)
+        rebuilt = mae_from_config(cfg)
         assert type(rebuilt) is type(model) and model_config(rebuilt) == cfg
     assert model_config(micro_mae())["kind"] == "mae"
     with pytest.raises(ValueError, match="kind"):
-        _rebuild({"kind": "unknown"})
+        mae_from_config({"kind": "unknown"})
 
 
 def test_bf16_autocast_and_clipping_on_cpu(images):

@@ -8,7 +8,8 @@ import pytest
 import torch
 from einops import rearrange
 
-from maelearn.mae import mae_from_config, masked_mse
+from maelearn.mae import masked_mse
+from maelearn.models import mae_from_config
 from maelearn.patches import patchify_video
 from maelearn.video import (
     PRESETS,

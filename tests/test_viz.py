@@ -73,7 +73,7 @@ def test_loss_curve_inputs():
     np.testing.assert_array_equal(fig.axes[0].lines[0].get_ydata(), [3.0, 2.0, 1.5])
     fig = loss_curve({"ratio 0.5": [1, 0.5], "ratio 0.75": [1, 0.7]}, logy=True)
     assert len(fig.axes[0].lines) == 2 and fig.axes[0].get_legend() is not None
-    from maelearn.train import History
+    from maelearn.checkpoint import History
 
     fig = loss_curve(History(loss=[4.0, 3.0, 2.0, 1.0]), smoothing=2)
     lines = fig.axes[0].lines

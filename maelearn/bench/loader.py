@@ -26,7 +26,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from maelearn import cli
 from maelearn.bench.timing import hardware
+from maelearn.data.folders import ImageFolder, ImageTransform, decode_image
+from maelearn.train import EpochBatches
 
 DECODER_CHOICES = ("pil", "torchvision")
 
@@ -60,8 +63,6 @@ def _rss_mib(pid: int | None = None, children: bool = False) -> float:
 
 
 def _loader(ds, batch_size: int, workers: int, seed: int = 0):
-    from maelearn.train import EpochBatches
-
     sampler = EpochBatches(len(ds), batch_size, seed=seed, seeded=True)
     return torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=workers,
                                        persistent_workers=False, generator=torch.Generator().manual_seed(seed))
@@ -71,8 +72,6 @@ def time_loader(folder: str | Path, decoder: str, workers: int, size: int = 224,
                 batches: int = 10) -> dict:
     """Images/s of one (decoder, workers) setting: one batch untimed (worker start-up and
     first decode), then ``batches`` timed ones."""
-    from maelearn.data.folders import ImageFolder
-
     ds = ImageFolder(folder, size=size, decoder=decoder)
     need = (batches + 1) * batch_size
     if len(ds) < need:
@@ -93,8 +92,6 @@ def stage_times(folder: str | Path, size: int = 224, n: int = 64) -> dict:
     """Milliseconds per image of each stage, in this process, on the first ``n`` files:
     reading the bytes, decoding them (PIL, torchvision.io), and the augmentation
     (RandomResizedCrop bicubic + flip) on the decoded image. Says what limits the loader."""
-    from maelearn.data.folders import ImageFolder, ImageTransform, decode_image
-
     paths = ImageFolder(folder, size=size).paths[:n]
     transform = ImageTransform(size, augment=True)
     out = {}
@@ -119,8 +116,6 @@ def stage_times(folder: str | Path, size: int = 224, n: int = 64) -> dict:
 def rss_by_size(small: int, large: int, root: Path, image_size: int, size: int, batch_size: int, workers: int) -> dict:
     """Resident memory (MiB) after one full pass over a folder of ``small`` and of ``large``
     images: the main process, and main + workers, sampled during the pass (peak)."""
-    from maelearn.data.folders import ImageFolder
-
     out = {}
     for n in (small, large):
         folder = make_jpeg_folder(root / f"rss_{n}", n, image_size, seed=1)
@@ -209,9 +204,7 @@ def format_report(report: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    from maelearn import cli as _cli
-
-    p = _cli.ArgumentParser(prog="python -m maelearn.bench --loader", description=__doc__.split("\n\n")[0])
+    p = cli.ArgumentParser(prog="python -m maelearn.bench --loader", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=None, help="a folder of JPEGs (default: write a synthetic one)")
     p.add_argument("--make", type=int, default=1000, help="how many synthetic JPEGs to write without --data")
     p.add_argument("--image-size", type=int, default=256, help="side of the synthetic JPEGs")
@@ -229,7 +222,7 @@ def main(argv: list[str] | None = None) -> dict:
     try:
         workers = tuple(int(w) for w in args.workers.split(",") if w)
     except ValueError:
-        raise _cli.UsageError(f"--workers {args.workers!r}: expected comma-separated integers like 0,1,2") from None
+        raise cli.UsageError(f"--workers {args.workers!r}: expected comma-separated integers like 0,1,2") from None
     torch.set_num_threads(1)  # one thread per process, as DataLoader workers use
     report = run_loader_bench(args.data, args.make, args.image_size, args.size, args.batch_size, args.batches, workers,
                               tuple(d for d in args.decoders.split(",") if d), args.rss, args.work_dir,

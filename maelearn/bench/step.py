@@ -30,9 +30,12 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from maelearn import cli
 from maelearn.bench.flops import mae_flops, mfu, peak_tflops
+from maelearn.bench.loader import main as loader_main
 from maelearn.bench.peers import PEERS, available_peers, build_peer
 from maelearn.bench.timing import device_name, hardware, time_steps
+from maelearn.config import device as pick_device
 from maelearn.config import seed_everything
 from maelearn.mae import PRESETS, mae_config
 from maelearn.train import make_optimizer
@@ -243,20 +246,16 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-from maelearn import cli as _cli  # noqa: E402  (one error policy for every command line)
-
-
-@_cli.guarded("python -m maelearn.bench")
+@cli.guarded("python -m maelearn.bench")
 def main(argv: list[str] | None = None) -> dict:
     given = sys.argv[1:] if argv is None else list(argv)
     if "--loader" in given:  # the input-pipeline benchmark: see maelearn.bench.loader
-        from maelearn.bench.loader import main as loader_main
 
         return loader_main([a for a in given if a != "--loader"])
     cuda = torch.cuda.is_available()
-    parser = _cli.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(prog="python -m maelearn.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="base" if cuda else "tiny", choices=sorted(PRESETS))
-    parser.add_argument("--batch-size", type=_cli.integer(1), default=256 if cuda else 8)
+    parser.add_argument("--batch-size", type=cli.integer(1), default=256 if cuda else 8)
     parser.add_argument("--precision", default="bf16" if cuda else "fp32", choices=PRECISIONS)
     parser.add_argument("--compile", default="both" if cuda else "off", choices=COMPILE_CHOICES,
                         help="time the eager path, the torch.compile path, or both (default: both on CUDA, off on CPU)")
@@ -265,23 +264,22 @@ def main(argv: list[str] | None = None) -> dict:
                         help="torch.compile mode, e.g. max-autotune or reduce-overhead (default: torch's default)")
     parser.add_argument("--peers", default="auto",
                         help="comma-separated peers among timm,hf; 'auto' = those installed; 'none' = ours only")
-    parser.add_argument("--steps", type=_cli.integer(1), default=20 if cuda else 5)
-    parser.add_argument("--warmup", type=_cli.integer(0), default=5 if cuda else 2)
-    parser.add_argument("--mask-ratio", type=_cli.ratio, default=0.75, help="in [0, 1) (default 0.75)")
+    parser.add_argument("--steps", type=cli.integer(1), default=20 if cuda else 5)
+    parser.add_argument("--warmup", type=cli.integer(0), default=5 if cuda else 2)
+    parser.add_argument("--mask-ratio", type=cli.ratio, default=0.75, help="in [0, 1) (default 0.75)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: $MAELEARN_DEVICE, else cuda when visible)")
-    parser.add_argument("--peak-tflops", type=_cli.finite(0, strict=True), default=None,
+    parser.add_argument("--peak-tflops", type=cli.finite(0, strict=True), default=None,
                         help="override the GPU's peak bf16 TFLOP/s for MFU")
-    parser.add_argument("--seed", type=_cli.seed, default=0)
+    parser.add_argument("--seed", type=cli.seed, default=0)
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     parser.add_argument("--out", default=None, help="also write the JSON report to this file")
     args = parser.parse_args(argv)
-    from maelearn.config import device as _pick_device
 
-    args.device = str(_pick_device(args.device, source="--device"))  # unknown or absent: one clear line
+    args.device = str(pick_device(args.device, source="--device"))  # unknown or absent: one clear line
     if args.compile != "off":
         _check_compile(args.compile_backend, args.compile_mode)
     if args.out:
-        _cli.check_output_file(args.out, "--out", "bench.json")
+        cli.check_output_file(args.out, "--out", "bench.json")
     peers = None if args.peers == "auto" else [] if args.peers == "none" else [p for p in args.peers.split(",") if p]
     report = run_bench(
         preset=args.preset, batch_size=args.batch_size, precision=args.precision, compile=args.compile,
@@ -304,7 +302,7 @@ def _check_compile(backend: str, mode: str | None) -> None:
 
     backends = [b for b in torch._dynamo.list_backends(exclude_tags=()) if "TESTING" not in b]
     if backend not in backends:
-        raise _cli.UsageError(f"--compile-backend {backend!r} is not a torch.compile backend; expected one of {', '.join(backends)}")
+        raise cli.UsageError(f"--compile-backend {backend!r} is not a torch.compile backend; expected one of {', '.join(backends)}")
     modes = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
     if mode is not None and mode not in modes:
-        raise _cli.UsageError(f"--compile-mode {mode!r} is not a torch.compile mode; expected one of {', '.join(modes)}")
+        raise cli.UsageError(f"--compile-mode {mode!r} is not a torch.compile mode; expected one of {', '.join(modes)}")

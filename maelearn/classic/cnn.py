@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
-from maelearn.train import History, TrainConfig, fit
+from maelearn.checkpoint import History
+from maelearn.train import TrainConfig, fit
 
 
 class SmallCNN(nn.Module):
@@ -42,7 +43,7 @@ def train_cnn(
     """Plain supervised training with the library's loop (:func:`maelearn.train.fit`):
     cross-entropy, AdamW (weight decay 1e-4 except biases and norms) at a constant ``lr``,
     every epoch over all images (the last batch may be smaller), on the model's device.
-    Returns the :class:`~maelearn.train.History`; ``.epoch_loss`` holds the mean loss of
+    Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the mean loss of
     every epoch."""
     check_float_tensor(images, "images", 4, "(N, C, H, W)")
     if labels.shape != (images.shape[0],):

@@ -1,5 +1,6 @@
 """Audio features by hand, in librosa's conventions: the mel scale, a mel filterbank, the
-power and mel spectrograms, decibels and MFCCs (lesson 02).
+power and mel spectrograms, decibels and MFCCs (lesson 02); and from them an Audio-MAE's
+inputs, normalized log-mel spectrograms (lesson 11, :func:`log_mel`).
 
 Each is checked in the tests against librosa.
 """
@@ -10,6 +11,8 @@ import math
 
 import numpy as np
 import torch
+
+from maelearn.checks import check_float_tensor
 
 
 
@@ -147,3 +150,60 @@ def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc
         raise TypeError(f"waves must be a float tensor (B, L), got {type(waves).__name__} {getattr(waves, 'shape', '')}")
     c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
     return segment_stats(c, n_segments).float()
+
+
+# --- from waves to an Audio-MAE's inputs (lesson 11) ------------------------------------------
+
+#: How a spectrogram is laid out: (n_mels, frames), frequency rows, or Audio-MAE's (frames, n_mels).
+LAYOUTS = ("freq_time", "time_freq")
+
+
+def log_mel(
+    waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
+    layout: str = "freq_time",
+) -> torch.Tensor:
+    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips
+    ``waves`` (B, L): (B, 1, n_mels, frames), or (B, 1, frames, n_mels) with
+    ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to ``L // frames`` so the clip
+    fills ``frames`` columns; extra frames are cropped, missing ones padded with the clip's
+    floor. Not yet normalized: see :func:`normalize_specs`."""
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    check_float_tensor(waves, "waves", 2, "(B, L)")
+    hop = hop or max(1, waves.shape[1] // frames)
+    db = power_to_db(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels))  # (B, n_mels, T')
+    t = db.shape[-1]
+    if t >= frames:
+        db = db[..., :frames]
+    else:
+        floor = db.amin(dim=(-2, -1), keepdim=True).expand(-1, n_mels, frames - t)
+        db = torch.cat([db, floor], dim=-1)
+    if layout == "time_freq":
+        db = db.transpose(-2, -1)  # (B, frames, n_mels)
+    return db.unsqueeze(1).float()
+
+
+def spec_stats(train_specs: torch.Tensor) -> tuple[float, float]:
+    """The training set's mean and std (one number each), as Audio-MAE normalizes its
+    inputs with its dataset's statistics."""
+    return float(train_specs.mean()), float(train_specs.std())
+
+
+def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float = 2.0) -> list[torch.Tensor]:
+    """Normalize spectrograms with the *training* set's mean and std (one scalar each, so
+    the relative loudness of bands and clips survives): ``(x - mean) / (std_scale * std)``
+    for ``train`` and every other set, ``std_scale=2`` as Audio-MAE's data pipeline (inputs
+    then mostly fall in [-1, 1]). Returns a list (train first)."""
+    if not std_scale > 0:
+        raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
+    mean, std = spec_stats(train)
+    return [(x - mean) / (std_scale * std) for x in (train, *others)]
+
+
+def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
+                  hop: int = 256) -> torch.Tensor:
+    """Lesson 02's clip descriptor: the mean and the std over time of each MFCC.
+    waves (B, L) -> (B, 2 * n_mfcc)."""
+    check_float_tensor(waves, "waves", 2, "(B, L)")
+    c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
+    return torch.cat([c.mean(-1), c.std(-1)], dim=1).float()

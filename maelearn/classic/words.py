@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checks import check_float_tensor
-from maelearn.train import History, TrainConfig, fit
+from maelearn.checkpoint import History
+from maelearn.train import TrainConfig, fit
 
 
 def build_vocab(docs: Sequence[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> list[str]:
@@ -106,7 +107,7 @@ def train_skipgram(
     """Train a fresh :class:`SkipGram` (initialized under ``seed``) on ``pairs`` (P, 2) with
     the library's loop (:func:`maelearn.train.fit`): Adam (AdamW without weight decay) at a
     constant ``lr``; negatives are drawn from ``unigram`` (V,) word counts raised to the 3/4
-    power (word2vec's choice). Returns the :class:`~maelearn.train.History`; the trained
+    power (word2vec's choice). Returns the :class:`~maelearn.checkpoint.History`; the trained
     model is ``history.model``."""
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")

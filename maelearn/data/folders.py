@@ -43,6 +43,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from maelearn.classic.spectral import LAYOUTS, log_mel, spec_stats
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".gif", ".tif", ".tiff")
@@ -492,8 +494,8 @@ class AudioFolder(_FileDataset):
     Audio-MAE's layout, for :func:`maelearn.audio.build_spectrogram_mae` configs with that
     layout such as the ``base`` preset): a ``seconds``-long window (random start
     with ``augment=True``, the beginning otherwise; zero-padded when the clip is shorter),
-    its :func:`maelearn.audio.log_mel`, normalized ``(x - mean) / (std_scale * std)`` with
-    the dataset's statistics as :func:`maelearn.audio.normalize_specs` does (Audio-MAE's
+    its :func:`maelearn.classic.spectral.log_mel`, normalized ``(x - mean) / (std_scale * std)`` with
+    the dataset's statistics as :func:`maelearn.classic.spectral.normalize_specs` does (Audio-MAE's
     practice, ``std_scale=2``; computed on the first ``stats_clips`` clips without
     augmentation unless ``stats=(mean, std)`` is given, e.g. the training set's for a test
     set)."""
@@ -502,8 +504,6 @@ class AudioFolder(_FileDataset):
                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
                  stats_clips: int = 256, on_error: str = "skip", extensions: Sequence[str] = AUDIO_EXTENSIONS,
                  std_scale: float = 2.0, layout: str = "freq_time"):
-        from maelearn.audio import LAYOUTS
-
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         self.layout = layout
@@ -529,13 +529,9 @@ class AudioFolder(_FileDataset):
             specs = torch.stack([self._log_mel(i, None) for i in range(min(n, len(self)))])
         finally:
             self.augment = was
-        from maelearn.audio import spec_stats
-
         return spec_stats(specs)
 
     def _log_mel(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
-        from maelearn.audio import log_mel
-
         wave = read_audio(self.paths[index], self.sample_rate, self.length / self.sample_rate, self.augment, generator)
         wave = wave[: self.length]
         if wave.shape[0] < self.length:

@@ -1,5 +1,6 @@
 """Offline image data: real handwritten digits, crops of real photographs, procedural shapes
-(and, in :mod:`maelearn.data.scenes`, the shape-scenes benchmark);
+(and, in :mod:`maelearn.data.scenes`, the shape-scenes benchmark; :func:`maelearn.data.load_offline`
+picks one by name);
 and the torchvision loaders (CIFAR-10, STL-10, ImageFolder) for learners with the internet
 or their own pictures.
 
@@ -124,22 +125,6 @@ def shapes(n: int = 2048, size: int = 32, seed: int = 0, noise: float = 0.03) ->
     img = masks * fg + (1 - masks) * bg + noise * torch.randn(n, 3, size, size, generator=g)
     attrs = {"colour": colour, "size": big, "x": cx, "y": cy}
     return ImageSet(img.clamp(0, 1), kind, list(SHAPES), attrs, name="shapes")
-
-
-def load_offline(name: str, n: int = 2048, size: int = 32, seed: int = 0) -> ImageSet:
-    """One of the offline sets by name: ``"scenes"`` (the benchmark with headroom,
-    :func:`maelearn.data.scenes.scenes`), ``"shapes"``, ``"digits"`` or ``"natural"``."""
-    if name == "scenes":
-        from maelearn.data.scenes import scenes
-
-        return scenes(n, size, seed)
-    if name == "shapes":
-        return shapes(n, size, seed)
-    if name == "digits":
-        return digits(size)
-    if name == "natural":
-        return natural_crops(n, size, seed)
-    raise ValueError(f"dataset must be one of 'scenes', 'shapes', 'digits', 'natural', got {name!r}")
 
 
 # --- torchvision (online or your own folders) ---------------------------------------------

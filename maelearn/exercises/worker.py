@@ -1,10 +1,9 @@
 """Grading handed-in functions in a process of their own, out of the student's reach.
 
-Three parts, used by :mod:`maelearn.grade`:
+Two parts, used by :mod:`maelearn.grade`, for what
+:func:`maelearn.exercises.framework.submit` hands in from the student's kernel (nothing the
+kernel writes is trusted: a file there is only a function to test):
 
-* :func:`submit` runs in the student's kernel (``check`` in grading mode): it serialises
-  the learner's function by value (``cloudpickle``) into the grading folder. Nothing the
-  kernel writes is trusted: a file there is only a function to test.
 * ``python -m maelearn.exercises.worker ID`` (:func:`main`) is a fresh process: it builds
   the exercise's cases itself, replaces the library functions that compute the answer
   (the reference and ``Exercise.forbidden``) by tripwires, loads the function, rejects it
@@ -27,9 +26,7 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 import types
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -49,30 +46,6 @@ PASS, FAIL, NOT_ATTEMPTED, TAMPERED, MISSING = "pass", "FAIL", "not attempted", 
 WIRE = "__wire__"
 STARTUP_SECONDS = 120.0  # importing torch on a busy machine
 SLACK_SECONDS = 10.0  # beyond an exercise's own limit, before the worker is killed
-
-
-# ---------------------------------------------------------------------------------------
-# The student's kernel: hand a function in
-# ---------------------------------------------------------------------------------------
-
-
-def submit(folder: str | os.PathLike, ex: Exercise, fn: Callable) -> Path:
-    """Save ``fn`` (by value) as a submission for ``ex`` in ``folder``; a function that
-    cannot be saved is recorded with the reason."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{time.time_ns()}-{ex.id}"
-    try:
-        import cloudpickle
-
-        data = cloudpickle.dumps(fn)
-    except Exception as err:  # an unpicklable closure, or cloudpickle missing
-        path = folder / f"{stem}.err"
-        path.write_text(f"the function could not be handed in ({type(err).__name__}: {err})", encoding="utf-8")
-        return path
-    path = folder / f"{stem}.pkl"
-    path.write_bytes(data)
-    return path
 
 
 # ---------------------------------------------------------------------------------------

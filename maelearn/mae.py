@@ -288,7 +288,6 @@ class MAE(nn.Module):
         self.decoder_norm = LayerNorm(cfg.decoder_dim)
         self.decoder_pred = nn.Linear(cfg.decoder_dim, tokenizer.patch_dim)
         self.reset_parameters()
-        self.register_load_state_dict_pre_hook(_upgrade_state_dict)
 
     def reset_parameters(self) -> None:
         """MAE's initialization: xavier-uniform Linear weights and patch projection (as a
@@ -496,40 +495,12 @@ def config_dict(model: MAE) -> dict:
     return model.config_dict()
 
 
-# ---------------------------------------------------------------------------------------
-# Rebuilding from a stored config, old checkpoints included
-# ---------------------------------------------------------------------------------------
-
 def mae_from_config(cfg: dict) -> MAE:
     """Rebuild any MAE kind from its stored config: :func:`maelearn.models.mae_from_config`.
     Kept here only while :mod:`maelearn.experiments.media` imports it from this module."""
     from maelearn.models import mae_from_config as rebuild  # models sits above this module
 
     return rebuild(cfg)
-
-
-#: State-dict names of checkpoints written before every MAE shared one encoder module.
-_OLD_PREFIXES = (
-    ("patch_embed.proj.", "encoder.patch_embed.proj."),  # video
-    ("patch_embed.", "encoder.patch_embed.proj."),  # time series (a Linear)
-    ("cls_token", "encoder.cls_token"),
-    ("pos_embed", "encoder.pos_embed"),
-    ("blocks.", "encoder.blocks."),
-    ("norm.", "encoder.norm."),
-    ("encoder_to_decoder.", "decoder_embed."),
-)
-
-
-def _upgrade_state_dict(module: nn.Module, state_dict: dict, prefix: str, *args: Any) -> None:
-    """Load hook: rename the keys of older video / time-series MAE checkpoints in place."""
-    for key in list(state_dict):
-        if not key.startswith(prefix):
-            continue
-        rest = key[len(prefix):]
-        for old, new in _OLD_PREFIXES:
-            if rest.startswith(old) and not rest.startswith(("encoder.", "decoder_")):
-                state_dict[prefix + new + rest[len(old):]] = state_dict.pop(key)
-                break
 
 
 __all__ = [

@@ -18,16 +18,12 @@ from maelearn.video import VideoMAE
 #: ``kind`` -> model class; ``cls(config)`` builds it from its ``cls.config_class`` config.
 MODELS: dict[str, type[MAE]] = {cls.config_class.kind: cls for cls in (MAE, VideoMAE, SpectrogramMAE, TimeSeriesMAE)}
 
-#: Renamed config fields of checkpoints written before the MAE family was one class.
-_OLD_FIELDS = {"norm_target": "norm_pix_loss"}
-
 
 def config_from_dict(cfg: dict) -> BaseMAEConfig:
-    """Inverse of :meth:`BaseMAEConfig.to_dict`; accepts the configs older checkpoints
-    stored (no ``kind`` = an image MAE; renamed fields mapped), and names any field it
-    does not know."""
-    cfg = {_OLD_FIELDS.get(k, k): v for k, v in dict(cfg).items()}
-    kind = cfg.pop("kind", "mae")
+    """Inverse of :meth:`BaseMAEConfig.to_dict`: the config of the model class its ``kind``
+    names, or a clear error naming an unknown kind or field."""
+    cfg = dict(cfg)
+    kind = cfg.pop("kind", None)
     if kind not in MODELS:
         raise ValueError(f"unknown MAE kind {kind!r} in the config; expected one of {sorted(MODELS)}")
     cls = MODELS[kind].config_class

@@ -224,25 +224,3 @@ def test_spectrum_features():
     assert torch.allclose(spectrum_features(shifted, 8), spectrum_features(x, 8), atol=1e-4)
     with pytest.raises(ValueError, match="bins"):
         spectrum_features(x, bins=100)
-
-
-def test_checkpoints_of_the_old_separate_timeseries_class_still_load():
-    from maelearn.models import mae_from_config
-
-    model = build_timeseries_mae("tiny")
-    renames = {"encoder.patch_embed.proj.": "patch_embed.", "encoder.cls_token": "cls_token",
-               "encoder.pos_embed": "pos_embed", "encoder.blocks.": "blocks.", "encoder.norm.": "norm."}
-    old_state = {}
-    for key, value in model.state_dict().items():
-        for new, old in renames.items():
-            if key.startswith(new):
-                key = old + key[len(new):]
-                break
-        old_state[key] = value
-    cfg = model.config_dict()
-    old_cfg = {"kind": "timeseries_mae", "norm_target": cfg["norm_pix_loss"],
-               **{k: v for k, v in cfg.items() if k not in ("kind", "norm_pix_loss", "loss_on", "encoder_mask_tokens")}}
-    again = mae_from_config(old_cfg)
-    again.load_state_dict(old_state)
-    assert again.config == model.config
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))

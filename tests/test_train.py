@@ -178,7 +178,9 @@ def test_checkpoint_loads_weights_only_and_rebuilds(tmp_path, images):
     raw = torch.load(path, weights_only=True)  # no pickled code in the file
     assert raw["epoch"] == 1 and raw["step"] == 3
     assert set(raw["rng"][0]) >= {"torch", "noise"}
-    assert mae_from_config({k: v for k, v in raw["model_config"].items() if k != "kind"}).config == model.config
+    assert mae_from_config(raw["model_config"]).config == model.config
+    with pytest.raises(ValueError, match="unknown MAE kind None"):  # a config names its kind
+        mae_from_config({k: v for k, v in raw["model_config"].items() if k != "kind"})
     loaded, state = load_checkpoint(path)
     assert isinstance(state["history"], History) and state["history"].loss == hist.loss
     for (name, a), b in zip(model.state_dict().items(), loaded.state_dict().values()):

@@ -268,24 +268,3 @@ def test_presets_build():
         if name != "base":
             out = build_videomae(name)(_videos(), 0.9)
             assert torch.isfinite(out.loss)
-
-
-def test_checkpoints_of_the_old_separate_videomae_class_still_load():
-    # Before the MAE family was one class, VideoMAE kept its encoder at the top level and
-    # called the decoder's input projection encoder_to_decoder; its config had no base fields.
-    model = build_videomae("tiny")
-    old_names = {"encoder.patch_embed.proj.": "patch_embed.proj.", "encoder.pos_embed": "pos_embed",
-                 "encoder.blocks.": "blocks.", "encoder.norm.": "norm.", "decoder_embed.": "encoder_to_decoder."}
-    old_state = {}
-    for key, value in model.state_dict().items():
-        for new, old in old_names.items():
-            if key.startswith(new):
-                key = old + key[len(new):]
-                break
-        old_state[key] = value
-    assert "encoder_to_decoder.weight" in old_state and "blocks.0.attn.qkv.weight" in old_state
-    old_config = {"kind": "videomae", **{k: v for k, v in model.config_dict().items() if k not in ("kind", "loss_on", "encoder_mask_tokens")}}
-    again = mae_from_config(old_config)
-    again.load_state_dict(old_state)  # strict: every old key found its new name
-    for (k1, v1), (k2, v2) in zip(model.state_dict().items(), again.state_dict().items()):
-        assert k1 == k2 and torch.equal(v1, v2)

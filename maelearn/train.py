@@ -142,13 +142,13 @@ def make_optimizer(
         raise ValueError(f"{type(model).__name__} has no trainable parameter (all have requires_grad=False)")
     for g in groups:
         g["lr"] = lr * g["lr_scale"]
-    if fused is None or fused:
+    kernels = ["fused", "foreach"] if fused is None else ["fused" if fused else "foreach"]
+    for kernel in kernels:  # the first this torch has for the parameters' device
         try:
-            return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True)
+            return torch.optim.AdamW(groups, lr=lr, betas=betas, **{kernel: True})
         except (RuntimeError, TypeError, ValueError):
-            if fused:
+            if kernel == kernels[-1]:
                 raise
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, foreach=True)
 
 
 def lr_at(step: float, total_steps: int, warmup_steps: float, lr: float, min_lr: float = 0.0) -> float:

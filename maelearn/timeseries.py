@@ -21,6 +21,9 @@ The model is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`: the 
 is :class:`SeriesEmbed` (a linear map of each patch vector), the positions 1-D sin-cos.
 ``forward(series, mask_ratio=0.75, noise=None)`` returns ``(loss, pred, mask)``, so
 :func:`maelearn.train.pretrain` trains it like the image, video and audio MAEs.
+
+Lesson 12's measured study lives here too (:func:`run_study`, :func:`study_report`):
+``python -m maelearn.timeseries --scale cpu --threads 1`` writes ``data/timeseries_cpu.json``.
 """
 
 from __future__ import annotations
@@ -736,6 +739,18 @@ def study_conclusions(results: dict) -> list[str]:
         out.append(f"Forecasting minus random mask in pretraining, {t} target, every label: {_span(d)} on the whole series "
                    f"({which_better(d, 'forecasting mask', 'random mask')}); reading only the first quarter, all the "
                    f"forecasting encoder ever saw: {_span(past)} ({which_better(past, 'forecasting mask', 'random mask')}).")
+    from maelearn.experiments.stats import paired_interval
+
+    for t in ("norm", "raw"):
+        losses = {m: {r["seed"]: r["test_loss"] for r in results["methods"][f"{m}/{t}"]["runs"]} for m in ("forecast", "random")}
+        seeds = sorted(set(losses["forecast"]) & set(losses["random"]))
+        parts = []
+        for task, what in (("forecast", "with the forecasting mask"), ("random", "with random masks")):
+            mean, lo, hi = paired_interval([losses["forecast"][s][task] for s in seeds], [losses["random"][s][task] for s in seeds])
+            lower = ("lower for the forecasting-pretrained model" if hi < 0 else
+                     "lower for the random-pretrained model" if lo > 0 else "no difference resolved")
+            parts.append(f"{what} {_span({'mean': mean, 'lo': lo, 'hi': hi})} ({lower})")
+        out.append(f"Masked loss on the test series, forecasting- minus random-pretrained, {t} target: " + "; ".join(parts) + ".")
     for m in ("random", "forecast"):
         d = study_paired(results, proto(f"{m}/raw"), proto(f"{m}/norm"), every)
         out.append(f"Raw minus normalized target, {m} mask, every label: {_span(d)} "

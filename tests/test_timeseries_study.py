@@ -171,7 +171,7 @@ def test_run_study_writes_resumes_and_reports(tmp_path):
     text = study_report(results)
     assert "strongest cheap baseline" in text and "random/norm" in text
     said = study_conclusions(results)
-    assert any(s.startswith("With 2 labels per class") for s in said) and len(said) == 10
+    assert any(s.startswith("With 2 labels per class") for s in said) and len(said) == 12
     again = run_study(TINY, out, log=None)  # everything is in the file: nothing runs again
     assert again["methods"] == saved["methods"]
     more = run_study(TINY, out, seeds=(0, 1, 2), log=None)
@@ -214,5 +214,5 @@ def test_shipped_study_has_five_seeds_of_everything_at_the_cpu_scale():
     assert label_keys(study) == ["2", "5", "10", "20", "50", "all"] and len(LABEL_COUNTS) == 6
     for name, method in study["methods"].items():
         assert [r["seed"] for r in method["runs"]] == [0, 1, 2, 3, 4], name
-    assert len(study_conclusions(study)) == 10
+    assert len(study_conclusions(study)) == 12
     assert "95 % interval" in study_report(study)

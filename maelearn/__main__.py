@@ -268,12 +268,6 @@ def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed
 # --- commands --------------------------------------------------------------------------------
 
 
-#: The settings ``pretrain`` records in its checkpoint (``meta["settings"]``): on ``--resume``
-#: each must match the checkpoint, except those in :data:`maelearn.runs.MAY_CHANGE`.
-SETTINGS = ("preset", "dataset", "n_images", "n_test", "data_seed", "norm_pix", "batch_size", "blr", "lr",
-            "weight_decay", "warmup_epochs", "clip_grad", "mask_ratio", "seed", "epochs", "threads", "device")
-
-
 def saved_settings(state: dict) -> dict:
     """The settings a checkpoint was written with: ``meta["settings"]`` when the CLI wrote
     it, else what older checkpoints recorded in ``meta`` and ``train_config``."""

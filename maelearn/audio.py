@@ -108,10 +108,6 @@ class SpectrogramMAE(MAE):
     def __init__(self, config: SpectrogramMAEConfig | None = None, **overrides: Any):
         super().__init__(config or SpectrogramMAEConfig(), **overrides)
 
-    @property
-    def spec_size(self) -> tuple[int, int]:
-        return self.config.size
-
 
 def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> SpectrogramMAE:
     """A spectrogram MAE from a preset, e.g. ``build_spectrogram_mae("tiny", layout="time_freq")``."""

@@ -490,11 +490,6 @@ def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrid
     return MAE(mae_config(preset, encoder_mask_tokens=encoder_mask_tokens, **overrides))
 
 
-def config_dict(model: MAE) -> dict:
-    """The model's config as a plain dict (stored in checkpoints)."""
-    return model.config_dict()
-
-
 def mae_from_config(cfg: dict) -> MAE:
     """Rebuild any MAE kind from its stored config: :func:`maelearn.models.mae_from_config`.
     Kept here only while :mod:`maelearn.experiments.media` imports it from this module."""
@@ -505,6 +500,6 @@ def mae_from_config(cfg: dict) -> MAE:
 
 __all__ = [
     "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae",
-    "channel_normalized_targets", "config_dict", "denormalize", "mae_config", "mae_from_config",
+    "channel_normalized_targets", "denormalize", "mae_config", "mae_from_config",
     "make_targets", "masked_mse", "normalized_targets", "preset_config",
 ]

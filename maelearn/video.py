@@ -264,10 +264,6 @@ class VideoMAE(MAE):
         super().__init__(config or VideoMAEConfig(), **overrides)
 
     @property
-    def time_slots(self) -> int:
-        return self.grid[0]
-
-    @property
     def tubelet(self) -> int:
         return self.config.tubelet
 

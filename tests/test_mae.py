@@ -11,7 +11,6 @@ from maelearn.mae import (
     MAE,
     PRESETS,
     build_mae,
-    config_dict,
     mae_config,
     masked_mse,
     normalized_targets,
@@ -198,10 +197,10 @@ def test_small_presets_build_and_run(preset):
 
 def test_config_round_trip():
     model = tiny(masking="block", norm_pix_loss=False)
-    again = mae_from_config(config_dict(model))
+    again = mae_from_config(model.config_dict())
     assert type(again) is MAE and again.config == model.config
     mt = build_mae("tiny", encoder_mask_tokens=True)
-    assert mae_from_config(config_dict(mt)).config.encoder_mask_tokens is True
+    assert mae_from_config(mt.config_dict()).config.encoder_mask_tokens is True
 
 
 def test_encoder_mask_tokens_variant_sees_every_position():

@@ -543,20 +543,6 @@ class AudioFolder(_FileDataset):
         return (self._log_mel(index, generator) - self.mean) / (self.std_scale * self.std)
 
 
-def video_dataset(data_path: str | Path, frames: int = 16, stride: int = 4, size: int = 112, augment: bool = True,
-                  on_error: str = "skip") -> VideoFolder:
-    """:class:`VideoFolder` over ``data_path`` (the CLI's ``--data-path`` for video)."""
-    return VideoFolder(data_path, frames, stride, size, augment, on_error)
-
-
-def audio_dataset(data_path: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
-                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
-                  on_error: str = "skip", std_scale: float = 2.0, layout: str = "freq_time") -> AudioFolder:
-    """:class:`AudioFolder` over ``data_path`` (the CLI's ``--data-path`` for audio)."""
-    return AudioFolder(data_path, sample_rate, seconds, n_mels, frames, augment, stats, on_error=on_error,
-                       std_scale=std_scale, layout=layout)
-
-
 __all__ = [
     "AUDIO_EXTENSIONS",
     "AudioFolder",
@@ -569,7 +555,6 @@ __all__ = [
     "TorchvisionImages",
     "VIDEO_EXTENSIONS",
     "VideoFolder",
-    "audio_dataset",
     "clip_indices",
     "decode_image",
     "decode_video",
@@ -577,5 +562,4 @@ __all__ = [
     "list_files",
     "random_resized_crop_box",
     "read_audio",
-    "video_dataset",
 ]

@@ -144,10 +144,9 @@ def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc
     """MFCC statistics per time segment of clips ``waves`` (B, L): the :func:`mfcc` of the
     :func:`mel_spectrogram` (``n_fft``, ``hop``, ``n_mels``), then :func:`segment_stats`
     with ``n_segments``: (B, 2 * n_mfcc * n_segments) float32. ``n_segments=1`` is lesson
-    02's clip summary (``maelearn.audio.mfcc_features``, same defaults); more segments keep
+    02's clip summary (:func:`mfcc_features`, same defaults); more segments keep
     a coarse time order, the baseline lesson 11 sets beside the MAE. Taught in lessons 02/11."""
-    if not isinstance(waves, torch.Tensor) or not waves.is_floating_point() or waves.ndim != 2:
-        raise TypeError(f"waves must be a float tensor (B, L), got {type(waves).__name__} {getattr(waves, 'shape', '')}")
+    check_float_tensor(waves, "waves", 2, "(B, L)")
     c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
     return segment_stats(c, n_segments).float()
 
@@ -202,8 +201,6 @@ def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float
 
 def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
                   hop: int = 256) -> torch.Tensor:
-    """Lesson 02's clip descriptor: the mean and the std over time of each MFCC.
-    waves (B, L) -> (B, 2 * n_mfcc)."""
-    check_float_tensor(waves, "waves", 2, "(B, L)")
-    c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
-    return torch.cat([c.mean(-1), c.std(-1)], dim=1).float()
+    """Lesson 02's clip descriptor: the mean and the std over time of each MFCC, the one
+    segment of :func:`mfcc_segment_stats`. waves (B, L) -> (B, 2 * n_mfcc)."""
+    return mfcc_segment_stats(waves, sr, 1, n_mfcc, n_mels, n_fft, hop)

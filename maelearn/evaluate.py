@@ -258,23 +258,6 @@ def linear_probe_features(
     return ProbeResult(train_acc, test_acc)
 
 
-def linear_probe_result(
-    encoder: ViTEncoder,
-    train: Labelled,
-    test: Labelled,
-    pool: str = "cls",
-    device: str | torch.device | None = None,
-    **probe_kwargs,
-) -> ProbeResult:
-    """Linear probe of a frozen encoder: :func:`extract_features` on both sets, then
-    :func:`linear_probe_features` (``probe_kwargs``: steps, lr, weight_decay, ...)."""
-    xtr, ytr = _xy(train, "train", encoder)
-    xte, yte = _xy(test, "test", encoder)
-    ftr = extract_features(encoder, xtr, pool, device=device)
-    fte = extract_features(encoder, xte, pool, device=device)
-    return linear_probe_features(ftr, ytr, fte, yte, **probe_kwargs)
-
-
 def linear_probe(
     encoder: ViTEncoder,
     train: Labelled,
@@ -283,9 +266,14 @@ def linear_probe(
     device: str | torch.device | None = None,
     **probe_kwargs,
 ) -> float:
-    """Test accuracy in [0, 1] of a linear classifier on the encoder's frozen features
-    (see :func:`linear_probe_result` for the training accuracy too)."""
-    return linear_probe_result(encoder, train, test, pool, device, **probe_kwargs).test_acc
+    """Test accuracy in [0, 1] of a linear classifier on the encoder's frozen features:
+    :func:`extract_features` on both sets, then :func:`linear_probe_features`
+    (``probe_kwargs``: steps, lr, weight_decay, ...; it also gives the training accuracy)."""
+    xtr, ytr = _xy(train, "train", encoder)
+    xte, yte = _xy(test, "test", encoder)
+    ftr = extract_features(encoder, xtr, pool, device=device)
+    fte = extract_features(encoder, xte, pool, device=device)
+    return linear_probe_features(ftr, ytr, fte, yte, **probe_kwargs).test_acc
 
 
 # -- k nearest neighbours ------------------------------------------------------------------
@@ -609,7 +597,6 @@ __all__ = [
     "layer_scale",
     "linear_probe",
     "linear_probe_features",
-    "linear_probe_result",
     "partial_fine_tune",
     "standardize",
     "train_classifier",

@@ -357,12 +357,11 @@ _HF_VIDEOMAE_TO_LEGACY = (
 
 
 def _canonical(sd: Mapping[str, torch.Tensor]) -> StateDict:
-    """Our state dict; a maelearn model loads older key names itself (a load hook in
-    :mod:`maelearn.mae`), so only current names are accepted here."""
+    """Our state dict, in the current names (``encoder.*``, ``decoder_*``)."""
     if "encoder.patch_embed.proj.weight" not in sd:
         raise ValueError(
             "not a maelearn MAE/VideoMAE state dict: it has no encoder.patch_embed.proj.weight "
-            f"(first keys: {list(sd)[:4]}); load old checkpoints into a model first"
+            f"(first keys: {list(sd)[:4]})"
         )
     return dict(sd)
 

@@ -89,22 +89,27 @@ def test_cli_probe_reads_the_scenes_from_the_shipped_checkpoint(capsys):
                      r"pretrained [01]\.\d{3} vs random init [01]\.\d{3}", out), out
 
 
-def test_the_long_trained_mae_is_what_its_results_file_says():
-    """data/pretrained/mae_scenes_long/seed0.pt (issue 23): a 200-epoch MAE, small, loadable,
-    whose last probe row in data/pretraining_length_cpu.json is what its frozen encoder
-    scores when probed again now (the probe is deterministic)."""
+LONG_SEEDS = sorted({0} | {int(p.stem[4:]) for p in (ROOT / "data" / "pretrained" / "mae_scenes_long").glob("seed*.pt")})
+
+
+@pytest.mark.parametrize("seed", LONG_SEEDS)
+def test_the_long_trained_mae_is_what_its_results_file_says(seed):
+    """data/pretrained/mae_scenes_long/seed<N>.pt (issue 23): a 200-epoch MAE, small,
+    loadable, whose last probe row in data/pretraining_length_cpu.json is what its frozen
+    encoder scores when probed again now (the probe is deterministic). Seed 0 must exist;
+    every other shipped seed is checked the same way."""
     from maelearn.experiments import pretraining_length as pl
 
-    path = pl.SHIPPED / "seed0.pt"
-    assert path.exists(), f"{path} is missing: `python -m maelearn.experiments length --seeds 0` makes it"
+    path = pl.SHIPPED / f"seed{seed}.pt"
+    assert path.exists(), f"{path} is missing: `python -m maelearn.experiments length --seeds {seed}` makes it"
     assert path.stat().st_size <= MAX_BYTES
-    model, info = pl.load_shipped(0)
+    model, info = pl.load_shipped(seed)
     assert isinstance(model, MAE) and not model.training and info["epochs"] >= 100
     last = info["curve"][-1]
     assert last["epochs"] == info["epochs"] and math.isclose(last["loss"], info["final_loss"], rel_tol=1e-6)
     from maelearn.experiments.ablations import ablation_data
 
     _, train, test = ablation_data("cpu", 0)
-    again = pl.probe(model.encoder, train, test, 0)
+    again = pl.probe(model.encoder, train, test, seed)
     assert again["knn"] == pytest.approx(last["knn"], abs=1e-9)
     assert again["linear_probe"] == pytest.approx(last["linear_probe"], abs=2e-3)  # float sums in another order: <= 4 of 2,000

@@ -213,9 +213,9 @@ print(f"targets {tuple(tgt.shape)}: per-patch mean ~ {float(tgt.mean(-1).abs().m
 # open, the mask (random or forecasting, both at 75 %) and the target (normalized or raw),
 # so we pretrain all four combinations on the training series, without labels, with the
 # same engine as every MAE in the course and from the same initial weights.
-# `masking="forecast"` makes the model hide the last patches, your exercise 12.2, in every
-# training step. This cell trains one seed of each; the study further down repeats the
-# whole comparison with 5 seeds on more series.
+# `masking="forecast"` makes the model hide the last patches in every training step, the
+# mask of your exercise 12.2 (the cell checks that they agree). This cell trains one seed
+# of each; the study further down repeats the whole comparison with 5 seeds on more series.
 
 # %%
 seed = 0
@@ -231,6 +231,10 @@ for name, (masking, norm) in STUDY_VARIANTS.items():  # "random/norm": random ma
     models[name] = model.cpu().eval()
     print(f"{name:14s} ({masking} mask, {'normalized' if norm else 'raw'} target)  loss {h.loss[0]:.3f} -> "
           f"{h.final_loss:.3f} in {len(h.loss)} steps ({h.wall_time:.1f} s)")
+with torch.no_grad():
+    model_mask = models["forecast/norm"](x_test[:3], mask_ratio).mask  # the mask the forecasting model draws
+print("the forecasting model hides what your forecast_mask hides:",
+      torch.equal(model_mask, forecast_mask(3, cfg.num_patches, mask_ratio)))
 
 # %% [markdown]
 # ## Reconstructions: interpolating vs forecasting
@@ -297,8 +301,9 @@ for t in ("norm", "raw"):
 #   construction, the time-series cousin of lesson 02's MFCCs;
 # * the **untrained encoder** and the four **pretrained encoders**, pooled two ways: the
 #   **mean** of the patch tokens, and the **[CLS]** token that MAE's paper probes. Lesson
-#   09 found mean pooling the better probe in short runs (no MAE loss trains [CLS]
-#   directly), so the mean is this lesson's protocol, and [CLS] is printed beside it.
+#   09's image MAE probed better on the mean than on [CLS] in its short runs (no MAE loss
+#   trains [CLS] directly), so the mean is this lesson's protocol; [CLS] is printed beside
+#   it, and the study below says whether the difference holds on these series.
 #
 # The raw series and the spectrum are the **cheap baselines**: nothing is learned before
 # the read-out. Every learned number below stands beside the strongest of them.
@@ -447,13 +452,13 @@ if study is not None:
 # from: the classes of these series differ by their rhythms, and the spectrum is a
 # description of rhythm, made by someone who knew that. A learned feature that ties it
 # would be a success; one that loses to it tells you that on data you understand well,
-# a good hand-made feature is a very strong baseline. What masked pretraining offers is a
-# way to get features where nobody has designed the right one, and whether it pays there
-# is measured on that data, as PatchTST (Nie et al., ICLR 2023) measures it on real
+# a good hand-made feature is a very strong baseline. What masked pretraining promises is
+# features where nobody has designed the right one; whether it delivers there has to be
+# measured on that data, as PatchTST (Nie et al., ICLR 2023) measures it on real
 # forecasting benchmarks, not here. Two caveats of this study: the strongest cheap
 # baseline and the best variant are each picked on test accuracy (the first favours the
-# baseline, the second the MAE), and 5 seeds resolve differences of a few points at best,
-# so "no difference resolved" is not "no difference".
+# baseline, the second the MAE), and 5 seeds resolve only differences larger than the
+# interval widths printed above, so "no difference resolved" is not "no difference".
 
 # %% [markdown]
 # ## The family map

@@ -472,6 +472,34 @@ if study is not None:
 # interval widths printed above, so "no difference resolved" is not "no difference".
 
 # %% [markdown]
+# ## The same question on images
+#
+# On these series a hand-made feature (the spectrum) was the strongest baseline at every
+# label count. On images the cheap baselines are weaker: nobody hands us a "shape
+# spectrum". The course ships the scenes MAE of lessons 08 and 09 pretrained for 200
+# epochs (`data/pretrained/mae_scenes_long/`, one model per seed), and lesson 09 measures
+# it against the strongest trivial baseline and against the same ViT trained from scratch
+# at 100, 500 and 5,000 labels. The verdicts below are computed from that study's file
+# (`data/label_efficiency_cpu.json`) by the rule of lesson 09; rows not yet run read
+# *pending*. Read them beside the time-series curve above: the question "does masked
+# pretraining pay?" has an answer per data set, and the answer depends on how strong the
+# cheap baseline for that data is.
+
+# %%
+from maelearn.experiments import label_efficiency as le
+from maelearn.experiments.pretraining_length import load_shipped
+
+image_mae = load_shipped(0)
+if image_mae is not None:
+    c = image_mae[0].config
+    print(f"shipped image MAE: {image_mae[1]['epochs']} epochs, {c.depth} blocks x {c.dim}-d, "
+          f"{c.patch_size}x{c.patch_size} patches of {c.img_size} px scenes")
+for row in le.headline(le.load(le.OUT)):
+    result = (f"{row['mean']:+5.1f} points [{row['lo']:+.1f}, {row['hi']:+.1f}] over {row['n']} seeds: {row['verdict']}"
+              if row["verdict"] else f"pending ({row['n']} seed(s) with both)")
+    print(f"{row['labels']:5d} labels  {row['a']} - {row['b']}: {result}")
+
+# %% [markdown]
 # ## The family map
 #
 # Every published masked autoencoder is the four choices made for its data, sometimes

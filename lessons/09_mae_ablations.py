@@ -100,8 +100,11 @@ print(f"mode: {maelearn.mode()}   device: {device}   torch {torch.__version__}")
 # The two verdicts that matter, at every label count, paired by seed (the rule is the one
 # this lesson uses throughout, stated in the verdict-table section): does MAE fine-tuning
 # beat training from scratch, and does a frozen MAE read-out beat the *strongest* trivial
-# baseline (often a kNN on raw pixels, which finds near-duplicate scenes)? Rows that have
-# not run yet read *pending*.
+# baseline (often a kNN on raw pixels, which finds near-duplicate scenes)? Then two checks
+# of the fine-tune recipe: does tuning every weight do at least as well as tuning only the
+# last 2 blocks, and is it stable from seed to seed at 5,000 labels? The sentences are
+# generated from the rows by `label_efficiency.findings`, not written in advance; rows
+# that have not run yet read *pending*.
 
 # %%
 from maelearn.experiments import label_efficiency as le
@@ -109,10 +112,8 @@ from maelearn.experiments.pretraining_length import RESULTS as LENGTH_FILE
 from maelearn.experiments.pretraining_length import load_rows
 
 labels_data = le.load(le.OUT)
-for row in le.headline(labels_data):
-    ours = (f"{row['mean']:+5.1f} points [{row['lo']:+.1f}, {row['hi']:+.1f}] ({row['n']} seeds)" if row["verdict"]
-            else f"pending ({row['n']} seed(s) with both)")
-    print(f"{row['labels']:5d} labels  {row['what']:46s} {row['a'] or '-'} - {row['b'] or '-'}: {ours}  {row['verdict'] or ''}")
+for sentence in le.findings(labels_data):
+    print("*", sentence)
 
 # %% [markdown]
 # Every method at every label count, mean and 95 % interval over seeds (in %), and the

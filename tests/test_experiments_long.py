@@ -190,3 +190,31 @@ def test_other_mask_ratios_and_kinds_keep_their_own_files(tmp_path, capsys):
     assert pl.setting(half)["mask_ratio"] == 0.5
     assert pl.main(["length", "--kind", "contrastive", "--mask-ratio", "0.5", "--out", str(tmp_path / "x.json")]) == 2
     assert "left at 0.75 for the contrastive kind" in capsys.readouterr().err
+
+
+def test_findings_say_where_mae_pays_where_it_loses_and_what_is_pending():
+    """The sentences lesson 09 prints follow the verdict rule: a paired interval above 0
+    is "beats", below 0 "loses to", containing 0 "cannot tell"; fewer than 2 paired seeds
+    is "pending"; the fine-tune's sd at the largest label count is checked against 3 points."""
+    rows = []
+
+    def add(method, labels, accs):
+        rows.extend({"method": method, "labels": labels, "seed": s, "accuracy": a} for s, a in enumerate(accs))
+
+    add("mae_finetune", 100, (0.40, 0.42, 0.41))
+    add("supervised", 100, (0.15, 0.14, 0.16))        # +26 points, tight: beats
+    add("mae_partial2", 100, (0.45, 0.47, 0.46))      # full - partial = -5, tight: loses to
+    add("mae_finetune", 5000, (0.90, 0.80, 0.85))     # sd 5 points: above the target
+    add("supervised", 5000, (0.86, 0.84, 0.85))       # +0 with a wide interval: cannot tell
+    add("mae_linear", 5000, (0.58, 0.57))
+    add("raw_knn", 5000, (0.567,))                    # one paired seed: pending
+    data = {"rows": rows, "search": []}
+    text = le.findings(data)
+    assert "100 labels: the fully fine-tuned MAE beats the same ViT trained from scratch (+26.0 points [" in text[0]
+    assert any(s.startswith("100 labels: the fully fine-tuned MAE loses to the MAE with its last 2 blocks tuned (-5.0")
+               for s in text)
+    assert any(s.startswith("5000 labels: the seeds cannot tell the fully fine-tuned MAE from the same ViT") for s in text)
+    assert any("5000 labels: a linear probe on the frozen MAE vs a kNN on raw pixels is pending (1 seed(s) with both)" in s
+               for s in text)
+    assert text[-1] == "5000 labels: the fine-tune's seed-to-seed sd is 5.0 points over 3 seeds, above the target of 3."
+    assert le.paired(data, "raw_knn", "mae_linear", 5000) is None

@@ -355,8 +355,6 @@ def headline(data: dict) -> list[dict]:
     the *strongest* trivial baseline (raw-pixel kNN or linear, random-init linear, chosen by
     its mean). Differences in points, paired by seed, with the 95 % interval and a verdict
     (``None`` fields while rows are missing)."""
-    from maelearn.experiments.stats import interval, verdict
-
     out = []
     for n in sorted({r["labels"] for r in data["rows"]}):
         def strongest(names):
@@ -366,14 +364,76 @@ def headline(data: dict) -> list[dict]:
         for what, a, b in (("MAE fine-tune vs supervised from scratch", "mae_finetune", "supervised"),
                            ("frozen MAE vs the strongest trivial baseline",
                             strongest(("mae_linear", "mae_knn")) or "mae_linear|mae_knn", strongest(TRIVIAL) or "trivial")):
-            xa, xb = accuracies(data, a, n), accuracies(data, b, n)
-            seeds = sorted(set(xa) & set(xb))
+            seeds = set(accuracies(data, a, n)) & set(accuracies(data, b, n))
             row = {"labels": n, "what": what, "a": a, "b": b, "n": len(seeds), "mean": None, "lo": None, "hi": None,
                    "verdict": None}
-            if len(seeds) >= 2:
-                iv = interval(100 * (xa[s] - xb[s]) for s in seeds)
-                row.update(mean=iv.mean, lo=iv.lo, hi=iv.hi, verdict=verdict(iv, +1))
+            if (d := paired(data, a, b, n)) is not None:
+                row.update(d)
             out.append(row)
+    return out
+
+
+NAMES = {"raw_knn": "a kNN on raw pixels", "raw_linear": "a linear probe on raw pixels",
+         "random_linear": "a linear probe on the untrained encoder", "mae_linear": "a linear probe on the frozen MAE",
+         "mae_knn": "a kNN on the frozen MAE", "mae_partial2": "the MAE with its last 2 blocks tuned",
+         "mae_finetune": "the fully fine-tuned MAE", "supervised": "the same ViT trained from scratch",
+         "contrastive_linear": "a linear probe on the contrastive encoder",
+         "contrastive_finetune": "the fine-tuned contrastive encoder"}
+SD_TARGET = 3.0  # points: the fine-tune recipe must be this stable across seeds at the largest label count
+
+
+def paired(data: dict, a: str, b: str, labels: int) -> dict | None:
+    """Mean and 95 % interval (points) of ``a - b`` paired by seed, with its verdict in the
+    direction "a is better"; ``None`` with fewer than 2 seeds that have both."""
+    from maelearn.experiments.stats import interval, verdict
+
+    xa, xb = accuracies(data, a, labels), accuracies(data, b, labels)
+    seeds = sorted(set(xa) & set(xb))
+    if len(seeds) < 2:
+        return None
+    iv = interval(100 * (xa[s] - xb[s]) for s in seeds)
+    return {"n": iv.n, "mean": iv.mean, "lo": iv.lo, "hi": iv.hi, "verdict": verdict(iv, +1)}
+
+
+def _sentence(labels: int, a: str, b: str, d: dict | None, seeds_with_both: int) -> str:
+    from maelearn.experiments.stats import CONTRADICTED, REPRODUCED
+
+    A, B = NAMES.get(a, a), NAMES.get(b, b)
+    if d is None:
+        return f"{labels} labels: {A} vs {B} is pending ({seeds_with_both} seed(s) with both)."
+    iv = f"{d['mean']:+.1f} points [{d['lo']:+.1f}, {d['hi']:+.1f}], {d['n']} seeds"
+    if d["verdict"] == REPRODUCED:
+        return f"{labels} labels: {A} beats {B} ({iv})."
+    if d["verdict"] == CONTRADICTED:
+        return f"{labels} labels: {A} loses to {B} ({iv})."
+    return f"{labels} labels: the seeds cannot tell {A} from {B} ({iv}: the interval contains 0)."
+
+
+def findings(data: dict) -> list[str]:
+    """The headline and the fine-tune recipe's checks as plain sentences, computed from the
+    rows (lesson 09 prints them): where MAE pays, where it loses, where the seeds cannot
+    tell, and what is still pending. The checks: full fine-tuning against tuning only the
+    last 2 blocks at every label count, and the fine-tune's seed-to-seed sd at the largest
+    label count against :data:`SD_TARGET`."""
+    out = []
+    for r in headline(data):
+        if r["a"] in METHODS and r["b"] in METHODS:
+            both = len(set(accuracies(data, r["a"], r["labels"])) & set(accuracies(data, r["b"], r["labels"])))
+            out.append(_sentence(r["labels"], r["a"], r["b"], paired(data, r["a"], r["b"], r["labels"]), both))
+        else:
+            out.append(f"{r['labels']} labels: {r['what']} is pending (no rows yet).")
+    counts = sorted({r["labels"] for r in data["rows"]})
+    for n in counts:
+        both = len(set(accuracies(data, "mae_finetune", n)) & set(accuracies(data, "mae_partial2", n)))
+        out.append(_sentence(n, "mae_finetune", "mae_partial2", paired(data, "mae_finetune", "mae_partial2", n), both))
+    if counts:
+        ft = [r for r in summary_table(data) if r["method"] == "mae_finetune" and r["labels"] == counts[-1]]
+        if ft and ft[0]["n"] >= 2:
+            ok = "within" if ft[0]["sd"] <= SD_TARGET else "above"
+            out.append(f"{counts[-1]} labels: the fine-tune's seed-to-seed sd is {ft[0]['sd']:.1f} points over "
+                       f"{ft[0]['n']} seeds, {ok} the target of {SD_TARGET:.0f}.")
+        else:
+            out.append(f"{counts[-1]} labels: the fine-tune's seed-to-seed sd is pending (fewer than 2 seeds).")
     return out
 
 

@@ -121,7 +121,7 @@ class BaseMAEConfig:
         return num_visible(math.prod(grid), mask_ratio)
 
     def to_dict(self) -> dict:
-        """A plain dict (stored in checkpoints) from which :func:`mae_from_config` rebuilds."""
+        """A plain dict (stored in checkpoints) from which :func:`maelearn.models.mae_from_config` rebuilds."""
         return {"kind": self.kind, **asdict(self)}
 
 
@@ -480,7 +480,7 @@ class MAE(nn.Module):
         return int(cfg.cls_token) + patches
 
     def config_dict(self) -> dict:
-        """The config as a plain dict (stored in checkpoints); :func:`mae_from_config`
+        """The config as a plain dict (stored in checkpoints); :func:`maelearn.models.mae_from_config`
         rebuilds the model from it."""
         return self.config.to_dict()
 
@@ -490,16 +490,8 @@ def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrid
     return MAE(mae_config(preset, encoder_mask_tokens=encoder_mask_tokens, **overrides))
 
 
-def mae_from_config(cfg: dict) -> MAE:
-    """Rebuild any MAE kind from its stored config: :func:`maelearn.models.mae_from_config`.
-    Kept here only while :mod:`maelearn.experiments.media` imports it from this module."""
-    from maelearn.models import mae_from_config as rebuild  # models sits above this module
-
-    return rebuild(cfg)
-
-
 __all__ = [
     "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae",
-    "channel_normalized_targets", "denormalize", "mae_config", "mae_from_config",
+    "channel_normalized_targets", "denormalize", "mae_config",
     "make_targets", "masked_mse", "normalized_targets", "preset_config",
 ]

@@ -7,6 +7,7 @@ library: its own imports are not read (what the library imports from it is)."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "maelearn"
@@ -16,15 +17,13 @@ OUTSIDE = ("maelearn.experiments",)
 #: when its reason goes; add none.
 _STUDY = "lesson 12's study command (timeseries.main) lives in the model file until it moves to maelearn.experiments"
 ALLOWED_CYCLE_EDGES = {
-    ("maelearn.mae", "maelearn.models"): "mae.mae_from_config stays importable from maelearn.mae while "
-    "maelearn.experiments.media imports it from there",
     ("maelearn.timeseries", "maelearn.evaluate"): _STUDY,
     ("maelearn.timeseries", "maelearn.runs"): _STUDY,
     ("maelearn.timeseries", "maelearn.train"): _STUDY,
 }
 #: Import statements of maelearn modules inside functions of the library: this number may
-#: only go down (1 in mae.mae_from_config, 18 in timeseries.py's study command).
-MAX_FUNCTION_LEVEL_IMPORTS = 19
+#: only go down (18 in timeseries.py's study command).
+MAX_FUNCTION_LEVEL_IMPORTS = 18
 
 
 def package_modules() -> dict[str, Path]:
@@ -118,10 +117,15 @@ def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def test_the_graph_sees_imports_inside_functions():
-    edges, deferred = import_graph()
+def test_the_graph_sees_imports_inside_functions(tmp_path, monkeypatch):
+    edges, _ = import_graph()
     assert "maelearn.vit" in edges["maelearn.mae"] and "maelearn.mae" in edges["maelearn.video"]
-    assert ("maelearn.mae", "maelearn.models") in {(m, t) for m, _, t in deferred}
+    package = tmp_path / "maelearn"
+    package.mkdir()
+    (package / "a.py").write_text("def f():\n    from maelearn import b\n")
+    (package / "b.py").write_text("")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", package)
+    assert import_graph()[1] == [("maelearn.a", 2, "maelearn.b")]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

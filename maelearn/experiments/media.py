@@ -44,6 +44,7 @@ from maelearn.checkpoint import atomic_save
 from maelearn.config import ROOT, cpu_threads
 from maelearn.config import device as pick_device
 from maelearn.evaluate import linear_probe_features
+from maelearn.models import mae_from_config
 from maelearn.bench.timing import hardware
 from maelearn.runs import write_text
 from maelearn.experiments.output import check_json_output, interrupted
@@ -411,8 +412,6 @@ def load_pretrained(kind: str, folder: str | Path | None = None) -> tuple[nn.Mod
     """The shipped pretrained model of ``kind`` (eval mode, CPU) and its provenance, or
     ``None`` when it has not been made."""
     import json
-
-    from maelearn.mae import mae_from_config
 
     weights, prov = checkpoint_paths(kind, folder)
     if not (weights.exists() and prov.exists()):

@@ -58,10 +58,11 @@ from einops import rearrange
 import maelearn
 from maelearn.data.timeseries import activity_series
 from maelearn.exercises import check
-from maelearn.timeseries import (CHEAP_BASELINES, LABEL_COUNTS, READOUTS, STUDY_VARIANTS, build_timeseries_mae, count_key,
-                                 encoder_features, forecast_noise, label_keys, load_study, normalize_series, probe_curve,
-                                 spectrum_features, strongest_cheap, study_conclusions, study_interval, study_report,
-                                 reconstruction_losses)
+from maelearn.experiments.timeseries import (CHEAP_BASELINES, LABEL_COUNTS, READOUTS, STUDY_VARIANTS, count_key, label_keys,
+                                             load_study, probe_curve, strongest_cheap, study_conclusions, study_interval,
+                                             study_report)
+from maelearn.timeseries import (build_timeseries_mae, encoder_features, forecast_noise, normalize_series,
+                                 reconstruction_losses, spectrum_features)
 from maelearn.train import TrainConfig, pretrain
 
 lesson_start = time.perf_counter()
@@ -390,7 +391,7 @@ plt.show()
 # ## The measured study: 5 seeds
 #
 # One seed on a few hundred series is a demonstration, not a measurement.
-# `python -m maelearn.timeseries --scale cpu --threads 1` runs the whole comparison again
+# `python -m maelearn.experiments timeseries --scale cpu --threads 1` runs the whole comparison again
 # (four pretraining variants, the untrained encoder, both cheap baselines, both read-outs,
 # three poolings, the label curve) with **5 seeds** on more series and a longer schedule
 # (the settings are printed with the results). A seed changes the initial weights, the
@@ -405,7 +406,7 @@ plt.show()
 # %%
 study = load_study()
 if study is None:
-    print("no data/timeseries_cpu.json yet: run  python -m maelearn.timeseries --scale cpu --threads 1")
+    print("no data/timeseries_cpu.json yet: run  python -m maelearn.experiments timeseries --scale cpu --threads 1")
 else:
     print(study_report(study))
 
@@ -544,8 +545,10 @@ for key, value in rows:
 # * The papers in the family map, for the ingredient each one adds.
 # * Lesson 09 for the paired interval and the [CLS]-vs-mean finding; lessons 10 and 11 for
 #   the same kind of seeded study on video and audio.
-# * `maelearn/timeseries.py` (the model, tokens, masks, targets, and the study:
-#   `python -m maelearn.timeseries --scale cpu --threads 1` writes `data/timeseries_cpu.json`),
+# * `maelearn/timeseries.py` (the model, tokens, masks, targets, and the frozen features
+#   and losses the lesson reads), `maelearn/experiments/timeseries.py` (the study:
+#   `python -m maelearn.experiments timeseries --scale cpu --threads 1` writes
+#   `data/timeseries_cpu.json`),
 #   `maelearn/data/timeseries.py` (the activity series); `tests/test_timeseries.py`
 #   checks the model the way the image MAE is checked (encoder sees 1 + K tokens, loss on
 #   removed patches only, hidden patches never reach the encoder).

@@ -1,22 +1,26 @@
-"""Lesson 12's study (maelearn.timeseries): the class-balanced label draws, the "past"
-pooling, the probe curve, the paired read-outs and their wording, the resumable command,
-and the shipped data/timeseries_cpu.json (5 seeds, the cpu scale's settings)."""
+"""Lesson 12's study (maelearn.experiments.timeseries, run as ``python -m maelearn.experiments
+timeseries``): the class-balanced label draws, the "past" pooling and the masked losses of
+the model module, the probe curve, the paired read-outs and their wording, the resumable
+command, and the shipped data/timeseries_cpu.json (5 seeds, the cpu scale's settings)."""
 
+import ast
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
 
+import maelearn.timeseries
+from maelearn.config import ROOT
 from maelearn.experiments.stats import paired_interval
-from maelearn.timeseries import (
+from maelearn.experiments.timeseries import (
     LABEL_COUNTS,
-    POOLS,
     STUDY_SCALES,
     STUDY_VARIANTS,
     StudyScale,
-    build_timeseries_mae,
-    encoder_features,
-    forecast_noise,
     label_keys,
     label_subset,
     load_study,
@@ -29,9 +33,9 @@ from maelearn.timeseries import (
     study_paired,
     study_report,
     study_values,
-    reconstruction_losses,
     which_better,
 )
+from maelearn.timeseries import POOLS, build_timeseries_mae, encoder_features, forecast_noise, reconstruction_losses
 
 
 @pytest.fixture(autouse=True)
@@ -193,12 +197,21 @@ def test_run_study_refuses_other_settings_and_other_files(tmp_path):
 
 def test_command_line_refuses_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["--scale", "huge"])
+        main(["timeseries", "--scale", "huge"])  # argv starts with the command, as the router passes it
     assert exit_.value.code == 2
-    assert main(["--scale", "quick", "--out", str(tmp_path)]) == 2  # a folder: refused before any work
-    assert main(["--scale", "quick", "--seeds", "1", "1"]) == 2
+    assert main(["timeseries", "--scale", "quick", "--out", str(tmp_path)]) == 2  # a folder: refused before any work
+    assert main(["timeseries", "--scale", "quick", "--seeds", "1", "1"]) == 2
     err = capsys.readouterr().err
     assert "invalid choice: 'huge'" in err and "timeseries_quick.json" in err and "more than once" in err
+
+
+def test_the_experiments_router_runs_the_study(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MAELEARN_DEVICE", "MAELEARN_DEBUG")}
+    proc = subprocess.run([sys.executable, "-m", "maelearn.experiments", "timeseries", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300, env={**env, "OMP_NUM_THREADS": "1"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith(f"python -m maelearn.experiments timeseries: error: --out {tmp_path} is a folder")
+    assert len(proc.stderr.strip().splitlines()) == 1 and proc.stdout == ""
 
 
 # -- the shipped results ---------------------------------------------------------------------------
@@ -206,13 +219,36 @@ def test_command_line_refuses_bad_arguments(tmp_path, capsys):
 
 def test_shipped_study_has_five_seeds_of_everything_at_the_cpu_scale():
     study = load_study(prefer=("cpu",))
-    assert study is not None, "data/timeseries_cpu.json is missing: python -m maelearn.timeseries --scale cpu --threads 1"
+    assert study is not None, ("data/timeseries_cpu.json is missing: "
+                               "python -m maelearn.experiments timeseries --scale cpu --threads 1")
     assert study["path"] == "data/timeseries_cpu.json"
     expected = json.loads(json.dumps(STUDY_SCALES["cpu"].__dict__))
     assert study["settings"] == expected  # the shipped file is what the command makes
-    assert study["command"].startswith("python -m maelearn.timeseries --scale cpu")
+    assert study["command"].startswith("python -m maelearn.experiments timeseries --scale cpu")
     assert label_keys(study) == ["2", "5", "10", "20", "50", "all"] and len(LABEL_COUNTS) == 6
     for name, method in study["methods"].items():
         assert [r["seed"] for r in method["runs"]] == [0, 1, 2, 3, 4], name
     assert len(study_conclusions(study)) == 12
     assert "95 % interval" in study_report(study)
+
+
+def test_the_shipped_study_resumes_with_nothing_left_to_run(tmp_path):
+    """The command accepts its own shipped file (same settings and series, whatever the
+    recorded command) and, every run being there, trains nothing and keeps every number."""
+    out = tmp_path / "timeseries_cpu.json"
+    shutil.copy(ROOT / load_study(prefer=("cpu",))["path"], out)
+    before = json.loads(out.read_text())
+    after = run_study("cpu", out, log=None)
+    assert after["methods"] == before["methods"] == json.loads(out.read_text())["methods"]
+
+
+# -- the model module is the lesson's, the study is not in it (issue 25) --------------------------
+
+
+def test_the_model_module_holds_no_study_and_imports_no_experiment():
+    tree = ast.parse(open(maelearn.timeseries.__file__, encoding="utf-8").read())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not any(m and m.startswith("maelearn.experiments") for m in imported), imported
+    for name in ("run_study", "study_report", "probe_curve", "label_subset", "main", "STUDY_SCALES"):
+        assert not hasattr(maelearn.timeseries, name), name

@@ -15,6 +15,7 @@ COMMANDS = {
     "audio": "maelearn.experiments.media",
     "length": "maelearn.experiments.pretraining_length",
     "labels": "maelearn.experiments.label_efficiency",
+    "timeseries": "maelearn.experiments.timeseries",
 }
 
 

@@ -44,7 +44,7 @@ import math
 import os
 import time
 import warnings
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -404,8 +404,8 @@ class _Data:
     """How :func:`fit` reads ``data``: in-memory tensors (sliced on the device), a map-style
     Dataset (a DataLoader over :class:`EpochBatches`) or a ready DataLoader (used as is)."""
 
-    def __init__(self, data, config: TrainConfig, d: _Dist, dev: torch.device, device_transform):
-        self.dev, self.transform = dev, device_transform
+    def __init__(self, data, config: TrainConfig, d: _Dist, dev: torch.device):
+        self.dev, self.transform = dev, None
         bs = config.batch_size
         if _is_tensors(data):
             tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
@@ -419,7 +419,7 @@ class _Data:
         elif isinstance(data, torch.utils.data.DataLoader):
             self.kind, self.loader, self.sampler = "loader", data, None
             self.n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
-            self.transform = device_transform or getattr(data.dataset, "device_transform", None)
+            self.transform = getattr(data.dataset, "device_transform", None)
         elif isinstance(data, torch.utils.data.IterableDataset):
             raise TypeError(
                 f"data is an IterableDataset ({type(data).__name__}): the loop needs a map-style Dataset (it "
@@ -439,7 +439,7 @@ class _Data:
                 persistent_workers=workers > 0,
                 generator=torch.Generator().manual_seed(config.seed),  # leaves the global RNG alone
             )
-            self.transform = device_transform or getattr(data, "device_transform", None)
+            self.transform = getattr(data, "device_transform", None)
         else:
             raise TypeError(
                 f"data must be a torch.Tensor (N, ...), a tuple of tensors, a map-style torch Dataset or a "
@@ -498,6 +498,12 @@ def _batch_size(batch) -> int:
 
 # --- the engine ----------------------------------------------------------------------------
 
+#: ``loss_fn(net, batch, generator) -> scalar loss``: ``net`` is the model (wrapped by DDP
+#: under torchrun), ``batch`` what the data yields, on the device (a tensor or a tuple),
+#: ``generator`` this process's seeded CPU generator for the step's own randomness (masks,
+#: corruptions, negatives), saved in checkpoints.
+LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
+
 
 def _autocast(dev: torch.device, precision: str):
     if precision == "auto":
@@ -527,11 +533,263 @@ def _set_rng_state(state: dict, gens: dict[str, torch.Generator], dev: torch.dev
         torch.cuda.set_rng_state(state["cuda"], dev)
 
 
-#: ``loss_fn(net, batch, generator) -> scalar loss``: ``net`` is the model (wrapped by DDP
-#: under torchrun), ``batch`` what the data yields, on the device (a tensor or a tuple),
-#: ``generator`` this process's seeded CPU generator for the step's own randomness (masks,
-#: corruptions, negatives), saved in checkpoints.
-LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
+def _seed(seed: int, d: _Dist, dev: torch.device) -> dict[str, torch.Generator]:
+    """Seed this process. The data order is the same on every rank (each takes its own
+    share); the step's own noise (the returned generator) and torch's global RNG (dropout,
+    models that draw their own noise) differ per rank."""
+    gens = {"noise": torch.Generator().manual_seed(seed * 1_000_003 + 1 + d.rank)}
+    torch.manual_seed(seed + d.rank)
+    if dev.type == "cuda":
+        torch.cuda.manual_seed(seed + d.rank)
+    return gens
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """How many optimizer steps a run takes and the learning rate of each."""
+
+    micro: int  # micro-batches per epoch that count (drop_last drops an incomplete last step)
+    accum: int
+    steps_per_epoch: int
+    total_steps: int
+    epochs: int
+    warmup_steps: float
+    peak: float
+    min_lr: float
+    kind: str
+
+    @classmethod
+    def of(cls, config: TrainConfig, micro: int, world: int) -> "_Schedule":
+        """The schedule of ``config`` for ``micro`` batches per epoch on ``world`` processes."""
+        accum = config.accum_iter
+        if micro < accum:
+            raise ValueError(
+                f"an epoch has {micro} batch(es) per process, fewer than accum_iter={accum}; lower accum_iter or batch_size"
+            )
+        steps_per_epoch = micro // accum if config.drop_last else math.ceil(micro / accum)
+        used_micro = steps_per_epoch * accum if config.drop_last else micro
+        if config.max_steps is not None:
+            total_steps, epochs = config.max_steps, math.ceil(config.max_steps / steps_per_epoch)
+        else:
+            total_steps, epochs = steps_per_epoch * config.epochs, config.epochs
+        warmup = config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * steps_per_epoch
+        peak = config.peak_lr(world)
+        return cls(used_micro, accum, steps_per_epoch, total_steps, epochs, min(total_steps, warmup), peak,
+                   min(config.min_lr, peak), config.schedule)
+
+    def set_lr(self, optimizer: torch.optim.Optimizer, step: int) -> float:
+        """Set every parameter group's lr for ``step`` (times the group's ``lr_scale``)."""
+        if self.kind == "constant":
+            lr = self.peak * min(1.0, step / self.warmup_steps) if self.warmup_steps > 0 else self.peak
+        else:
+            lr = lr_at(step, self.total_steps, self.warmup_steps, self.peak, self.min_lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr * group.get("lr_scale", 1.0)
+        return lr
+
+    def group(self, i: int) -> tuple[int, bool]:
+        """(how many micro-batches the optimizer step of micro-batch ``i`` accumulates,
+        whether ``i`` is its last)."""
+        first = (i // self.accum) * self.accum
+        return min(first + self.accum, self.micro) - first, (i + 1) % self.accum == 0 or i + 1 == self.micro
+
+
+def _inputs_finite(batch, dev: torch.device) -> torch.Tensor:
+    """A device bool: every floating tensor of the batch is finite (no host sync)."""
+    ts = batch if isinstance(batch, (tuple, list)) else [batch]
+    flags = [torch.isfinite(t).all() for t in ts if isinstance(t, torch.Tensor) and t.is_floating_point()]
+    return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool, device=dev)
+
+
+@dataclass
+class _Step:
+    """What one training step needs: the (DDP-wrapped) network and its loss, the optimizer,
+    the gradient scaler and autocast context of mixed precision, the noise generator."""
+
+    net: nn.Module
+    loss_fn: LossFn
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    amp: Any
+    generator: torch.Generator
+    clip_grad: float | None
+
+    def train_step(self, batch, accumulated: int, sync: bool) -> torch.Tensor:
+        """Forward, loss and backward of one micro-batch, its gradient scaled by
+        1/``accumulated`` (the step's micro-batches add up to their mean); under DDP the
+        gradients are all-reduced only when ``sync``. Returns the loss (detached, fp32)."""
+        ddp = isinstance(self.net, nn.parallel.DistributedDataParallel)
+        with nullcontext() if sync or not ddp else self.net.no_sync():
+            with self.amp:
+                loss = self.loss_fn(self.net, batch, self.generator)
+            scaled = loss / accumulated if accumulated > 1 else loss
+            (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+        return loss.detach().float()
+
+    def optimizer_step(self) -> None:
+        """Clip (after unscaling fp16 gradients), step, clear the gradients."""
+        if self.clip_grad is not None:
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]], self.clip_grad)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+
+
+class _LossLog:
+    """Each optimizer step's loss into the history and the progress bar, read by the host
+    one step late: by then the GPU has the next step queued, so the read (a sync) never
+    leaves it idle. A non-finite loss stops the run before anything is saved (every record
+    is read before a checkpoint)."""
+
+    def __init__(self, history: History, bar, epochs: int, ckpt_path: Path | None):
+        self.history, self.bar, self.epochs, self.ckpt_path = history, bar, epochs, ckpt_path
+        self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []  # (step, epoch, lr, loss, inputs ok)
+
+    def add(self, step: int, epoch: int, lr: float, loss: torch.Tensor, inputs_ok: torch.Tensor) -> None:
+        self.pending.append((step, epoch, lr, loss, inputs_ok))
+        while len(self.pending) > 1:
+            self._read_oldest()
+
+    def flush(self) -> None:
+        while self.pending:
+            self._read_oldest()
+
+    def _read_oldest(self) -> None:
+        step, epoch, lr, loss, inputs_ok = self.pending.pop(0)
+        value = loss.item()
+        if not math.isfinite(value):
+            path = self.ckpt_path
+            where = f"the last good checkpoint {path} is kept" if path is not None and path.exists() else "no checkpoint was written"
+            if not bool(inputs_ok):
+                cause = "the input batch contains NaN or inf values: check the data (and its normalization)"
+            else:
+                cause = "Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'"
+            raise FloatingPointError(
+                f"the loss is {value} at step {step} (epoch {epoch + 1} of {self.epochs}, lr {lr:.3g}); "
+                f"training stopped and {where}. {cause}."
+            )
+        self.history.loss.append(value)
+        self.history.lr.append(lr)
+        self.bar.update(1)
+        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{value:.4f}", lr=f"{lr:.2e}")
+
+
+def _train_one_epoch(s: _Step, batches: Iterable, epoch: int, step: int, schedule: _Schedule, log: _LossLog,
+                     world: int, dev: torch.device) -> tuple[int, float]:
+    """One epoch, as the reference MAE's ``engine_pretrain.train_one_epoch``: for every
+    micro-batch forward, loss and backward; every ``accum_iter`` of them an optimizer step,
+    then the next step's learning rate. Returns the step reached and the epoch's mean loss
+    (over its samples on every process)."""
+    seen, loss_sum = 0, torch.zeros((), device=dev)
+    group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
+    lr = schedule.set_lr(s.optimizer, step)
+    for i, batch in enumerate(batches):
+        if i >= schedule.micro or step >= schedule.total_steps:
+            break
+        accumulated, last_of_group = schedule.group(i)
+        loss = s.train_step(batch, accumulated, sync=last_of_group)
+        b = _batch_size(batch)
+        seen, loss_sum = seen + b, loss_sum + loss * b
+        group_loss, group_ok, group_n = group_loss + loss, group_ok & _inputs_finite(batch, dev), group_n + 1
+        if not last_of_group:
+            continue
+        mean = group_loss / group_n
+        if world > 1:  # the logged loss is the mean over processes
+            dist.all_reduce(mean)
+            mean = mean / world
+        s.optimizer_step()
+        log.add(step, epoch, lr, mean, group_ok)
+        group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
+        step += 1
+        lr = schedule.set_lr(s.optimizer, step)
+    log.flush()
+    totals = torch.stack([loss_sum, torch.tensor(float(seen), device=dev)])
+    if world > 1:
+        dist.all_reduce(totals)
+    return step, (totals[0] / totals[1].clamp_min(1)).item()
+
+
+def _resume(path: Path, model: nn.Module, optimizer, scaler, gens: dict, config: TrainConfig, n: int | None, d: _Dist,
+            dev: torch.device) -> tuple[History, int]:
+    """Load the checkpoint at ``path`` into the model, optimizer, scaler and random streams;
+    returns its history and the epoch to continue from."""
+    state = read_checkpoint(path, map_location="cpu")
+    saved_cfg = state.get("model_config")
+    if saved_cfg is not None and saved_cfg != model_config(model):
+        raise ValueError(f"the checkpoint at {path} is for a different model: {saved_cfg} vs {model_config(model)}")
+    if n is not None and state.get("n_images") is not None and state["n_images"] != n:
+        raise ValueError(f"the checkpoint at {path} was trained on {state['n_images']} samples, got {n}")
+    old = state["train_config"]
+    for key in ("epochs", "batch_size", "base_lr", "lr", "warmup_epochs", "seed", "accum_iter", "max_steps"):
+        if key in old and old.get(key) != getattr(config, key):
+            warnings.warn(f"resuming with {key}={getattr(config, key)!r}, the checkpoint used {old.get(key)!r}", stacklevel=4)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scaler is not None and state.get("scaler"):
+        scaler.load_state_dict(state["scaler"])
+    rng = state["rng"]
+    if len(rng) == d.world:
+        _set_rng_state(rng[d.rank], gens, dev)
+    else:
+        warnings.warn(
+            f"resuming on {d.world} process(es) from a checkpoint written by {len(rng)}: the data order "
+            "continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
+            "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
+            stacklevel=4,
+        )
+    return History.from_dict(state["history"]), state["epoch"]
+
+
+@contextmanager
+def _distributed(device: str | None) -> Iterator[tuple[torch.device, _Dist]]:
+    """This run's device and process group: joined under torchrun (each rank on its own
+    GPU), left at the end if this run joined it."""
+    dev = pick_device(device)
+    d = _init_distributed(dev)
+    if dev.type == "cuda" and d.world > 1:
+        dev = torch.device("cuda", d.local_rank)
+    try:
+        with warnings.catch_warnings():
+            # DDP's reducer warns once when a CPU conv gives a weight with a size-1 dimension
+            # (a 1-channel patch embedding) a gradient whose stride differs on that dimension
+            # only: the same memory layout, harmless.
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+            yield dev, d
+    finally:
+        if d.started_here:
+            dist.destroy_process_group()
+
+
+def _save(path: Path, model: nn.Module, optimizer, scaler, gens: dict, d: _Dist, dev: torch.device, *, epoch: int,
+          step: int, n: int | None, precision: str, history: History, config: TrainConfig, meta: dict | None) -> None:
+    """Write the checkpoint (rank 0; every rank gives its random streams)."""
+    rng = _gather(_rng_state(gens, dev), d)
+    if not d.main:
+        return
+    atomic_save(
+        {
+            "format": FORMAT,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else None,
+            "epoch": epoch,
+            "step": step,
+            "n_images": n,
+            "world_size": d.world,
+            "precision": precision,
+            "history": history.to_dict(),
+            "rng": rng,
+            "model_config": model_config(model),
+            "train_config": asdict(config),
+            "meta": meta or {},
+        },
+        path,
+    )
 
 
 def fit(
@@ -545,7 +803,6 @@ def fit(
     stop_after_epoch: int | None = None,
     meta: dict | None = None,
     on_epoch_end: Callable[[int, History], dict | None] | None = None,
-    device_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     lr_scale: Callable[[str], float] | None = None,
     no_decay: Iterable[str] = (),
 ) -> History:
@@ -559,9 +816,9 @@ def fit(
     ``(seed, epoch, index)``, see :func:`sample_seed`), or a ``DataLoader`` you built (used as
     is; its sampler's ``set_epoch`` is called; a resume is then as exact as that loader is
     deterministic per epoch). Tensors and datasets share one epoch order,
-    :class:`EpochBatches`. ``device_transform`` (default: the dataset's
-    ``device_transform`` attribute, if any) runs on the first tensor of each batch after the
-    (non-blocking) copy to the device, e.g. uint8 -> normalized float.
+    :class:`EpochBatches`. A dataset's ``device_transform`` attribute, if any, runs on the
+    first tensor of each batch after the (non-blocking) copy to the device, e.g. uint8 ->
+    normalized float.
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) it joins the process group (NCCL on CUDA, Gloo
     on CPU, ``env://``), wraps the model in ``DistributedDataParallel``, gives each rank its
@@ -591,223 +848,39 @@ def fit(
     if stop_after_epoch is not None and (not isinstance(stop_after_epoch, int) or stop_after_epoch < 1):
         raise ValueError(f"stop_after_epoch must be None or an integer >= 1, got {stop_after_epoch!r}")
 
-    dev = pick_device(config.device)
-    d = _init_distributed(dev)
-    if dev.type == "cuda" and d.world > 1:
-        dev = torch.device("cuda", d.local_rank)
-    try:
-        with warnings.catch_warnings():
-            # DDP's reducer warns once when a CPU conv gives a weight with a size-1 dimension
-            # (a 1-channel patch embedding) a gradient whose stride differs on that dimension
-            # only: the same memory layout, harmless.
-            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
-            return _fit(model, data, loss_fn, config, resume, progress, desc, stop_after_epoch, dev, d, meta,
-                        on_epoch_end, device_transform, lr_scale, no_decay)
-    finally:
-        if d.started_here:
-            dist.destroy_process_group()
-
-
-def _fit(model, data, loss_fn, config: TrainConfig, resume, progress, desc, stop_after_epoch, dev, d: _Dist, meta,
-         on_epoch_end, device_transform, lr_scale, no_decay) -> History:
-    reader = _Data(data, config, d, dev, device_transform)
-    n = reader.n
-    micro = len(reader)  # micro-batches per epoch on this process
-    accum = config.accum_iter
-    if micro < accum:
-        raise ValueError(
-            f"an epoch has {micro} batch(es) per process, fewer than accum_iter={accum}; lower accum_iter or batch_size"
-        )
-    steps_per_epoch = micro // accum if config.drop_last else math.ceil(micro / accum)
-    used_micro = steps_per_epoch * accum if config.drop_last else micro
-    if config.max_steps is not None:
-        total_steps, epochs = config.max_steps, math.ceil(config.max_steps / steps_per_epoch)
-    else:
-        total_steps, epochs = steps_per_epoch * config.epochs, config.epochs
-    warmup_steps = min(total_steps, config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * steps_per_epoch)
-    peak = config.peak_lr(d.world)
-    min_lr = min(config.min_lr, peak)
-
-    model.to(dev)
-    optimizer = make_optimizer(model, peak, config.weight_decay, config.betas, config.decay_rule, no_decay, lr_scale=lr_scale)
-    amp, scaler, precision = _autocast(dev, config.precision)
-    # The data order is the same on every rank (each takes its own share); the step's own
-    # noise and torch's global RNG (dropout, models that draw their own noise) differ per rank.
-    gens = {"noise": torch.Generator().manual_seed(config.seed * 1_000_003 + 1 + d.rank)}
-    torch.manual_seed(config.seed + d.rank)
-    if dev.type == "cuda":
-        torch.cuda.manual_seed(config.seed + d.rank)
-
-    history, epoch0 = History(), 0
-    ckpt_dir = Path(config.checkpoint_dir) if config.checkpoint_dir is not None else None
-    ckpt_path = ckpt_dir / CHECKPOINT_NAME if ckpt_dir is not None else None
-    if resume and (resume is True or ckpt_path.exists()):
-        state = read_checkpoint(ckpt_path, map_location="cpu")
-        saved_cfg = state.get("model_config")
-        if saved_cfg is not None and saved_cfg != model_config(model):
-            raise ValueError(f"the checkpoint at {ckpt_path} is for a different model: {saved_cfg} vs {model_config(model)}")
-        if n is not None and state.get("n_images") is not None and state["n_images"] != n:
-            raise ValueError(f"the checkpoint at {ckpt_path} was trained on {state['n_images']} samples, got {n}")
-        old = state["train_config"]
-        for key in ("epochs", "batch_size", "base_lr", "lr", "warmup_epochs", "seed", "accum_iter", "max_steps"):
-            if key in old and old.get(key) != getattr(config, key):
-                warnings.warn(f"resuming with {key}={getattr(config, key)!r}, the checkpoint used {old.get(key)!r}", stacklevel=4)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        rng = state["rng"]
-        if len(rng) == d.world:
-            _set_rng_state(rng[d.rank], gens, dev)
-        else:
-            warnings.warn(
-                f"resuming on {d.world} process(es) from a checkpoint written by {len(rng)}: the data order "
-                "continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
-                "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
-                stacklevel=4,
-            )
-        history, epoch0 = History.from_dict(state["history"]), state["epoch"]
-    step = epoch0 * steps_per_epoch  # the schedule restarts exactly at an epoch boundary
-
-    net = model
-    if d.world > 1:
-        ids = [dev.index] if dev.type == "cuda" else None
-        # Gradients live in DDP's buckets (no second copy, no stride-mismatch warnings for
-        # weights with a size-1 dimension such as a 1-channel patch embedding).
-        net = nn.parallel.DistributedDataParallel(model, device_ids=ids, gradient_as_bucket_view=True)
-
-    def save(epoch: int) -> None:
-        if ckpt_path is None:
-            return
-        rng = _gather(_rng_state(gens, dev), d)  # every rank takes part
-        if not d.main:
-            return
-        atomic_save(
-            {
-                "format": FORMAT,
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if scaler is not None else None,
-                "epoch": epoch,
-                "step": step,
-                "n_images": n,
-                "world_size": d.world,
-                "precision": precision,
-                "history": history.to_dict(),
-                "rng": rng,
-                "model_config": model_config(model),
-                "train_config": asdict(config),
-                "meta": meta or {},
-            },
-            ckpt_path,
-        )
-
-    def set_lr() -> float:
-        if config.schedule == "constant":
-            lr = peak * min(1.0, step / warmup_steps) if warmup_steps > 0 else peak
-        else:
-            lr = lr_at(step, total_steps, warmup_steps, peak, min_lr)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * group.get("lr_scale", 1.0)
-        return lr
-
-    def inputs_finite(batch) -> torch.Tensor:
-        """A device bool: every floating tensor of the batch is finite (no host sync)."""
-        ts = batch if isinstance(batch, (tuple, list)) else [batch]
-        flags = [torch.isfinite(t).all() for t in ts if isinstance(t, torch.Tensor) and t.is_floating_point()]
-        return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool, device=dev)
-
-    # The host reads each step's loss one step late: by then the GPU has the next step
-    # queued, so the read (a sync) never leaves it idle. A non-finite loss still stops the
-    # run before anything is saved (the last records are read before every checkpoint).
-    pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []  # (step, epoch, lr, loss, inputs ok)
-
-    def read_oldest() -> None:
-        s, ep, lr_s, loss_t, ok_t = pending.pop(0)
-        value = loss_t.item()
-        if not math.isfinite(value):
-            where = (f"the last good checkpoint {ckpt_path} is kept" if ckpt_path is not None and ckpt_path.exists()
-                     else "no checkpoint was written")
-            if not bool(ok_t):
-                cause = "the input batch contains NaN or inf values: check the data (and its normalization)"
-            else:
-                cause = "Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'"
-            raise FloatingPointError(
-                f"the loss is {value} at step {s} (epoch {ep + 1} of {epochs}, lr {lr_s:.3g}); "
-                f"training stopped and {where}. {cause}."
-            )
-        history.loss.append(value)
-        history.lr.append(lr_s)
-        bar.update(1)
-        bar.set_postfix(epoch=f"{ep + 1}/{epochs}", loss=f"{value:.4f}", lr=f"{lr_s:.2e}")
-
-    last_epoch = epochs if stop_after_epoch is None else min(epochs, stop_after_epoch)
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    bar = progress_bar(total=max(0, min(total_steps, last_epoch * steps_per_epoch) - step), desc=desc, unit="step",
-                       disable=not (progress and d.main))
-    model.train()
-    try:
-        for epoch in range(epoch0, last_epoch):
-            t0 = time.perf_counter()
-            seen = 0
-            loss_sum = torch.zeros((), device=dev)
-            group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
-            lr = set_lr()
-            for i, batch in enumerate(reader.epoch(epoch)):
-                if i >= used_micro or step >= total_steps:
-                    break
-                last_of_group = (i + 1) % accum == 0 or i + 1 == used_micro
-                group_size = min((i // accum + 1) * accum, used_micro) - (i // accum) * accum
-                sync = nullcontext() if last_of_group or d.world == 1 else net.no_sync()
-                with sync:
-                    with amp:
-                        loss = loss_fn(net, batch, gens["noise"])
-                    scaled = loss / group_size if group_size > 1 else loss
-                    (scaler.scale(scaled) if scaler is not None else scaled).backward()
-                value = loss.detach().float()
-                b = _batch_size(batch)
-                seen += b
-                loss_sum = loss_sum + value * b
-                group_loss, group_n = group_loss + value, group_n + 1
-                group_ok = group_ok & inputs_finite(batch)
-                if not last_of_group:
-                    continue
-                mean = group_loss / group_n
-                if d.world > 1:  # the logged loss is the mean over processes
-                    dist.all_reduce(mean)
-                    mean = mean / d.world
-                if scaler is not None:
-                    if config.clip_grad is not None:
-                        scaler.unscale_(optimizer)
-                        nn.utils.clip_grad_norm_(params, config.clip_grad)
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    if config.clip_grad is not None:
-                        nn.utils.clip_grad_norm_(params, config.clip_grad)
-                    optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                pending.append((step, epoch, lr, mean, group_ok))
-                group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
-                step += 1
-                while len(pending) > 1:
-                    read_oldest()
-                lr = set_lr()
-            while pending:
-                read_oldest()
-            totals = torch.stack([loss_sum, torch.tensor(float(seen), device=dev)])
-            if d.world > 1:
-                dist.all_reduce(totals)
-            dt = time.perf_counter() - t0
-            history.epoch_loss.append((totals[0] / totals[1].clamp_min(1)).item())
-            history.epoch_time.append(dt)
-            history.wall_time += dt
-            extra = on_epoch_end(epoch, history) if on_epoch_end is not None else None
-            history.metrics.append(dict(extra or {}))
-            if (epoch + 1) % config.save_every == 0 or epoch + 1 == last_epoch:
-                save(epoch + 1)
-    finally:
-        bar.close()
+    with _distributed(config.device) as (dev, d):
+        reader = _Data(data, config, d, dev)
+        schedule = _Schedule.of(config, len(reader), d.world)
+        model.to(dev)
+        optimizer = make_optimizer(model, schedule.peak, config.weight_decay, config.betas, config.decay_rule, no_decay,
+                                   lr_scale=lr_scale)
+        amp, scaler, precision = _autocast(dev, config.precision)
+        gens = _seed(config.seed, d, dev)
+        ckpt_path = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir is not None else None
+        history, epoch0 = History(), 0
+        if resume and (resume is True or ckpt_path.exists()):
+            history, epoch0 = _resume(ckpt_path, model, optimizer, scaler, gens, config, reader.n, d, dev)
+        step = epoch0 * schedule.steps_per_epoch  # the schedule restarts exactly at an epoch boundary
+        net = model
+        if d.world > 1:  # gradients live in DDP's buckets: no second copy
+            net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
+                                                      gradient_as_bucket_view=True)
+        s = _Step(net, loss_fn, optimizer, scaler, amp, gens["noise"], config.clip_grad)
+        last_epoch = schedule.epochs if stop_after_epoch is None else min(schedule.epochs, stop_after_epoch)
+        model.train()
+        with progress_bar(total=max(0, min(schedule.total_steps, last_epoch * schedule.steps_per_epoch) - step),
+                          desc=desc, unit="step", disable=not (progress and d.main)) as bar:
+            log = _LossLog(history, bar, schedule.epochs, ckpt_path)
+            for epoch in range(epoch0, last_epoch):
+                t0 = time.perf_counter()
+                step, epoch_loss = _train_one_epoch(s, reader.epoch(epoch), epoch, step, schedule, log, d.world, dev)
+                history.epoch_loss.append(epoch_loss)
+                history.epoch_time.append(time.perf_counter() - t0)
+                history.wall_time += history.epoch_time[-1]
+                history.metrics.append(dict((on_epoch_end(epoch, history) if on_epoch_end is not None else None) or {}))
+                if ckpt_path is not None and ((epoch + 1) % config.save_every == 0 or epoch + 1 == last_epoch):
+                    _save(ckpt_path, model, optimizer, scaler, gens, d, dev, epoch=epoch + 1, step=step, n=reader.n,
+                          precision=precision, history=history, config=config, meta=meta)
     return history
 
 

@@ -96,6 +96,8 @@ PRESETS: dict[str, SpectrogramMAEConfig] = {
 
 
 def spectrogram_mae_config(preset: str = "tiny", **overrides: Any) -> SpectrogramMAEConfig:
+    """The spectrogram MAE's config from a preset, fields overridden by name.
+    Taught in lesson 11."""
     return preset_config(PRESETS, preset, **overrides)
 
 
@@ -110,7 +112,8 @@ class SpectrogramMAE(MAE):
 
 
 def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> SpectrogramMAE:
-    """A spectrogram MAE from a preset, e.g. ``build_spectrogram_mae("tiny", layout="time_freq")``."""
+    """A spectrogram MAE from a preset, e.g. ``build_spectrogram_mae("tiny", layout="time_freq")``.
+    Taught in lesson 11."""
     return SpectrogramMAE(spectrogram_mae_config(preset, **overrides))
 
 

@@ -46,7 +46,8 @@ def set_mode(value: str | None) -> str:
 
 
 def mode() -> str:
-    """The mode in force: :func:`set_mode`, else ``$MAELEARN_MODE``, else full on CUDA."""
+    """The mode in force: :func:`set_mode`, else ``$MAELEARN_MODE``, else full on CUDA.
+    Taught in lesson 00."""
     if _mode_override is not None:
         return _mode_override
     env = os.environ.get(ENV_MODE, "").strip()
@@ -64,7 +65,8 @@ def is_full() -> bool:
 
 
 def budget(quick: T, full: T) -> T:
-    """Return ``quick`` in quick mode and ``full`` in full mode."""
+    """Return ``quick`` in quick mode and ``full`` in full mode.
+    Taught in lesson 00."""
     return quick if is_quick() else full
 
 
@@ -76,7 +78,8 @@ def device(prefer: str | None = None, source: str = "device") -> torch.device:
     """The device to train on: ``prefer`` or ``$MAELEARN_DEVICE`` if given, else CUDA, then
     Apple's MPS, then the CPU. Names are case-insensitive (``CPU`` is ``cpu``). Asking for
     an unknown device (``bogus``, ``meta``, ``xpu``) or an unavailable one is a
-    ``ValueError`` naming ``source`` (e.g. ``"--device"``), not a silent fallback."""
+    ``ValueError`` naming ``source`` (e.g. ``"--device"``), not a silent fallback.
+    Taught in lesson 00."""
     if prefer is not None and not isinstance(prefer, (str, torch.device)):
         raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda', got {type(prefer).__name__}")
     if isinstance(prefer, torch.device):
@@ -147,7 +150,8 @@ def available_memory() -> int:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
-    for code that wants its own stream."""
+    for code that wants its own stream.
+    Taught in lesson 01."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

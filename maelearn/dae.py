@@ -42,6 +42,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | N
     """Additive Gaussian corruption: ``x + sigma * torch.randn(x.shape, generator=generator)``.
 
     x: any shape, floating point. Returns a new tensor of the same shape (not clipped).
+    Taught in lesson 05.
     """
     if not isinstance(x, torch.Tensor) or not x.is_floating_point():
         raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
@@ -121,6 +122,7 @@ class Autoencoder(nn.Module):
     """An MLP autoencoder on flattened images: D -> hidden -> code -> hidden -> D.
 
     The decoder ends in a sigmoid because the course's images lie in [0, 1].
+    Taught in lesson 04.
     """
 
     def __init__(self, in_dim: int, code_dim: int = 64, hidden: int = 256):
@@ -164,7 +166,8 @@ def train_autoencoder(
     entries (the mask the corruption returned). Adam (AdamW without weight decay, betas
     (0.9, 0.999)) at a constant ``lr``; every epoch sees all of ``data`` (the last batch may
     be smaller). Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the
-    mean training loss of every epoch."""
+    mean training loss of every epoch.
+    Taught in lesson 04."""
     check_float_tensor(data, "data", 2, "(N, D)")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")

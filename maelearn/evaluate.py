@@ -217,7 +217,8 @@ def linear_probe_features(
     starts at zero and is trained with AdamW for ``steps`` steps under a cosine schedule,
     full batch when N <= ``batch_size`` (then the result does not depend on ``seed``), else
     on minibatches drawn with ``seed``. Deterministic; a few seconds on a CPU for tens of
-    thousands of features."""
+    thousands of features.
+    Taught in lesson 01."""
     train_x = _check_features(train_x, "train_x")
     test_x = _check_features(test_x, "test_x")
     if train_x.shape[1] != test_x.shape[1]:
@@ -294,7 +295,8 @@ def knn_features(
 
     train_x (N, D), test_x (M, D) are L2-normalized; each test sample's ``k`` most
     cosine-similar training samples vote for their class with weight
-    ``exp(similarity / temperature)``. Returns the test accuracy in [0, 1]."""
+    ``exp(similarity / temperature)``. Returns the test accuracy in [0, 1].
+    Taught in lesson 08."""
     train_x = _check_features(train_x, "train_x")
     test_x = _check_features(test_x, "test_x")
     if train_x.shape[1] != test_x.shape[1]:
@@ -417,7 +419,8 @@ def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.
 
 @torch.no_grad()
 def accuracy(model: nn.Module, data: Labelled, batch_size: int = 256, device: str | torch.device | None = None) -> float:
-    """Top-1 accuracy in [0, 1] of a classifier (images -> logits) on an image set."""
+    """Top-1 accuracy in [0, 1] of a classifier (images -> logits) on an image set.
+    Taught in lesson 07."""
     x, y = _xy(data, "data")
     dev = _model_device(model, device)
     was_training = model.training
@@ -464,7 +467,8 @@ def train_classifier(
     :class:`~maelearn.vit.ViTClassifier`). See :func:`freeze_for_partial_fine_tune` for
     ``last_k_blocks``. ``head_batchnorm`` puts a BatchNorm without affine parameters before
     the head, as the paper's linear probe does (its statistics are recomputed on the final
-    features at the end); :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning."""
+    features at the end); :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning.
+    Taught in lesson 07."""
     x, y = _xy(train, "train")
     if pool not in ViTClassifier.POOLS:
         raise ValueError(f"pool must be one of {ViTClassifier.POOLS}, got {pool!r}")

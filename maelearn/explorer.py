@@ -62,7 +62,8 @@ def _to_hwc(x: torch.Tensor) -> np.ndarray:
 def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy: str = "random", seed: int = 0) -> ExplorerView:
     """Mask ``images`` (B, C, H, W) with ``strategy`` at ``mask_ratio`` (noise drawn from
     ``seed``) and reconstruct them with ``model``. Deterministic in its arguments. Grid
-    masking has a fixed ratio of 0.75: other ratios are replaced by it (``note`` says so)."""
+    masking has a fixed ratio of 0.75: other ratios are replaced by it (``note`` says so).
+    Taught in lesson 08."""
     if not isinstance(model, MAE):
         raise TypeError(f"model must be a maelearn.mae.MAE, got {type(model).__name__}")
     if strategy not in STRATEGIES:
@@ -129,7 +130,8 @@ def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, st
     the rendered :func:`explorer_view` and its caption. Returns the box (display it, or
     let it be a cell's last value); its ``.controls`` dict holds the three controls and
     ``.image`` / ``.status`` the outputs, so code (and tests) can drive it. Displayed, it
-    also carries the :func:`static_html` fallback of the view it shows at that moment."""
+    also carries the :func:`static_html` fallback of the view it shows at that moment.
+    Taught in lesson 08."""
     import ipywidgets as widgets
 
     class ExplorerBox(widgets.VBox):

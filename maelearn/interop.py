@@ -127,7 +127,8 @@ class MissingSettingError(ValueError):
 
 class WeightsUnavailableError(OSError):
     """Pretrained weights asked for by name are neither on disk nor downloadable now (an
-    ``OSError``, like a missing file)."""
+    ``OSError``, like a missing file).
+    Taught in lesson 08."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -787,7 +788,8 @@ def reconstruct_photos(model: nn.Module, photos, mask_ratio: float = 0.75, seed:
     """:meth:`maelearn.mae.MAE.reconstruct` on photos for a model trained on
     ImageNet-normalized input (the released ones): resize and crop (:func:`photo_batch`),
     normalize, mask with noise from ``seed``, reconstruct, and map every image of the result
-    back to [0, 1] pixels, ready for :func:`maelearn.viz.figure2`."""
+    back to [0, 1] pixels, ready for :func:`maelearn.viz.figure2`.
+    Taught in lesson 08."""
     x = photo_batch(photos, model.config.img_size)
     dev = next(model.parameters()).device
     noise = torch.rand(x.shape[0], model.num_patches, generator=torch.Generator().manual_seed(seed))
@@ -887,7 +889,8 @@ def from_pretrained_hf(name_or_path: str | Path = "facebook/vit-mae-base", *, lo
 
     Looks in the local Hugging Face cache first; downloads only when the name is not cached,
     ``local_files_only`` is False and the Hub answers. Otherwise raises
-    :class:`WeightsUnavailableError` saying how to get the weights."""
+    :class:`WeightsUnavailableError` saying how to get the weights.
+    Taught in lesson 08."""
     tf = _transformers()
     path = Path(name_or_path)
     if path.is_dir():

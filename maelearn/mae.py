@@ -257,7 +257,8 @@ class MAEOutput(NamedTuple):
 class MAE(nn.Module):
     """The asymmetric masked autoencoder: an encoder over the visible patches, a light
     decoder over all positions. ``MAE(config)`` for any config kind; ``MAE(**overrides)``
-    overrides fields of ``config`` (default: :class:`MAEConfig`)."""
+    overrides fields of ``config`` (default: :class:`MAEConfig`).
+    Taught in lesson 08."""
 
     config_class: ClassVar[type[BaseMAEConfig]] = MAEConfig
 
@@ -486,7 +487,8 @@ class MAE(nn.Module):
 
 
 def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrides: Any) -> MAE:
-    """An image MAE from a preset, e.g. ``build_mae("tiny", in_chans=1, img_size=16)``."""
+    """An image MAE from a preset, e.g. ``build_mae("tiny", in_chans=1, img_size=16)``.
+    Taught in lesson 08."""
     return MAE(mae_config(preset, encoder_mask_tokens=encoder_mask_tokens, **overrides))
 
 

@@ -28,6 +28,9 @@ STRATEGIES = ("random", "block", "grid")
 
 
 class Masked(NamedTuple):
+    """What masking returns: the kept tokens, the mask and the indices that undo the shuffle.
+    Taught in lesson 08."""
+
     visible: torch.Tensor  # (B, K, D)
     mask: torch.Tensor  # (B, N), 1 = removed
     ids_restore: torch.Tensor  # (B, N)
@@ -145,7 +148,8 @@ def random_noise(batch: int, num_patches: int, generator: torch.Generator | None
 
 def forecast_noise(batch: int, num_patches: int, device=None) -> torch.Tensor:
     """Forecasting as masking noise (B, N): the score of patch ``i`` is ``i``, so sorting
-    keeps the earliest patches and removes the latest (the future)."""
+    keeps the earliest patches and removes the latest (the future).
+    Taught in lesson 12."""
     return torch.arange(num_patches, dtype=torch.float32, device=device).expand(batch, -1).clone()
 
 

@@ -13,7 +13,8 @@ from maelearn.checks import check_float_tensor, check_images
 
 
 def patchify(imgs: torch.Tensor, patch_size: int) -> torch.Tensor:
-    """(B, C, H, W) -> (B, N, p*p*C) with N = (H/p)(W/p), patches in raster order."""
+    """(B, C, H, W) -> (B, N, p*p*C) with N = (H/p)(W/p), patches in raster order.
+    Taught in lesson 08."""
     check_images(imgs, patch_size=patch_size)
     return rearrange(imgs, "b c (h p) (w q) -> b (h w) (p q c)", p=patch_size, q=patch_size)
 

@@ -40,7 +40,8 @@ IGNORE = -100  # the label F.cross_entropy skips (its default ignore_index)
 
 class WordTokenizer:
     """A word-level tokenizer: ids 0-4 are the special tokens :data:`SPECIALS`, then the
-    vocabulary's words, most frequent first. Unknown words map to ``[UNK]``."""
+    vocabulary's words, most frequent first. Unknown words map to ``[UNK]``.
+    Taught in lesson 06."""
 
     def __init__(self, words: Sequence[str]):
         words = list(words)
@@ -84,7 +85,8 @@ class WordTokenizer:
 
 
 def token_stream(texts: Iterable[str], tokenizer: WordTokenizer) -> torch.Tensor:
-    """All texts as one long (T,) tensor of ids, each document followed by ``[SEP]``."""
+    """All texts as one long (T,) tensor of ids, each document followed by ``[SEP]``.
+    Taught in lesson 06."""
     ids: list[int] = []
     for t in texts:
         ids.extend(tokenizer.encode(t))
@@ -93,7 +95,8 @@ def token_stream(texts: Iterable[str], tokenizer: WordTokenizer) -> torch.Tensor
 
 
 def make_chunks(stream: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """(T,) ids -> (T // seq_len, seq_len) non-overlapping windows (the tail is dropped)."""
+    """(T,) ids -> (T // seq_len, seq_len) non-overlapping windows (the tail is dropped).
+    Taught in lesson 06."""
     if stream.ndim != 1:
         raise ValueError(f"stream must be 1-D (T,), got shape {tuple(stream.shape)}")
     if seq_len < 1 or len(stream) < seq_len:
@@ -143,7 +146,8 @@ def bert_mask(
 class TinyMLM(nn.Module):
     """A small bidirectional transformer for masked language modelling: token embedding +
     fixed 1D sin-cos positions, ``depth`` pre-norm :class:`~maelearn.vit.Block`, a final
-    LayerNorm and a linear head over the vocabulary."""
+    LayerNorm and a linear head over the vocabulary.
+    Taught in lesson 06."""
 
     def __init__(self, vocab_size: int, dim: int = 64, depth: int = 1, heads: int = 4, max_len: int = 16, mlp_ratio: float = 2.0):
         super().__init__()
@@ -210,7 +214,8 @@ def train_mlm(
     (:func:`maelearn.train.fit`): batches of ``batch_size`` windows, reshuffled every pass
     over the data; AdamW (betas (0.9, 0.98), weight decay 0.01 except biases and norms), a
     linear warmup over the first 10 % of steps then cosine decay to 0. Returns the
-    :class:`~maelearn.checkpoint.History`; ``.loss`` holds the loss of every step."""
+    :class:`~maelearn.checkpoint.History`; ``.loss`` holds the loss of every step.
+    Taught in lesson 06."""
     if chunks.ndim != 2 or chunks.dtype != torch.long:
         raise ValueError(f"chunks must be an (N, L) long tensor, got shape {tuple(chunks.shape)} dtype {chunks.dtype}")
     if steps < 1 or batch_size < 1:
@@ -235,7 +240,8 @@ def train_mlm(
 def unigram_probs(ids: torch.Tensor, vocab_size: int, special_ids: Sequence[int]) -> torch.Tensor:
     """Word frequencies of a (T,) stream of training ids -> (vocab_size,) probabilities, with
     the special tokens (never prediction targets) at 0. The *unigram baseline* predicts this
-    distribution at every masked position, whatever the context."""
+    distribution at every masked position, whatever the context.
+    Taught in lesson 06."""
     if ids.ndim != 1 or ids.dtype != torch.long:
         raise ValueError(f"ids must be a 1-D (T,) long tensor, got shape {tuple(ids.shape)} dtype {ids.dtype}")
     counts = torch.bincount(ids, minlength=vocab_size).double()
@@ -276,7 +282,8 @@ def mlm_evaluate(
     training loss) and ``n`` (how many words were masked). With ``unigram`` ((V,) from
     :func:`unigram_probs`) it adds ``base_top1``, ``base_topk`` and ``base_ce``: the same
     numbers for the unigram baseline on the same positions. ``ce < base_ce`` means the
-    model uses the context."""
+    model uses the context.
+    Taught in lesson 06."""
     if not isinstance(p, (int, float)) or not 0.0 < p <= 1.0:
         raise ValueError(f"p must be a probability in (0, 1], got {p!r}")
     if chunks.ndim != 2 or chunks.dtype != torch.long:
@@ -321,7 +328,8 @@ def mlm_accuracy(
 @torch.no_grad()
 def fill_mask(model: TinyMLM, tokenizer: WordTokenizer, text: str, k: int = 5) -> list[list[tuple[str, float]]]:
     """For every ``[MASK]`` in ``text``, the model's ``k`` most likely words with their
-    probabilities (special tokens excluded)."""
+    probabilities (special tokens excluded).
+    Taught in lesson 06."""
     ids = torch.tensor([tokenizer.encode(text)], dtype=torch.long)  # (1, L)
     where = (ids[0] == tokenizer.mask_id).nonzero().flatten()
     if len(where) == 0:

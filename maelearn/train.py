@@ -213,7 +213,8 @@ class TrainConfig:
     Datasets (not tensors) are read by a DataLoader with ``num_workers`` worker processes,
     ``pin_memory`` (``None``: on for CUDA) and persistent workers. ``checkpoint_dir``
     (``None``: no checkpoints) receives ``checkpoint.pt`` every ``save_every`` epochs and at
-    the end."""
+    the end.
+    Taught in lesson 08."""
 
     epochs: int = 10
     batch_size: int = 64
@@ -833,6 +834,7 @@ def fit(
     multiplies a parameter's lr (layer-wise decay) and ``no_decay`` names parameters exempt
     from weight decay beyond ``config.decay_rule`` (:func:`param_groups`). A non-finite loss
     raises ``FloatingPointError`` before anything is saved.
+    Taught in lesson 08.
     """
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
@@ -919,7 +921,8 @@ def pretrain(
     such samples (alone or as ``(sample, label)``), e.g.
     :func:`maelearn.data.folders.image_dataset`; see :func:`fit` for ``resume``,
     ``stop_after_epoch`` and what is streamed how. ``meta`` (plain values) is stored in the
-    checkpoint as is, e.g. which data the run used."""
+    checkpoint as is, e.g. which data the run used.
+    Taught in lesson 08."""
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")

@@ -102,7 +102,8 @@ def copy_neighbour_error(videos: torch.Tensor, mask: torch.Tensor, patch_size: i
     removed cubes. A removed cube with no visible cube at its spatial position (every one
     under tube masking) is filled with the video's mean pixel instead.
 
-    videos (B, C, T, H, W), mask (B, N) -> float"""
+    videos (B, C, T, H, W), mask (B, N) -> float
+    Taught in lesson 10."""
     cubes = patchify_video(videos, patch_size, tubelet)  # (B, N, P)
     b, n, p = cubes.shape
     t = videos.shape[2] // tubelet
@@ -250,7 +251,8 @@ PRESETS: dict[str, VideoMAEConfig] = {
 
 
 def videomae_config(preset: str = "tiny", **overrides: Any) -> VideoMAEConfig:
-    """A preset's config with fields overridden, e.g. ``videomae_config("tiny", masking="random")``."""
+    """A preset's config with fields overridden, e.g. ``videomae_config("tiny", masking="random")``.
+    Taught in lesson 10."""
     return preset_config(PRESETS, preset, **overrides)
 
 
@@ -274,7 +276,8 @@ class VideoMAE(MAE):
 
 
 def build_videomae(preset: str = "tiny", **overrides: Any) -> VideoMAE:
-    """A VideoMAE from a preset, e.g. ``build_videomae("tiny", masking="random")``."""
+    """A VideoMAE from a preset, e.g. ``build_videomae("tiny", masking="random")``.
+    Taught in lesson 10."""
     return VideoMAE(videomae_config(preset, **overrides))
 
 

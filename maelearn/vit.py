@@ -30,7 +30,8 @@ class PatchEmbed(nn.Module):
     :class:`maelearn.timeseries.SeriesEmbed`) has the same parts: ``patchify`` /
     ``unpatchify`` between the input and patch vectors (B, N, P), ``embed_patches`` on
     patch vectors, ``forward`` on the whole input, ``check`` for the input's shape, and
-    ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``."""
+    ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``.
+    Taught in lesson 07."""
 
     input_name = "imgs"
     input_layout = "(B, C, H, W)"
@@ -233,7 +234,8 @@ class Encoder(nn.Module):
 class ViTEncoder(Encoder):
     """The image ViT encoder: :class:`PatchEmbed`, a [CLS] token and fixed 2D sin-cos
     positions. ``forward`` encodes every patch; MAE drives the same parts on the visible
-    patches only (:meth:`Encoder.forward_visible`)."""
+    patches only (:meth:`Encoder.forward_visible`).
+    Taught in lesson 07."""
 
     def __init__(
         self,
@@ -301,7 +303,8 @@ def init_weights(module: nn.Module) -> None:
 
 def init_vit(encoder: Encoder) -> None:
     """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix
-    (bias 0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`."""
+    (bias 0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`.
+    Taught in lesson 07."""
     w = encoder.patch_embed.proj.weight
     nn.init.xavier_uniform_(w.view(w.shape[0], -1))
     if encoder.patch_embed.proj.bias is not None:

@@ -75,7 +75,8 @@ def figure2(
     first ``min(n, B)`` images, clamped to [0, 1]; ``size`` is the inches per panel. When
     ``recon`` has the ``mask`` (B, N), removed patches in the first column are painted
     ``mask_colour`` (grey, as in the paper; black would vanish into a digit's black
-    background); ``mask_colour=None`` shows ``recon["masked"]`` as it is."""
+    background); ``mask_colour=None`` shows ``recon["masked"]`` as it is.
+    Taught in lesson 08."""
     missing = [key for key, _ in FIGURE2_COLUMNS if key not in recon]
     if missing:
         raise ValueError(f"recon lacks {missing}; pass the dict returned by MAE.reconstruct(...)")
@@ -147,7 +148,8 @@ def loss_curve(
 ) -> Figure:
     """Plot loss curves: ``history`` is a list of losses, a ``{name: losses}`` dict (one
     curve each, e.g. several runs) or a :class:`maelearn.checkpoint.History` (its per-step
-    ``loss``). ``smoothing`` > 1 draws the raw curve faintly and a moving average over it."""
+    ``loss``). ``smoothing`` > 1 draws the raw curve faintly and a moving average over it.
+    Taught in lesson 08."""
     series = _series(history)
     fig = ax.figure if ax is not None else plt.figure(figsize=(5, 3.2))
     ax = ax if ax is not None else fig.add_subplot(1, 1, 1)
@@ -218,7 +220,8 @@ def mask_overlay(
 ) -> torch.Tensor:
     """Paint the removed patches (``mask`` == 1) of images (B, C, H, W) with ``colour``
     (blended with weight ``alpha``; 1 covers them). ``mask`` (B, N) is in raster patch order,
-    as :func:`maelearn.masking.random_masking` returns it. -> (B, C, H, W) in [0, 1]."""
+    as :func:`maelearn.masking.random_masking` returns it. -> (B, C, H, W) in [0, 1].
+    Taught in lesson 08."""
     check_float_tensor(imgs, "imgs", 4, "(B, C, H, W)")
     b, c, h, w = imgs.shape
     if h % patch_size or w % patch_size:
@@ -241,7 +244,8 @@ def show_masks(
 ) -> Figure:
     """One panel per named mask (N,) on a ``grid`` = (rows, cols) of patches, e.g. random /
     block / grid masking side by side; removed patches are dark. With ``image`` (C, H, W)
-    the masks are painted over it instead."""
+    the masks are painted over it instead.
+    Taught in lesson 08."""
     if not masks:
         raise ValueError("masks is empty; pass {name: mask (N,)}")
     fig, axes = plt.subplots(1, len(masks), figsize=(len(masks) * size, size * 1.15), squeeze=False)

@@ -17,7 +17,8 @@ from maelearn.train import TrainConfig, fit
 class SmallCNN(nn.Module):
     """Three conv blocks (conv 3x3 - batch norm - ReLU - 2x2 max pool), global average
     pooling to a ``width * 4``-d feature vector (the penultimate layer), and a linear
-    classifier. ``features(x)`` (B, C, H, W) -> (B, width * 4)."""
+    classifier. ``features(x)`` (B, C, H, W) -> (B, width * 4).
+    Taught in lesson 01."""
 
     def __init__(self, in_chans: int = 3, num_classes: int = 10, width: int = 16):
         super().__init__()
@@ -44,7 +45,8 @@ def train_cnn(
     cross-entropy, AdamW (weight decay 1e-4 except biases and norms) at a constant ``lr``,
     every epoch over all images (the last batch may be smaller), on the model's device.
     Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the mean loss of
-    every epoch."""
+    every epoch.
+    Taught in lesson 01."""
     check_float_tensor(images, "images", 4, "(N, C, H, W)")
     if labels.shape != (images.shape[0],):
         raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
@@ -64,7 +66,8 @@ def train_cnn(
 
 @torch.no_grad()
 def batched(fn, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
-    """``fn(images[i:i+batch])`` over ``images`` in batches, concatenated (N, D), no grad."""
+    """``fn(images[i:i+batch])`` over ``images`` in batches, concatenated (N, D), no grad.
+    Taught in lesson 01."""
     return torch.cat([fn(images[i : i + batch]) for i in range(0, len(images), batch)])
 
 
@@ -75,6 +78,7 @@ def pretrained_resnet18(weights: str | None = None):
     the ImageNet weights *only if they are already in torch's cache* (``~/.cache/torch``):
     this function never downloads. Missing weights raise ``FileNotFoundError`` with the
     one-line command that fetches them on a machine with the internet.
+    Taught in lesson 01.
     """
     from torchvision.models import ResNet18_Weights, resnet18
 

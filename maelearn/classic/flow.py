@@ -17,7 +17,8 @@ from maelearn.checks import check_float_tensor
 
 
 def to_gray(frames: torch.Tensor) -> torch.Tensor:
-    """RGB (..., 3, H, W) -> luminance (..., H, W) with the ITU-R 601 weights OpenCV uses."""
+    """RGB (..., 3, H, W) -> luminance (..., H, W) with the ITU-R 601 weights OpenCV uses.
+    Taught in lesson 01."""
     if frames.shape[-3] != 3:
         raise ValueError(f"frames must have 3 colour channels at dim -3, got shape {tuple(frames.shape)}")
     w = torch.tensor([0.299, 0.587, 0.114], dtype=frames.dtype, device=frames.device)
@@ -27,7 +28,8 @@ def to_gray(frames: torch.Tensor) -> torch.Tensor:
 def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Brightness-constancy derivatives of two grey frames (H, W): ``Ix``, ``Iy`` are central
     differences (one-sided at the border, as ``torch.gradient``) of the frames' average and
-    ``It = frame1 - frame0``. Each is (H, W)."""
+    ``It = frame1 - frame0``. Each is (H, W).
+    Taught in lesson 01."""
     check_float_tensor(frame0, "frame0", 2, "(H, W)")
     check_float_tensor(frame1, "frame1", 2, "(H, W)")
     if frame0.shape != frame1.shape:
@@ -39,7 +41,8 @@ def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.T
 
 def window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
     """Sum of ``x`` (..., H, W) over the ``window`` x ``window`` square centred on every
-    pixel, with zeros outside the image. Same shape as ``x``."""
+    pixel, with zeros outside the image. Same shape as ``x``.
+    Taught in lesson 01."""
     if not isinstance(window, int) or window < 1 or window % 2 == 0:
         raise ValueError(f"window must be an odd int >= 1, got {window!r}")
     shape = x.shape
@@ -50,7 +53,8 @@ def window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
 
 def structure_tensor(ix: torch.Tensor, iy: torch.Tensor, it: torch.Tensor, window: int = 5) -> torch.Tensor:
     """The window sums Lucas-Kanade needs, stacked (5, H, W):
-    ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]`` over each pixel's window."""
+    ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]`` over each pixel's window.
+    Taught in lesson 01."""
     for name, t in (("ix", ix), ("iy", iy), ("it", it)):
         check_float_tensor(t, name, 2, "(H, W)")
     products = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it])  # (5, H, W)
@@ -103,6 +107,7 @@ def lucas_kanade(
     pixel). ``iterations > 1`` re-warps frame1 by the current estimate and solves for the
     remainder; ``levels > 1`` goes coarse to fine over an image pyramid (halving each level),
     as OpenCV's pyramidal LK does, so that larger motions become small at the coarse level.
+    Taught in lesson 01.
     """
     check_float_tensor(frame0, "frame0", 2, "(H, W)")
     if not isinstance(levels, int) or levels < 1 or not isinstance(iterations, int) or iterations < 1:
@@ -181,7 +186,8 @@ def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tens
     """Average endpoint error: the mean over pixels of the Euclidean distance between the
     estimated and the true flow vectors, ``sqrt((dx - dx*)^2 + (dy - dy*)^2)``. ``flow`` and
     ``true_flow`` are (..., 2, H, W); ``mask`` (..., H, W) of bools restricts the mean to
-    some pixels (e.g. the moving object). Returns a float."""
+    some pixels (e.g. the moving object). Returns a float.
+    Taught in lesson 01."""
     if flow.shape != true_flow.shape or flow.shape[-3] != 2:
         raise ValueError(f"flow and true_flow must both be (..., 2, H, W), got {tuple(flow.shape)} and {tuple(true_flow.shape)}")
     err = torch.linalg.vector_norm(flow - true_flow, dim=-3)  # (..., H, W)
@@ -196,7 +202,8 @@ def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tens
 
 def opencv_flow(frame0: torch.Tensor, frame1: torch.Tensor, method: str = "farneback", window: int = 5) -> torch.Tensor:
     """OpenCV's dense flow between grey frames (H, W) in [0, 1] -> (2, H, W): ``"farneback"``
-    (polynomial expansion) or ``"pyrlk"`` (pyramidal Lucas-Kanade tracked from every pixel)."""
+    (polynomial expansion) or ``"pyrlk"`` (pyramidal Lucas-Kanade tracked from every pixel).
+    Taught in lesson 01."""
     import cv2
 
     a = (frame0.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)

@@ -151,7 +151,8 @@ def motion_baselines(train_videos: torch.Tensor, train_labels: torch.Tensor, tes
     """Test accuracy of every hand-made baseline of :data:`MOTION_BASELINES` on the same
     clips: videos (N, C, T, H, W), labels (N,). The linear probes are
     :func:`maelearn.evaluate.linear_probe_features` (``steps``, ``seed``), the protocol of
-    lesson 10's VideoMAE probes; the centroid rows have no parameter to tune."""
+    lesson 10's VideoMAE probes; the centroid rows have no parameter to tune.
+    Taught in lesson 10."""
     k = int(max(train_labels.max(), test_labels.max())) + 1
 
     def probe(f) -> float:

@@ -18,7 +18,8 @@ from maelearn.checks import check_float_tensor
 
 def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
     """Hertz -> mels. ``htk=False`` is Slaney's scale (librosa's default): linear below
-    1 kHz (3 mels per 200 Hz), logarithmic above; ``htk=True`` is ``2595 log10(1 + f/700)``."""
+    1 kHz (3 mels per 200 Hz), logarithmic above; ``htk=True`` is ``2595 log10(1 + f/700)``.
+    Taught in lesson 02."""
     f = np.asarray(f, dtype=np.float64)
     if htk:
         return 2595.0 * np.log10(1.0 + f / 700.0)
@@ -29,7 +30,8 @@ def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
 
 
 def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
-    """Mels -> hertz, the inverse of :func:`hz_to_mel`."""
+    """Mels -> hertz, the inverse of :func:`hz_to_mel`.
+    Taught in lesson 02."""
     m = np.asarray(m, dtype=np.float64)
     if htk:
         return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
@@ -67,7 +69,8 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: fl
 def power_spectrogram(wave: torch.Tensor, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
     """|STFT|^2 of ``wave`` (L,) or (B, L) with a periodic Hann window of ``n_fft`` samples,
     frames centred (the signal is zero-padded by ``n_fft // 2`` on both sides, librosa's
-    default): (..., 1 + n_fft // 2, 1 + L // hop)."""
+    default): (..., 1 + n_fft // 2, 1 + L // hop).
+    Taught in lesson 02."""
     window = torch.hann_window(n_fft, periodic=True, dtype=wave.dtype, device=wave.device)
     spec = torch.stft(wave, n_fft, hop_length=hop, window=window, center=True, pad_mode="constant", return_complex=True)
     return spec.abs() ** 2
@@ -85,7 +88,8 @@ def mel_spectrogram(wave: torch.Tensor, sr: int, n_fft: int = 512, hop: int = 12
 
 def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
     """``10 log10(max(spec, amin))``, floored at ``top_db`` below each spectrogram's maximum
-    (over its last two dims), as ``librosa.power_to_db(spec, ref=1.0)``."""
+    (over its last two dims), as ``librosa.power_to_db(spec, ref=1.0)``.
+    Taught in lesson 02."""
     db = 10.0 * torch.log10(torch.clamp(spec, min=amin))
     if top_db is not None:
         peak = db.amax(dim=(-2, -1), keepdim=True)
@@ -95,7 +99,8 @@ def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 
 
 def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
     """Orthonormal DCT-II matrix (n_out, n_in): row k is ``sqrt(2/n) cos(pi k (2i+1) / 2n)``,
-    row 0 scaled by ``1/sqrt(2)`` (``scipy.fft.dct(norm='ortho')``)."""
+    row 0 scaled by ``1/sqrt(2)`` (``scipy.fft.dct(norm='ortho')``).
+    Taught in lesson 02."""
     i = torch.arange(n_in, dtype=torch.float64)
     k = torch.arange(n_out, dtype=torch.float64)[:, None]
     m = math.sqrt(2.0 / n_in) * torch.cos(math.pi * k * (2 * i + 1) / (2 * n_in))
@@ -145,7 +150,8 @@ def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc
     :func:`mel_spectrogram` (``n_fft``, ``hop``, ``n_mels``), then :func:`segment_stats`
     with ``n_segments``: (B, 2 * n_mfcc * n_segments) float32. ``n_segments=1`` is lesson
     02's clip summary (:func:`mfcc_features`, same defaults); more segments keep
-    a coarse time order, the baseline lesson 11 sets beside the MAE. Taught in lessons 02/11."""
+    a coarse time order, the baseline lesson 11 sets beside the MAE.
+    Taught in lesson 11."""
     check_float_tensor(waves, "waves", 2, "(B, L)")
     c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
     return segment_stats(c, n_segments).float()
@@ -165,7 +171,8 @@ def log_mel(
     ``waves`` (B, L): (B, 1, n_mels, frames), or (B, 1, frames, n_mels) with
     ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to ``L // frames`` so the clip
     fills ``frames`` columns; extra frames are cropped, missing ones padded with the clip's
-    floor. Not yet normalized: see :func:`normalize_specs`."""
+    floor. Not yet normalized: see :func:`normalize_specs`.
+    Taught in lesson 11."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     check_float_tensor(waves, "waves", 2, "(B, L)")
@@ -192,7 +199,8 @@ def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float
     """Normalize spectrograms with the *training* set's mean and std (one scalar each, so
     the relative loudness of bands and clips survives): ``(x - mean) / (std_scale * std)``
     for ``train`` and every other set, ``std_scale=2`` as Audio-MAE's data pipeline (inputs
-    then mostly fall in [-1, 1]). Returns a list (train first)."""
+    then mostly fall in [-1, 1]). Returns a list (train first).
+    Taught in lesson 11."""
     if not std_scale > 0:
         raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
     mean, std = spec_stats(train)
@@ -202,5 +210,6 @@ def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float
 def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
                   hop: int = 256) -> torch.Tensor:
     """Lesson 02's clip descriptor: the mean and the std over time of each MFCC, the one
-    segment of :func:`mfcc_segment_stats`. waves (B, L) -> (B, 2 * n_mfcc)."""
+    segment of :func:`mfcc_segment_stats`. waves (B, L) -> (B, 2 * n_mfcc).
+    Taught in lesson 11."""
     return mfcc_segment_stats(waves, sr, 1, n_mfcc, n_mels, n_fft, hop)

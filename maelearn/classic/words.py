@@ -18,7 +18,8 @@ from maelearn.train import TrainConfig, fit
 
 def build_vocab(docs: Sequence[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> list[str]:
     """Words occurring at least ``min_count`` times, most frequent first (ties
-    alphabetical), at most ``max_size``."""
+    alphabetical), at most ``max_size``.
+    Taught in lesson 03."""
     counts = Counter(w for doc in docs for w in doc)
     words = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
     return words[:max_size] if max_size else words
@@ -26,7 +27,8 @@ def build_vocab(docs: Sequence[Sequence[str]], min_count: int = 1, max_size: int
 
 def count_matrix(docs: Sequence[Sequence[str]], vocab: Sequence[str]) -> torch.Tensor:
     """Term counts (D, V) float64: entry (d, v) counts word ``vocab[v]`` in tokenized doc
-    ``d``; words outside ``vocab`` are ignored."""
+    ``d``; words outside ``vocab`` are ignored.
+    Taught in lesson 03."""
     index = {w: i for i, w in enumerate(vocab)}
     counts = torch.zeros(len(docs), len(vocab), dtype=torch.float64)
     for d, doc in enumerate(docs):
@@ -55,7 +57,8 @@ def tfidf(counts: torch.Tensor) -> torch.Tensor:
 def cosine_top_k(queries: torch.Tensor, keys: torch.Tensor, k: int = 5, exclude_self: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """The ``k`` rows of ``keys`` (M, D) most cosine-similar to each row of ``queries``
     (Q, D): (similarities (Q, k), indices (Q, k)). ``exclude_self`` drops the diagonal when
-    ``queries`` are ``keys``."""
+    ``queries`` are ``keys``.
+    Taught in lesson 03."""
     q = F.normalize(queries, dim=1)
     kk = F.normalize(keys, dim=1)
     sim = q @ kk.T
@@ -66,7 +69,8 @@ def cosine_top_k(queries: torch.Tensor, keys: torch.Tensor, k: int = 5, exclude_
 
 def skipgram_pairs(docs: Sequence[Sequence[str]], vocab: Sequence[str], window: int = 2) -> torch.Tensor:
     """(centre, context) index pairs (P, 2) of every in-vocabulary word and its neighbours
-    up to ``window`` positions away (out-of-vocabulary words are dropped first)."""
+    up to ``window`` positions away (out-of-vocabulary words are dropped first).
+    Taught in lesson 03."""
     index = {w: i for i, w in enumerate(vocab)}
     pairs = []
     for doc in docs:
@@ -83,7 +87,8 @@ def skipgram_pairs(docs: Sequence[Sequence[str]], vocab: Sequence[str], window: 
 class SkipGram(nn.Module):
     """Word2vec's skip-gram with negative sampling: an input and an output embedding table
     (V, dim); a (centre, context) pair scores ``<in[centre], out[context]>``, trained to be
-    high for real pairs and low for ``negatives`` random words."""
+    high for real pairs and low for ``negatives`` random words.
+    Taught in lesson 03."""
 
     def __init__(self, vocab_size: int, dim: int = 64):
         super().__init__()
@@ -108,7 +113,8 @@ def train_skipgram(
     the library's loop (:func:`maelearn.train.fit`): Adam (AdamW without weight decay) at a
     constant ``lr``; negatives are drawn from ``unigram`` (V,) word counts raised to the 3/4
     power (word2vec's choice). Returns the :class:`~maelearn.checkpoint.History`; the trained
-    model is ``history.model``."""
+    model is ``history.model``.
+    Taught in lesson 03."""
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
     if unigram.shape != (vocab_size,):

@@ -56,6 +56,7 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
     phase, and every clip gets white background noise of std ``noise``.
 
     Returns an :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32.
+    Taught in lesson 02.
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
@@ -168,6 +169,7 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
     Returns an :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32 in
     [-1, 1] and ``attributes`` ``onset``, ``duration`` (s), ``amplitude``, ``f0`` (Hz, the
     first fundamental), ``noise`` (std).
+    Taught in lesson 11.
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")

@@ -76,7 +76,8 @@ def colour_jitter(x: torch.Tensor, strength: float = 0.4, p: float = 0.8, grey_p
 
 def augmentation(recipe: str, generator: torch.Generator | None = None,
                  crop_scale: tuple[float, float] = (0.35, 1.0)) -> Callable[[torch.Tensor], torch.Tensor] | None:
-    """The batch transform of a recipe in :data:`RECIPES` (``None`` for ``"none"``)."""
+    """The batch transform of a recipe in :data:`RECIPES` (``None`` for ``"none"``).
+    Taught in lesson 08."""
     if recipe not in RECIPES:
         raise ValueError(f"augmentation recipe must be one of {RECIPES}, got {recipe!r}")
     if recipe == "none":

@@ -35,7 +35,8 @@ class ImageSet(LabelledSet):
 
 def digits(size: int = 16) -> ImageSet:
     """scikit-learn's 1,797 real 8x8 handwritten digits (0-9), resized to ``size`` pixels
-    (bilinear), one channel, in [0, 1]."""
+    (bilinear), one channel, in [0, 1].
+    Taught in lesson 00."""
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -58,7 +59,8 @@ def _photos() -> list[np.ndarray]:
 def natural_crops(n: int = 1024, size: int = 32, seed: int = 0, scale: tuple[float, float] = (0.05, 0.3)) -> ImageSet:
     """``n`` random crops of scikit-image's bundled photographs, resized to ``size``: real
     natural-image statistics, offline. A crop's side is a random fraction (``scale``) of
-    its photo's shorter side; half the crops are flipped. The label is the source photo."""
+    its photo's shorter side; half the crops are flipped. The label is the source photo.
+    Taught in lesson 00."""
     rng = np.random.default_rng(seed)
     photos = [torch.from_numpy(p).permute(2, 0, 1).float() / 255.0 for p in _photos()]
     out = torch.empty(n, 3, size, size)
@@ -104,7 +106,8 @@ def shapes(n: int = 2048, size: int = 32, seed: int = 0, noise: float = 0.03) ->
     """Procedural images of one coloured shape on a textured background. The label is the
     shape (:data:`SHAPES`); ``attributes`` has ``colour`` (:data:`COLOURS`), ``size``
     (:data:`SIZES`) and the centre ``x``/``y`` in pixels. Deterministic in ``seed``; any
-    ``n`` and ``size``."""
+    ``n`` and ``size``.
+    Taught in lesson 00."""
     g = torch.Generator().manual_seed(seed)
     kind = torch.randint(len(SHAPES), (n,), generator=g)
     colour = torch.randint(len(COLOURS), (n,), generator=g)

@@ -171,7 +171,8 @@ def scenes(n: int = 2048, size: int = 32, seed: int = 0, clutter: int = MAX_CLUT
     """``n`` shape scenes (N, 3, size, size) in [0, 1], labels (N,) into
     :data:`SCENE_CLASSES`. ``attributes``: ``x``, ``y``, ``radius`` (pixels), ``angle``
     (radians), ``background`` (index into :data:`BACKGROUNDS`-based crops), ``clutter``
-    (count) and ``occluded`` (0/1). Deterministic in ``seed``."""
+    (count) and ``occluded`` (0/1). Deterministic in ``seed``.
+    Taught in lesson 09."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 16:
@@ -234,7 +235,8 @@ _TEST_STREAM, _UNLABELLED_STREAM = 1_000_003, 2_000_029
 def scene_benchmark(n_train: int = 5000, n_test: int = 2000, seed: int = 0, size: int = 32, **nuisances) -> tuple[ImageSet, ImageSet]:
     """The fixed labelled split: ``n_train`` training and ``n_test`` test scenes. The split
     depends only on ``seed`` (and the sizes); the test images come from a disjoint random
-    stream, so a larger ``n_train`` never moves a test image into training."""
+    stream, so a larger ``n_train`` never moves a test image into training.
+    Taught in lesson 08."""
     return scenes(n_train, size, seed, **nuisances), scenes(n_test, size, seed + _TEST_STREAM, **nuisances)
 
 

@@ -94,6 +94,7 @@ def corpus(max_docs: int | None = None, min_words: int = 20) -> list[str]:
     single spaces, documents shorter than ``min_words`` words are dropped, and exact
     duplicates (inherited docstrings) are kept once. ``max_docs`` keeps the first ones.
     The first call takes about a second (it imports the modules); later calls are cached.
+    Taught in lesson 03.
     """
     if not isinstance(min_words, int) or min_words < 1:
         raise ValueError(f"min_words must be an int >= 1, got {min_words!r}")
@@ -105,7 +106,8 @@ def corpus(max_docs: int | None = None, min_words: int = 20) -> list[str]:
 
 def word_tokenize(text: str) -> list[str]:
     """Lower-cased words (letters, with an inner apostrophe kept: "don't") and numbers.
-    ``"Return the 2 values, don't copy."`` -> ``['return', 'the', '2', 'values', "don't", 'copy']``."""
+    ``"Return the 2 values, don't copy."`` -> ``['return', 'the', '2', 'values', "don't", 'copy']``.
+    Taught in lesson 03."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     return _WORD.findall(text.lower())

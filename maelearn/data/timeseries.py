@@ -52,7 +52,8 @@ def activity_series(
     """``n`` labelled series (N, ``channels``, ``length``), balanced over :data:`CLASSES`
     (label ``i % 5`` before a seeded shuffle); see the module docstring for the classes.
     ``noise`` is the std of the white noise added to every sample (the signals' amplitudes
-    are of order 1). Deterministic in ``seed``."""
+    are of order 1). Deterministic in ``seed``.
+    Taught in lesson 12."""
     if not isinstance(n, int) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
     if not isinstance(channels, int) or isinstance(channels, bool) or channels < 2:

@@ -157,6 +157,7 @@ def moving_shapes(
     Returns:
         A :class:`VideoSet` with ``videos`` (N, 3, T, H, W), ``labels`` (N,), ``classes``,
         ``flow`` (N, T-1, 2, H, W) and ``attributes``.
+    Taught in lesson 01.
     """
     for name, value, low in (("n", n, 1), ("frames", frames, 2), ("size", size, 16)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -261,5 +262,6 @@ def unlabelled_shapes(n: int, seed: int = 0, **kwargs) -> torch.Tensor:
     """``n`` further clips (N, 3, T, H, W) of :func:`moving_shapes` with the same ``kwargs``
     (frames, size, background, ...), from a seed stream disjoint from the labelled set of
     the same ``seed``: unlabelled clips for self-supervised pretraining beyond the labelled
-    set. Their labels and flow are dropped."""
+    set. Their labels and flow are dropped.
+    Taught in lesson 10."""
     return moving_shapes(n, seed=seed + _UNLABELLED_STREAM, **{**kwargs, "with_flow": False}).videos

@@ -100,7 +100,7 @@ def forecast_mask(batch: int, num_patches: int, mask_ratio: float) -> torch.Tens
 def normalize_series(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e-6) -> list[torch.Tensor]:
     """Standardize every channel with the *training* set's per-channel mean and std (over
     series and steps): ``(x - mean_c) / (std_c + eps)``. (N, C, L) sets -> a list, train
-    first."""
+    first. Taught in lesson 12."""
     _check_series(train, name="train")
     mean = train.mean(dim=(0, 2), keepdim=True)  # (1, C, 1)
     std = train.std(dim=(0, 2), keepdim=True)
@@ -110,7 +110,8 @@ def normalize_series(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e
 def spectrum_features(series: torch.Tensor, bins: int = 32) -> torch.Tensor:
     """A hand-made descriptor to compare with: the magnitude of the real FFT of every
     channel (its mean removed), the lowest ``bins`` frequencies, log(1 + |X|).
-    (B, C, L) -> (B, C*bins). Invariant to phase and offset by construction."""
+    (B, C, L) -> (B, C*bins). Invariant to phase and offset by construction.
+    Taught in lesson 12."""
     _check_series(series)
     if not 1 <= bins <= series.shape[-1] // 2 + 1:
         raise ValueError(f"bins must be in [1, L/2 + 1 = {series.shape[-1] // 2 + 1}], got {bins!r}")
@@ -229,7 +230,8 @@ class TimeSeriesMAE(MAE):
 
 
 def build_timeseries_mae(preset: str = "tiny", **overrides: Any) -> TimeSeriesMAE:
-    """A time-series MAE from a preset, e.g. ``build_timeseries_mae("tiny", channels=6)``."""
+    """A time-series MAE from a preset, e.g. ``build_timeseries_mae("tiny", channels=6)``.
+    Taught in lesson 12."""
     return TimeSeriesMAE(timeseries_mae_config(preset, **overrides))
 
 
@@ -248,7 +250,8 @@ def encoder_features(model: TimeSeriesMAE, x: torch.Tensor, pool: str = "mean", 
     """Frozen features (N, D) of the encoder of ``model``, float32 on the CPU: ``"mean"`` and
     ``"cls"`` as :meth:`~maelearn.mae.MAE.features` (every patch visible); ``"past"`` the
     mean of the encoder's tokens when a forecasting mask at ``mask_ratio`` hides the later
-    patches: what a forecasting-pretrained encoder saw in every pretraining step."""
+    patches: what a forecasting-pretrained encoder saw in every pretraining step.
+    Taught in lesson 12."""
     if pool in ("mean", "cls"):
         return model.features(x, pool=pool, batch_size=batch_size)
     if pool != "past":
@@ -275,7 +278,7 @@ def reconstruction_losses(model: TimeSeriesMAE, x: torch.Tensor, mask_ratio: flo
                           batch_size: int = 256) -> dict[str, float]:
     """The masked reconstruction loss of ``model`` on ``x`` (its own target), with a random
     mask (noise drawn with ``seed``) and with the forecasting mask, both at ``mask_ratio``:
-    ``{"random": ..., "forecast": ...}``, means over the series."""
+    ``{"random": ..., "forecast": ...}``, means over the series. Taught in lesson 12."""
     was_training = model.training
     model.eval()
     dev = model.encoder.pos_embed.device

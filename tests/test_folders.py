@@ -24,12 +24,7 @@ from maelearn.data.folders import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_image(path: Path, size=(20, 24), mode="RGB", seed=0) -> Path:

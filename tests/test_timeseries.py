@@ -24,12 +24,7 @@ from maelearn.timeseries import (
 from maelearn.train import TrainConfig, pretrain
 
 
-@pytest.fixture(autouse=True)
-def one_thread():  # tiny tensors on a shared 2-core CPU: one thread is faster and stable
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- tokens ----------------------------------------------------------------------------------

@@ -38,12 +38,7 @@ from maelearn.experiments.timeseries import (
 from maelearn.timeseries import POOLS, build_timeseries_mae, encoder_features, forecast_noise, reconstruction_losses
 
 
-@pytest.fixture(autouse=True)
-def one_thread():  # tiny tensors on a shared 2-core CPU: one thread is faster and stable
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- label draws ---------------------------------------------------------------------------------

@@ -23,14 +23,7 @@ from maelearn.train import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: the CPU is shared (CI runs tests in parallel workers), where two
-    spinning OpenMP threads per process are several times slower than one."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def micro_mae(seed: int = 0):

@@ -63,6 +63,30 @@ def test_rows_of_parallel_seeds_are_never_lost(tmp_path):
         append_row(out, {"seed": 0, "epochs": 1}, ("seed", "epochs"), {}, "other")
 
 
+def test_a_search_with_carried_knobs_climbs_only_lr_and_epochs(tmp_path, monkeypatch):
+    """At a label count in KNOBS_FROM the knobs come from the smaller count's final recipe and
+    only the lr/epoch ladders run; before that search has finished it waits (returns None)."""
+    scores = {}
+
+    def fake(method, train, test, seed, recipe, scale):  # validation accuracy: more epochs help, crop 0.8 helps
+        scores[(len(train.labels), recipe)] = acc = recipe.epochs / 10 + (recipe.crop_min == 0.8) / 100 + recipe.lr
+        return acc
+
+    monkeypatch.setattr(le, "evaluate", fake)
+    monkeypatch.setattr(le, "LADDER", {20: (1, 2), 40: (1, 2, 3)})
+    monkeypatch.setattr(le, "KNOBS_FROM", {40: 20})
+    monkeypatch.setattr(le, "SEARCH", {**le.SEARCH, "supervised": {"lr": (1e-3,), "crop_min": (0.3, 0.8)}})
+    out = tmp_path / "labels.json"
+    assert le.search("supervised", 40, out, log=lambda *_: None, scale="quick") is None  # nothing to carry yet
+    small = le.search("supervised", 20, out, log=lambda *_: None, scale="quick")
+    assert small.crop_min == 0.8 and small.epochs == 2
+    big = le.search("supervised", 40, out, log=lambda *_: None, scale="quick")
+    assert big == le.replace(small, epochs=3)
+    tried = [r for (n, r) in scores if n == 40]
+    assert [r.epochs for r in tried] == [1, 2, 3] and {r.crop_min for r in tried} == {0.8}  # no knob rungs
+    assert le.load(out)["provenance"]["search"]["knobs_from"] == {"40": 20}
+
+
 def test_label_draws_are_class_balanced_and_seeded():
     labels = torch.arange(10).repeat_interleave(50)
     a, b = le.draw(labels, 100, 0), le.draw(labels, 100, 1)

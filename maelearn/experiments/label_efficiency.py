@@ -94,6 +94,11 @@ SEARCH = {
 BASE = {"mae_finetune": Recipe(0, 0), "mae_partial2": Recipe(0, 0, layer_decay=1.0, drop_path=0.0),
         "supervised": Recipe(0, 0, layer_decay=1.0), "contrastive_finetune": Recipe(0, 0)}
 IMPROVES = 0.005  # a rung must beat the best so far by more than this to climb on
+#: Budget: at 5,000 labels one rung costs up to an hour on one core, so there only the lr and
+#: epoch ladders are searched; the other knobs (layer decay, drop path, crop) are the ones
+#: each method's 500-label search chose. Decided after the 500-label searches had run, before
+#: any 5,000-label knob rung; the same rule for every method.
+KNOBS_FROM = {5000: 500}
 
 
 # -- data and encoders -----------------------------------------------------------------------
@@ -221,7 +226,8 @@ def _provenance() -> dict:
                     "contrastive: data/pretrained/contrastive_scenes_long/seed<seed>.pt",
         "search": {"ladder": {str(k): list(v) for k, v in LADDER.items()},
                    "space": {m: {k: list(v) for k, v in s.items()} for m, s in SEARCH.items()},
-                   "base": {m: asdict(r) for m, r in BASE.items()}, "improves_by": IMPROVES, "seed": 0},
+                   "base": {m: asdict(r) for m, r in BASE.items()}, "improves_by": IMPROVES, "seed": 0,
+                   "knobs_from": {str(k): v for k, v in KNOBS_FROM.items()}},
         "torch": torch.__version__,
         "hardware": hardware(torch.device("cpu")),
     }
@@ -271,12 +277,18 @@ def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "
         log(f"search {method} labels {labels}: {recipe} -> val {acc:.3f}")
         return acc
 
-    space = SEARCH[method]
+    space, base = SEARCH[method], BASE[method]
+    if labels in KNOBS_FROM:  # knobs carried over from a smaller label count (see KNOBS_FROM)
+        base = best_recipe(load(path), method, KNOBS_FROM[labels])
+        if base is None:
+            log(f"search {method} labels {labels}: waits for the search at {KNOBS_FROM[labels]} labels")
+            return None
+        space = {"lr": space["lr"]}
     best, best_acc = None, -1.0
     for lr in space["lr"]:
         rung_best = -1.0
         for epochs in LADDER[labels]:
-            recipe = replace(BASE[method], epochs=epochs, lr=lr)
+            recipe = replace(base, epochs=epochs, lr=lr)
             acc = score(recipe)
             if acc is None:
                 return None

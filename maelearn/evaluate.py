@@ -30,7 +30,7 @@ import contextlib
 import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Union
 
 import torch
@@ -341,11 +341,32 @@ def knn_accuracy(
 
 # -- fine-tuning ---------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class ClassifierRecipe:
+    """How :func:`train_classifier` trains: ``pool`` (``"cls"``, ``"mean"`` or ``"global"``,
+    see :class:`~maelearn.vit.ViTClassifier`), AdamW's ``batch_size`` and ``weight_decay``
+    (matrices only), linear warm-up over ``warmup_frac`` of the steps then half-cycle cosine,
+    cross-entropy ``label_smoothing``, ``head_batchnorm`` (an affine-free BatchNorm before the
+    head, as the paper's linear probe has), layer-wise lr decay ``layer_decay`` (1 = off,
+    :func:`layer_decay_groups`), stochastic depth rising to ``drop_path`` over the blocks, and
+    ``augment``, a map from an image batch (B, C, H, W) to an augmented one."""
+
+    pool: str = "cls"
+    batch_size: int = 64
+    weight_decay: float = 0.05
+    warmup_frac: float = 0.1
+    label_smoothing: float = 0.0
+    head_batchnorm: bool = True
+    layer_decay: float = 1.0
+    drop_path: float = 0.0
+    augment: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+
 #: The MAE fine-tuning recipe (He et al. 2021, Appendix A.2) at small scale: global pooling
 #: with a fresh LayerNorm (fc-norm) instead of [CLS], a plain linear head, layer-wise lr decay,
 #: stochastic depth, label smoothing, AdamW with weight decay 0.05, linear warm-up then
 #: half-cycle cosine. (Mixup and CutMix are left out; the reference adds them for ImageNet.)
-FINE_TUNE_RECIPE: dict = dict(
+FINE_TUNE_RECIPE = ClassifierRecipe(
     pool="global", head_batchnorm=False, layer_decay=0.75, drop_path=0.1, label_smoothing=0.1,
     weight_decay=0.05, warmup_frac=0.1,
 )
@@ -441,73 +462,62 @@ def train_classifier(
     epochs: int,
     lr: float = 1e-3,
     last_k_blocks: int | None = None,
-    pool: str = "cls",
-    batch_size: int = 64,
-    weight_decay: float = 0.05,
-    warmup_frac: float = 0.1,
-    label_smoothing: float = 0.0,
-    head_batchnorm: bool = True,
+    recipe: ClassifierRecipe | None = None,
     num_classes: int | None = None,
-    augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
     seed: int = 0,
     device: str | torch.device | None = None,
     progress: bool = True,
-    layer_decay: float = 1.0,
-    drop_path: float = 0.0,
+    **overrides,
 ) -> ViTClassifier:
     """(Partially) fine-tune a *copy* of ``encoder`` with a new linear head; return the
     trained :class:`~maelearn.vit.ViTClassifier` (the caller's encoder is untouched).
 
-    AdamW (betas 0.9/0.999; weight decay on matrices only) with layer-wise lr decay
-    ``layer_decay`` (:func:`layer_decay_groups`; 1 = off), linear warmup over
-    ``warmup_frac`` of the steps then half-cycle cosine, cross-entropy with optional
-    ``label_smoothing``, stochastic depth rising to ``drop_path`` over the blocks,
-    minibatches shuffled with ``seed``. ``augment`` maps an image batch (B, C, H, W) to an
-    augmented one. ``pool``: ``"cls"``, ``"mean"`` or ``"global"`` (mean + fc-norm, see
-    :class:`~maelearn.vit.ViTClassifier`). See :func:`freeze_for_partial_fine_tune` for
-    ``last_k_blocks``. ``head_batchnorm`` puts a BatchNorm without affine parameters before
-    the head, as the paper's linear probe does (its statistics are recomputed on the final
-    features at the end); :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning.
+    ``recipe`` (default :class:`ClassifierRecipe`) says how it trains; keyword
+    ``overrides`` replace its fields (``batch_size=32``). Minibatches are shuffled with
+    ``seed``. See :func:`freeze_for_partial_fine_tune` for ``last_k_blocks``. With
+    ``head_batchnorm`` the BatchNorm's statistics are recomputed on the final features at
+    the end; :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning.
     Taught in lesson 07."""
+    r = replace(recipe or ClassifierRecipe(), **overrides)
     x, y = _xy(train, "train")
-    if pool not in ViTClassifier.POOLS:
-        raise ValueError(f"pool must be one of {ViTClassifier.POOLS}, got {pool!r}")
+    if r.pool not in ViTClassifier.POOLS:
+        raise ValueError(f"pool must be one of {ViTClassifier.POOLS}, got {r.pool!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if r.batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {r.batch_size}")
 
     dev = _model_device(encoder, device)
     with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream
         torch.manual_seed(seed)
-        model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), pool)
-    if head_batchnorm:
+        model = ViTClassifier(copy.deepcopy(encoder), _num_classes(y, num_classes=num_classes), r.pool)
+    if r.head_batchnorm:
         model.head = nn.Sequential(nn.BatchNorm1d(encoder.dim, affine=False, eps=1e-6), model.head)
-    set_drop_path(model.encoder.blocks, drop_path)
+    set_drop_path(model.encoder.blocks, r.drop_path)
     model.to(dev)
     freeze_for_partial_fine_tune(model, last_k_blocks)
     n = x.shape[0]
-    total = epochs * math.ceil(n / batch_size)
+    total = epochs * math.ceil(n / r.batch_size)
     config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.999),
-        warmup_steps=max(1, int(warmup_frac * total)) if warmup_frac > 0 else 0, drop_last=False, seed=seed,
+        epochs=epochs, batch_size=r.batch_size, lr=lr, weight_decay=r.weight_decay, betas=(0.9, 0.999),
+        warmup_steps=max(1, int(r.warmup_frac * total)) if r.warmup_frac > 0 else 0, drop_last=False, seed=seed,
         device=str(dev), precision="fp32",
     )
 
     def loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
         xb, yb = batch
-        if augment is not None:
-            xb = augment(xb)
-        return F.cross_entropy(net(xb), yb, label_smoothing=label_smoothing)
+        if r.augment is not None:
+            xb = r.augment(xb)
+        return F.cross_entropy(net(xb), yb, label_smoothing=r.label_smoothing)
 
     desc = "fine-tune" if last_k_blocks is None else f"fine-tune last {last_k_blocks}"
     fit(model, (x, y), loss_fn, config, progress=progress, desc=desc,
-        lr_scale=layer_scale(len(model.encoder.blocks), layer_decay), no_decay=FINE_TUNE_NO_DECAY)
+        lr_scale=layer_scale(len(model.encoder.blocks), r.layer_decay), no_decay=FINE_TUNE_NO_DECAY)
     set_drop_path(model.encoder.blocks, 0.0)
-    if head_batchnorm:
-        _precise_batchnorm(model, x, batch_size, dev)
+    if r.head_batchnorm:
+        _precise_batchnorm(model, x, r.batch_size, dev)
     model.eval()
     return model
 
@@ -583,12 +593,13 @@ def fine_tune(
     if last_k_blocks is not None:
         return partial_fine_tune(encoder, train, test, last_k_blocks, epochs, lr, **kwargs)
     _xy(test, "test")
-    model = train_classifier(encoder, train, epochs, lr, None, **{**FINE_TUNE_RECIPE, **kwargs})
+    model = train_classifier(encoder, train, epochs, lr, None, FINE_TUNE_RECIPE, **kwargs)
     return accuracy(model, test, device=kwargs.get("device"))
 
 
 __all__ = [
     "FINE_TUNE_RECIPE",
+    "ClassifierRecipe",
     "ProbeResult",
     "accuracy",
     "extract_features",

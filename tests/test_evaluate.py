@@ -6,6 +6,7 @@ import torch
 
 from maelearn.data import ImageSet, digits
 from maelearn.evaluate import (
+    FINE_TUNE_RECIPE,
     ProbeResult,
     accuracy,
     extract_features,
@@ -264,5 +265,10 @@ def test_full_fine_tune_uses_the_mae_recipe(digit_split):
                              layer_decay=0.75, drop_path=0.1, label_smoothing=0.1, progress=False)
     assert model.fc_norm is not None and isinstance(model.head, torch.nn.Linear)
     assert all(b.drop_path == 0.0 for b in model.encoder.blocks)  # reset after training
+    # the same recipe as a ClassifierRecipe, with keyword overrides on top, trains the same model
+    same = train_classifier(enc, train[:64], epochs=1, recipe=FINE_TUNE_RECIPE, batch_size=32, progress=False)
+    assert all(torch.equal(v, same.state_dict()[k]) for k, v in model.state_dict().items())
+    with pytest.raises(TypeError, match="batch_sise"):
+        train_classifier(enc, train[:8], epochs=1, batch_sise=4, progress=False)
     acc = fine_tune(enc, train[:256], test[:200], epochs=3, lr=3e-3, batch_size=32, progress=False)
     assert 0.0 <= acc <= 1.0

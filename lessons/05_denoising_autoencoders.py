@@ -443,8 +443,13 @@ plt.show()
 # of the baseline table counts the holes with no kept neighbour) and the average has less
 # to work with: the printout after the figure says at which levels, in this run, the
 # masking DAE fills holes better than the average does. Hiding large patches, and most of
-# them, removes the shortcut altogether: the middle of a hidden 16×16 patch has no visible
-# neighbour. The MAE paper (Section 2,
+# them, takes the shortcut away from most hidden pixels: the middle of a hidden 16×16
+# patch is many pixels from any visible one, and at 75 % the four neighbours of a hidden
+# patch are often all hidden too (only the pixels at the border of a hidden region keep a
+# close visible neighbour). The MAE paper (Section 3, "Masking") makes the same argument:
+# a high ratio "largely eliminates redundancy", leaving a task that cannot be easily
+# solved by extrapolating from visible neighbouring patches. This lesson measured the
+# shortcut for single pixels only, not for patches. The MAE paper (Section 2,
 # "Autoencoding") says just this: MAE is a form of denoising autoencoding, but differs
 # from the classical DAE in what it removes and how the encoder treats it. Lesson 06 shows
 # the same idea on text, where masking 15 % is already hard, and lesson 07 builds the

@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
 import types
 from collections.abc import Callable
@@ -64,7 +63,9 @@ import torch
 from torch import nn
 
 from maelearn.bench.timing import hardware
-from maelearn.config import ROOT
+from maelearn import cli
+from maelearn.config import ROOT, cpu_threads
+from maelearn.experiments.output import check_json_output, command, interrupted
 from maelearn.masking import num_visible
 from maelearn.runs import write_text
 
@@ -759,8 +760,6 @@ def save_results(results: dict, path: str | Path) -> Path:
 def check_output_path(path: str | Path) -> Path:
     """Refuse, before any work, an output that cannot be written: a folder, a missing or
     unwritable parent, a file that exists but is not a results file of this schema."""
-    from maelearn.experiments.output import check_json_output
-
     path = Path(path)
     old = check_json_output(path, "ablations.json")
     if old is not None and (not isinstance(old, dict) or old.get("schema") != SCHEMA):
@@ -1055,59 +1054,48 @@ def load_results(prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path |
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    from maelearn import cli
-
-    @cli.guarded("python -m maelearn.experiments ablations")
-    def _main(argv: list[str] | None = None) -> int:
-        argv = list(sys.argv[1:] if argv is None else argv)
-        if argv and argv[0] == "ablations":
-            argv = argv[1:]
-        p = cli.ArgumentParser(prog="python -m maelearn.experiments ablations", description=__doc__.split("\n\n")[0])
-        p.add_argument("--scale", default="cpu", choices=sorted(SCALES))
-        p.add_argument("--device", default="cpu", help="cpu, cuda, mps (default: cpu)")
-        p.add_argument("--out", type=cli.nonempty_path, default=None, help="JSON path (default: data/ablations_<scale>.json)")
-        p.add_argument("--jobs", type=cli.integer(minimum=1, maximum=256), default=1,
-                       help="parallel single-threaded worker processes (default 1)")
-        p.add_argument("--only", nargs="*", default=None, help="only these variants or groups (names or a..f, fig5, fig9, baseline)")
-        p.add_argument("--max-runs", type=cli.integer(minimum=1), default=None, help="stop after this many runs (resume later)")
-        p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads in this process (default 1)")
-        p.add_argument("--dataset", default="scenes", choices=DATASETS,
-                       help="scenes (generated, the default) or cifar10 (read from --data-root, never downloaded; "
-                            "default --out data/ablations_<scale>_cifar10.json)")
-        p.add_argument("--data-root", type=cli.nonempty_path, default=None,
-                       help="with --dataset cifar10: the folder holding cifar-10-batches-py")
-        args = p.parse_args(argv)
-        from maelearn.config import cpu_threads
-
-        if args.dataset == "cifar10" and args.data_root is None:
-            raise cli.UsageError("--dataset cifar10 needs --data-root DIR, the folder holding cifar-10-batches-py (nothing is downloaded)")
-        if args.dataset == "scenes" and args.data_root is not None:
-            raise cli.UsageError(f"--data-root {args.data_root} goes with --dataset cifar10; the scenes are generated")
-        cpu_threads(args.threads)
-        out = Path(args.out) if args.out else default_output(args.scale, args.dataset)
-        check_output_path(out)  # before any work
-        if args.only:
-            known = {v.name for v in variants(args.scale)} | set(GROUPS)
-            bad = [o for o in args.only if o not in known]
-            if bad:
-                raise cli.UsageError(f"--only {' '.join(bad)}: unknown; expected variant names or groups of: {', '.join(sorted(known))}")
-        command = "python -m maelearn.experiments ablations " + " ".join(
-            a for a in argv if a not in ("--debug",))
-        t0 = time.perf_counter()
-        try:
-            results = run_ablations(args.scale, out, args.device, args.jobs, tuple(args.only) if args.only else None,
-                                    command=command.strip(), max_runs=args.max_runs, dataset=args.dataset,
-                                    data_root=args.data_root)
-        except KeyboardInterrupt:
-            from maelearn.experiments.output import interrupted
-
-            raise interrupted(out) from None
-        left = len(todo(results, args.scale))
-        print(f"wrote {out} in {time.perf_counter() - t0:.0f} s; {left} run(s) still to do")
-        return 0
-
-    return _main(argv)
+@command("ablations")
+def main(argv: list[str]) -> int:
+    """``python -m maelearn.experiments ablations [options]``: run (or resume) the ablation
+    grid; expected failures are one line and exit status 2 (:mod:`maelearn.cli`)."""
+    p = cli.ArgumentParser(prog="python -m maelearn.experiments ablations", description=__doc__.split("\n\n")[0])
+    p.add_argument("--scale", default="cpu", choices=sorted(SCALES))
+    p.add_argument("--device", default="cpu", help="cpu, cuda, mps (default: cpu)")
+    p.add_argument("--out", type=cli.nonempty_path, default=None, help="JSON path (default: data/ablations_<scale>.json)")
+    p.add_argument("--jobs", type=cli.integer(minimum=1, maximum=256), default=1,
+                   help="parallel single-threaded worker processes (default 1)")
+    p.add_argument("--only", nargs="*", default=None, help="only these variants or groups (names or a..f, fig5, fig9, baseline)")
+    p.add_argument("--max-runs", type=cli.integer(minimum=1), default=None, help="stop after this many runs (resume later)")
+    p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads in this process (default 1)")
+    p.add_argument("--dataset", default="scenes", choices=DATASETS,
+                   help="scenes (generated, the default) or cifar10 (read from --data-root, never downloaded; "
+                        "default --out data/ablations_<scale>_cifar10.json)")
+    p.add_argument("--data-root", type=cli.nonempty_path, default=None,
+                   help="with --dataset cifar10: the folder holding cifar-10-batches-py")
+    args = p.parse_args(argv)
+    if args.dataset == "cifar10" and args.data_root is None:
+        raise cli.UsageError("--dataset cifar10 needs --data-root DIR, the folder holding cifar-10-batches-py (nothing is downloaded)")
+    if args.dataset == "scenes" and args.data_root is not None:
+        raise cli.UsageError(f"--data-root {args.data_root} goes with --dataset cifar10; the scenes are generated")
+    cpu_threads(args.threads)
+    out = Path(args.out) if args.out else default_output(args.scale, args.dataset)
+    check_output_path(out)  # before any work
+    if args.only:
+        known = {v.name for v in variants(args.scale)} | set(GROUPS)
+        bad = [o for o in args.only if o not in known]
+        if bad:
+            raise cli.UsageError(f"--only {' '.join(bad)}: unknown; expected variant names or groups of: {', '.join(sorted(known))}")
+    invocation = "python -m maelearn.experiments ablations " + " ".join(argv)
+    t0 = time.perf_counter()
+    try:
+        results = run_ablations(args.scale, out, args.device, args.jobs, tuple(args.only) if args.only else None,
+                                command=invocation.strip(), max_runs=args.max_runs, dataset=args.dataset,
+                                data_root=args.data_root)
+    except KeyboardInterrupt:
+        raise interrupted(out) from None
+    left = len(todo(results, args.scale))
+    print(f"wrote {out} in {time.perf_counter() - t0:.0f} s; {left} run(s) still to do")
+    return 0
 
 
 __all__ = [

@@ -47,7 +47,8 @@ from maelearn.evaluate import linear_probe_features
 from maelearn.models import mae_from_config
 from maelearn.bench.timing import hardware
 from maelearn.runs import write_text
-from maelearn.experiments.output import check_json_output, interrupted
+from maelearn import cli
+from maelearn.experiments.output import check_json_output, study_parser, run_study_command
 from maelearn.experiments.stats import INCONCLUSIVE, interval, paired_difference, verdict
 from maelearn.progress import progress
 from maelearn.train import TrainConfig, pretrain
@@ -519,15 +520,13 @@ def check_output(kind: str, scale_name: str, scale: MediaScale, path: str | Path
 def check_seeds(seeds, what: str = "seeds") -> tuple[int, ...]:
     """``seeds`` as a tuple, refused (``ValueError`` naming ``what``) unless one or more
     distinct integers from 0 to :data:`maelearn.cli.MAX_SEED`."""
-    from maelearn.cli import MAX_SEED
-
     seeds = tuple(seeds)
     given = f"{what} {' '.join(map(str, seeds))}"
-    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED]
+    bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= cli.MAX_SEED]
     if not seeds:
         raise ValueError(f"{what}: expected at least one seed")
     if bad:
-        raise ValueError(f"{given}: expected integers from 0 to {MAX_SEED}, got {bad[0]!r}")
+        raise ValueError(f"{given}: expected integers from 0 to {cli.MAX_SEED}, got {bad[0]!r}")
     twice = sorted({s for s in seeds if seeds.count(s) > 1})
     if twice:
         raise ValueError(f"{given}: expected each seed once, got {', '.join(map(str, twice))} more than once")
@@ -562,11 +561,9 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     path = Path(out) if out is not None else None
     old = check_output(kind, name, sc, path) if path is not None else None  # before any work
     if checkpoint:
-        from maelearn.cli import check_output_file
-
         weights = checkpoint_paths(kind, checkpoint_folder)[0]
         weights.parent.mkdir(parents=True, exist_ok=True)
-        check_output_file(weights, "--checkpoint", weights.name)
+        cli.check_output_file(weights, "--checkpoint", weights.name)
     data = study_data(kind, sc)
     results = _empty(kind, name, sc, data, command, dev)
     if old is not None:
@@ -691,8 +688,6 @@ def report(results: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """``python -m maelearn.experiments video|audio [options]`` (``argv`` starts with the
     kind); expected failures are one line and exit status 2 (:mod:`maelearn.cli`)."""
-    from maelearn import cli
-
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if a != cli.DEBUG_FLAG), None)
     prog = "python -m maelearn.experiments" + (f" {first}" if first in KINDS else "")
@@ -702,12 +697,7 @@ def main(argv: list[str] | None = None) -> int:
         if not argv or argv[0] not in KINDS:
             raise cli.UsageError(f"expected the study first, one of: {', '.join(KINDS)}; got {argv[0] if argv else 'nothing'!r}")
         kind = argv[0]
-        parser = cli.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
-        parser.add_argument("--scale", default="cpu", choices=("quick", "cpu", "full"))
-        parser.add_argument("--out", type=cli.nonempty_path, default=None, help="JSON path (default: data/<kind>_<scale>.json)")
-        parser.add_argument("--seeds", type=cli.seed, nargs="+", default=None, help="seeds (default: the scale's)")
-        parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-        parser.add_argument("--threads", type=cli.integer(minimum=1), default=None, help="torch CPU threads (1 on a shared CPU)")
+        parser = study_parser(prog, __doc__.split("\n\n")[0], ("quick", "cpu", "full"), "data/<kind>_<scale>.json")
         parser.add_argument("--checkpoint", action="store_true",
                             help="also ship the first seed's baseline model to data/pretrained/<kind>_mae.pt (+ .json)")
         args = parser.parse_args(argv[1:])
@@ -716,14 +706,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.threads is not None:
             cpu_threads(args.threads)
         out = Path(args.out) if args.out else ROOT / "data" / f"{kind}_{args.scale}.json"
-        command = "python -m maelearn.experiments " + " ".join(argv)
-        try:
-            results = run_study(kind, args.scale, out, dev, seeds, command=command, checkpoint=args.checkpoint)
-        except KeyboardInterrupt:
-            raise interrupted(out) from None
-        print(report(results))
-        print(f"wrote {out}")
-        return 0
+        invocation = "python -m maelearn.experiments " + " ".join(argv)
+        return run_study_command(
+            out, lambda: run_study(kind, args.scale, out, dev, seeds, command=invocation, checkpoint=args.checkpoint), report)
 
     return _main(argv)
 

@@ -1,14 +1,60 @@
-"""What every experiment command checks about its ``--out`` JSON file before any work, and
-what it says when Ctrl-C stops it (the policy of :mod:`maelearn.cli`: one line, nothing
-lost). Used by :mod:`~maelearn.experiments.ablations` and :mod:`~maelearn.experiments.media`.
+"""What the experiment commands share: their ``main``'s wrapper (:func:`command`), the
+options of a seeded study (:func:`study_parser`), the checks on the ``--out`` JSON file
+before any work, and what they say when Ctrl-C stops them (the policy of
+:mod:`maelearn.cli`: one line, nothing lost).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
+from typing import Callable
 
 from maelearn import cli
+
+PROG = "python -m maelearn.experiments"
+
+
+def command(name: str) -> Callable[[Callable[[list[str]], int]], Callable[..., int]]:
+    """Decorate the ``main(argv)`` of ``python -m maelearn.experiments NAME``: expected
+    failures are one line and exit status 2 (:func:`maelearn.cli.guarded`), ``argv``
+    defaults to ``sys.argv[1:]`` and loses its leading ``NAME`` (the router passes it on)."""
+
+    def decorate(main: Callable[[list[str]], int]) -> Callable[..., int]:
+        @cli.guarded(f"{PROG} {name}")
+        @functools.wraps(main)
+        def wrapper(argv: list[str]) -> int:
+            return main(argv[1:] if argv and argv[0] == name else argv)
+
+        return wrapper
+
+    return decorate
+
+
+def study_parser(prog: str, description: str, scales, out_default: str) -> cli.ArgumentParser:
+    """A parser with the options every seeded study takes: ``--scale`` (one of ``scales``,
+    default cpu), ``--out`` (default ``out_default``), ``--seeds``, ``--device`` and
+    ``--threads``."""
+    p = cli.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--scale", default="cpu", choices=tuple(scales))
+    p.add_argument("--out", type=cli.nonempty_path, default=None, help=f"JSON path (default: {out_default})")
+    p.add_argument("--seeds", type=cli.seed, nargs="+", default=None, help="seeds (default: the scale's)")
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
+    p.add_argument("--threads", type=cli.integer(minimum=1), default=None, help="torch CPU threads (1 on a shared CPU)")
+    return p
+
+
+def run_study_command(out: Path, work: Callable[[], dict], report: Callable[[dict], str]) -> int:
+    """Run ``work()``, which writes every finished run to ``out`` at once, then print
+    ``report`` of its results and where they are; Ctrl-C becomes :func:`interrupted`."""
+    try:
+        results = work()
+    except KeyboardInterrupt:
+        raise interrupted(out) from None
+    print(report(results))
+    print(f"wrote {out}")
+    return 0
 
 
 def check_json_output(path: str | Path, example: str) -> dict | list | None:
@@ -77,4 +123,4 @@ def interrupted(out: str | Path) -> cli.Interrupted:
     return cli.Interrupted(f"interrupted; every finished run is in {out}; run the same command again to resume")
 
 
-__all__ = ["append_row", "check_json_output", "interrupted", "run_writing"]
+__all__ = ["append_row", "check_json_output", "command", "interrupted", "run_study_command", "run_writing", "study_parser"]

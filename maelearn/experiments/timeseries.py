@@ -20,7 +20,6 @@ module is the study's machinery and its read-outs (:func:`study_report`,
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -28,14 +27,13 @@ from pathlib import Path
 
 import torch
 
-from maelearn import cli
 from maelearn.bench.timing import hardware
 from maelearn.config import ROOT, cpu_threads
 from maelearn.config import device as pick_device
 from maelearn.data.timeseries import activity_series
 from maelearn.evaluate import knn_features, linear_probe_features
 from maelearn.experiments.media import check_seeds
-from maelearn.experiments.output import check_json_output, interrupted
+from maelearn.experiments.output import check_json_output, command, run_study_command, study_parser
 from maelearn.experiments.stats import interval, paired_interval
 from maelearn.runs import write_text
 from maelearn.timeseries import (POOLS, build_timeseries_mae, encoder_features, normalize_series,
@@ -497,40 +495,19 @@ def study_conclusions(results: dict) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m maelearn.experiments timeseries [--scale cpu] [--out PATH] [--seeds ...]``
-    (``argv`` starts with ``timeseries``): lesson 12's study; expected failures are one line
-    and exit status 2 (:mod:`maelearn.cli`)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-
-    @cli.guarded(PROG)
-    def _main(argv: list[str]) -> int:
-        if argv and argv[0] == "timeseries":
-            argv = argv[1:]
-        parser = cli.ArgumentParser(prog=PROG, description="Lesson 12's study: four time-series MAE pretraining "
-                                    "variants, baselines and a label curve, over seeds.")
-        parser.add_argument("--scale", default="cpu", choices=sorted(STUDY_SCALES))
-        parser.add_argument("--out", type=cli.nonempty_path, default=None,
-                            help="JSON path (default: data/timeseries_<scale>.json)")
-        parser.add_argument("--seeds", type=cli.seed, nargs="+", default=None, help="seeds (default: the scale's)")
-        parser.add_argument("--device", default=None, help="cpu, cuda, mps (default: the best available)")
-        parser.add_argument("--threads", type=cli.integer(minimum=1), default=None, help="torch CPU threads (1 on a shared CPU)")
-        args = parser.parse_args(argv)
-        seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
-        dev = pick_device(args.device, source="--device")
-        if args.threads is not None:
-            cpu_threads(args.threads)
-        out = Path(args.out) if args.out else ROOT / "data" / f"timeseries_{args.scale}.json"
-        command = " ".join([PROG, *argv])
-        try:
-            results = run_study(args.scale, out, seeds, dev, command=command)
-        except KeyboardInterrupt:
-            raise interrupted(out) from None
-        print(study_report(results))
-        print(f"wrote {out}")
-        return 0
-
-    return _main(argv)
+@command("timeseries")
+def main(argv: list[str]) -> int:
+    """``python -m maelearn.experiments timeseries [--scale cpu] [--out PATH] [--seeds ...]``:
+    lesson 12's study; expected failures are one line and exit status 2 (:mod:`maelearn.cli`)."""
+    args = study_parser(PROG, "Lesson 12's study: four time-series MAE pretraining variants, baselines and a label "
+                        "curve, over seeds.", sorted(STUDY_SCALES), "data/timeseries_<scale>.json").parse_args(argv)
+    seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
+    dev = pick_device(args.device, source="--device")
+    if args.threads is not None:
+        cpu_threads(args.threads)
+    out = Path(args.out) if args.out else ROOT / "data" / f"timeseries_{args.scale}.json"
+    invocation = " ".join([PROG, *argv])
+    return run_study_command(out, lambda: run_study(args.scale, out, seeds, dev, command=invocation), study_report)
 
 
 __all__ = [

@@ -2,46 +2,15 @@
 
 Our MAE and VideoMAE compute the same functions as the reference code; only the names of
 the weights differ (and, for attention, how q, k and v are stored). This module renames,
-and nothing else, so a round trip is exact:
-
-=======================  =====================================  ==========================================
-ours                     facebookresearch/mae (image)           Hugging Face ``ViTMAEForPreTraining``
-=======================  =====================================  ==========================================
-encoder.patch_embed.proj patch_embed.proj                       vit.embeddings.patch_embeddings.projection
-encoder.cls_token        cls_token                              vit.embeddings.cls_token
-encoder.pos_embed        pos_embed                              vit.embeddings.position_embeddings
-encoder.blocks.i.*       blocks.i.*                             vit.layers.i.*
-encoder.norm             norm                                   vit.layernorm
-decoder_embed            decoder_embed                          decoder.decoder_embed
-mask_token               mask_token                             decoder.mask_token
-decoder_pos_embed        decoder_pos_embed                      decoder.decoder_pos_embed
-decoder_blocks.i.*       decoder_blocks.i.*                     decoder.decoder_layers.i.*
-decoder_norm             decoder_norm                           decoder.decoder_norm
-decoder_pred             decoder_pred                           decoder.decoder_pred
-=======================  =====================================  ==========================================
-
-Inside a block, ours are ``norm1, attn.qkv, attn.proj, norm2, mlp.0, mlp.2``. The reference
-names the MLP ``mlp.fc1, mlp.fc2``; Hugging Face calls the norms ``layernorm_before/after``
-and stores q, k and v as three matrices (``attention.q_proj/k_proj/v_proj``, output
-``attention.o_proj``; transformers 4.x wrote ``attention.attention.query`` ... and
-``encoder.layer.i``, which we also read).
-
-VideoMAE (ours: the same ``encoder.*`` / ``decoder_*`` names, no [CLS], a bias-free
-``decoder_embed``):
-
-* MCG-NJU: ``encoder.patch_embed.proj`` (Conv3d), ``encoder.blocks.i``, ``encoder.norm``,
-  ``encoder_to_decoder``, ``mask_token``, ``decoder.blocks.i``, ``decoder.norm``,
-  ``decoder.head``; attention has ``attn.qkv.weight`` without a bias plus ``attn.q_bias`` and
-  ``attn.v_bias``: the key has no bias;
-* Hugging Face ``VideoMAEForPreTraining``: ``videomae.embeddings.patch_embeddings.projection``,
-  ``videomae.encoder.layer.i`` (``attention.attention.query/key/value``,
-  ``attention.output.dense``, ``intermediate.dense``, ``output.dense``), ``videomae.layernorm``,
-  ``encoder_to_decoder``, ``mask_token``, ``decoder.decoder_layers.i``, ``decoder.norm``,
-  ``decoder.head``.
-
+and nothing else, so a round trip is exact. ``_LAYOUTS`` below is the table of names outside
+the blocks for each format (facebookresearch/mae, Hugging Face ``ViTMAEForPreTraining``,
+MCG-NJU VideoMAE, Hugging Face ``VideoMAEForPreTraining``). Inside a block, ours are ``norm1,
+attn.qkv, attn.proj, norm2, mlp.0, mlp.2``; the references call the MLP ``mlp.fc1, mlp.fc2``;
+Hugging Face stores q, k and v as three matrices (transformers 4.x names are read too);
+MCG-NJU's attention has a bias-free ``attn.qkv`` plus ``attn.q_bias`` and ``attn.v_bias``.
 Neither VideoMAE file stores the position table (a fixed 1-D sin-cos table with sin and cos
-interleaved, computed at construction): we fill ours with that table on import and refuse to
-export a model whose positions differ from it.
+interleaved): we fill ours with it on import and refuse to export a model whose positions
+differ from it.
 
 Three differences that are not names (the tests pin each one):
 

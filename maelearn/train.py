@@ -18,24 +18,12 @@ recipe (He et al., 2021, Appendix A.1, and the official code):
   half-cycle cosine down to ``min_lr`` (:func:`lr_at`);
 * bf16 autocast on a GPU (fp16 with a gradient scaler on GPUs without bf16), fp32 on a CPU.
 
-Data. A tensor (N, C, H, W) stays on the device and batches are sliced out of it (no
-DataLoader, no worker: the fast path for the lessons' small sets). A map-style ``Dataset``
-(e.g. :mod:`maelearn.data.folders`) is read by a DataLoader with workers, pinned memory
-and persistent workers; its uint8 batches are copied without blocking and normalized on
-the device. Both follow one epoch order, :class:`EpochBatches`: a ``DistributedSampler``
-permutation seeded by ``seed + epoch``, each process taking its share. Everything random
-is seeded: the order by (seed, epoch), each sample's augmentation by (seed, epoch, index)
-(:func:`sample_seed`, whatever the number of workers), the mask noise by a per-process
-generator whose state goes into the checkpoint. Training 2 epochs, stopping and resuming
-for 2 more gives bit-identical weights to 4 uninterrupted epochs on a CPU.
-
-Launch on several GPUs, or several machines, with ``torchrun`` (``env://``: one node
-``torchrun --nproc_per_node G ...``; two nodes ``torchrun --nnodes 2 --node_rank R
---nproc_per_node G --rdzv_backend c10d --rdzv_endpoint HOST:29500 ...``): when
-``WORLD_SIZE > 1`` :func:`fit` joins the process group (NCCL on CUDA, Gloo on CPU), wraps
-the model in ``DistributedDataParallel`` and lets only rank 0 print and write checkpoints.
-A checkpoint resumes on another number of processes (keep the effective batch with
-``accum_iter``, :func:`accum_iter_for`).
+Data (tensors sliced on the device, or a ``Dataset`` read by a DataLoader) follow one
+epoch order, :class:`EpochBatches`; everything random is seeded (:func:`sample_seed`), so
+training 2 epochs, stopping and resuming for 2 more gives bit-identical weights to 4
+uninterrupted epochs on a CPU. Under ``torchrun`` (one node: ``torchrun --nproc_per_node G
+...``) :func:`fit` trains data-parallel; a checkpoint resumes on another number of
+processes (keep the effective batch with ``accum_iter``, :func:`accum_iter_for`).
 """
 
 from __future__ import annotations

@@ -56,9 +56,6 @@ class LineProgress:
         items = {**(ordered_dict or {}), **kw}
         self.postfix = ", ".join(f"{k}={v}" for k, v in items.items())
 
-    def set_description(self, desc: str, refresh: bool = True) -> None:
-        self.desc = desc
-
     def update(self, n: int = 1) -> None:
         self.n += n
         now = time.monotonic()
@@ -77,9 +74,6 @@ class LineProgress:
             self.closed = True
             if self.n:
                 self._print()
-
-    def refresh(self) -> None:
-        pass
 
 
 def progress(iterable: Iterable[T] | None = None, total: int | None = None, desc: str = "", disable: bool = False,

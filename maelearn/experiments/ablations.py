@@ -733,10 +733,6 @@ def runs_of(results: dict, name: str) -> list[dict]:
     raise KeyError(f"no variant or baseline named {name!r}")
 
 
-def _baseline_mae_entry(results: dict) -> dict:
-    return next(v for v in results["variants"] if v["name"] == "mae")
-
-
 def add_run(results: dict, name: str, run: dict) -> None:
     """Put a finished run in its place (replacing an earlier run of the same seed)."""
     runs = runs_of(results, name)

@@ -339,13 +339,14 @@ for what, accs in (("8-class", probe_acc), ("within pairs", pair_acc)):
 # from one initialization to the next (the study's `random_init` interval below).
 
 # %% [markdown]
-# The study below repeats the encoder comparison over seeds on four times as many clips.
+# The study below repeats the encoder comparison over seeds, on its own clips (their
+# number is printed with it).
 #
 # ## The measured study, with seeds
 #
-# `python -m maelearn.experiments audio --scale cpu` pretrains the same model on 2,048
-# clips for each seed, probes it on 512 others, and runs the baselines with the same
-# seeds: the untrained encoder (`random_init`), the MFCC summary (`mfcc_stats`, which
+# `python -m maelearn.experiments audio --scale cpu` pretrains the same model for each
+# seed on the study's training clips, probes it on its test clips (the sizes, schedule and
+# seeds are printed first, from the file), and runs the baselines with the same seeds: the untrained encoder (`random_init`), the MFCC summary (`mfcc_stats`, which
 # does not depend on the seed), and the same encoder trained end to end on the labels
 # (`supervised`, the upper bound at this size). Each row is a mean over seeds with its
 # 95 % interval (mean ± t · sd / √n).
@@ -355,6 +356,10 @@ study = load_study("audio")
 if study is None:
     print("no data/audio_*.json yet: run  python -m maelearn.experiments audio --scale cpu")
 else:
+    st = study["settings"]
+    print(f"clips: {st['n_train']} for pretraining and the probe's training, {st['n_test']} for testing "
+          f"(this lesson: {n_train} / {n_test}); {st['epochs']} pretraining epochs, batch {st['batch_size']}, "
+          f"lr {st['lr']}; seeds {st['seeds']}; probe pooling: {st['pool']}\n")
     print(report(study))
 
 # %% [markdown]
@@ -363,8 +368,8 @@ else:
 # the encoder about these sounds. The MFCC summary is the floor that ignores time order;
 # the supervised model is what the same architecture reaches when it is *trained on* the
 # labels. The study has no per-segment or flattened-spectrogram row: those baselines are
-# measured above, on this lesson's 512 / 256 clips, so compare them with the shipped
-# encoder's probe there, not with the study's rows (2,048 / 512 clips).
+# measured above, on this lesson's clips, so compare them with the shipped encoder's
+# probe there, not with the study's rows (other clips, other sizes: both printed).
 #
 # **What differs from Audio-MAE.** This is the recipe, not the paper's experiment.
 # Audio-MAE (Huang et al., 2022) pretrains a ViT-B on AudioSet's two million real

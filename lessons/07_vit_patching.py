@@ -233,7 +233,9 @@ print(f"ViT ({n_params:,} parameters, {epochs} epochs): train accuracy {vit_trai
 # not tuned further). To see the *hunger*, we repeat both with a quarter of the training
 # images (more epochs, so the number of steps stays the same) and compare how much each
 # loses. If the ViT loses more when data shrinks, that is the data hunger; if not, this
-# scale does not show it.
+# scale does not show it. Each of the four numbers is one training run (one seed, one
+# subset), and this lesson does not measure how much another seed would move them: read
+# a verdict that rests on a gap of a point or two as a hint, not a finding.
 
 # %%
 sizes = (len(train) // 4, len(train))

@@ -314,5 +314,7 @@ for key, value in rows:
 # hide a word, predict it from the words around it, with a transformer instead of an
 # average of context vectors.
 #
-# **Pointers.** Spärck Jones (1972) for idf; Mikolov et al. (2013), *Distributed
-# representations of words and phrases* (skip-gram, negative sampling, the 3/4 power).
+# **Pointers.** Spärck Jones (1972) for idf; Mikolov et al. (2013a), *Efficient
+# estimation of word representations in vector space* (skip-gram and CBOW); Mikolov et
+# al. (2013b), *Distributed representations of words and phrases and their
+# compositionality* (negative sampling, the 3/4 power of the unigram counts).

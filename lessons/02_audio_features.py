@@ -267,7 +267,7 @@ segment_stats = check("02.4", segment_stats)
 # so the means carry the same information, linearly mixed (the standard deviations are not
 # a linear function of each other, and standardizing each dimension is not
 # rotation-invariant, so the two can still differ a little). The fourth adds the
-# truncation, which is where the DCT earns its keep: 26 numbers instead of 80, the
+# truncation, which is where the DCT can earn its keep: 26 numbers instead of 80, the
 # envelope without the fine ripple. `segment_stats(feats, 1)` (exercise 02.4) takes the
 # mean and std over time. Six labelled clips per
 # class is a noisy experiment, so we repeat it for five random draws of the labelled clips
@@ -308,8 +308,9 @@ for what, gap in (("the full DCT (a rotation)", gap_rotation), ("keeping 13 coef
 # standard deviation over draws is not one this experiment can see. If the first gap is
 # within it, the rotation alone does not matter to a linear probe (it mostly cannot: a
 # linear layer can undo a rotation); whatever the 13-coefficient row gains or loses then
-# comes from the truncation, keeping fewer, smoother numbers, which matters more when
-# labels are few. The DCT's
+# comes from the truncation, keeping fewer, smoother numbers (with six labels per class,
+# a probe has fewer weights to fit; this lesson measures only that one label count). The
+# DCT's
 # decorrelation matters more to models that treat dimensions independently (the diagonal
 # Gaussians above) than to a linear probe.
 #

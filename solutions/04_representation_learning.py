@@ -73,6 +73,7 @@ from maelearn.experiments.stats import interval
 lesson_start = time.perf_counter()
 device = maelearn.device()
 maelearn.seed_everything(0)
+print(f"mode: {maelearn.mode()}   device: {device}")
 
 # %% [markdown]
 # ## The data: many images, few labels
@@ -311,11 +312,14 @@ for key, value in rows:
 #   classifiers are on one representation; the larger number is the choice that mattered
 #   more with 5 labels per class, in this run.
 #
-# Nothing in a plain autoencoder's task asks what a digit is: rebuilding every pixel is
-# what a map close to the identity does. The rest of the course changes the task
+# Nothing in a plain autoencoder's task asks what a digit is: squeezed through 32 numbers,
+# it keeps whatever rebuilds the most pixels, which need not be what tells one digit from
+# another (the two 'AE code' paired lines say how its code compares, under the probe, with
+# the same encoder untrained and with the raw pixels it was built from).
+# The rest of the course changes the task
 # (denoising in lesson 05, masking in lessons 06–08) and measures, with the same kind of
 # controls, what that buys.
-# The MAE paper (He et al. 2021, Figure 9) makes a comparison of its own at scale: its MAE
+# The MAE paper (He et al., CVPR 2022, Figure 9) makes a comparison of its own at scale: its MAE
 # features are weaker than contrastive (MoCo v3) ones under a linear probe, and better once
 # one or more blocks are fine-tuned. Lesson 09 sets up that comparison in miniature (an MAE
 # and a contrastive encoder of the same size, judged by a linear probe, partial and full

@@ -57,6 +57,7 @@ import maelearn
 from maelearn.data.audio import synth_clips
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
+from maelearn.experiments.stats import interval
 from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
 
 lesson_start = time.perf_counter()
@@ -312,22 +313,23 @@ acc_sd = {name: float(np.std(v, ddof=1)) for name, v in acc_runs.items()}
 print(f"{shots} labels/class, {draws} draws; chance {1 / len(clips.classes):.3f}")
 for name, x in descriptors.items():
     print(f"  {name:18s} ({x.shape[1]:5d} numbers)  test accuracy {acc[name]:.3f} ± {acc_sd[name]:.3f} (sd over draws)")
-gap_rotation = acc["MFCC-40 mean+std"] - acc["log-mel mean+std"]
-gap_truncation = acc["MFCC-13 mean+std"] - acc["log-mel mean+std"]
-spread = max(acc_sd["log-mel mean+std"], acc_sd["MFCC-40 mean+std"], acc_sd["MFCC-13 mean+std"])
-for what, gap in (("the full DCT (a rotation)", gap_rotation), ("keeping 13 coefficients", gap_truncation)):
-    size = "within" if abs(gap) <= spread else "beyond"
-    print(f"{what:26s} minus log-mel: {gap:+.3f}, {size} the largest spread over draws ({spread:.3f})")
+gaps = {}  # the same labelled clips on both sides of each difference: paired by draw
+for what, name in (("the full DCT (a rotation)", "MFCC-40 mean+std"), ("keeping 13 coefficients", "MFCC-13 mean+std")):
+    gaps[what] = interval([a - b for a, b in zip(acc_runs[name], acc_runs["log-mel mean+std"])])
+    iv = gaps[what]
+    print(f"{what:26s} minus log-mel: {iv.mean:+.3f}, 95 % interval over the {draws} paired draws "
+          f"[{iv.lo:+.3f}, {iv.hi:+.3f}]: {'excludes' if iv.excludes(0) else 'contains'} 0")
 
 # %% [markdown]
-# Read the gaps against the spread, as the last two lines do: a difference within the
-# standard deviation over draws is not one this experiment can see. If the first gap is
-# within it, the rotation alone does not matter to a linear probe (it mostly cannot: a
-# linear layer can undo a rotation); whatever the 13-coefficient row gains or loses then
-# comes from the truncation, keeping fewer, smoother numbers (with six labels per class,
-# a probe has fewer weights to fit; this lesson measures only that one label count). The
-# DCT's
-# decorrelation matters more to models that treat dimensions independently (the diagonal
+# Read the gaps with their intervals, as the last two lines do. Each difference is taken
+# draw by draw (both descriptors saw the same labelled clips, so a lucky draw lifts both
+# sides), and its 95 % t-interval over the draws (lesson 09 explains it) says whether this
+# experiment can see it: an interval that contains 0 is a difference it cannot tell from
+# none. If the first interval contains 0, the rotation alone does not matter to a linear
+# probe (it mostly cannot: a linear layer can undo a rotation); whatever the
+# 13-coefficient row gains or loses then comes from the truncation, keeping fewer,
+# smoother numbers (with six labels per class, a probe has fewer weights to fit; this
+# lesson measures only that one label count). The DCT's decorrelation matters more to models that treat dimensions independently (the diagonal
 # Gaussians above) than to a linear probe.
 #
 # ## What mean and std pooling throws away: time order
@@ -375,6 +377,7 @@ rows = [("mode", maelearn.mode()), ("clips", n_clips),
         ("MFCC vs librosa, max abs difference", f"{mfcc_err:.2e}"),
         ("neighbour |corr|: log-mel bands / DCT coeffs", f"{corr_mel:.3f} / {corr_dct:.3f}")]
 rows += [(f"accuracy, {k}, {shots} labels/class", f"{acc[k]:.3f} ± {acc_sd[k]:.3f}") for k in acc]
+rows += [(f"{what} - log-mel [95 % interval]", f"{iv.mean:+.3f} [{iv.lo:+.3f}, {iv.hi:+.3f}]") for what, iv in gaps.items()]
 rows += [(f"chirp vs backwards, rel. change, {n} segment(s)", f"{v:.1e}") for n, v in rel_change.items()]
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
@@ -385,7 +388,7 @@ for key, value in rows:
 # precision (the table). Compare the accuracies: a linear model on raw samples must find a
 # pattern that survives random onsets and phases; statistics over time discard exactly
 # those nuisances. Whether the MFCC rows beat the log-mel row is printed above, next to
-# the spread over label draws. The same pooling that discards the onset discards the
+# its paired interval over label draws. The same pooling that discards the onset discards the
 # order of events too (the chirp's printed changes): lesson 11 learns a spectrogram
 # representation by masking, on classes that only the order of events separates.
 #

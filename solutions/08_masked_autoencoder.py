@@ -14,7 +14,7 @@
 # # 08 · The masked autoencoder
 #
 # Lesson 07 cut images into patches and fed them to a Vision Transformer. The masked
-# autoencoder (MAE, He et al., 2021) asks that transformer to do something that needs no
+# autoencoder (MAE, He et al., 2022) asks that transformer to do something that needs no
 # labels at all: hide most of the patches, and predict the hidden pixels from the few
 # that remain. Two design choices make it work, and make it cheap:
 #
@@ -457,7 +457,7 @@ for name, acc in probe_acc.items():
     print(f"linear probe on [CLS], encoder sees {name:36s} test accuracy {acc:.3f}")
 full_acc, visible_acc = probe_acc.values()
 if full_acc >= visible_acc:
-    print(f"All patches are better by {full_acc - visible_acc:+.3f}: the longer sequence did not hurt, the extra patches helped.")
+    print(f"All patches are better by {full_acc - visible_acc:+.3f}: the extra patches gave more than any cost of the unfamiliar sequence length.")
 else:
     print(f"All patches are worse by {full_acc - visible_acc:+.3f}: in this short run the mismatch costs more than the extra patches give.")
 
@@ -491,8 +491,9 @@ print(f"strongest trivial baseline: {strongest[0]}, {strongest[1]} ({readout_acc
       f"your MAE's best read-out is {best_mae - readout_acc[strongest[0]][strongest[1]]:+.3f} from it")
 
 # %% [markdown]
-# Digits are an easy set (lesson 09 explains why raw pixels do so well on them), and a
-# quick model trained for seconds rarely clears the strongest baseline by much. Section 10
+# Digits are an easy set for raw pixels (the baseline rows above; lesson 09 leaves them
+# for a harder benchmark for that reason), and a model trained for seconds has little time
+# to clear the strongest baseline: the last printed line says by how much yours does. Section 10
 # shows the same comparison for a model trained 200 epochs on a harder set.
 
 # %% [markdown]
@@ -536,9 +537,13 @@ for name, h, key in (("no augmentation", history, "all patches (downstream)"),
 
 # %% [markdown]
 # One seed of a short run cannot rank the two (lesson 09 runs the comparison with seeds
-# and error bars); what it shows is the paper's qualitative point, that MAE learns with
-# or without crops, the printed probes and losses in hand. Digits also differ from
-# ImageNet: a crop of a centred digit can cut off the part that tells a 7 from a 1.
+# and error bars). What this run can show is narrower than the paper's point: whether the
+# masked loss falls with and without crops (the printed losses; a cropped batch is a
+# different task, so the two losses are not comparable with each other). Whether either
+# model learned *features* is the question of the previous section: a probe that does not
+# clear the untrained encoder's (printed there) says this short run has not got that far,
+# with or without crops. Digits also differ from ImageNet: a crop of a centred digit can
+# cut off the part that tells a 7 from a 1.
 
 # %% [markdown]
 # ## 10 · A long-trained MAE that ships with the course

@@ -604,7 +604,7 @@ for key, value in rows:
 # * VideoMAE (Tong et al., 2022): Figure 1 (the design), Table 1 (tube vs random vs frame
 #   masking; decoder depth; target), Figure 3 (mask ratio: 90 % best).
 # * MAE-ST, "Masked Autoencoders As Spatiotemporal Learners" (Feichtenhofer et al., 2022):
-#   Figure 5 and Table 2a (random space-time masking at 90 % vs tube and frame masking).
+#   Table 2a (random space-time masking at 90 % vs tube and frame masking).
 # * `maelearn/experiments/media.py` (the study) and `maelearn/data/video.py` (the clips);
 #   `maelearn/classic/motion.py` (the classical baselines, lesson 01's flow classifier).
 # * `maelearn/video.py` for the model; `tests/test_video.py` checks it the way the image

@@ -50,6 +50,18 @@ def test_shipped_results_schema(kind):
             assert summary["probe"][name]["mean"] == pytest.approx(interval(r["probe"] for r in v["runs"]).mean)
 
 
+@pytest.mark.parametrize("kind", media.KINDS)
+def test_printed_intervals_stay_within_possible_accuracies(kind):
+    """The shipped video study has a baseline at 0.997 whose t-interval reaches 1.001; the
+    table a lesson prints clips [lo, hi] to [0, 1] and leaves the mean as measured."""
+    path = ROOT / "data" / f"{kind}_cpu.json"
+    if not path.exists():
+        pytest.skip(f"{path.name} not made yet")
+    for _, _, probe, _ in media.table(json.loads(path.read_text())):
+        lo, hi = (float(v) for v in probe.split("[")[1].rstrip("]").split(","))
+        assert 0.0 <= lo <= hi <= 1.0, probe
+
+
 def _tiny(kind: str) -> media.MediaScale:
     base = media.SCALES[kind]["quick"]
     return replace(base, n_train=64, n_test=32, epochs=1, batch_size=32, probe_steps=20, sup_epochs=1, seeds=(0, 1))

@@ -652,12 +652,13 @@ def load_study(kind: str, prefer: tuple[str, ...] = ("full", "cpu"), folder: str
 
 def table(results: dict) -> list[tuple[str, str, str, str]]:
     """Rows ``(name, seeds, probe mean ± 95 % half-width [lo, hi], final loss)`` of every
-    variant and baseline, from the runs."""
+    variant and baseline, from the runs; ``[lo, hi]`` is clipped to the accuracies that can
+    occur, [0, 1] (a t-interval around a mean near 1 can reach past it)."""
     s = summarize(results["kind"], results)
     rows = []
     for name, iv in s["probe"].items():
         loss = s["final_loss"].get(name)
-        rows.append((name, str(iv["n"]), f"{iv['mean']:.3f} ± {(iv['hi'] - iv['lo']) / 2:.3f}  [{iv['lo']:.3f}, {iv['hi']:.3f}]",
+        rows.append((name, str(iv["n"]), f"{iv['mean']:.3f} ± {(iv['hi'] - iv['lo']) / 2:.3f}  [{max(iv['lo'], 0.0):.3f}, {min(iv['hi'], 1.0):.3f}]",
                      f"{loss['mean']:.3f} ± {(loss['hi'] - loss['lo']) / 2:.3f}" if loss else "–"))
     return rows
 

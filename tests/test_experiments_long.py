@@ -119,6 +119,8 @@ def test_search_then_test_rows_at_quick_scale(quick_mae, tmp_path, monkeypatch):
     assert {r["recipe"]["epochs"] for r in searched} <= {1, 2} and sum(bool(r.get("final")) for r in searched) == 1
     chosen = le.best_recipe(data, "mae_finetune", 100)
     assert next(r for r in data["rows"] if r["method"] == "mae_finetune")["recipe"] == le.asdict(chosen)
+    stray = {**searched[0], "recipe": {**searched[0]["recipe"], "epochs": 99}, "val_accuracy": 1.0, "final": False}
+    assert le.best_recipe({"search": data["search"] + [stray]}, "mae_finetune", 100) == chosen  # only the search's choice
     n_search = len(data["search"])
     le.sweep("all", methods, (100,), (0,), out, log=lambda *_: None, scale="quick")  # resumes: nothing new
     assert len(le.load(out)["search"]) == n_search

@@ -246,13 +246,14 @@ def _stamp(t0: float) -> dict:
 
 
 def best_recipe(data: dict, method: str, labels: int) -> Recipe | None:
-    """The searched recipe with the highest validation accuracy (fewer epochs on a tie), or
-    ``None`` before the search of (method, labels) has finished."""
-    done = [r for r in data["search"] if r["method"] == method and r["labels"] == labels]
-    if not any(r.get("final") for r in done):
+    """The recipe the search of (method, labels) chose (the row it marked ``final``: the
+    highest validation accuracy among the recipes its ladders tried, fewer epochs on a tie),
+    or ``None`` before that search has finished. A row the protocol did not try can never be
+    chosen."""
+    final = [r for r in data["search"] if r["method"] == method and r["labels"] == labels and r.get("final")]
+    if not final:
         return None
-    best = max(done, key=lambda r: (r["val_accuracy"], -r["recipe"]["epochs"]))
-    return Recipe(**best["recipe"])
+    return Recipe(**max(final, key=lambda r: (r["val_accuracy"], -r["recipe"]["epochs"]))["recipe"])
 
 
 def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "cpu") -> Recipe | None:

@@ -261,7 +261,8 @@ def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "
     chosen recipe (``None`` when the method's encoder does not exist yet)."""
     fit_pool, val, _, _ = splits(scale)
     train = subset(fit_pool, draw(fit_pool.labels, labels, 0))
-    tried = {json_key(r["recipe"]): r["val_accuracy"] for r in load(path)["search"]
+    data = load(path)
+    tried = {json_key(r["recipe"]): r["val_accuracy"] for r in data["search"]
              if r["method"] == method and r["labels"] == labels}
 
     def score(recipe: Recipe) -> float | None:
@@ -280,7 +281,7 @@ def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "
 
     space, base = SEARCH[method], BASE[method]
     if labels in KNOBS_FROM:  # knobs carried over from a smaller label count (see KNOBS_FROM)
-        base = best_recipe(load(path), method, KNOBS_FROM[labels])
+        base = best_recipe(data, method, KNOBS_FROM[labels])
         if base is None:
             log(f"search {method} labels {labels}: waits for the search at {KNOBS_FROM[labels]} labels")
             return None

@@ -57,7 +57,7 @@ import maelearn
 from maelearn.data.audio import synth_clips
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
-from maelearn.experiments.stats import interval
+from maelearn.stats import interval
 from maelearn.classic.spectral import dct_matrix, hz_to_mel, mel_to_hz, power_spectrogram, power_to_db
 
 lesson_start = time.perf_counter()

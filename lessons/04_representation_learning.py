@@ -68,7 +68,7 @@ from maelearn.data.images import digits
 from maelearn.evaluate import linear_probe_features
 from maelearn.exercises import check
 from maelearn.classic.cnn import SmallCNN, train_cnn
-from maelearn.experiments.stats import interval
+from maelearn.stats import interval
 
 lesson_start = time.perf_counter()
 device = maelearn.device()

@@ -72,7 +72,7 @@ from maelearn.experiments.ablations import (
     tally,
     verdict_table,
 )
-from maelearn.experiments.stats import VERDICTS
+from maelearn.stats import VERDICTS
 
 lesson_start = time.perf_counter()
 device = maelearn.device()
@@ -290,7 +290,7 @@ else:
 # Three helpers read the file: `fmt` prints a variant's mean and 95 % interval (over
 # seeds, from `summary`), `errorbar` plots it, and `paired` prints the seed-by-seed
 # difference of two variants (from `compare`); the intervals come from
-# `maelearn.experiments.stats`. A metric a baseline does not have (raw pixels are not fine-tuned) reads "not
+# `maelearn.stats`. A metric a baseline does not have (raw pixels are not fine-tuned) reads "not
 # measured"; a variant without runs reads "pending (not yet run)".
 
 # %%
@@ -489,7 +489,7 @@ if shipped is not None:
 
 # %%
 from maelearn.experiments.ablations import COMPARISONS, encoder_tokens, speedup
-from maelearn.experiments.stats import by_seed, t_quantile
+from maelearn.stats import by_seed, t_quantile
 
 for n in (64, 196):
     print(f"N = {n}: MAE encoder {encoder_tokens(n, 0.75)} tokens, with mask tokens {encoder_tokens(n, 0.75, True)}")
@@ -665,7 +665,7 @@ if shipped is not None:
 # this scale".
 
 # %%
-from maelearn.experiments.stats import t_quantile
+from maelearn.stats import t_quantile
 
 
 def seeds_to_separate(mean: float, sd: float, most: int = 1000) -> int | None:

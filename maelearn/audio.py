@@ -31,6 +31,7 @@ from maelearn.mae import MAE, BaseMAEConfig, preset_config
 from maelearn.posembed import sincos_2d
 from maelearn.vit import PatchEmbed
 
+
 class SpectrogramEmbed(PatchEmbed):
     """:class:`maelearn.vit.PatchEmbed` on one-channel spectrograms (errors say ``specs``)."""
 

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from maelearn.checks import check_float_tensor
 from maelearn.checkpoint import History
+from maelearn.checks import check_float_tensor
 from maelearn.train import TrainConfig, fit
 
 

@@ -414,7 +414,7 @@ plt.show()
 # (the settings are printed with the results). A seed changes the initial weights, the
 # masks, the data order and the draw of labels; within a seed every method gets the same
 # labels, so differences between methods are **paired**. Each row is a mean ± sd over
-# seeds with its 95 % t-interval (`maelearn.experiments.stats.interval`); each
+# seeds with its 95 % t-interval (`maelearn.stats.interval`); each
 # comparison is the seed-by-seed difference with its 95 % interval (`paired_interval`,
 # lesson 09's exercise 09.1). "No difference resolved" means the interval contains 0.
 # The file `data/timeseries_cpu.json` holds every run, the command, the machine and the

@@ -13,7 +13,7 @@ import pytest
 
 from maelearn.config import ROOT
 from maelearn.experiments import ablations as ex
-from maelearn.experiments.stats import CONTRADICTED, INCONCLUSIVE, REPRODUCED, VERDICTS
+from maelearn.stats import CONTRADICTED, INCONCLUSIVE, REPRODUCED, VERDICTS
 
 RUN_KEYS = ("seed", "linear_probe", "fine_tune", "knn", "pretrain_s", "step_ms")
 
@@ -88,7 +88,7 @@ def test_verdict_table_applies_the_stated_rule():
 
 
 def test_the_rule_has_four_outcomes():
-    from maelearn.experiments.stats import SMALLER, interval, verdict
+    from maelearn.stats import SMALLER, interval, verdict
 
     assert verdict(interval([2.0, 3.0, 2.5]), +1, 10.0) == REPRODUCED  # excludes 0 in the paper's direction
     assert verdict(interval([-2.0, -3.0, -2.5]), +1, 10.0) == CONTRADICTED

@@ -159,18 +159,14 @@ def test_a_parked_run_resumes_in_a_fresh_checkout(tmp_path):
 
     cut = tmp_path / "cut"
     short = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
-    import maelearn.train as train
-
-    real_fit = train.fit
+    real_fit = pl.fit
 
     def fit_one_epoch(*args, **kwargs):
         return real_fit(*args, **{**kwargs, "stop_after_epoch": 1})
 
-    train.fit = fit_one_epoch
-    try:  # the session ends after epoch 1
+    with pytest.MonkeyPatch.context() as mp:  # the session ends after epoch 1
+        mp.setattr(pl, "fit", fit_one_epoch)
         pl.run_seed(short, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
-    finally:
-        train.fit = real_fit
     assert not (cut / "ship" / "seed0.pt").exists()  # an unfinished run releases no final model
     assert pl.park(short, shipped=cut / "ship", runs=cut / "runs", log=quiet) == [cut / "ship" / "resume" / "seed0.pt"]
     import shutil

@@ -11,7 +11,7 @@ import torch
 
 from maelearn.config import ROOT
 from maelearn.experiments import media
-from maelearn.experiments.stats import interval
+from maelearn.stats import interval
 from maelearn.video import build_videomae
 
 

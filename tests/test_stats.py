@@ -1,4 +1,4 @@
-"""maelearn.experiments.stats: the paired interval and the verdict rule that lesson 09 teaches
+"""maelearn.stats: the paired interval and the verdict rule that lesson 09 teaches
 (exercises 09.1 and 09.2) agree with an independent computation and with ``verdict``."""
 
 import itertools
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from maelearn.experiments.stats import (
+from maelearn.stats import (
     CONTRADICTED,
     INCONCLUSIVE,
     REPRODUCED,

@@ -15,7 +15,7 @@ import torch
 
 import maelearn.timeseries
 from maelearn.config import ROOT
-from maelearn.experiments.stats import paired_interval
+from maelearn.stats import paired_interval
 from maelearn.experiments.timeseries import (
     LABEL_COUNTS,
     STUDY_SCALES,

@@ -24,8 +24,10 @@ import gc
 import json
 import shlex
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import torch
 from torch import nn
@@ -59,39 +61,32 @@ class RunResult:
     trainable_params: int
 
 
-def time_training(
-    module: nn.Module,
-    imgs: torch.Tensor,
-    steps: int,
-    warmup: int,
-    precision: str,
-    compiled: bool = False,
-    compile_backend: str = "inductor",
-    compile_mode: str | None = None,
-) -> tuple[float, float]:
-    """Run ``warmup`` untimed then ``steps`` timed training steps of ``module`` (imgs -> loss).
-    Returns the seconds per step and the last loss.
+def time_training(module: nn.Module, loss: Callable[[], torch.Tensor], steps: int, warmup: int, *,
+                  lr: float = 1.5e-4, sync_each: bool = False) -> tuple[float, float]:
+    """Run ``warmup`` untimed then ``steps`` timed training steps (zero grads, ``loss()``,
+    backward, AdamW step of :func:`maelearn.train.make_optimizer`) of ``module``; return the
+    seconds per step and the last loss. The one training-step timer of the benchmark and the
+    ablations (``sync_each``: see :func:`~maelearn.bench.timing.time_steps`).
 
     On a GPU the timed steps run back to back with one synchronization at the end (the CPU
     queues work ahead, as in training) and the mean is returned; on a CPU, whose speed
     varies with other processes, the median of per-step times."""
-    device = imgs.device
-    opt = make_optimizer(module, lr=1.5e-4)
-    forward = torch.compile(module, backend=compile_backend, mode=compile_mode) if compiled else module
-    autocast = (
-        torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
-    )
+    opt = make_optimizer(module, lr=lr)
 
     def step() -> torch.Tensor:
-        with autocast:
-            loss = forward(imgs)
-        loss.backward()
-        opt.step()
         opt.zero_grad(set_to_none=True)
-        return loss
+        value = loss()
+        value.backward()
+        opt.step()
+        return value
 
-    timed = time_steps(step, steps, warmup, device)
+    timed = time_steps(step, steps, warmup, next(module.parameters()).device, sync_each=sync_each)
     return timed.seconds, float(timed.last.detach().float())
+
+
+def _forward_loss(forward: nn.Module, imgs: torch.Tensor, autocast) -> torch.Tensor:
+    with autocast:
+        return forward(imgs)
 
 
 def bench_one(
@@ -118,7 +113,9 @@ def bench_one(
     seed_everything(seed)
     module = build_peer(impl, config, mask_ratio).to(device)
     imgs = torch.rand(batch_size, config.in_chans, config.img_size, config.img_size, device=device)
-    step_s, loss = time_training(module, imgs, steps, warmup, precision, compiled, compile_backend, compile_mode)
+    forward = torch.compile(module, backend=compile_backend, mode=compile_mode) if compiled else module
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) if precision == "bf16" else nullcontext()
+    step_s, loss = time_training(module, partial(_forward_loss, forward, imgs, autocast), steps, warmup)
     ips = batch_size / step_s
     flops = mae_flops(config, mask_ratio).train_step
     mem = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None

@@ -15,7 +15,6 @@ import torch
 from maelearn.checks import check_float_tensor
 
 
-
 def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
     """Hertz -> mels. ``htk=False`` is Slaney's scale (librosa's default): linear below
     1 kHz (3 mels per 200 Hz), logarithmic above; ``htk=True`` is ``2595 log10(1 + f/700)``.

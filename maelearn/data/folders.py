@@ -74,7 +74,8 @@ def decode_image(path: str | Path, decoder: str = "auto") -> torch.Tensor:
         decoder = DEFAULT_DECODER if Path(path).suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif") else "pil"
     try:
         if decoder == "torchvision":
-            from torchvision.io import ImageReadMode, decode_image as tv_decode, read_file
+            from torchvision.io import ImageReadMode, read_file
+            from torchvision.io import decode_image as tv_decode
 
             with warnings.catch_warnings():  # torchvision >= 0.29 points to torchcodec on every call
                 warnings.filterwarnings("ignore", message=".*decoding and encoding capabilities.*")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.flow import endpoint_error, image_gradients, lk_solve, structure_tensor
+from maelearn.exercises.framework import Case, exercise
 
 
 def _frames(seed: int, size: int = 12, shift: tuple[float, float] = (0.3, -0.2)):

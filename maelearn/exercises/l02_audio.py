@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.spectral import dct_matrix, mel_filterbank, mel_spectrogram, mfcc, power_spectrogram, segment_stats
+from maelearn.exercises.framework import Case, exercise
 
 
 def _diagnose_fb(case, got, expected):

@@ -6,8 +6,8 @@ import math
 
 import torch
 
-from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.words import idf, tfidf
+from maelearn.exercises.framework import Case, exercise
 
 
 def _counts(seed: int, docs: int = 6, vocab: int = 9) -> torch.Tensor:

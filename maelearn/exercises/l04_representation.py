@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from maelearn.exercises.framework import Case, exercise
 from maelearn.classic.cnn import class_centroids, nearest_centroid
+from maelearn.exercises.framework import Case, exercise
 
 
 def _diagnose_centroids(case, got, expected):

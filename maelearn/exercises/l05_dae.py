@@ -13,7 +13,6 @@ values reused).
 from __future__ import annotations
 
 import torch
-
 import torch.nn.functional as F
 
 from maelearn.dae import dae_loss, masking_noise, neighbour_average

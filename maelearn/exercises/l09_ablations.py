@@ -19,9 +19,8 @@ from __future__ import annotations
 import math
 
 from maelearn.exercises.framework import Case, exercise
-from maelearn.experiments.stats import (
+from maelearn.stats import (
     CONTRADICTED,
-    INCONCLUSIVE,
     REPRODUCED,
     SMALLER,
     VERDICTS,
@@ -135,7 +134,7 @@ def _diagnose_verdict(case, got, expected):
     lo, hi, sign = case.args[:3]
     effect = case.args[3] if len(case.args) > 3 else case.kwargs.get("paper_effect")
     if not isinstance(got, str):
-        return f"return one of the four strings {VERDICTS} (the constants of maelearn.experiments.stats)."
+        return f"return one of the four strings {VERDICTS} (the constants of maelearn.stats)."
     if got not in VERDICTS:
         near = [v for v in VERDICTS if v.lower() == got.strip().lower()]
         return (f"return the string exactly: {near[0]!r}." if near else

@@ -33,7 +33,7 @@ recipe's numbers in git history): a supervised ViT from scratch at the fine-tuni
 epochs probed at 0.185 on [CLS] and 0.214 on the patch-token mean, for 20 epochs at 0.223
 and 0.271 (random init: 0.207 and 0.203), and fine-tuned to 0.773 after 20 epochs.
 
-**The rule, fixed before any run** (:mod:`maelearn.experiments.stats`): a paper trend is
+**The rule, fixed before any run** (:mod:`maelearn.stats`): a paper trend is
 *reproduced* when the 95 % interval of the paired (by seed) difference excludes 0 in the
 paper's direction, *contradicted* when it excludes 0 the other way, *smaller than the
 paper* when it contains 0 but excludes the paper's effect, else *inconclusive*; a
@@ -49,7 +49,9 @@ any work.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import multiprocessing as mp
 import statistics
 import time
 import types
@@ -62,12 +64,27 @@ from typing import Any
 import torch
 from torch import nn
 
-from maelearn.bench.timing import hardware
 from maelearn import cli
+from maelearn.bench.flops import mae_flops
+from maelearn.bench.step import time_training
+from maelearn.bench.timing import hardware
+from maelearn.checkpoint import atomic_save, load_checkpoint
 from maelearn.config import ROOT, cpu_threads
+from maelearn.config import device as pick_device
+from maelearn.contrastive import build_contrastive, contrastive_loss_fn
+from maelearn.data.augment import augmentation
+from maelearn.data.folders import image_dataset
+from maelearn.data.images import ImageSet
+from maelearn.data.scenes import scene_benchmark, unlabelled_scenes
+from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
 from maelearn.experiments.output import check_json_output, command, interrupted
+from maelearn.mae import build_mae
 from maelearn.masking import num_visible
+from maelearn.patches import patchify
 from maelearn.runs import write_text
+from maelearn.stats import VERDICTS, by_seed, interval, verdict
+from maelearn.train import TrainConfig, fit
+from maelearn.vit import ViTEncoder, init_vit
 
 SCHEMA = "maelearn.ablations/2"
 GROUPS = ("baseline", "a", "b", "c", "d", "e", "f", "fig5", "fig9")
@@ -278,8 +295,6 @@ def cifar10_arrays(data_root: str | Path) -> tuple[torch.Tensor, torch.Tensor, t
     ``(train images uint8 (50000, 3, 32, 32), train labels (50000,), test images uint8
     (10000, 3, 32, 32), test labels (10000,), class names)``. Never downloads: a missing or
     damaged set is a ``FileNotFoundError`` saying how to get it."""
-    from maelearn.data.folders import image_dataset
-
     root = check_dataset("cifar10", data_root)
     if root not in _CIFAR_CACHE:
         parts: list = []
@@ -298,8 +313,6 @@ def cifar10_arrays(data_root: str | Path) -> tuple[torch.Tensor, torch.Tensor, t
 
 
 def _cifar10_data(sc: Scale, seed: int, data_root: str | Path):
-    from maelearn.data.images import ImageSet
-
     xtr, ytr, xte, yte, classes = cifar10_arrays(data_root)
     key = ("cifar10", check_dataset("cifar10", data_root), sc.n_train, sc.n_test, sc.n_unlabelled, seed)
     if key not in _DATA_CACHE:
@@ -330,8 +343,6 @@ def ablation_data(scale: str | Scale, seed: int = 0, dataset: str = "scenes", da
     on the scenes (``cpu``: 10,000 images), and ``full`` pretrains on all of them. No
     ImageNet mean/std is applied: the norm-pix target normalizes every patch and the probes
     standardize their features (affine-free BatchNorm), as for the scenes."""
-    from maelearn.data.scenes import scene_benchmark, unlabelled_scenes
-
     _, sc = get_scale(scale)
     if check_dataset(dataset, data_root) is not None:
         return _cifar10_data(sc, seed, data_root)
@@ -348,8 +359,6 @@ def ablation_data(scale: str | Scale, seed: int = 0, dataset: str = "scenes", da
 
 def build_variant_mae(sc: Scale, setting: dict, seed: int):
     """The MAE of a variant's setting, initialized with ``seed``."""
-    from maelearn.mae import build_mae
-
     md = _model_dict(sc)
     torch.manual_seed(seed)
     return build_mae(
@@ -363,8 +372,6 @@ def build_variant_mae(sc: Scale, setting: dict, seed: int):
 def pca_whitening(images: torch.Tensor, patch_size: int, n: int = 20000, eps: float = 1e-2) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean (P,) and whitening matrix (P, P) of the patches of ``images`` (at most ``n``
     patches): ``(patch - mean) @ W`` has identity covariance (ZCA, ``eps`` regularized)."""
-    from maelearn.patches import patchify
-
     p = patchify(images[: max(1, n // ((images.shape[-1] // patch_size) ** 2))], patch_size).flatten(0, 1)  # (M, P)
     mean = p.mean(0)
     cov = torch.cov((p - mean).T)
@@ -375,8 +382,6 @@ def pca_whitening(images: torch.Tensor, patch_size: int, n: int = 20000, eps: fl
 
 def use_pca_target(model, images: torch.Tensor) -> None:
     """Make ``model`` predict PCA-whitened patches (Table 1d's "PCA" row) instead of pixels."""
-    from maelearn.patches import patchify
-
     mean, w = pca_whitening(images, model.patch_size)
     model.register_buffer("pca_mean", mean)
     model.register_buffer("pca_w", w)
@@ -390,8 +395,6 @@ def use_pca_target(model, images: torch.Tensor) -> None:
 def mae_loss(model, mask_ratio: float, augment: str):
     """The loss function for :func:`maelearn.train.fit`: augment the batch (seeded by the
     loop's generator), draw the mask noise, return the MAE loss."""
-    from maelearn.data.augment import augmentation
-
     def loss_fn(net, batch, generator):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         aug = augmentation(augment, generator=generator)
@@ -404,26 +407,14 @@ def mae_loss(model, mask_ratio: float, augment: str):
 
 
 def time_train_step(model, loss: Callable[[], torch.Tensor], steps: int, warmup: int = 2) -> float:
-    """Median wall-clock seconds of one training step (forward, backward, AdamW step) of
-    ``loss()`` after ``warmup`` untimed steps (:func:`maelearn.bench.timing.time_steps`,
-    synchronized around every step on a GPU); the model's weights are restored afterwards."""
-    from maelearn.bench.timing import time_steps
-    from maelearn.train import make_optimizer
-
+    """Median wall-clock seconds of one training step of ``loss()`` after ``warmup`` untimed
+    steps (:func:`maelearn.bench.step.time_training`, synchronized around every step on a GPU);
+    the model's weights are restored afterwards."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
-    dev = next(model.parameters()).device
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    opt = make_optimizer(model, 1e-5)
     model.train()
-
-    def step() -> None:
-        value = loss()
-        opt.zero_grad(set_to_none=True)
-        value.backward()
-        opt.step()
-
-    seconds = time_steps(step, steps, warmup, device=dev, sync_each=True).seconds
+    seconds, _ = time_training(model, loss, steps, warmup, lr=1e-5, sync_each=True)
     model.load_state_dict(state)
     return seconds
 
@@ -452,8 +443,6 @@ def _cache_dir(out: Path, sc: Scale, dataset: str = "scenes") -> Path:
     """Where finished encoders are kept for Figure 9 (not shipped: ``runs/`` is ignored),
     one folder per results file, settings *and* dataset, so a sweep with another recipe
     or data never fine-tunes an encoder of an earlier one."""
-    import hashlib
-
     key = hashlib.sha256(json.dumps(asdict(sc), sort_keys=True, default=list).encode()).hexdigest()[:10]
     return ROOT / "runs" / "ablations_cache" / (f"{out.stem}-{key}" + ("" if dataset == "scenes" else f"-{dataset}"))
 
@@ -461,14 +450,6 @@ def _cache_dir(out: Path, sc: Scale, dataset: str = "scenes") -> Path:
 def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: bool = True) -> dict:
     """Linear probe + kNN on the frozen features pooled by ``sc.probe_pool`` (and, for the
     record, the linear probe on [CLS] as ``linear_probe_cls``), and full fine-tuning."""
-    from maelearn.data.augment import augmentation
-    from maelearn.evaluate import (
-        extract_features,
-        fine_tune,
-        knn_features,
-        linear_probe_features,
-    )
-
     t0 = time.perf_counter()
     out = {}
     for pool in dict.fromkeys((sc.probe_pool, "cls")):
@@ -490,8 +471,6 @@ def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: 
 
 def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor, checkpoint_dir: Path | None = None,
                   meta: dict | None = None):
-    from maelearn.train import TrainConfig, fit
-
     model = build_variant_mae(sc, setting, seed).to(device)
     if setting["target"] == "pca":
         use_pca_target(model, pre)
@@ -512,9 +491,6 @@ def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor
 
 
 def _pretrain_contrastive(sc: Scale, seed: int, device, pre: torch.Tensor):
-    from maelearn.contrastive import build_contrastive, contrastive_loss_fn
-    from maelearn.train import TrainConfig, fit
-
     md = _model_dict(sc)
     torch.manual_seed(seed)
     model = build_contrastive(32, 4, 3, md["dim"], md["depth"], md["heads"]).to(device)
@@ -542,8 +518,6 @@ def load_shipped_mae(scale: str = "cpu", folder: str | Path | None = None) -> tu
     """The sweep's shipped baseline MAE of ``scale`` and its provenance:
     ``(model in eval mode on the CPU, provenance dict)``, or ``None`` when it has not been
     made (``python -m maelearn.experiments ablations --scale <scale>`` makes it)."""
-    from maelearn.checkpoint import load_checkpoint
-
     where = pretrained_dir(Path(folder or ROOT / "data") / f"ablations_{scale}.json")
     if not (where / "checkpoint.pt").exists():
         return None
@@ -578,8 +552,6 @@ def sc_name(sc: Scale) -> str:
 
 
 def _random_encoder(sc: Scale, seed: int):
-    from maelearn.vit import ViTEncoder, init_vit
-
     md = _model_dict(sc)
     torch.manual_seed(seed)
     enc = ViTEncoder(32, 4, 3, md["dim"], md["depth"], md["heads"])
@@ -591,9 +563,6 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
             dataset: str = "scenes", data_root: str | Path | None = None) -> dict:
     """Run one (variant, seed) pair on ``dataset`` (:func:`ablation_data`) and return its
     run record (seed, metrics, timings)."""
-    from maelearn.config import device as pick_device
-    from maelearn.evaluate import knn_features, linear_probe_features, partial_fine_tune
-
     _, sc = get_scale(scale)
     dev = pick_device(str(device))
     pre, train, test = ablation_data(sc, 0, dataset, data_root)
@@ -609,9 +578,6 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
         run.update(_evaluate_encoder(sc, _random_encoder(sc, seed).to(dev), train, test, seed, dev, fine=False))
         run.update(fine_tune=None, pretrain_s=0.0, step_ms=None)
     elif variant.kind == "supervised":
-        from maelearn.data.augment import augmentation
-        from maelearn.evaluate import fine_tune
-
         g = torch.Generator().manual_seed(seed)
         # the fine-tuning recipe from random weights, without layer-wise decay (nothing to preserve)
         run["fine_tune"] = fine_tune(_random_encoder(sc, seed).to(dev), train, test, sc.sup_epochs or sc.ft_epochs,
@@ -637,14 +603,10 @@ def run_one(scale: str | Scale, variant: Variant, seed: int, device: str | torch
                                      fine=variant.kind == "contrastive" or variant.group in sc.ft_groups))
         run.setdefault("fine_tune", None)
         if variant.kind == "mae":
-            from maelearn.bench.flops import mae_flops
-
             run["gflops_per_image"] = mae_flops(model.config, 0.0 if variant.setting["encoder_mask_tokens"] else variant.setting["mask_ratio"]).forward / 1e9
         if ship:
             _write_provenance(sc, variant, run, pretrained_dir(Path(out)), dev)
         if cache is not None and variant.name in ("mae", "contrastive"):
-            from maelearn.checkpoint import atomic_save
-
             atomic_save(model.encoder.state_dict(), cache / f"{variant.name}_seed{seed}.pt")
     elif variant.kind == "partial":
         enc_name, k = variant.setting["encoder"], variant.setting["blocks"]
@@ -839,8 +801,6 @@ SANITY = ("MAE: fine-tune vs linear probe", "Fig 9: MAE 1 block vs linear probe"
 
 
 def _values(results: dict, name: str, metric: str) -> dict[int, float]:
-    from maelearn.experiments.stats import by_seed
-
     try:
         runs = runs_of(results, name)
     except KeyError:
@@ -854,8 +814,6 @@ def compare(results: dict, a: str, b: str, metric: str):
     same runs, ``a == b``); ``"m1|m2"`` (``m1`` of ``a`` minus ``m2`` of ``b``). Accuracies
     are differences in points (x 100); ``step_ms`` is the ratio ``a / b`` per seed (a
     speed-up of ``b`` over ``a``)."""
-    from maelearn.experiments.stats import interval
-
     if "-" in metric and a == b:
         m1, m2 = metric.split("-")
         xa, xb = _values(results, a, m1), _values(results, b, m2)
@@ -878,8 +836,6 @@ def verdict_table(results: dict) -> list[dict]:
     ``paper``, ``paper_effect``, ``ours`` (the paired difference in accuracy points, or the
     speed-up for step times, with its 95 % interval), ``n`` (seeds) and ``verdict``
     (reproduced / contradicted / smaller than the paper / inconclusive / pending)."""
-    from maelearn.experiments.stats import verdict
-
     rows = []
     for what, a, b, metric, sign, paper, effect in COMPARISONS:
         kind = "sanity" if what in SANITY else "paper"
@@ -900,16 +856,12 @@ def verdict_table(results: dict) -> list[dict]:
 
 def tally(table: list[dict]) -> dict[str, int]:
     """How many of the paper's trends (sanity checks excluded) got each verdict."""
-    from maelearn.experiments.stats import VERDICTS
-
     return {v: sum(r["verdict"] == v for r in table if r["kind"] == "paper") for v in (*VERDICTS, PENDING)}
 
 
 def summary(results: dict, name: str, metric: str):
     """The mean and 95 % interval (in [0, 1] units) of ``metric`` over a variant's seeds, or
     ``None`` without runs."""
-    from maelearn.experiments.stats import interval
-
     xs = list(_values(results, name, metric).values())
     return interval(xs) if xs else None
 
@@ -963,8 +915,6 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
     writing ``out`` after each one; return the results dict. Without ``out`` the results
     stay in memory (what a lesson's quick sweep does). The output path, a results file of
     other settings or data, and missing CIFAR-10 files are refused before any work."""
-    from maelearn.config import device as pick_device
-
     name, sc = get_scale(scale)
     root = check_dataset(dataset, data_root)
     dev = pick_device(str(device) if device is not None else None)
@@ -1008,8 +958,6 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
                 run, err = None, f"{type(e).__name__}: {e}"
             finish(a[1]["name"], run, err, i)
     else:
-        import multiprocessing as mp
-
         ctx = mp.get_context("spawn")
         # the baselines (whose encoders Figure 9 reuses), then Figure 9, then the rest
         first = [a for a in args if a[1]["group"] == "baseline"]

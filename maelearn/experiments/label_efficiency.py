@@ -37,6 +37,7 @@ a lock the moment each run finishes; a rerun skips what is there.
 from __future__ import annotations
 
 import itertools
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -45,12 +46,20 @@ from pathlib import Path
 
 import torch
 
-from maelearn.config import ROOT
+from maelearn import cli
+from maelearn.bench.timing import hardware
+from maelearn.checkpoint import load_checkpoint, load_weights_only
+from maelearn.config import ROOT, cpu_threads
+from maelearn.data.augment import augmentation
+from maelearn.data.images import ImageSet
+from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
+from maelearn.experiments.output import append_row, check_json_output, run_writing
 from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
 from maelearn.experiments.pretraining_length import load_average
-from maelearn.experiments.output import append_row
+from maelearn.runs import write_text
+from maelearn.stats import CONTRADICTED, REPRODUCED, interval, verdict
 
 SCHEMA = "maelearn.label_efficiency/1"
 OUT = ROOT / "data" / "label_efficiency_cpu.json"
@@ -106,8 +115,6 @@ KNOBS_FROM = {5000: 500}
 
 def splits(scale: str = "cpu"):
     """``(fit pool, validation, full training set, test)`` as ImageSets."""
-    from maelearn.data.images import ImageSet
-
     _, train, test = ablation_data(scale, 0)
     n = len(train.labels)
     n_val = min(N_VAL, n // 5)
@@ -135,8 +142,6 @@ def draw(labels: torch.Tensor, n: int, seed: int) -> torch.Tensor:
 
 
 def subset(data, idx: torch.Tensor):
-    from maelearn.data.images import ImageSet
-
     return ImageSet(data.images[idx], data.labels[idx], data.classes, name=data.name)
 
 
@@ -146,7 +151,6 @@ def encoder(kind: str, seed: int, scale: str = "cpu"):
     not been made yet."""
     if kind == "random":
         return _random_encoder(SCALES[scale], seed)
-    from maelearn.checkpoint import load_checkpoint, load_weights_only
 
     path = (MAE_FOLDER if kind == "mae" else CONTRASTIVE_FOLDER) / f"seed{seed}.pt"
     if not path.exists():
@@ -165,9 +169,6 @@ def encoder(kind: str, seed: int, scale: str = "cpu"):
 def evaluate(method: str, train, test, seed: int, recipe: Recipe | None = None, scale: str = "cpu") -> float | None:
     """Accuracy in [0, 1] of ``method`` trained on ``train`` and scored on ``test`` (``None``
     when its pretrained encoder does not exist yet)."""
-    from maelearn.data.augment import augmentation
-    from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
-
     sc = SCALES[scale]
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -203,8 +204,6 @@ def evaluate(method: str, train, test, seed: int, recipe: Recipe | None = None, 
 
 
 def load(path: Path = OUT) -> dict:
-    import json
-
     if not path.exists():
         return {"schema": SCHEMA, "rows": [], "search": []}
     data = json.loads(path.read_text())
@@ -216,8 +215,6 @@ def load(path: Path = OUT) -> dict:
 
 
 def _provenance() -> dict:
-    from maelearn.bench.timing import hardware
-
     return {
         "command": "python -m maelearn.experiments labels",
         "data": "scene_benchmark(5000, 2000, seed=0): validation = the last 1000 training scenes (search only); test rows "
@@ -315,8 +312,6 @@ def search(method: str, labels: int, path: Path = OUT, log=print, scale: str = "
 
 
 def json_key(d: dict) -> str:
-    import json
-
     return json.dumps(d, sort_keys=True)
 
 
@@ -402,8 +397,6 @@ SD_TARGET = 3.0  # points: the fine-tune recipe must be this stable across seeds
 def paired(data: dict, a: str, b: str, labels: int) -> dict | None:
     """Mean and 95 % interval (points) of ``a - b`` paired by seed, with its verdict in the
     direction "a is better"; ``None`` with fewer than 2 seeds that have both."""
-    from maelearn.experiments.stats import interval, verdict
-
     xa, xb = accuracies(data, a, labels), accuracies(data, b, labels)
     seeds = sorted(set(xa) & set(xb))
     if len(seeds) < 2:
@@ -413,8 +406,6 @@ def paired(data: dict, a: str, b: str, labels: int) -> dict | None:
 
 
 def _sentence(labels: int, a: str, b: str, d: dict | None, seeds_with_both: int) -> str:
-    from maelearn.experiments.stats import CONTRADICTED, REPRODUCED
-
     A, B = NAMES.get(a, a), NAMES.get(b, b)
     if d is None:
         return f"{labels} labels: {A} vs {B} is pending ({seeds_with_both} seed(s) with both)."
@@ -471,8 +462,6 @@ MARKERS = ("<!-- headline:start -->", "<!-- headline:end -->")
 def write_readme_headline(data: dict, readme: Path = README) -> bool:
     """Put :func:`headline_markdown` between the markers of ``data/README.md``; returns
     whether the file changed."""
-    from maelearn.runs import write_text
-
     text = readme.read_text(encoding="utf-8")
     start, end = (text.index(m) for m in MARKERS)
     new = text[: start + len(MARKERS[0])] + "\n" + headline_markdown(data) + "\n" + text[end:]
@@ -483,8 +472,6 @@ def write_readme_headline(data: dict, readme: Path = README) -> bool:
 
 def summary_table(data: dict) -> list[dict]:
     """Mean, sd and 95 % interval (points) of every (method, labels) with rows."""
-    from maelearn.experiments.stats import interval
-
     out = []
     for m in METHODS:
         for n in sorted({r["labels"] for r in data["rows"]}):
@@ -496,8 +483,6 @@ def summary_table(data: dict) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from maelearn import cli
-
     @cli.guarded("python -m maelearn.experiments labels")
     def _main(argv):
         argv = list(sys.argv[1:] if argv is None else argv)
@@ -519,8 +504,6 @@ def main(argv: list[str] | None = None) -> int:
         bad = [n for n in args.labels if n not in LADDER]
         if bad:
             raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")
-        from maelearn.config import cpu_threads
-        from maelearn.experiments.output import check_json_output, run_writing
 
         cpu_threads(args.threads)
         out = Path(args.out)

@@ -20,7 +20,7 @@ numbers that say whether a probe result means anything:
   this size and data).
 
 Video also compares the masking strategies of VideoMAE (tube) and MAE-ST (random space-time)
-at 90 %, and 90 % vs 75 % tube masking, paired by seed (:mod:`maelearn.experiments.stats`).
+at 90 %, and 90 % vs 75 % tube masking, paired by seed (:mod:`maelearn.stats`).
 
 Seeds are the unit of replication: a seed changes the initialization, the data order and the
 masks; the clips and their train/test split stay fixed. Every finished run is written to the
@@ -29,6 +29,7 @@ JSON file at once, and a re-run skips the runs the file already holds (resumable
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -40,18 +41,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn import cli
+from maelearn.audio import build_spectrogram_mae, log_mel, mfcc_features, normalize_specs, spectrogram_mae_config
+from maelearn.bench.timing import hardware
 from maelearn.checkpoint import atomic_save
 from maelearn.config import ROOT, cpu_threads
 from maelearn.config import device as pick_device
+from maelearn.data.audio import sound_patterns
+from maelearn.data.video import moving_shapes, unlabelled_shapes
 from maelearn.evaluate import linear_probe_features
+from maelearn.experiments.output import check_json_output, run_study_command, study_parser
 from maelearn.models import mae_from_config
-from maelearn.bench.timing import hardware
-from maelearn.runs import write_text
-from maelearn import cli
-from maelearn.experiments.output import check_json_output, study_parser, run_study_command
-from maelearn.experiments.stats import INCONCLUSIVE, interval, paired_difference, verdict
 from maelearn.progress import progress
-from maelearn.train import TrainConfig, pretrain
+from maelearn.runs import write_text
+from maelearn.stats import INCONCLUSIVE, interval, paired_difference, verdict
+from maelearn.train import TrainConfig, fit, pretrain
+from maelearn.video import build_videomae
 
 KINDS = ("video", "audio")
 
@@ -170,8 +175,6 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
     ``scale.n_unlabelled`` unlabelled clips from a disjoint seed stream)."""
     n = scale.n_train + scale.n_test
     if kind == "video":
-        from maelearn.data.video import moving_shapes, unlabelled_shapes
-
         data = moving_shapes(n, seed=data_seed, with_flow=False, **scale.data)
         train, test = data.split(scale.n_train, seed=data_seed)
         unlab = unlabelled_shapes(scale.n_unlabelled, seed=data_seed, **scale.data) if scale.n_unlabelled else None
@@ -185,9 +188,6 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
                          f"maelearn.data.video.moving_shapes({n}, seed={data_seed}, {_kwargs(scale.data)}): {what}{extra}",
                          unlab)
     if kind == "audio":
-        from maelearn.audio import log_mel, normalize_specs, spectrogram_mae_config
-        from maelearn.data.audio import sound_patterns
-
         data = sound_patterns(n, seed=data_seed, **scale.data)
         train, test = data.split(scale.n_train, seed=data_seed)
         cfg = spectrogram_mae_config("tiny", **scale.model)
@@ -203,8 +203,6 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
 
 def save_results(results: dict, path: str | Path) -> Path:
     """Write the results as JSON atomically (a temporary file, then a rename)."""
-    import json
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_text(path, json.dumps(results, indent=1, default=float) + "\n")
@@ -221,10 +219,7 @@ def build_model(kind: str, scale: MediaScale, seed: int, masking: str | None = N
     """The ``tiny`` preset with the scale's overrides, initialized from ``seed``."""
     torch.manual_seed(seed)
     if kind == "video":
-        from maelearn.video import build_videomae
-
         return build_videomae("tiny", **scale.model, **({"masking": masking} if masking else {}))
-    from maelearn.audio import build_spectrogram_mae
 
     return build_spectrogram_mae("tiny", **scale.model)
 
@@ -277,8 +272,6 @@ def supervised(kind: str, data: StudyData, scale: MediaScale, seed: int, device:
     """Test accuracy of the encoder trained from scratch on the labels with the library's
     one loop (:func:`maelearn.train.fit`): AdamW (β 0.9/0.999, weight decay 0.05 on
     matrices), one warmup epoch then cosine, ``scale.sup_epochs`` epochs, fp32."""
-    from maelearn.train import fit
-
     model = build_model(kind, scale, seed)
     for name, p in model.named_parameters():  # the decoder plays no part
         if not name.startswith("encoder."):
@@ -313,8 +306,6 @@ def single_frame(data: StudyData, scale: MediaScale, seed: int) -> float:
 
 def mfcc_stats(data: StudyData, scale: MediaScale, seed: int) -> float:
     """Linear probe on lesson 02's clip descriptor (mean and std over time of 13 MFCCs)."""
-    from maelearn.audio import mfcc_features
-
     sr = data.raw["sr"]
     return linear_probe_features(mfcc_features(data.raw["train"], sr), data.y_train,
                                  mfcc_features(data.raw["test"], sr), data.y_test,
@@ -412,8 +403,6 @@ def save_pretrained(kind: str, model: nn.Module, row: dict, results: dict, folde
 def load_pretrained(kind: str, folder: str | Path | None = None) -> tuple[nn.Module, dict] | None:
     """The shipped pretrained model of ``kind`` (eval mode, CPU) and its provenance, or
     ``None`` when it has not been made."""
-    import json
-
     weights, prov = checkpoint_paths(kind, folder)
     if not (weights.exists() and prov.exists()):
         return None
@@ -472,8 +461,6 @@ def _settings_diff(old: dict, new: dict) -> list[str]:
     """What differs between the study of results ``old`` and ``new``: ``"kind"``, every
     setting but the list of seeds, and ``"dataset"`` when ``new`` has one. Empty: the same
     study, whose runs can be reused."""
-    import json
-
     def strip(d):  # as JSON stores it (tuples become lists); older files lack extra_pools and n_unlabelled
         return json.loads(json.dumps({"extra_pools": [], "n_unlabelled": 0,
                                       **{k: v for k, v in (d or {}).items() if k != "seeds"}}))
@@ -635,8 +622,6 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
 def load_study(kind: str, prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path | None = None) -> dict | None:
     """The first shipped ``data/<kind>_<scale>.json`` in ``prefer`` order (with ``"path"``
     added, relative to the repository), or ``None`` when there is none."""
-    import json
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     folder = Path(folder) if folder is not None else ROOT / "data"

@@ -6,12 +6,16 @@ before any work, and what they say when Ctrl-C stops them (the policy of
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from maelearn import cli
+from maelearn.runs import write_text
 
 PROG = "python -m maelearn.experiments"
 
@@ -83,10 +87,6 @@ def append_row(path: str | Path, row: dict, key: tuple[str, ...], provenance: di
     if missing), replacing the row with the same ``key`` values, under an exclusive lock so
     that runs in parallel processes never lose each other's rows; the file is rewritten
     atomically with ``provenance`` and the date."""
-    import fcntl
-    from datetime import datetime, timezone
-
-    from maelearn.runs import write_text
 
     path = Path(path)
     ident = lambda r: tuple(json.dumps(r.get(k), sort_keys=True) for k in key)  # noqa: E731
@@ -107,8 +107,6 @@ def append_row(path: str | Path, row: dict, key: tuple[str, ...], provenance: di
 def run_writing(out: Path, work) -> int:
     """Run ``work()``, which writes every finished run to ``out`` at once; Ctrl-C becomes the
     one line saying where the finished runs are and that the same command resumes."""
-    import time
-
     t0 = time.perf_counter()
     try:
         work()

@@ -27,15 +27,22 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from maelearn import cli
+from maelearn.bench.timing import hardware
+from maelearn.checkpoint import atomic_save, load_checkpoint, read_checkpoint
 from maelearn.config import ROOT
+from maelearn.contrastive import build_contrastive, contrastive_loss_fn
+from maelearn.evaluate import extract_features, knn_features, linear_probe_features
 from maelearn.experiments.ablations import BASELINE, SCALES, ablation_data, build_variant_mae, mae_loss
-from maelearn.experiments.output import append_row
+from maelearn.experiments.output import append_row, check_json_output, run_writing
+from maelearn.train import TrainConfig, fit
 
 SCHEMA = "maelearn.pretraining_length/1"
 SHIPPED = ROOT / "data" / "pretrained" / "mae_scenes_long"
@@ -124,8 +131,6 @@ def load_average() -> float | None:
 
 
 def _provenance(plan: Plan) -> dict:
-    from maelearn.bench.timing import hardware
-
     sc = SCALES[plan.scale]
     return {
         "command": "python -m maelearn.experiments length",
@@ -148,8 +153,6 @@ def _provenance(plan: Plan) -> dict:
 
 def probe(encoder, train, test, seed: int, scale: str = "cpu") -> dict:
     """Linear probe and kNN of the sweep on ``encoder``'s frozen mean-pooled features."""
-    from maelearn.evaluate import extract_features, knn_features, linear_probe_features
-
     sc = SCALES[scale]
     with torch.random.fork_rng(devices=[]):
         ftr = extract_features(encoder, train.images, sc.probe_pool, device="cpu")
@@ -162,8 +165,6 @@ def probe(encoder, train, test, seed: int, scale: str = "cpu") -> dict:
 def release_checkpoint(src: Path, dst: Path, info: dict) -> None:
     """Copy a training checkpoint without its optimizer and RNG states (what a reader needs:
     weights, model config, history, train config), atomically."""
-    from maelearn.checkpoint import atomic_save, read_checkpoint
-
     state = read_checkpoint(src)
     keep = {k: v for k, v in state.items() if k not in ("optimizer", "scaler", "rng")}
     keep["meta"] = {**(keep.get("meta") or {}), **info}
@@ -174,8 +175,6 @@ def _build(plan: Plan, seed: int):
     """(model, loss function, lr) of the plan's kind, initialized with ``seed``."""
     sc = SCALES[plan.scale]
     if plan.kind == "contrastive":
-        from maelearn.contrastive import build_contrastive, contrastive_loss_fn
-
         m = sc.model
         torch.manual_seed(seed)
         return build_contrastive(32, 4, 3, m["dim"], m["depth"], m["heads"]), contrastive_loss_fn, sc.contrastive_lr
@@ -185,8 +184,6 @@ def _build(plan: Plan, seed: int):
 
 def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None = None, runs: Path = ROOT / "runs") -> None:
     """Pretrain one seed along the schedule, appending a row at every probe epoch."""
-    from maelearn.train import TrainConfig, fit
-
     shipped = shipped or shipped_folder(plan)
     torch.set_num_threads(plan.threads)
     sc = SCALES[plan.scale]
@@ -199,8 +196,6 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
     ckdir = run_dir(plan, runs, seed)
     parked = shipped / "resume" / f"seed{seed}.pt"
     if parked.exists() and not (ckdir / "checkpoint.pt").exists():  # a run parked by an earlier session
-        import shutil
-
         ckdir.mkdir(parents=True, exist_ok=True)
         shutil.copy(parked, ckdir / "checkpoint.pt")
         log(f"seed {seed}: resuming the parked run {parked}")
@@ -228,8 +223,6 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
     shipped.mkdir(parents=True, exist_ok=True)
     info = {"seed": seed, "epochs": plan.epochs, "setting": setting(plan), "kind": plan.kind}
     if plan.kind == "contrastive":  # no model config to rebuild it from: ship the encoder's weights
-        from maelearn.checkpoint import atomic_save
-
         atomic_save({"encoder": model.encoder.state_dict(), "model": SCALES[plan.scale].model, "meta": info}, final)
     else:
         release_checkpoint(ckdir / "checkpoint.pt", final, info)
@@ -241,8 +234,6 @@ def park(plan: Plan, shipped: Path | None = None, runs: Path = ROOT / "runs", lo
     (``resume/seed<N>.pt``), so that a run cut short by the end of a working session, whose
     ``runs/`` folder is not kept, resumes in the next one from where it stopped; the final
     model replaces it. Returns the parked files."""
-    from maelearn.checkpoint import atomic_save, read_checkpoint
-
     shipped = shipped or shipped_folder(plan)
     out = []
     for seed in plan.seeds:
@@ -265,8 +256,6 @@ def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS)
     the CPU, and what is known of it: ``(model, {"epochs", "final_loss", "setting", "curve":
     its probe rows from the results file, "path"})``; ``None`` before it has been made
     (``python -m maelearn.experiments length`` makes it)."""
-    from maelearn.checkpoint import load_checkpoint
-
     path = folder / f"seed{seed}.pt"
     if not path.exists():
         return None
@@ -279,8 +268,6 @@ def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from maelearn import cli
-
     @cli.guarded("python -m maelearn.experiments length")
     def _main(argv):
         argv = list(sys.argv[1:] if argv is None else argv)
@@ -317,7 +304,6 @@ def main(argv: list[str] | None = None) -> int:
             park(plan)
             return 0
         out = Path(args.out) if args.out else results_file(plan)
-        from maelearn.experiments.output import check_json_output, run_writing
 
         check_json_output(out, "pretraining_length.json")
         load_rows(out)

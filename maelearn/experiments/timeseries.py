@@ -34,10 +34,16 @@ from maelearn.data.timeseries import activity_series
 from maelearn.evaluate import knn_features, linear_probe_features
 from maelearn.experiments.media import check_seeds
 from maelearn.experiments.output import check_json_output, command, run_study_command, study_parser
-from maelearn.experiments.stats import interval, paired_interval
 from maelearn.runs import write_text
-from maelearn.timeseries import (POOLS, build_timeseries_mae, encoder_features, normalize_series,
-                                 reconstruction_losses, spectrum_features)
+from maelearn.stats import interval, paired_interval
+from maelearn.timeseries import (
+    POOLS,
+    build_timeseries_mae,
+    encoder_features,
+    normalize_series,
+    reconstruction_losses,
+    spectrum_features,
+)
 from maelearn.train import TrainConfig, pretrain
 
 PROG = "python -m maelearn.experiments timeseries"
@@ -295,14 +301,14 @@ def study_values(results: dict, method: str, pool: str = "mean", readout: str = 
 
 
 def study_interval(results: dict, method: str, pool: str = "mean", readout: str = "linear", key: str = "all"):
-    """Mean, sd and 95 % t-interval over seeds (:func:`maelearn.experiments.stats.interval`)."""
+    """Mean, sd and 95 % t-interval over seeds (:func:`maelearn.stats.interval`)."""
     return interval(study_values(results, method, pool, readout, key).values())
 
 
 def study_paired(results: dict, a: tuple[str, str, str], b: tuple[str, str, str], key: str = "all") -> dict:
     """The paired difference a - b over the seeds both ran, ``a`` and ``b`` each
     ``(method, pool, readout)``: ``{"mean", "lo", "hi", "n", "sd", "wins"}`` from
-    :func:`maelearn.experiments.stats.paired_interval` (``wins``: seeds where a > b)."""
+    :func:`maelearn.stats.paired_interval` (``wins``: seeds where a > b)."""
     xa, xb = study_values(results, *a, key=key), study_values(results, *b, key=key)
     seeds = sorted(set(xa) & set(xb))
     if len(seeds) < 2:

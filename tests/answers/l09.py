@@ -127,7 +127,7 @@ def interval_by_scipy(a, b):
 
 def interval_by_hand_with_library_quantile(a, b):
     """Right: by hand, with the library's t_quantile (it computes the quantile, not the answer)."""
-    from maelearn.experiments.stats import t_quantile
+    from maelearn.stats import t_quantile
 
     n = len(a)
     d = [a[i] - b[i] for i in range(n)]
@@ -219,7 +219,7 @@ def verdict_by_table(lo, hi, paper_sign, paper_effect=None):
 
 def verdict_by_intervals(lo, hi, paper_sign, paper_effect=None):
     """Right: with the library's Interval (a container, not the rule) and its excludes."""
-    from maelearn.experiments.stats import Interval
+    from maelearn.stats import Interval
 
     iv = Interval(mean=(lo + hi) / 2, lo=lo, hi=hi, n=2, sd=0.0)
     if iv.excludes(0.0):

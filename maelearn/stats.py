@@ -24,7 +24,7 @@ VERDICTS = (REPRODUCED, CONTRADICTED, SMALLER, INCONCLUSIVE)
 
 
 def t_quantile(dof: int, level: float = 0.95) -> float:
-    """The two-sided Student-t quantile ``t((1 + level) / 2, dof)``."""
+    """The two-sided Student-t quantile ``t((1 + level) / 2, dof)``. Taught in lesson 09."""
     if dof < 1:
         raise ValueError(f"dof must be >= 1 (at least 2 seeds), got {dof}")
     from scipy.stats import t
@@ -60,7 +60,8 @@ class Interval:
 
 
 def interval(values: Iterable[float], level: float = 0.95) -> Interval:
-    """Mean and ``level`` t-interval of the values (NaN-free; at least one value)."""
+    """Mean and ``level`` t-interval of the values (NaN-free; at least one value).
+    Taught in lessons 02 and 04."""
     xs = [float(v) for v in values]
     if not xs:
         raise ValueError("interval needs at least one value, got none")
@@ -76,7 +77,7 @@ def interval(values: Iterable[float], level: float = 0.95) -> Interval:
 
 
 def by_seed(runs: Sequence[Mapping], metric: str) -> dict[int, float]:
-    """``{seed: runs[i][metric]}`` over the runs that measured ``metric``."""
+    """``{seed: runs[i][metric]}`` over the runs that measured ``metric``. Taught in lesson 09."""
     out: dict[int, float] = {}
     for r in runs:
         if r.get(metric) is not None:

@@ -54,7 +54,7 @@ from maelearn.data.augment import augmentation
 from maelearn.data.images import ImageSet
 from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
-from maelearn.experiments.output import append_row, check_json_output, run_writing
+from maelearn.experiments.output import append_row, check_json_output, command, run_writing
 from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
 from maelearn.experiments.pretraining_length import load_average
@@ -482,36 +482,31 @@ def summary_table(data: dict) -> list[dict]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    @cli.guarded("python -m maelearn.experiments labels")
-    def _main(argv):
-        argv = list(sys.argv[1:] if argv is None else argv)
-        if argv and argv[0] == "labels":
-            argv = argv[1:]
-        p = cli.ArgumentParser(prog="python -m maelearn.experiments labels", description=__doc__.split("\n\n")[0])
-        p.add_argument("--stage", choices=("search", "test", "all"), default="all")
-        p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
-        p.add_argument("--labels", nargs="+", type=cli.integer(minimum=10), default=list(LABELS))
-        p.add_argument("--seeds", nargs="+", type=cli.integer(minimum=0), default=list(SEEDS))
-        p.add_argument("--out", type=cli.nonempty_path, default=str(OUT))
-        p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads (default 1)")
-        p.add_argument("--readme", action="store_true", help="run nothing: rewrite data/README.md's headline table from --out")
-        args = p.parse_args(argv)
-        if args.readme:
-            changed = write_readme_headline(load(Path(args.out)))
-            print(f"{README}: headline {'rewritten' if changed else 'already up to date'}")
-            return 0
-        bad = [n for n in args.labels if n not in LADDER]
-        if bad:
-            raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")
-
-        cpu_threads(args.threads)
-        out = Path(args.out)
-        check_json_output(out, "label_efficiency.json")
-        load(out)
-        return run_writing(out, lambda: sweep(args.stage, tuple(args.methods), tuple(args.labels), tuple(args.seeds), out))
-
-    return _main(argv)
+@command("labels")
+def main(argv: list[str]) -> int:
+    """``python -m maelearn.experiments labels [options]``; expected failures are one line and exit
+    status 2 (:mod:`maelearn.cli`)."""
+    p = cli.ArgumentParser(prog="python -m maelearn.experiments labels", description=__doc__.split("\n\n")[0])
+    p.add_argument("--stage", choices=("search", "test", "all"), default="all")
+    p.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    p.add_argument("--labels", nargs="+", type=cli.integer(minimum=10), default=list(LABELS))
+    p.add_argument("--seeds", nargs="+", type=cli.integer(minimum=0), default=list(SEEDS))
+    p.add_argument("--out", type=cli.nonempty_path, default=str(OUT))
+    p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--readme", action="store_true", help="run nothing: rewrite data/README.md's headline table from --out")
+    args = p.parse_args(argv)
+    if args.readme:
+        changed = write_readme_headline(load(Path(args.out)))
+        print(f"{README}: headline {'rewritten' if changed else 'already up to date'}")
+        return 0
+    bad = [n for n in args.labels if n not in LADDER]
+    if bad:
+        raise cli.UsageError(f"--labels {' '.join(map(str, bad))}: the search has epoch ladders for {sorted(LADDER)} only")
+    cpu_threads(args.threads)
+    out = Path(args.out)
+    check_json_output(out, "label_efficiency.json")
+    load(out)
+    return run_writing(out, lambda: sweep(args.stage, tuple(args.methods), tuple(args.labels), tuple(args.seeds), out))
 
 
 if __name__ == "__main__":

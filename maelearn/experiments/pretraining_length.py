@@ -41,7 +41,7 @@ from maelearn.config import ROOT
 from maelearn.contrastive import build_contrastive, contrastive_loss_fn
 from maelearn.evaluate import extract_features, knn_features, linear_probe_features
 from maelearn.experiments.ablations import BASELINE, SCALES, ablation_data, build_variant_mae, mae_loss
-from maelearn.experiments.output import append_row, check_json_output, run_writing
+from maelearn.experiments.output import append_row, check_json_output, command, run_writing
 from maelearn.train import TrainConfig, fit
 
 SCHEMA = "maelearn.pretraining_length/1"
@@ -267,49 +267,45 @@ def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS)
     return model.eval(), info
 
 
-def main(argv: list[str] | None = None) -> int:
-    @cli.guarded("python -m maelearn.experiments length")
-    def _main(argv):
-        argv = list(sys.argv[1:] if argv is None else argv)
-        if argv and argv[0] == "length":
-            argv = argv[1:]
-        p = cli.ArgumentParser(prog="python -m maelearn.experiments length", description=__doc__.split("\n\n")[0])
-        p.add_argument("--seeds", type=cli.integer(minimum=0), nargs="+", default=list(Plan.seeds))
-        p.add_argument("--kind", choices=KINDS, default="mae",
-                       help="mae (200 epochs) or contrastive (64 epochs, about the same compute; "
-                            "default --out data/pretraining_length_contrastive_cpu.json)")
-        p.add_argument("--mask-ratio", type=cli.ratio, default=0.75,
-                       help="the MAE's mask ratio (default 0.75); another ratio is Figure 5 on this schedule, "
-                            "written to data/pretraining_length_r<ratio>_cpu.json")
-        p.add_argument("--epochs", type=cli.integer(minimum=1), default=None,
-                       help="the schedule's length (default 200 for the MAE, 64 for the contrastive encoder); probes at "
-                            "5, 12.5, 25, 50, 75 and 100 %% of it")
-        p.add_argument("--out", type=cli.nonempty_path, default=None,
-                       help="results JSON (default data/pretraining_length<tag>_cpu.json)")
-        p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
-        p.add_argument("--park", action="store_true",
-                       help="train nothing: copy the last checkpoint of each unfinished seed to "
-                            "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
-        args = p.parse_args(argv)
-        extra = dict(CONTRASTIVE_PLAN) if args.kind == "contrastive" else {}
-        if args.epochs is not None:
-            e = args.epochs
-            extra.update(epochs=e, warmup_epochs=max(1, round(0.05 * e)),
-                         probe_at=tuple(sorted({max(1, round(f * e)) for f in (0.05, 0.125, 0.25, 0.5, 0.75, 1.0)})))
-        try:
-            plan = Plan(seeds=tuple(args.seeds), threads=args.threads, mask_ratio=args.mask_ratio, **extra)
-        except ValueError as err:
-            raise cli.UsageError(f"--mask-ratio {args.mask_ratio}: {err}") from None
-        if args.park:
-            park(plan)
-            return 0
-        out = Path(args.out) if args.out else results_file(plan)
+@command("length")
+def main(argv: list[str]) -> int:
+    """``python -m maelearn.experiments length [options]``; expected failures are one line and exit
+    status 2 (:mod:`maelearn.cli`)."""
+    p = cli.ArgumentParser(prog="python -m maelearn.experiments length", description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", type=cli.integer(minimum=0), nargs="+", default=list(Plan.seeds))
+    p.add_argument("--kind", choices=KINDS, default="mae",
+                   help="mae (200 epochs) or contrastive (64 epochs, about the same compute; "
+                        "default --out data/pretraining_length_contrastive_cpu.json)")
+    p.add_argument("--mask-ratio", type=cli.ratio, default=0.75,
+                   help="the MAE's mask ratio (default 0.75); another ratio is Figure 5 on this schedule, "
+                        "written to data/pretraining_length_r<ratio>_cpu.json")
+    p.add_argument("--epochs", type=cli.integer(minimum=1), default=None,
+                   help="the schedule's length (default 200 for the MAE, 64 for the contrastive encoder); probes at "
+                        "5, 12.5, 25, 50, 75 and 100 %% of it")
+    p.add_argument("--out", type=cli.nonempty_path, default=None,
+                   help="results JSON (default data/pretraining_length<tag>_cpu.json)")
+    p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
+    p.add_argument("--park", action="store_true",
+                   help="train nothing: copy the last checkpoint of each unfinished seed to "
+                        "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
+    args = p.parse_args(argv)
+    extra = dict(CONTRASTIVE_PLAN) if args.kind == "contrastive" else {}
+    if args.epochs is not None:
+        e = args.epochs
+        extra.update(epochs=e, warmup_epochs=max(1, round(0.05 * e)),
+                     probe_at=tuple(sorted({max(1, round(f * e)) for f in (0.05, 0.125, 0.25, 0.5, 0.75, 1.0)})))
+    try:
+        plan = Plan(seeds=tuple(args.seeds), threads=args.threads, mask_ratio=args.mask_ratio, **extra)
+    except ValueError as err:
+        raise cli.UsageError(f"--mask-ratio {args.mask_ratio}: {err}") from None
+    if args.park:
+        park(plan)
+        return 0
+    out = Path(args.out) if args.out else results_file(plan)
 
-        check_json_output(out, "pretraining_length.json")
-        load_rows(out)
-        return run_writing(out, lambda: [run_seed(plan, seed, out) for seed in plan.seeds])
-
-    return _main(argv)
+    check_json_output(out, "pretraining_length.json")
+    load_rows(out)
+    return run_writing(out, lambda: [run_seed(plan, seed, out) for seed in plan.seeds])
 
 
 if __name__ == "__main__":

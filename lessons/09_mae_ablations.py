@@ -111,7 +111,7 @@ print(f"mode: {maelearn.mode()}   device: {device}   torch {torch.__version__}")
 # %%
 from maelearn.experiments import label_efficiency as le
 from maelearn.experiments.pretraining_length import RESULTS as LENGTH_FILE
-from maelearn.experiments.pretraining_length import load_rows
+from maelearn.experiments.pretraining_length import load_rows, time_to
 
 labels_data = le.load(le.OUT)
 for sentence in le.findings(labels_data):
@@ -177,6 +177,19 @@ if length_rows:
               f"({r['minutes']:.0f} min on {r['threads']} thread(s), load {r['load']})")
 else:
     print("pending: python -m maelearn.experiments length")
+
+# %% [markdown]
+# How long does a laptop need for a representation worth having? Per seed, the first probe
+# of the schedule whose linear probe reaches 0.50 (the crossing lies between that probe and
+# the one before: the schedule is probed at a few epochs, not watched). The minutes were
+# recorded on one thread of a machine shared with other work (its load beside them): a
+# record of what these runs took, not a speed benchmark. The same on two threads, and what a
+# larger batch, a higher learning rate or bf16 would save, is not measured yet.
+
+# %%
+for t in time_to(length_rows, 0.50):
+    print(f"seed {t['seed']}: linear probe {t['value']:.3f} >= 0.50 first at epoch {t['epochs']} (below at epoch "
+          f"{t['before']}), after {t['minutes']:.0f} min of training on {t['threads']} thread(s), load {t['load']}")
 
 # %% [markdown]
 # How to read these results (the sentences and the table above are the authority; this

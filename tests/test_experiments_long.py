@@ -240,3 +240,14 @@ def test_findings_say_where_mae_pays_where_it_loses_and_what_is_pending():
                for s in text)
     assert text[-1] == "5000 labels: the fine-tune's seed-to-seed sd is 5.0 points over 3 seeds, above the target of 3."
     assert le.paired(data, "raw_knn", "mae_linear", 5000) is None
+
+
+def test_time_to_a_representation_is_the_first_probe_at_the_threshold():
+    rows = [{"seed": 1, "epochs": e, "linear_probe": v, "minutes": m, "threads": 1, "load": 2.0}
+            for e, v, m in ((100, 0.52, 50.0), (10, 0.3, 3.0), (50, 0.49, 30.0), (200, 0.6, 90.0))]
+    rows += [{"seed": 0, "epochs": 10, "linear_probe": 0.2, "minutes": 3.0, "threads": 1, "load": 1.0}]
+    assert pl.time_to(rows) == [{"seed": 1, "epochs": 100, "value": 0.52, "minutes": 50.0, "threads": 1, "load": 2.0,
+                                 "before": 50}]
+    assert pl.time_to(rows, 0.25)[0]["before"] == 0  # reached at the first probe
+    shipped = pl.time_to(pl.load_rows(pl.RESULTS)["rows"])
+    assert {r["seed"] for r in shipped} == {0, 1, 2} and all(r["value"] >= 0.5 for r in shipped)

@@ -122,6 +122,23 @@ def load_rows(path: Path) -> dict:
     return {"schema": SCHEMA, "rows": []}
 
 
+def time_to(rows: list[dict], threshold: float = 0.5, metric: str = "linear_probe") -> list[dict]:
+    """Per seed, the first probed epoch whose ``metric`` reaches ``threshold``: ``[{seed,
+    epochs, value, minutes, threads, load, before}]`` where ``before`` is the previous probed
+    epoch (the crossing lies in ``(before, epochs]``: the schedule is probed, not watched)
+    and ``minutes`` the training time to that probe as the row recorded it. Seeds that never
+    reach it are left out."""
+    out = []
+    for seed in sorted({r["seed"] for r in rows}):
+        rs = sorted((r for r in rows if r["seed"] == seed), key=lambda r: r["epochs"])
+        hit = next((i for i, r in enumerate(rs) if r[metric] >= threshold), None)
+        if hit is not None:
+            r = rs[hit]
+            out.append({"seed": seed, "epochs": r["epochs"], "value": r[metric], "minutes": r["minutes"],
+                        "threads": r["threads"], "load": r.get("load"), "before": rs[hit - 1]["epochs"] if hit else 0})
+    return out
+
+
 def load_average() -> float | None:
     """The 1-minute load average, recorded beside every timed result (None where unknown)."""
     try:

@@ -236,8 +236,12 @@ def test_findings_say_where_mae_pays_where_it_loses_and_what_is_pending():
     assert any(s.startswith("100 labels: the fully fine-tuned MAE loses to the MAE with its last 2 blocks tuned (-5.0")
                for s in text)
     assert any(s.startswith("5000 labels: the seeds cannot tell the fully fine-tuned MAE from the same ViT") for s in text)
-    assert any("5000 labels: a linear probe on the frozen MAE vs a kNN on raw pixels is pending (1 seed(s) with both)" in s
-               for s in text)
+    assert ("5000 labels: a linear probe on the frozen MAE vs a kNN on raw pixels is pending (1 seed with both, +1.3 "
+            "points on it; no interval yet).") in text
+    assert not any("contrastive" in s for s in text)  # no contrastive rows: no sentence about them
+    add("contrastive_linear", 5000, (0.66, 0.65, 0.67))  # MAE - contrastive = -8, -8: loses to
+    text = le.findings(data)
+    assert "5000 labels: a linear probe on the frozen MAE loses to a linear probe on the contrastive encoder (-8.0 points [" in text[-2]
     assert text[-1] == "5000 labels: the fine-tune's seed-to-seed sd is 5.0 points over 3 seeds, above the target of 3."
     assert le.paired(data, "raw_knn", "mae_linear", 5000) is None
 

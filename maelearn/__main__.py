@@ -1,19 +1,12 @@
 """The course's command line: ``python -m maelearn COMMAND`` (or the ``maelearn`` script).
 
-* ``welcome``: run lesson 00 headless and print where everything is;
-* ``pretrain``: pretrain an MAE on offline data (or a folder of images, ``--data-path``, or
-  CIFAR-10/STL-10 from ``--data-root``), with a progress bar, a checkpoint, a
-  reconstruction figure (the paper's Figure 2 layout) and a final line comparing the
-  linear probe of the pretrained encoder with the same probe on a random-init encoder;
-* ``probe CHECKPOINT``: that comparison for a saved checkpoint;
-* ``finetune CHECKPOINT``: fine-tune its encoder on labelled images, print the test accuracy.
-
-Every run owns its ``--out`` folder (:mod:`maelearn.runs`: ``--resume``, ``--overwrite``,
-a lock); every error is one line and exit status 2 (:mod:`maelearn.cli`).
-
-The defaults of ``pretrain`` are a CPU run of a couple of minutes (the tiny preset on 32 px
-shapes); on a GPU raise ``--preset``, ``--n-images`` and ``--epochs``, or launch several GPUs
-with ``torchrun --nproc_per_node G -m maelearn pretrain ...``.
+``welcome`` runs lesson 00 headless; ``pretrain`` pretrains an MAE (offline data, an image
+folder or CIFAR-10/STL-10) and compares its linear probe with a random-init encoder's;
+``probe CHECKPOINT`` repeats that comparison; ``finetune CHECKPOINT`` fine-tunes and prints
+the test accuracy. Each run owns its ``--out`` folder (:mod:`maelearn.runs`); errors are one
+line and exit status 2 (:mod:`maelearn.cli`). The defaults are a CPU run of a couple of
+minutes; on GPUs raise ``--preset``, ``--n-images`` and ``--epochs``, or launch
+``torchrun --nproc_per_node G -m maelearn pretrain ...``.
 """
 
 from __future__ import annotations

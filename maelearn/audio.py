@@ -1,22 +1,12 @@
 """Audio-MAE (Huang et al., 2022): the image MAE on log-mel spectrograms.
 
-A spectrogram is a one-channel image whose two axes mean different things: one is mel
-frequency, the other time. Audio-MAE cuts it into square patches, masks most of them at
-random (the paper's best pretraining ratio is 0.8, unstructured) and reconstructs the
-removed ones, with the image MAE's recipe.
-
-What this module adds to :mod:`maelearn.mae`, and nothing more:
-
-* :func:`log_mel`: clips (B, L) -> log-mel spectrograms (defined in
-  :mod:`maelearn.classic.spectral`, beside lesson 02's mel filterbank), and
-  :func:`normalize_specs`: Audio-MAE's input normalization with the training set's mean
-  and *two* standard deviations, ``(x - mean) / (2 * std)``;
-* :class:`SpectrogramMAEConfig`: :class:`maelearn.mae.MAE` with one channel and a
-  *rectangular* input. ``layout="freq_time"`` (the default here) lays a spectrogram out
-  as it is drawn, (n_mels, frames), frequency rows; ``layout="time_freq"`` is Audio-MAE's
-  (frames, n_mels) input (1024 x 128 in the paper), time rows. The two hold the same
-  patches in a different raster order; everything else (masking, encoder, decoder, loss,
-  ``reconstruct``) is MAE's. The ``base`` preset uses Audio-MAE's layout.
+A spectrogram is a one-channel image (mel frequency x time), cut into square patches, most
+masked at random (the paper's best ratio is 0.8) and reconstructed with the image MAE's
+recipe. This module adds :func:`log_mel` (defined in :mod:`maelearn.classic.spectral`, beside
+lesson 02's mel filterbank), :func:`normalize_specs` (``(x - mean) / (2 * std)``
+with the training set's statistics) and :class:`SpectrogramMAEConfig`: one channel and a
+rectangular input, laid out ``"freq_time"`` (n_mels, frames; the default) or ``"time_freq"``
+(Audio-MAE's, used by the ``base`` preset): the same patches in another raster order.
 """
 
 from __future__ import annotations

@@ -1,22 +1,11 @@
 """Checkpoint files: written atomically, read safely, refused clearly.
 
-A checkpoint is one ``torch.save`` dict (``format`` :data:`FORMAT`) holding the weights,
-the optimizer and RNG states, the history, the training config and a plain-dict
-``model_config`` that says which model to rebuild. This module owns the file format:
-
-* :func:`atomic_save` writes a temporary file beside the target and renames it, so a crash
-  mid-save leaves the old checkpoint (and at worst an orphan ``.checkpoint.pt.*.tmp``,
-  which :func:`maelearn.runs.clean_orphans` removes at the next run);
-* :func:`check_destination` refuses, before anything is converted or trained, a path that
-  cannot be written (a folder in the way, a read-only or special file system) or that
-  would replace an existing file without ``overwrite``;
-* :func:`read_checkpoint` loads with ``weights_only=True`` (tensors and plain containers,
-  never pickled code) and, through :func:`load_weights_only`, turns an empty, truncated or
-  foreign file into one error with a short reason, ``not a readable checkpoint: <path>
-  (empty file)``;
-* :func:`load_checkpoint` rebuilds the model, after checking that its config asks for a
-  model that fits in memory (:func:`estimate_parameters`), so a crafted config asking for a
-  120 GB model is refused before anything is allocated.
+A checkpoint is one ``torch.save`` dict (``format`` :data:`FORMAT`): weights, optimizer and
+RNG states, history, training config and a plain-dict ``model_config`` saying which model to
+rebuild. :func:`atomic_save` writes a temporary file and renames it; :func:`check_destination`
+refuses an unwritable path before any work; :func:`read_checkpoint` loads with
+``weights_only=True`` (never pickled code) and turns a bad file into one short error;
+:func:`load_checkpoint` refuses a config asking for a model too large for memory.
 """
 
 from __future__ import annotations

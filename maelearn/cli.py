@@ -1,28 +1,12 @@
 """One error policy for every command line of the course (``python -m maelearn``,
 ``maelearn.bench``, ``maelearn.course``, ``maelearn.grade``, ``maelearn.experiments``).
 
-A user's mistake or the machine's state (a bad value, a missing file, a full disk, a GPU
-out of memory, Ctrl-C) is not a bug: it gets ONE line on stderr, ``PROG: error: what,
-where, what was expected``, and exit status 2 (130 for an interrupt). A real bug keeps its traceback. Run with
-``--debug`` (anywhere on the command line) or ``MAELEARN_DEBUG=1`` to see the traceback of
-an expected failure too.
-
-Wrap a ``main(argv=None)`` with :func:`guarded` and build its parser with
-:class:`ArgumentParser` (one-line argument errors) and the value types below::
-
-    from maelearn import cli
-
-    @cli.guarded("python -m maelearn.grade")
-    def main(argv=None) -> int:
-        p = cli.ArgumentParser(prog="python -m maelearn.grade")
-        p.add_argument("--lr", type=cli.finite(minimum=0, strict=True))
-        args = p.parse_args(argv)
-        if something_wrong:
-            raise cli.UsageError("--lesson 99: no such lesson; expected 00 to 12")
-        return 0
-
-    if __name__ == "__main__":
-        sys.exit(main())
+A user's mistake or the machine's state (a bad value, a missing file, a full disk, a GPU out
+of memory, Ctrl-C) gets ONE line on stderr, ``PROG: error: what, where, what was expected``,
+and exit status 2 (130 for an interrupt); a real bug keeps its traceback. ``--debug`` or
+``MAELEARN_DEBUG=1`` shows the traceback of an expected failure too. Wrap a
+``main(argv=None)`` with :func:`guarded`, build its parser with :class:`ArgumentParser` and
+the value types below, and raise :class:`UsageError` for a mistake found after parsing.
 """
 
 from __future__ import annotations

@@ -1,19 +1,12 @@
 """A contrastive baseline for MAE: the same ViT encoder trained with InfoNCE on two
 augmented views of each image (SimCLR's loss with a MoCo v3-style projection head).
 
-Each image in a batch of B is augmented twice (random resized crop, flip, colour jitter,
-greyscale: :func:`maelearn.data.augment.augmentation` ``"crop+colour"``); both views go
-through the encoder ([CLS] token) and a projection MLP; the loss asks each view to pick
-its partner out of the 2B - 1 other views by cosine similarity at temperature ``tau``:
-
-    loss = mean over views i of  -log( exp(s(i, i') / tau) / sum_{j != i} exp(s(i, j) / tau) )
-
-The negatives are the other images of the same batch, so no memory bank or momentum
-encoder is needed and a batch of 128-256 works (the small-batch setting of this course).
-After pretraining the projection head is thrown away and the encoder is judged exactly as
-an MAE encoder is (:mod:`maelearn.evaluate`). The paper's Figure 9 story is the comparison:
-contrastive features are better under a linear probe, MAE catches up or overtakes once
-blocks are fine-tuned.
+Both views (:func:`maelearn.data.augment.augmentation` ``"crop+colour"``) go through the
+encoder ([CLS] token) and a projection MLP; each view must pick its partner out of the
+2B - 1 other views of the batch by cosine similarity at temperature ``tau``, so no memory
+bank or momentum encoder is needed. The head is then thrown away and the encoder judged as
+an MAE's is (:mod:`maelearn.evaluate`); the paper's Figure 9: contrastive features probe
+better, MAE catches up or overtakes once blocks are fine-tuned.
 """
 
 from __future__ import annotations

@@ -1,27 +1,12 @@
 """Release build: ``solutions/`` is the source of truth, ``lessons/`` is what learners get.
 
-Each ``solutions/NN_name.py`` is a jupytext percent notebook. Inside an exercise cell the
-solution is fenced by two marker lines::
-
-        ### BEGIN SOLUTION 08.1
-        ids_shuffle = torch.argsort(noise, dim=1)
-        ...
-        ### END SOLUTION
-
-The build writes, for every lesson,
-
-* ``solutions/NN_name.ipynb``: the solution notebook, paired, outputs empty;
-* ``lessons/NN_name.py`` and ``lessons/NN_name.ipynb``: the release, where every fenced
-  region becomes ``raise NotImplementedError("Exercise 08.1: ...")`` at the same indent.
-
-The repository URL (the Colab badge of every lesson, the clone line of its Colab set-up
-cell) comes from one place, ``[project.urls] Repository`` in ``pyproject.toml``: the build
-stamps it into ``solutions/`` and ``lessons/`` alike, so moving the course is one edit and
-one build (:func:`maelearn.website.repository`).
-
-``python -m maelearn.course build`` writes them; ``python -m maelearn.course build --check`` (or ``check``) exits
-1 (and lists the files) when a committed file differs from what the build would write, for
-example after a hand edit of ``lessons/``.
+Each ``solutions/NN_name.py`` is a jupytext percent notebook whose exercise solutions are
+fenced by ``### BEGIN SOLUTION 08.1`` ... ``### END SOLUTION`` lines. The build writes
+``solutions/NN_name.ipynb`` (paired, outputs empty) and ``lessons/NN_name.py`` and ``.ipynb``,
+where each fenced region becomes ``raise NotImplementedError("Exercise 08.1: ...")``. The
+repository URL comes from ``[project.urls] Repository`` in ``pyproject.toml``
+(:func:`maelearn.website.repository`). ``python -m maelearn.course build`` writes them;
+``build --check`` (or ``check``) exits 1, listing the files, when a committed file differs.
 """
 
 from __future__ import annotations

@@ -1,20 +1,12 @@
 """Denoising autoencoders (Vincent et al., 2008): corrupt the input, reconstruct the clean
 version, keep the encoder's code as a representation.
 
-Two corruptions, both reproducible with a ``torch.Generator``:
-
-* :func:`gaussian_noise` adds ``sigma * N(0, 1)`` to every pixel;
-* :func:`masking_noise` sets a random fraction ``p`` of the pixels to zero and also returns
-  which ones: the corruption MAE inherits, with pixels grown into patches and zero
-  replaced by "not shown to the encoder at all".
-
-:func:`neighbour_average` is the baseline that learns nothing: it fills every masked pixel
-with the mean of its kept neighbours, which is how far local interpolation alone gets.
-:func:`dae_loss` is the mean squared error against the *clean* input, over every pixel or,
-given the corruption mask, over the corrupted pixels only (MAE's choice).
-:class:`Autoencoder` is a small MLP autoencoder on flattened images,
-:func:`train_autoencoder` trains it (plain when ``corruption`` is ``None``). Measure its
-code with :func:`maelearn.evaluate.linear_probe_features`.
+Corruptions, reproducible with a ``torch.Generator``: :func:`gaussian_noise` and
+:func:`masking_noise` (zero a fraction ``p`` of the pixels: the corruption MAE inherits,
+pixels grown into patches). :func:`neighbour_average` is the baseline that learns nothing;
+:func:`dae_loss` is the MSE against the *clean* input, optionally on the corrupted pixels
+only (MAE's choice); :class:`Autoencoder` is a small MLP autoencoder, trained by
+:func:`train_autoencoder`.
 """
 
 from __future__ import annotations

@@ -1,27 +1,12 @@
 """How good is a representation? Linear probe, k-nearest neighbours, (partial) fine-tuning.
 
-The MAE paper judges a pretrained encoder three ways, and so does the course:
-
-* **linear probe**: freeze the encoder, take one feature vector per image, standardize it
-  (a BatchNorm without affine parameters, as in the paper's linear-probing protocol) and
-  train a linear classifier on top. Measures how *linearly separable* the features are.
-* **k-NN**: classify a test image by a similarity-weighted vote of its ``k`` nearest
-  training images in cosine similarity. No training at all.
-* **fine-tuning**: train the whole encoder and a new head with the MAE fine-tuning recipe
-  (:data:`FINE_TUNE_RECIPE`: global pool + fc-norm, layer-wise lr decay, drop path, label
-  smoothing, warm-up + cosine, AdamW); **partial fine-tuning** trains only the last ``k``
-  transformer blocks (+ the final norm and the probe's head), the paper's Figure 9, and
-  ``k = 0`` *is* the linear probe (:func:`partial_fine_tune`).
-
-Why AdamW where the paper's linear probe uses LARS: LARS exists for batches of 16,384
-images; at a few thousand images and full-batch steps, AdamW on standardized features
-converges in a few hundred steps with no tuning, and the affine-free BatchNorm in front
-of the head (what makes the paper's probe work) is the same.
-
-Everything works on a :class:`maelearn.data.ImageSet` (or an ``(images, labels)`` pair)
-and returns plain floats (accuracies in [0, 1]). The feature-level functions
-(:func:`linear_probe_features`, :func:`knn_features`) take any features, e.g. the CNN,
-MFCC or TF-IDF features of the early lessons.
+The MAE paper's three judgements of a pretrained encoder: a **linear probe** on frozen
+features standardized by an affine-free BatchNorm (trained with AdamW: the paper's LARS is
+for batches of 16,384), **k-NN** (a similarity-weighted vote of the ``k`` nearest training
+images in cosine similarity) and **fine-tuning** with :data:`FINE_TUNE_RECIPE`;
+:func:`partial_fine_tune` trains only the last ``k`` blocks (Figure 9; ``k = 0`` is the
+linear probe). Inputs are a :class:`maelearn.data.ImageSet` or ``(images, labels)``; results
+are plain floats. :func:`linear_probe_features` and :func:`knn_features` take any features.
 """
 
 from __future__ import annotations

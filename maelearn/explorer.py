@@ -1,17 +1,10 @@
 """A live mask explorer: move a slider, see what an MAE reconstructs.
 
-The update logic is the pure function :func:`explorer_view` (tested like any library
-code), and :func:`render_png` draws its result. :func:`mask_explorer` only wires them to
-ipywidgets: a mask-ratio slider, a masking-strategy dropdown and a seed slider redraw the
-masked / reconstruction / original rows on every move. ipywidgets swallows exceptions
-raised inside a callback, so the callback catches them itself and shows the message
-under the picture instead of failing silently.
-
-Where no live kernel drives the widget (the course website, nbviewer, GitHub's notebook
-preview), the explorer still shows something: its mime bundle carries, besides the widget
-view, a ``text/html`` fallback (:func:`static_html`) with the picture at the ratio it was
-opened with and a note that the slider is live in JupyterLab or Colab. Frontends that render
-widgets (JupyterLab, Colab) prefer the widget view and never show the fallback.
+:func:`explorer_view` is the pure, tested update logic, :func:`render_png` draws it, and
+:func:`mask_explorer` wires them to ipywidgets (mask ratio, strategy, seed); the callback
+shows its own exceptions, which ipywidgets would swallow. Without a live kernel (the course
+website, nbviewer, GitHub) the mime bundle's ``text/html`` fallback (:func:`static_html`)
+shows the picture at the ratio it was opened with.
 """
 
 from __future__ import annotations

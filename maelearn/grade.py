@@ -1,21 +1,12 @@
 """Grade submitted notebooks: ``python -m maelearn.grade NOTEBOOK... [--csv F] [--json F]``.
 
-Each notebook is executed headless (nbclient, a fresh kernel, its own folder as the working
-directory) in grading mode: every ``check(...)`` only hands the student's function in (see
-:func:`maelearn.exercises.framework.submit`) and returns the reference, so later cells run; a
-cell that crashes or runs too long does not stop the run. Then, with the kernel gone, the
-grader tests every handed-in function in a fresh process of its own against its own copy
-of the reference (:func:`maelearn.exercises.worker.grade_submission`): nothing the
-notebook prints, writes or patches takes part in the verdict.
-
-The table has one row per submission and one column per exercise of every lesson the
-notebook belongs to (its file name ``NN_*.ipynb`` and its ``check("NN.k", ...)`` calls):
-``pass``, ``FAIL``, ``not attempted``, ``tampered`` (the function handed in is, or calls,
-the library's reference, or is not the student's own), or ``missing`` (never handed in:
-the notebook crashed before it, or the check cell was deleted or ``check`` redefined).
-An exercise handed in several times gets its worst verdict.
-
-The exit status is 0 only when every exercise of every submission passed.
+Each notebook runs headless in grading mode (every ``check(...)`` only hands the function
+in: :func:`maelearn.exercises.framework.submit`); then each handed-in function is tested in
+a fresh process against the grader's own reference
+(:func:`maelearn.exercises.worker.grade_submission`), so nothing the notebook does takes
+part in the verdict. One row per submission, one column per exercise: ``pass``, ``FAIL``,
+``not attempted``, ``tampered`` or ``missing`` (the worst of several hand-ins). The exit
+status is 0 only when every exercise of every submission passed.
 """
 
 from __future__ import annotations

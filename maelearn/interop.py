@@ -1,40 +1,13 @@
 """Official checkpoints in and out: facebookresearch/mae, MCG-NJU/VideoMAE and Hugging Face.
 
-Our MAE and VideoMAE compute the same functions as the reference code; only the names of
-the weights differ (and, for attention, how q, k and v are stored). This module renames,
-and nothing else, so a round trip is exact. ``_LAYOUTS`` below is the table of names outside
-the blocks for each format (facebookresearch/mae, Hugging Face ``ViTMAEForPreTraining``,
-MCG-NJU VideoMAE, Hugging Face ``VideoMAEForPreTraining``). Inside a block, ours are ``norm1,
-attn.qkv, attn.proj, norm2, mlp.0, mlp.2``; the references call the MLP ``mlp.fc1, mlp.fc2``;
-Hugging Face stores q, k and v as three matrices (transformers 4.x names are read too);
-MCG-NJU's attention has a bias-free ``attn.qkv`` plus ``attn.q_bias`` and ``attn.v_bias``.
-Neither VideoMAE file stores the position table (a fixed 1-D sin-cos table with sin and cos
-interleaved): we fill ours with it on import and refuse to export a model whose positions
-differ from it.
-
-Three differences that are not names (the tests pin each one):
-
-1. **The key bias.** VideoMAE has none; our attention has one. Adding a bias ``b`` to every
-   key adds ``q . b`` to every score of a query, which the softmax ignores, so dropping it on
-   export changes no output (up to rounding); it comes back as zeros.
-2. **LayerNorm eps.** The reference uses 1e-6 everywhere, as we do. Hugging Face configs
-   default to 1e-12 (``layer_norm_eps``; we export 1e-6) and ``VideoMAEForPreTraining``
-   builds its final decoder LayerNorm with PyTorch's default 1e-5 whatever the config says.
-   :func:`to_hf_model` sets that module's ``eps`` to 1e-6 so the two models agree; a model
-   saved and reloaded with ``from_pretrained`` gets 1e-5 again (eps is added to each
-   token's variance, so the change is small unless that variance is tiny).
-3. **VideoMAE's targets in Hugging Face.** ``VideoMAEForPreTraining`` takes ImageNet-normalized
-   RGB frames as (B, T, C, H, W), *un-normalizes* them (``x * std + mean``) and builds the
-   targets from those pixels; ours builds them from the tensor it is given, (B, C, T, H, W).
-   With ``norm_pix_loss`` (per-cube normalization) the targets agree up to the 1e-6 in the
-   denominator (scaled by the channel's std); without it they are different pixels. To get
-   HF's loss from ours, feed ours the same normalized frames and compute the loss against
-   :func:`imagenet_unnormalize` of them.
-
-Hugging Face weights go through ``transformers`` (``pip install -e ".[interop]"``); the
-facebookresearch/mae and MCG-NJU files need only torch. Nothing here downloads unless
-:func:`from_pretrained_hf` is asked for a Hub name that is not cached and the Hub is
-reachable.
+Our MAE and VideoMAE compute the same functions as the reference code, so this module only
+renames weights (``_LAYOUTS``; q, k and v split or merged) and a round trip is exact. Three
+differences are not names: VideoMAE has no key bias (dropping ours changes no output);
+``VideoMAEForPreTraining``'s final decoder LayerNorm has eps 1e-5 (:func:`to_hf_model` sets
+1e-6, ``from_pretrained`` restores 1e-5); it builds its targets from un-normalized frames
+(compare with :func:`imagenet_unnormalize`). Hugging Face needs ``transformers``
+(``pip install -e ".[interop]"``); nothing downloads unless :func:`from_pretrained_hf` is
+asked for a Hub name that is not cached.
 """
 
 from __future__ import annotations

@@ -1,31 +1,13 @@
 """Masked Autoencoder (He et al., 2021): mask most patches, encode the rest, reconstruct.
 
-The forward pass follows the method section:
-
-1. **mask**: draw noise per patch, keep the ``int(N * (1 - ratio))`` lowest;
-2. **encode** the visible patches only, with a [CLS] token and fixed 2D sin-cos positions;
-3. **decode**: project to the decoder width, append one shared mask token per removed
-   patch, unshuffle to the original order, add the decoder's own positions, run a small
-   transformer, predict the pixels of every patch;
-4. **loss**: mean squared error on the removed patches only, against per-patch normalized
-   pixels when ``norm_pix_loss`` is on.
-
-:class:`MAE` is the one masked autoencoder of the course. What changes between images,
-videos, spectrograms and time series are four choices, each a part of its config
-(lesson 12 teaches them as the recipe):
-
-* the **tokenizer** that cuts the input into patch vectors and embeds them
-  (:class:`maelearn.vit.PatchEmbed`, :class:`maelearn.video.CubeEmbed`,
-  :class:`maelearn.timeseries.SeriesEmbed`) with its fixed positions;
-* the **masking** strategy that turns noise into the kept set (:mod:`maelearn.masking`);
-* the **target** the decoder predicts (pixels; pixels normalized per patch; per cube and
-  channel for VideoMAE), and its inverse :func:`denormalize` for pictures;
-* the **decoder** (width, depth; VideoMAE's bias-free projection into it).
-
-:class:`MAEConfig` is the image MAE; :mod:`maelearn.video`, :mod:`maelearn.audio` and
-:mod:`maelearn.timeseries` define the other configs. ``encoder_mask_tokens=True`` is the
-BEiT-style ablation of the paper's Table 1c: the encoder sees every position, a learned
-mask token in place of each removed patch.
+Forward pass: keep the ``int(N * (1 - ratio))`` patches of lowest noise; encode them with a
+[CLS] token and fixed 2D sin-cos positions; project to the decoder width, append a shared
+mask token per removed patch, unshuffle, add positions, predict every patch's pixels; the
+loss is the MSE on removed patches (per-patch normalized pixels with ``norm_pix_loss``).
+:class:`MAE` is the course's one masked autoencoder: images, videos, spectrograms and time
+series differ only in its config's tokenizer, masking, target and decoder (lesson 12 teaches
+them as the recipe). :class:`MAEConfig` is the image MAE; ``encoder_mask_tokens=True`` is
+the paper's Table 1c ablation (BEiT-style mask tokens in the encoder).
 """
 
 from __future__ import annotations

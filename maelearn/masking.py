@@ -1,16 +1,9 @@
 """Which patches an encoder sees: random, block-wise, grid-wise, tube and space-time masks.
 
-Every strategy works the MAE way. A score ("noise") is drawn per patch, the patches are
-sorted by it, and the ``K`` lowest are kept. The keys of the result:
-
-* ``visible`` (B, K, D): the kept tokens, in shuffled order;
-* ``mask`` (B, N): 1 where a patch was removed, 0 where it is visible (original order);
-* ``ids_restore`` (B, N): the permutation that puts a shuffled sequence back in order;
-* ``ids_keep`` (B, K): the original indices of the kept tokens.
-
-Random masking draws the noise uniformly. The structured strategies only change the noise:
-patches a block or grid mask removes get a higher score than every patch it keeps, so the
-same sort applies. Pass ``noise`` (or a ``generator``) to make a mask reproducible.
+Every strategy draws a score ("noise") per patch and keeps the ``K`` lowest; structured
+strategies only change the noise. Results hold ``visible`` (B, K, D; shuffled order),
+``mask`` (B, N; 1 = removed), ``ids_restore`` (B, N; puts a shuffled sequence back in
+order) and ``ids_keep`` (B, K). Pass ``noise`` (or a ``generator``) for a reproducible mask.
 """
 
 from __future__ import annotations

@@ -1,21 +1,11 @@
 """The run folder (``--out``): nothing lost, nothing mixed.
 
-A run folder holds one run: ``checkpoint.pt``, ``history.json``, ``summary.json`` and a
-figure. :class:`RunFolder` guards it:
-
-* a folder that already holds a run is refused unless the caller resumes it (``--resume``)
-  or replaces it (``--overwrite``, which deletes the old run's files first, so the new run
-  never mixes with them);
-* a lock file (``.lock``, holding the owner's pid, host and start time) keeps a second process out
-  while a run writes; it is removed on exit, and a lock whose process is gone (killed) is
-  detected as stale and replaced;
-* a folder that cannot be written (a file in the way, a read-only mount, no permission, a
-  full disk) is reported before any training, with the path;
-* a temporary ``.checkpoint.pt.*.tmp`` left by a save that was killed midway is removed;
-* on resume, :func:`check_resume` compares the settings that define the run with the
-  checkpoint's and refuses any difference, naming the field
-  (``mask_ratio: checkpoint 0.75, command line 0.5``); only :data:`MAY_CHANGE` may differ,
-  and :func:`segments` records each change in the summary.
+A run folder holds one run (``checkpoint.pt``, ``history.json``, ``summary.json``, a
+figure). :class:`RunFolder` refuses a folder holding a run unless it is resumed
+(``--resume``) or replaced (``--overwrite``, old files deleted first), keeps other processes
+out with a ``.lock`` (a stale one is replaced), reports an unwritable folder before training
+and removes a leftover ``.checkpoint.pt.*.tmp``. On resume :func:`check_resume` refuses any
+changed setting but :data:`MAY_CHANGE`, naming the field; :func:`segments` records changes.
 """
 
 from __future__ import annotations

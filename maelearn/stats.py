@@ -1,15 +1,11 @@
 """Seeds, intervals and verdicts: the statistics every experiment in the course reports.
 
-Seeds are the unit of replication (each changes the initialization, the data order and the
-masks; the data split stays fixed). With ``n`` seeds the 95 % interval of a mean is
-``mean ± t(0.975, n-1) · sd / √n``. Variants are compared by *paired* differences (same
-seed), which cancel much of the seed-to-seed variation.
-
-The rule, fixed before any run, has four outcomes: a paper trend is **reproduced** when the
-95 % interval of the paired difference excludes 0 in the paper's direction,
-**contradicted** when it excludes 0 the other way, **smaller than the paper** when it
-contains 0 but excludes the paper's own effect (an effect as large as the paper's is ruled
-out, a smaller one is not), and **inconclusive** otherwise.
+Seeds are the unit of replication; the 95 % interval of a mean over ``n`` seeds is
+``mean ± t(0.975, n-1) · sd / √n``, and variants are compared by differences paired by seed.
+The rule, fixed before any run: a paper trend is **reproduced** when the 95 % interval of
+the paired difference excludes 0 in the paper's direction, **contradicted** when it excludes
+0 the other way, **smaller than the paper** when it contains 0 but excludes the paper's own
+effect, and **inconclusive** otherwise.
 """
 
 from __future__ import annotations

@@ -2,21 +2,11 @@
 80/10/10 masking rule, and a tiny transformer (the same :class:`maelearn.vit.Block` the
 ViT and MAE use) trained to fill in masked words.
 
-* :class:`WordTokenizer` keeps the most frequent words of a corpus (split by
-  :func:`maelearn.data.text.word_tokenize`) plus five special tokens;
-* :func:`bert_mask` chooses a fraction ``p`` of the non-special tokens; of those 80 % become
-  ``[MASK]``, 10 % a random token, 10 % stay as they are; the labels are the original
-  tokens at chosen positions and -100 (ignored by ``F.cross_entropy``) elsewhere;
-* :class:`TinyMLM`, :func:`train_mlm`, :func:`fill_mask`;
-* :func:`unigram_probs` and :func:`mlm_evaluate`: top-1 / top-k accuracy and cross-entropy
-  on held-out masked words, each next to the same number for the unigram baseline (a model
-  that ignores the context and predicts word frequencies), on the same positions.
-
-The defaults (one block of width 64, windows of 16 words, batches of 128, lr 1e-2) are what
-measurably gets past the unigram stage within a CPU minute; see lesson 06.
-
-Training sequences are fixed-length windows of one long token stream (documents separated
-by ``[SEP]``), so no padding and no attention mask are needed.
+:class:`WordTokenizer`, :func:`bert_mask`, :class:`TinyMLM`, :func:`train_mlm`,
+:func:`fill_mask`, and :func:`mlm_evaluate`, which scores held-out masked words next to the
+unigram baseline (:func:`unigram_probs`). The defaults (one block of width 64, windows of 16
+words, batches of 128, lr 1e-2) get past the unigram stage within a CPU minute (lesson 06).
+Training windows cut one token stream (documents separated by ``[SEP]``): no padding.
 """
 
 from __future__ import annotations

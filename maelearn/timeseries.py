@@ -1,30 +1,13 @@
 """The MAE recipe on multichannel time series: a 1-D "patch" masked autoencoder.
 
-The recipe is four choices; for a series (B, C, L) of C channels and L steps:
-
-1. **a token** is a patch of ``p`` consecutive steps of every channel, a vector of p*C
-   values in (step, channel) order (:func:`patchify_series`), like an image patch's
-   (row, column, channel), so a series becomes N = L/p tokens;
-2. **masking** draws MAE's noise per patch and keeps the ``int(N * (1 - ratio))`` lowest
-   (``masking="random"``), or hides the *last* patches (``"forecast"``,
-   :func:`forecast_mask`), which turns the pretext task into forecasting;
-3. **the target** is the removed patches' values, per-patch normalized (mean and
-   unbiased variance over the p*C values, :func:`maelearn.mae.normalized_targets`) when
-   ``norm_pix_loss`` is on (:func:`series_targets`); the loss is the mean squared error on
-   removed patches only (:func:`maelearn.mae.masked_mse`);
-4. **the encoder sees** the visible patches only, with a [CLS] token and fixed 1-D sin-cos
-   positions (:func:`maelearn.posembed.sincos_1d`); a light decoder gets the encoder's
-   tokens, one shared mask token per removed patch, its own positions, and predicts the
-   p*C values of every patch.
-
-The model is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`: the tokenizer
-is :class:`SeriesEmbed` (a linear map of each patch vector), the positions 1-D sin-cos.
-``forward(series, mask_ratio=0.75, noise=None)`` returns ``(loss, pred, mask)``, so
-:func:`maelearn.train.pretrain` trains it like the image, video and audio MAEs.
-
-To compare encoders, :func:`encoder_features` reads frozen features (the mean of the patch
-tokens, [CLS], or only the patches a forecasting mask leaves visible) and
-:func:`reconstruction_losses` the masked loss under either mask.
+For a series (B, C, L): a token is ``p`` consecutive steps of every channel
+(:func:`patchify_series`, (step, channel) order); masking is MAE's random one or hides the
+last patches (``"forecast"``, :func:`forecast_mask`); the target is the removed patches,
+per-patch normalized with ``norm_pix_loss`` (:func:`series_targets`); positions are 1-D
+sin-cos. The model is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`
+(tokenizer :class:`SeriesEmbed`), trained by :func:`maelearn.train.pretrain`.
+:func:`encoder_features` reads frozen features (patch mean, [CLS], or the visible patches
+only) and :func:`reconstruction_losses` the masked loss under either mask.
 """
 
 from __future__ import annotations

@@ -2,28 +2,12 @@
 MAE's optimizer and learning-rate schedule, mixed precision, gradient accumulation,
 streaming data, atomic checkpoints with exact resume, and multi-process data parallelism.
 
-:func:`fit` minimizes any ``loss_fn(net, batch, generator)``; :func:`pretrain` is ``fit``
-with the MAE step (any model whose ``forward(x, mask_ratio, noise=None)`` returns an object
-with a scalar ``.loss``: :class:`maelearn.mae.MAE`, the video and audio MAEs). The denoising
-autoencoder, the masked language model, the CNN and the skip-gram run on ``fit`` too. The
-recipe (He et al., 2021, Appendix A.1, and the official code):
-
-* AdamW (:func:`make_optimizer`, the library's only one) with betas (0.9, 0.95) and weight
-  decay 0.05 on every trained parameter except biases and 1-D ones (norms), as the official
-  code's parameter groups do: the [CLS] and mask tokens *are* decayed. ``decay_rule=
-  "no_tokens"`` exempts learned tokens as well (a variant, not the paper's; see
-  :func:`no_weight_decay`);
-* ``lr = base_lr * effective_batch / 256`` with base 1.5e-4 and ``effective_batch = batch
-  x processes x accum_iter``, set every optimizer step: a linear warmup from 0, then a
-  half-cycle cosine down to ``min_lr`` (:func:`lr_at`);
-* bf16 autocast on a GPU (fp16 with a gradient scaler on GPUs without bf16), fp32 on a CPU.
-
-Data (tensors sliced on the device, or a ``Dataset`` read by a DataLoader) follow one
-epoch order, :class:`EpochBatches`; everything random is seeded (:func:`sample_seed`), so
-training 2 epochs, stopping and resuming for 2 more gives bit-identical weights to 4
-uninterrupted epochs on a CPU. Under ``torchrun`` (one node: ``torchrun --nproc_per_node G
-...``) :func:`fit` trains data-parallel; a checkpoint resumes on another number of
-processes (keep the effective batch with ``accum_iter``, :func:`accum_iter_for`).
+:func:`pretrain` is ``fit`` with the MAE step. The recipe (He et al., 2021, Appendix A.1):
+AdamW (:func:`make_optimizer`; betas (0.9, 0.95), weight decay 0.05 except biases and 1-D
+parameters); ``lr = base_lr * effective_batch / 256`` (base 1.5e-4), a linear warmup then a
+half-cycle cosine (:func:`lr_at`); bf16 autocast on a GPU, fp32 on a CPU. Everything random
+is seeded (:func:`sample_seed`), so a stopped and resumed run gives bit-identical weights on
+a CPU; under ``torchrun`` :func:`fit` trains data-parallel.
 """
 
 from __future__ import annotations

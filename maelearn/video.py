@@ -1,31 +1,13 @@
 """VideoMAE (Tong et al., 2022) and MAE-ST (Feichtenhofer et al., 2022): the masked
 autoencoder on space-time cubes.
 
-The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`. What changes from
-the image MAE, and nothing else does:
-
-1. **cubes**: a video (B, C, T, H, W) is cut into ``tubelet`` x p x p cubes
-   (:func:`maelearn.patches.patchify_video`; the paper uses 2 x 16 x 16), embedded by a
-   linear map, which is a ``Conv3d`` with kernel = stride = cube (:class:`CubeEmbed`);
-2. **masking**: ``"tube"`` (VideoMAE: one spatial mask, the same in every time slot,
-   :func:`maelearn.masking.tube_masking`; ``int(ratio * S)`` of the S positions removed
-   per slot, as VideoMAE's masking generator) or ``"random"`` (MAE-ST: random over all
-   space-time cubes), at a 90 % ratio. Both keep ``T * (S - int(ratio * S))`` tokens, so
-   they compare at the same budget;
-3. **positions**: fixed sin-cos. ``pos_embed="3d"`` (default here) gives time a quarter
-   of the dimensions and splits the rest between column and row
-   (:func:`maelearn.posembed.sincos_3d`); ``pos_embed="1d"`` is VideoMAE's reference table:
-   1D sin-cos over the flattened token index, sin on even and cos on odd dimensions
-   (:func:`maelearn.posembed.sincos_1d` with ``interleaved=True``). ``base`` uses ``"1d"``;
-4. **no [CLS] token**: VideoMAE pools the mean of the encoder tokens downstream;
-5. **encoder -> decoder** through a *bias-free* linear layer;
-6. **target**: each cube normalized *per channel* over its t*p*p pixels, with the
-   unbiased std and eps added to the std: ``(x - mean) / (std + 1e-6)``
-   (:func:`cube_targets`); the loss is the mean squared error on removed cubes only.
-
-``VideoMAE.forward(videos, mask_ratio=0.9, noise=None)`` returns ``(loss, pred, mask)``
-like every MAE, so the same training engine drives it. Tube masking takes spatial noise
-(B, S) with S = (H/p)(W/p); random masking takes noise (B, N) with N = (T/t) * S.
+The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`. It differs from the
+image MAE only in: ``tubelet`` x p x p cubes (:class:`CubeEmbed`); ``"tube"`` (VideoMAE) or
+``"random"`` (MAE-ST) masking at 90 %, both keeping ``T * (S - int(ratio * S))`` tokens;
+3-D or VideoMAE's 1-D interleaved sin-cos positions (``pos_embed``; ``base`` uses ``"1d"``);
+no [CLS] token; a bias-free encoder -> decoder layer; targets normalized per cube and
+channel, ``(x - mean) / (std + 1e-6)`` (:func:`cube_targets`). Tube masking takes spatial
+noise (B, S); random masking takes noise (B, N) with N = (T/t) * S.
 """
 
 from __future__ import annotations

@@ -1,30 +1,12 @@
 """The course as a static website: ``python -m maelearn.course site --out DIR``.
 
-Every lesson of the student release (``lessons/NN_name.ipynb``) becomes one page with its
-prose, code, outputs and figures, an *Open in Colab* badge and a link to download the
-notebook; an index page holds the lesson table, and every page has a search box. The site
-needs no server and loads nothing from the internet: open ``DIR/index.html`` or publish
-``DIR`` (``.github/workflows/pages.yml`` does, on GitHub Pages).
-
-**Tools.** Sphinx + MyST-NB + sphinx-book-theme, the stack of Jupyter Book and of most
-executed-notebook courses: pure pip, offline, a built-in client-side search, and MyST-NB
-renders executed notebooks (outputs, figures, rich HTML) as they are. Two choices keep the
-pages offline: math is converted to MathML at build time (``latex2mathml``; browsers draw
-MathML natively, so no MathJax script or web font is fetched), and notebooks' widget views
-are not rendered (that needs ipywidgets' JavaScript from a CDN): widgets show their
-fallback instead, which for lesson 08's mask explorer is a static picture at the ratio it
-opened with and a note that the slider is live in JupyterLab or Colab
-(:func:`maelearn.explorer.static_html`).
-
-**Steps.** (1) execute: each lesson runs headless in a fresh kernel (``nbclient``) in
-quick mode on the CPU (``MAELEARN_MODE=quick``, ``MAELEARN_DEVICE=cpu``, Hugging Face
-offline), at most two kernels at once, with a per-cell time limit; a lesson that fails
-stops the build with one line naming the lesson and the cell. (2) prepare a Sphinx source
-folder: ``index.md`` (the lesson table: numbers and titles from the lessons, "you leave
-able to" from README.md's table), the executed notebooks with the badge and download link
-on top, and the clean notebooks to download. (3) render with execution off. (4) replace
-``DIR`` only once everything has built; ``DIR`` is refused when it is a file, cannot be
-written, or is a non-empty folder that is not a previous site (``--overwrite`` replaces it).
+Every lesson of ``lessons/`` becomes a page (prose, code, outputs, figures, a Colab badge, a
+download link), with an index and a search box; the site loads nothing from the internet
+(Sphinx + MyST-NB, math as MathML, widgets shown by their static fallback). Steps: (1)
+execute each lesson headless in quick mode on the CPU, two kernels at most, with a per-cell
+time limit (a failure names the lesson and cell); (2) prepare a Sphinx source folder; (3)
+render with execution off; (4) replace ``DIR`` only once all has built (a file, an
+unwritable or a non-empty folder that is not a previous site is refused; ``--overwrite``).
 """
 
 from __future__ import annotations

@@ -1,23 +1,10 @@
 """How much arithmetic an MAE pretraining step is: an analytic count of matrix-multiply
 FLOPs, and the model-FLOPs utilisation (MFU) it gives against a GPU's peak.
 
-We count only matrix multiplies, each as ``2 * m * n * k`` FLOPs (one multiply and one add
-per term); layer norms, GELU, softmax, the loss and the optimizer are left out, as is usual
-for model FLOPs. One image costs, in the forward pass:
-
-* **patch embed**: the ``K`` visible patches, ``2 * K * (p*p*C) * D``;
-* **encoder**: ``depth`` blocks on ``L = 1 + K`` tokens ([CLS] + visible);
-* **decoder embed**: ``2 * (1 + K) * D * Dd``;
-* **decoder**: ``decoder_depth`` blocks on ``1 + N`` tokens;
-* **prediction head**: ``2 * (1 + N) * Dd * (p*p*C)`` (the [CLS] row is computed, then dropped).
-
-A block on ``L`` tokens of width ``D`` with MLP width ``H`` costs
-``2 L D (3D)`` (qkv) ``+ 2 L D D`` (output projection) ``+ 2 L L D`` (Q K^T, all heads)
-``+ 2 L L D`` (attention x V) ``+ 2 * 2 L D H`` (the two MLP layers).
-
-A training step is counted as 3x the forward pass (the backward pass computes gradients
-with respect to both inputs and weights, two matmuls per forward matmul). Model FLOPs are a
-property of the algorithm, not of the code: every implementation we benchmark is charged
+Only matrix multiplies count, each ``2 * m * n * k`` FLOPs (norms, GELU, softmax, the loss
+and the optimizer are left out, as usual for model FLOPs): the patch embed of the ``K``
+visible patches, the encoder on ``1 + K`` tokens, the decoder on ``1 + N``, the prediction
+head. A training step is 3x the forward pass. Every implementation we benchmark is charged
 the same count, so MFU compares them fairly.
 """
 

@@ -1,15 +1,10 @@
 """How fast does a JPEG folder become training batches? ``python -m maelearn.bench --loader``.
 
-Measures images/s from a folder of JPEG files to augmented uint8 batches (decode,
-RandomResizedCrop(size, scale=(0.2, 1.0), bicubic), flip, collate) through the same
-DataLoader the training loop builds (:class:`maelearn.train.EpochBatches` with per-sample
-seeds), for each decoder (Pillow, ``torchvision.io``) and each number of worker processes.
-With ``--rss`` it also reads a small and a 10x larger folder for one pass each and records
-the resident memory of the main process and its workers, to show that memory does not grow
-with the dataset (only file names are kept).
-
-Without ``--data`` it writes a synthetic folder first (``--make N`` photo-like JPEGs of
-``--image-size`` pixels, smooth shapes plus grain so they compress like photos)::
+Measures images/s from JPEG files to augmented uint8 batches through the training loop's
+own DataLoader (:class:`maelearn.train.EpochBatches`), for each decoder (Pillow,
+``torchvision.io``) and number of workers; ``--rss`` also records resident memory on a small
+and a 10x larger folder, to show it does not grow with the dataset. Without ``--data`` it
+first writes ``--make N`` synthetic photo-like JPEGs::
 
     nice -n 10 python -m maelearn.bench --loader --make 2000 --rss 10000 --out data/bench_loader_cpu.json
 """

@@ -1,16 +1,11 @@
 """Peer MAEs for the speed benchmark (:mod:`maelearn.bench.step`), the same sizes as ours:
-
-* ``"timm"``: the reference recipe of the MAE paper's code, assembled from timm's ViT
-  ``Block`` and ``PatchEmbed``: a convolution embeds **every** patch, positions are added,
-  random masking (argsort of noise, gather) keeps the visible tokens, the decoder appends
-  mask tokens and unshuffles them with a gather;
-* ``"hf"``: Hugging Face's ``ViTMAEForPreTraining``, built from a ``ViTMAEConfig`` here (never
-  downloaded), with the SDPA attention kernel.
+``"timm"``, the MAE paper's reference recipe built from timm's ViT ``Block`` and
+``PatchEmbed``, and ``"hf"``, Hugging Face's ``ViTMAEForPreTraining`` built from a
+``ViTMAEConfig`` (never downloaded) with the SDPA attention kernel.
 
 timm and transformers are optional: nothing is imported until a peer is built, and
 :func:`available_peers` says which can be. Each builder returns an ``nn.Module`` whose
-``forward(imgs)`` returns the scalar pretraining loss, so the benchmark drives every model
-the same way.
+``forward(imgs)`` returns the scalar pretraining loss.
 """
 
 from __future__ import annotations

@@ -1,21 +1,12 @@
 """How fast is an MAE pretraining step? ``python -m maelearn.bench``. (How fast is the input
 pipeline? ``python -m maelearn.bench --loader``: :mod:`maelearn.bench.loader`.)
 
-Times full training steps (forward under autocast, backward, fused AdamW) of our
-:class:`~maelearn.mae.MAE` on synthetic images, eager and/or through ``torch.compile``, and,
-in the same process with the same sizes, batch and precision, the peers of
-:mod:`maelearn.bench.peers` that are installed (timm's ``Block`` in the paper's reference
-order, Hugging Face's ``ViTMAEForPreTraining``). Prints images/s, achieved TFLOP/s and
-model-FLOPs utilisation (from :func:`maelearn.bench.flops.mae_flops`), peak GPU memory, the
-device's name and our speed ratio to each peer; ``--json`` prints the same as JSON and
-``--out FILE`` saves it with the command that made it.
-
-The GPU run of the course's ``data/`` results::
+Times full training steps of our :class:`~maelearn.mae.MAE` (eager and/or ``torch.compile``)
+and of the installed peers of :mod:`maelearn.bench.peers` at the same sizes; prints images/s,
+TFLOP/s, MFU, peak GPU memory and our speed ratio to each peer. The GPU runs of ``data/``::
 
     python -m maelearn.bench --preset base  --batch-size 256 --compile both --out data/bench_h100_vit_b.json
     python -m maelearn.bench --preset large --batch-size 256 --compile both --out data/bench_h100_vit_l.json
-
-On a CPU it runs too (``tiny`` preset, fp32, eager unless ``--compile on``), which CI tests.
 """
 
 from __future__ import annotations

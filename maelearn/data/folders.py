@@ -1,34 +1,14 @@
 """Real data from disk: image folders, CIFAR-10 / STL-10, video folders and audio folders,
 as map-style datasets that :func:`maelearn.train.pretrain` streams with a DataLoader.
 
-Nothing is held in memory but the list of file names, so RAM does not grow with the
-dataset. Images and videos are decoded and augmented on the DataLoader's workers and leave
-them as **uint8** (small to copy, pinned for the GPU); each dataset's ``device_transform``
-(:class:`DeviceNormalize`) turns a batch into normalized floats on the device, after the
-non-blocking copy. The augmentation is the paper's: :class:`ImageTransform` with
-``augment=True`` is ``RandomResizedCrop(size, scale=(0.2, 1.0), bicubic)`` + a random
-horizontal flip, normalized with the ImageNet mean and std; with ``augment=False`` it is
-the evaluation pipeline (resize the shorter side to ``size / 0.875``, centre crop).
-
-Every dataset takes an item either as an index (the augmentation then draws from torch's
-global RNG, as any torchvision dataset would) or as ``(index, seed)``: the engine passes
-the seed of that sample in that epoch (:func:`maelearn.train.sample_seed`), which makes the
-augmentation independent of the number of workers and a resumed run exact.
-
-Bad input:
-
-* a folder with no file of a known extension raises ``ValueError`` naming the folder and
-  the extensions looked for;
-* a file that cannot be decoded (truncated, not an image/video/audio file) is **skipped
-  with a warning** by default (``on_error="skip"``): the next readable file of the list
-  takes its place and a ``UserWarning`` names it with the running count of skipped files;
-  ``on_error="raise"`` raises ``ValueError`` naming the file instead;
-* mixed sizes are fine (every sample is cropped/resized to ``size``); grayscale, palette
-  and RGBA images are converted to RGB (alpha dropped);
-* a video with fewer frames than ``frames * stride`` is sampled with the largest stride
-  that fits and, if even stride 1 is too long, its last frame is repeated;
-* silent audio gives a constant (finite) log-mel; a dataset whose clips are all silent has
-  no spread to normalize by and raises ``ValueError``.
+Only file names are held in memory. Samples are decoded and augmented on the workers and
+leave them as uint8; each dataset's ``device_transform`` (:class:`DeviceNormalize`)
+normalizes on the device. :class:`ImageTransform` is the paper's augmentation (with
+``augment=False``, the evaluation resize and centre crop). An item is an index or
+``(index, seed)`` (:func:`maelearn.train.sample_seed`), so the augmentation does not depend
+on the number of workers and a resume is exact. A folder with no known file raises
+``ValueError``; an undecodable file is skipped with a ``UserWarning`` (``on_error="raise"``
+raises instead).
 """
 
 from __future__ import annotations

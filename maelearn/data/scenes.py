@@ -1,31 +1,12 @@
 """Shape scenes: a procedural image benchmark with headroom for self-supervised learning.
 
-Each 32x32 colour image shows one *large* silhouette whose class is its global structure
-(:data:`SCENE_CLASSES`: disk, ring, square, triangle, cross, star, L, T, crescent,
-dumbbell), and nuisances that a linear read-out of raw pixels cannot see through:
-
-* **position and scale**: the silhouette sits anywhere, at a random size;
-* **rotation**: up to +-``max_angle`` (default 15 degrees; ``max_angle=math.pi`` makes a
-  square and a diamond one class);
-* **colour**: the silhouette's colour is random, drawn to contrast with what lies under it;
-* **background**: a random crop of one of scikit-image's bundled photographs or textures
-  (astronaut, coffee, cat, brick, grass, gravel, ...), randomly tinted and flipped;
-* **clutter**: up to ``clutter`` smaller silhouettes of random classes (default 1);
-* **occluder**: with probability ``occluder_p`` (default 0.3) a bar of random colour.
-
-Everything is generated offline and is deterministic in ``seed``; any number of images can
-be drawn, so self-supervised pretraining can use as many unlabelled images as it wants.
-:func:`scene_benchmark` fixes the labelled train/test split by seed (the test set comes
-from a disjoint random stream).
-
-Headroom, the measurement that justifies this set, is the ``baselines`` of
-``data/ablations_cpu.json`` (``python -m maelearn.experiments ablations --scale cpu``), which
-``data/README.md`` and lesson 09 print: the supervised ViT ends 44 points above a linear
-probe on a random-init ViT. (In a first calibration the supervised ViT at lr 2e-3 saw
-0.26-0.30 after 10 epochs whatever the nuisances, and a 40-epoch run never left chance: the
-learning rate, not the images, was the bottleneck.) A kNN on raw pixels matches a scene to a training
-scene with the same silhouette at a similar place and size: 0.286 with full rotation, 0.566
-with the default +-15 degrees.
+Each 32x32 colour image shows one large silhouette whose class is its global structure
+(:data:`SCENE_CLASSES`), under nuisances a linear read-out of raw pixels cannot see through:
+position and scale, rotation (up to +-``max_angle``, 15 degrees by default), a random colour,
+a tinted crop of a scikit-image photograph or texture as background, ``clutter`` smaller
+silhouettes and, with probability ``occluder_p``, a bar. Offline, unlimited and deterministic
+in ``seed``; :func:`scene_benchmark` fixes the labelled train/test split. The headroom is the
+``baselines`` of ``data/ablations_cpu.json``, which lesson 09 prints.
 """
 
 from __future__ import annotations

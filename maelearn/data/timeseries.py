@@ -1,21 +1,13 @@
 """Synthesized, labelled multichannel time series: sensor-like "activity" recordings.
 
-Every series is ``channels`` signals of ``length`` steps at a notional ``sr`` Hz (3 channels,
-128 steps at 50 Hz, about 2.6 s, by default), like a body-worn accelerometer's x, y, z.
-The five classes differ in *rhythm*: which frequencies are present, how sharp the events
-are and how the channels move together. Inside a class the rate, the phase, the loudness of
-every channel, a constant offset (gravity) and a slow linear trend are random, and every
-channel gets white noise. So two series of the same class are rarely similar sample by
-sample, the point of learned (or hand-made, spectral) features.
+``channels`` signals of ``length`` steps at ``sr`` Hz (3 x 128 at 50 Hz by default), like an
+accelerometer's x, y, z. The five classes differ in rhythm; rate, phase, loudness, offset,
+trend and white noise are random within a class; everything follows from the seed.
 
-* rest: only the offset, the trend and the noise, plus a faint tremor at 6-10 Hz;
-* walk: a fundamental of 1.6-2.2 Hz with its second harmonic at half to equal strength;
-* run: a fundamental of 2.6-3.4 Hz with a strong second and a weaker third harmonic, louder;
-* cycle: a pure sine of 1.2-2.0 Hz, channels 0 and 1 a quarter period apart (a circle);
-* jump: short Gaussian impacts (about 40-80 ms wide) at 0.8-1.4 per second, strongest on
-  the last channel.
-
-Every series is generated from the seed, so the set is offline, any size and reproducible.
+* rest: offset, trend and noise, plus a faint tremor at 6-10 Hz;
+* walk: 1.6-2.2 Hz with its second harmonic; run: 2.6-3.4 Hz, louder, 2nd and 3rd harmonics;
+* cycle: a pure 1.2-2.0 Hz sine, channels 0 and 1 a quarter period apart (a circle);
+* jump: short Gaussian impacts at 0.8-1.4 per second, strongest on the last channel.
 """
 
 from __future__ import annotations

@@ -1,20 +1,12 @@
 """Procedural video: coloured shapes gliding over a static textured background, with the
 true optical flow of every frame and a motion-direction label.
 
-The label is the *direction* of motion. Every class uses the same shapes, colours, sizes
-and backgrounds, so a single frame cannot tell the classes apart: a model has to look at
-how pixels move between frames (lesson 01's optical flow, lesson 10's VideoMAE).
-
-With ``pan=True`` the whole scene moves instead (background, distractors and shape, as when
-a camera pans): lesson 10's clips, where every cube of a video changes over time, so a
-masked autoencoder has to model the motion to fill in what is hidden.
-:func:`unlabelled_shapes` draws more clips of any setting from a disjoint seed stream, for
-pretraining beyond the labelled set.
-
-Shapes are rendered anti-aliased (:func:`maelearn.data.images.shape_masks`) at sub-pixel
-positions, so motion is smooth down to a fraction of a pixel, and the background is a
-smooth random texture so that methods built on image gradients (Lucas-Kanade) have
-something to track.
+Every class uses the same shapes, colours, sizes and backgrounds, so a single frame cannot
+tell the direction: a model has to look at motion (lesson 01's optical flow, lesson 10's
+VideoMAE). ``pan=True`` moves the whole scene, as a camera pan (lesson 10's clips);
+:func:`unlabelled_shapes` draws more clips from a disjoint seed stream for pretraining.
+Shapes are anti-aliased at sub-pixel positions over a smooth texture, so motion is smooth
+and gradient methods (Lucas-Kanade) have something to track.
 """
 
 from __future__ import annotations

@@ -1,32 +1,13 @@
 """The grading framework: cases, verdicts, hints, and running student code safely.
 
-A lesson defines a function and hands it to :func:`check` in the next cell::
-
-    def random_masking(x, mask_ratio, noise):
-        ...                                   # the learner's code
-    random_masking = check("08.1", random_masking)
-
-What :func:`check` does with the learner's function (the *learner mode*):
-
-* **not attempted** (it raises the release stub's ``NotImplementedError("Exercise ...")``):
-  a friendly note, and the reference implementation is returned so the rest of the lesson
-  still runs. With ``MAELEARN_STRICT`` true this is a failure.
-* **wrong**: :class:`ExerciseFailed` (an ``AssertionError``) with a specific hint: which
-  case, expected vs got, shape/dtype, and the diagnosis of a known mistake when one is
-  recognised. Student code that raises, returns the wrong type (a tensor subclass, a 0-dim
-  tensor where a Python float is asked), changes its arguments (a tensor in place, a
-  module's parameters, ``requires_grad`` or train/eval mode), changes torch's global state
-  (default dtype, grad mode, thread count, the global random generator) or runs past the
-  time limit is reported the same way, never crashes the grader. Global state is restored.
-* **right**: a visible pass line, and the learner's function is returned.
-
-The *grading mode* (``python -m maelearn.grade`` sets ``MAELEARN_GRADE_DIR``): ``check``
-runs nothing; it serialises the learner's function into that folder and returns the
-reference so later cells run. The grader then re-runs every case in a fresh process
-(:mod:`maelearn.exercises.worker`) and compares in its own process; see :mod:`maelearn.grade`.
-
-Graders live in ``maelearn.exercises.lNN_*`` modules, one per lesson, and register
-themselves with :func:`exercise`; :func:`get` imports only the lesson it needs.
+A lesson hands the learner's function to :func:`check`:
+``random_masking = check("08.1", random_masking)``. Not attempted (the release stub's
+``NotImplementedError``): a note, and the reference is returned so the lesson still runs (a
+failure under ``MAELEARN_STRICT``). Wrong, raising, changing its arguments or torch's global
+state, or too slow: :class:`ExerciseFailed` with a specific hint (global state is restored).
+Right: a pass line, and the learner's function is returned. In grading mode
+(``MAELEARN_GRADE_DIR``, set by :mod:`maelearn.grade`) ``check`` only hands the function in.
+Graders live in ``maelearn.exercises.lNN_*`` and register with :func:`exercise`.
 """
 
 from __future__ import annotations

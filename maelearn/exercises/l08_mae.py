@@ -1,5 +1,6 @@
 """Graders of lesson 08 (masked autoencoder): the four pieces of MAE, each checked against
-the library.
+the library. The exercises take the model explicitly, so a learner writes the data flow and
+reuses the model's parts (``model.encoder.patch_embed``, ``model.mask_token``, ...).
 
 * 08.1 random masking by noise + argsort (:func:`maelearn.masking.random_masking`);
 * 08.2 the encoder on visible tokens only, with [CLS] (:meth:`maelearn.mae.MAE.forward_encoder`);
@@ -7,9 +8,6 @@ the library.
   (:meth:`maelearn.mae.MAE.forward_decoder`);
 * 08.4 the loss on removed patches with per-patch normalized targets
   (:func:`maelearn.mae.normalized_targets`, :func:`maelearn.mae.masked_mse`).
-
-The exercises take the model explicitly, so a learner writes the data flow and reuses the
-model's parts (``model.encoder.patch_embed``, ``model.mask_token``, ...).
 """
 
 from __future__ import annotations

@@ -1,17 +1,11 @@
 """Graders of lesson 09 (what matters in MAE): the paired interval and the verdict rule,
 the two habits every comparison of the lesson stands on.
 
-09.1 is graded on per-seed accuracies of the sizes the lesson meets (2, 3 and 5 seeds),
-with differences of either sign, seed orders that sorting would scramble, and variants
-whose seed-to-seed swings are shared (where pairing matters most). Its hints recognise the
-usual slips: an unpaired difference of means, z = 1.96 instead of the t quantile, the
-population standard deviation, the standard deviation where the standard error belongs,
-lists sorted before pairing, the wrong degrees of freedom or a one-sided quantile.
-
-09.2 is graded on every branch of the rule, an interval touching 0 (and one touching the
-paper's effect) exactly, negative paper directions and a paper without a number; its
-hints name the direction ignored, a contained paper effect called smaller, an interval
-that contains 0 called reproduced, and "smaller" given where the trend is reproduced.
+09.1 is graded on 2, 3 and 5 seeds, differences of either sign and swings the variants
+share; its hints recognise an unpaired difference, z = 1.96 for the t quantile, the wrong
+standard deviation or error, lists sorted before pairing, wrong degrees of freedom and a
+one-sided quantile. 09.2 is graded on every branch of the rule, intervals touching 0 or the
+paper's effect exactly, negative directions and a paper without a number.
 """
 
 from __future__ import annotations

@@ -1,20 +1,12 @@
 """Grading handed-in functions in a process of their own, out of the student's reach.
 
-Two parts, used by :mod:`maelearn.grade`, for what
-:func:`maelearn.exercises.framework.submit` hands in from the student's kernel (nothing the
-kernel writes is trusted: a file there is only a function to test):
-
-* ``python -m maelearn.exercises.worker ID`` (:func:`main`) is a fresh process: it builds
-  the exercise's cases itself, replaces the library functions that compute the answer
-  (the reference and ``Exercise.forbidden``) by tripwires, loads the function, rejects it
-  when it *is* one of them or a copy of one, runs every case under a time limit and sends
-  back only data: what the function returned (plain tensors, arrays, numbers, tuples,
-  dicts) or what went wrong.
-* :func:`grade_submission` runs in the grader's process: it computes the expected answers
-  with its own reference, starts the worker, kills it when a case runs past its limit
-  (no ``except`` in student code survives that), loads each answer with
-  ``torch.load(weights_only=True)`` (a tensor subclass or any other object cannot come
-  back as itself) and judges it with the exercise's comparison and hints.
+Used by :mod:`maelearn.grade` for what :func:`maelearn.exercises.framework.submit` hands in.
+``python -m maelearn.exercises.worker ID`` (:func:`main`) builds the exercise's cases itself,
+replaces the reference and ``Exercise.forbidden`` by tripwires, rejects a function that is
+(a copy of) one of them, runs every case under a time limit and sends back only data.
+:func:`grade_submission`, in the grader's process, computes the expected answers, kills the
+worker past a case's limit, loads each answer with ``torch.load(weights_only=True)`` and
+judges it with the exercise's comparison and hints.
 """
 
 from __future__ import annotations

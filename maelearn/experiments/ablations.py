@@ -5,46 +5,11 @@ scale, with seeds, intervals and a stated verdict rule: one re-runnable, resumab
     python -m maelearn.experiments ablations --scale full --device cuda --jobs 4
     python -m maelearn.experiments ablations --scale full --device cuda --jobs 4 --dataset cifar10 --data-root DIR
 
-**Data.** :func:`maelearn.data.scenes.scene_benchmark`: 32x32 shape scenes (10 classes of
-silhouettes over photographs, with clutter and occluders; a fixed labelled train/test split)
-plus as many further unlabelled scenes for pretraining as the scale asks for. With
-``--dataset cifar10 --data-root DIR``: CIFAR-10 read offline instead (:func:`ablation_data`).
-
-**What runs.** Every *variant* changes one thing of the baseline MAE (group ``"a"`` decoder
-depth, ``"b"`` decoder width, ``"c"`` mask tokens in the encoder, ``"d"`` reconstruction
-target, ``"e"`` augmentation, ``"f"`` mask sampling, ``"fig5"`` mask ratio, ``"fig9"``
-partial fine-tuning) and runs once per seed; the seed changes the initialization, the data
-order, the masks and the probe's minibatches, never the data split. The *baselines* are raw
-pixels, a random-init encoder, a supervised ViT of the same size (full fine-tuning recipe
-from random init on all labels) and a contrastive encoder (:mod:`maelearn.contrastive`).
-
-**How a run is judged** (:mod:`maelearn.evaluate`): ``linear_probe`` (frozen features pooled
-by ``Scale.probe_pool``, the mean of the patch tokens by default, affine-free BatchNorm,
-linear head, AdamW; ``linear_probe_cls`` is the same probe on [CLS], kept for the record),
-``knn`` (k = 20, cosine, on the same features), ``fine_tune`` (full fine-tuning with the MAE
-recipe: global pool + fc-norm, layer-wise lr decay, drop path, label smoothing, warm-up +
-cosine; for the groups in ``Scale.ft_groups``) and, for Figure 9, ``partial_fine_tune`` of
-the last k blocks (k = 0 *is* the linear probe). ``pretrain_s`` and ``step_ms`` (median
-training-step time) are recorded with every run.
-
-**How the CPU recipe was chosen** (pilots of seed 0, before the sweep, with the previous
-recipe's numbers in git history): a supervised ViT from scratch at the fine-tuning lr of
-2e-3 never left chance, at 5e-4 for 30 epochs it reached 0.674; the MAE pretrained for 6
-epochs probed at 0.185 on [CLS] and 0.214 on the patch-token mean, for 20 epochs at 0.223
-and 0.271 (random init: 0.207 and 0.203), and fine-tuned to 0.773 after 20 epochs.
-
-**The rule, fixed before any run** (:mod:`maelearn.stats`): a paper trend is
-*reproduced* when the 95 % interval of the paired (by seed) difference excludes 0 in the
-paper's direction, *contradicted* when it excludes 0 the other way, *smaller than the
-paper* when it contains 0 but excludes the paper's effect, else *inconclusive*; a
-comparison whose runs are missing is *pending*. Checks any encoder passes
-(:data:`SANITY`) are judged but not counted. :func:`verdict_table` applies it to the
-JSON file; lesson 09 prints that table.
-
-**Resumable.** Every finished (variant, seed) run is written to the JSON file at once
-(atomically), and a rerun skips the pairs already there, so a sweep can span sessions.
-``--jobs N`` runs N single-threaded worker processes. The output path is checked before
-any work.
+Each variant changes one thing of the baseline MAE (groups ``"a"``-``"f"``, ``"fig5"``,
+``"fig9"``) and runs once per seed on shape scenes (:mod:`maelearn.data.scenes`) or CIFAR-10,
+beside baselines (raw pixels, random init, supervised ViT, contrastive); runs are judged by
+:mod:`maelearn.evaluate` and compared by :mod:`maelearn.stats`'s rule (:func:`verdict_table`,
+printed by lesson 09). Each finished (variant, seed) is saved at once; a rerun skips it.
 """
 
 from __future__ import annotations

@@ -4,27 +4,11 @@ lessons 10 (VideoMAE) and 11 (audio MAE), as two re-runnable commands:
     python -m maelearn.experiments video --scale cpu     # writes data/video_cpu.json
     python -m maelearn.experiments audio --scale cpu     # writes data/audio_cpu.json
 
-Each seed pretrains a masked autoencoder on the training clips (no labels; for video also
-``n_unlabelled`` further clips from a disjoint seed stream) with
-:func:`maelearn.train.pretrain`, then a linear probe (:func:`maelearn.evaluate.linear_probe_features`)
-reads the class from the frozen encoder's features. Beside the pretrained variants sit the
-numbers that say whether a probe result means anything:
-
-* ``random_init``: the same encoder, untrained (what the architecture gives for free);
-* ``single_frame`` (video): a linear probe on the raw pixels of one random frame per clip,
-  which knows the layout but not the motion (0.30 on the panning clips, chance 0.25; the first frame
-  alone scores more, and lesson 10 sets lesson 01's optical-flow classifier beside it);
-* ``mfcc_stats`` (audio): lesson 02's clip summary (mean and std of 13 MFCCs over time),
-  which ignores time order;
-* ``supervised``: the same encoder trained end to end on the labels (an upper bound at
-  this size and data).
-
-Video also compares the masking strategies of VideoMAE (tube) and MAE-ST (random space-time)
-at 90 %, and 90 % vs 75 % tube masking, paired by seed (:mod:`maelearn.stats`).
-
-Seeds are the unit of replication: a seed changes the initialization, the data order and the
-masks; the clips and their train/test split stay fixed. Every finished run is written to the
-JSON file at once, and a re-run skips the runs the file already holds (resumable).
+Each seed pretrains a masked autoencoder on the training clips (:func:`maelearn.train.pretrain`)
+and linearly probes its frozen features, beside baselines (``random_init``, ``single_frame``
+or ``mfcc_stats``, ``supervised``). Video also compares tube and random space-time masking at
+90 %, and 90 % vs 75 % tube, paired by seed (:mod:`maelearn.stats`). Every finished run is
+written to the JSON file at once; a re-run skips it.
 """
 
 from __future__ import annotations

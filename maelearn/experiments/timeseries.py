@@ -3,18 +3,11 @@ baselines and a label curve, over seeds. One re-runnable, resumable command:
 
     python -m maelearn.experiments timeseries --scale cpu --threads 1   # data/timeseries_cpu.json
 
-Every seed pretrains the four variants (random or forecasting mask x normalized or raw
-target) on the training series without labels, then reads the frozen encoder with a
-linear probe and with k-NN at several numbers of labels per class (a class-balanced draw
-made with the seed, the same draw for every method of that seed), pooling the tokens
-three ways (:func:`maelearn.timeseries.encoder_features`). Beside them, with the same
-draws: the cheap baselines (the raw series, the hand-made spectrum) and the untrained
-encoder of the same seed. Every finished (method, seed) is written to the JSON at once; a
-re-run skips what the file already holds.
-
-The model and what the lesson reads it with live in :mod:`maelearn.timeseries`; this
-module is the study's machinery and its read-outs (:func:`study_report`,
-:func:`study_conclusions`), outside the lesson library.
+Each seed pretrains the four variants (random or forecasting mask x normalized or raw
+target) without labels, then reads the frozen encoder by linear probe and k-NN at several
+numbers of labels per class, beside the raw series, the spectrum and the untrained encoder.
+The model lives in :mod:`maelearn.timeseries`; this module is the study's machinery and its
+read-outs (:func:`study_report`, :func:`study_conclusions`), outside the lesson library.
 """
 
 from __future__ import annotations

@@ -52,6 +52,7 @@ if "google.colab" in sys.modules:  # pragma: no cover - only in Colab
     sys.path.insert(0, "/content/maelearn")
 
 # %%
+import json
 import time
 
 import matplotlib.pyplot as plt
@@ -206,13 +207,41 @@ else:
 # of the schedule whose linear probe reaches 0.50 (the crossing lies between that probe and
 # the one before: the schedule is probed at a few epochs, not watched). The minutes were
 # recorded on one thread of a machine shared with other work (its load beside them): a
-# record of what these runs took, not a speed benchmark. The same on two threads, and what a
-# larger batch, a higher learning rate or bf16 would save, is not measured yet.
+# record of what these runs took, not a speed benchmark.
 
 # %%
 for t in time_to(length_rows, 0.50):
     print(f"seed {t['seed']}: linear probe {t['value']:.3f} >= 0.50 first at epoch {t['epochs']} (below at epoch "
           f"{t['before']}), after {t['minutes']:.0f} min of training on {t['threads']} thread(s), load {t['load']}")
+
+# %% [markdown]
+# The benchmark is `python -m maelearn.experiments length --speed`, run on an otherwise idle
+# machine: it times the study's own training step (the real loop, crops included) on one and
+# two threads, in fp32 and under bf16 autocast, and multiplies by the steps those epochs
+# take. Only changes that keep the recipe are timed; a larger batch, a higher learning rate
+# or a shorter schedule would change how many epochs the probe needs, so each would need its
+# own pretraining run to judge, and none is measured here. bf16 pays only on CPUs with bf16
+# instructions (the machine is printed with the results); without them the CPU emulates it.
+
+# %%
+SPEED_FILE = LENGTH_FILE.with_name("pretraining_speed_cpu.json")
+if SPEED_FILE.exists():
+    speed = json.loads(SPEED_FILE.read_text())
+    hw = speed["provenance"]["hardware"]
+    bf16 = {True: "with", False: "without", None: "unknown"}[speed["provenance"]["cpu_bf16"]]
+    print(f"{hw['cpu_model']}, {hw['cpu_count']} cores ({bf16} bf16 instructions), torch {speed['provenance']['torch']}")
+    for r in speed["rows"]:
+        print(f"{r['threads']} thread(s), {r['precision']}: {r['step_ms']:6.0f} ms/step -> {r['minutes_to_threshold']:5.1f} "
+              f"min to {r['epochs']} epochs (the first probe at {r['threshold']}), load {r['load']}")
+else:
+    print("not measured yet: python -m maelearn.experiments length --speed")
+
+# %% [markdown]
+# Read against the records above: on an idle machine one thread needs far fewer minutes
+# than the shared machine's records, which is why a speed claim needs a quiet machine. A
+# second thread helps but does not halve the time (a 64-d model's small matrix products
+# leave part of the second core idle), and without bf16 instructions bf16 autocast is
+# several times *slower*: on such a laptop, fp32 on every core is the fast path.
 
 # %% [markdown]
 # How to read these results (the sentences and the table above are the authority; this

@@ -104,6 +104,7 @@ def test_search_then_test_rows_at_quick_scale(quick_mae, tmp_path, monkeypatch):
     the headline verdicts computed from the rows."""
     _, _, tmp = quick_mae
     monkeypatch.setattr(le, "MAE_FOLDER", tmp / "ship")
+    monkeypatch.setattr(le, "CONTRASTIVE_FOLDER", tmp_path / "no_contrastive")
     monkeypatch.setattr(le, "LADDER", {100: (1, 2)})
     monkeypatch.setattr(le, "SEARCH", {**le.SEARCH, "mae_finetune": {"lr": (2e-3,), "drop_path": (0.0,)},
                                        "supervised": {"lr": (1e-3,)}})
@@ -132,6 +133,15 @@ def test_search_then_test_rows_at_quick_scale(quick_mae, tmp_path, monkeypatch):
     for r in heads.values():
         assert r["n"] == 2 and r["verdict"] in ("reproduced", "contradicted", "inconclusive")
     assert heads["frozen MAE vs the strongest trivial baseline"]["b"] in le.TRIVIAL
+
+
+def test_an_encoder_of_another_scale_is_refused_by_name():
+    """The shipped contrastive encoder is the cpu scale's: the quick scale must not load it
+    into a smaller model (a wall of size mismatches) but say which file and which sizes."""
+    assert (le.CONTRASTIVE_FOLDER / "seed0.pt").exists()
+    assert le.encoder("contrastive", 0, "cpu") is not None
+    with pytest.raises(ValueError, match="holds a contrastive encoder of .*but scale 'quick' builds"):
+        le.encoder("contrastive", 0, "quick")
 
 
 def test_cli_refuses_label_counts_without_a_ladder(tmp_path, capsys):
@@ -255,3 +265,21 @@ def test_time_to_a_representation_is_the_first_probe_at_the_threshold():
     assert pl.time_to(rows, 0.25)[0]["before"] == 0  # reached at the first probe
     shipped = pl.time_to(pl.load_rows(pl.RESULTS)["rows"])
     assert {r["seed"] for r in shipped} == {0, 1, 2} and all(r["value"] >= 0.5 for r in shipped)
+
+
+def test_speed_times_the_real_step_and_scales_it_to_the_epochs_the_seeds_needed(tmp_path):
+    """Item 10 of issue 23: minutes to a 0.50 probe = median epochs the seeds needed x steps
+    per epoch x the measured step time, one row per (threads, precision), written at once."""
+    results = tmp_path / "length.json"
+    results.write_text(json.dumps({"schema": pl.SCHEMA, "rows": [
+        {"seed": s, "epochs": e, "linear_probe": v, "minutes": 1.0, "threads": 1, "load": 0.1}
+        for s, e, v in ((0, 1, 0.4), (0, 2, 0.6), (1, 1, 0.55), (2, 2, 0.7))]}))
+    out = tmp_path / "speed.json"
+    rows = pl.speed(threads=(1,), precisions=("fp32",), steps=2, warmup=1, plan=pl.Plan(scale="quick"), out=out,
+                    results=results, log=lambda *_: None)
+    (row,) = rows
+    assert row["epochs"] == 2 and row["step_ms"] > 0  # median of epochs (2, 1, 2)
+    assert row["minutes_to_threshold"] == round(2 * row["steps_per_epoch"] * row["step_ms"] / 1000 / 60, 1)
+    assert json.loads(out.read_text())["rows"] == rows
+    with pytest.raises(ValueError, match="no seed reached a linear probe of 0.9"):
+        pl.speed(threshold=0.9, plan=pl.Plan(scale="quick"), out=out, results=results)

@@ -156,8 +156,12 @@ def encoder(kind: str, seed: int, scale: str = "cpu"):
     if not path.exists():
         return None
     if kind == "contrastive":  # the encoder's weights (pretraining_length ships no projector)
+        state = load_weights_only(path)
+        if state.get("model") != SCALES[scale].model:
+            raise ValueError(f"{path} holds a contrastive encoder of {state.get('model')}, but scale {scale!r} builds "
+                             f"{SCALES[scale].model}: pretrain one at this scale or pass the scale it was made at")
         enc = _random_encoder(SCALES[scale], 0)
-        enc.load_state_dict(load_weights_only(path)["encoder"])
+        enc.load_state_dict(state["encoder"])
         return enc.eval()
     model, _ = load_checkpoint(path)
     return model.encoder.eval()

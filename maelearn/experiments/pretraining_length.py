@@ -2,7 +2,8 @@
 at small scale): one re-runnable, resumable command.
 
     python -m maelearn.experiments length                     # data/pretraining_length_cpu.json
-    python -m maelearn.experiments length --seeds 0 --jobs 1  # one seed
+    python -m maelearn.experiments length --seeds 0           # one seed
+    python -m maelearn.experiments length --speed             # time to a 0.50 probe, 1 and 2 threads
 
 **What runs.** The ablation sweep's baseline MAE (:data:`maelearn.experiments.ablations.SCALES`
 ``"cpu"``: a 64-d, 4-block ViT on 4x4 patches of 32x32 scenes, 2-block decoder, 75 % random
@@ -29,6 +30,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -137,6 +139,64 @@ def time_to(rows: list[dict], threshold: float = 0.5, metric: str = "linear_prob
             out.append({"seed": seed, "epochs": r["epochs"], "value": r[metric], "minutes": r["minutes"],
                         "threads": r["threads"], "load": r.get("load"), "before": rs[hit - 1]["epochs"] if hit else 0})
     return out
+
+
+SPEED_SCHEMA = "maelearn.pretraining_speed/1"
+SPEED_RESULTS = ROOT / "data" / "pretraining_speed_cpu.json"
+
+
+def speed(threads=(1, 2), precisions=("fp32", "bf16"), steps: int = 60, warmup: int = 5, threshold: float = 0.5,
+          plan: Plan = Plan(), out: Path = SPEED_RESULTS, results: Path | None = None, log=print) -> list[dict]:
+    """Time to a representation on this machine: the training step of the study (the real
+    loop, :func:`maelearn.train.fit`, crops included) timed over ``steps`` steps after
+    ``warmup`` on each number of ``threads`` and each autocast ``precision``, times the steps
+    the seeds of ``results`` (default: the shipped study's) needed to first probe at
+    ``threshold`` (:func:`time_to`, median over seeds). One row per (threads, precision): ``{threads, precision, step_ms, steps_per_epoch,
+    epochs, minutes_to_threshold, load}``. The step time is the difference of two timed runs
+    (``warmup`` and ``warmup + steps`` steps), so set-up costs cancel. bf16 changes the
+    numerics: its minutes assume it needs as many epochs as fp32 (not verified here).
+    Taught in lesson 09."""
+    sc = SCALES[plan.scale]
+    pre, _, _ = ablation_data(plan.scale, 0)
+    results = results or results_file(plan)
+    reached = sorted(t["epochs"] for t in time_to(load_rows(results)["rows"], threshold))
+    if not reached:
+        raise ValueError(f"no seed reached a linear probe of {threshold} in {results}: nothing to time to")
+    epochs = reached[len(reached) // 2]
+    per_epoch = len(pre) // sc.batch_size  # drop_last
+    rows = []
+    for t in threads:
+        for precision in precisions:
+            torch.set_num_threads(t)
+            model, loss_fn, lr = _build(plan, 0)
+
+            def run(n: int) -> float:
+                cfg = TrainConfig(max_steps=n, batch_size=sc.batch_size, lr=lr, warmup_steps=0, seed=0, device="cpu",
+                                  precision=precision)
+                t0 = time.perf_counter()
+                fit(model, pre, loss_fn, cfg, progress=False)
+                return time.perf_counter() - t0
+
+            step_s = (run(warmup + steps) - run(warmup)) / steps
+            row = {"threads": t, "precision": precision, "step_ms": round(1000 * step_s, 2), "steps_per_epoch": per_epoch,
+                   "epochs": epochs, "minutes_to_threshold": round(epochs * per_epoch * step_s / 60, 1),
+                   "threshold": threshold, "load": load_average()}
+            append_row(out, row, ("threads", "precision"), {**_provenance(plan), "command": "python -m maelearn.experiments "
+                       "length --speed", "steps": steps, "warmup": warmup, "cpu_bf16": cpu_has_bf16()}, SPEED_SCHEMA)
+            log(f"{t} thread(s), {precision}: {row['step_ms']:.0f} ms/step -> {row['minutes_to_threshold']:.0f} min to "
+                f"{epochs} epochs (load {row['load']})")
+            rows.append(row)
+    return rows
+
+
+def cpu_has_bf16() -> bool | None:
+    """Whether this CPU has bf16 instructions (AVX-512 BF16 or AMX), from /proc/cpuinfo;
+    ``None`` where that file does not exist."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return None
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
 
 
 def load_average() -> float | None:
@@ -302,6 +362,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=cli.nonempty_path, default=None,
                    help="results JSON (default data/pretraining_length<tag>_cpu.json)")
     p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
+    p.add_argument("--speed", action="store_true",
+                   help="train nothing to keep: time the study's step on 1 and 2 threads, fp32 and bf16, and write "
+                        "the minutes to a 0.50 linear probe to data/pretraining_speed_cpu.json (run it on an idle machine)")
     p.add_argument("--park", action="store_true",
                    help="train nothing: copy the last checkpoint of each unfinished seed to "
                         "data/pretrained/mae_scenes_long/resume/, where the next run resumes it")
@@ -318,6 +381,10 @@ def main(argv: list[str]) -> int:
     if args.park:
         park(plan)
         return 0
+    if args.speed:
+        out = Path(args.out) if args.out else SPEED_RESULTS
+        check_json_output(out, "pretraining_speed.json")
+        return run_writing(out, lambda: speed(plan=plan, out=out))
     out = Path(args.out) if args.out else results_file(plan)
 
     check_json_output(out, "pretraining_length.json")

@@ -605,7 +605,8 @@ if shipped is not None:
 # baselines in its own column). The shipped column reads `data/label_efficiency_cpu.json`
 # (all 5,000 labels, seed 0), where the fine-tuned rows use recipes chosen on a validation
 # split and the supervised ViT is the same architecture trained from scratch as long as
-# the validation split said it kept improving; a row not yet run there reads "pending".
+# the validation split said it kept improving (or its epoch ladder ended); a row not yet
+# run there reads "pending".
 
 # %%
 if shipped is not None:

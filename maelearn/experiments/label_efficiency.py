@@ -18,8 +18,9 @@ the pretrained encoder (MAE seed ``s`` of :mod:`maelearn.experiments.pretraining
 ``mae_linear``, ``mae_knn`` (frozen MAE features: the mean patch token), ``mae_partial2``
 (the last 2 blocks and a head tuned), ``mae_finetune`` (every weight), ``supervised`` (the
 same ViT from random weights), ``contrastive_linear`` and ``contrastive_finetune`` (the
-InfoNCE encoder of :mod:`maelearn.contrastive`, pretrained with the same compute as the
-MAE; pending until its encoders exist). Linear probes and kNN have no recipe to choose
+InfoNCE encoder of :mod:`maelearn.contrastive`, 64 epochs of the length study: about three
+quarters of the MAE's compute as timed by ``length --speed``; pending until its encoders
+exist). Linear probes and kNN have no recipe to choose
 (the sweep's protocol; kNN with ``k = min(20, labels per class)``).
 
 **The search** (:data:`SEARCH`, fixed before any run, seed 0): for each trained method and

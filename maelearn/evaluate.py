@@ -41,27 +41,26 @@ class ProbeResult:
     test_acc: float
 
 
-# -- input helpers -------------------------------------------------------------------------
+# -- input checks ---------------------------------------------------------------------------
 
 
 def _xy(data: object, name: str, encoder: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs (N, ...), labels (N,)) of an ImageSet or a pair, validated: by the
-    ``encoder``'s own ``check_input`` when given (images, videos, spectrograms, series),
-    else as images (N, C, H, W)."""
+    """(inputs (N, ...), labels (N,)) of an ImageSet or a pair, validated by the
+    ``encoder``'s ``check_input`` when given (images, videos, spectrograms, series), else as
+    images (N, C, H, W)."""
     if isinstance(data, ImageSet):
         x, y = data.images, data.labels
     elif isinstance(data, (tuple, list)) and len(data) == 2:
         x, y = data
     else:
         raise TypeError(f"{name} must be a maelearn.data.ImageSet or an (images, labels) pair, got {type(data).__name__}")
-    if encoder is not None and hasattr(encoder, "check_input"):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} inputs must be a torch.Tensor, got {type(x).__name__}")
-        encoder.check_input(x)
-    else:
+    if encoder is None:
         check_images(x, name=f"{name} images")
-    y = _check_labels(y, x.shape[0], name)
-    return x, y
+    elif not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} inputs must be a torch.Tensor, got {type(x).__name__}")
+    else:
+        encoder.check_input(x)
+    return x, _check_labels(y, x.shape[0], name)
 
 
 def _check_labels(y: object, n: int, name: str) -> torch.Tensor:
@@ -89,6 +88,15 @@ def _check_features(x: object, name: str) -> torch.Tensor:
         bad = int((~torch.isfinite(x)).any(1).sum())
         raise ValueError(f"{name} has non-finite values (nan/inf) in {bad} of {x.shape[0]} rows; did training diverge?")
     return x
+
+
+def _check_split(train_x: object, train_y: object, test_x: object, test_y: object) -> tuple[torch.Tensor, ...]:
+    """Validated features and labels: train_x (N, D), train_y (N,), test_x (M, D), test_y (M,)."""
+    train_x, test_x = _check_features(train_x, "train_x"), _check_features(test_x, "test_x")
+    if train_x.shape[1] != test_x.shape[1]:
+        raise ValueError(f"train_x has {train_x.shape[1]} feature dimensions but test_x has {test_x.shape[1]}")
+    train_y, test_y = _check_labels(train_y, train_x.shape[0], "train"), _check_labels(test_y, test_x.shape[0], "test")
+    return train_x, train_y, test_x, test_y
 
 
 def _check_pool(pool: str) -> str:
@@ -119,42 +127,33 @@ def _single_thread_if_small(device: torch.device, numel: int, limit: int = 2_000
     Their ops are too small to gain from threads, and on a busy shared CPU every parallel
     region can stall waiting for a descheduled worker: measured 30x slower with 2 threads
     on a loaded 2-core machine. The previous thread count is restored."""
-    if device.type != "cpu" or numel > limit or torch.get_num_threads() == 1:
-        yield
-        return
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    small = device.type == "cpu" and numel <= limit and before > 1
+    if small:
+        torch.set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        if small:
+            torch.set_num_threads(before)
 
 
-# -- features ------------------------------------------------------------------------------
+# -- features, linear probe, k-NN -----------------------------------------------------------
 
 
 @torch.no_grad()
-def extract_features(
-    encoder: ViTEncoder,
-    images: torch.Tensor | ImageSet,
-    pool: str = "cls",
-    batch_size: int = 256,
-    device: str | torch.device | None = None,
-) -> torch.Tensor:
+def extract_features(encoder: ViTEncoder, images: torch.Tensor | ImageSet, pool: str = "cls",
+                     batch_size: int = 256, device: str | torch.device | None = None) -> torch.Tensor:
     """Frozen features of every input: (N, C, H, W) images (or whatever the encoder's
     tokenizer takes: videos, spectrograms, series) -> (N, D) float32 on the CPU.
 
     ``pool="cls"`` takes the [CLS] token, ``"mean"`` the mean of the patch tokens (both
-    after the encoder's final norm). Runs without gradients in eval mode (the encoder's
-    mode is restored afterwards), in batches of ``batch_size`` on ``device`` (default:
-    where the encoder lives; another device moves the encoder there)."""
+    after the final norm). Runs in eval mode (restored afterwards) in batches on ``device``
+    (default: the encoder's; another device moves the encoder there)."""
     _check_pool(pool)
     if isinstance(images, ImageSet):
         images = images.images
-    if hasattr(encoder, "check_input"):  # any maelearn encoder: images, videos, spectrograms, series
-        encoder.check_input(images)
-    else:
-        check_images(images, encoder.patch_size, encoder.patch_embed.in_chans, name="images")
+    encoder.check_input(images)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     dev = _model_device(encoder, device)
@@ -162,16 +161,20 @@ def extract_features(
     was_training = encoder.training
     encoder.eval()
     try:
-        out = [
-            encoder.features(images[i : i + batch_size].to(dev), pool).float().cpu()
-            for i in range(0, images.shape[0], batch_size)
-        ]
+        out = [encoder.features(images[i : i + batch_size].to(dev), pool).float().cpu()
+               for i in range(0, images.shape[0], batch_size)]
     finally:
         encoder.train(was_training)
     return torch.cat(out)  # (N, D)
 
 
-# -- linear probe --------------------------------------------------------------------------
+def _frozen_features(encoder: ViTEncoder, train: Labelled, test: Labelled, pool: str,
+                     device: str | torch.device | None) -> tuple[torch.Tensor, ...]:
+    """(train features, train labels, test features, test labels) for the probes."""
+    xtr, ytr = _xy(train, "train", encoder)
+    xte, yte = _xy(test, "test", encoder)
+    ftr = extract_features(encoder, xtr, pool, device=device)
+    return ftr, ytr, extract_features(encoder, xte, pool, device=device), yte
 
 
 def standardize(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e-6) -> list[torch.Tensor]:
@@ -182,34 +185,19 @@ def standardize(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e-6) -
     return [(x - mean) / (std + eps) for x in (train, *others)]
 
 
-def linear_probe_features(
-    train_x: torch.Tensor,
-    train_y: torch.Tensor,
-    test_x: torch.Tensor,
-    test_y: torch.Tensor,
-    num_classes: int | None = None,
-    steps: int = 300,
-    lr: float = 0.05,
-    weight_decay: float = 1e-3,
-    batch_size: int = 4096,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-) -> ProbeResult:
+def linear_probe_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                          num_classes: int | None = None, steps: int = 300, lr: float = 0.05,
+                          weight_decay: float = 1e-3, batch_size: int = 4096, seed: int = 0,
+                          device: str | torch.device | None = None) -> ProbeResult:
     """Train a linear classifier on fixed features and report its accuracies.
 
     train_x (N, D), train_y (N,), test_x (M, D), test_y (M,). The features are
     standardized with the training statistics (BatchNorm without affine), the classifier
     starts at zero and is trained with AdamW for ``steps`` steps under a cosine schedule,
-    full batch when N <= ``batch_size`` (then the result does not depend on ``seed``), else
-    on minibatches drawn with ``seed``. Deterministic; a few seconds on a CPU for tens of
-    thousands of features.
+    full batch when N <= ``batch_size`` (then ``seed`` does not matter), else on
+    minibatches drawn with ``seed``. Deterministic; seconds on a CPU.
     Taught in lesson 01."""
-    train_x = _check_features(train_x, "train_x")
-    test_x = _check_features(test_x, "test_x")
-    if train_x.shape[1] != test_x.shape[1]:
-        raise ValueError(f"train_x has {train_x.shape[1]} feature dimensions but test_x has {test_x.shape[1]}")
-    train_y = _check_labels(train_y, train_x.shape[0], "train")
-    test_y = _check_labels(test_y, test_x.shape[0], "test")
+    train_x, train_y, test_x, test_y = _check_split(train_x, train_y, test_x, test_y)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     if not lr > 0:
@@ -244,50 +232,25 @@ def linear_probe_features(
     return ProbeResult(train_acc, test_acc)
 
 
-def linear_probe(
-    encoder: ViTEncoder,
-    train: Labelled,
-    test: Labelled,
-    pool: str = "cls",
-    device: str | torch.device | None = None,
-    **probe_kwargs,
-) -> float:
-    """Test accuracy in [0, 1] of a linear classifier on the encoder's frozen features:
-    :func:`extract_features` on both sets, then :func:`linear_probe_features`
-    (``probe_kwargs``: steps, lr, weight_decay, ...; it also gives the training accuracy)."""
-    xtr, ytr = _xy(train, "train", encoder)
-    xte, yte = _xy(test, "test", encoder)
-    ftr = extract_features(encoder, xtr, pool, device=device)
-    fte = extract_features(encoder, xte, pool, device=device)
-    return linear_probe_features(ftr, ytr, fte, yte, **probe_kwargs).test_acc
-
-
-# -- k nearest neighbours ------------------------------------------------------------------
+def linear_probe(encoder: ViTEncoder, train: Labelled, test: Labelled, pool: str = "cls",
+                 device: str | torch.device | None = None, **probe_kwargs) -> float:
+    """Test accuracy in [0, 1] of :func:`linear_probe_features` (``probe_kwargs``: steps,
+    lr, ...) on the encoder's frozen :func:`extract_features`."""
+    return linear_probe_features(*_frozen_features(encoder, train, test, pool, device), **probe_kwargs).test_acc
 
 
 @torch.no_grad()
-def knn_features(
-    train_x: torch.Tensor,
-    train_y: torch.Tensor,
-    test_x: torch.Tensor,
-    test_y: torch.Tensor,
-    k: int = 20,
-    temperature: float = 0.07,
-    num_classes: int | None = None,
-    batch_size: int = 1024,
-) -> float:
+def knn_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
+                 k: int = 20, temperature: float = 0.07, num_classes: int | None = None,
+                 batch_size: int = 1024) -> float:
     """Weighted k-NN accuracy on fixed features (the protocol of Wu et al. 2018 and DINO).
 
     train_x (N, D), test_x (M, D) are L2-normalized; each test sample's ``k`` most
     cosine-similar training samples vote for their class with weight
     ``exp(similarity / temperature)``. Returns the test accuracy in [0, 1].
     Taught in lesson 08."""
-    train_x = _check_features(train_x, "train_x")
-    test_x = _check_features(test_x, "test_x")
-    if train_x.shape[1] != test_x.shape[1]:
-        raise ValueError(f"train_x has {train_x.shape[1]} feature dimensions but test_x has {test_x.shape[1]}")
-    train_y = _check_labels(train_y, train_x.shape[0], "train").to(train_x.device)
-    test_y = _check_labels(test_y, test_x.shape[0], "test").to(train_x.device)
+    train_x, train_y, test_x, test_y = _check_split(train_x, train_y, test_x, test_y)
+    train_y, test_y = train_y.to(train_x.device), test_y.to(train_x.device)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     if not temperature > 0:
@@ -306,25 +269,15 @@ def knn_features(
     return correct / te.shape[0]
 
 
-def knn_accuracy(
-    encoder: ViTEncoder,
-    train: Labelled,
-    test: Labelled,
-    k: int = 20,
-    pool: str = "cls",
-    temperature: float = 0.07,
-    device: str | torch.device | None = None,
-) -> float:
-    """k-NN test accuracy in [0, 1] of the encoder's frozen features
-    (:func:`extract_features` + :func:`knn_features`)."""
-    xtr, ytr = _xy(train, "train", encoder)
-    xte, yte = _xy(test, "test", encoder)
-    ftr = extract_features(encoder, xtr, pool, device=device)
-    fte = extract_features(encoder, xte, pool, device=device)
-    return knn_features(ftr, ytr, fte, yte, k=k, temperature=temperature)
+def knn_accuracy(encoder: ViTEncoder, train: Labelled, test: Labelled, k: int = 20, pool: str = "cls",
+                 temperature: float = 0.07, device: str | torch.device | None = None) -> float:
+    """Test accuracy in [0, 1] of :func:`knn_features` on the encoder's frozen
+    :func:`extract_features`."""
+    return knn_features(*_frozen_features(encoder, train, test, pool, device), k=k, temperature=temperature)
 
 
 # -- fine-tuning ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ClassifierRecipe:
@@ -332,9 +285,9 @@ class ClassifierRecipe:
     see :class:`~maelearn.vit.ViTClassifier`), AdamW's ``batch_size`` and ``weight_decay``
     (matrices only), linear warm-up over ``warmup_frac`` of the steps then half-cycle cosine,
     cross-entropy ``label_smoothing``, ``head_batchnorm`` (an affine-free BatchNorm before the
-    head, as the paper's linear probe has), layer-wise lr decay ``layer_decay`` (1 = off,
-    :func:`layer_decay_groups`), stochastic depth rising to ``drop_path`` over the blocks, and
-    ``augment``, a map from an image batch (B, C, H, W) to an augmented one."""
+    head, as the paper's linear probe has), layer-wise lr decay ``layer_decay`` (1 = off),
+    stochastic depth rising to ``drop_path`` over the blocks, and ``augment``, a map from an
+    image batch (B, C, H, W) to an augmented one."""
 
     pool: str = "cls"
     batch_size: int = 64
@@ -351,10 +304,12 @@ class ClassifierRecipe:
 #: with a fresh LayerNorm (fc-norm) instead of [CLS], a plain linear head, layer-wise lr decay,
 #: stochastic depth, label smoothing, AdamW with weight decay 0.05, linear warm-up then
 #: half-cycle cosine. (Mixup and CutMix are left out; the reference adds them for ImageNet.)
-FINE_TUNE_RECIPE = ClassifierRecipe(
-    pool="global", head_batchnorm=False, layer_decay=0.75, drop_path=0.1, label_smoothing=0.1,
-    weight_decay=0.05, warmup_frac=0.1,
-)
+FINE_TUNE_RECIPE = ClassifierRecipe(pool="global", head_batchnorm=False, layer_decay=0.75, drop_path=0.1,
+                                    label_smoothing=0.1, weight_decay=0.05, warmup_frac=0.1)
+
+#: Exempt from weight decay when fine-tuning (the reference's ``no_weight_decay()`` list;
+#: biases and 1-D parameters are exempt under every rule).
+FINE_TUNE_NO_DECAY = ("encoder.cls_token", "encoder.pos_embed")
 
 
 def freeze_for_partial_fine_tune(model: ViTClassifier, last_k_blocks: int | None) -> list[nn.Parameter]:
@@ -363,64 +318,51 @@ def freeze_for_partial_fine_tune(model: ViTClassifier, last_k_blocks: int | None
     ``None``: everything trains (full fine-tuning). ``k``: only the last ``k`` transformer
     blocks, the encoder's final norm (or fc-norm) and the head; ``0``: only the head. The
     fixed position embeddings never train."""
-    depth = len(model.encoder.blocks)
+    enc = model.encoder
+    depth = len(enc.blocks)
     if last_k_blocks is not None and (
         isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth
     ):
         raise ValueError(f"last_k_blocks must be None (full fine-tune) or an integer in [0, {depth}], got {last_k_blocks!r}")
-    enc = model.encoder
-    for p in model.parameters():
-        p.requires_grad_(last_k_blocks is None)
+    model.requires_grad_(last_k_blocks is None)
     if last_k_blocks:
-        for block in enc.blocks[depth - last_k_blocks :]:
-            block.requires_grad_(True)
-        enc.norm.requires_grad_(True)
-        if model.fc_norm is not None:
-            model.fc_norm.requires_grad_(True)
+        for module in (*enc.blocks[depth - last_k_blocks :], enc.norm, model.fc_norm):
+            if module is not None:
+                module.requires_grad_(True)
     model.head.requires_grad_(True)
     enc.pos_embed.requires_grad_(False)
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def layer_id(name: str, depth: int) -> int:
-    """The reference's layer index of a parameter of a :class:`ViTClassifier`: 0 for the
-    patch embedding, [CLS] and positions, ``i + 1`` for encoder block ``i``, ``depth + 1``
-    for everything after the blocks (final norm, fc-norm, head)."""
-    if name.startswith(("encoder.patch_embed", "encoder.cls_token", "encoder.pos_embed")):
-        return 0
-    if name.startswith("encoder.blocks."):
-        return int(name.split(".")[2]) + 1
-    return depth + 1
-
-
-def layer_scale(depth: int, layer_decay: float = 0.75):
-    """The MAE fine-tuning reference's layer-wise lr decay as a function of a parameter's
-    name (for :func:`maelearn.train.fit`'s ``lr_scale``): layer ``l`` (:func:`layer_id`)
-    trains at ``layer_decay ** (depth + 1 - l)`` times the schedule's lr, so early blocks
-    move less than late ones and the new head moves most."""
+def _layer_scale(depth: int, layer_decay: float) -> Callable[[str], float]:
+    """The MAE fine-tuning reference's layer-wise lr decay, as :func:`maelearn.train.fit`'s
+    ``lr_scale``: a :class:`ViTClassifier` parameter of layer ``l`` (0: patch embedding,
+    [CLS], positions; ``i + 1``: block ``i``; ``depth + 1``: norms and head) trains at
+    ``layer_decay ** (depth + 1 - l)`` times the lr, so early blocks move least, the head most."""
     if not 0 < layer_decay <= 1:
         raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
-    return lambda name: layer_decay ** (depth + 1 - layer_id(name, depth))
 
+    def scale(name: str) -> float:
+        if name.startswith(("encoder.patch_embed", "encoder.cls_token", "encoder.pos_embed")):
+            layer = 0
+        elif name.startswith("encoder.blocks."):
+            layer = int(name.split(".")[2]) + 1
+        else:
+            layer = depth + 1
+        return layer_decay ** (depth + 1 - layer)
 
-#: Exempt from weight decay when fine-tuning (the reference's ``no_weight_decay()`` list;
-#: biases and 1-D parameters are exempt under every rule).
-FINE_TUNE_NO_DECAY = ("encoder.cls_token", "encoder.pos_embed")
+    return scale
 
 
 def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.05, layer_decay: float = 1.0) -> list[dict]:
     """The AdamW parameter groups fine-tuning uses, for inspection: the trainable
-    parameters split by (weight decay, lr scale), each group with its ``names``,
-    ``weight_decay``, ``lr_scale`` and ``lr = lr * lr_scale`` (:func:`layer_scale`; weight
-    decay on weight matrices only, not on biases, norms, [CLS] and positions)."""
+    parameters split by (weight decay, lr scale), each group with its ``names``, ``params``,
+    ``weight_decay``, ``lr_scale`` and ``lr = lr * lr_scale`` (weight decay on weight
+    matrices only, not on biases, norms, [CLS] and positions)."""
     opt = make_optimizer(model, lr, weight_decay, betas=(0.9, 0.999), skip=FINE_TUNE_NO_DECAY,
-                         lr_scale=layer_scale(len(model.encoder.blocks), layer_decay))
-    groups = []
-    for g in opt.param_groups:
-        scale = g.get("lr_scale", 1.0)
-        groups.append({"names": list(g["names"]), "params": list(g["params"]), "weight_decay": g["weight_decay"],
-                       "lr_scale": scale, "lr": lr * scale})
-    return groups
+                         lr_scale=_layer_scale(len(model.encoder.blocks), layer_decay))
+    return [{"names": list(g["names"]), "params": list(g["params"]), "weight_decay": g["weight_decay"],
+             "lr_scale": g["lr_scale"], "lr": g["lr"]} for g in opt.param_groups]
 
 
 @torch.no_grad()
@@ -441,19 +383,10 @@ def accuracy(model: nn.Module, data: Labelled, batch_size: int = 256, device: st
     return correct / x.shape[0]
 
 
-def train_classifier(
-    encoder: ViTEncoder,
-    train: Labelled,
-    epochs: int,
-    lr: float = 1e-3,
-    last_k_blocks: int | None = None,
-    recipe: ClassifierRecipe | None = None,
-    num_classes: int | None = None,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    progress: bool = True,
-    **overrides,
-) -> ViTClassifier:
+def train_classifier(encoder: ViTEncoder, train: Labelled, epochs: int, lr: float = 1e-3,
+                     last_k_blocks: int | None = None, recipe: ClassifierRecipe | None = None,
+                     num_classes: int | None = None, seed: int = 0, device: str | torch.device | None = None,
+                     progress: bool = True, **overrides) -> ViTClassifier:
     """(Partially) fine-tune a *copy* of ``encoder`` with a new linear head; return the
     trained :class:`~maelearn.vit.ViTClassifier` (the caller's encoder is untouched).
 
@@ -483,8 +416,7 @@ def train_classifier(
     set_drop_path(model.encoder.blocks, r.drop_path)
     model.to(dev)
     freeze_for_partial_fine_tune(model, last_k_blocks)
-    n = x.shape[0]
-    total = epochs * math.ceil(n / r.batch_size)
+    total = epochs * math.ceil(x.shape[0] / r.batch_size)
     config = TrainConfig(
         epochs=epochs, batch_size=r.batch_size, lr=lr, weight_decay=r.weight_decay, betas=(0.9, 0.999),
         warmup_steps=max(1, int(r.warmup_frac * total)) if r.warmup_frac > 0 else 0, drop_last=False, seed=seed,
@@ -499,7 +431,7 @@ def train_classifier(
 
     desc = "fine-tune" if last_k_blocks is None else f"fine-tune last {last_k_blocks}"
     fit(model, (x, y), loss_fn, config, progress=progress, desc=desc,
-        lr_scale=layer_scale(len(model.encoder.blocks), r.layer_decay), no_decay=FINE_TUNE_NO_DECAY)
+        lr_scale=_layer_scale(len(model.encoder.blocks), r.layer_decay), no_decay=FINE_TUNE_NO_DECAY)
     set_drop_path(model.encoder.blocks, 0.0)
     if r.head_batchnorm:
         _precise_batchnorm(model, x, r.batch_size, dev)
@@ -524,28 +456,17 @@ def _precise_batchnorm(model: ViTClassifier, x: torch.Tensor, batch_size: int, d
     bn.eval()
 
 
-def partial_fine_tune(
-    encoder: ViTEncoder,
-    train: Labelled,
-    test: Labelled,
-    last_k_blocks: int,
-    epochs: int,
-    lr: float = 1e-3,
-    pool: str = "cls",
-    probe_steps: int = 300,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    **kwargs,
-) -> float:
+def partial_fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, last_k_blocks: int, epochs: int,
+                      lr: float = 1e-3, pool: str = "cls", probe_steps: int = 300, seed: int = 0,
+                      device: str | torch.device | None = None, **kwargs) -> float:
     """Test accuracy in [0, 1] after training the last ``last_k_blocks`` blocks (+ final
     norm) of a copy of ``encoder`` and a linear head on its ``pool`` features behind an
     affine-free BatchNorm (the paper's Figure 9).
 
     ``last_k_blocks == 0`` *is* the linear-probe protocol: it returns exactly
-    :func:`linear_probe` (same features, same standardization, same head and optimizer,
-    ``probe_steps`` steps), so the Figure 9 curve starts at the linear-probe number. For
-    ``k >= 1`` the head and the last ``k`` blocks train with :func:`train_classifier`
-    (``kwargs``: batch_size, warmup_frac, layer_decay, augment, ...)."""
+    :func:`linear_probe` with ``probe_steps`` steps, so the Figure 9 curve starts at the
+    linear-probe number. For ``k >= 1`` :func:`train_classifier` trains the head and the
+    last ``k`` blocks (``kwargs``: batch_size, warmup_frac, layer_decay, augment, ...)."""
     depth = len(encoder.blocks)
     if isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth:
         raise ValueError(f"last_k_blocks must be an integer in [0, {depth}], got {last_k_blocks!r}")
@@ -559,22 +480,14 @@ def partial_fine_tune(
     return accuracy(model, test, device=device)
 
 
-def fine_tune(
-    encoder: ViTEncoder,
-    train: Labelled,
-    test: Labelled,
-    epochs: int,
-    lr: float = 1e-3,
-    last_k_blocks: int | None = None,
-    **kwargs,
-) -> float:
+def fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, epochs: int, lr: float = 1e-3,
+              last_k_blocks: int | None = None, **kwargs) -> float:
     """Test accuracy in [0, 1] after fine-tuning a copy of ``encoder`` on ``train``.
 
     ``last_k_blocks=None`` (the default) is **full fine-tuning** with
-    :data:`FINE_TUNE_RECIPE` (global pool + fc-norm, layer-wise lr decay, drop path, label
-    smoothing, warm-up + cosine, AdamW); ``kwargs`` override any of it (and pass
-    batch_size, augment, seed, device, progress). An integer is **partial fine-tuning**
-    (:func:`partial_fine_tune`; ``0`` is the linear probe)."""
+    :data:`FINE_TUNE_RECIPE`; ``kwargs`` override any of its fields and pass batch_size,
+    augment, seed, device, progress. An integer is :func:`partial_fine_tune` (``0`` is the
+    linear probe)."""
     if last_k_blocks is not None:
         return partial_fine_tune(encoder, train, test, last_k_blocks, epochs, lr, **kwargs)
     _xy(test, "test")
@@ -583,21 +496,7 @@ def fine_tune(
 
 
 __all__ = [
-    "FINE_TUNE_RECIPE",
-    "ClassifierRecipe",
-    "ProbeResult",
-    "accuracy",
-    "extract_features",
-    "fine_tune",
-    "freeze_for_partial_fine_tune",
-    "knn_accuracy",
-    "knn_features",
-    "layer_decay_groups",
-    "layer_id",
-    "layer_scale",
-    "linear_probe",
-    "linear_probe_features",
-    "partial_fine_tune",
-    "standardize",
-    "train_classifier",
+    "FINE_TUNE_RECIPE", "ClassifierRecipe", "ProbeResult", "accuracy", "extract_features", "fine_tune",
+    "freeze_for_partial_fine_tune", "knn_accuracy", "knn_features", "layer_decay_groups", "linear_probe",
+    "linear_probe_features", "partial_fine_tune", "standardize", "train_classifier",
 ]

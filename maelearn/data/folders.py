@@ -1,14 +1,12 @@
 """Real data from disk: image folders, CIFAR-10 / STL-10, video folders and audio folders,
 as map-style datasets that :func:`maelearn.train.pretrain` streams with a DataLoader.
 
-Only file names are held in memory. Samples are decoded and augmented on the workers and
-leave them as uint8; each dataset's ``device_transform`` (:class:`DeviceNormalize`)
-normalizes on the device. :class:`ImageTransform` is the paper's augmentation (with
-``augment=False``, the evaluation resize and centre crop). An item is an index or
-``(index, seed)`` (:func:`maelearn.train.sample_seed`), so the augmentation does not depend
-on the number of workers and a resume is exact. A folder with no known file raises
-``ValueError``; an undecodable file is skipped with a ``UserWarning`` (``on_error="raise"``
-raises instead).
+Only file names are held in memory. Samples are decoded and augmented (:class:`ImageTransform`,
+the paper's pipeline) on the workers and leave them as uint8; ``device_transform``
+normalizes on the device. An item is an index or ``(index, seed)``
+(:func:`maelearn.train.sample_seed`), so the augmentation does not depend on the number of
+workers and a resume is exact. An undecodable file is skipped with a ``UserWarning``
+(``on_error="raise"`` raises instead).
 """
 
 from __future__ import annotations
@@ -88,7 +86,7 @@ def _to_uint8(img: torch.Tensor, full_scale: int | None = None) -> torch.Tensor:
 
 
 def _uniform(g: torch.Generator | None, lo: float, hi: float) -> float:
-    return float(torch.empty(()).uniform_(lo, hi, generator=g)) if g is not None else float(torch.empty(()).uniform_(lo, hi))
+    return float(torch.empty(()).uniform_(lo, hi, generator=g))
 
 
 def _randint(g: torch.Generator | None, hi: int) -> int:
@@ -388,27 +386,23 @@ def decode_video(path: str | Path, pick: Callable[[int], list[int]] | None = Non
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             count = int(stream.frames or 0)
-            if pick is None or count <= 0:
-                frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
-                if not frames:
-                    raise ValueError("it has no frame")
-                idx = list(range(len(frames))) if pick is None else pick(len(frames))
-                return torch.from_numpy(np.stack([frames[i] for i in idx]))
-            idx = pick(count)
-            wanted, last, got, k, frame = set(idx), max(idx), {}, -1, None
+            idx = pick(count) if pick is not None and count > 0 else None  # None: decode every frame
+            stop = max(idx) if idx is not None else math.inf
+            got, k, frame = {}, -1, None
             for k, frame in enumerate(container.decode(stream)):
-                if k in wanted:
+                if idx is None or k in idx:
                     got[k] = frame.to_ndarray(format="rgb24")
-                if k >= last:
+                if k >= stop:
                     break
             if frame is None:
                 raise ValueError("it has no frame")
-            if k < last:  # the stated count was too high: the real last frame stands in
-                got[k] = got.get(k, frame.to_ndarray(format="rgb24"))
+            if idx is None:
+                idx = list(range(k + 1)) if pick is None else pick(k + 1)
+            elif k not in got:  # the stated count was too high: the real last frame stands in
+                got[k] = frame.to_ndarray(format="rgb24")
+            return torch.from_numpy(np.stack([got[min(i, k)] for i in idx]))
     except Exception as err:
         raise ValueError(f"cannot decode video {path}: {type(err).__name__}: {err}") from err
-    keys = sorted(got)
-    return torch.from_numpy(np.stack([got[max(j for j in keys if j <= i)] if i <= keys[-1] else got[keys[-1]] for i in idx]))
 
 
 class VideoFolder(_FileDataset):
@@ -470,16 +464,17 @@ def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None,
 
 
 class AudioFolder(_FileDataset):
-    """Audio clips under ``root`` (class sub-folders or flat; wav/flac/ogg via soundfile)
-    -> ``(float32 (1, n_mels, frames), label)`` (``layout="time_freq"``: ``(1, frames, n_mels)``,
-    Audio-MAE's layout, for :func:`maelearn.audio.build_spectrogram_mae` configs with that
-    layout such as the ``base`` preset): a ``seconds``-long window (random start
-    with ``augment=True``, the beginning otherwise; zero-padded when the clip is shorter),
-    its :func:`maelearn.classic.spectral.log_mel`, normalized ``(x - mean) / (std_scale * std)`` with
-    the dataset's statistics as :func:`maelearn.classic.spectral.normalize_specs` does (Audio-MAE's
-    practice, ``std_scale=2``; computed on the first ``stats_clips`` clips without
-    augmentation unless ``stats=(mean, std)`` is given, e.g. the training set's for a test
-    set)."""
+    """Audio clips under ``root`` (class sub-folders or flat; read by soundfile) ->
+    ``(float32 (1, n_mels, frames), label)``, or ``(1, frames, n_mels)`` with
+    ``layout="time_freq"`` (Audio-MAE's, for :func:`maelearn.audio.build_spectrogram_mae`
+    configs of that layout such as the ``base`` preset).
+
+    An item is a ``seconds``-long window (random start with ``augment=True``, else the
+    beginning; zero-padded when the clip is shorter), its
+    :func:`~maelearn.classic.spectral.log_mel`, normalized ``(x - mean) / (std_scale * std)``
+    as :func:`~maelearn.classic.spectral.normalize_specs` does (Audio-MAE: ``std_scale=2``),
+    with ``stats=(mean, std)`` (e.g. the training set's, for a test set) or else the
+    statistics of the first ``stats_clips`` clips without augmentation."""
 
     def __init__(self, root: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
@@ -487,60 +482,37 @@ class AudioFolder(_FileDataset):
                  std_scale: float = 2.0, layout: str = "freq_time"):
         if layout not in LAYOUTS:
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
-        self.layout = layout
         if not isinstance(sample_rate, int) or sample_rate < 1:
             raise ValueError(f"sample_rate must be an integer >= 1, got {sample_rate!r}")
         if not seconds > 0:
             raise ValueError(f"seconds must be > 0, got {seconds!r}")
-        super().__init__(*list_files(root, extensions, "audio files"), on_error)
-        self.root, self.sample_rate, self.augment = str(root), sample_rate, augment
         if not std_scale > 0:
             raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
+        super().__init__(*list_files(root, extensions, "audio files"), on_error)
+        self.root, self.sample_rate, self.augment, self.layout = str(root), sample_rate, augment, layout
         self.length, self.n_mels, self.frames, self.std_scale = int(round(seconds * sample_rate)), n_mels, frames, std_scale
-        self.mean, self.std = stats if stats is not None else self._stats(stats_clips)
+        if stats is None:
+            stats = spec_stats(torch.stack([self._log_mel(i, None, False) for i in range(min(stats_clips, len(self)))]))
+        self.mean, self.std = stats
         if not self.std > 1e-6 * max(1.0, abs(self.mean)):  # float rounding of a constant is not spread
             raise ValueError(
                 f"the audio clips in {root} have no spread (std {self.std}): all silent or identical; "
                 "pass stats=(mean, std) from a training set"
             )
 
-    def _stats(self, n: int) -> tuple[float, float]:
-        was, self.augment = self.augment, False
-        try:
-            specs = torch.stack([self._log_mel(i, None) for i in range(min(n, len(self)))])
-        finally:
-            self.augment = was
-        return spec_stats(specs)
-
-    def _log_mel(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
-        wave = read_audio(self.paths[index], self.sample_rate, self.length / self.sample_rate, self.augment, generator)
-        wave = wave[: self.length]
+    def _log_mel(self, index: int, generator: torch.Generator | None, random_start: bool) -> torch.Tensor:
+        seconds = self.length / self.sample_rate
+        wave = read_audio(self.paths[index], self.sample_rate, seconds, random_start, generator)[: self.length]
         if wave.shape[0] < self.length:
             wave = torch.nn.functional.pad(wave, (0, self.length - wave.shape[0]))
-        # (1, n_mels, frames), or (1, frames, n_mels) in Audio-MAE's layout
         return log_mel(wave[None], self.sample_rate, n_mels=self.n_mels, frames=self.frames, layout=self.layout)[0]
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
-        return (self._log_mel(index, generator) - self.mean) / (self.std_scale * self.std)
+        return (self._log_mel(index, generator, self.augment) - self.mean) / (self.std_scale * self.std)
 
 
 __all__ = [
-    "AUDIO_EXTENSIONS",
-    "AudioFolder",
-    "DeviceNormalize",
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "IMAGE_EXTENSIONS",
-    "ImageFolder",
-    "ImageTransform",
-    "TorchvisionImages",
-    "VIDEO_EXTENSIONS",
-    "VideoFolder",
-    "clip_indices",
-    "decode_image",
-    "decode_video",
-    "image_dataset",
-    "list_files",
-    "random_resized_crop_box",
-    "read_audio",
+    "AUDIO_EXTENSIONS", "AudioFolder", "DeviceNormalize", "IMAGENET_MEAN", "IMAGENET_STD", "IMAGE_EXTENSIONS",
+    "ImageFolder", "ImageTransform", "TorchvisionImages", "VIDEO_EXTENSIONS", "VideoFolder", "clip_indices",
+    "decode_image", "decode_video", "image_dataset", "list_files", "random_resized_crop_box", "read_audio",
 ]

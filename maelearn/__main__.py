@@ -12,12 +12,16 @@ minutes; on GPUs raise ``--preset``, ``--n-images`` and ``--epochs``, or launch
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -47,16 +51,15 @@ from maelearn.runs import RunFolder, check_resume, segments, write_text
 from maelearn.train import TrainConfig, pretrain
 from maelearn.viz import figure2
 
-#: Defaults of ``pretrain``, tuned to finish in a few minutes on two CPU cores: the tiny
-#: preset on scikit-learn's real handwritten digits (upsampled to 32 px), the paper's
-#: per-patch normalized targets and 75 % masking. The base lr is above the paper's 1.5e-4:
-#: a 4-block model on 32 px images with batches of 64 takes bigger steps
-#: (lr = 4e-3 * 64 / 256 = 1e-3). Fewer epochs are not enough: after 10 epochs the probe of
-#: the pretrained encoder was still no better than the random-init one; after 40 it was
-#: (measured while tuning; the run prints its own numbers). On the procedural shapes, the
-#: shape label is out of a linear probe's reach at this scale (pixels: 0.35, chance 0.25),
-#: and their flat, noisy patches make the normalized target mostly noise: use
-#: ``--dataset shapes --no-norm-pix`` there.
+PROG = "python -m maelearn"
+
+#: Defaults of ``pretrain``: a few minutes on two CPU cores. The tiny preset on scikit-learn's
+#: handwritten digits (upsampled to 32 px), the paper's per-patch normalized targets and 75 %
+#: masking. The base lr is above the paper's 1.5e-4 because a 4-block model on 32 px images
+#: with batches of 64 takes bigger steps (lr = 4e-3 * 64 / 256 = 1e-3); 40 epochs because
+#: after 10 the pretrained encoder's probe was still no better than the random-init one's. On
+#: the procedural shapes the normalized target of their flat, noisy patches is mostly noise:
+#: use ``--dataset shapes --no-norm-pix`` there.
 DEFAULTS = dict(preset="tiny", dataset="digits", n_images=None, n_test=500, epochs=40, batch_size=64,
                 blr=4e-3, weight_decay=0.05, warmup_epochs=2.0, mask_ratio=0.75, seed=0, out="runs/pretrain",
                 norm_pix=True)
@@ -64,9 +67,9 @@ DEFAULTS = dict(preset="tiny", dataset="digits", n_images=None, n_test=500, epoc
 #: The labels each set is probed on.
 PROBE_TASK = {"scenes": "silhouette (10 classes)", "shapes": "shape (4 classes)", "digits": "digit (10 classes)",
               "natural": "source photo (7 classes)", "cifar10": "class (10 classes)", "stl10": "class (10 classes)"}
-#: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``).
+#: Sets read from disk by torchvision (``--data-root``; fetched only with ``--download``); the
+#: offline ones are ``OFFLINE_SETS``.
 NAMED_SETS = ("cifar10", "stl10")
-#: Sets generated or bundled offline (``maelearn.data.load_offline``): ``OFFLINE_SETS``.
 
 
 def _rank() -> int:
@@ -122,19 +125,17 @@ def stream_dataset(source: dict, size: int, n_images: int | None, seed: int, spl
                    augment: bool = True):
     """The image set ``source`` names, read from disk by :func:`maelearn.data.folders.image_dataset`
     (uint8 items, normalized on the device), limited to ``n_images`` of them (seeded)."""
-    if source["kind"] == "folder":
-        ds = image_dataset(data_path=source["data_path"], size=size, augment=augment)
-    else:
-        ds = image_dataset(dataset=source["dataset"], data_root=source["data_root"], download=source["download"],
-                           split=split, size=size, augment=augment)
+    ds = image_dataset(data_path=source.get("data_path"), dataset=source.get("dataset"),
+                       data_root=source.get("data_root"), download=source.get("download", False), split=split,
+                       size=size, augment=augment)
     if n_images is not None and n_images < len(ds):
         return _SeededSubset(ds, _subset(len(ds), n_images, seed).tolist())
     return ds
 
 
 class _SeededSubset(torch.utils.data.Dataset):
-    """``Subset`` that passes ``(index, seed)`` items through (the training loop's exact
-    augmentation replay) and keeps the set's ``device_transform`` and ``classes``."""
+    """A ``Subset`` that passes ``(index, seed)`` items through (the training loop replays
+    augmentations exactly) and keeps the set's ``device_transform`` and ``classes``."""
 
     accepts_seed = True
 
@@ -151,11 +152,18 @@ class _SeededSubset(torch.utils.data.Dataset):
         return self.base[(self.indices[int(index)], seed)]
 
 
-def labelled_from_disk(source: dict, size: int, n_train: int, n_test: int, seed: int):
-    """Labelled probe sets from disk, through the evaluation pipeline (resize + center crop,
-    normalized): CIFAR-10/STL-10's train and test splits, or for a folder of class
-    sub-folders ``n_test`` held-out and ``n_train`` other images. Returns ``(train, test)``
-    ImageSets, or ``None`` for a flat folder (no labels)."""
+def probe_sets(source: dict, n_images: int | None, n_test: int, size: int, seed: int):
+    """``(train, test)`` labelled ImageSets for probing and fine-tuning: an offline set split
+    as for pretraining; from disk (through the evaluation pipeline: resize + center crop,
+    normalized, at most 2048 training images) CIFAR-10/STL-10's train and test splits, or for
+    a folder of class sub-folders ``n_test`` held-out and other images. ``None`` for a flat
+    folder (no labels)."""
+    if source["kind"] == "offline":
+        check_memory_for_images(n_images, n_test, size)
+        return load_split(source["dataset"], n_images, n_test, size, seed)
+    n_train = min(n_images or 2048, 2048)
+    check_memory_for_images(n_train, n_test, size)
+
     def load(ds, idx) -> tuple[torch.Tensor, torch.Tensor]:
         items = [ds[int(i)] for i in idx]
         x = ds.device_transform(torch.stack([im for im, _ in items]))
@@ -169,8 +177,8 @@ def labelled_from_disk(source: dict, size: int, n_train: int, n_test: int, seed:
             raise UsageError(f"--data-path {source['data_path']} has {len(ds)} images, too few for --n-test {n_test} "
                              "held out plus a probe training set")
         order = _subset(len(ds), len(ds), seed)
-        te, tr = order[:n_test], order[n_test:n_test + n_train]
-        (xtr, ytr), (xte, yte), classes = load(ds, tr), load(ds, te), ds.classes
+        (xtr, ytr), (xte, yte) = load(ds, order[n_test:n_test + n_train]), load(ds, order[:n_test])
+        classes = ds.classes
     else:
         tr_ds = stream_dataset(source, size, None, seed, split="train", augment=False)
         te_ds = stream_dataset(source, size, None, seed, split="test", augment=False)
@@ -179,16 +187,6 @@ def labelled_from_disk(source: dict, size: int, n_train: int, n_test: int, seed:
         classes = tr_ds.classes
     name = source_name(source)
     return ImageSet(xtr, ytr, list(classes), name=name), ImageSet(xte, yte, list(classes), name=name)
-
-
-def probe_sets(source: dict, n_images: int | None, n_test: int, size: int, seed: int):
-    """``(train, test)`` labelled ImageSets for probing and fine-tuning from any source
-    (``None`` for an unlabelled folder)."""
-    if source["kind"] == "offline":
-        check_memory_for_images(n_images, n_test, size)
-        return load_split(source["dataset"], n_images, n_test, size, seed)
-    check_memory_for_images(min(n_images or 2048, 2048), n_test, size)
-    return labelled_from_disk(source, size, min(n_images or 2048, 2048), n_test, seed)
 
 
 def probe_task(source: dict, train) -> str:
@@ -204,8 +202,7 @@ def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed:
         raise ValueError(f"n_test must be >= 1, got {n_test}")
     if n_images is not None and n_images < 1:
         raise ValueError(f"--n-images must be >= 1, got {n_images}")
-    want = (n_images or 2048) + n_test
-    full = load_offline(dataset, n=want, size=size, seed=seed)
+    full = load_offline(dataset, n=(n_images or 2048) + n_test, size=size, seed=seed)
     if n_images is None:
         n_images = min(2048, len(full) - n_test)
     if len(full) < n_images + n_test:
@@ -213,14 +210,25 @@ def load_split(dataset: str, n_images: int | None, n_test: int, size: int, seed:
             f"dataset {dataset!r} has {len(full)} images, fewer than --n-images {n_images} + {n_test} held out; "
             f"use --n-images {len(full) - n_test} or less"
         )
-    full = full[: n_images + n_test]
-    return full.split(n_images, seed=seed)
+    return full[: n_images + n_test].split(n_images, seed=seed)
 
 
-def build_model(preset: str, in_chans: int, seed: int, norm_pix: bool = True):
-    """An MAE of ``preset`` for ``in_chans`` channels, initialized under ``seed``."""
-    torch.manual_seed(seed)
-    return build_mae(preset, in_chans=in_chans, norm_pix_loss=norm_pix)
+def check_memory_for_images(n_images: int | None, n_test: int, size: int, channels: int = 3) -> None:
+    """Refuse, before generating anything, an image count whose float32 tensors (with the
+    copies made while generating and splitting, about 3) would not fit in free memory."""
+    n = (n_images or 2048) + n_test
+    need = n * channels * size * size * 4 * 3
+    have = available_memory()
+    if need > have:
+        room = have // (channels * size * size * 4 * 3)  # images that fit, train and test together
+        if n_test >= room or n_images is None:  # the test set alone is too large
+            flag, value, advice = "--n-test", n_test, f"use --n-test {max(1, room // 4)} or less"
+        else:
+            flag, value, advice = "--n-images", n_images, f"use --n-images {max(1, room - n_test)} or less"
+        raise UsageError(
+            f"{flag} {value}: {n} images of {size} px need about {need / 2**30:.3g} GiB, more than the "
+            f"{have / 2**30:.3g} GiB of memory available; {advice}"
+        )
 
 
 def probe_pair(encoder, random_encoder, train, test, device) -> dict[str, tuple[float, float]]:
@@ -237,6 +245,20 @@ def probe_pair(encoder, random_encoder, train, test, device) -> dict[str, tuple[
 def describe_probes(probes: dict[str, tuple[float, float]]) -> str:
     names = {"linear_cls": "linear probe [CLS]", "linear_mean": "linear probe mean-pool", "knn": "kNN"}
     return " | ".join(f"{names[k]}: pretrained {a:.3f} vs random init {b:.3f}" for k, (a, b) in probes.items())
+
+
+@torch.no_grad()
+def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batch_size: int = 256) -> float:
+    """Mean masked-patch loss over ``images`` (N, C, H, W) with seeded masks."""
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    dev = next(model.parameters()).device
+    total = 0.0
+    for i in range(0, images.shape[0], batch_size):
+        x = images[i : i + batch_size].to(dev)
+        noise = model.make_noise(x.shape[0], mask_ratio, generator=g).to(dev)
+        total += float(model(x, mask_ratio, noise).loss) * x.shape[0]
+    return total / images.shape[0]
 
 
 def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed: int, title: str) -> Path:
@@ -258,12 +280,13 @@ def save_figure(model, images: torch.Tensor, mask_ratio: float, path: Path, seed
     return path
 
 
-# --- commands --------------------------------------------------------------------------------
+# --- pretrain --------------------------------------------------------------------------------
 
 
 def saved_settings(state: dict) -> dict:
     """The settings a checkpoint was written with: ``meta["settings"]`` when the CLI wrote
-    it, else what older checkpoints recorded in ``meta`` and ``train_config``."""
+    it, else what older checkpoints (the shipped ones too) recorded in ``meta`` and
+    ``train_config``."""
     meta = dict(state.get("meta") or {})
     if isinstance(meta.get("settings"), dict):
         return dict(meta["settings"])
@@ -275,38 +298,48 @@ def saved_settings(state: dict) -> dict:
     return old
 
 
-def check_memory_for_images(n_images: int | None, n_test: int, size: int, channels: int = 3) -> None:
-    """Refuse, before generating anything, an image count whose float32 tensors (with the
-    copies made while generating and splitting, about 3) would not fit in free memory."""
-    n = (n_images or 2048) + n_test
-    need = n * channels * size * size * 4 * 3
-    have = available_memory()
-    if need > have:
-        room = have // (channels * size * size * 4 * 3)  # images that fit, train and test together
-        if n_test >= room or n_images is None:  # the test set alone is too large
-            flag, value, advice = "--n-test", n_test, f"use --n-test {max(1, room // 4)} or less"
-        else:
-            flag, value, advice = "--n-images", n_images, f"use --n-images {max(1, room - n_test)} or less"
-        raise UsageError(
-            f"{flag} {value}: {n} images of {size} px need about {need / 2**30:.3g} GiB, more than the "
-            f"{have / 2**30:.3g} GiB of memory available; {advice}"
-        )
-
-
 def _checkpoint_bytes(preset: str) -> int:
     """Disk a checkpoint of ``preset`` needs: weights and AdamW's two moments (fp32), twice
     (the old file stays until the new one is complete), plus 1 MiB."""
-    from dataclasses import asdict
-
-
     return estimate_parameters({"kind": "mae", **asdict(mae_config(preset))}) * 4 * 3 * 2 + 2**20
 
 
-def cmd_pretrain(args: argparse.Namespace) -> int:
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c():
+    """Treat SIGTERM (``kill``, a scheduler's preemption) like Ctrl-C, so the lock is released
+    and the same message printed. Only the main thread may set a signal handler."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
 
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        if previous is not None:  # None: a handler not set from Python, which cannot be put back
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt_message(ckpt: Path, epochs: int) -> str:
+    """What to tell the user after Ctrl-C: the epoch, where the last checkpoint is, how to go on."""
+    try:
+        done = int(read_checkpoint(ckpt)["epoch"]) if ckpt.exists() else None
+    except (ValueError, OSError, KeyError):
+        done = None
+    if done is None:
+        return (f"interrupted at epoch 1 of {epochs}, before the first checkpoint; nothing was saved in "
+                f"{ckpt.parent}; run the same command again to start over")
+    return (f"interrupted at epoch {min(done + 1, epochs)} of {epochs}; the last checkpoint is at {ckpt} "
+            f"(epoch {done}); continue with --resume")
+
+
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """Check everything that can be checked (device, data, memory, the run folder) before
+    the first step, then pretrain (:func:`_pretrain_in`) inside the locked run folder."""
     t0 = time.perf_counter()
-    if not 0 <= args.mask_ratio < 1:
-        raise UsageError(f"--mask-ratio must be in [0, 1), got {args.mask_ratio!r}")
     log_every_from_env()  # a bad $MAELEARN_LOG_EVERY is refused before the run folder is made
     dev = pick_device(args.device, source="--device")
     threads = cpu_threads(args.threads) if dev.type == "cpu" else None
@@ -326,25 +359,20 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
         streamed = None
     else:  # opened (files listed, the set found) before the run folder is touched
         streamed = stream_dataset(source, size, args.n_images, args.data_seed)
-    out = Path(args.out)
-    main_rank = _rank() == 0
-    run = RunFolder(out, resume=args.resume, overwrite=args.overwrite, need_bytes=_checkpoint_bytes(args.preset))
-    if not main_rank:  # under torchrun only rank 0 owns the folder
-        return _pretrain_in(run, args, dev, threads, size, t0, source, streamed)
-    with run:
+    run = RunFolder(Path(args.out), resume=args.resume, overwrite=args.overwrite,
+                    need_bytes=_checkpoint_bytes(args.preset))
+    with run if _rank() == 0 else contextlib.nullcontext():  # under torchrun only rank 0 owns the folder
         for name in run.removed:
-            _say(f"--overwrite: removed {out / name} of the previous run")
+            _say(f"--overwrite: removed {run.path / name} of the previous run")
         if run.orphans:
             _say(f"removed {len(run.orphans)} temporary file(s) left by an interrupted save: "
                  + ", ".join(p.name for p in run.orphans))
-        return _pretrain_in(run, args, dev, threads, size, t0, source, streamed)
+        return _pretrain_in(run.path, args, dev, threads, size, t0, source, streamed)
 
 
-def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int, t0: float,
-                 source: dict, streamed=None) -> int:
-    """``pretrain`` once the run folder is checked and locked."""
-
-    out = run.path
+def _pretrain_in(out: Path, args: argparse.Namespace, dev: torch.device, threads: int | None, size: int,
+                 t0: float, source: dict, streamed=None) -> int:
+    """``pretrain`` once the run folder ``out`` is checked and locked."""
     ckpt = out / CHECKPOINT_NAME
     state = read_checkpoint(ckpt) if args.resume and ckpt.exists() else None
     if args.resume and state is None:  # a mistyped --out must not restart a run unnoticed
@@ -354,10 +382,10 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
         train, test = load_split(source["dataset"], args.n_images, args.n_test, size, args.data_seed)
         data, channels, n_train, n_test = train.images, train.images.shape[1], len(train), len(test)
     else:  # streamed from disk: uint8 items, augmented by the workers, normalized on the device
-        data = streamed
-        train = test = None
+        data, train, test = streamed, None, None
         channels, n_train, n_test = 3, len(data), args.n_test
-    model = build_model(args.preset, channels, args.seed, args.norm_pix)
+    torch.manual_seed(args.seed)
+    model = build_mae(args.preset, in_chans=channels, norm_pix_loss=args.norm_pix)
     random_encoder = copy.deepcopy(model.encoder)  # the same weights before pretraining
     settings = {"preset": args.preset, "dataset": name, "n_images": n_train, "n_test": n_test,
                 "data_seed": args.data_seed, "norm_pix": args.norm_pix, "batch_size": args.batch_size,
@@ -407,33 +435,32 @@ def _pretrain_in(run, args: argparse.Namespace, dev: torch.device, threads: int 
          f"mask ratio {args.mask_ratio}, device {dev}" + (f" ({threads} CPU threads)" if threads else "") + f" -> {out}/")
     for key, (a, b) in changed.items():
         _say(f"resume: {key} changes from {a!r} (checkpoint) to {b!r}; recorded in summary.json")
-    previous_handler = _sigterm_as_interrupt()
-    try:
-        history = pretrain(model, data, cfg, resume="auto" if args.resume else False, meta=meta)
-    except KeyboardInterrupt:
-        raise Interrupted(_interrupt_message(ckpt, args.epochs)) from None
-    finally:
-        _restore_sigterm(previous_handler)
+    with _sigterm_as_ctrl_c():
+        try:
+            history = pretrain(model, data, cfg, resume="auto" if args.resume else False, meta=meta)
+        except KeyboardInterrupt:
+            raise Interrupted(_interrupt_message(ckpt, args.epochs)) from None
     if _rank() != 0:
         return 0
     try:
-        return _evaluate_run(model, random_encoder, history, args, dev, size, t0, source, meta, train, test, n_train, name)
+        return _evaluate_run(out, model, random_encoder, history, args, dev, t0, meta, train, test)
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted during the evaluation after training; the checkpoint of all {args.epochs} "
                           f"epochs is at {ckpt}; run the same command with --resume to finish the evaluation") from None
 
 
-def _evaluate_run(model, random_encoder, history, args: argparse.Namespace, dev: torch.device, size: int, t0: float,
-                  source: dict, meta: dict, train, test, n_train: int, name: str) -> int:
+def _evaluate_run(out: Path, model, random_encoder, history, args: argparse.Namespace, dev: torch.device,
+                  t0: float, meta: dict, train, test) -> int:
     """After pretraining: history.json, the held-out loss, the probes, the figure and
-    summary.json (written last: its presence marks a finished run)."""
-    out = Path(args.out)
+    summary.json (written last: its presence marks a finished run). ``train`` and ``test``
+    are ``None`` for a set streamed from disk; its labelled sets are read here."""
+    source, name = meta["data_source"], meta["dataset"]
     train_time = time.perf_counter() - t0
     write_text(out / "history.json", json.dumps(history.to_dict(), indent=1))
-    written = [out / "checkpoint.pt", out / "history.json"]
+    written = [out / CHECKPOINT_NAME, out / "history.json"]
     held = "held out"
     if source["kind"] != "offline":
-        labelled = probe_sets(source, n_train, args.n_test, size, args.data_seed)
+        labelled = probe_sets(source, meta["n_images"], args.n_test, meta["img_size"], args.data_seed)
         train, test = labelled if labelled is not None else (None, None)
         if source["kind"] == "folder":
             held = "probe-test images, also pretrained on"
@@ -464,60 +491,12 @@ def _evaluate_run(model, random_encoder, history, args: argparse.Namespace, dev:
     return 0
 
 
-def _interrupt_message(ckpt: Path, epochs: int) -> str:
-    """What to tell the user after Ctrl-C: the epoch, where the last checkpoint is, how to go on."""
-    try:
-        done = int(read_checkpoint(ckpt)["epoch"]) if ckpt.exists() else None
-    except (ValueError, OSError, KeyError):
-        done = None
-    if done is None:
-        return (f"interrupted at epoch 1 of {epochs}, before the first checkpoint; nothing was saved in "
-                f"{ckpt.parent}; run the same command again to start over")
-    return (f"interrupted at epoch {min(done + 1, epochs)} of {epochs}; the last checkpoint is at {ckpt} "
-            f"(epoch {done}); continue with --resume")
-
-
-def _sigterm_as_interrupt():
-    """Treat SIGTERM (``kill``, a scheduler's preemption) like Ctrl-C, so the lock is released
-    and the same message printed. Returns the previous handler (``None`` off the main thread)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        return None
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    return signal.signal(signal.SIGTERM, handler)
-
-
-def _restore_sigterm(previous) -> None:
-    import signal
-
-    if previous is not None:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@torch.no_grad()
-def heldout_loss(model, images: torch.Tensor, mask_ratio: float, seed: int, batch_size: int = 256) -> float:
-    """Mean masked-patch loss over ``images`` (N, C, H, W) with seeded masks."""
-    model.eval()
-    g = torch.Generator().manual_seed(seed)
-    dev = next(model.parameters()).device
-    total, count = 0.0, 0
-    for i in range(0, images.shape[0], batch_size):
-        x = images[i : i + batch_size].to(dev)
-        noise = model.make_noise(x.shape[0], mask_ratio, generator=g).to(dev)
-        total += float(model(x, mask_ratio, noise).loss) * x.shape[0]
-        count += x.shape[0]
-    return total / count
+# --- probe, finetune, welcome ----------------------------------------------------------------
 
 
 def _load_for_evaluation(args: argparse.Namespace):
     """What ``probe`` and ``finetune`` share: the device, the checkpoint's model, and the
     labelled train/test sets (from the command line, else as in pretraining)."""
-
     dev = pick_device(args.device, source="--device")
     if dev.type == "cpu":
         cpu_threads(args.threads)
@@ -579,14 +558,13 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
 
 def cmd_welcome(args: argparse.Namespace) -> int:
-
     lessons = ROOT / "lessons"
     nb_path = lessons / "00_welcome.ipynb"
     if not nb_path.exists():
         print(f"{nb_path} not found: the lessons ship with the course repository; clone it and "
               "`pip install -e .` from the clone", file=sys.stderr)
         return 1
-    import nbformat
+    import nbformat  # the notebook tools load only for this command
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
@@ -606,18 +584,14 @@ def cmd_welcome(args: argparse.Namespace) -> int:
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stdout":
                 sys.stdout.write(output.get("text", ""))
-    elapsed = time.perf_counter() - t0
-    print(f"\nlesson 00 ran in {elapsed:.1f} s, mode {maelearn.mode()}, device {maelearn.device()}.\n")
-    rows = [
-        ("lessons/", ROOT / "lessons", "the notebooks to work through (exercises to fill in)"),
-        ("solutions/", ROOT / "solutions", "the same lessons with solutions"),
-        ("data/", ROOT / "data", "shipped results and the commands that produce them"),
-        ("maelearn/", ROOT / "maelearn", "the library every lesson stands on"),
-    ]
+    print(f"\nlesson 00 ran in {time.perf_counter() - t0:.1f} s, mode {maelearn.mode()}, device {maelearn.device()}.\n")
     print("where things are:")
-    for name, path, what in rows:
-        print(f"  {name:11s} {path}  ({what})")
-    print(f"\nopen the course:  jupyter lab {ROOT / 'lessons'}")
+    for name, what in [("lessons", "the notebooks to work through (exercises to fill in)"),
+                       ("solutions", "the same lessons with solutions"),
+                       ("data", "shipped results and the commands that produce them"),
+                       ("maelearn", "the library every lesson stands on")]:
+        print(f"  {name + '/':11s} {ROOT / name}  ({what})")
+    print(f"\nopen the course:  jupyter lab {lessons}")
     print("switch mode:      MAELEARN_MODE=quick|full (now: " + maelearn.mode() + ");  device: MAELEARN_DEVICE=cpu|cuda|mps")
     print("pretrain an MAE:  python -m maelearn pretrain   (then: python -m maelearn probe runs/pretrain/checkpoint.pt)")
     return 0
@@ -636,6 +610,25 @@ def add_data_arguments(p: argparse.ArgumentParser, default_note: str) -> None:
     p.add_argument("--data-root", type=cli.nonempty_path, default=None,
                    help=f"the folder holding {' or '.join(NAMED_SETS)} (never downloaded without --download)")
     p.add_argument("--download", action="store_true", help="fetch --dataset into --data-root if missing (needs the internet)")
+
+
+def add_machine_arguments(p: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--threads``, the same for every command."""
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
+    p.add_argument("--threads", type=cli.integer(minimum=1), default=None,
+                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
+
+
+def add_evaluation_arguments(p: argparse.ArgumentParser) -> None:
+    """The checkpoint and the data and machine options ``probe`` and ``finetune`` share."""
+    count = cli.integer(minimum=1)
+    p.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
+    add_data_arguments(p, "default: the one it was pretrained on")
+    p.add_argument("--n-images", type=count, default=None,
+                   help="labelled training images (default: as in pretraining; at most 2048 from disk)")
+    p.add_argument("--n-test", type=count, default=None, help="test images (default: as in pretraining)")
+    p.add_argument("--data-seed", type=cli.seed, default=None, help="which images (default: as in pretraining)")
+    add_machine_arguments(p)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -671,24 +664,20 @@ def parser() -> argparse.ArgumentParser:
                    help="per-patch normalized pixel targets (the paper's; off by default for the noisy flat shapes)")
     t.add_argument("--seed", type=cli.seed, default=d["seed"], help="model init, image order and masks")
     t.add_argument("--data-seed", type=cli.seed, default=0, help="which images are generated and how they are split")
-    t.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
     t.add_argument("--out", type=cli.nonempty_path, default=d["out"],
                    help="folder for checkpoint, figure, history and summary (one run per folder)")
     t.add_argument("--resume", action="store_true",
                    help="continue the run in OUT with the same settings (--epochs, --threads, --device, "
                         "--num-workers, --data-root, --download may change)")
     t.add_argument("--overwrite", action="store_true", help="replace the run already in OUT")
-    t.add_argument("--threads", type=count, default=None,
-                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
+    add_machine_arguments(t)
     t.set_defaults(func=cmd_pretrain)
 
     r = sub.add_parser("probe", help="linear probe of a saved encoder vs a random-init one")
-    r.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
     add_evaluation_arguments(r)
     r.set_defaults(func=cmd_probe)
 
     f = sub.add_parser("finetune", help="fine-tune a saved encoder on labelled images; print the test accuracy")
-    f.add_argument("checkpoint", type=cli.nonempty_path, help="a checkpoint.pt, or the folder holding it")
     add_evaluation_arguments(f)
     f.add_argument("--epochs", type=count, default=10)
     f.add_argument("--lr", type=pos, default=1e-3, help="peak learning rate")
@@ -698,22 +687,6 @@ def parser() -> argparse.ArgumentParser:
     f.add_argument("--seed", type=cli.seed, default=0, help="head init, order and augmentation")
     f.set_defaults(func=cmd_finetune)
     return p
-
-
-def add_evaluation_arguments(p: argparse.ArgumentParser) -> None:
-    """The data and machine options ``probe`` and ``finetune`` share."""
-    count = cli.integer(minimum=1)
-    add_data_arguments(p, "default: the one it was pretrained on")
-    p.add_argument("--n-images", type=count, default=None,
-                   help="labelled training images (default: as in pretraining; at most 2048 from disk)")
-    p.add_argument("--n-test", type=count, default=None, help="test images (default: as in pretraining)")
-    p.add_argument("--data-seed", type=cli.seed, default=None, help="which images (default: as in pretraining)")
-    p.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps (default: the best available)")
-    p.add_argument("--threads", type=count, default=None,
-                   help="CPU threads (default: all, or 1 on a busy machine; capped at the core count)")
-
-
-PROG = "python -m maelearn"
 
 
 @cli.guarded(PROG)

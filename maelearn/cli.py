@@ -12,12 +12,15 @@ the value types below, and raise :class:`UsageError` for a mistake found after p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import functools
 import math
 import os
 import sys
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 ENV_DEBUG = "MAELEARN_DEBUG"
@@ -45,6 +48,19 @@ class Interrupted(Exception):
 #: What counts as an expected failure (one line, exit 2) rather than a bug (traceback).
 EXPECTED = (UsageError, ValueError, FileNotFoundError, PermissionError, OSError, FloatingPointError, MemoryError)
 
+_OS_ERRORS = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ENOENT: "no such file or folder",
+    errno.EEXIST: "already exists",
+    errno.ENAMETOOLONG: "file name too long",
+}
+
 
 def debug_enabled(argv: list[str] | None = None) -> bool:
     """Whether tracebacks are wanted: ``--debug`` in ``argv`` or ``MAELEARN_DEBUG`` set to
@@ -62,26 +78,11 @@ def debug_enabled(argv: list[str] | None = None) -> bool:
 def describe_os_error(err: OSError) -> str:
     """One line for an ``OSError`` that says what happened and where: ``disk full``,
     ``read-only file system``, ``permission denied``, ``not a folder``... with the path."""
-    where = err.filename if err.filename is not None else None
-    if getattr(err, "filename2", None):
-        where = f"{err.filename} -> {err.filename2}"
-    what = {
-        errno.ENOSPC: "disk full",
-        errno.EDQUOT: "disk quota exceeded",
-        errno.EROFS: "read-only file system",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "operation not permitted",
-        errno.ENOTDIR: "not a folder",
-        errno.EISDIR: "is a folder, not a file",
-        errno.ENOENT: "no such file or folder",
-        errno.EEXIST: "already exists",
-        errno.ENAMETOOLONG: "file name too long",
-    }.get(err.errno)
-    if what is None:
-        what = err.strerror or str(err) or type(err).__name__
-    if where is None:
+    what = _OS_ERRORS.get(err.errno) or err.strerror or str(err) or type(err).__name__
+    if err.filename is None:
         # Messages of our own (e.g. FileNotFoundError("no checkpoint at ...")) carry the path already.
         return str(err) if err.strerror is None and str(err) else what
+    where = f"{err.filename} -> {err.filename2}" if err.filename2 else err.filename
     return f"{what}: {where}"
 
 
@@ -100,13 +101,23 @@ def _gpu_out_of_memory(err: BaseException) -> bool:
     return oom is not None and isinstance(err, oom)
 
 
+def _expected_failure(err: BaseException) -> str | None:
+    """The line ``PROG: ...`` that an expected failure prints; ``None`` for a bug."""
+    if isinstance(err, Interrupted):
+        return _message(err)
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(err, EXPECTED):
+        return f"error: {_message(err)}"
+    if _gpu_out_of_memory(err):
+        return f"error: out of GPU memory ({_message(err)[:200]}); use a smaller --batch-size or --preset"
+    return None
+
+
 def _one_line_warnings(prog: str) -> Callable:
     def show(message, category, filename, lineno, file=None, line=None):
-        stream = file or sys.stderr
-        try:
-            stream.write(f"{prog}: warning: {' '.join(str(message).split())}\n")
-        except (OSError, ValueError):
-            pass
+        with contextlib.suppress(OSError, ValueError):
+            (file or sys.stderr).write(f"{prog}: warning: {' '.join(str(message).split())}\n")
 
     return show
 
@@ -135,34 +146,17 @@ def guarded(prog: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
                 warnings.showwarning = _one_line_warnings(prog)
             try:
                 return main(argv, *args, **kwargs)
-            except Interrupted as err:
-                if debug:
-                    raise
-                print(f"{prog}: {_message(err)}", file=sys.stderr, flush=True)
-                return EXIT_INTERRUPTED
-            except KeyboardInterrupt:
-                if debug:
-                    raise
-                print(f"{prog}: interrupted", file=sys.stderr, flush=True)
-                return EXIT_INTERRUPTED
             except BrokenPipeError:
                 # The reader went away (``| head``): nothing left to tell it.
-                try:
+                with contextlib.suppress(OSError):
                     sys.stdout = open(os.devnull, "w")
-                except OSError:
-                    pass
                 return EXIT_ERROR
-            except EXPECTED as err:
-                if debug:
+            except BaseException as err:
+                line = None if debug else _expected_failure(err)
+                if line is None:
                     raise
-                print(f"{prog}: error: {_message(err)}", file=sys.stderr, flush=True)
-                return EXIT_ERROR
-            except RuntimeError as err:
-                if debug or not _gpu_out_of_memory(err):
-                    raise
-                print(f"{prog}: error: out of GPU memory ({_message(err)[:200]}); use a smaller --batch-size or "
-                      "--preset", file=sys.stderr, flush=True)
-                return EXIT_ERROR
+                print(f"{prog}: {line}", file=sys.stderr, flush=True)
+                return EXIT_INTERRUPTED if isinstance(err, (Interrupted, KeyboardInterrupt)) else EXIT_ERROR
             finally:
                 warnings.showwarning = old_show
 
@@ -203,12 +197,10 @@ def finite(minimum: float | None = None, strict: bool = False, maximum: float | 
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        if minimum is not None and (value < minimum or (strict and value == minimum)):
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
-        if maximum is not None and value > maximum:
+            value = math.nan
+        too_low = minimum is not None and (value < minimum or (strict and value == minimum))
+        too_high = maximum is not None and value > maximum
+        if not math.isfinite(value) or too_low or too_high:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
@@ -267,8 +259,6 @@ def require_writable_folder(folder: "os.PathLike[str] | str", shown: str) -> Non
     """Refuse a folder this process cannot create files in (read-only, no permission, a
     special file system such as ``/proc``): a probe file is made there and removed, the
     only sure test. ``shown`` (e.g. ``"--out runs/x.json"``) starts the message."""
-    import tempfile
-
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=folder)
         os.close(fd)
@@ -279,42 +269,24 @@ def require_writable_folder(folder: "os.PathLike[str] | str", shown: str) -> Non
         raise UsageError(f"{shown}: cannot write in {folder} ({why}); expected a path in a writable folder") from None
 
 
-def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json"):
+def check_output_file(path: str | os.PathLike, flag: str, example: str = "results.json") -> Path:
     """Refuse, before any work, an output file that cannot be written: an empty path, a
     folder (the message suggests ``path/example``), a missing parent folder, or a place this
     process cannot write (:func:`require_writable_folder`). ``flag`` names the argument.
     Returns the path as a ``pathlib.Path``."""
-    from pathlib import Path
-
     p = Path(path)
     if str(path).strip() in ("", "."):
         raise UsageError(f"{flag} must name a file, got {str(path)!r}")
     if p.is_dir():
         raise UsageError(f"{flag} {p} is a folder; expected a file path such as {p / example}")
-    parent = p.parent if str(p.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{flag} {p}: the folder {parent} does not exist")
-    require_writable_folder(parent, f"{flag} {p}")
+    if not p.parent.is_dir():
+        raise UsageError(f"{flag} {p}: the folder {p.parent} does not exist")
+    require_writable_folder(p.parent, f"{flag} {p}")
     if p.exists() and not os.access(p, os.W_OK):
         raise PermissionError(f"{flag} {p}: the file is not writable")
     return p
 
 
-__all__ = [
-    "ArgumentParser",
-    "check_output_file",
-    "EXIT_ERROR",
-    "EXIT_INTERRUPTED",
-    "Interrupted",
-    "MAX_SEED",
-    "UsageError",
-    "debug_enabled",
-    "describe_os_error",
-    "finite",
-    "guarded",
-    "integer",
-    "nonempty_path",
-    "ratio",
-    "require_writable_folder",
-    "seed",
-]
+__all__ = ["ArgumentParser", "check_output_file", "EXIT_ERROR", "EXIT_INTERRUPTED", "Interrupted", "MAX_SEED",
+           "UsageError", "debug_enabled", "describe_os_error", "finite", "guarded", "integer", "nonempty_path",
+           "ratio", "require_writable_folder", "seed"]

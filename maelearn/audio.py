@@ -2,11 +2,10 @@
 
 A spectrogram is a one-channel image (mel frequency x time), cut into square patches, most
 masked at random (the paper's best ratio is 0.8) and reconstructed with the image MAE's
-recipe. This module adds :func:`log_mel` (defined in :mod:`maelearn.classic.spectral`, beside
-lesson 02's mel filterbank), :func:`normalize_specs` (``(x - mean) / (2 * std)``
-with the training set's statistics) and :class:`SpectrogramMAEConfig`: one channel and a
-rectangular input, laid out ``"freq_time"`` (n_mels, frames; the default) or ``"time_freq"``
-(Audio-MAE's, used by the ``base`` preset): the same patches in another raster order.
+recipe. The inputs come from :mod:`maelearn.classic.spectral` (:func:`log_mel`,
+:func:`normalize_specs`, re-exported here); the input is laid out ``"freq_time"``
+(n_mels, frames; the default) or ``"time_freq"`` (Audio-MAE's, used by the ``base``
+preset): the same patches in another raster order.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from maelearn.classic.spectral import LAYOUTS, log_mel, mfcc_features, normalize_specs, spec_stats  # the model's inputs
+from maelearn.classic.spectral import LAYOUTS, log_mel, mfcc_features, normalize_specs  # the model's inputs
 from maelearn.mae import MAE, BaseMAEConfig, preset_config
 from maelearn.posembed import sincos_2d
 from maelearn.vit import PatchEmbed
@@ -33,8 +32,7 @@ class SpectrogramMAEConfig(BaseMAEConfig):
     """A spectrogram MAE: input ``n_mels`` x ``frames`` (or ``frames`` x ``n_mels`` with
     ``layout="time_freq"``) cut into ``patch_size`` squares. Defaults suit the course's
     1 s clips on a CPU; the ``base`` preset is the paper's ViT-B on 1024 frames x 128 mel
-    bands (16 x 16 patches, decoder 512-d, 8 blocks, 16 heads; the paper's local-window
-    decoder attention is not reproduced)."""
+    bands (the paper's local-window decoder attention is not reproduced)."""
 
     dim: int = 96
     depth: int = 4
@@ -63,7 +61,7 @@ class SpectrogramMAEConfig(BaseMAEConfig):
 
     @property
     def size(self) -> tuple[int, int]:
-        """The input's (height, width): (n_mels, frames), or (frames, n_mels) for Audio-MAE's layout."""
+        """The input's (height, width): (n_mels, frames), or (frames, n_mels) for ``"time_freq"``."""
         return (self.n_mels, self.frames) if self.layout == "freq_time" else (self.frames, self.n_mels)
 
     @property
@@ -110,5 +108,5 @@ def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> Spectrogram
 
 __all__ = [
     "LAYOUTS", "PRESETS", "SpectrogramEmbed", "SpectrogramMAE", "SpectrogramMAEConfig", "build_spectrogram_mae", "log_mel",
-    "mfcc_features", "normalize_specs", "spec_stats", "spectrogram_mae_config",
+    "mfcc_features", "normalize_specs", "spectrogram_mae_config",
 ]

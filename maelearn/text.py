@@ -1,18 +1,16 @@
-"""Masked language modelling, BERT style, at toy scale: a word-level tokenizer, BERT's
-80/10/10 masking rule, and a tiny transformer (the same :class:`maelearn.vit.Block` the
-ViT and MAE use) trained to fill in masked words.
+"""Masked language modelling, BERT style, at toy scale (lesson 06): a word-level tokenizer,
+BERT's 80/10/10 masking rule, and a tiny transformer (the same :class:`maelearn.vit.Block`
+the ViT and MAE use) trained to fill in masked words, scored against the unigram baseline.
 
-:class:`WordTokenizer`, :func:`bert_mask`, :class:`TinyMLM`, :func:`train_mlm`,
-:func:`fill_mask`, and :func:`mlm_evaluate`, which scores held-out masked words next to the
-unigram baseline (:func:`unigram_probs`). The defaults (one block of width 64, windows of 16
-words, batches of 128, lr 1e-2) get past the unigram stage within a CPU minute (lesson 06).
-Training windows cut one token stream (documents separated by ``[SEP]``): no padding.
+The defaults (one block of width 64, windows of 16 words, batches of 128, lr 1e-2) get past
+the unigram stage within a CPU minute. Training windows cut one token stream (documents
+separated by ``[SEP]``): no padding.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -45,7 +43,7 @@ class WordTokenizer:
         self.special_ids: list[int] = list(range(len(SPECIALS)))
 
     @classmethod
-    def fit(cls, texts: Iterable[str], vocab_size: int = 2000, min_freq: int = 2) -> "WordTokenizer":
+    def fit(cls, texts: Iterable[str], vocab_size: int = 2000, min_freq: int = 2) -> WordTokenizer:
         """Keep the ``vocab_size - 5`` most frequent words seen at least ``min_freq`` times
         (ties broken alphabetically, so the vocabulary is deterministic)."""
         if vocab_size <= len(SPECIALS):
@@ -95,14 +93,8 @@ def make_chunks(stream: torch.Tensor, seq_len: int) -> torch.Tensor:
     return stream[: n * seq_len].reshape(n, seq_len)
 
 
-def bert_mask(
-    tokens: torch.Tensor,
-    vocab_size: int,
-    mask_id: int,
-    special_ids: Sequence[int],
-    generator: torch.Generator | None = None,
-    p: float = 0.15,
-) -> tuple[torch.Tensor, torch.Tensor]:
+def bert_mask(tokens: torch.Tensor, vocab_size: int, mask_id: int, special_ids: Sequence[int],
+              generator: torch.Generator | None = None, p: float = 0.15) -> tuple[torch.Tensor, torch.Tensor]:
     """BERT's masking of a batch of token ids (B, L) -> ``(inputs, labels)``, both (B, L) long.
 
     Random draws, in this order, all with ``generator`` and of ``tokens``'s shape:
@@ -183,22 +175,11 @@ def mlm_loss(model: TinyMLM, inputs: torch.Tensor, labels: torch.Tensor) -> torc
     chosen = labels != IGNORE
     if not bool(chosen.any()):
         return model.encode(inputs).sum() * 0.0
-    logits = model.head(model.encode(inputs)[chosen])  # (M, V)
-    return F.cross_entropy(logits, labels[chosen])
+    return F.cross_entropy(model.head(model.encode(inputs)[chosen]), labels[chosen])
 
 
-def train_mlm(
-    model: TinyMLM,
-    chunks: torch.Tensor,
-    mask_id: int,
-    special_ids: Sequence[int],
-    steps: int = 400,
-    batch_size: int = 128,
-    lr: float = 1e-2,
-    p: float = 0.15,
-    seed: int = 0,
-    progress: bool = True,
-) -> History:
+def train_mlm(model: TinyMLM, chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], steps: int = 400,
+              batch_size: int = 128, lr: float = 1e-2, p: float = 0.15, seed: int = 0, progress: bool = True) -> History:
     """Train ``model`` for ``steps`` optimizer steps on (N, L) windows with
     :func:`bert_mask` at ratio ``p`` (fresh masks every step), with the library's loop
     (:func:`maelearn.train.fit`): batches of ``batch_size`` windows, reshuffled every pass
@@ -243,29 +224,12 @@ def unigram_probs(ids: torch.Tensor, vocab_size: int, special_ids: Sequence[int]
     return (counts / counts.sum()).float()
 
 
-def _mask_all(chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], p: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Choose each non-special token with probability ``p`` (generator seeded ``seed``) and
-    replace every chosen one by ``[MASK]`` -> (inputs, labels), both (N, L)."""
-    g = torch.Generator().manual_seed(seed)
-    special = torch.isin(chunks, torch.as_tensor(list(special_ids), dtype=torch.long))
-    chosen = (torch.rand(chunks.shape, generator=g) < p) & ~special
-    return chunks.masked_fill(chosen, mask_id), torch.where(chosen, chunks, torch.full_like(chunks, IGNORE))
-
-
 @torch.no_grad()
-def mlm_evaluate(
-    model: TinyMLM,
-    chunks: torch.Tensor,
-    mask_id: int,
-    special_ids: Sequence[int],
-    p: float = 0.15,
-    seed: int = 1,
-    k: int = 5,
-    unigram: torch.Tensor | None = None,
-    batch_size: int = 512,
-) -> dict[str, float]:
+def mlm_evaluate(model: TinyMLM, chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], p: float = 0.15,
+                 seed: int = 1, k: int = 5, unigram: torch.Tensor | None = None, batch_size: int = 512) -> dict[str, float]:
     """Score ``model`` on held-out (N, L) windows in which a fraction ``p`` of the words is
-    replaced by ``[MASK]`` (every chosen word: nothing of the answer is left in the input).
+    replaced by ``[MASK]``: the words :func:`bert_mask` chooses with a generator seeded
+    ``seed``, every one masked (nothing of the answer is left in the input).
 
     Returns ``top1`` and ``topk`` (accuracy of the best / of any of the ``k`` best guesses,
     special tokens excluded), ``ce`` (mean cross-entropy in nats over the masked words, the
@@ -280,13 +244,15 @@ def mlm_evaluate(
         raise ValueError(f"chunks must be an (N, L) long tensor, got shape {tuple(chunks.shape)} dtype {chunks.dtype}")
     if unigram is not None and unigram.shape != (model.vocab_size,):
         raise ValueError(f"unigram must have shape ({model.vocab_size},), got {tuple(unigram.shape)}")
-    inputs, labels = _mask_all(chunks, mask_id, special_ids, p, seed)
+    _, labels = bert_mask(chunks, model.vocab_size, mask_id, special_ids, torch.Generator().manual_seed(seed), p)
     chosen = labels != IGNORE
     if not bool(chosen.any()):
         raise ValueError(f"no token was chosen at p={p}; use more data or a larger p")
+    inputs = chunks.masked_fill(chosen, mask_id)
     was_training = model.training
     model.eval()
-    logits = torch.cat([model.head(model.encode(inputs[i : i + batch_size])[chosen[i : i + batch_size]]) for i in range(0, len(inputs), batch_size)])
+    logits = torch.cat([model.head(model.encode(inputs[i : i + batch_size])[chosen[i : i + batch_size]])
+                        for i in range(0, len(inputs), batch_size)])  # (M, V): the head on the masked words only
     model.train(was_training)
     target = labels[chosen]  # (M,)
     logits[:, list(special_ids)] = float("-inf")  # never a target: not a guess either
@@ -307,11 +273,9 @@ def mlm_evaluate(
     return out
 
 
-def mlm_accuracy(
-    model: TinyMLM, chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], p: float = 0.15, seed: int = 1
-) -> float:
-    """Top-1 accuracy of ``model`` on held-out (N, L) windows with a fraction ``p`` of the
-    words replaced by ``[MASK]`` (the ``top1`` of :func:`mlm_evaluate`)."""
+def mlm_accuracy(model: TinyMLM, chunks: torch.Tensor, mask_id: int, special_ids: Sequence[int], p: float = 0.15,
+                 seed: int = 1) -> float:
+    """The ``top1`` of :func:`mlm_evaluate`: top-1 accuracy on the masked words."""
     return mlm_evaluate(model, chunks, mask_id, special_ids, p, seed)["top1"]
 
 
@@ -326,24 +290,12 @@ def fill_mask(model: TinyMLM, tokenizer: WordTokenizer, text: str, k: int = 5) -
         raise ValueError(f"text has no [MASK]: {text!r}")
     logits = model(ids)[0, where]  # (M, V)
     logits[:, tokenizer.special_ids] = float("-inf")
-    probs = logits.softmax(-1)
-    top = probs.topk(k, dim=-1)
-    return [[(tokenizer.vocab[i], float(pr)) for pr, i in zip(row_p.tolist(), row_i.tolist())] for row_p, row_i in zip(top.values, top.indices)]
+    top = logits.softmax(-1).topk(k, dim=-1)
+    return [[(tokenizer.vocab[i], prob) for prob, i in zip(row_p.tolist(), row_i.tolist())]
+            for row_p, row_i in zip(top.values, top.indices)]
 
 
 __all__ = [
-    "IGNORE",
-    "SPECIALS",
-    "TinyMLM",
-    "WordTokenizer",
-    "bert_mask",
-    "fill_mask",
-    "make_chunks",
-    "mlm_accuracy",
-    "mlm_cross_entropy",
-    "mlm_evaluate",
-    "mlm_loss",
-    "token_stream",
-    "train_mlm",
-    "unigram_probs",
+    "IGNORE", "SPECIALS", "TinyMLM", "WordTokenizer", "bert_mask", "fill_mask", "make_chunks", "mlm_accuracy",
+    "mlm_cross_entropy", "mlm_evaluate", "mlm_loss", "token_stream", "train_mlm", "unigram_probs",
 ]

@@ -1,22 +1,18 @@
-"""The MAE recipe on multichannel time series: a 1-D "patch" masked autoencoder.
+"""The MAE recipe on multichannel time series (B, C, L): a 1-D "patch" masked autoencoder.
 
-For a series (B, C, L): a token is ``p`` consecutive steps of every channel
-(:func:`patchify_series`, (step, channel) order); masking is MAE's random one or hides the
-last patches (``"forecast"``, :func:`forecast_mask`); the target is the removed patches,
-per-patch normalized with ``norm_pix_loss`` (:func:`series_targets`); positions are 1-D
-sin-cos. The model is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`
-(tokenizer :class:`SeriesEmbed`), trained by :func:`maelearn.train.pretrain`.
-:func:`encoder_features` reads frozen features (patch mean, [CLS], or the visible patches
-only) and :func:`reconstruction_losses` the masked loss under either mask.
+A token is ``p`` consecutive steps of every channel (:func:`patchify_series`); masking is
+MAE's random one or hides the last patches (``"forecast"``); the target is the removed
+patches, per-patch normalized with ``norm_pix_loss``; positions are 1-D sin-cos. The model
+is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
@@ -28,9 +24,7 @@ from maelearn.posembed import sincos_1d
 MASKINGS = ("random", "forecast")
 
 
-# ---------------------------------------------------------------------------------------
-# Tokens, masks, targets: the functions the lesson builds on (and grades)
-# ---------------------------------------------------------------------------------------
+# -- Tokens, masks, targets: the functions the lesson builds on (and grades) --------------
 
 
 def _check_series(series: object, p: int | None = None, name: str = "series") -> torch.Tensor:
@@ -74,9 +68,8 @@ def forecast_mask(batch: int, num_patches: int, mask_ratio: float) -> torch.Tens
     removed, the same in every row."""
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise ValueError(f"batch must be an int >= 1, got {batch!r}")
-    keep = num_visible(num_patches, mask_ratio)
     mask = torch.ones(batch, num_patches)
-    mask[:, :keep] = 0.0
+    mask[:, : num_visible(num_patches, mask_ratio)] = 0.0
     return mask
 
 
@@ -91,9 +84,9 @@ def normalize_series(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e
 
 
 def spectrum_features(series: torch.Tensor, bins: int = 32) -> torch.Tensor:
-    """A hand-made descriptor to compare with: the magnitude of the real FFT of every
-    channel (its mean removed), the lowest ``bins`` frequencies, log(1 + |X|).
-    (B, C, L) -> (B, C*bins). Invariant to phase and offset by construction.
+    """A hand-made descriptor to compare with: log(1 + |X|) of the lowest ``bins``
+    frequencies of every channel's real FFT (its mean removed), so invariant to phase and
+    offset. (B, C, L) -> (B, C*bins).
     Taught in lesson 12."""
     _check_series(series)
     if not 1 <= bins <= series.shape[-1] // 2 + 1:
@@ -102,9 +95,7 @@ def spectrum_features(series: torch.Tensor, bins: int = 32) -> torch.Tensor:
     return torch.log1p(mag).flatten(1).float()
 
 
-# ---------------------------------------------------------------------------------------
-# The model: MAE with a series tokenizer
-# ---------------------------------------------------------------------------------------
+# -- The model: MAE with a series tokenizer -----------------------------------------------
 
 
 class SeriesEmbed(nn.Module):
@@ -139,7 +130,7 @@ class SeriesEmbed(nn.Module):
 
     def embed_patches(self, patches: torch.Tensor) -> torch.Tensor:
         """(B, K, p*C) -> (B, K, dim)"""
-        return F.linear(patches, self.proj.weight, self.proj.bias)
+        return self.proj(patches)
 
     def forward(self, series: torch.Tensor) -> torch.Tensor:
         """(B, C, L) -> (B, N, dim), every patch."""
@@ -207,10 +198,6 @@ class TimeSeriesMAE(MAE):
     def __init__(self, config: TimeSeriesMAEConfig | None = None, **overrides: Any):
         super().__init__(config or TimeSeriesMAEConfig(), **overrides)
 
-    @property
-    def channels(self) -> int:
-        return self.in_chans
-
 
 def build_timeseries_mae(preset: str = "tiny", **overrides: Any) -> TimeSeriesMAE:
     """A time-series MAE from a preset, e.g. ``build_timeseries_mae("tiny", channels=6)``.
@@ -218,14 +205,25 @@ def build_timeseries_mae(preset: str = "tiny", **overrides: Any) -> TimeSeriesMA
     return TimeSeriesMAE(timeseries_mae_config(preset, **overrides))
 
 
-# ---------------------------------------------------------------------------------------
-# Reading a trained encoder: frozen features and the masked loss under either mask
-# ---------------------------------------------------------------------------------------
+# -- Reading a trained encoder: frozen features and the masked loss under either mask -----
 
 #: How the encoder's tokens become one feature vector: the mean of the patch tokens, the
 #: [CLS] token, or (``"past"``) the mean of the tokens of the patches a forecasting mask
 #: leaves visible, every later patch hidden from the encoder.
 POOLS = ("mean", "cls", "past")
+
+
+@torch.no_grad()
+def _map_batches(model: MAE, x: torch.Tensor, batch_size: int, fn: Callable[[torch.Tensor], Any]) -> list:
+    """``fn`` of every batch of ``x`` moved to the model's device, without gradients, the
+    model in eval mode (its mode is restored afterwards)."""
+    dev = model.encoder.pos_embed.device
+    was_training = model.training
+    model.eval()
+    try:
+        return [fn(x[i : i + batch_size].to(dev)) for i in range(0, x.shape[0], batch_size)]
+    finally:
+        model.train(was_training)
 
 
 def encoder_features(model: TimeSeriesMAE, x: torch.Tensor, pool: str = "mean", mask_ratio: float = 0.75,
@@ -239,45 +237,30 @@ def encoder_features(model: TimeSeriesMAE, x: torch.Tensor, pool: str = "mean", 
         return model.features(x, pool=pool, batch_size=batch_size)
     if pool != "past":
         raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-    x = model.check_input(x)
-    dev = model.encoder.pos_embed.device
-    skip = 1 if model.config.cls_token else 0
-    was_training = model.training
-    model.eval()
-    out = []
-    try:
-        with torch.no_grad():
-            for i in range(0, x.shape[0], batch_size):
-                xb = x[i : i + batch_size].to(dev)
-                latent, _, _ = model.forward_encoder(xb, mask_ratio, forecast_noise(xb.shape[0], model.num_patches, dev))
-                out.append(latent[:, skip:].mean(1).float().cpu())
-    finally:
-        model.train(was_training)
-    return torch.cat(out)
+    skip = int(model.config.cls_token)
+
+    def past(xb: torch.Tensor) -> torch.Tensor:
+        latent, _, _ = model.forward_encoder(xb, mask_ratio, forecast_noise(xb.shape[0], model.num_patches, xb.device))
+        return latent[:, skip:].mean(1).float().cpu()
+
+    return torch.cat(_map_batches(model, model.check_input(x), batch_size, past))
 
 
-@torch.no_grad()
 def reconstruction_losses(model: TimeSeriesMAE, x: torch.Tensor, mask_ratio: float = 0.75, seed: int = 0,
                           batch_size: int = 256) -> dict[str, float]:
     """The masked reconstruction loss of ``model`` on ``x`` (its own target), with a random
     mask (noise drawn with ``seed``) and with the forecasting mask, both at ``mask_ratio``:
     ``{"random": ..., "forecast": ...}``, means over the series. Taught in lesson 12."""
-    was_training = model.training
-    model.eval()
-    dev = model.encoder.pos_embed.device
     g = torch.Generator().manual_seed(seed)
-    sums = {"random": 0.0, "forecast": 0.0}
-    try:
-        for i in range(0, x.shape[0], batch_size):
-            xb = x[i : i + batch_size].to(dev)
-            b = xb.shape[0]
-            noises = {"random": torch.rand(b, model.num_patches, generator=g).to(dev),
-                      "forecast": forecast_noise(b, model.num_patches, dev)}
-            for name, noise in noises.items():
-                sums[name] += float(model(xb, mask_ratio, noise=noise).loss) * b
-    finally:
-        model.train(was_training)
-    return {k: v / x.shape[0] for k, v in sums.items()}
+
+    def batch_losses(xb: torch.Tensor) -> dict[str, float]:
+        b = xb.shape[0]
+        noises = {"random": torch.rand(b, model.num_patches, generator=g).to(xb.device),
+                  "forecast": forecast_noise(b, model.num_patches, xb.device)}
+        return {name: float(model(xb, mask_ratio, noise=noise).loss) * b for name, noise in noises.items()}
+
+    per_batch = _map_batches(model, x, batch_size, batch_losses)  # each batch's losses x its size
+    return {name: sum(losses[name] for losses in per_batch) / x.shape[0] for name in ("random", "forecast")}
 
 
 __all__ = [

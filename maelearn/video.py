@@ -1,17 +1,17 @@
 """VideoMAE (Tong et al., 2022) and MAE-ST (Feichtenhofer et al., 2022): the masked
 autoencoder on space-time cubes.
 
-The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`. It differs from the
-image MAE only in: ``tubelet`` x p x p cubes (:class:`CubeEmbed`); ``"tube"`` (VideoMAE) or
-``"random"`` (MAE-ST) masking at 90 %, both keeping ``T * (S - int(ratio * S))`` tokens;
-3-D or VideoMAE's 1-D interleaved sin-cos positions (``pos_embed``; ``base`` uses ``"1d"``);
-no [CLS] token; a bias-free encoder -> decoder layer; targets normalized per cube and
-channel, ``(x - mean) / (std + 1e-6)`` (:func:`cube_targets`). Tube masking takes spatial
-noise (B, S); random masking takes noise (B, N) with N = (T/t) * S.
+The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`, which differs from
+the image MAE only in: ``tubelet`` x p x p cubes (:class:`CubeEmbed`); ``"tube"`` (VideoMAE,
+spatial noise (B, S)) or ``"random"`` (MAE-ST, noise (B, N), N = (T/t) * S) masking at 90 %,
+both keeping ``T * (S - int(ratio * S))`` tokens; 3-D or VideoMAE's 1-D interleaved sin-cos
+positions (``pos_embed``; ``base`` uses ``"1d"``); no [CLS] token; a bias-free encoder ->
+decoder layer; targets normalized per cube and channel (:func:`cube_targets`).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -30,9 +30,7 @@ MASKINGS = ("tube", "random")
 POS_EMBEDS = ("3d", "1d")
 
 
-# ---------------------------------------------------------------------------------------
-# Functions the lesson builds on (and grades)
-# ---------------------------------------------------------------------------------------
+# -- Functions the lesson builds on (and grades) ------------------------------------------
 
 
 def cube_targets(videos: torch.Tensor, patch_size: int, tubelet: int = 2, eps: float = 1e-6) -> torch.Tensor:
@@ -40,8 +38,7 @@ def cube_targets(videos: torch.Tensor, patch_size: int, tubelet: int = 2, eps: f
     ``tubelet * p * p`` pixels, ``(x - mean) / (std + eps)`` with the unbiased std.
 
     videos (B, C, T, H, W) -> (B, N, t*p*p*C) in the order of :func:`patchify_video`."""
-    cubes = patchify_video(videos, patch_size, tubelet)  # (B, N, t*p*p*C)
-    return channel_normalized_targets(cubes, videos.shape[1], eps)
+    return channel_normalized_targets(patchify_video(videos, patch_size, tubelet), videos.shape[1], eps)
 
 
 def tube_mask(noise: torch.Tensor, frames: int, mask_ratio: float) -> torch.Tensor:
@@ -51,8 +48,8 @@ def tube_mask(noise: torch.Tensor, frames: int, mask_ratio: float) -> torch.Tens
     mask is the same in every slot."""
     check_float_tensor(noise, "noise", 2, "(B, S)")
     b, s = noise.shape
-    dummy = torch.zeros(b, frames * s, 1, dtype=noise.dtype, device=noise.device)
-    return tube_masking(dummy, frames, mask_ratio, noise=noise).mask
+    tokens = torch.zeros(b, frames * s, 1, dtype=noise.dtype, device=noise.device)  # only their order matters
+    return tube_masking(tokens, frames, mask_ratio, noise=noise).mask
 
 
 def temporal_leakage(mask: torch.Tensor, grid: tuple[int, int, int]) -> float:
@@ -68,47 +65,38 @@ def temporal_leakage(mask: torch.Tensor, grid: tuple[int, int, int]) -> float:
     if mask.shape[1] != t * h * w:
         raise ValueError(f"mask has {mask.shape[1]} cubes, but grid={grid} has {t * h * w}")
     m = rearrange(mask, "b (t s) -> b t s", t=t).bool()  # (B, T, S)
-    visible = ~m
     neighbour = torch.zeros_like(m)
-    neighbour[:, 1:] |= visible[:, :-1]  # visible in the previous slot
-    neighbour[:, :-1] |= visible[:, 1:]  # visible in the next slot
+    neighbour[:, 1:] |= ~m[:, :-1]  # visible in the previous slot
+    neighbour[:, :-1] |= ~m[:, 1:]  # visible in the next slot
     removed = int(m.sum())
-    if removed == 0:
-        return 0.0
-    return float((m & neighbour).sum()) / removed
+    return float((m & neighbour).sum()) / removed if removed else 0.0
 
 
 def copy_neighbour_error(videos: torch.Tensor, mask: torch.Tensor, patch_size: int, tubelet: int = 2) -> float:
     """How well the trivial "copy the nearest visible cube at the same place in time"
-    predictor reconstructs the removed cubes: the mean squared error (pixels) over all
-    removed cubes. A removed cube with no visible cube at its spatial position (every one
-    under tube masking) is filled with the video's mean pixel instead.
+    predictor reconstructs the removed cubes (the earlier slot wins a tie): the mean
+    squared error (pixels) over all removed cubes. A removed cube with no visible cube at
+    its spatial position (every one under tube masking) is filled with the video's mean
+    pixel instead.
 
     videos (B, C, T, H, W), mask (B, N) -> float
     Taught in lesson 10."""
-    cubes = patchify_video(videos, patch_size, tubelet)  # (B, N, P)
-    b, n, p = cubes.shape
     t = videos.shape[2] // tubelet
-    x = rearrange(cubes, "b (t s) p -> b t s p", t=t)
+    x = rearrange(patchify_video(videos, patch_size, tubelet), "b (t s) p -> b t s p", t=t)  # (B, T, S, P)
     m = rearrange(mask, "b (t s) -> b t s", t=t).bool()
-    fill = videos.mean(dim=(1, 2, 3, 4))[:, None, None, None].expand_as(x).clone()  # (B, T, S, P)
-    best = torch.full(m.shape, float("inf"), device=videos.device)  # distance in time slots
-    for dt in range(1, t):
-        for src in (lambda i: i - dt, lambda i: i + dt):
-            for i in range(t):
-                j = src(i)
-                if not 0 <= j < t:
-                    continue
-                use = (~m[:, j]) & (best[:, i] > dt)  # (B, S): visible there, nearer than before
-                fill[:, i][use] = x[:, j][use]
-                best[:, i][use] = dt
-    err = ((fill - x) ** 2).mean(-1)  # (B, T, S)
-    return float(err[m].mean())
+    fill = videos.mean(dim=(1, 2, 3, 4))[:, None, None, None].expand_as(x).clone()
+    filled = torch.zeros_like(m)
+    for dt in range(1, t):  # nearest first
+        for i in range(t):
+            for j in (i - dt, i + dt):
+                if 0 <= j < t:
+                    use = ~m[:, j] & ~filled[:, i]  # (B, S): visible there, not filled from nearer
+                    fill[:, i][use] = x[:, j][use]
+                    filled[:, i] |= use
+    return float(((fill - x) ** 2).mean(-1)[m].mean())
 
 
-# ---------------------------------------------------------------------------------------
-# The model: MAE with a cube tokenizer
-# ---------------------------------------------------------------------------------------
+# -- The model: MAE with a cube tokenizer -------------------------------------------------
 
 
 class CubeEmbed(nn.Module):
@@ -128,9 +116,9 @@ class CubeEmbed(nn.Module):
         if frames is not None and img_size is not None:
             s = img_size // patch_size
             self.grid = (frames // tubelet, s, s)
-            self.num_patches = self.grid[0] * s * s
-        self.proj = nn.Conv3d(in_chans, dim, kernel_size=(tubelet, patch_size, patch_size),
-                              stride=(tubelet, patch_size, patch_size))
+            self.num_patches = math.prod(self.grid)
+        cube = (tubelet, patch_size, patch_size)
+        self.proj = nn.Conv3d(in_chans, dim, kernel_size=cube, stride=cube)
 
     def check(self, videos: torch.Tensor, name: str = "videos") -> torch.Tensor:
         check_float_tensor(videos, name, 5, "(B, C, T, H, W)")
@@ -158,7 +146,7 @@ class CubeEmbed(nn.Module):
         """(B, K, t*p*p*C) cube vectors -> (B, K, dim): only the cubes given."""
         return F.linear(cubes, self.linear_weight(), self.proj.bias)
 
-    embed_patches = embed_cubes
+    embed_patches = embed_cubes  # the name every tokenizer has
 
 
 @dataclass(frozen=True)
@@ -205,8 +193,7 @@ class VideoMAEConfig(BaseMAEConfig):
 
     @property
     def num_patches(self) -> int:
-        t, h, w = self.grid
-        return t * h * w
+        return math.prod(self.grid)
 
     def make_tokenizer(self) -> CubeEmbed:
         return CubeEmbed(self.patch_size, self.tubelet, self.in_chans, self.dim, self.frames, self.img_size)
@@ -214,7 +201,7 @@ class VideoMAEConfig(BaseMAEConfig):
     def positions(self, dim: int, grid: tuple[int, ...]) -> torch.Tensor:
         if self.pos_embed == "3d":
             return sincos_3d(dim, *grid)
-        return sincos_1d(dim, torch.arange(grid[0] * grid[1] * grid[2]), interleaved=True)
+        return sincos_1d(dim, torch.arange(math.prod(grid)), interleaved=True)
 
     def num_visible(self, grid: tuple[int, ...], mask_ratio: float) -> int:
         """Tube and random masking keep the same number: ``T * (S - int(ratio * S))``."""
@@ -246,10 +233,6 @@ class VideoMAE(MAE):
 
     def __init__(self, config: VideoMAEConfig | None = None, **overrides: Any):
         super().__init__(config or VideoMAEConfig(), **overrides)
-
-    @property
-    def tubelet(self) -> int:
-        return self.config.tubelet
 
     def mask_cubes(self, cubes: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None) -> Masked:
         """cubes (B, N, P) -> :class:`~maelearn.masking.Masked` by the configured strategy

@@ -1,15 +1,14 @@
-"""Checkpoint files: written atomically, read safely, refused clearly.
+"""Checkpoint files: a plain dict written atomically, read safely, refused clearly.
 
 A checkpoint is one ``torch.save`` dict (``format`` :data:`FORMAT`): weights, optimizer and
-RNG states, history, training config and a plain-dict ``model_config`` saying which model to
-rebuild. :func:`atomic_save` writes a temporary file and renames it; :func:`check_destination`
-refuses an unwritable path before any work; :func:`read_checkpoint` loads with
-``weights_only=True`` (never pickled code) and turns a bad file into one short error;
-:func:`load_checkpoint` refuses a config asking for a model too large for memory.
+RNG states, history, training config and a plain-dict ``model_config`` naming the model to
+rebuild. It is loaded with ``weights_only=True`` (never pickled code); a bad file, or a
+model too large for memory, is one short error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -17,13 +16,14 @@ import numbers
 import os
 import pickle
 import re
+import secrets
 import struct
-import tempfile
 import warnings
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 from torch import nn
@@ -40,17 +40,14 @@ FORMAT = "maelearn.train/1"
 BYTES_PER_PARAMETER = 8
 
 
-# --- what a run measured ---------------------------------------------------------------------
-
-
 @dataclass
 class History:
     """What a run measured, JSON-serializable: per optimizer step ``loss`` (mean over its
     micro-batches and processes) and ``lr``; per epoch the sample-weighted mean
     ``epoch_loss``, ``epoch_time`` (s) and ``metrics`` (what ``on_epoch_end`` returned, or
     ``{}``); total ``wall_time`` (s, summed over resumed runs). ``model`` is set by loops
-    that build their model themselves (:func:`maelearn.classic.words.train_skipgram`); it is
-    not serialized. Stored in every checkpoint (:func:`maelearn.train.fit`)."""
+    that build their model themselves (:func:`maelearn.classic.words.train_skipgram`) and is
+    not serialized."""
 
     loss: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
@@ -64,7 +61,7 @@ class History:
         return {f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(self) if f.name != "model"}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         names = {f.name for f in fields(cls)} - {"model"}
         return cls(**{k: v for k, v in d.items() if k in names})
 
@@ -79,27 +76,25 @@ class History:
         return self.epoch_loss[-1] if self.epoch_loss else float("nan")
 
 
-# --- writing -------------------------------------------------------------------------------
-
-
-def atomic_save(obj: Any, path: str | Path) -> Path:
-    """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace``:
-    a reader (or a crash) sees either the old file or the complete new one, never half."""
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], Any]) -> Path:
+    """Call ``write(f)`` on a new temporary file beside ``path`` (its folder created if
+    missing), fsync, then ``os.replace`` it onto ``path``: a reader (or a crash) sees either
+    the old file or the complete new one, never half. An ``OSError`` names ``path``."""
     path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:  # name the file asked for, not the temporary one
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies (mkstemp's is 0600)
+    except OSError as err:
         raise OSError(err.errno, err.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         if isinstance(err.__context__, KeyboardInterrupt) and not isinstance(err, KeyboardInterrupt):
             # Ctrl-C inside torch.save surfaces as its zip writer's clean-up error ("[enforce
             # fail at inline_container.cc] unexpected pos", torch 2.5 to 2.14 at least): it is
@@ -108,41 +103,28 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
         if isinstance(err, OSError) and err.filename is None:  # say where (e.g. "disk full: <path>")
             raise OSError(err.errno, err.strerror, str(path)) from err
         raise
-    try:  # make the rename itself durable (POSIX); not possible on every platform
+    with contextlib.suppress(OSError):  # make the rename itself durable (POSIX; not every platform)
         dir_fd = os.open(path.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except OSError:
-        pass
     return path
 
 
-def _nearest_existing(path: Path) -> Path:
-    for parent in path.parents:
-        if parent.exists():
-            return parent
-    return Path(".")  # pragma: no cover - "." always exists
+def atomic_save(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj)`` to ``path`` atomically (:func:`atomic_write`)."""
+    return atomic_write(path, lambda f: torch.save(obj, f))
 
 
 def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool = False, flag: str = "OUT",
                       what: str = "", example: str = CHECKPOINT_NAME) -> Path:
-    """Before converting or writing anything: refuse ``path`` as the destination of a file
-    (``folder=True``: of a folder such as a Hugging Face model) with a ``UsageError`` naming
-    ``flag``, the path and what was expected, when
-
-    * something of the other type is there (a folder where a file goes, or a file where a
-      folder goes; ``overwrite`` does not change that);
-    * a file (``folder=True``: a non-empty folder) is there and ``overwrite`` is False: nothing
-      is replaced without being asked;
-    * a file on its way is not a folder, or the nearest existing folder does not accept new
-      files (read-only, no permission, ``/proc``): a small probe file is created there and
-      removed.
-
-    ``what`` names the thing written in messages (default: "a file" / "a folder"), and
-    ``example`` the file name suggested inside a folder given for a file. Returns
-    ``path`` as a :class:`~pathlib.Path`. Creates nothing that stays."""
+    """Before writing anything, refuse ``path`` as the destination of a file (``folder=True``:
+    a folder, e.g. a Hugging Face model) with a ``UsageError`` naming ``flag``, the path and
+    what was expected: something of the other type is there, a file (a non-empty folder) is
+    there without ``overwrite``, or the nearest existing folder takes no new files. ``what``
+    names the thing written; ``example`` is the file name suggested inside a folder given
+    for a file. Creates nothing that stays."""
     path = Path(path)
     what = what or ("a folder" if folder else "a file")
     shown = f"{flag} {path}"
@@ -161,28 +143,22 @@ def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool
             raise UsageError(f"{shown} exists and is not a regular file; expected the path of {what}")
         if not overwrite:
             raise UsageError(f"{shown} already exists; add --overwrite to replace it, or choose another path")
-    base = _nearest_existing(path)
+    base = next((parent for parent in path.parents if parent.exists()), Path("."))
     if not base.is_dir():
         raise UsageError(f"{shown}: {base} is a file, not a folder; expected a path inside a folder")
     require_writable_folder(base, shown)  # where the new file (or folder) will be made
     return path
 
 
-# --- what model a checkpoint holds -----------------------------------------------------------
-
-
 def model_config(model: nn.Module) -> dict | None:
-    """The plain-dict config a checkpoint stores to rebuild ``model``, with its ``kind``
-    (every MAE of the library: ``model.config_dict()``); ``None`` for other models."""
-    if hasattr(model, "config_dict"):
-        return dict(model.config_dict())
-    return None
+    """The plain-dict config (with its ``kind``) a checkpoint stores to rebuild ``model``:
+    ``model.config_dict()`` for every MAE of the library, ``None`` for other models."""
+    return dict(model.config_dict()) if hasattr(model, "config_dict") else None
 
 
 def config_differences(saved: dict, current: dict) -> list[str]:
-    """The fields where two model configs differ, one ``"field: checkpoint A, now B"`` each
-    (sorted by field name), so a refusal can name what changed instead of printing both
-    dicts."""
+    """One ``"field: checkpoint A, now B"`` per field where two model configs differ (sorted),
+    so a refusal names what changed instead of printing both dicts."""
     out = []
     for key in sorted(set(saved) | set(current)):
         a, b = saved.get(key, "<absent>"), current.get(key, "<absent>")
@@ -199,11 +175,10 @@ def _positive_int(cfg: dict, key: str, default: int) -> int:
 
 
 def estimate_parameters(cfg: dict) -> int:
-    """An estimate of the number of parameters (and fixed position tables) of the model a
-    :func:`model_config` dict describes, from its sizes alone (nothing is allocated):
-    ``depth * (4 + 2 * mlp_ratio) * dim**2`` for the encoder blocks, the same for the
-    decoder, plus the patch embedding, prediction head and position tables. Within a few
-    percent for every kind; used to refuse configs that cannot fit in memory."""
+    """The parameters (and position tables) of the model a :func:`model_config` dict
+    describes, from its sizes alone: ``depth * (4 + 2 * mlp_ratio) * dim**2`` per stack of
+    blocks, plus patch embedding, prediction head and position tables. Within a few percent
+    for every kind; nothing is allocated, so a config too large for memory can be refused."""
     if not isinstance(cfg, dict):
         raise ValueError(f"model_config must be a dict, got {type(cfg).__name__}")
     dim, depth = _positive_int(cfg, "dim", 768), _positive_int(cfg, "depth", 12)
@@ -241,8 +216,8 @@ def human_bytes(n: float) -> str:
 
 def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | None = None) -> int:
     """Before allocating anything: a ``ValueError`` when the model ``cfg`` describes needs
-    more memory than is available (``available`` bytes, default
-    :func:`maelearn.config.available_memory`). Returns the parameter estimate."""
+    more than ``available`` bytes (default :func:`maelearn.config.available_memory`).
+    Returns the parameter estimate."""
     n = estimate_parameters(cfg)
     need = n * BYTES_PER_PARAMETER
     have = available_memory() if available is None else available
@@ -254,9 +229,6 @@ def check_model_fits(cfg: dict, where: str = "the checkpoint", available: int | 
             f"decoder_dim={cfg.get('decoder_dim')}, decoder_depth={cfg.get('decoder_depth')})"
         )
     return n
-
-
-# --- reading -------------------------------------------------------------------------------
 
 
 def checkpoint_path(path: str | Path) -> Path:
@@ -272,9 +244,10 @@ def checkpoint_path(path: str | Path) -> Path:
             raise ValueError(f"not a readable checkpoint: {inner} (a folder, not a file)")
         if path.suffix in (".pt", ".pth") or path.name == CHECKPOINT_NAME:
             raise ValueError(f"not a readable checkpoint: {path} (a folder, not a file)")
-        raise FileNotFoundError(f"no checkpoint at {inner}; pretrain one first (python -m maelearn pretrain, or TrainConfig(checkpoint_dir=...))")
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint at {path}; pretrain one first (python -m maelearn pretrain, or TrainConfig(checkpoint_dir=...))")
+    if path.is_dir() or not path.exists():
+        missing = path / CHECKPOINT_NAME if path.is_dir() else path
+        raise FileNotFoundError(f"no checkpoint at {missing}; pretrain one first (python -m maelearn pretrain, "
+                                "or TrainConfig(checkpoint_dir=...))")
     return path
 
 
@@ -284,12 +257,9 @@ LOAD_ERRORS = (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFil
 
 
 def unreadable_reason(path: str | Path, err: BaseException) -> str:
-    """A few words on why ``torch.load`` failed on ``path`` with ``err``: ``empty file``,
-    ``truncated or corrupt zip``, ``a zip archive, not a torch file``, ``truncated or
-    corrupt file, old torch format``, ``refused unsafe pickle content: posix.system`` or
-    ``not a torch file``. torch's own messages are paragraphs (cut off mid-sentence in
-    one line) and advise ``weights_only=False``, the unsafe way; these are neither."""
-    path = Path(path)
+    """A few words on why ``torch.load`` failed on ``path`` with ``err`` (``empty file``,
+    ``truncated or corrupt zip``, ``refused unsafe pickle content: posix.system``...).
+    torch's own messages are paragraphs and advise ``weights_only=False``, the unsafe way."""
     try:
         with open(path, "rb") as f:
             head = f.read(4)
@@ -297,17 +267,15 @@ def unreadable_reason(path: str | Path, err: BaseException) -> str:
         return f"cannot be read: {read_err.strerror or type(read_err).__name__}"
     if not head:
         return "empty file"
-    text = str(err)
-    if isinstance(err, pickle.UnpicklingError) and (found := re.search(r"\bGLOBAL ([\w.]+)", text)):
+    if isinstance(err, pickle.UnpicklingError) and (found := re.search(r"\bGLOBAL ([\w.]+)", str(err))):
         return f"refused unsafe pickle content: {found.group(1)}"
     if head.startswith(b"PK"):
         try:
             with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
+                if not any(n.endswith("data.pkl") for n in archive.namelist()):
+                    return "a zip archive, not a torch file"
         except (OSError, zipfile.BadZipFile, ValueError):
-            names = None
-        if names is not None and not any(n.endswith("data.pkl") for n in names):
-            return "a zip archive, not a torch file"
+            pass
         return "truncated or corrupt zip"
     if head[:1] == b"\x80" and isinstance(err, (EOFError, struct.error)):
         return "truncated or corrupt file, old torch format"
@@ -316,14 +284,10 @@ def unreadable_reason(path: str | Path, err: BaseException) -> str:
 
 def load_weights_only(path: str | Path, map_location: str | torch.device = "cpu", allowed: tuple = ()) -> Any:
     """``torch.load(path, weights_only=True)``: tensors and plain containers, plus the
-    classes in ``allowed``; no pickled code runs. A file torch cannot read (empty,
-    truncated, random bytes, another program's, code in its pickle) raises
-    ``ValueError("not a readable checkpoint: <path> (<reason>)")``, the reason from
-    :func:`unreadable_reason`."""
+    classes in ``allowed``; no pickled code runs. A file torch cannot read raises
+    ``ValueError("not a readable checkpoint: <path> (<reason>)")`` (:func:`unreadable_reason`)."""
     path = Path(path)
     try:
-        if path.stat().st_size == 0:
-            raise EOFError
         with warnings.catch_warnings():  # a pickle of another protocol: refused below if it matters
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             with torch.serialization.safe_globals(list(allowed)):
@@ -333,9 +297,8 @@ def load_weights_only(path: str | Path, map_location: str | torch.device = "cpu"
 
 
 def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
-    """The checkpoint's contents, loaded safely (:func:`load_weights_only`: tensors and
-    plain containers only, no pickled code). A file that is empty, truncated, random bytes,
-    a pickle with code in it, or another program's file raises
+    """The contents of the checkpoint at ``path`` (a file or a run folder), loaded safely
+    (:func:`load_weights_only`); anything but a maelearn training checkpoint raises
     ``ValueError("not a readable checkpoint: <path> (<short reason>)")``."""
     path = checkpoint_path(path)
     state = load_weights_only(path, map_location)
@@ -345,10 +308,10 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
-    """Rebuild the model saved at ``path`` (a file or a checkpoint folder) and load its
-    weights. Returns ``(model, state)``; ``state`` holds ``epoch``, ``step``, ``history``
-    (a :class:`History`), ``train_config`` and the raw optimizer/RNG states.
-    The model's size is checked against free memory before it is built."""
+    """Rebuild the model saved at ``path`` (a file or a run folder), its size checked against
+    free memory first, and load its weights. Returns ``(model, state)``; ``state`` holds
+    ``epoch``, ``step``, ``history`` (a :class:`History`), ``train_config`` and the raw
+    optimizer/RNG states."""
     state = read_checkpoint(path, map_location)
     cfg = state.get("model_config")
     if not cfg:
@@ -368,24 +331,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except (RuntimeError, KeyError, TypeError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"not a readable checkpoint: {path} (its weights do not fit its model_config: {first[:200]})") from None
-    state = dict(state, history=History.from_dict(state.get("history") or {}))
-    return model, state
+    return model, dict(state, history=History.from_dict(state.get("history") or {}))
 
 
-__all__ = [
-    "CHECKPOINT_NAME",
-    "FORMAT",
-    "History",
-    "LOAD_ERRORS",
-    "atomic_save",
-    "check_destination",
-    "check_model_fits",
-    "checkpoint_path",
-    "config_differences",
-    "estimate_parameters",
-    "load_checkpoint",
-    "load_weights_only",
-    "model_config",
-    "read_checkpoint",
-    "unreadable_reason",
-]
+__all__ = ["CHECKPOINT_NAME", "FORMAT", "LOAD_ERRORS", "History", "atomic_save", "atomic_write", "check_destination",
+           "check_model_fits", "checkpoint_path", "config_differences", "estimate_parameters", "load_checkpoint",
+           "load_weights_only", "model_config", "read_checkpoint", "unreadable_reason"]

@@ -2,10 +2,9 @@
 
 A run folder holds one run (``checkpoint.pt``, ``history.json``, ``summary.json``, a
 figure). :class:`RunFolder` refuses a folder holding a run unless it is resumed
-(``--resume``) or replaced (``--overwrite``, old files deleted first), keeps other processes
-out with a ``.lock`` (a stale one is replaced), reports an unwritable folder before training
-and removes a leftover ``.checkpoint.pt.*.tmp``. On resume :func:`check_resume` refuses any
-changed setting but :data:`MAY_CHANGE`, naming the field; :func:`segments` records changes.
+(``--resume``) or replaced (``--overwrite``), and keeps other processes out with a
+``.lock``. On resume :func:`check_resume` refuses any changed setting but
+:data:`MAY_CHANGE`, naming the field; :func:`segments` records the changes.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from maelearn.checkpoint import CHECKPOINT_NAME
+from maelearn.checkpoint import CHECKPOINT_NAME, atomic_write
 from maelearn.cli import UsageError
 
 LOCK_NAME = ".lock"
@@ -35,21 +34,8 @@ MAY_CHANGE = {
     "data_root": "where the same named set (cifar10, stl10) is read from",
     "download": "whether a missing named set may be fetched",
 }
+#: Temporary files of a checkpoint save (:func:`~maelearn.checkpoint.atomic_write`).
 ORPHAN_GLOB = f".{CHECKPOINT_NAME}.*.tmp"
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
 
 
 def _start_time(pid: int) -> int | None:
@@ -63,11 +49,18 @@ def _start_time(pid: int) -> int | None:
 
 
 def _owner_alive(owner: dict) -> bool:
-    """Whether the lock's owner still runs: its pid is alive and, where both are known, it
+    """Whether the lock's owner still runs: its pid exists and, where both are known, it
     started when the lock says (a pid reused by an unrelated process is not the owner)."""
-    if not _pid_alive(owner["pid"]):
+    pid = owner["pid"]
+    if pid <= 0:
         return False
-    started, now = owner.get("started"), _start_time(owner["pid"])
+    try:
+        os.kill(pid, 0)
+    except PermissionError:  # exists, owned by someone else
+        pass
+    except OSError:  # ProcessLookupError: no such process
+        return False
+    started, now = owner.get("started"), _start_time(pid)
     return started is None or now is None or started == now
 
 
@@ -82,10 +75,11 @@ def read_lock(path: Path) -> dict | None:
 
 @dataclass
 class RunFolder:
-    """The folder ``path`` of a run that is about to write there. Use as a context manager
-    (``with RunFolder(out, resume=..., overwrite=...) as run:``): entering checks the path,
-    takes the lock, refuses to reuse a finished run, removes orphan temporary files; leaving
-    releases the lock. ``flag`` names the command-line option in messages."""
+    """The folder ``path`` of a run about to write there, used as ``with RunFolder(out,
+    resume=..., overwrite=...) as run:``. Entering proves the folder writable (with
+    ``need_bytes`` free), takes the lock, refuses to reuse a run (``--overwrite`` deletes
+    its files, listed in ``removed``) and removes the temporary files of an interrupted
+    save (``orphans``); leaving releases the lock. ``flag`` names the option in messages."""
 
     path: Path
     resume: bool = False
@@ -100,28 +94,25 @@ class RunFolder:
         if isinstance(self.path, str) and not self.path.strip():
             raise UsageError(f"{self.flag} must name a folder, got ''")
         self.path = Path(self.path)
+        self.lock_path = self.path / LOCK_NAME
         if self.resume and self.overwrite:
             raise UsageError("--resume and --overwrite contradict each other: resume continues the run in "
                              f"{self.path}, overwrite replaces it; pick one")
-
-    # -- checks ---------------------------------------------------------------------------
 
     def existing_run(self) -> list[str]:
         """The run files already in the folder (empty if none)."""
         return [name for name in RUN_FILES if (self.path / name).exists()]
 
     def check_writable(self) -> None:
-        """Create the folder if needed and prove it can be written, before any training:
-        a file in the way, a read-only mount, missing permission and a full disk (less free
-        space than ``need_bytes``) each raise an error naming the path."""
+        """Create the folder and prove it can be written, before any training: a file in the
+        way, a read-only mount, missing permission and a full disk (less free space than
+        ``need_bytes``) each raise an error naming the path."""
         p = self.path
         if p.exists() and not p.is_dir():
             raise UsageError(f"{self.flag} {p} is a file, not a folder; choose a folder for the run")
-        for parent in p.parents:
-            if parent.exists():
-                if not parent.is_dir():
-                    raise UsageError(f"{self.flag} {p}: {parent} is a file, not a folder")
-                break
+        base = next((parent for parent in p.parents if parent.exists()), None)
+        if base is not None and not base.is_dir():
+            raise UsageError(f"{self.flag} {p}: {base} is a file, not a folder")
         p.mkdir(parents=True, exist_ok=True)  # OSError (EROFS, EACCES, ENOSPC) names the path
         try:
             fd, probe = tempfile.mkstemp(prefix=".write-test.", dir=p)
@@ -138,62 +129,27 @@ class RunFolder:
             raise OSError(errno.ENOSPC, "disk full",
                           f"{p} (the run needs about {self.need_bytes / 2**20:.0f} MiB, {free / 2**20:.0f} MiB free)")
 
-    def check_reuse(self) -> None:
-        """Refuse a folder holding a run unless resuming or overwriting; on overwrite,
-        delete the old run's files so nothing of it survives into the new one."""
-        found = self.existing_run()
-        if not found or self.resume:
-            return
-        if self.overwrite:
-            for name in found:
-                (self.path / name).unlink()
-            self.removed.extend(found)
-            return
-        raise UsageError(
-            f"{self.flag} {self.path} already holds a run ({', '.join(found)}); add --resume to continue it, "
-            f"--overwrite to replace it, or choose another {self.flag}"
-        )
-
-    def clean_orphans(self) -> list[Path]:
-        """Remove temporary checkpoint files left by an interrupted save; returns them."""
-        gone = []
-        for tmp in self.path.glob(ORPHAN_GLOB):
-            try:
-                tmp.unlink()
-                gone.append(tmp)
-            except OSError:
-                pass
-        return gone
-
-    # -- the lock -------------------------------------------------------------------------
-
-    @property
-    def lock_path(self) -> Path:
-        return self.path / LOCK_NAME
-
     def acquire(self) -> None:
         """Take the folder's lock or refuse: a live owner is an error naming its pid; a dead
-        owner's lock (killed run) is stale and replaced."""
+        owner's lock (killed run) or a garbled one is stale and replaced."""
         me = {"pid": os.getpid(), "host": socket.gethostname(), "started": _start_time(os.getpid())}
         for _ in range(3):
             try:
                 fd = os.open(self.lock_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 owner = read_lock(self.lock_path)
-                if owner is not None and owner.get("host") == me["host"] and _owner_alive(owner) \
-                        and owner["pid"] != me["pid"]:
-                    raise UsageError(
-                        f"{self.flag} {self.path} is in use by another run (pid {owner['pid']}, lock {self.lock_path}); "
-                        f"wait for it to finish or choose another {self.flag}"
-                    ) from None
                 if owner is not None and owner.get("host") != me["host"]:
                     raise UsageError(
                         f"{self.flag} {self.path} is locked by pid {owner['pid']} on host {owner.get('host')!r} "
                         f"({self.lock_path}); if that run is gone, delete the lock file"
                     ) from None
-                # Stale (owner gone) or garbled: move it aside atomically, then retry.
+                if owner is not None and owner["pid"] != me["pid"] and _owner_alive(owner):
+                    raise UsageError(
+                        f"{self.flag} {self.path} is in use by another run (pid {owner['pid']}, lock {self.lock_path}); "
+                        f"wait for it to finish or choose another {self.flag}"
+                    ) from None
                 stale = self.lock_path.with_name(f"{LOCK_NAME}.stale.{os.getpid()}")
-                try:
+                try:  # moved aside atomically: of two processes replacing it, one wins
                     os.replace(self.lock_path, stale)
                     stale.unlink()
                 except FileNotFoundError:
@@ -206,32 +162,37 @@ class RunFolder:
         raise UsageError(f"could not take the lock {self.lock_path}: other runs keep taking it")
 
     def release(self) -> None:
-        if not self._locked:
-            return
-        owner = read_lock(self.lock_path)
+        owner = read_lock(self.lock_path) if self._locked else None
         if owner is not None and owner.get("pid") == os.getpid():
-            try:
-                self.lock_path.unlink()
-            except FileNotFoundError:
-                pass
+            self.lock_path.unlink(missing_ok=True)
         self._locked = False
 
-    def __enter__(self) -> "RunFolder":
+    def __enter__(self) -> RunFolder:
         self.check_writable()
         self.acquire()
         try:
-            self.check_reuse()
-            self.orphans = self.clean_orphans()
+            found = self.existing_run()
+            if found and not self.resume:
+                if not self.overwrite:
+                    raise UsageError(
+                        f"{self.flag} {self.path} already holds a run ({', '.join(found)}); add --resume to continue "
+                        f"it, --overwrite to replace it, or choose another {self.flag}")
+                for name in found:  # nothing of the old run survives into the new one
+                    (self.path / name).unlink()
+                self.removed.extend(found)
+            for tmp in self.path.glob(ORPHAN_GLOB):
+                try:
+                    tmp.unlink()
+                    self.orphans.append(tmp)
+                except OSError:
+                    pass
         except BaseException:
             self.release()
             raise
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.release()
-
-
-# --- resume: the settings that define a run ----------------------------------------------------
 
 
 def check_resume(saved: dict, current: dict, where: str) -> dict[str, tuple[Any, Any]]:
@@ -241,9 +202,7 @@ def check_resume(saved: dict, current: dict, where: str) -> dict[str, tuple[Any,
     line 0.5``). Returns the allowed changes ``{field: (checkpoint, now)}`` for the record.
     Fields absent from ``saved`` (older checkpoints) are not compared."""
     bad, allowed = [], {}
-    for key in sorted(current):
-        if key not in saved:
-            continue
+    for key in sorted(current.keys() & saved.keys()):
         a, b = saved[key], current[key]
         if a == b or (isinstance(a, float) and isinstance(b, (int, float)) and float(b) == a):
             continue
@@ -259,27 +218,10 @@ def check_resume(saved: dict, current: dict, where: str) -> dict[str, tuple[Any,
     return allowed
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file + rename): an interrupted write
-    leaves the old file, never half of the new one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's 0600 would hide results from other users
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`~maelearn.checkpoint.atomic_write`):
+    an interrupted write leaves the old file, never half of the new one."""
+    return atomic_write(path, lambda f: f.write(text.encode()))
 
 
 def segments(previous: list[dict] | None, start_epoch: int, epochs: int, changed: dict, **extra: Any) -> list[dict]:

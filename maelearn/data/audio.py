@@ -1,10 +1,9 @@
-"""Synthesized, labelled audio clips: tones, chirps, harmonic notes, noise bursts and click
-trains, with random pitch, loudness, timing and a little background noise.
+"""Synthesized, labelled audio clips, offline, any number and reproducible from the seed.
 
-Every clip is generated from the seed, so the set is offline, any size and reproducible.
-The classes differ in *how energy is spread over frequency and time*, which a spectrogram
-shows at a glance, while the raw samples of two clips of the same class (other pitch, other
-onset, other phase) are nearly uncorrelated: the point of lesson 02's features.
+:func:`synth_clips`' classes differ in *how energy is spread over frequency and time*, which a
+spectrogram shows at a glance, while the raw samples of two clips of the same class (other
+pitch, onset, phase) are nearly uncorrelated: the point of lesson 02's features.
+:func:`sound_patterns`' classes differ only in how a sound changes over time (lessons 11, 12).
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from maelearn.data.base import LabelledSet
+from maelearn.data.base import LabelledSet, check_int
 
 #: Class names, in label order.
 CLASSES = ("tone", "chirp", "harmonic", "noise burst", "click train")
@@ -44,7 +43,7 @@ def _envelope(t: np.ndarray, onset: float, duration: float, attack: float, relea
 
 def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, noise: float = 0.02) -> AudioSet:
     """``n`` labelled clips of ``seconds`` at ``sr`` Hz, balanced over :data:`CLASSES`
-    (label ``i % 5`` before a seeded shuffle).
+    (label ``i % 5`` before a seeded shuffle):
 
     * tone: one sinusoid, 200-2000 Hz;
     * chirp: a sweep up or down between two frequencies in 150-3000 Hz (exponential);
@@ -53,13 +52,11 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
     * click train: short decaying clicks at 8-40 per second.
 
     Each sound has a random onset, duration (30-80 % of the clip), loudness (0.3-0.9) and
-    phase, and every clip gets white background noise of std ``noise``.
-
-    Returns an :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32.
+    phase, and every clip gets white background noise of std ``noise``. Returns an
+    :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32.
     Taught in lesson 02.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    check_int("n", n, 1)
     if not isinstance(sr, int) or sr < 4000:
         raise ValueError(f"sr must be an int sample rate >= 4000 Hz, got {sr!r}")
     if not seconds > 0.1:
@@ -71,7 +68,7 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
     t = np.arange(length) / sr
     labels = rng.permutation(np.arange(n) % len(CLASSES))
     waves = np.empty((n, length), np.float32)
-    onsets, durations, amps, f0s = (np.empty(n) for _ in range(4))
+    attrs = {k: np.empty(n) for k in ("onset", "duration", "amplitude", "f0")}
     nyq = sr / 2
     for i, label in enumerate(labels):
         duration = seconds * rng.uniform(0.3, 0.8)
@@ -113,33 +110,22 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
             x = np.exp(-phase_t / tau) * carrier * (t >= onset)
         wave = amp * env * x + noise * rng.standard_normal(length)
         waves[i] = np.clip(wave, -1, 1)
-        onsets[i], durations[i], amps[i], f0s[i] = onset, duration, amp, f0
-    attrs = {
-        "onset": torch.tensor(onsets, dtype=torch.float32),
-        "duration": torch.tensor(durations, dtype=torch.float32),
-        "amplitude": torch.tensor(amps, dtype=torch.float32),
-        "f0": torch.tensor(f0s, dtype=torch.float32),
-    }
-    return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(CLASSES), sr, attrs)
+        for k, v in zip(attrs, (onset, duration, amp, f0)):
+            attrs[k][i] = v
+    return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(CLASSES), sr,
+                    {k: torch.tensor(v, dtype=torch.float32) for k, v in attrs.items()})
 
-
-# ---------------------------------------------------------------------------------------
-# Sounds whose class is a temporal pattern (lessons 11 and 12)
-# ---------------------------------------------------------------------------------------
 
 #: Class names of :func:`sound_patterns`, in label order: four pairs, each pair the same
 #: sounds played in opposite time order.
-PATTERN_CLASSES = (
-    "chirp up", "chirp down",
-    "rising pair", "falling pair",
-    "swell", "pluck",
-    "speeding up", "slowing down",
-)
+PATTERN_CLASSES = ("chirp up", "chirp down", "rising pair", "falling pair", "swell", "pluck", "speeding up",
+                   "slowing down")
 
 
-def _harmonic(phase: np.ndarray, n_harmonics: int, rng: np.random.Generator, inst_freq: np.ndarray, nyq: float) -> np.ndarray:
-    """A harmonic tone from the instantaneous phase (radians) of its fundamental: ``n``
-    harmonics with random weights ~ 1/h, each silenced where it would pass 0.9 Nyquist."""
+def _harmonic(phase: np.ndarray, n_harmonics: int, rng: np.random.Generator, inst_freq: np.ndarray | float,
+              nyq: float) -> np.ndarray:
+    """A harmonic tone, peak 1, from the instantaneous phase (radians) and frequency (Hz) of its
+    fundamental: harmonics with random weights ~ 1/h, each silenced where it would pass 0.9 Nyquist."""
     x = np.zeros_like(phase)
     for h in range(1, n_harmonics + 1):
         w = rng.uniform(0.5, 1.0) / h
@@ -164,15 +150,11 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
     (0.2-0.9), onset and duration (50-90 % of the clip), and background noise: white noise
     plus a low rumble, of total std drawn uniformly from ``noise``. A clip summary that
     ignores time order (the mean and std of each MFCC over time, lesson 02) cannot tell the
-    two classes of a pair apart; a spectrogram's structure can.
-
-    Returns an :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32 in
-    [-1, 1] and ``attributes`` ``onset``, ``duration`` (s), ``amplitude``, ``f0`` (Hz, the
-    first fundamental), ``noise`` (std).
+    two classes of a pair apart; a spectrogram's structure can. Returns an :class:`AudioSet`
+    (``f0`` is the first fundamental; ``attributes`` also has the ``noise`` std).
     Taught in lesson 11.
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
+    check_int("n", n, 1)
     if not isinstance(sr, int) or isinstance(sr, bool) or sr < 4000:
         raise ValueError(f"sr must be an int sample rate >= 4000 Hz, got {sr!r}")
     if not seconds >= 0.25:
@@ -213,7 +195,7 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
             x = np.zeros(length)
             for f, a, b in ((f_a, onset, split - gap / 2), (f_b, split + gap / 2, onset + duration)):
                 env = _envelope(t, a, b - a, 0.01, 0.03)
-                x += env * _harmonic(2 * np.pi * f * t, nh, rng, np.full(length, f), nyq)
+                x += env * _harmonic(2 * np.pi * f * t, nh, rng, f, nyq)
         elif pair == 2:  # swell (slow attack) or pluck (fast attack, slow decay)
             slow = rng.uniform(0.6, 0.85) * duration
             tau = slow / 3
@@ -223,7 +205,7 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
             else:
                 env = np.where(inside, np.exp(-np.clip(local, 0, duration) / tau), 0.0)
                 env *= np.clip(local / 0.005, 0, 1)  # quick attack
-            x = env * _harmonic(2 * np.pi * f0 * t, nh, rng, np.full(length, f0), nyq)
+            x = env * _harmonic(2 * np.pi * f0 * t, nh, rng, f0, nyq)
         else:  # pulse train whose gaps shrink (speeding up) or grow (slowing down)
             count = int(rng.integers(5, 10))
             ratio = rng.uniform(2.5, 4.0)
@@ -231,10 +213,8 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
             if reverse == 1:
                 gaps = gaps[::-1]
             starts = onset + np.concatenate([[0.0], np.cumsum(gaps)]) / gaps.sum() * (duration - 0.04)
-            x = np.zeros(length)
-            tone = _harmonic(2 * np.pi * f0 * t, nh, rng, np.full(length, f0), nyq)
-            for s in starts:
-                x += _envelope(t, s, 0.04, 0.003, 0.02) * tone
+            tone = _harmonic(2 * np.pi * f0 * t, nh, rng, f0, nyq)
+            x = sum(_envelope(t, s, 0.04, 0.003, 0.02) * tone for s in starts)
         std = rng.uniform(lo_n, hi_n)
         rumble = np.cumsum(rng.standard_normal(length))
         rumble -= np.convolve(rumble, np.ones(64) / 64, mode="same")  # remove the drift

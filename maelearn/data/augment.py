@@ -1,10 +1,9 @@
-"""Batched image augmentations on tensors (B, C, H, W) in [0, 1], on any device.
-
-Three recipes name what the MAE paper's Table 1e compares and what a contrastive method
-needs: ``"none"``, ``"crop"`` (random resized crop + horizontal flip) and ``"crop+colour"``
-(the crop, then colour jitter and random greyscale, SimCLR-style). Every function draws its
-randomness from an optional ``torch.Generator`` (on the CPU), so a run is reproducible.
-"""
+"""Batched image augmentations on tensors (B, C, H, W) in [0, 1], on any device. The recipes
+are what the MAE paper's Table 1e compares and what a contrastive method needs: ``"none"``,
+``"crop"`` (random resized crop + horizontal flip) and ``"crop+colour"`` (then colour jitter
+and random greyscale, SimCLR-style). All randomness comes from an optional CPU
+``torch.Generator``, so a run is reproducible. The crop is one batched ``grid_sample`` with
+a continuous box per image, not torchvision's per-image integer crop."""
 
 from __future__ import annotations
 
@@ -31,8 +30,7 @@ def random_resized_crop(x: torch.Tensor, scale: tuple[float, float] = (0.35, 1.0
         raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {scale!r}")
     b = x.shape[0]
     area = _rand(b, generator, *scale)
-    log_r = _rand(b, generator, math.log(ratio[0]), math.log(ratio[1]))
-    aspect = torch.exp(log_r)
+    aspect = torch.exp(_rand(b, generator, math.log(ratio[0]), math.log(ratio[1])))
     w = torch.sqrt(area * aspect).clamp(max=1.0)  # fractions of the width / height
     h = torch.sqrt(area / aspect).clamp(max=1.0)
     cx = (1 - w) * (2 * _rand(b, generator) - 1)  # centre in [-1 + w, 1 - w]
@@ -55,8 +53,7 @@ def colour_jitter(x: torch.Tensor, strength: float = 0.4, p: float = 0.8, grey_p
     """With probability ``p`` per image, scale brightness, contrast and saturation by
     random factors in [1 - strength, 1 + strength]; then make it grey with probability
     ``grey_p``. (B, C, H, W) in [0, 1] -> same, clamped to [0, 1]."""
-    b = x.shape[0]
-    dev = x.device
+    b, dev = x.shape[0], x.device
     on = (torch.rand(b, generator=generator) < p).float().to(dev)[:, None, None, None]
 
     def factor() -> torch.Tensor:

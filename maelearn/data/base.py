@@ -1,7 +1,7 @@
 """What every offline dataset shares: N examples in one tensor, integer labels (N,) into
-``classes``, optional per-example ``attributes``, and the same subsetting, device moves
-and splits. The concrete sets (images, videos, audio clips, time series) are dataclasses
-that inherit :class:`LabelledSet` and name their example tensor."""
+``classes``, optional per-example ``attributes``, and the same subsetting, device moves and
+splits. The concrete sets (images, videos, audio clips, time series) are dataclasses that
+inherit :class:`LabelledSet` and name their example tensor."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from typing import Callable, TypeVar
 import torch
 
 S = TypeVar("S", bound="LabelledSet")
+
+
+def check_int(name: str, value, low: int, unit: str = "") -> None:
+    """The generators' one-line error unless ``value`` is an int (not a bool) >= ``low``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}{unit}, got {value!r}")
 
 
 class LabelledSet:

@@ -1,12 +1,8 @@
 """Offline image data: real handwritten digits, crops of real photographs, procedural shapes
-(and, in :mod:`maelearn.data.scenes`, the shape-scenes benchmark; :func:`maelearn.data.load_offline`
-picks one by name);
-and the torchvision loaders (CIFAR-10, STL-10, ImageFolder) for learners with the internet
-or their own pictures.
-
-Every offline set is small enough to live on the training device as one tensor, so
-training loops index it directly instead of going through a DataLoader.
-"""
+(the shape-scenes benchmark is in :mod:`maelearn.data.scenes`), and torchvision loaders
+(CIFAR-10, STL-10, ImageFolder) for learners with the internet or their own pictures. Every
+offline set fits on the training device as one tensor, so training loops index it directly
+instead of going through a DataLoader."""
 
 from __future__ import annotations
 
@@ -50,19 +46,16 @@ def digits(size: int = 16) -> ImageSet:
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
 
 
-def _photos() -> list[np.ndarray]:
-    import skimage.data
-
-    return [getattr(skimage.data, name)()[..., :3] for name in PHOTOS]
-
-
 def natural_crops(n: int = 1024, size: int = 32, seed: int = 0, scale: tuple[float, float] = (0.05, 0.3)) -> ImageSet:
     """``n`` random crops of scikit-image's bundled photographs, resized to ``size``: real
     natural-image statistics, offline. A crop's side is a random fraction (``scale``) of
     its photo's shorter side; half the crops are flipped. The label is the source photo.
     Taught in lesson 00."""
+    import skimage.data
+
     rng = np.random.default_rng(seed)
-    photos = [torch.from_numpy(p).permute(2, 0, 1).float() / 255.0 for p in _photos()]
+    photos = [torch.from_numpy(getattr(skimage.data, name)()[..., :3]) for name in PHOTOS]  # (H, W, 3) uint8
+    photos = [p.permute(2, 0, 1).float() / 255.0 for p in photos]
     out = torch.empty(n, 3, size, size)
     labels = torch.empty(n, dtype=torch.long)
     for i in range(n):
@@ -141,22 +134,20 @@ def torchvision_dataset(name: str, root: str | Path, train: bool = True, size: i
     from torchvision import datasets, transforms
 
     tf = transforms.Compose([transforms.Resize(size), transforms.CenterCrop(size), transforms.ToTensor()])
-    root = Path(root)
+    root = str(Path(root))
     try:
         if name == "cifar10":
-            ds = datasets.CIFAR10(str(root), train=train, download=download, transform=tf)
-        elif name == "stl10":
-            ds = datasets.STL10(str(root), split="train" if train else "test", download=download, transform=tf)
-        elif name == "imagefolder":
-            ds = datasets.ImageFolder(str(root), transform=tf)
-        else:
-            raise ValueError(f"name must be 'cifar10', 'stl10' or 'imagefolder', got {name!r}")
+            return datasets.CIFAR10(root, train=train, download=download, transform=tf)
+        if name == "stl10":
+            return datasets.STL10(root, split="train" if train else "test", download=download, transform=tf)
+        if name == "imagefolder":
+            return datasets.ImageFolder(root, transform=tf)
     except RuntimeError as err:  # torchvision's "Dataset not found or corrupted"
         raise FileNotFoundError(
             f"{name} is not available under {root} ({err}). With the internet, pass download=True; "
             "offline, use maelearn.data.shapes(), digits() or natural_crops()."
         ) from err
-    return ds
+    raise ValueError(f"name must be 'cifar10', 'stl10' or 'imagefolder', got {name!r}")
 
 
 def to_imageset(ds, limit: int | None = None, name: str = "") -> ImageSet:

@@ -2,14 +2,13 @@
 
 Each 32x32 colour image shows one large silhouette whose class is its global structure
 (:data:`SCENE_CLASSES`), under nuisances a linear read-out of raw pixels cannot see through:
-position and scale, rotation (up to +-``max_angle``, 15 degrees by default), a random colour,
-a tinted crop of a scikit-image photograph or texture as background, ``clutter`` smaller
-silhouettes and, with probability ``occluder_p``, a bar. Offline, unlimited and deterministic
-in ``seed``; :func:`scene_benchmark` fixes the labelled train/test split. The headroom is the
-``baselines`` of ``data/ablations_cpu.json``, which lesson 09 prints. Why +-15 degrees: a kNN
-on raw pixels finds a training scene with the same silhouette at a similar place and size;
-in the calibration runs (not shipped as data) it scored 0.286 with full rotation, 0.566 here,
-but full rotation makes a square and a diamond one class.
+position and scale, rotation (up to +-``max_angle``), a random colour, a tinted crop of a
+scikit-image photograph or texture as background, ``clutter`` smaller silhouettes and, with
+probability ``occluder_p``, a bar. The headroom is the ``baselines`` of
+``data/ablations_cpu.json``, which lesson 09 prints. Why only +-15 degrees: a kNN on raw
+pixels finds a training scene with the same silhouette at a similar place and size; in the
+calibration runs it scored 0.286 with full rotation, 0.566 here, but full rotation makes a
+square and a diamond one class.
 """
 
 from __future__ import annotations
@@ -21,15 +20,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from maelearn.data.images import ImageSet
+from maelearn.data.images import PHOTOS, ImageSet
 
 #: The ten classes, each a silhouette defined by its global structure.
 SCENE_CLASSES = ("disk", "ring", "square", "triangle", "cross", "star", "L", "T", "crescent", "dumbbell")
 #: Photographs and textures bundled with scikit-image used as backgrounds (no download).
-BACKGROUNDS = (
-    "astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-    "brick", "grass", "gravel", "camera", "moon", "coins", "page", "clock", "text",
-)
+BACKGROUNDS = PHOTOS + ("brick", "grass", "gravel", "camera", "moon", "coins", "page", "clock", "text")
 MAX_CLUTTER = 1
 OCCLUDER_P = 0.3
 MAX_ANGLE = math.pi / 12  # +-15 degrees
@@ -39,7 +35,8 @@ _POOL_SIDE = 128
 
 @functools.lru_cache(maxsize=1)
 def _background_pool() -> tuple[torch.Tensor, ...]:
-    """The background photos as float tensors (3, H, W) in [0, 1] (grey ones repeated)."""
+    """The background photos as float tensors (3, H, W) in [0, 1] (grey ones repeated),
+    shorter side :data:`_POOL_SIDE` pixels."""
     import skimage.data
 
     out = []
@@ -50,8 +47,8 @@ def _background_pool() -> tuple[torch.Tensor, ...]:
         img = img[..., :3].astype(np.float32)
         img /= 255.0 if img.max() > 1.5 else 1.0
         t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None]
-        scale = _POOL_SIDE / min(t.shape[-2:])  # every photo down to a shorter side of _POOL_SIDE
-        t = F.interpolate(t, scale_factor=scale, mode="bilinear", align_corners=False, antialias=True)
+        t = F.interpolate(t, scale_factor=_POOL_SIDE / min(t.shape[-2:]), mode="bilinear", align_corners=False,
+                          antialias=True)
         out.append(t[0].clamp(0, 1).contiguous())
     return tuple(out)
 
@@ -64,35 +61,33 @@ def _disk(x: torch.Tensor, y: torch.Tensor, cx: float, cy: float, r: float) -> t
     return torch.sqrt((x - cx) ** 2 + (y - cy) ** 2) - r
 
 
+def _union(*parts: torch.Tensor) -> torch.Tensor:
+    return functools.reduce(torch.minimum, parts)
+
+
+_S3 = math.sqrt(3) / 2
+#: Each class's signed distance-like field f(x, y, r) (negative inside) in its canonical frame,
+#: where it fits in the unit disk; r = sqrt(x**2 + y**2).
+_SDFS = {
+    "disk": lambda x, y, r: r - 0.95,
+    "ring": lambda x, y, r: (r - 0.72).abs() - 0.26,
+    "square": lambda x, y, r: _box(x, y, 0, 0, 0.72, 0.72),
+    # equilateral, circumradius 1, centroid at the origin
+    "triangle": lambda x, y, r: torch.stack([-y, _S3 * x + 0.5 * y, -_S3 * x + 0.5 * y]).amax(0) - 0.5,
+    "cross": lambda x, y, r: _union(_box(x, y, 0, 0, 0.95, 0.27), _box(x, y, 0, 0, 0.27, 0.95)),
+    "star": lambda x, y, r: r - (0.62 + 0.36 * torch.cos(5 * torch.atan2(y, x))),
+    "L": lambda x, y, r: _union(_box(x, y, -0.45, 0.0, 0.27, 0.9), _box(x, y, 0.1, -0.63, 0.82, 0.27)),
+    "T": lambda x, y, r: _union(_box(x, y, 0.0, 0.63, 0.9, 0.27), _box(x, y, 0.0, -0.15, 0.27, 0.8)),
+    "crescent": lambda x, y, r: torch.maximum(r - 0.95, -_disk(x, y, 0.5, 0.0, 0.75)),
+    "dumbbell": lambda x, y, r: _union(_disk(x, y, -0.62, 0.0, 0.36), _disk(x, y, 0.62, 0.0, 0.36),
+                                       _box(x, y, 0.0, 0.0, 0.62, 0.13)),
+}
+
+
 def silhouette_sdf(kind: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """A signed distance-like field (negative inside) of class ``kind`` in its canonical
     frame, where the silhouette fits in the unit disk. x, y: (...) -> (...)."""
-    r = torch.sqrt(x**2 + y**2)
-    name = SCENE_CLASSES[kind]
-    if name == "disk":
-        return r - 0.95
-    if name == "ring":
-        return (r - 0.72).abs() - 0.26
-    if name == "square":
-        return _box(x, y, 0, 0, 0.72, 0.72)
-    if name == "triangle":  # equilateral, circumradius 1, centroid at the origin
-        s3 = math.sqrt(3) / 2
-        return torch.stack([-y, s3 * x + 0.5 * y, -s3 * x + 0.5 * y]).amax(0) - 0.5
-    if name == "cross":
-        return torch.minimum(_box(x, y, 0, 0, 0.95, 0.27), _box(x, y, 0, 0, 0.27, 0.95))
-    if name == "star":
-        theta = torch.atan2(y, x)
-        return r - (0.62 + 0.36 * torch.cos(5 * theta))
-    if name == "L":
-        return torch.minimum(_box(x, y, -0.45, 0.0, 0.27, 0.9), _box(x, y, 0.1, -0.63, 0.82, 0.27))
-    if name == "T":
-        return torch.minimum(_box(x, y, 0.0, 0.63, 0.9, 0.27), _box(x, y, 0.0, -0.15, 0.27, 0.8))
-    if name == "crescent":
-        return torch.maximum(r - 0.95, -_disk(x, y, 0.5, 0.0, 0.75))
-    if name == "dumbbell":
-        ends = torch.minimum(_disk(x, y, -0.62, 0.0, 0.36), _disk(x, y, 0.62, 0.0, 0.36))
-        return torch.minimum(ends, _box(x, y, 0.0, 0.0, 0.62, 0.13))
-    raise ValueError(f"kind must be in 0..{len(SCENE_CLASSES) - 1}, got {kind!r}")
+    return _SDFS[SCENE_CLASSES[kind]](x, y, torch.sqrt(x**2 + y**2))
 
 
 def render_silhouettes(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r: torch.Tensor,
@@ -114,7 +109,7 @@ def render_silhouettes(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r
     return out
 
 
-def _backgrounds(n: int, size: int, rng: np.random.Generator, contrast_range: tuple[float, float] = (0.4, 0.9)) -> torch.Tensor:
+def _backgrounds(n: int, size: int, rng: np.random.Generator, contrast_range: tuple[float, float]) -> torch.Tensor:
     """(n, 3, size, size) random crops of the background pool, tinted and flipped."""
     pool = _background_pool()
     out = torch.empty(n, 3, size, size)
@@ -139,11 +134,10 @@ def _contrasting_colours(under: torch.Tensor, rng: np.random.Generator) -> torch
     n = under.shape[0]
     col = torch.from_numpy(rng.uniform(0, 1, size=(n, 3))).float()
     lum_under = under.mean(1)
-    lum = col.mean(1)
     # Push the colour's brightness away from what lies beneath (keep its hue).
     target = torch.where(lum_under > 0.5, lum_under - 0.35 - 0.3 * torch.from_numpy(rng.random(n)).float(),
                          lum_under + 0.35 + 0.3 * torch.from_numpy(rng.random(n)).float()).clamp(0.02, 0.98)
-    return (col - lum[:, None] + target[:, None]).clamp(0, 1)
+    return (col - col.mean(1, keepdim=True) + target[:, None]).clamp(0, 1)
 
 
 def scenes(n: int = 2048, size: int = 32, seed: int = 0, clutter: int = MAX_CLUTTER, occluder_p: float = OCCLUDER_P,

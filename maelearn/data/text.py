@@ -1,12 +1,7 @@
 """A real English corpus that every machine with Python has offline: the docstrings of the
-standard library.
-
-:func:`corpus` walks a fixed, sorted list of standard-library modules and collects the
-docstrings of each module and of its public classes, functions and methods (in sorted
-order), with whitespace collapsed and duplicates removed. The text is written by people for
-people: prose, with some code names mixed in. It is deterministic on a given Python version
-(docstrings change a little between versions).
-"""
+standard library (see :func:`corpus`). Written by people for people: prose, with some code
+names mixed in. Deterministic on a given Python version (docstrings change a little between
+versions)."""
 
 from __future__ import annotations
 
@@ -18,33 +13,26 @@ import warnings
 
 #: The modules whose docstrings make the corpus (sorted; only ones with no side effects on
 #: import). Modules missing from a Python build (e.g. sqlite3) are skipped.
-MODULES = (
-    "abc", "argparse", "ast", "asyncio", "base64", "bisect", "calendar", "cmd", "codecs",
-    "collections", "concurrent.futures", "configparser", "contextlib", "copy", "csv",
-    "dataclasses", "datetime", "decimal", "difflib", "email", "email.message", "enum",
-    "filecmp", "fnmatch", "fractions", "ftplib", "functools", "getopt", "gettext", "glob",
-    "gzip", "hashlib", "heapq", "hmac", "html", "html.parser", "http.client", "http.cookies",
-    "imaplib", "inspect", "io", "ipaddress", "itertools", "json", "logging", "lzma",
-    "mailbox", "math", "mimetypes", "numbers", "operator", "optparse", "os", "pathlib",
-    "pickle", "pkgutil", "platform", "poplib", "pprint", "queue", "random", "re", "sched",
-    "secrets", "selectors", "shelve", "shlex", "shutil", "smtplib", "socket", "socketserver",
-    "sqlite3", "ssl", "statistics", "string", "struct", "subprocess", "tarfile", "tempfile",
-    "textwrap", "threading", "timeit", "tokenize", "trace", "traceback", "typing",
-    "unittest", "urllib.parse", "urllib.request", "uuid", "warnings", "wave", "weakref",
-    "xml.dom.minidom", "zipfile",
-)
+MODULES = tuple("""
+    abc argparse ast asyncio base64 bisect calendar cmd codecs collections
+    concurrent.futures configparser contextlib copy csv dataclasses datetime decimal difflib
+    email email.message enum filecmp fnmatch fractions ftplib functools getopt gettext glob
+    gzip hashlib heapq hmac html html.parser http.client http.cookies imaplib inspect io
+    ipaddress itertools json logging lzma mailbox math mimetypes numbers operator optparse
+    os pathlib pickle pkgutil platform poplib pprint queue random re sched secrets selectors
+    shelve shlex shutil smtplib socket socketserver sqlite3 ssl statistics string struct
+    subprocess tarfile tempfile textwrap threading timeit tokenize trace traceback typing
+    unittest urllib.parse urllib.request uuid warnings wave weakref xml.dom.minidom zipfile
+""".split())
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
-def _clean(doc: str) -> str:
-    return " ".join(doc.split())
-
-
 def _docstrings(module_name: str):
-    """Yield the docstrings of a module, its public classes/functions defined in it, and
-    their public methods, in sorted name order."""
+    """Yield the docstrings of a module, of its public classes and functions defined in it
+    (or in its C accelerator ``_name``, or its package), and of their public methods, in
+    sorted name order."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -53,38 +41,30 @@ def _docstrings(module_name: str):
         return
     if mod.__doc__:
         yield mod.__doc__
-    for name in sorted(vars(mod)):
-        if name.startswith("_"):
+    homes = (module_name, "_" + module_name.split(".")[-1], module_name.split(".")[0])
+    for name, obj in sorted(vars(mod).items()):
+        if name.startswith("_") or not (inspect.isclass(obj) or inspect.isroutine(obj)):
             continue
-        obj = vars(mod)[name]
-        if not (inspect.isclass(obj) or inspect.isroutine(obj)):
+        if getattr(obj, "__module__", None) not in homes:
             continue
-        if getattr(obj, "__module__", None) not in (module_name, "_" + module_name.split(".")[-1], module_name.split(".")[0]):
-            continue
-        doc = obj.__doc__
-        if isinstance(doc, str):
-            yield doc
+        if isinstance(obj.__doc__, str):
+            yield obj.__doc__
         if inspect.isclass(obj):
-            for mname in sorted(vars(obj)):
-                if mname.startswith("_"):
-                    continue
-                meth = vars(obj)[mname]
-                mdoc = getattr(meth, "__doc__", None)
-                if (inspect.isroutine(meth) or isinstance(meth, (property, staticmethod, classmethod))) and isinstance(mdoc, str):
-                    yield mdoc
+            for mname, meth in sorted(vars(obj).items()):
+                is_member = inspect.isroutine(meth) or isinstance(meth, (property, staticmethod, classmethod))
+                if is_member and not mname.startswith("_") and isinstance(meth.__doc__, str):
+                    yield meth.__doc__
 
 
 @functools.lru_cache(maxsize=4)
 def _all_docs(min_words: int) -> tuple[str, ...]:
-    seen: set[str] = set()
-    docs: list[str] = []
+    """Every docstring of :data:`MODULES`, whitespace collapsed, long enough, each once."""
+    docs: dict[str, None] = {}  # an ordered set
     for module_name in MODULES:
         for doc in _docstrings(module_name):
-            text = _clean(doc)
-            if len(text.split()) < min_words or text in seen:
-                continue
-            seen.add(text)
-            docs.append(text)
+            text = " ".join(doc.split())
+            if len(text.split()) >= min_words:
+                docs.setdefault(text)
     return tuple(docs)
 
 
@@ -100,8 +80,7 @@ def corpus(max_docs: int | None = None, min_words: int = 20) -> list[str]:
         raise ValueError(f"min_words must be an int >= 1, got {min_words!r}")
     if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
         raise ValueError(f"max_docs must be None or an int >= 1, got {max_docs!r}")
-    docs = list(_all_docs(min_words))
-    return docs if max_docs is None else docs[:max_docs]
+    return list(_all_docs(min_words)[:max_docs])
 
 
 def word_tokenize(text: str) -> list[str]:
@@ -116,9 +95,5 @@ def word_tokenize(text: str) -> list[str]:
 def sentences(max_docs: int | None = None, min_words: int = 4) -> list[str]:
     """The corpus split into sentences (at '.', '!' or '?' followed by a capital letter),
     keeping those with at least ``min_words`` words."""
-    out = []
-    for doc in corpus(max_docs=max_docs, min_words=1):
-        for s in _SENTENCE_END.split(doc):
-            if len(s.split()) >= min_words:
-                out.append(s)
-    return out
+    return [s for doc in corpus(max_docs=max_docs, min_words=1) for s in _SENTENCE_END.split(doc)
+            if len(s.split()) >= min_words]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from maelearn.data.base import LabelledSet
+from maelearn.data.base import LabelledSet, check_int
 
 #: Class names, in label order.
 CLASSES = ("rest", "walk", "run", "cycle", "jump")
@@ -38,20 +38,16 @@ class SeriesSet(LabelledSet):
     name: str = "activity_series"
 
 
-def activity_series(
-    n: int, channels: int = 3, length: int = 128, sr: float = 50.0, seed: int = 0, noise: float = 0.3
-) -> SeriesSet:
+def activity_series(n: int, channels: int = 3, length: int = 128, sr: float = 50.0, seed: int = 0,
+                    noise: float = 0.3) -> SeriesSet:
     """``n`` labelled series (N, ``channels``, ``length``), balanced over :data:`CLASSES`
     (label ``i % 5`` before a seeded shuffle); see the module docstring for the classes.
     ``noise`` is the std of the white noise added to every sample (the signals' amplitudes
     are of order 1). Deterministic in ``seed``.
     Taught in lesson 12."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if not isinstance(channels, int) or isinstance(channels, bool) or channels < 2:
-        raise ValueError(f"channels must be an int >= 2 (cycle needs two channels in quadrature), got {channels!r}")
-    if not isinstance(length, int) or isinstance(length, bool) or length < 16:
-        raise ValueError(f"length must be an int >= 16 steps, got {length!r}")
+    check_int("n", n, 1)
+    check_int("channels", channels, 2, " (cycle needs two channels in quadrature)")
+    check_int("length", length, 16, " steps")
     if not sr >= 10:
         raise ValueError(f"sr must be >= 10 Hz (run's third harmonic reaches about 10 Hz), got {sr!r}")
     if not noise >= 0:
@@ -60,7 +56,7 @@ def activity_series(
     t = np.arange(length) / sr  # (L,) seconds
     labels = rng.permutation(np.arange(n) % len(CLASSES))
     out = np.empty((n, channels, length), np.float32)
-    rates, phases, gains = (np.empty(n) for _ in range(3))
+    attrs = {k: np.empty(n) for k in ("rate", "phase", "gain")}
     for i, label in enumerate(labels):
         gain = rng.uniform(0.6, 1.4)
         mix = rng.uniform(0.3, 1.0, channels)  # how strongly each channel sees the motion
@@ -89,19 +85,14 @@ def activity_series(
             first = rng.uniform(0, 1 / rate)
             times = np.arange(first, t[-1] + 1 / rate, 1 / rate)
             bumps = np.exp(-0.5 * ((t[None, :] - times[:, None]) / width) ** 2).sum(0)  # (L,)
-            weight = mix.copy()
-            weight[-1] = 1.0
+            weight = np.append(mix[:-1], 1.0)  # the last channel sees the impacts fully
             x = 2.5 * weight[:, None] * bumps[None]
         offset = rng.normal(0, 1.0, channels)[:, None]  # gravity on each axis
         trend = rng.normal(0, 0.5, channels)[:, None] * (t / t[-1])[None]  # slow drift
         out[i] = gain * x + offset + trend + noise * rng.standard_normal((channels, length))
-        rates[i], phases[i], gains[i] = rate, phase, gain
-    attrs = {
-        "rate": torch.tensor(rates, dtype=torch.float32),
-        "phase": torch.tensor(phases, dtype=torch.float32),
-        "gain": torch.tensor(gains, dtype=torch.float32),
-    }
-    return SeriesSet(torch.from_numpy(out), torch.tensor(labels, dtype=torch.long), list(CLASSES), float(sr), attrs)
+        attrs["rate"][i], attrs["phase"][i], attrs["gain"][i] = rate, phase, gain
+    return SeriesSet(torch.from_numpy(out), torch.tensor(labels, dtype=torch.long), list(CLASSES), float(sr),
+                     {k: torch.tensor(v, dtype=torch.float32) for k, v in attrs.items()})
 
 
 __all__ = ["CLASSES", "SeriesSet", "activity_series"]

@@ -1,9 +1,10 @@
-"""Learned features: a small CNN whose penultimate layer is a feature extractor, an
-optional pretrained ResNet-18 (online only), and nearest-centroid classification on
-features (lessons 01 and 04).
-"""
+"""Learned features (lessons 01 and 04): a small CNN whose penultimate layer is a feature
+extractor, an optional pretrained ResNet-18 (never downloaded here), and nearest-centroid
+classification in a feature space."""
 
 from __future__ import annotations
+
+import os
 
 import torch
 import torch.nn.functional as F
@@ -15,10 +16,9 @@ from maelearn.train import TrainConfig, fit
 
 
 class SmallCNN(nn.Module):
-    """Three conv blocks (conv 3x3 - batch norm - ReLU - 2x2 max pool), global average
-    pooling to a ``width * 4``-d feature vector (the penultimate layer), and a linear
-    classifier. ``features(x)`` (B, C, H, W) -> (B, width * 4).
-    Taught in lesson 01."""
+    """Three blocks of conv 3x3 - batch norm - ReLU - 2x2 max pool, global average pooling
+    and a linear classifier; ``features(x)`` (B, C, H, W) -> (B, width * 4) is the
+    penultimate layer. Taught in lesson 01."""
 
     def __init__(self, in_chans: int = 3, num_classes: int = 10, width: int = 16):
         super().__init__()
@@ -41,11 +41,10 @@ def train_cnn(
     model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int = 5, batch_size: int = 64,
     lr: float = 3e-3, seed: int = 0, progress: bool = True,
 ) -> History:
-    """Plain supervised training with the library's loop (:func:`maelearn.train.fit`):
+    """Supervised training with :func:`maelearn.train.fit` on the model's device:
     cross-entropy, AdamW (weight decay 1e-4 except biases and norms) at a constant ``lr``,
-    every epoch over all images (the last batch may be smaller), on the model's device.
-    Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the mean loss of
-    every epoch.
+    all images every epoch; the model is left in eval mode. Returns the
+    :class:`~maelearn.checkpoint.History` (``.epoch_loss``: every epoch's mean loss).
     Taught in lesson 01."""
     check_float_tensor(images, "images", 4, "(N, C, H, W)")
     if labels.shape != (images.shape[0],):
@@ -71,42 +70,31 @@ def batched(fn, images: torch.Tensor, batch: int = 256) -> torch.Tensor:
     return torch.cat([fn(images[i : i + batch]) for i in range(0, len(images), batch)])
 
 
-def pretrained_resnet18(weights: str | None = None):
-    """torchvision's ResNet-18 with its classifier removed (a 512-d feature extractor).
+def pretrained_resnet18(weights: str | None = None) -> nn.Module:
+    """torchvision's ResNet-18 without its classifier (a 512-d feature extractor), in eval
+    mode: untrained for ``weights=None``; for ``"DEFAULT"`` (or ``"IMAGENET1K_V1"``) the
+    ImageNet weights, *only if already in torch's cache*: this never downloads, and missing
+    weights raise ``FileNotFoundError`` with the command that fetches them.
+    Taught in lesson 01."""
+    from torchvision.models import ResNet18_Weights, resnet18  # torchvision is slow to import: only here
 
-    ``weights=None`` builds it untrained. ``weights="DEFAULT"`` (or ``"IMAGENET1K_V1"``) loads
-    the ImageNet weights *only if they are already in torch's cache* (``~/.cache/torch``):
-    this function never downloads. Missing weights raise ``FileNotFoundError`` with the
-    one-line command that fetches them on a machine with the internet.
-    Taught in lesson 01.
-    """
-    from torchvision.models import ResNet18_Weights, resnet18
-
-    if weights is None:
-        model = resnet18(weights=None)
-    else:
-        import os
-
-        w = ResNet18_Weights[weights] if weights != "DEFAULT" else ResNet18_Weights.DEFAULT
+    w = None if weights is None else ResNet18_Weights[weights]  # "DEFAULT" is an alias of the newest weights
+    if w is not None:
         cache = os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(w.url))
         if not os.path.exists(cache):
             raise FileNotFoundError(
                 f"ResNet-18 weights are not cached at {cache}. With the internet, run once: "
                 "python -c \"import torchvision; torchvision.models.resnet18(weights='DEFAULT')\""
             )
-        model = resnet18(weights=w)
+    model = resnet18(weights=w)
     model.fc = nn.Identity()
     return model.eval()
 
 
-# =========================================================================================
-# Few-label classification in a feature space
-# =========================================================================================
-
-
 def class_centroids(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch.Tensor:
     """The mean feature vector of every class: x (N, D), y (N,) in [0, num_classes) ->
-    (num_classes, D). A class without examples gets a zero row."""
+    (num_classes, D). A class without examples gets a zero row.
+    Taught in lesson 04."""
     check_float_tensor(x, "x", 2, "(N, D)")
     if y.shape != (x.shape[0],):
         raise ValueError(f"y must have shape ({x.shape[0]},), got {tuple(y.shape)}")
@@ -117,6 +105,7 @@ def class_centroids(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> torch
 
 def nearest_centroid(x: torch.Tensor, centroids: torch.Tensor) -> torch.Tensor:
     """Predicted class (N,) long of every row of x (N, D): the centroid (K, D) with the
-    highest cosine similarity."""
+    highest cosine similarity.
+    Taught in lesson 04."""
     check_float_tensor(x, "x", 2, "(N, D)")
     return (F.normalize(x, dim=1) @ F.normalize(centroids, dim=1).T).argmax(dim=1)

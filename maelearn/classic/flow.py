@@ -1,11 +1,6 @@
-"""Optical flow by hand: image gradients, the structure tensor, Lucas-Kanade (one frame
-pair, or a batch of pairs at once), and the endpoint error against ground truth (lesson
-01); OpenCV's flow for comparison. :mod:`maelearn.classic.motion` turns the flow into a
-motion-direction classifier.
-
-These are the reference implementations of lesson 01's exercises, each checked in the
-tests against OpenCV.
-"""
+"""Optical flow by hand (lesson 01): image gradients, the structure tensor, Lucas-Kanade and
+the endpoint error, checked in the tests against OpenCV, whose own flow is here for
+comparison. :mod:`maelearn.classic.motion` turns the flow into a direction classifier."""
 
 from __future__ import annotations
 
@@ -14,6 +9,18 @@ import torch
 import torch.nn.functional as F
 
 from maelearn.checks import check_float_tensor
+
+
+def _check_pair(a: torch.Tensor, b: torch.Tensor, names: tuple[str, str], ndim: int, layout: str) -> None:
+    check_float_tensor(a, names[0], ndim, layout)
+    check_float_tensor(b, names[1], ndim, layout)
+    if a.shape != b.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def _check_window(window: int) -> None:
+    if not isinstance(window, int) or window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be an odd int >= 1, got {window!r}")
 
 
 def to_gray(frames: torch.Tensor) -> torch.Tensor:
@@ -26,49 +33,40 @@ def to_gray(frames: torch.Tensor) -> torch.Tensor:
 
 
 def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Brightness-constancy derivatives of two grey frames (H, W): ``Ix``, ``Iy`` are central
-    differences (one-sided at the border, as ``torch.gradient``) of the frames' average and
-    ``It = frame1 - frame0``. Each is (H, W).
+    """Brightness-constancy derivatives of two grey frames (H, W), each (H, W): ``Ix``, ``Iy``
+    are central differences (one-sided at the border) of the frames' average,
+    ``It = frame1 - frame0``.
     Taught in lesson 01."""
-    check_float_tensor(frame0, "frame0", 2, "(H, W)")
-    check_float_tensor(frame1, "frame1", 2, "(H, W)")
-    if frame0.shape != frame1.shape:
-        raise ValueError(f"frame0 and frame1 must have the same shape, got {tuple(frame0.shape)} and {tuple(frame1.shape)}")
-    avg = 0.5 * (frame0 + frame1)
-    iy, ix = torch.gradient(avg)
+    _check_pair(frame0, frame1, ("frame0", "frame1"), 2, "(H, W)")
+    iy, ix = torch.gradient(0.5 * (frame0 + frame1))
     return ix, iy, frame1 - frame0
 
 
 def window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
     """Sum of ``x`` (..., H, W) over the ``window`` x ``window`` square centred on every
-    pixel, with zeros outside the image. Same shape as ``x``.
+    pixel, zeros outside the image. Same shape as ``x``.
     Taught in lesson 01."""
-    if not isinstance(window, int) or window < 1 or window % 2 == 0:
-        raise ValueError(f"window must be an odd int >= 1, got {window!r}")
-    shape = x.shape
-    flat = x.reshape(-1, 1, *shape[-2:])
+    _check_window(window)
     kernel = torch.ones(1, 1, window, window, dtype=x.dtype, device=x.device)
-    return F.conv2d(flat, kernel, padding=window // 2).reshape(shape)
+    return F.conv2d(x.reshape(-1, 1, *x.shape[-2:]), kernel, padding=window // 2).reshape(x.shape)
 
 
 def structure_tensor(ix: torch.Tensor, iy: torch.Tensor, it: torch.Tensor, window: int = 5) -> torch.Tensor:
-    """The window sums Lucas-Kanade needs, stacked (5, H, W):
+    """The window sums Lucas-Kanade needs, (5, H, W):
     ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]`` over each pixel's window.
     Taught in lesson 01."""
     for name, t in (("ix", ix), ("iy", iy), ("it", it)):
         check_float_tensor(t, name, 2, "(H, W)")
-    products = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it])  # (5, H, W)
-    return window_sum(products, window)
+    return window_sum(torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it]), window)
 
 
 def lk_solve(sums: torch.Tensor, min_eig: float = 1e-3) -> torch.Tensor:
-    """Solve the 2x2 Lucas-Kanade system at every pixel.
-
-    With ``A = [[Sxx, Sxy], [Sxy, Syy]]`` and ``b = -[Sxt, Syt]`` from :func:`structure_tensor`
-    (``sums`` (5, H, W)), the flow is ``A^-1 b`` by Cramer's rule. Where the smaller
-    eigenvalue of ``A`` is below ``min_eig`` the window has no texture in some direction
-    (the aperture problem) and the flow is set to 0. Returns (2, H, W): dx, dy in pixels.
-    """
+    """Solve the 2x2 Lucas-Kanade system of every pixel: ``A = [[Sxx, Sxy], [Sxy, Syy]]``
+    and ``b = -[Sxt, Syt]`` from :func:`structure_tensor`'s ``sums`` (5, H, W), flow
+    ``A^-1 b`` by Cramer's rule -> (2, H, W): dx, dy in pixels. Where the smaller eigenvalue
+    of ``A`` is below ``min_eig`` the window lacks texture in some direction (the aperture
+    problem) and the flow is 0.
+    Taught in lesson 01."""
     check_float_tensor(sums, "sums", 3, "(5, H, W)")
     if sums.shape[0] != 5:
         raise ValueError(f"sums must have 5 channels [Sxx, Sxy, Syy, Sxt, Syt], got shape {tuple(sums.shape)}")
@@ -87,48 +85,9 @@ def _solve(sums: torch.Tensor, min_eig: float) -> torch.Tensor:
     return torch.where(ok.unsqueeze(-3), uv, torch.zeros_like(uv))
 
 
-def warp(frame: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample ``frame`` (H, W) at ``(x + dx, y + dy)`` bilinearly (border values outside):
-    ``warp(frame1, flow)`` looks like frame0 where the flow is right."""
-    h, w = frame.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=frame.dtype), torch.arange(w, dtype=frame.dtype), indexing="ij")
-    gx = (xs + flow[0]) / max(w - 1, 1) * 2 - 1
-    gy = (ys + flow[1]) / max(h - 1, 1) * 2 - 1
-    grid = torch.stack([gx, gy], -1)[None]
-    return F.grid_sample(frame[None, None], grid, mode="bilinear", padding_mode="border", align_corners=True)[0, 0]
-
-
-def lucas_kanade(
-    frame0: torch.Tensor, frame1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1, iterations: int = 1
-) -> torch.Tensor:
-    """Dense Lucas-Kanade optical flow from grey ``frame0`` to ``frame1`` (H, W) -> (2, H, W).
-
-    ``levels=1, iterations=1`` is the textbook single solve (valid for motions well under a
-    pixel). ``iterations > 1`` re-warps frame1 by the current estimate and solves for the
-    remainder; ``levels > 1`` goes coarse to fine over an image pyramid (halving each level),
-    as OpenCV's pyramidal LK does, so that larger motions become small at the coarse level.
-    Taught in lesson 01.
-    """
-    check_float_tensor(frame0, "frame0", 2, "(H, W)")
-    if not isinstance(levels, int) or levels < 1 or not isinstance(iterations, int) or iterations < 1:
-        raise ValueError(f"levels and iterations must be ints >= 1, got {levels!r} and {iterations!r}")
-    pyr0, pyr1 = [frame0], [frame1]
-    for _ in range(levels - 1):
-        pyr0.append(F.avg_pool2d(pyr0[-1][None, None], 2)[0, 0])
-        pyr1.append(F.avg_pool2d(pyr1[-1][None, None], 2)[0, 0])
-    flow = torch.zeros(2, *pyr0[-1].shape, dtype=frame0.dtype)
-    for level in reversed(range(levels)):
-        f0, f1 = pyr0[level], pyr1[level]
-        if flow.shape[-2:] != f0.shape:
-            flow = 2 * F.interpolate(flow[None], size=f0.shape, mode="bilinear", align_corners=False)[0]
-        for _ in range(iterations):
-            ix, iy, it = image_gradients(f0, warp(f1, flow) if flow.abs().sum() > 0 else f1)
-            flow = flow + lk_solve(structure_tensor(ix, iy, it, window), min_eig)
-    return flow
-
-
-def _warp_batch(frames: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """:func:`warp` of a batch: frames (B, H, W) sampled at ``(x + dx, y + dy)`` of flow (B, 2, H, W)."""
+def _warp(frames: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """Grey frames (B, H, W) sampled bilinearly at ``(x + dx, y + dy)`` of flow (B, 2, H, W),
+    border values outside: frame1 warped by the right flow looks like frame0."""
     _, h, w = frames.shape
     ys, xs = torch.meshgrid(torch.arange(h, dtype=frames.dtype, device=frames.device),
                             torch.arange(w, dtype=frames.dtype, device=frames.device), indexing="ij")
@@ -138,29 +97,10 @@ def _warp_batch(frames: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(frames[:, None], grid, mode="bilinear", padding_mode="border", align_corners=True)[:, 0]
 
 
-def _box_sum(x: torch.Tensor, window: int) -> torch.Tensor:
-    """:func:`window_sum` of (B, K, H, W) by average pooling (zeros outside, counted), a
-    little faster on a CPU than the convolution; equal up to float rounding."""
-    if not isinstance(window, int) or window < 1 or window % 2 == 0:
-        raise ValueError(f"window must be an odd int >= 1, got {window!r}")
-    return F.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=True) * (window * window)
-
-
-def lucas_kanade_batch(
-    frames0: torch.Tensor, frames1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1,
-    iterations: int = 1,
-) -> torch.Tensor:
-    """:func:`lucas_kanade` on a batch of frame pairs at once: grey ``frames0`` and
-    ``frames1`` (B, H, W) -> flow (B, 2, H, W) (dx, dy in pixels, from frames0[i] to
-    frames1[i]). The same steps (gradients of the frames' average, window sums, the 2x2
-    solve of every pixel, optional pyramid and re-warping), so each pair's flow equals
-    ``lucas_kanade(frames0[i], frames1[i], ...)`` up to float rounding (the window sums
-    are taken by average pooling, faster than :func:`window_sum`'s convolution). Taught in
-    lesson 01."""
-    check_float_tensor(frames0, "frames0", 3, "(B, H, W)")
-    check_float_tensor(frames1, "frames1", 3, "(B, H, W)")
-    if frames0.shape != frames1.shape:
-        raise ValueError(f"frames0 and frames1 must have the same shape, got {tuple(frames0.shape)} and {tuple(frames1.shape)}")
+def _pyramid_lk(frames0: torch.Tensor, frames1: torch.Tensor, window: int, min_eig: float, levels: int,
+                iterations: int, pooled: bool) -> torch.Tensor:
+    """Lucas-Kanade of frame pairs (B, H, W) -> flow (B, 2, H, W), as :func:`lucas_kanade`."""
+    _check_window(window)
     if not isinstance(levels, int) or levels < 1 or not isinstance(iterations, int) or iterations < 1:
         raise ValueError(f"levels and iterations must be ints >= 1, got {levels!r} and {iterations!r}")
     pyr0, pyr1 = [frames0], [frames1]
@@ -173,20 +113,48 @@ def lucas_kanade_batch(
         if flow.shape[-2:] != f0.shape[-2:]:
             flow = 2 * F.interpolate(flow, size=f0.shape[-2:], mode="bilinear", align_corners=False)
         for _ in range(iterations):
-            moved = _warp_batch(f1, flow) if flow.abs().sum() > 0 else f1
-            iy, ix = torch.gradient(0.5 * (f0 + moved), dim=(-2, -1))
+            moved = _warp(f1, flow) if flow.abs().sum() > 0 else f1
+            iy, ix = torch.gradient(0.5 * (f0 + moved), dim=(-2, -1))  # image_gradients(f0, moved)
             it = moved - f0
             products = torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it], dim=1)  # (B, 5, H, W)
-            sums = _box_sum(products, window)
+            if pooled:  # window_sum by average pooling (zeros outside, counted): faster on a CPU
+                sums = F.avg_pool2d(products, window, stride=1, padding=window // 2) * (window * window)
+            else:
+                sums = window_sum(products, window)
             flow = flow + _solve(sums, min_eig)
     return flow
 
 
+def lucas_kanade(
+    frame0: torch.Tensor, frame1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1, iterations: int = 1
+) -> torch.Tensor:
+    """Dense Lucas-Kanade optical flow from grey ``frame0`` to ``frame1`` (H, W) -> (2, H, W).
+
+    ``levels=1, iterations=1`` is the textbook single solve (valid for motions well under a
+    pixel). ``iterations > 1`` re-warps frame1 by the current estimate and solves for the
+    remainder; ``levels > 1`` goes coarse to fine over an image pyramid (halving each level),
+    as OpenCV's pyramidal LK does, so that larger motions become small at the coarse level.
+    Taught in lesson 01."""
+    _check_pair(frame0, frame1, ("frame0", "frame1"), 2, "(H, W)")
+    return _pyramid_lk(frame0[None], frame1[None], window, min_eig, levels, iterations, pooled=False)[0]
+
+
+def lucas_kanade_batch(
+    frames0: torch.Tensor, frames1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1,
+    iterations: int = 1,
+) -> torch.Tensor:
+    """:func:`lucas_kanade` of many frame pairs at once: grey ``frames0``, ``frames1``
+    (B, H, W) -> flow (B, 2, H, W). Equal to ``lucas_kanade(frames0[i], frames1[i], ...)``
+    up to float rounding: the window sums are taken by average pooling, not convolution.
+    Taught in lesson 01."""
+    _check_pair(frames0, frames1, ("frames0", "frames1"), 3, "(B, H, W)")
+    return _pyramid_lk(frames0, frames1, window, min_eig, levels, iterations, pooled=True)
+
+
 def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tensor | None = None) -> float:
-    """Average endpoint error: the mean over pixels of the Euclidean distance between the
-    estimated and the true flow vectors, ``sqrt((dx - dx*)^2 + (dy - dy*)^2)``. ``flow`` and
-    ``true_flow`` are (..., 2, H, W); ``mask`` (..., H, W) of bools restricts the mean to
-    some pixels (e.g. the moving object). Returns a float.
+    """Average endpoint error: the mean over pixels of ``sqrt((dx - dx*)^2 + (dy - dy*)^2)``
+    between the estimated and the true flow, both (..., 2, H, W); ``mask`` (..., H, W) of
+    bools restricts the mean to some pixels (e.g. the moving object).
     Taught in lesson 01."""
     if flow.shape != true_flow.shape or flow.shape[-3] != 2:
         raise ValueError(f"flow and true_flow must both be (..., 2, H, W), got {tuple(flow.shape)} and {tuple(true_flow.shape)}")
@@ -204,10 +172,9 @@ def opencv_flow(frame0: torch.Tensor, frame1: torch.Tensor, method: str = "farne
     """OpenCV's dense flow between grey frames (H, W) in [0, 1] -> (2, H, W): ``"farneback"``
     (polynomial expansion) or ``"pyrlk"`` (pyramidal Lucas-Kanade tracked from every pixel).
     Taught in lesson 01."""
-    import cv2
+    import cv2  # only this comparison needs OpenCV
 
-    a = (frame0.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
-    b = (frame1.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8)
+    a, b = ((f.detach().cpu().numpy() * 255).round().clip(0, 255).astype(np.uint8) for f in (frame0, frame1))
     h, w = a.shape
     if method == "farneback":
         flow = cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=2, winsize=window + 2,
@@ -217,6 +184,6 @@ def opencv_flow(frame0: torch.Tensor, frame1: torch.Tensor, method: str = "farne
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
         pts = np.stack([xs.ravel(), ys.ravel()], 1)[:, None, :]
         nxt, status, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, winSize=(window, window), maxLevel=2)
-        d = (nxt - pts)[:, 0, :] * (status.astype(np.float32))  # lost points: 0
+        d = (nxt - pts)[:, 0, :] * status.astype(np.float32)  # lost points: 0
         return torch.from_numpy(d.T.reshape(2, h, w).copy()).float()
     raise ValueError(f"method must be 'farneback' or 'pyrlk', got {method!r}")

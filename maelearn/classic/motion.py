@@ -1,15 +1,7 @@
-"""Motion direction from hand-made features: the classical baselines of the video lessons.
-
-Lesson 01 turns its Lucas-Kanade flow into a direction classifier: average the flow of
-every frame pair of a clip into one vector (:func:`mean_flow`), then give the clip the
-class whose average vector points the closest way (:func:`flow_direction`). Lesson 10 sets
-that classifier, two read-outs of plain frame differences and one frame's pixels beside
-VideoMAE's frozen features on the same clips (:func:`motion_baselines`).
-
-Videos are (N, C, T, H, W) floats in [0, 1] with C = 3 (RGB, turned grey with the ITU-R 601
-weights) or grey (N, T, H, W), as :func:`maelearn.data.video.moving_shapes` makes them;
-labels are (N,) class indices.
-"""
+"""Motion direction from hand-made features: lesson 01's mean-flow classifier
+(:func:`flow_direction`) and the baselines lesson 10 sets beside VideoMAE
+(:func:`motion_baselines`). Videos are RGB (N, 3, T, H, W) or grey (N, T, H, W) floats in
+[0, 1], as :func:`maelearn.data.video.moving_shapes` makes them; labels are (N,) indices."""
 
 from __future__ import annotations
 
@@ -28,14 +20,11 @@ def grey_clips(videos: torch.Tensor, min_frames: int = 2) -> torch.Tensor:
     if not isinstance(videos, torch.Tensor) or not videos.is_floating_point():
         raise TypeError(f"videos must be a float tensor (N, C, T, H, W) or (N, T, H, W), got {type(videos).__name__}"
                         + (f" of dtype {videos.dtype}" if isinstance(videos, torch.Tensor) else ""))
-    if videos.ndim == 5:
-        if videos.shape[1] != 3:
-            raise ValueError(f"videos (N, C, T, H, W) must have C = 3 colour channels, got shape {tuple(videos.shape)}")
-        grey = to_gray(videos.transpose(1, 2))  # (N, T, 3, H, W) -> (N, T, H, W)
-    elif videos.ndim == 4:
-        grey = videos
-    else:
+    if videos.ndim not in (4, 5):
         raise ValueError(f"videos must be (N, C, T, H, W) or grey (N, T, H, W), got shape {tuple(videos.shape)}")
+    if videos.ndim == 5 and videos.shape[1] != 3:
+        raise ValueError(f"videos (N, C, T, H, W) must have C = 3 colour channels, got shape {tuple(videos.shape)}")
+    grey = to_gray(videos.transpose(1, 2)) if videos.ndim == 5 else videos  # (N, T, H, W)
     if grey.shape[0] == 0:
         raise ValueError("videos is an empty batch")
     if grey.shape[1] < min_frames:
@@ -45,12 +34,9 @@ def grey_clips(videos: torch.Tensor, min_frames: int = 2) -> torch.Tensor:
 
 def mean_flow(videos: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1, iterations: int = 1,
               batch: int = 256) -> torch.Tensor:
-    """The average optical flow of every clip: Lucas-Kanade flow
-    (:func:`~maelearn.classic.flow.lucas_kanade_batch`, lesson 01's single solve by default)
-    of each consecutive frame pair, averaged over all pixels and all pairs.
-
-    videos (N, C, T, H, W) or grey (N, T, H, W) -> (N, 2): mean dx, mean dy in pixels per
-    frame (image coordinates: y points down). Clips are processed ``batch`` at a time.
+    """Every clip's Lucas-Kanade flow (:func:`~maelearn.classic.flow.lucas_kanade_batch`),
+    averaged over all pixels and consecutive frame pairs, ``batch`` clips at a time:
+    videos -> (N, 2), mean dx, dy in pixels per frame (y points down).
     Taught in lesson 01."""
     grey = grey_clips(videos)
     if not isinstance(batch, int) or batch < 1:
@@ -67,9 +53,8 @@ def mean_flow(videos: torch.Tensor, window: int = 5, min_eig: float = 1e-3, leve
 
 @dataclass
 class DirectionFit:
-    """A fitted motion-direction classifier and its test result: ``accuracy`` on the test
-    clips, ``predictions`` (M,), the features of the training (N, D) and test (M, D) clips,
-    and the class ``centroids`` (K, D) (``None`` for a linear probe)."""
+    """A fitted direction classifier: test ``accuracy`` and ``predictions`` (M,), the
+    features of the training (N, D) and test (M, D) clips, the class ``centroids`` (K, D)."""
 
     accuracy: float
     predictions: torch.Tensor
@@ -89,11 +74,8 @@ def _labels(y: torch.Tensor, n: int, name: str) -> torch.Tensor:
 
 def centroid_classifier(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                         num_classes: int | None = None) -> DirectionFit:
-    """Nearest centroid by cosine similarity (lesson 04's :func:`~maelearn.classic.cnn.class_centroids`
-    and :func:`~maelearn.classic.cnn.nearest_centroid`) on features train_x (N, D), test_x
-    (M, D) with labels (N,), (M,): every class's mean training vector, and each test vector
-    goes to the class whose mean points the closest way. On 2-d motion vectors this reads
-    the direction and ignores the speed."""
+    """Lesson 04's nearest centroid by cosine similarity on features train_x (N, D), test_x
+    (M, D) with labels (N,), (M,): on 2-d motion vectors it reads the direction, not the speed."""
     train_y = _labels(train_y, train_x.shape[0], "train_y")
     test_y = _labels(test_y, test_x.shape[0], "test_y")
     k = num_classes or int(max(train_y.max(), test_y.max())) + 1
@@ -104,29 +86,26 @@ def centroid_classifier(train_x: torch.Tensor, train_y: torch.Tensor, test_x: to
 
 def flow_direction(train_videos: torch.Tensor, train_labels: torch.Tensor, test_videos: torch.Tensor,
                    test_labels: torch.Tensor, num_classes: int | None = None, **lk) -> DirectionFit:
-    """The classical motion-direction classifier: every clip's :func:`mean_flow` (N, 2),
-    then :func:`centroid_classifier` fitted on the training clips' labels. ``lk`` goes to
-    :func:`mean_flow` (window, min_eig, levels, iterations). Videos (N, C, T, H, W) or grey
-    (N, T, H, W); labels (N,). Taught in lesson 01; lesson 10's classical baseline."""
+    """The classical motion-direction classifier: every clip's :func:`mean_flow` (``lk``:
+    window, min_eig, levels, iterations), then :func:`centroid_classifier`.
+    Taught in lesson 01; lesson 10's classical baseline."""
     return centroid_classifier(mean_flow(train_videos, **lk), train_labels, mean_flow(test_videos, **lk), test_labels,
                                num_classes)
 
 
 def frame_differences(videos: torch.Tensor) -> torch.Tensor:
-    """What plain frame differencing sees of a clip: per pixel of the grey clip, the mean
-    absolute difference of consecutive frames (where, and how much, the picture changes)
-    and their mean signed difference (which telescopes to (last frame - first frame) /
-    (T - 1)). videos (N, C, T, H, W) or grey (N, T, H, W) -> (N, 2 H W)."""
+    """Per pixel of the grey clip, the mean absolute difference of consecutive frames (where
+    the picture changes) and their mean signed difference ((last - first) / (T - 1)):
+    videos -> (N, 2 H W)."""
     grey = grey_clips(videos)
     d = grey[:, 1:] - grey[:, :-1]  # (N, T-1, H, W)
     return torch.cat([d.abs().mean(dim=1).flatten(1), d.mean(dim=1).flatten(1)], dim=1)
 
 
 def change_centroid_shift(videos: torch.Tensor) -> torch.Tensor:
-    """Where the change goes: for every consecutive frame pair the centroid (x, y) of the
-    absolute grey difference, and the mean step of that centroid from one pair to the
-    next. videos (N, C, T >= 3, H, W) or grey (N, T, H, W) -> (N, 2) in pixels per frame
-    (y points down). A moving object's changing edges move with it, so the centroid does too."""
+    """Where the change goes: the mean step, from one frame pair to the next, of the
+    centroid (x, y) of the absolute grey difference (a moving object's edges carry it along).
+    videos (T >= 3) -> (N, 2) in pixels per frame (y points down)."""
     grey = grey_clips(videos, min_frames=3)
     d = (grey[:, 1:] - grey[:, :-1]).abs()  # (N, T-1, H, W)
     h, w = d.shape[-2:]
@@ -148,16 +127,14 @@ MOTION_BASELINES = {
 
 def motion_baselines(train_videos: torch.Tensor, train_labels: torch.Tensor, test_videos: torch.Tensor,
                      test_labels: torch.Tensor, seed: int = 0, steps: int = 300) -> dict[str, float]:
-    """Test accuracy of every hand-made baseline of :data:`MOTION_BASELINES` on the same
-    clips: videos (N, C, T, H, W), labels (N,). The linear probes are
-    :func:`maelearn.evaluate.linear_probe_features` (``steps``, ``seed``), the protocol of
-    lesson 10's VideoMAE probes; the centroid rows have no parameter to tune.
+    """Test accuracy of every baseline of :data:`MOTION_BASELINES` on the same clips; the
+    probes are lesson 10's :func:`~maelearn.evaluate.linear_probe_features` (``steps``, ``seed``).
     Taught in lesson 10."""
     k = int(max(train_labels.max(), test_labels.max())) + 1
 
-    def probe(f) -> float:
-        return linear_probe_features(f(train_videos), train_labels, f(test_videos), test_labels, num_classes=k,
-                                     steps=steps, seed=seed).test_acc
+    def probe(features) -> float:
+        return linear_probe_features(features(train_videos), train_labels, features(test_videos), test_labels,
+                                     num_classes=k, steps=steps, seed=seed).test_acc
 
     def first_frame(v: torch.Tensor) -> torch.Tensor:
         return (v[:, :, 0] if v.ndim == 5 else v[:, 0]).flatten(1)
@@ -169,9 +146,3 @@ def motion_baselines(train_videos: torch.Tensor, train_labels: torch.Tensor, tes
         "frame differences": probe(frame_differences),
         "first frame": probe(first_frame),
     }
-
-
-__all__ = [
-    "DirectionFit", "MOTION_BASELINES", "centroid_classifier", "change_centroid_shift", "flow_direction",
-    "frame_differences", "grey_clips", "mean_flow", "motion_baselines",
-]

@@ -1,9 +1,6 @@
-"""Audio features by hand, in librosa's conventions: the mel scale, a mel filterbank, the
-power and mel spectrograms, decibels and MFCCs (lesson 02); and from them an Audio-MAE's
-inputs, normalized log-mel spectrograms (lesson 11, :func:`log_mel`).
-
-Each is checked in the tests against librosa.
-"""
+"""Audio features by hand, in librosa's conventions and checked in the tests against it:
+the mel scale, a mel filterbank, power and mel spectrograms, decibels and MFCCs (lesson 02);
+and from them an Audio-MAE's inputs, normalized log-mel spectrograms (lesson 11)."""
 
 from __future__ import annotations
 
@@ -14,18 +11,21 @@ import torch
 
 from maelearn.checks import check_float_tensor
 
+# Slaney's mel scale: 3 mels per 200 Hz below 1 kHz, logarithmic (27 mels per factor 6.4) above.
+_HZ_PER_MEL = 200.0 / 3
+_MIN_LOG_HZ = 1000.0
+_MIN_LOG_MEL = _MIN_LOG_HZ / _HZ_PER_MEL
+_LOGSTEP = math.log(6.4) / 27.0
+
 
 def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
-    """Hertz -> mels. ``htk=False`` is Slaney's scale (librosa's default): linear below
-    1 kHz (3 mels per 200 Hz), logarithmic above; ``htk=True`` is ``2595 log10(1 + f/700)``.
+    """Hertz -> mels: Slaney's scale (librosa's default), or ``2595 log10(1 + f/700)`` if ``htk``.
     Taught in lesson 02."""
     f = np.asarray(f, dtype=np.float64)
     if htk:
         return 2595.0 * np.log10(1.0 + f / 700.0)
-    f_sp = 200.0 / 3
-    min_log_hz, logstep = 1000.0, math.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+    log_part = _MIN_LOG_MEL + np.log(np.maximum(f, 1e-10) / _MIN_LOG_HZ) / _LOGSTEP
+    return np.where(f >= _MIN_LOG_HZ, log_part, f / _HZ_PER_MEL)
 
 
 def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
@@ -34,21 +34,15 @@ def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
     m = np.asarray(m, dtype=np.float64)
     if htk:
         return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-    f_sp = 200.0 / 3
-    min_log_hz, logstep = 1000.0, math.log(6.4) / 27.0
-    min_log_mel = min_log_hz / f_sp
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+    return np.where(m >= _MIN_LOG_MEL, _MIN_LOG_HZ * np.exp(_LOGSTEP * (m - _MIN_LOG_MEL)), _HZ_PER_MEL * m)
 
 
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
-    """Triangular mel filters (n_mels, 1 + n_fft // 2), float64, as ``librosa.filters.mel``
-    with its defaults (Slaney mel scale, Slaney area normalization).
-
-    ``n_mels + 2`` edge frequencies are spaced evenly on the mel scale from ``fmin`` to
-    ``fmax`` (default ``sr / 2``); filter ``i`` rises linearly from edge ``i`` to 1 at edge
-    ``i + 1`` and falls to 0 at edge ``i + 2`` (evaluated at the FFT bin frequencies), then
-    is scaled by ``2 / (edge[i+2] - edge[i])`` so every filter has the same area.
-    """
+    """Triangular mel filters (n_mels, 1 + n_fft // 2) float64, as ``librosa.filters.mel``'s
+    defaults: ``n_mels + 2`` edges evenly spaced in (Slaney) mels from ``fmin`` to ``fmax``
+    (default ``sr / 2``); filter ``i`` rises from 0 at edge ``i`` to 1 at edge ``i + 1`` and
+    falls to 0 at edge ``i + 2`` (at the FFT bin frequencies), then is scaled by
+    ``2 / (edge[i+2] - edge[i])`` so that all filters have the same area. Taught in lesson 02."""
     if not isinstance(n_mels, int) or n_mels < 1:
         raise ValueError(f"n_mels must be an int >= 1, got {n_mels!r}")
     if not isinstance(n_fft, int) or n_fft < 2:
@@ -66,9 +60,8 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: fl
 
 
 def power_spectrogram(wave: torch.Tensor, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
-    """|STFT|^2 of ``wave`` (L,) or (B, L) with a periodic Hann window of ``n_fft`` samples,
-    frames centred (the signal is zero-padded by ``n_fft // 2`` on both sides, librosa's
-    default): (..., 1 + n_fft // 2, 1 + L // hop).
+    """|STFT|^2 of ``wave`` (L,) or (B, L) -> (..., 1 + n_fft // 2, 1 + L // hop): periodic Hann
+    window of ``n_fft`` samples, frames centred (zero padding, librosa's default).
     Taught in lesson 02."""
     window = torch.hann_window(n_fft, periodic=True, dtype=wave.dtype, device=wave.device)
     spec = torch.stft(wave, n_fft, hop_length=hop, window=window, center=True, pad_mode="constant", return_complex=True)
@@ -77,8 +70,7 @@ def power_spectrogram(wave: torch.Tensor, n_fft: int = 512, hop: int = 128) -> t
 
 def mel_spectrogram(wave: torch.Tensor, sr: int, n_fft: int = 512, hop: int = 128, n_mels: int = 40) -> torch.Tensor:
     """Mel power spectrogram (..., n_mels, frames): the :func:`mel_filterbank` applied to the
-    :func:`power_spectrogram`; matches ``librosa.feature.melspectrogram`` with the same
-    ``n_fft``, ``hop_length``, ``n_mels`` (and its defaults otherwise)."""
+    :func:`power_spectrogram`, as ``librosa.feature.melspectrogram``. Taught in lesson 02."""
     if not isinstance(wave, torch.Tensor) or not wave.is_floating_point() or wave.ndim not in (1, 2):
         raise TypeError(f"wave must be a float tensor (L,) or (B, L), got {type(wave).__name__} {getattr(wave, 'shape', '')}")
     fb = torch.from_numpy(mel_filterbank(sr, n_fft, n_mels)).to(wave.dtype)
@@ -91,8 +83,7 @@ def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 
     Taught in lesson 02."""
     db = 10.0 * torch.log10(torch.clamp(spec, min=amin))
     if top_db is not None:
-        peak = db.amax(dim=(-2, -1), keepdim=True)
-        db = torch.maximum(db, peak - top_db)
+        db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - top_db)
     return db
 
 
@@ -108,9 +99,10 @@ def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
 
 
 def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
-    """MFCCs (..., n_mfcc, frames) from a mel power spectrogram (..., n_mels, frames): the
-    orthonormal DCT-II over the mel axis of :func:`power_to_db`, first ``n_mfcc`` rows; as
-    ``librosa.feature.mfcc(S=librosa.power_to_db(mel_spec), n_mfcc=n_mfcc)``."""
+    """MFCCs (..., n_mfcc, frames) of a mel power spectrogram (..., n_mels, frames): the
+    first ``n_mfcc`` rows of the orthonormal DCT-II over the mel axis of :func:`power_to_db`,
+    as ``librosa.feature.mfcc(S=librosa.power_to_db(mel_spec), n_mfcc=n_mfcc)``.
+    Taught in lesson 02."""
     if not isinstance(mel_spec, torch.Tensor) or not mel_spec.is_floating_point() or mel_spec.ndim < 2:
         raise TypeError(f"mel_spec must be a float tensor (..., n_mels, frames), got {type(mel_spec).__name__} {getattr(mel_spec, 'shape', '')}")
     n_mels = mel_spec.shape[-2]
@@ -121,15 +113,12 @@ def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
 
 
 def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
-    """Mean and std over time of each feature row, within ``n_segments`` consecutive time
-    segments of (nearly) equal length: (..., K, T) -> (..., 2 * K * n_segments), laid out as
-    ``[mean of segment 0 (K), ..., mean of segment S-1, std of segment 0, ..., std of
-    segment S-1]`` (std unbiased, as ``torch.std``). Taught in lessons 02 and 11.
-
-    ``n_segments=1`` is the classic clip summary (26 numbers for 13 MFCCs): it is the same
-    for a clip played backwards, so it cannot tell a rising chirp from a falling one. With
-    ``n_segments > 1`` the statistics keep a coarse time order. Each segment needs at least
-    2 frames (``T >= 2 * n_segments``); ``torch.tensor_split`` sets the segment lengths."""
+    """Mean and (unbiased) std over time of each feature row within ``n_segments`` consecutive
+    time segments (as ``torch.tensor_split``, each of at least 2 frames): (..., K, T) ->
+    (..., 2 * K * n_segments), all segments' means (K each) then all stds. One segment is the
+    classic clip summary (26 numbers for 13 MFCCs): the same for a clip played backwards, it
+    cannot tell a rising chirp from a falling one; more segments keep a coarse time order.
+    Taught in lessons 02 and 11."""
     if not isinstance(feats, torch.Tensor) or not feats.is_floating_point() or feats.ndim < 2:
         raise TypeError(f"feats must be a float tensor (..., K, T), got {type(feats).__name__} {getattr(feats, 'shape', '')}")
     if not isinstance(n_segments, int) or isinstance(n_segments, bool) or n_segments < 1:
@@ -138,27 +127,31 @@ def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
     if frames < 2 * n_segments:
         raise ValueError(f"need at least 2 frames per segment: T={frames} frames for n_segments={n_segments}")
     parts = torch.tensor_split(feats, n_segments, dim=-1)  # S tensors (..., K, T_s)
-    means = [p.mean(-1) for p in parts]  # S x (..., K)
-    stds = [p.std(-1) for p in parts]
-    return torch.cat(means + stds, dim=-1)
+    return torch.cat([p.mean(-1) for p in parts] + [p.std(-1) for p in parts], dim=-1)
 
 
 def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc: int = 13, n_mels: int = 40,
                        n_fft: int = 512, hop: int = 256) -> torch.Tensor:
-    """MFCC statistics per time segment of clips ``waves`` (B, L): the :func:`mfcc` of the
-    :func:`mel_spectrogram` (``n_fft``, ``hop``, ``n_mels``), then :func:`segment_stats`
-    with ``n_segments``: (B, 2 * n_mfcc * n_segments) float32. ``n_segments=1`` is lesson
-    02's clip summary (:func:`mfcc_features`, same defaults); more segments keep
-    a coarse time order, the baseline lesson 11 sets beside the MAE.
+    """:func:`segment_stats` of the :func:`mfcc` of the :func:`mel_spectrogram` of clips
+    ``waves`` (B, L): (B, 2 * n_mfcc * n_segments) float32. More than one segment keeps a
+    coarse time order, the baseline lesson 11 sets beside the MAE.
     Taught in lesson 11."""
     check_float_tensor(waves, "waves", 2, "(B, L)")
     c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
     return segment_stats(c, n_segments).float()
 
 
+def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
+                  hop: int = 256) -> torch.Tensor:
+    """Lesson 02's clip descriptor, the mean and std over time of each MFCC (one segment of
+    :func:`mfcc_segment_stats`): waves (B, L) -> (B, 2 * n_mfcc).
+    Taught in lesson 11."""
+    return mfcc_segment_stats(waves, sr, 1, n_mfcc, n_mels, n_fft, hop)
+
+
 # --- from waves to an Audio-MAE's inputs (lesson 11) ------------------------------------------
 
-#: How a spectrogram is laid out: (n_mels, frames), frequency rows, or Audio-MAE's (frames, n_mels).
+#: How a spectrogram is laid out: (n_mels, frames) or Audio-MAE's (frames, n_mels).
 LAYOUTS = ("freq_time", "time_freq")
 
 
@@ -166,22 +159,18 @@ def log_mel(
     waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
     layout: str = "freq_time",
 ) -> torch.Tensor:
-    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips
-    ``waves`` (B, L): (B, 1, n_mels, frames), or (B, 1, frames, n_mels) with
-    ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to ``L // frames`` so the clip
-    fills ``frames`` columns; extra frames are cropped, missing ones padded with the clip's
-    floor. Not yet normalized: see :func:`normalize_specs`.
+    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips ``waves``
+    (B, L) -> (B, 1, n_mels, frames), or (B, 1, frames, n_mels) if ``layout="time_freq"``
+    (Audio-MAE's). ``hop`` defaults to ``L // frames``; extra frames are cropped, missing
+    ones padded with the clip's floor. Not yet normalized: see :func:`normalize_specs`.
     Taught in lesson 11."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     check_float_tensor(waves, "waves", 2, "(B, L)")
     hop = hop or max(1, waves.shape[1] // frames)
-    db = power_to_db(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels))  # (B, n_mels, T')
-    t = db.shape[-1]
-    if t >= frames:
-        db = db[..., :frames]
-    else:
-        floor = db.amin(dim=(-2, -1), keepdim=True).expand(-1, n_mels, frames - t)
+    db = power_to_db(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels))[..., :frames]  # (B, n_mels, T)
+    if db.shape[-1] < frames:
+        floor = db.amin(dim=(-2, -1), keepdim=True).expand(-1, n_mels, frames - db.shape[-1])
         db = torch.cat([db, floor], dim=-1)
     if layout == "time_freq":
         db = db.transpose(-2, -1)  # (B, frames, n_mels)
@@ -195,20 +184,12 @@ def spec_stats(train_specs: torch.Tensor) -> tuple[float, float]:
 
 
 def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float = 2.0) -> list[torch.Tensor]:
-    """Normalize spectrograms with the *training* set's mean and std (one scalar each, so
-    the relative loudness of bands and clips survives): ``(x - mean) / (std_scale * std)``
-    for ``train`` and every other set, ``std_scale=2`` as Audio-MAE's data pipeline (inputs
-    then mostly fall in [-1, 1]). Returns a list (train first).
+    """``(x - mean) / (std_scale * std)`` for ``train`` and every other set, with the
+    *training* set's mean and std (one scalar each, so the relative loudness of bands and
+    clips survives); ``std_scale=2`` as Audio-MAE's pipeline, so inputs mostly fall in
+    [-1, 1]. Returns a list, train first.
     Taught in lesson 11."""
     if not std_scale > 0:
         raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
     mean, std = spec_stats(train)
     return [(x - mean) / (std_scale * std) for x in (train, *others)]
-
-
-def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
-                  hop: int = 256) -> torch.Tensor:
-    """Lesson 02's clip descriptor: the mean and the std over time of each MFCC, the one
-    segment of :func:`mfcc_segment_stats`. waves (B, L) -> (B, 2 * n_mfcc).
-    Taught in lesson 11."""
-    return mfcc_segment_stats(waves, sr, 1, n_mfcc, n_mels, n_fft, hop)

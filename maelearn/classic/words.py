@@ -1,6 +1,5 @@
-"""Text features by hand: a vocabulary, counts, TF-IDF, cosine neighbours and skip-gram
-word vectors (lesson 03), checked in the tests against scikit-learn.
-"""
+"""Text features by hand (lesson 03): a vocabulary, counts, TF-IDF (checked in the tests
+against scikit-learn), cosine neighbours and skip-gram word vectors."""
 
 from __future__ import annotations
 
@@ -40,16 +39,17 @@ def count_matrix(docs: Sequence[Sequence[str]], vocab: Sequence[str]) -> torch.T
 
 def idf(counts: torch.Tensor) -> torch.Tensor:
     """Smoothed inverse document frequency (V,) from counts (D, V), scikit-learn's default:
-    ``ln((1 + D) / (1 + df)) + 1``, where ``df`` is how many documents contain the word."""
+    ``ln((1 + D) / (1 + df)) + 1``, where ``df`` is how many documents contain the word.
+    Taught in lesson 03."""
     check_float_tensor(counts, "counts", 2, "(D, V)")
-    n_docs = counts.shape[0]
     df = (counts > 0).sum(0).to(counts.dtype)
-    return torch.log((1 + n_docs) / (1 + df)) + 1
+    return torch.log((1 + counts.shape[0]) / (1 + df)) + 1
 
 
 def tfidf(counts: torch.Tensor) -> torch.Tensor:
     """TF-IDF (D, V) from counts (D, V), as scikit-learn's ``TfidfVectorizer()`` defaults:
-    raw counts times :func:`idf`, each row scaled to unit Euclidean norm (all-zero rows stay 0)."""
+    raw counts times :func:`idf`, each row scaled to unit Euclidean norm (all-zero rows stay 0).
+    Taught in lesson 03."""
     w = counts * idf(counts)
     return w / torch.linalg.vector_norm(w, dim=1, keepdim=True).clamp(min=1e-12)
 
@@ -59,9 +59,7 @@ def cosine_top_k(queries: torch.Tensor, keys: torch.Tensor, k: int = 5, exclude_
     (Q, D): (similarities (Q, k), indices (Q, k)). ``exclude_self`` drops the diagonal when
     ``queries`` are ``keys``.
     Taught in lesson 03."""
-    q = F.normalize(queries, dim=1)
-    kk = F.normalize(keys, dim=1)
-    sim = q @ kk.T
+    sim = F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).T
     if exclude_self:
         sim = sim - 10 * torch.eye(*sim.shape, dtype=sim.dtype, device=sim.device)
     return sim.topk(k, dim=1)
@@ -75,11 +73,9 @@ def skipgram_pairs(docs: Sequence[Sequence[str]], vocab: Sequence[str], window: 
     pairs = []
     for doc in docs:
         ids = [index[w] for w in doc if w in index]
-        n = len(ids)
         for off in range(1, window + 1):
-            if n > off:
-                a = torch.tensor(ids[:-off])
-                b = torch.tensor(ids[off:])
+            if len(ids) > off:
+                a, b = torch.tensor(ids[:-off]), torch.tensor(ids[off:])
                 pairs += [torch.stack([a, b], 1), torch.stack([b, a], 1)]
     return torch.cat(pairs) if pairs else torch.empty(0, 2, dtype=torch.long)
 
@@ -110,10 +106,9 @@ def train_skipgram(
     batch_size: int = 1024, negatives: int = 5, lr: float = 0.01, seed: int = 0, progress: bool = True,
 ) -> History:
     """Train a fresh :class:`SkipGram` (initialized under ``seed``) on ``pairs`` (P, 2) with
-    the library's loop (:func:`maelearn.train.fit`): Adam (AdamW without weight decay) at a
-    constant ``lr``; negatives are drawn from ``unigram`` (V,) word counts raised to the 3/4
-    power (word2vec's choice). Returns the :class:`~maelearn.checkpoint.History`; the trained
-    model is ``history.model``.
+    :func:`maelearn.train.fit`, Adam at a constant ``lr``; negatives are drawn from the
+    ``unigram`` (V,) word counts to the power 3/4 (word2vec's choice). Returns the
+    :class:`~maelearn.checkpoint.History`; the model is ``history.model``.
     Taught in lesson 03."""
     if pairs.ndim != 2 or pairs.shape[1] != 2:
         raise ValueError(f"pairs must have shape (P, 2), got {tuple(pairs.shape)}")
@@ -138,9 +133,9 @@ def train_skipgram(
 
 
 def mean_word_vectors(docs: Sequence[Sequence[str]], vocab: Sequence[str], emb: torch.Tensor) -> torch.Tensor:
-    """Document vectors (D, dim) from word vectors: row d is the mean of the rows of
-    ``emb`` (V, dim) of tokenized doc ``d``'s in-vocabulary words (a repeated word counts
-    each time; ``vocab[v]`` owns row v); a document with no such word gets a zero row.
+    """Document vectors (D, dim): row d is the mean of the rows of word vectors ``emb``
+    (V, dim) of doc ``d``'s in-vocabulary words (a repeated word counts each time;
+    ``vocab[v]`` owns row v); a document with no such word gets a zero row.
     Taught in lesson 03 (scoring word vectors on a retrieval task)."""
     check_float_tensor(emb, "emb", 2, "(V, dim)")
     if emb.shape[0] != len(vocab):
@@ -150,10 +145,9 @@ def mean_word_vectors(docs: Sequence[Sequence[str]], vocab: Sequence[str], emb: 
 
 
 def paired_recall_at_k(queries: torch.Tensor, keys: torch.Tensor, k: int = 1) -> float:
-    """Retrieval score in [0, 1] when query i's one right answer is key i: the fraction of
-    rows i of ``queries`` (N, F) whose ``k`` most cosine-similar rows of ``keys`` (N, F)
-    include row i. Chance is k / N. Taught in lesson 03 (first half of a document as
-    the query, its second half as the answer)."""
+    """Retrieval score in [0, 1] when query i's one right answer is key i (chance: k / N):
+    the fraction of rows i of ``queries`` (N, F) whose ``k`` most cosine-similar rows of
+    ``keys`` (N, F) include row i. Taught in lesson 03 (a document's halves as the pair)."""
     check_float_tensor(queries, "queries", 2, "(N, F)")
     check_float_tensor(keys, "keys", 2, "(N, F)")
     if queries.shape != keys.shape:

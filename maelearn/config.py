@@ -1,13 +1,9 @@
-"""Course-wide switches: quick/full mode, the training device, seeding.
+"""Course-wide switches: quick/full mode, the training device, CPU threads, seeding.
 
 Quick mode is the CPU budget (every lesson well under a minute on two cores, as in CI);
-full mode is the GPU budget (minutes, results worth reading). One environment variable,
-``MAELEARN_MODE`` (``quick`` or ``full``), or one call, :func:`set_mode`, picks it. Without
-either, the mode is ``full`` when a CUDA GPU is visible and ``quick`` otherwise.
-
-Lessons ask for budgets with :func:`budget`::
-
-    epochs = budget(quick=2, full=100)
+full mode is the GPU budget (minutes, results worth reading). ``$MAELEARN_MODE`` or
+:func:`set_mode` picks it; without either it is ``full`` when a CUDA GPU is visible.
+Lessons ask for budgets with ``epochs = budget(quick=2, full=100)``.
 """
 
 from __future__ import annotations
@@ -46,12 +42,10 @@ def set_mode(value: str | None) -> str:
 
 
 def mode() -> str:
-    """The mode in force: :func:`set_mode`, else ``$MAELEARN_MODE``, else full on CUDA.
-    Taught in lesson 00."""
+    """The mode in force: :func:`set_mode`, else ``$MAELEARN_MODE``, else full on CUDA. Taught in lesson 00."""
     if _mode_override is not None:
         return _mode_override
-    env = os.environ.get(ENV_MODE, "").strip()
-    if env:
+    if env := os.environ.get(ENV_MODE, "").strip():
         return _check_mode(env, f"${ENV_MODE}")
     return "full" if torch.cuda.is_available() else "quick"
 
@@ -65,8 +59,7 @@ def is_full() -> bool:
 
 
 def budget(quick: T, full: T) -> T:
-    """Return ``quick`` in quick mode and ``full`` in full mode.
-    Taught in lesson 00."""
+    """Return ``quick`` in quick mode and ``full`` in full mode. Taught in lesson 00."""
     return quick if is_quick() else full
 
 
@@ -82,20 +75,13 @@ def device(prefer: str | None = None, source: str = "device") -> torch.device:
     Taught in lesson 00."""
     if prefer is not None and not isinstance(prefer, (str, torch.device)):
         raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda', got {type(prefer).__name__}")
-    if isinstance(prefer, torch.device):
-        prefer = str(prefer)
-    env = os.environ.get(ENV_DEVICE, "").strip()
-    if prefer is None and env:
-        name, source = env, f"${ENV_DEVICE}"
-    else:
-        name = prefer
-    if name is None:
+    if prefer is None and (env := os.environ.get(ENV_DEVICE, "").strip()):
+        prefer, source = env, f"${ENV_DEVICE}"
+    if prefer is None:
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
+        return torch.device("mps" if torch.backends.mps.is_available() else "cpu")
+    name = str(prefer)
     text = name.strip().lower()
     kind, _, index = text.partition(":")
     if kind not in ("cpu", "cuda", "mps") or (index and not (kind == "cuda" and index.isdigit())):
@@ -106,7 +92,7 @@ def device(prefer: str | None = None, source: str = "device") -> torch.device:
             raise ValueError(f"{source}={name!r} was asked for, but no CUDA GPU is visible; use 'cpu'")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise ValueError(f"{source}={name!r}: only {torch.cuda.device_count()} CUDA GPU(s) visible (cuda:0..)")
-    if dev.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"{source}={name!r} was asked for, but MPS is not available; use 'cpu'")
     return dev
 
@@ -117,13 +103,12 @@ def cpu_threads(threads: int | None = None) -> int:
     default unless the machine is already busy (1-minute load average above the core
     count), then 1. Threads of a parallel region wait for each other, so on a shared,
     oversubscribed CPU one thread runs small models several times faster than two."""
+    cores = os.cpu_count() or 1
     if threads is None:
-        cores = os.cpu_count() or 1
         busy = hasattr(os, "getloadavg") and os.getloadavg()[0] > cores
         threads = 1 if busy else torch.get_num_threads()
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-    cores = os.cpu_count() or 1
     if threads > cores:
         warnings.warn(f"threads={threads} is more than the {cores} CPU core(s) here; using {cores}", stacklevel=2)
         threads = cores
@@ -150,8 +135,7 @@ def available_memory() -> int:
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
-    for code that wants its own stream.
-    Taught in lesson 01."""
+    for code that wants its own stream. Taught in lesson 01."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -166,8 +150,6 @@ def data_path(*parts: str) -> Path:
     """A path under the course's ``data/`` folder (shipped results and their recipes)."""
     path = ROOT.joinpath("data", *parts)
     if not path.exists():
-        raise FileNotFoundError(
-            f"{path} does not exist. data/ ships with the course repository: install it from a "
-            "clone (pip install -e .) rather than from a bare wheel."
-        )
+        raise FileNotFoundError(f"{path} does not exist. data/ ships with the course repository: install it from a "
+                                "clone (pip install -e .) rather than from a bare wheel.")
     return path

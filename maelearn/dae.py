@@ -1,17 +1,12 @@
 """Denoising autoencoders (Vincent et al., 2008): corrupt the input, reconstruct the clean
-version, keep the encoder's code as a representation.
-
-Corruptions, reproducible with a ``torch.Generator``: :func:`gaussian_noise` and
-:func:`masking_noise` (zero a fraction ``p`` of the pixels: the corruption MAE inherits,
-pixels grown into patches). :func:`neighbour_average` is the baseline that learns nothing;
-:func:`dae_loss` is the MSE against the *clean* input, optionally on the corrupted pixels
-only (MAE's choice); :class:`Autoencoder` is a small MLP autoencoder, trained by
-:func:`train_autoencoder`.
+version, keep the encoder's code as a representation. :func:`masking_noise` is the
+corruption MAE inherits (pixels grown into patches); :func:`neighbour_average` is the
+baseline that learns nothing.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -22,58 +17,46 @@ from maelearn.checks import check_float_tensor
 from maelearn.train import TrainConfig, fit
 
 
-def _check_prob(p: object, name: str) -> float:
-    if not isinstance(p, (int, float)) or isinstance(p, bool):
-        raise TypeError(f"{name} must be a number in [0, 1), got {p!r}")
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"{name} must be in [0, 1), got {p}")
-    return float(p)
+def _check_float(x: object, name: str) -> None:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
 
 
 def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Additive Gaussian corruption: ``x + sigma * torch.randn(x.shape, generator=generator)``.
-
     x: any shape, floating point. Returns a new tensor of the same shape (not clipped).
-    Taught in lesson 05.
-    """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    Taught in lesson 05."""
+    _check_float(x, "x")
     if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma < 0:
         raise ValueError(f"sigma must be a number >= 0 (the noise's standard deviation), got {sigma!r}")
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-    return x + sigma * noise
+    return x + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
 
 
 def masking_noise(x: torch.Tensor, p: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Masking corruption: each entry of ``x`` is set to 0 with probability ``p``.
-
-    The draw is ``u = torch.rand(x.shape, generator=generator)``; an entry is corrupted when
-    ``u < p``. Returns ``(x_noisy, mask)``, both of ``x``'s shape; ``mask`` is a float tensor,
-    1.0 where the entry was zeroed and 0.0 where it was kept. Unlike dropout, the kept
-    entries are *not* rescaled: the network must fill in what is missing, not average it.
-    """
-    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point torch.Tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    p = _check_prob(p, "p")
-    u = torch.rand(x.shape, generator=generator, device=x.device)
-    mask = (u < p).to(x.dtype)
+    """Masking corruption: each entry of ``x`` is set to 0 where
+    ``torch.rand(x.shape, generator=generator) < p``. Returns ``(x_noisy, mask)``, both of
+    ``x``'s shape; ``mask`` is 1.0 where the entry was zeroed and 0.0 where it was kept.
+    Unlike dropout, the kept entries are *not* rescaled: the network must fill in what is
+    missing, not average it."""
+    _check_float(x, "x")
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        raise TypeError(f"p must be a number in [0, 1), got {p!r}")
+    if not 0.0 <= p < 1.0:
+        raise ValueError(f"p must be in [0, 1), got {p}")
+    mask = (torch.rand(x.shape, generator=generator, device=x.device) < p).to(x.dtype)
     return x * (1.0 - mask), mask
 
 
 def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Inpaint by local interpolation: every corrupted pixel becomes the mean of its kept
-    neighbours. A baseline with nothing learned. Taught in lesson 05.
+    neighbours, a baseline with nothing learned. Taught in lesson 05.
 
-    x_noisy: (..., H, W) images, floating point; mask: the same shape, 1.0 where a pixel
-    was corrupted and 0.0 where it was kept (what :func:`masking_noise` returns). The
-    neighbours of a pixel are the other pixels of its 3x3 window that lie inside the image
-    (8 inside, 5 on an edge, 3 in a corner; no wrap-around, nothing outside the image
-    counted); only the *kept* ones are averaged, so the zeros in other holes never count.
-    A corrupted pixel with no kept neighbour gets 0. Kept pixels are returned unchanged.
-    Returns a new tensor of ``x_noisy``'s shape and dtype.
-    """
-    if not isinstance(x_noisy, torch.Tensor) or not x_noisy.is_floating_point():
-        raise TypeError(f"x_noisy must be a floating-point torch.Tensor, got {type(x_noisy).__name__} {getattr(x_noisy, 'dtype', '')}")
+    x_noisy: (..., H, W) floating point; mask: the same shape, 1.0 where a pixel was
+    corrupted (what :func:`masking_noise` returns). The neighbours are the other pixels of
+    the 3x3 window inside the image (8, or 5 on an edge, 3 in a corner: no wrap-around); only
+    the *kept* ones are averaged, so the zeros in other holes never count. A corrupted pixel
+    with no kept neighbour gets 0; kept pixels are returned unchanged."""
+    _check_float(x_noisy, "x_noisy")
     if not isinstance(mask, torch.Tensor) or mask.shape != x_noisy.shape:
         raise ValueError(f"mask must be a tensor of x_noisy's shape {tuple(x_noisy.shape)}, got {getattr(mask, 'shape', type(mask).__name__)}")
     if x_noisy.ndim < 2:
@@ -91,13 +74,10 @@ def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 
 def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Reconstruction loss of a denoising autoencoder, a scalar tensor.
-
-    recon, clean: (B, D) (or any equal shapes). Without ``mask`` it is the mean of
-    ``(recon - clean) ** 2`` over every entry. With ``mask`` (same shape, 1 = corrupted) it
-    is the mean over the corrupted entries only: ``sum(err * mask) / sum(mask)``, the loss
-    MAE uses on masked patches. The target is always the clean input, never the noisy one.
-    """
+    """Reconstruction loss, a scalar tensor: the mean of ``(recon - clean) ** 2`` over every
+    entry of recon, clean (B, D) (or any equal shapes), or with ``mask`` (same shape,
+    1 = corrupted) over the corrupted entries only, ``sum(err * mask) / sum(mask)``: the loss
+    MAE uses on masked patches. The target is always the clean input, never the noisy one."""
     if not isinstance(recon, torch.Tensor) or not isinstance(clean, torch.Tensor):
         raise TypeError(f"recon and clean must be tensors, got {type(recon).__name__} and {type(clean).__name__}")
     if recon.shape != clean.shape:
@@ -111,11 +91,8 @@ def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None
 
 
 class Autoencoder(nn.Module):
-    """An MLP autoencoder on flattened images: D -> hidden -> code -> hidden -> D.
-
-    The decoder ends in a sigmoid because the course's images lie in [0, 1].
-    Taught in lesson 04.
-    """
+    """An MLP autoencoder on flattened images: D -> hidden -> code -> hidden -> D. The
+    decoder ends in a sigmoid because the course's images lie in [0, 1]. Taught in lesson 04."""
 
     def __init__(self, in_dim: int, code_dim: int = 64, hidden: int = 256):
         super().__init__()
@@ -139,27 +116,16 @@ class Autoencoder(nn.Module):
 Corruption = Callable[[torch.Tensor, torch.Generator], "tuple[torch.Tensor, torch.Tensor | None]"]
 
 
-def train_autoencoder(
-    model: Autoencoder,
-    data: torch.Tensor,
-    corruption: Corruption | None = None,
-    epochs: int = 10,
-    batch_size: int = 128,
-    lr: float = 2e-3,
-    masked_loss: bool = False,
-    seed: int = 0,
-    progress: bool = True,
-) -> History:
-    """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies, with the
-    library's loop (:func:`maelearn.train.fit`).
-
-    ``corruption(x, generator) -> (x_noisy, mask_or_None)`` corrupts a batch; ``None``
-    trains a plain autoencoder. With ``masked_loss`` the loss counts only the corrupted
-    entries (the mask the corruption returned). Adam (AdamW without weight decay, betas
-    (0.9, 0.999)) at a constant ``lr``; every epoch sees all of ``data`` (the last batch may
-    be smaller). Returns the :class:`~maelearn.checkpoint.History`; ``.epoch_loss`` holds the
-    mean training loss of every epoch.
-    Taught in lesson 04."""
+def train_autoencoder(model: Autoencoder, data: torch.Tensor, corruption: Corruption | None = None, epochs: int = 10,
+                      batch_size: int = 128, lr: float = 2e-3, masked_loss: bool = False, seed: int = 0,
+                      progress: bool = True) -> History:
+    """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies with
+    :func:`maelearn.train.fit`. ``corruption(x, generator) -> (x_noisy, mask_or_None)``
+    corrupts a batch (``None``: a plain autoencoder); with ``masked_loss`` the loss counts
+    only the corrupted entries. Adam (AdamW without weight decay, betas (0.9, 0.999)) at a
+    constant ``lr``; every epoch sees all of ``data`` (the last batch may be smaller).
+    Returns the :class:`~maelearn.checkpoint.History` (``.epoch_loss``: each epoch's mean
+    training loss). Taught in lesson 04."""
     check_float_tensor(data, "data", 2, "(N, D)")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
@@ -170,10 +136,9 @@ def train_autoencoder(
         noisy, mask = (x, None) if corruption is None else corruption(x, g)
         return dae_loss(net(noisy), x, mask if masked_loss else None)
 
-    config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=0.0, betas=(0.9, 0.999), schedule="constant",
-        warmup_epochs=0, drop_last=False, seed=seed, precision="fp32", device=str(next(model.parameters()).device),
-    )
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=0.0, betas=(0.9, 0.999),
+                         schedule="constant", warmup_epochs=0, drop_last=False, seed=seed, precision="fp32",
+                         device=str(next(model.parameters()).device))
     history = fit(model, data, loss_fn, config, progress=progress, desc="autoencoder")
     model.eval()
     return history
@@ -188,12 +153,5 @@ def reconstruction_error(model: Autoencoder, data: torch.Tensor, corruption: Cor
     return dae_loss(model(noisy), data).item()
 
 
-__all__ = [
-    "Autoencoder",
-    "dae_loss",
-    "gaussian_noise",
-    "masking_noise",
-    "neighbour_average",
-    "reconstruction_error",
-    "train_autoencoder",
-]
+__all__ = ["Autoencoder", "dae_loss", "gaussian_noise", "masking_noise", "neighbour_average", "reconstruction_error",
+           "train_autoencoder"]

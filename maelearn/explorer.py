@@ -9,15 +9,18 @@ shows the picture at the ratio it was opened with.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 from dataclasses import dataclass
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from maelearn.mae import MAE
 from maelearn.masking import STRATEGIES, num_visible, strategy_noise
-from maelearn.viz import figure2
+from maelearn.viz import FIGURE2_COLUMNS, figure2
 
 #: Grid masking keeps one patch in every 2 x 2 cell: its ratio is fixed.
 GRID_RATIO = 0.75
@@ -47,11 +50,6 @@ class ExplorerView:
         return text + (f". {self.note}" if self.note else "")
 
 
-def _to_hwc(x: torch.Tensor) -> np.ndarray:
-    """(B, C, H, W) -> (B, H, W, C) float NumPy clipped to [0, 1]."""
-    return x.detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy()
-
-
 def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy: str = "random", seed: int = 0) -> ExplorerView:
     """Mask ``images`` (B, C, H, W) with ``strategy`` at ``mask_ratio`` (noise drawn from
     ``seed``) and reconstruct them with ``model``. Deterministic in its arguments. Grid
@@ -79,20 +77,17 @@ def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy:
     finally:
         model.train(was_training)
     mask = out["mask"].cpu().numpy()
-    return ExplorerView(
-        masked=_to_hwc(out["masked"]), reconstruction=_to_hwc(out["reconstruction"]), pasted=_to_hwc(out["pasted"]),
-        original=_to_hwc(out["original"]), mask=mask, mask_ratio=float(mask_ratio), strategy=strategy, seed=int(seed),
-        visible=int(round((1 - mask[0]).sum())), num_patches=model.num_patches, loss=float(out["loss"]), note=note,
-    )
+    panels = {key: out[key].detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() for key, _ in FIGURE2_COLUMNS}
+    return ExplorerView(**panels, mask=mask, mask_ratio=float(mask_ratio), strategy=strategy, seed=int(seed),
+                        visible=int(round((1 - mask[0]).sum())), num_patches=model.num_patches, loss=float(out["loss"]),
+                        note=note)
 
 
 def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
     """Draw a view in the paper's Figure 2 layout (:func:`maelearn.viz.figure2`: one row
     per image; masked | reconstruction | reconstruction + visible | original) and return
     PNG bytes. The figure is closed, so nothing piles up in pyplot."""
-    import matplotlib.pyplot as plt
-
-    recon = {k: torch.from_numpy(getattr(view, k)).permute(0, 3, 1, 2) for k in ("masked", "reconstruction", "pasted", "original")}
+    recon = {key: torch.from_numpy(getattr(view, key)).permute(0, 3, 1, 2) for key, _ in FIGURE2_COLUMNS}
     fig = figure2(recon, n=recon["original"].shape[0], title=f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", size=1.3)
     try:
         buf = io.BytesIO()
@@ -110,9 +105,6 @@ STATIC_NOTE = ("A static picture: run this notebook in JupyterLab or Colab to mo
 def static_html(png: bytes, caption: str) -> str:
     """The explorer as static HTML: the picture (a ``data:`` URL, nothing fetched), its
     caption and :data:`STATIC_NOTE`. Shown where widgets are not rendered."""
-    import base64
-    import html
-
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return (f'<div class="mae-explorer-static"><img src="{src}" alt="{html.escape(caption, quote=True)}"/>'
             f'<p>{html.escape(caption)}</p><p><em>{html.escape(STATIC_NOTE)}</em></p></div>')
@@ -120,10 +112,9 @@ def static_html(png: bytes, caption: str) -> str:
 
 def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, strategy: str = "random", seed: int = 0):
     """An ipywidgets box: sliders for the mask ratio and seed, a dropdown for the strategy,
-    the rendered :func:`explorer_view` and its caption. Returns the box (display it, or
-    let it be a cell's last value); its ``.controls`` dict holds the three controls and
-    ``.image`` / ``.status`` the outputs, so code (and tests) can drive it. Displayed, it
-    also carries the :func:`static_html` fallback of the view it shows at that moment.
+    the rendered :func:`explorer_view` and its caption. Its ``.controls`` dict holds the
+    three controls and ``.image`` / ``.status`` the outputs, so code (and tests) can drive
+    it; displayed, it also carries the :func:`static_html` fallback of the view it shows.
     Taught in lesson 08."""
     import ipywidgets as widgets
 

@@ -1,8 +1,8 @@
 """One progress policy for every long loop in the library.
 
-In a terminal or a notebook, :func:`progress` is a live ``tqdm.auto`` bar. When output is
-not interactive (CI, ``nohup``, ``> run.log``) a carriage-return bar would write every
-update into one ever-growing line, so it prints one readable line at most every
+In a terminal or a notebook, :func:`progress` is a live ``tqdm.auto`` bar. Off a terminal
+(CI, ``nohup``, ``> run.log``) tqdm's carriage-return bar would write every update into one
+ever-growing line, so :class:`LineProgress` prints one readable line at most every
 ``log_every`` seconds (and at the end) instead.
 """
 
@@ -12,33 +12,28 @@ import math
 import os
 import sys
 import time
-from typing import Any, Iterable, Iterator, TypeVar
-
-T = TypeVar("T")
+from typing import Any, Iterable, Iterator
 
 
 def interactive(stream: Any = None) -> bool:
     """True in a terminal or a Jupyter kernel (where a live bar renders)."""
-    stream = stream or sys.stderr
-    if "ipykernel" in sys.modules:
-        return True
     try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
+        return "ipykernel" in sys.modules or bool((stream or sys.stderr).isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
         return False
 
 
 class LineProgress:
-    """A tqdm-like object for non-interactive output: ``update``, ``set_postfix``,
-    ``close``; one line ``desc: n/total (pct) postfix`` every ``log_every`` seconds."""
+    """A tqdm-like object for non-interactive output (iterate it, or ``update``,
+    ``set_postfix``, ``close``): one line ``desc: n/total (pct) postfix [elapsed]`` every
+    ``log_every`` seconds, and one when it closes."""
 
     def __init__(self, iterable: Iterable | None = None, total: int | None = None, desc: str = "",
                  log_every: float = 30.0, stream: Any = None, **_: Any):
         self.iterable, self.desc, self.log_every = iterable, desc, log_every
-        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
-        self.n, self.postfix, self.stream = 0, "", stream or sys.stderr
+        self.total = len(iterable) if total is None and hasattr(iterable, "__len__") else total
+        self.n, self.postfix, self.stream, self.closed = 0, "", stream or sys.stderr, False
         self.start = self._last = time.monotonic()
-        self.closed = False
 
     def __iter__(self) -> Iterator:
         for item in self.iterable:
@@ -53,30 +48,26 @@ class LineProgress:
         self.close()
 
     def set_postfix(self, ordered_dict: dict | None = None, refresh: bool = True, **kw: Any) -> None:
-        items = {**(ordered_dict or {}), **kw}
-        self.postfix = ", ".join(f"{k}={v}" for k, v in items.items())
+        self.postfix = ", ".join(f"{k}={v}" for k, v in {**(ordered_dict or {}), **kw}.items())
 
     def update(self, n: int = 1) -> None:
         self.n += n
-        now = time.monotonic()
-        if now - self._last >= self.log_every:
+        if (now := time.monotonic()) - self._last >= self.log_every:
             self._last = now
             self._print()
 
     def _print(self) -> None:
-        done = f"{self.n}/{self.total}" if self.total else f"{self.n}"
-        pct = f" ({100 * self.n / self.total:.0f} %)" if self.total else ""
+        done = f"{self.n}/{self.total} ({100 * self.n / self.total:.0f} %)" if self.total else f"{self.n}"
         post = f" {self.postfix}" if self.postfix else ""
-        print(f"{self.desc}: {done}{pct}{post} [{time.monotonic() - self.start:.0f} s]", file=self.stream, flush=True)
+        print(f"{self.desc}: {done}{post} [{time.monotonic() - self.start:.0f} s]", file=self.stream, flush=True)
 
     def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            if self.n:
-                self._print()
+        if not self.closed and self.n:
+            self._print()
+        self.closed = True
 
 
-def progress(iterable: Iterable[T] | None = None, total: int | None = None, desc: str = "", disable: bool = False,
+def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "", disable: bool = False,
              log_every: float | None = None, **kw: Any):
     """A progress bar over ``iterable`` (or a manual one with ``total``): ``tqdm.auto`` when
     the output is interactive, :class:`LineProgress` lines otherwise. ``disable=True``
@@ -93,12 +84,10 @@ def log_every_from_env() -> float:
     """Seconds between progress lines off a terminal: ``$MAELEARN_LOG_EVERY`` (a number
     >= 0; 0 logs every step) or 30."""
     raw = os.environ.get("MAELEARN_LOG_EVERY", "").strip()
-    if not raw:
-        return 30.0
     try:
-        value = float(raw)
+        value = float(raw or 30.0)
     except ValueError:
-        value = math.nan
+        value = math.nan  # refused below, with the same message
     if not (math.isfinite(value) and value >= 0):
         raise ValueError(f"$MAELEARN_LOG_EVERY must be a number of seconds >= 0, got {raw!r}")
     return value

@@ -50,9 +50,7 @@ class Interval:
         return {"mean": self.mean, "lo": self.lo, "hi": self.hi, "n": self.n, "sd": self.sd}
 
     def __str__(self) -> str:
-        if self.n < 2:
-            return f"{self.mean:.3f} (n=1)"
-        return f"{self.mean:.3f} ± {self.half_width:.3f}"
+        return f"{self.mean:.3f} (n=1)" if self.n < 2 else f"{self.mean:.3f} ± {self.half_width:.3f}"
 
 
 def interval(values: Iterable[float], level: float = 0.95) -> Interval:
@@ -74,11 +72,7 @@ def interval(values: Iterable[float], level: float = 0.95) -> Interval:
 
 def by_seed(runs: Sequence[Mapping], metric: str) -> dict[int, float]:
     """``{seed: runs[i][metric]}`` over the runs that measured ``metric``. Taught in lesson 09."""
-    out: dict[int, float] = {}
-    for r in runs:
-        if r.get(metric) is not None:
-            out[int(r["seed"])] = float(r[metric])
-    return out
+    return {int(r["seed"]): float(r[metric]) for r in runs if r.get(metric) is not None}
 
 
 def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -> Interval:
@@ -91,12 +85,9 @@ def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -
 
 
 def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """``(mean, lo, hi)`` of the paired differences ``a[i] - b[i]`` and their ``level``
-    t-interval: :func:`interval` over the differences. Taught in lesson 09 (exercise 09.1).
-
-    a, b: one value per seed, the same seeds in the same order (len n >= 2). Pairing by
-    seed is the point: the seed-to-seed variation both variants share cancels in the
-    differences, where the spreads of ``a`` and ``b`` taken apart would keep it."""
+    """``(mean, lo, hi)``: :func:`interval` of the differences ``a[i] - b[i]``, one value per
+    seed in the same seed order (n >= 2). Pairing cancels the seed-to-seed variation both
+    variants share. Taught in lesson 09 (exercise 09.1)."""
     xa, xb = [float(v) for v in a], [float(v) for v in b]
     if len(xa) != len(xb):
         raise ValueError(f"a and b must hold one value per seed each, got {len(xa)} and {len(xb)} values")
@@ -110,14 +101,12 @@ def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: flo
     """The stated rule on a paired difference's interval ``[lo, hi]`` (from 2 or more
     seeds). Taught in lesson 09 (exercise 09.2).
 
-    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``;
-    ``paper_effect`` is the size of the paper's difference (> 0, in the units of the
-    interval), ``None`` where the paper gives no number. "Excludes v" is strict
-    (``lo > v or hi < v``): an interval that touches 0 contains it. Returns
+    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``; ``paper_effect``
+    is the size of the paper's difference (> 0, in the interval's units) or ``None``.
+    "Excludes v" is strict: an interval that touches 0 contains it. Returns
     :data:`REPRODUCED` (excludes 0 on the paper's side, however small the effect),
     :data:`CONTRADICTED` (excludes 0 on the other side), :data:`SMALLER` (contains 0 but
-    excludes ``paper_sign * paper_effect``: an effect as large as the paper's is ruled
-    out) or :data:`INCONCLUSIVE`."""
+    excludes ``paper_sign * paper_effect``) or :data:`INCONCLUSIVE`."""
     if paper_sign not in (1, -1):
         raise ValueError(f"paper_sign must be +1 or -1, got {paper_sign!r}")
     if paper_effect is not None and not paper_effect > 0:
@@ -126,20 +115,14 @@ def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: flo
         raise ValueError(f"the interval must have lo <= hi, got [{lo}, {hi}]")
     if lo > 0 or hi < 0:
         return REPRODUCED if (lo > 0) == (paper_sign > 0) else CONTRADICTED
-    if paper_effect is not None:
-        paper = paper_sign * paper_effect
-        if lo > paper or hi < paper:
-            return SMALLER
+    if paper_effect is not None and not lo <= paper_sign * paper_effect <= hi:
+        return SMALLER  # an effect as large as the paper's is ruled out
     return INCONCLUSIVE
 
 
 def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) -> str:
-    """The stated rule (:func:`verdict_from_bounds`) on a paired difference ``diff``:
-    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``;
-    ``paper_effect`` is the size of the paper's difference (> 0, in the units of
-    ``diff``), ``None`` where the paper gives no number. Returns :data:`REPRODUCED`,
-    :data:`CONTRADICTED`, :data:`SMALLER` (the interval contains 0 but not the paper's
-    effect) or :data:`INCONCLUSIVE` (always, for a single seed: no interval)."""
+    """:func:`verdict_from_bounds` on a paired difference ``diff``; always
+    :data:`INCONCLUSIVE` for a single seed (no interval)."""
     if diff.n < 2:
         verdict_from_bounds(0.0, 0.0, paper_sign, paper_effect)  # the same checks of the arguments
         return INCONCLUSIVE
@@ -147,6 +130,6 @@ def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) 
 
 
 __all__ = [
-    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval", "paired_difference",
-    "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
+    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval",
+    "paired_difference", "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
 ]

@@ -1,9 +1,7 @@
 """Figures for the lessons: the MAE paper's Figure 2 layout, loss curves, image grids,
-masks drawn over images.
-
-Every function returns a :class:`matplotlib.figure.Figure` (or a tensor) and never calls
-``plt.show()``: a notebook shows the returned figure, a script saves it with
-``fig.savefig(...)``, and headless runs (CI, the Agg backend) work unchanged.
+masks drawn over images. Every function returns a :class:`matplotlib.figure.Figure` (or a
+tensor) and never calls ``plt.show()``: a notebook shows the returned figure, a script
+saves it, and headless runs (CI, the Agg backend) work unchanged.
 """
 
 from __future__ import annotations
@@ -17,14 +15,9 @@ from matplotlib.figure import Figure
 
 from maelearn.checks import check_float_tensor
 
-#: The columns of the paper's Figure 2: which key of :meth:`maelearn.mae.MAE.reconstruct`
-#: and its column title.
-FIGURE2_COLUMNS = (
-    ("masked", "masked"),
-    ("reconstruction", "reconstruction"),
-    ("pasted", "reconstruction\n+ visible"),
-    ("original", "original"),
-)
+#: The paper's Figure 2 columns: (key of :meth:`maelearn.mae.MAE.reconstruct`, column title).
+FIGURE2_COLUMNS = (("masked", "masked"), ("reconstruction", "reconstruction"),
+                   ("pasted", "reconstruction\n+ visible"), ("original", "original"))
 #: The column a norm-pix reconstruction adds: its hidden patches' true statistics with a
 #: zero prediction (see :meth:`maelearn.mae.MAE.reconstruct`).
 CONTROL_COLUMN = ("control", "control: true patch\nstats, zero prediction")
@@ -44,56 +37,48 @@ def to_display(img: torch.Tensor) -> np.ndarray:
 
 def _imshow(ax, img: torch.Tensor) -> None:
     arr = to_display(img)
-    if arr.ndim == 2:
-        ax.imshow(arr, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    else:
-        ax.imshow(arr, interpolation="nearest")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    grey = {"cmap": "gray", "vmin": 0, "vmax": 1} if arr.ndim == 2 else {}
+    ax.imshow(arr, interpolation="nearest", **grey)
+    ax.set(xticks=[], yticks=[])
 
 
-def _patch_size(mask: torch.Tensor, h: int, w: int) -> int | None:
-    """The square patch size that tiles an h x w image into ``mask.shape[1]`` patches."""
-    p = int(round((h * w / mask.shape[1]) ** 0.5))
-    return p if p > 0 and h % p == 0 and w % p == 0 and (h // p) * (w // p) == mask.shape[1] else None
+def _check_n(n: object) -> None:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
 
 
-def figure2(
-    recon: Mapping[str, torch.Tensor],
-    n: int = 4,
-    title: str | None = None,
-    size: float = 1.6,
-    mask_colour: Sequence[float] | None = (0.5, 0.5, 0.5),
-) -> Figure:
-    """The paper's Figure 2 layout: one row per image, four columns
-    masked | reconstruction | reconstruction + visible patches | original, and a fifth,
-    the control, when ``recon`` has one (a norm-pix model: each hidden patch filled with its
-    own true mean and variance and a zero prediction; what the statistics alone draw).
+def _patch_size(mask: object, imgs: torch.Tensor) -> int | None:
+    """The square patch size for which ``mask`` (B, N) tiles ``imgs`` (B, C, H, W), or None."""
+    if not (isinstance(mask, torch.Tensor) and mask.ndim == 2 and mask.shape[0] == imgs.shape[0]):
+        return None
+    (h, w), n = imgs.shape[-2:], mask.shape[1]
+    p = int(round((h * w / n) ** 0.5))
+    return p if p > 0 and h % p == 0 and w % p == 0 and (h // p) * (w // p) == n else None
 
-    ``recon`` is the dict of :meth:`maelearn.mae.MAE.reconstruct` (``masked``,
-    ``reconstruction``, ``pasted``, ``original``: each (B, C, H, W), C = 1 or 3). Shows the
-    first ``min(n, B)`` images, clamped to [0, 1]; ``size`` is the inches per panel. When
-    ``recon`` has the ``mask`` (B, N), removed patches in the first column are painted
-    ``mask_colour`` (grey, as in the paper; black would vanish into a digit's black
-    background); ``mask_colour=None`` shows ``recon["masked"]`` as it is.
-    Taught in lesson 08."""
+
+def figure2(recon: Mapping[str, torch.Tensor], n: int = 4, title: str | None = None, size: float = 1.6,
+            mask_colour: Sequence[float] | None = (0.5, 0.5, 0.5)) -> Figure:
+    """The paper's Figure 2 layout: one row per image (the first ``min(n, B)``), columns
+    masked | reconstruction | reconstruction + visible patches | original, and a fifth when
+    ``recon`` has a control (norm-pix models: each hidden patch filled with its own true mean
+    and variance and a zero prediction; what the statistics alone draw).
+
+    ``recon`` is :meth:`maelearn.mae.MAE.reconstruct`'s dict (images (B, C, H, W), C = 1 or
+    3, shown clamped to [0, 1]); ``size`` is the inches per panel. With ``recon["mask"]``
+    (B, N), the removed patches of the first column are painted ``mask_colour`` (grey, as in
+    the paper: black would vanish into a digit's black background; ``None`` shows
+    ``recon["masked"]`` as it is). Taught in lesson 08."""
     missing = [key for key, _ in FIGURE2_COLUMNS if key not in recon]
     if missing:
         raise ValueError(f"recon lacks {missing}; pass the dict returned by MAE.reconstruct(...)")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    for key, _ in FIGURE2_COLUMNS:
-        check_float_tensor(recon[key], f"recon[{key!r}]", 4, "(B, C, H, W)")
-    rows = min(n, recon["original"].shape[0])
+    _check_n(n)
     columns = FIGURE2_COLUMNS + ((CONTROL_COLUMN,) if recon.get("control") is not None else ())
-    if len(columns) > len(FIGURE2_COLUMNS):
-        check_float_tensor(recon["control"], "recon['control']", 4, "(B, C, H, W)")
-    panels = {key: recon[key] for key, _ in columns}
-    mask = recon.get("mask")
-    if mask_colour is not None and isinstance(mask, torch.Tensor) and mask.ndim == 2:
-        p = _patch_size(mask, *recon["original"].shape[-2:])
-        if p is not None and mask.shape[0] == recon["original"].shape[0]:
-            panels["masked"] = mask_overlay(recon["original"].float(), mask, p, colour=mask_colour)
+    panels = {key: check_float_tensor(recon[key], f"recon[{key!r}]", 4, "(B, C, H, W)") for key, _ in columns}
+    original, mask = recon["original"], recon.get("mask")
+    rows = min(n, original.shape[0])
+    p = _patch_size(mask, original) if mask_colour is not None else None
+    if p is not None:
+        panels["masked"] = mask_overlay(original.float(), mask, p, colour=mask_colour)
     fig, axes = plt.subplots(rows, len(columns), figsize=(len(columns) * size, rows * size), squeeze=False)
     for i in range(rows):
         for j, (key, label) in enumerate(columns):
@@ -120,9 +105,7 @@ def _series(history) -> dict[str, list[float]]:
         history = history.detach().flatten().cpu().tolist()
     if isinstance(history, (Sequence, np.ndarray)) and not isinstance(history, str):
         return {"loss": [float(x) for x in history]}
-    raise TypeError(
-        f"history must be a list of losses, a dict of lists or a History with .loss, got {type(history).__name__}"
-    )
+    raise TypeError(f"history must be a list of losses, a dict of lists or a History with .loss, got {type(history).__name__}")
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
@@ -137,22 +120,14 @@ def smooth(values: Sequence[float], window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
-def loss_curve(
-    history,
-    title: str | None = "training loss",
-    xlabel: str = "step",
-    ylabel: str = "loss",
-    smoothing: int = 0,
-    logy: bool = False,
-    ax: plt.Axes | None = None,
-) -> Figure:
+def loss_curve(history, title: str | None = "training loss", xlabel: str = "step", ylabel: str = "loss",
+               smoothing: int = 0, logy: bool = False, ax: plt.Axes | None = None) -> Figure:
     """Plot loss curves: ``history`` is a list of losses, a ``{name: losses}`` dict (one
     curve each, e.g. several runs) or a :class:`maelearn.checkpoint.History` (its per-step
     ``loss``). ``smoothing`` > 1 draws the raw curve faintly and a moving average over it.
     Taught in lesson 08."""
     series = _series(history)
-    fig = ax.figure if ax is not None else plt.figure(figsize=(5, 3.2))
-    ax = ax if ax is not None else fig.add_subplot(1, 1, 1)
+    ax = ax if ax is not None else plt.figure(figsize=(5, 3.2)).add_subplot(1, 1, 1)
     for name, values in series.items():
         x = np.arange(1, len(values) + 1)
         if smoothing > 1:
@@ -160,8 +135,7 @@ def loss_curve(
             ax.plot(x, smooth(values, smoothing), color=line.get_color(), label=name)
         else:
             ax.plot(x, values, label=name, marker="o" if len(values) < 30 else None, markersize=3)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
     if logy:
         ax.set_yscale("log")
     if title:
@@ -169,19 +143,12 @@ def loss_curve(
     if len(series) > 1:
         ax.legend()
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
+    ax.figure.tight_layout()
+    return ax.figure
 
 
-def show_images(
-    images,
-    labels: Sequence | torch.Tensor | None = None,
-    classes: Sequence[str] | None = None,
-    n: int = 16,
-    ncols: int = 8,
-    title: str | None = None,
-    size: float = 1.2,
-) -> Figure:
+def show_images(images, labels: Sequence | torch.Tensor | None = None, classes: Sequence[str] | None = None,
+                n: int = 16, ncols: int = 8, title: str | None = None, size: float = 1.2) -> Figure:
     """A grid of the first ``n`` images (N, C, H, W) (C = 1 or 3, shown clamped to [0, 1]),
     with ``labels`` (class indices, named through ``classes``, or strings) as titles. An
     :class:`maelearn.data.ImageSet` brings its own labels and classes."""
@@ -190,8 +157,7 @@ def show_images(
         classes = images.classes if classes is None else classes
         images = images.images
     check_float_tensor(images, "images", 4, "(N, C, H, W)")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    _check_n(n)
     count = min(n, images.shape[0])
     cols = max(1, min(ncols, count))
     rows = -(-count // cols)
@@ -211,13 +177,8 @@ def show_images(
     return fig
 
 
-def mask_overlay(
-    imgs: torch.Tensor,
-    mask: torch.Tensor,
-    patch_size: int,
-    colour: Sequence[float] = (0.5, 0.5, 0.5),
-    alpha: float = 1.0,
-) -> torch.Tensor:
+def mask_overlay(imgs: torch.Tensor, mask: torch.Tensor, patch_size: int, colour: Sequence[float] = (0.5, 0.5, 0.5),
+                 alpha: float = 1.0) -> torch.Tensor:
     """Paint the removed patches (``mask`` == 1) of images (B, C, H, W) with ``colour``
     (blended with weight ``alpha``; 1 covers them). ``mask`` (B, N) is in raster patch order,
     as :func:`maelearn.masking.random_masking` returns it. -> (B, C, H, W) in [0, 1].
@@ -233,19 +194,16 @@ def mask_overlay(
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
     m = mask.float().reshape(b, 1, gh, gw).repeat_interleave(patch_size, 2).repeat_interleave(patch_size, 3)  # (B, 1, H, W)
     col = torch.as_tensor(list(colour), dtype=imgs.dtype, device=imgs.device)
-    col = col[:c] if col.numel() >= c else col[:1].expand(c)
-    col = col.view(1, c, 1, 1)
+    col = (col[:c] if col.numel() >= c else col[:1].expand(c)).view(1, c, 1, 1)  # one value: grey on every channel
     m = m.to(imgs.device, imgs.dtype) * alpha
     return (imgs * (1 - m) + col * m).clamp(0, 1)
 
 
-def show_masks(
-    masks: Mapping[str, torch.Tensor], grid: tuple[int, int], image: torch.Tensor | None = None, size: float = 2.0
-) -> Figure:
+def show_masks(masks: Mapping[str, torch.Tensor], grid: tuple[int, int], image: torch.Tensor | None = None,
+               size: float = 2.0) -> Figure:
     """One panel per named mask (N,) on a ``grid`` = (rows, cols) of patches, e.g. random /
     block / grid masking side by side; removed patches are dark. With ``image`` (C, H, W)
-    the masks are painted over it instead.
-    Taught in lesson 08."""
+    the masks are painted over it instead. Taught in lesson 08."""
     if not masks:
         raise ValueError("masks is empty; pass {name: mask (N,)}")
     fig, axes = plt.subplots(1, len(masks), figsize=(len(masks) * size, size * 1.15), squeeze=False)
@@ -263,4 +221,5 @@ def show_masks(
     return fig
 
 
-__all__ = ["CONTROL_COLUMN", "FIGURE2_COLUMNS", "figure2", "loss_curve", "mask_overlay", "show_images", "show_masks", "smooth", "to_display"]
+__all__ = ["CONTROL_COLUMN", "FIGURE2_COLUMNS", "figure2", "loss_curve", "mask_overlay", "show_images", "show_masks",
+           "smooth", "to_display"]

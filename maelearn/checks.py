@@ -6,6 +6,12 @@ from __future__ import annotations
 import torch
 
 
+def check_int(name: str, value: object, low: int = 1) -> None:
+    """``value`` must be an int (not a bool) >= ``low``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+
+
 def check_float_tensor(x: object, name: str, ndim: int, layout: str) -> torch.Tensor:
     """``x`` must be a floating-point tensor with ``ndim`` dimensions (``layout`` names them,
     e.g. ``"(B, C, H, W)"``) and a non-empty batch."""
@@ -24,7 +30,7 @@ def check_float_tensor(x: object, name: str, ndim: int, layout: str) -> torch.Te
 
 
 def check_images(imgs: object, patch_size: int | None = None, channels: int | None = None, name: str = "imgs") -> torch.Tensor:
-    """Validate an image batch of shape (B, C, H, W)."""
+    """Validate an image batch (B, C, H, W): ``channels`` channels, sides divisible by ``patch_size``."""
     imgs = check_float_tensor(imgs, name, 4, "(B, C, H, W)")
     _, c, h, w = imgs.shape
     if channels is not None and c != channels:

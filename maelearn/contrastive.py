@@ -1,9 +1,8 @@
 """A contrastive baseline for MAE: the same ViT encoder trained with InfoNCE on two
 augmented views of each image (SimCLR's loss with a MoCo v3-style projection head).
 
-Both views (:func:`maelearn.data.augment.augmentation` ``"crop+colour"``) go through the
-encoder ([CLS] token) and a projection MLP; each view must pick its partner out of the
-2B - 1 other views of the batch by cosine similarity at temperature ``tau``, so no memory
+Both views go through the encoder ([CLS] token) and a projection MLP; each view must pick
+its partner out of the 2B - 1 other views of the batch by cosine similarity, so no memory
 bank or momentum encoder is needed. The head is then thrown away and the encoder judged as
 an MAE's is (:mod:`maelearn.evaluate`); the paper's Figure 9: contrastive features probe
 better, MAE catches up or overtakes once blocks are fine-tuned.
@@ -11,12 +10,13 @@ better, MAE catches up or overtakes once blocks are fine-tuned.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from maelearn.checkpoint import History
 from maelearn.data.augment import augmentation
 from maelearn.train import TrainConfig, fit
 from maelearn.vit import ViTEncoder, init_vit, init_weights
@@ -35,8 +35,8 @@ def info_nce(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> to
     b = z1.shape[0]
     z = F.normalize(torch.cat([z1, z2]), dim=1)  # (2B, D)
     sim = z @ z.T / temperature  # (2B, 2B)
-    sim = sim.masked_fill(torch.eye(2 * b, dtype=torch.bool, device=z.device), float("-inf"))
-    partner = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)
+    sim = sim.masked_fill(torch.eye(2 * b, dtype=torch.bool, device=z.device), float("-inf"))  # not itself
+    partner = torch.cat([torch.arange(b, 2 * b), torch.arange(0, b)]).to(z.device)  # row i's pair: i +- B
     return F.cross_entropy(sim, partner)
 
 
@@ -46,17 +46,15 @@ class ContrastiveOutput(NamedTuple):
 
 class Contrastive(nn.Module):
     """A ViT encoder plus a projection MLP (Linear-BN-ReLU-Linear-BN-ReLU-Linear, MoCo v3's
-    shape at a small width) trained by :func:`info_nce` on two augmented views."""
+    shape at a small width) trained by :func:`info_nce` on two augmented views
+    (:func:`maelearn.data.augment.augmentation` ``"crop+colour"``)."""
 
     def __init__(self, encoder: ViTEncoder, proj_dim: int = 128, hidden: int = 256, temperature: float = 0.2,
                  crop_scale: tuple[float, float] = (0.35, 1.0)):
         super().__init__()
-        self.encoder = encoder
-        self.temperature = temperature
-        self.crop_scale = crop_scale
-        d = encoder.dim
+        self.encoder, self.temperature, self.crop_scale = encoder, temperature, crop_scale
         self.projector = nn.Sequential(
-            nn.Linear(d, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
+            nn.Linear(encoder.dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
             nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU(inplace=True),
             nn.Linear(hidden, proj_dim),
         )
@@ -76,7 +74,7 @@ class Contrastive(nn.Module):
 
 
 def build_contrastive(img_size: int = 32, patch_size: int = 4, in_chans: int = 3, dim: int = 96, depth: int = 4,
-                      heads: int = 4, mlp_ratio: float = 4.0, **kwargs) -> Contrastive:
+                      heads: int = 4, mlp_ratio: float = 4.0, **kwargs: Any) -> Contrastive:
     """A :class:`Contrastive` model around a freshly initialized (MAE-style)
     :class:`~maelearn.vit.ViTEncoder` of the given size; ``kwargs`` go to
     :class:`Contrastive` (proj_dim, hidden, temperature, crop_scale)."""
@@ -85,14 +83,15 @@ def build_contrastive(img_size: int = 32, patch_size: int = 4, in_chans: int = 3
     return Contrastive(enc, **kwargs)
 
 
-def contrastive_loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
+def contrastive_loss_fn(net: nn.Module, batch: Any, generator: torch.Generator) -> torch.Tensor:
     """The training step's loss for :func:`maelearn.train.fit`: the views are drawn from the
     loop's seeded generator, so a run repeats exactly."""
     x = batch[0] if isinstance(batch, (tuple, list)) else batch
     return net(x, generator=generator).loss
 
 
-def pretrain_contrastive(model: Contrastive, images: torch.Tensor, config=None, progress: bool = True):
+def pretrain_contrastive(model: Contrastive, images: torch.Tensor, config: TrainConfig | None = None,
+                         progress: bool = True) -> History:
     """Train ``model`` on ``images`` (N, C, H, W) with :func:`maelearn.train.fit` (AdamW,
     warm-up + cosine, the config's seed); returns its :class:`~maelearn.checkpoint.History`."""
     return fit(model, images, contrastive_loss_fn, config or TrainConfig(), progress=progress, desc="contrastive")

@@ -1,9 +1,5 @@
 """Masked Autoencoder (He et al., 2021): mask most patches, encode the rest, reconstruct.
 
-Forward pass: keep the ``int(N * (1 - ratio))`` patches of lowest noise; encode them with a
-[CLS] token and fixed 2D sin-cos positions; project to the decoder width, append a shared
-mask token per removed patch, unshuffle, add positions, predict every patch's pixels; the
-loss is the MSE on removed patches (per-patch normalized pixels with ``norm_pix_loss``).
 :class:`MAE` is the course's one masked autoencoder: images, videos, spectrograms and time
 series differ only in its config's tokenizer, masking, target and decoder (lesson 12 teaches
 them as the recipe). :class:`MAEConfig` is the image MAE; ``encoder_mask_tokens=True`` is
@@ -20,28 +16,14 @@ import torch
 from einops import rearrange
 from torch import nn
 
-from maelearn.checks import check_finite
-from maelearn.masking import (
-    Masked,
-    as_noise,
-    forecast_noise,
-    mask_by_noise,
-    num_visible,
-    random_noise,
-    strategy_noise,
-    tube_masking,
-    unshuffle,
-)
+from maelearn.checks import check_finite, check_int
+from maelearn.masking import (Masked, as_noise, forecast_noise, mask_by_noise, num_visible, random_noise,
+                              strategy_noise, tube_masking, unshuffle)
 from maelearn.posembed import sincos_2d
 from maelearn.vit import Block, Encoder, LayerNorm, PatchEmbed, init_vit, init_weights
 
-# ---------------------------------------------------------------------------------------
-# Configs: one base (sizes and switches every MAE has), one subclass per input kind
-# ---------------------------------------------------------------------------------------
 
-TARGETS = ("patch", "channel")  # what norm-pix normalizes over: each patch, or each patch's channels
-
-
+# -- Configs: one base (sizes and switches every MAE has), one subclass per input kind -------
 @dataclass(frozen=True)
 class BaseMAEConfig:
     """Sizes and switches every MAE has. Subclasses add the input's shape and say how to
@@ -65,16 +47,14 @@ class BaseMAEConfig:
     maskings: ClassVar[tuple[str, ...]] = ("random",)
     cls_token: ClassVar[bool] = True
     decoder_bias: ClassVar[bool] = True
-    target: ClassVar[str] = "patch"
+    target: ClassVar[str] = "patch"  # norm-pix over each "patch", or each patch's "channel"s
     default_mask_ratio: ClassVar[float] = 0.75
     default_pool: ClassVar[str | None] = None  # features(): "cls" with a [CLS] token, else "mean"
 
     def require_ints(self, *names: str, low: int = 1) -> None:
         """Every field in ``names`` must be an int >= ``low``, or a clear error naming it."""
         for name in names:
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < low:
-                raise ValueError(f"{name} must be an int >= {low}, got {v!r}")
+            check_int(name, getattr(self, name), low)
 
     def __post_init__(self) -> None:
         self.require_ints("dim", "heads", "decoder_dim", "decoder_heads")
@@ -89,7 +69,6 @@ class BaseMAEConfig:
         if self.masking not in self.maskings:
             raise ValueError(f"masking must be one of {self.maskings} for {type(self).__name__}, got {self.masking!r}")
 
-    # -- what a subclass defines ----------------------------------------------------------
     def make_tokenizer(self) -> nn.Module:
         """The patch embedding of this input kind (see :class:`maelearn.vit.PatchEmbed`)."""
         raise NotImplementedError
@@ -163,16 +142,11 @@ def mae_config(preset: str = "tiny", **overrides: Any) -> MAEConfig:
     return preset_config(PRESETS, preset, **overrides)
 
 
-# ---------------------------------------------------------------------------------------
-# Targets and the loss
-# ---------------------------------------------------------------------------------------
-
-
+# -- Targets and the loss -----------------------------------------------------------------
 def normalized_targets(patches: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Per-patch normalized pixels: (x - mean) / sqrt(var + eps) over each patch's own
-    p*p*C values (unbiased variance, as the reference code). (B, N, P) -> (B, N, P)"""
-    mean = patches.mean(dim=-1, keepdim=True)
-    var = patches.var(dim=-1, keepdim=True)
+    """MAE's norm-pix target: (x - mean) / sqrt(var + eps) over each patch's own p*p*C
+    values (unbiased variance, as the reference code). (B, N, P) -> (B, N, P)"""
+    mean, var = patches.mean(dim=-1, keepdim=True), patches.var(dim=-1, keepdim=True)
     return (patches - mean) / (var + eps) ** 0.5
 
 
@@ -182,39 +156,20 @@ def channel_normalized_targets(patches: torch.Tensor, channels: int, eps: float 
     (``(..., C)`` innermost, as :func:`maelearn.patches.patchify_video` lays them out).
     (B, N, k*C) -> (B, N, k*C)"""
     per_channel = rearrange(patches, "b n (k c) -> b n k c", c=channels)  # (B, N, k, C)
-    mean = per_channel.mean(dim=2, keepdim=True)
-    std = per_channel.std(dim=2, keepdim=True)  # unbiased, as VideoMAE's code
+    mean, std = per_channel.mean(dim=2, keepdim=True), per_channel.std(dim=2, keepdim=True)
     return rearrange((per_channel - mean) / (std + eps), "b n k c -> b n (k c)")
 
 
-def make_targets(patches: torch.Tensor, norm_pix: bool, target: str = "patch", channels: int = 1) -> torch.Tensor:
-    """What the decoder predicts for ``patches`` (B, N, P): the pixels, or with ``norm_pix``
-    the pixels normalized per patch (``target="patch"``, MAE) or per patch and channel
-    (``target="channel"``, VideoMAE)."""
-    if not norm_pix:
-        return patches
-    if target == "patch":
-        return normalized_targets(patches)
+def _denormalize(pred: torch.Tensor, patches: torch.Tensor, target: str, channels: int, eps: float = 1e-6) -> torch.Tensor:
+    """The inverse of the norm-pix target for a picture: predictions (B, N, P) -> pixels,
+    with each patch's own statistics taken from ``patches`` (B, N, P)."""
     if target == "channel":
-        return channel_normalized_targets(patches, channels)
-    raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-
-
-def denormalize(pred: torch.Tensor, patches: torch.Tensor, norm_pix: bool, target: str = "patch",
-                channels: int = 1, eps: float = 1e-6) -> torch.Tensor:
-    """The inverse of :func:`make_targets` for a picture: predictions (B, N, P) in the
-    target's units -> pixels, using each patch's own statistics from ``patches`` (B, N, P)."""
-    if not norm_pix:
-        return pred
-    if target == "patch":
-        mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
-        return pred * (var + eps) ** 0.5 + mean
-    if target == "channel":
-        per = rearrange(patches, "b n (k c) -> b n k c", c=channels)
-        mean, std = per.mean(2, keepdim=True), per.std(2, keepdim=True)
+        per_channel = rearrange(patches, "b n (k c) -> b n k c", c=channels)
+        mean, std = per_channel.mean(2, keepdim=True), per_channel.std(2, keepdim=True)
         out = rearrange(pred, "b n (k c) -> b n k c", c=channels) * (std + eps) + mean
         return rearrange(out, "b n k c -> b n (k c)")
-    raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
+    return pred * (var + eps) ** 0.5 + mean
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -231,23 +186,20 @@ class MAEOutput(NamedTuple):
     mask: torch.Tensor  # (B, N), 1 = removed
 
 
-# ---------------------------------------------------------------------------------------
-# The model
-# ---------------------------------------------------------------------------------------
-
-
+# -- The model ----------------------------------------------------------------------------
 class MAE(nn.Module):
-    """The asymmetric masked autoencoder: an encoder over the visible patches, a light
-    decoder over all positions. ``MAE(config)`` for any config kind; ``MAE(**overrides)``
-    overrides fields of ``config`` (default: :class:`MAEConfig`).
+    """The asymmetric masked autoencoder (the paper's Section 3): keep the ``int(N * (1 -
+    ratio))`` patches of lowest noise, encode only those; project to the decoder's width,
+    add a shared mask token per removed patch, unshuffle, add positions and predict every
+    patch; the loss is the MSE on the removed patches. ``MAE(config)`` for any config kind;
+    ``MAE(**overrides)`` overrides fields of ``config`` (default: ``config_class()``).
     Taught in lesson 08."""
 
     config_class: ClassVar[type[BaseMAEConfig]] = MAEConfig
 
     def __init__(self, config: BaseMAEConfig | None = None, **overrides: Any):
         super().__init__()
-        cfg = replace(config or MAEConfig(), **overrides)
-        self.config = cfg
+        cfg = self.config = replace(config or self.config_class(), **overrides)
         tokenizer = cfg.make_tokenizer()
         self.grid, self.num_patches = tokenizer.grid, tokenizer.num_patches
         self.patch_size, self.in_chans = tokenizer.patch_size, tokenizer.in_chans
@@ -265,9 +217,8 @@ class MAE(nn.Module):
         if cfg.cls_token:
             pos = torch.cat([torch.zeros(1, cfg.decoder_dim), pos], dim=0)
         self.decoder_pos_embed = nn.Parameter(pos[None], requires_grad=False)  # (1, [1+]N, Dd)
-        self.decoder_blocks = nn.ModuleList(
-            [Block(cfg.decoder_dim, cfg.decoder_heads, cfg.mlp_ratio) for _ in range(cfg.decoder_depth)]
-        )
+        self.decoder_blocks = nn.ModuleList([Block(cfg.decoder_dim, cfg.decoder_heads, cfg.mlp_ratio)
+                                             for _ in range(cfg.decoder_depth)])
         self.decoder_norm = LayerNorm(cfg.decoder_dim)
         self.decoder_pred = nn.Linear(cfg.decoder_dim, tokenizer.patch_dim)
         self.reset_parameters()
@@ -322,24 +273,19 @@ class MAE(nn.Module):
     def forward_encoder(self, x: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None
                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """input -> latent (B, [1+]K, D), mask (B, N), ids_restore (B, N)."""
-        patches = self.tokenizer.patchify(x)  # (B, N, P)
-        vis = self.mask_patches(patches, mask_ratio, noise)  # visible (B, K, P)
-        if self.config.encoder_mask_tokens:
-            return self._forward_encoder_with_mask_tokens(x, vis.mask)
-        # Mask first, then embed only the K visible patches: the same numbers as embedding
-        # all N and dropping some, at a (1 - ratio) fraction of the cost.
-        latent = self.encoder.forward_visible(vis.visible, vis.ids_keep)  # (B, [1+]K, D)
-        return latent, vis.mask, vis.ids_restore
-
-    def _forward_encoder_with_mask_tokens(self, x: torch.Tensor, mask: torch.Tensor):
-        """Table 1c's alternative: every position through the encoder, a learned mask token
-        in place of each removed patch; the sequence stays in order (no unshuffle)."""
-        enc = self.encoder
-        tokens = enc.patch_embed(x)  # (B, N, D)
-        tokens = torch.where(mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(tokens.dtype), tokens)
-        latent = enc.run(tokens + enc.patch_positions())  # (B, [1+]N, D)
+        vis = self.mask_patches(self.tokenizer.patchify(x), mask_ratio, noise)  # visible (B, K, P)
+        if not self.config.encoder_mask_tokens:
+            # Mask first, then embed only the K visible patches: the same numbers as embedding
+            # all N and dropping some, at a (1 - ratio) fraction of the cost.
+            latent = self.encoder.forward_visible(vis.visible, vis.ids_keep)  # (B, [1+]K, D)
+            return latent, vis.mask, vis.ids_restore
+        # Table 1c's alternative: every position goes through the encoder, a learned mask
+        # token in place of each removed patch, so the sequence stays in order (no unshuffle).
+        tokens = self.encoder.patch_embed(x)  # (B, N, D)
+        tokens = torch.where(vis.mask.unsqueeze(-1).bool(), self.encoder_mask_token.to(tokens.dtype), tokens)
+        latent = self.encoder.run(tokens + self.encoder.patch_positions())  # (B, [1+]N, D)
         ids_restore = torch.arange(self.num_patches, device=x.device).expand(x.shape[0], -1)
-        return latent, mask, ids_restore
+        return latent, vis.mask, ids_restore
 
     # -- 3. decoder --------------------------------------------------------------------
     def forward_decoder(self, latent: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
@@ -357,11 +303,17 @@ class MAE(nn.Module):
 
     # -- 4. loss -----------------------------------------------------------------------
     def targets(self, x: torch.Tensor) -> torch.Tensor:
-        """What the decoder must predict: (B, N, P), normalized when ``norm_pix_loss``."""
-        cfg = self.config
-        return make_targets(self.tokenizer.patchify(x), cfg.norm_pix_loss, cfg.target, self.in_chans)
+        """What the decoder must predict (B, N, P): the patches, or with ``norm_pix_loss``
+        the patches normalized per patch (MAE) or per patch and channel (VideoMAE)."""
+        patches = self.tokenizer.patchify(x)
+        if not self.config.norm_pix_loss:
+            return patches
+        if self.config.target == "channel":
+            return channel_normalized_targets(patches, self.in_chans)
+        return normalized_targets(patches)
 
     def forward_loss(self, x: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The MSE of ``pred`` (B, N, P) on the removed patches (on all with ``loss_on="all"``)."""
         target = self.targets(x)
         if self.config.loss_on == "all":
             return ((pred - target) ** 2).mean()
@@ -372,18 +324,16 @@ class MAE(nn.Module):
         mask (B, N)). ``mask_ratio`` defaults to the kind's (0.75 images, 0.9 video, ...)."""
         mask_ratio = self.config.default_mask_ratio if mask_ratio is None else mask_ratio
         x = self.check_input(x)
-        latent, mask, ids_restore = self.forward_encoder(x, mask_ratio, noise)
-        pred = self.forward_decoder(latent, ids_restore)
+        latent, mask, ids_restore = self.forward_encoder(x, mask_ratio, noise)  # (B, [1+]K, D), (B, N), (B, N)
+        pred = self.forward_decoder(latent, ids_restore)  # (B, N, P)
         loss = self.forward_loss(x, pred, mask)
         return MAEOutput(loss, pred, mask)
 
     # -- downstream and pictures ---------------------------------------------------------
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
-        """Validate a batch for this model (shape, channels, size, no NaN/inf); other
-        floating dtypes (float16, bfloat16, float64) are cast to the model's. The NaN/inf
-        scan needs the values on the host, so on an accelerator it runs only outside
-        training steps (a GPU training loop must not wait for it every step; there the
-        engine's non-finite-loss check names the input)."""
+        """Validate a batch (shape, channels, size, no NaN/inf); cast other float dtypes to the
+        model's. The NaN/inf scan must wait for the values, so on a GPU it runs only outside
+        training steps (there the engine's non-finite-loss check names the input)."""
         x = self.encoder.check_input(x)
         dtype = self.encoder.pos_embed.dtype
         if x.dtype != dtype:
@@ -394,30 +344,29 @@ class MAE(nn.Module):
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, pool: str | None = None, batch_size: int = 256) -> torch.Tensor:
-        """Frozen features for a probe, every patch visible, no gradients, in eval mode (the
-        mode is restored), in batches on the model's device, returned float32 on the CPU:
-        ``pool="cls"`` the [CLS] token (MAE's linear probe; the default where there is one),
-        ``"mean"`` the mean of the patch tokens (the default without [CLS], VideoMAE's),
-        ``"time"`` (video) the spatial mean in each time slot, concatenated in time order
-        (B, T/t * D), so a *linear* probe can compare early and late slots."""
+        """Frozen features (B, D) for a probe: every patch visible, in eval mode (restored
+        after), in batches on the model's device, returned float32 on the CPU. ``pool``:
+        ``"cls"`` (MAE's linear probe; the default with a [CLS] token), ``"mean"`` of the
+        patch tokens (VideoMAE's; the default without), or ``"time"`` (video): each time
+        slot's spatial mean, concatenated in time order (B, T/t * D), so that a *linear*
+        probe can compare early and late slots."""
         pool = pool or self.config.default_pool or ("cls" if self.config.cls_token else "mean")
         if pool not in ("cls", "mean", "time"):
             raise ValueError(f"pool must be 'cls', 'mean' or 'time', got {pool!r}")
         if pool == "time" and len(self.grid) != 3:
             raise ValueError(f"pool='time' needs a (time, row, column) grid, and this model's grid is {self.grid}")
         x = self.check_input(x)
-        dev = self.encoder.pos_embed.device
         was_training = self.training
         self.eval()
         out = []
         try:
             for i in range(0, x.shape[0], batch_size):
-                xb = x[i : i + batch_size].to(dev)
+                xb = x[i : i + batch_size].to(self.encoder.pos_embed.device)
                 if pool == "time":
                     tokens = self.encoder(xb)[:, 1 if self.config.cls_token else 0 :]  # (b, N, D)
-                    f = rearrange(tokens, "b (t s) d -> b t s d", t=self.grid[0]).mean(2).flatten(1)
+                    f = rearrange(tokens, "b (t s) d -> b t s d", t=self.grid[0]).mean(2).flatten(1)  # (b, T/t * D)
                 else:
-                    f = self.encoder.features(xb, pool)
+                    f = self.encoder.features(xb, pool)  # (b, D)
                 out.append(f.float().cpu())
         finally:
             self.train(was_training)
@@ -429,18 +378,18 @@ class MAE(nn.Module):
         ``masked``, ``reconstruction``, ``pasted`` (visible patches pasted on the
         reconstruction) and ``original``; plus the ``mask`` (B, N) and the ``loss``.
 
-        Normalized predictions (norm-pix) are mapped back with each patch's own mean and
-        variance, taken from the *hidden* patch itself: the picture then holds information
-        the model never saw (with small patches, a thumbnail of the truth). So a norm-pix
-        model also returns ``control``: the same picture for a prediction of zeros (every
-        hidden patch filled with its true statistics alone, the visible ones pasted), what
-        a figure must show beside ``pasted`` so that only the difference is credited to the
-        model. A pixel-target model needs no control and returns none."""
+        Norm-pix predictions are mapped back with each patch's own mean and variance, taken
+        from the *hidden* patch itself, so the picture holds information the model never
+        saw. A norm-pix model therefore also returns ``control``: the same picture for a
+        prediction of zeros (each hidden patch filled with its true statistics alone), to
+        show beside ``pasted`` so that only the difference is credited to the model."""
         out = self.forward(x, mask_ratio, noise)
         x = self.check_input(x)
         tok, cfg = self.tokenizer, self.config
         patches = tok.patchify(x)  # (B, N, P)
-        pred = denormalize(out.pred.float(), patches, cfg.norm_pix_loss, cfg.target, self.in_chans)
+        pred = out.pred.float()
+        if cfg.norm_pix_loss:
+            pred = _denormalize(pred, patches, cfg.target, self.in_chans)
         m = out.mask.unsqueeze(-1)  # (B, N, 1)
         rec = {
             "masked": tok.unpatchify(patches * (1 - m)),
@@ -451,7 +400,7 @@ class MAE(nn.Module):
             "loss": out.loss.detach(),
         }
         if cfg.norm_pix_loss:
-            stats_only = denormalize(torch.zeros_like(pred), patches, True, cfg.target, self.in_chans)
+            stats_only = _denormalize(torch.zeros_like(pred), patches, cfg.target, self.in_chans)
             rec["control"] = tok.unpatchify(patches * (1 - m) + stats_only * m)
         return rec
 
@@ -463,8 +412,7 @@ class MAE(nn.Module):
         return int(cfg.cls_token) + patches
 
     def config_dict(self) -> dict:
-        """The config as a plain dict (stored in checkpoints); :func:`maelearn.models.mae_from_config`
-        rebuilds the model from it."""
+        """The config as a plain dict (stored in checkpoints; see :meth:`BaseMAEConfig.to_dict`)."""
         return self.config.to_dict()
 
 
@@ -475,7 +423,6 @@ def build_mae(preset: str = "tiny", encoder_mask_tokens: bool = False, **overrid
 
 
 __all__ = [
-    "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae",
-    "channel_normalized_targets", "denormalize", "mae_config",
-    "make_targets", "masked_mse", "normalized_targets", "preset_config",
+    "BaseMAEConfig", "MAE", "MAEConfig", "MAEOutput", "PRESETS", "build_mae", "channel_normalized_targets",
+    "mae_config", "masked_mse", "normalized_targets", "preset_config",
 ]

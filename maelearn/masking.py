@@ -30,6 +30,7 @@ class Masked(NamedTuple):
     ids_keep: torch.Tensor  # (B, K)
 
 
+# -- How many tokens stay ------------------------------------------------------------------
 def check_ratio(mask_ratio: object, name: str = "mask_ratio") -> float:
     """``mask_ratio`` as a float in [0, 1) (Python, NumPy or one-element torch numbers), or a
     clear error naming it."""
@@ -59,10 +60,9 @@ def num_visible(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -
 
 
 def num_masked(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -> int:
-    """VideoMAE's rule: ``int(ratio * N)`` of ``N`` positions are *masked* (its masking
-    generators' ``num_mask``), so ``N - int(ratio * N)`` stay; at least one must stay.
-    (It differs from :func:`num_visible` by rounding: 90 % of 16 masks 14 and keeps 2,
-    where ``int(16 * 0.1)`` keeps 1.)"""
+    """VideoMAE's rule: ``int(ratio * N)`` of ``N`` positions are *masked*, so
+    ``N - int(ratio * N)`` stay; at least one must stay. (It rounds differently from
+    :func:`num_visible`: 90 % of 16 masks 14 and keeps 2, where ``int(16 * 0.1)`` keeps 1.)"""
     mask_ratio = check_ratio(mask_ratio, name)
     masked = int(mask_ratio * num_patches)
     if masked >= num_patches:
@@ -77,6 +77,7 @@ def tube_num_visible(frames: int, positions: int, mask_ratio: float) -> int:
     return frames * (positions - num_masked(positions, mask_ratio))
 
 
+# -- Noise: one score per patch, the lowest are kept ---------------------------------------
 def as_noise(noise: object, shape: tuple[int, ...], device: torch.device | None = None, name: str = "noise") -> torch.Tensor:
     """Caller-given masking scores as a float tensor of ``shape`` on ``device``: torch
     tensors and NumPy arrays are accepted; a wrong shape or a NaN is a clear error."""
@@ -93,66 +94,27 @@ def as_noise(noise: object, shape: tuple[int, ...], device: torch.device | None 
     return noise if device is None else noise.to(device)
 
 
-def mask_by_noise(x: torch.Tensor, noise: torch.Tensor, num_keep: int) -> Masked:
-    """Keep the ``num_keep`` tokens of ``x`` (B, N, D) with the lowest ``noise`` (B, N)."""
-    b, n, d = x.shape
-    if noise.shape != (b, n):
-        raise ValueError(f"noise must have shape (B, N) = {(b, n)}, got {tuple(noise.shape)}")
-    ids_shuffle = torch.argsort(noise, dim=1)  # ascending: small is kept
-    ids_restore = torch.argsort(ids_shuffle, dim=1)
-    ids_keep = ids_shuffle[:, :num_keep]  # (B, K)
-    visible = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, d))  # (B, K, D)
-    mask = torch.ones(b, n, device=x.device, dtype=x.dtype)
-    mask[:, :num_keep] = 0
-    mask = torch.gather(mask, 1, ids_restore)  # back to the original order
-    return Masked(visible, mask, ids_restore, ids_keep)
-
-
-def unshuffle(visible: torch.Tensor, fill: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
-    """The decoder's inverse of :func:`mask_by_noise`: append one copy of ``fill`` (1, 1, D)
-    (the shared mask token) per removed token after the ``visible`` tokens (B, K, D), then
-    put all N back in their original order with ``ids_restore`` (B, N). -> (B, N, D)"""
-    b, n = ids_restore.shape
-    x = torch.cat([visible, fill.expand(b, n - visible.shape[1], -1)], dim=1)  # (B, N, D), shuffled order
-    return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # original order
-
-
-def random_masking(
-    x: torch.Tensor,
-    mask_ratio: float,
-    noise: torch.Tensor | None = None,
-    generator: torch.Generator | None = None,
-) -> Masked:
-    """MAE's per-sample random masking of tokens ``x`` (B, N, D): keep
-    ``int(N * (1 - mask_ratio))`` tokens chosen uniformly at random."""
-    check_float_tensor(x, "x", 3, "(B, N, D)")
-    b, n, _ = x.shape
-    keep = num_visible(n, mask_ratio)
-    if noise is None:
-        noise = random_noise(b, n, generator=generator, device=x.device)
-    return mask_by_noise(x, noise, keep)
-
-
-def random_noise(batch: int, num_patches: int, generator: torch.Generator | None = None, device=None) -> torch.Tensor:
-    """Uniform noise (B, N) in [0, 1): random masking's scores."""
+def random_noise(batch: int, num_patches: int, generator: torch.Generator | None = None,
+                 device: torch.device | str | None = None) -> torch.Tensor:
+    """Uniform noise (B, N) in [0, 1): random masking's scores. Drawn on ``device`` directly,
+    or on the CPU (then moved) when a CPU ``generator`` is given."""
     noise = torch.rand(batch, num_patches, generator=generator, device=None if generator is not None else device)
     return noise.to(device) if device is not None else noise
 
 
-def forecast_noise(batch: int, num_patches: int, device=None) -> torch.Tensor:
+def forecast_noise(batch: int, num_patches: int, device: torch.device | str | None = None) -> torch.Tensor:
     """Forecasting as masking noise (B, N): the score of patch ``i`` is ``i``, so sorting
     keeps the earliest patches and removes the latest (the future).
     Taught in lesson 12."""
     return torch.arange(num_patches, dtype=torch.float32, device=device).expand(batch, -1).clone()
 
 
-def block_noise(
-    batch: int,
-    grid: tuple[int, int],
-    mask_ratio: float,
-    generator: torch.Generator | None = None,
-    min_block: int | None = None,
-) -> torch.Tensor:
+def _uniform(generator: torch.Generator | None, low: float, high: float) -> float:
+    return float(low + (high - low) * torch.rand((), generator=generator))
+
+
+def block_noise(batch: int, grid: tuple[int, int], mask_ratio: float, generator: torch.Generator | None = None,
+                min_block: int | None = None) -> torch.Tensor:
     """BEiT-style block-wise masking as noise (B, N): rectangles of random area and aspect
     ratio (0.3 to 1/0.3) are removed until about ``mask_ratio`` of the grid is covered.
     Removed patches score in [1, 2), kept ones in [0, 1), so sorting keeps the unblocked."""
@@ -173,7 +135,7 @@ def block_noise(
             left = int(_uniform(generator, 0, w - bw + 1))
             patch = blocked[i, top : top + bh, left : left + bw]
             new = int((patch == 0).sum())
-            if 0 < new <= target - count + max(1, target // 10):
+            if 0 < new <= target - count + max(1, target // 10):  # a block may overshoot by 10 %
                 patch.fill_(1)
                 count += new
     tie = torch.rand(batch, n, generator=generator)
@@ -189,9 +151,8 @@ def grid_noise(batch: int, grid: tuple[int, int], stride: int = 2, generator: to
     return removed.expand(batch, -1) + torch.rand(batch, h * w, generator=generator)
 
 
-def strategy_noise(
-    strategy: str, batch: int, grid: tuple[int, int], mask_ratio: float, generator: torch.Generator | None = None
-) -> torch.Tensor:
+def strategy_noise(strategy: str, batch: int, grid: tuple[int, int], mask_ratio: float,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
     """The noise (B, N) of a named strategy: ``"random"``, ``"block"`` or ``"grid"``.
     Grid keeps one patch in four, so it needs ``mask_ratio=0.75``."""
     if strategy == "random":
@@ -205,13 +166,49 @@ def strategy_noise(
     raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
 
 
-def tube_masking(
-    x: torch.Tensor,
-    frames: int,
-    mask_ratio: float,
-    noise: torch.Tensor | None = None,
-    generator: torch.Generator | None = None,
-) -> Masked:
+# -- Masking: sort the noise, keep the lowest, and undo the shuffle in the decoder ---------
+def mask_by_noise(x: torch.Tensor, noise: torch.Tensor, num_keep: int) -> Masked:
+    """Keep the ``num_keep`` tokens of ``x`` (B, N, D) with the lowest ``noise`` (B, N)."""
+    b, n, d = x.shape
+    if noise.shape != (b, n):
+        raise ValueError(f"noise must have shape (B, N) = {(b, n)}, got {tuple(noise.shape)}")
+    ids_shuffle = torch.argsort(noise, dim=1)  # (B, N) ascending: small is kept
+    ids_restore = torch.argsort(ids_shuffle, dim=1)  # (B, N)
+    ids_keep = ids_shuffle[:, :num_keep]  # (B, K)
+    visible = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, d))  # (B, K, D)
+    mask = torch.ones(b, n, device=x.device, dtype=x.dtype)
+    mask[:, :num_keep] = 0
+    mask = torch.gather(mask, 1, ids_restore)  # back to the original order
+    return Masked(visible, mask, ids_restore, ids_keep)
+
+
+def unshuffle(visible: torch.Tensor, fill: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+    """The decoder's inverse of :func:`mask_by_noise`: append one copy of ``fill`` (1, 1, D)
+    (the shared mask token) per removed token after the ``visible`` tokens (B, K, D), then
+    put all N back in their original order with ``ids_restore`` (B, N). -> (B, N, D)"""
+    b, n = ids_restore.shape
+    x = torch.cat([visible, fill.expand(b, n - visible.shape[1], -1)], dim=1)  # (B, N, D), shuffled order
+    return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # original order
+
+
+def random_masking(x: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None,
+                   generator: torch.Generator | None = None) -> Masked:
+    """MAE's per-sample random masking of tokens ``x`` (B, N, D): keep
+    ``int(N * (1 - mask_ratio))`` tokens chosen uniformly at random."""
+    check_float_tensor(x, "x", 3, "(B, N, D)")
+    b, n, _ = x.shape
+    keep = num_visible(n, mask_ratio)
+    if noise is None:
+        noise = random_noise(b, n, generator=generator, device=x.device)
+    return mask_by_noise(x, noise, keep)
+
+
+#: MAE-ST's random space-time masking: random masking over all T*S tokens of a video.
+spacetime_masking = random_masking
+
+
+def tube_masking(x: torch.Tensor, frames: int, mask_ratio: float, noise: torch.Tensor | None = None,
+                 generator: torch.Generator | None = None) -> Masked:
     """VideoMAE's tube masking of tokens ``x`` (B, T*S, D) in (time, space) raster order:
     one random spatial mask over the S positions, the same on every one of the T time
     steps. ``noise`` (B, S) is the spatial noise. As VideoMAE's masking generator, it masks
@@ -232,14 +229,3 @@ def tube_masking(
     # Integer keys: every kept token sorts before every removed one; ties are impossible.
     key = removed.to(torch.float64) * n + torch.arange(n, device=x.device, dtype=torch.float64)
     return mask_by_noise(x, key, frames * keep_s)
-
-
-def spacetime_masking(
-    x: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None, generator: torch.Generator | None = None
-) -> Masked:
-    """MAE-ST's random space-time masking: random masking over all T*S tokens."""
-    return random_masking(x, mask_ratio, noise=noise, generator=generator)
-
-
-def _uniform(generator: torch.Generator | None, low: float, high: float) -> float:
-    return float(low + (high - low) * torch.rand((), generator=generator))

@@ -23,7 +23,7 @@ def unpatchify(x: torch.Tensor, patch_size: int, channels: int = 3, grid: tuple[
     """(B, N, p*p*C) -> (B, C, H, W). ``grid`` = (H/p, W/p); square when omitted."""
     check_float_tensor(x, "x", 3, "(B, N, p*p*C)")
     n, d = x.shape[1], x.shape[2]
-    if d != patch_size * patch_size * channels:
+    if d != patch_size**2 * channels:
         raise ValueError(f"x has patch dimension {d}, expected patch_size**2 * channels = {patch_size**2 * channels}")
     if grid is None:
         side = int(round(n**0.5))
@@ -48,16 +48,15 @@ def patchify_video(videos: torch.Tensor, patch_size: int, tubelet: int = 2) -> t
     return rearrange(videos, "b c (t u) (h p) (w q) -> b (t h w) (u p q c)", u=tubelet, p=patch_size, q=patch_size)
 
 
-def unpatchify_video(
-    x: torch.Tensor, patch_size: int, tubelet: int, channels: int, grid: tuple[int, int, int]
-) -> torch.Tensor:
+def unpatchify_video(x: torch.Tensor, patch_size: int, tubelet: int, channels: int,
+                     grid: tuple[int, int, int]) -> torch.Tensor:
     """(B, N, t*p*p*C) -> (B, C, T, H, W); ``grid`` = (T/t, H/p, W/p)."""
     check_float_tensor(x, "x", 3, "(B, N, t*p*p*C)")
-    if grid[0] * grid[1] * grid[2] != x.shape[1]:
-        raise ValueError(f"grid={grid} has {grid[0] * grid[1] * grid[2]} cells, but x has {x.shape[1]} cubes")
-    if x.shape[2] != tubelet * patch_size**2 * channels:
-        raise ValueError(f"x has cube dimension {x.shape[2]}, expected tubelet * patch_size**2 * channels = {tubelet * patch_size**2 * channels}")
-    return rearrange(
-        x, "b (t h w) (u p q c) -> b c (t u) (h p) (w q)",
-        t=grid[0], h=grid[1], w=grid[2], u=tubelet, p=patch_size, q=patch_size, c=channels,
-    )
+    t, h, w = grid
+    if t * h * w != x.shape[1]:
+        raise ValueError(f"grid={grid} has {t * h * w} cells, but x has {x.shape[1]} cubes")
+    cube = tubelet * patch_size**2 * channels
+    if x.shape[2] != cube:
+        raise ValueError(f"x has cube dimension {x.shape[2]}, expected tubelet * patch_size**2 * channels = {cube}")
+    return rearrange(x, "b (t h w) (u p q c) -> b c (t u) (h p) (w q)",
+                     t=t, h=h, w=w, u=tubelet, p=patch_size, q=patch_size, c=channels)

@@ -10,6 +10,7 @@ spends a quarter on time and splits the rest between column and row.
 from __future__ import annotations
 
 import torch
+from einops import repeat
 
 
 def sincos_1d(dim: int, positions: torch.Tensor, interleaved: bool = False) -> torch.Tensor:
@@ -19,12 +20,16 @@ def sincos_1d(dim: int, positions: torch.Tensor, interleaved: bool = False) -> t
     (the same numbers, the channels permuted)."""
     if dim % 2:
         raise ValueError(f"dim must be even for a sin-cos embedding, got {dim}")
-    omega = torch.arange(dim // 2, dtype=torch.float64) / (dim / 2.0)
-    omega = 1.0 / 10000**omega  # (D/2,)
-    out = positions.reshape(-1).to(torch.float64)[:, None] * omega[None, :]  # (M, D/2)
+    omega = 1.0 / 10000 ** (torch.arange(dim // 2, dtype=torch.float64) / (dim / 2.0))  # (D/2,)
+    angles = positions.reshape(-1).to(torch.float64)[:, None] * omega[None, :]  # (M, D/2)
     if interleaved:
-        return torch.stack([torch.sin(out), torch.cos(out)], dim=2).flatten(1).float()  # sin, cos, sin, ...
-    return torch.cat([torch.sin(out), torch.cos(out)], dim=1).float()
+        return torch.stack([torch.sin(angles), torch.cos(angles)], dim=2).flatten(1).float()  # sin, cos, sin, ...
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=1).float()
+
+
+def _with_cls(emb: torch.Tensor, cls_token: bool) -> torch.Tensor:
+    """A zero row prepended for the [CLS] token when ``cls_token``."""
+    return torch.cat([torch.zeros(1, emb.shape[1]), emb], dim=0) if cls_token else emb
 
 
 def sincos_2d(dim: int, grid_h: int, grid_w: int, cls_token: bool = False) -> torch.Tensor:
@@ -34,9 +39,7 @@ def sincos_2d(dim: int, grid_h: int, grid_w: int, cls_token: bool = False) -> to
         raise ValueError(f"dim must be divisible by 4 for a 2D sin-cos embedding, got {dim}")
     rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
     emb = torch.cat([sincos_1d(dim // 2, cols), sincos_1d(dim // 2, rows)], dim=1)  # (h*w, D)
-    if cls_token:
-        emb = torch.cat([torch.zeros(1, dim), emb], dim=0)
-    return emb
+    return _with_cls(emb, cls_token)
 
 
 def sincos_3d(dim: int, grid_t: int, grid_h: int, grid_w: int, cls_token: bool = False) -> torch.Tensor:
@@ -45,11 +48,6 @@ def sincos_3d(dim: int, grid_t: int, grid_h: int, grid_w: int, cls_token: bool =
     if dim % 16:
         raise ValueError(f"dim must be divisible by 16 for a 3D sin-cos embedding, got {dim}")
     d_t = dim // 4
-    space = sincos_2d(dim - d_t, grid_h, grid_w)  # (h*w, D - D/4)
-    time = sincos_1d(d_t, torch.arange(grid_t))  # (t, D/4)
-    emb = torch.cat(
-        [time[:, None, :].expand(-1, grid_h * grid_w, -1), space[None].expand(grid_t, -1, -1)], dim=2
-    ).reshape(grid_t * grid_h * grid_w, dim)
-    if cls_token:
-        emb = torch.cat([torch.zeros(1, dim), emb], dim=0)
-    return emb
+    time = repeat(sincos_1d(d_t, torch.arange(grid_t)), "t d -> (t s) d", s=grid_h * grid_w)  # (t*h*w, D/4)
+    space = repeat(sincos_2d(dim - d_t, grid_h, grid_w), "s d -> (t s) d", t=grid_t)  # (t*h*w, D - D/4)
+    return _with_cls(torch.cat([time, space], dim=1), cls_token)

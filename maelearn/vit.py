@@ -1,9 +1,6 @@
 """Vision Transformer building blocks: patch embedding, attention, pre-norm block, encoder
-and classifier.
-
-Attention goes through ``F.scaled_dot_product_attention`` (flash / memory-efficient kernels
-on a GPU) with one fused ``qkv`` projection.
-"""
+and classifier. Attention goes through ``F.scaled_dot_product_attention`` (flash or
+memory-efficient kernels on a GPU) with one fused ``qkv`` projection."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import nn
 
-from maelearn.checks import check_images
+from maelearn.checks import check_images, check_int
 from maelearn.patches import patchify, unpatchify
 from maelearn.posembed import sincos_2d
 
@@ -23,14 +20,13 @@ LayerNorm = partial(nn.LayerNorm, eps=1e-6)
 
 class PatchEmbed(nn.Module):
     """Cut an image into p x p patches and project each to ``dim``: a strided convolution,
-    which is the same as a linear layer applied to every patch vector. ``img_size`` is an
-    int (square) or ``(height, width)`` (a spectrogram, say).
+    the same as one linear layer applied to every patch vector. ``img_size`` is an int
+    (square) or ``(height, width)`` (a spectrogram, say).
 
-    Every tokenizer of the course (this one, :class:`maelearn.video.CubeEmbed`,
-    :class:`maelearn.timeseries.SeriesEmbed`) has the same parts: ``patchify`` /
-    ``unpatchify`` between the input and patch vectors (B, N, P), ``embed_patches`` on
-    patch vectors, ``forward`` on the whole input, ``check`` for the input's shape, and
-    ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``.
+    Every tokenizer of the course (also :class:`maelearn.video.CubeEmbed` and
+    :class:`maelearn.timeseries.SeriesEmbed`) has ``patchify`` / ``unpatchify`` (input <->
+    patch vectors (B, N, P)), ``embed_patches`` (B, K, P) -> (B, K, dim), ``forward`` on the
+    whole input, ``check``, ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``.
     Taught in lesson 07."""
 
     input_name = "imgs"
@@ -40,7 +36,7 @@ class PatchEmbed(nn.Module):
         super().__init__()
         size = (img_size, img_size) if isinstance(img_size, int) else tuple(img_size)
         for name, v in (("patch_size", patch_size), ("in_chans", in_chans), ("dim", dim), *zip(("height", "width"), size)):
-            _check_positive_int(name, v)
+            check_int(name, v)
         if size[0] % patch_size or size[1] % patch_size:
             raise ValueError(f"img_size={img_size} is not divisible by patch_size={patch_size}")
         self.size, self.patch_size, self.in_chans = size, patch_size, in_chans
@@ -84,11 +80,6 @@ class PatchEmbed(nn.Module):
         return F.linear(patches, self.linear_weight(), self.proj.bias)
 
 
-def _check_positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-
-
 class Attention(nn.Module):
     """Multi-head self-attention with a fused qkv projection."""
 
@@ -107,11 +98,6 @@ class Attention(nn.Module):
         return self.proj(rearrange(out, "b h l d -> b l (h d)"))
 
 
-class Mlp(nn.Sequential):
-    def __init__(self, dim: int, hidden: int):
-        super().__init__(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-
-
 def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
     """Stochastic depth: in training, zero each sample's branch output with probability
     ``p`` and scale the kept ones by 1/(1-p), so the expectation is unchanged; identity in
@@ -123,20 +109,19 @@ def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)).
-
-    ``drop_path`` is the stochastic-depth rate of both residual branches (0: off, the
-    pretraining default). Fine-tuning sets it per block (:func:`set_drop_path`), as the MAE
-    fine-tuning recipe does; it is a plain float, not part of the state dict."""
+    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). ``drop_path`` is
+    the stochastic-depth rate of both residual branches: 0 (off) in pretraining, set per
+    block by fine-tuning (:func:`set_drop_path`); a plain float, not in the state dict."""
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_path: float = 0.0):
         super().__init__()
         if not 0.0 <= drop_path < 1.0:
             raise ValueError(f"drop_path must be in [0, 1), got {drop_path!r}")
+        hidden = int(dim * mlp_ratio)
         self.norm1 = LayerNorm(dim)
         self.attn = Attention(dim, heads, qkv_bias)
         self.norm2 = LayerNorm(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio))
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
         self.drop_path = float(drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -145,25 +130,22 @@ class Block(nn.Module):
         return x + drop_path(self.mlp(self.norm2(x)), self.drop_path, self.training)
 
 
-def set_drop_path(blocks, rate: float) -> None:
+def set_drop_path(blocks: nn.ModuleList, rate: float) -> None:
     """Stochastic depth rising linearly over the blocks from 0 to ``rate`` (the timm/MAE
     rule: block ``i`` of ``L`` drops with ``rate * i / (L - 1)``)."""
     if not 0.0 <= rate < 1.0:
         raise ValueError(f"drop path rate must be in [0, 1), got {rate!r}")
-    n = len(blocks)
     for i, block in enumerate(blocks):
-        block.drop_path = rate * i / max(1, n - 1)
+        block.drop_path = rate * i / max(1, len(blocks) - 1)
 
 
 class Encoder(nn.Module):
     """A transformer encoder over the tokens of any tokenizer (image patches, video cubes,
-    spectrogram patches, time-series patches): an optional [CLS] token, fixed positions,
-    pre-norm blocks and a final norm.
-
-    ``positions`` (N, dim) are the fixed position embeddings of the N patch tokens; with
-    ``cls_token`` a zero row is prepended for [CLS] (``pos_embed`` is (1, 1+N, dim), as in
-    MAE's reference code), without it ``pos_embed`` is (1, N, dim) (VideoMAE).
-    ``forward`` encodes every token; :meth:`forward_visible` only the ones an MAE kept."""
+    spectrogram or time-series patches): an optional [CLS] token, the fixed ``positions``
+    (N, dim) of the patch tokens, pre-norm blocks and a final norm. With ``cls_token`` a
+    zero row is prepended for [CLS] (``pos_embed`` (1, 1+N, dim), as MAE's reference code),
+    without it ``pos_embed`` is (1, N, dim) (VideoMAE). ``forward`` encodes every token;
+    :meth:`forward_visible` only the ones an MAE kept."""
 
     def __init__(self, patch_embed: nn.Module, positions: torch.Tensor, depth: int, heads: int,
                  mlp_ratio: float = 4.0, cls_token: bool = True):
@@ -171,8 +153,7 @@ class Encoder(nn.Module):
         n, dim = positions.shape
         if n != patch_embed.num_patches:
             raise ValueError(f"positions has {n} rows, but the tokenizer makes {patch_embed.num_patches} tokens")
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
-            raise ValueError(f"depth must be an int >= 0, got {depth!r}")
+        check_int("depth", depth, low=0)
         self.dim, self.depth = dim, depth
         self.patch_embed = patch_embed
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim)) if cls_token else None
@@ -237,28 +218,18 @@ class ViTEncoder(Encoder):
     patches only (:meth:`Encoder.forward_visible`).
     Taught in lesson 07."""
 
-    def __init__(
-        self,
-        img_size: int | tuple[int, int] = 32,
-        patch_size: int = 4,
-        in_chans: int = 3,
-        dim: int = 192,
-        depth: int = 12,
-        heads: int = 3,
-        mlp_ratio: float = 4.0,
-    ):
+    def __init__(self, img_size: int | tuple[int, int] = 32, patch_size: int = 4, in_chans: int = 3, dim: int = 192,
+                 depth: int = 12, heads: int = 3, mlp_ratio: float = 4.0):
         patch_embed = PatchEmbed(img_size, patch_size, in_chans, dim)
         super().__init__(patch_embed, sincos_2d(dim, *patch_embed.grid), depth, heads, mlp_ratio, cls_token=True)
 
 
 class ViTClassifier(nn.Module):
     """An encoder with a linear head on its pooled features: the ViT classifier, and the
-    model that fine-tuning and linear probing train.
-
-    ``pool``: ``"cls"`` (the [CLS] token after the encoder's final norm), ``"mean"`` (the
-    mean of the normalized patch tokens) or ``"global"``, the MAE fine-tuning reference's
-    global pool: the encoder's final norm is removed, the patch tokens are averaged and a
-    fresh LayerNorm (``fc_norm``) normalizes the average. ``head`` is a linear layer
+    model that fine-tuning and linear probing train. ``pool``: ``"cls"`` (the [CLS] token
+    after the final norm), ``"mean"`` (the mean normalized patch token) or ``"global"``, the
+    MAE fine-tuning reference's: the final norm is removed, the patch tokens averaged and
+    the average normalized by a fresh LayerNorm (``fc_norm``). ``head`` is a linear layer
     (lessons may put an affine-free BatchNorm in front of it)."""
 
     POOLS = ("cls", "mean", "global")
@@ -267,8 +238,7 @@ class ViTClassifier(nn.Module):
         super().__init__()
         if pool not in self.POOLS:
             raise ValueError(f"pool must be one of {self.POOLS}, got {pool!r}")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be an int >= 1, got {num_classes!r}")
+        check_int("num_classes", num_classes)
         self.encoder, self.pool = encoder, pool
         self.fc_norm = None
         if pool == "global":
@@ -305,10 +275,10 @@ def init_vit(encoder: Encoder) -> None:
     """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix
     (bias 0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`.
     Taught in lesson 07."""
-    w = encoder.patch_embed.proj.weight
-    nn.init.xavier_uniform_(w.view(w.shape[0], -1))
-    if encoder.patch_embed.proj.bias is not None:
-        nn.init.zeros_(encoder.patch_embed.proj.bias)
+    proj = encoder.patch_embed.proj
+    nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
+    if proj.bias is not None:
+        nn.init.zeros_(proj.bias)
     if encoder.cls_token is not None:
         nn.init.normal_(encoder.cls_token, std=0.02)
     encoder.blocks.apply(init_weights)
@@ -316,6 +286,6 @@ def init_vit(encoder: Encoder) -> None:
 
 
 __all__ = [
-    "Attention", "Block", "drop_path", "set_drop_path", "Encoder", "LayerNorm", "Mlp", "PatchEmbed", "ViTClassifier", "ViTEncoder", "init_vit",
-    "init_weights",
+    "Attention", "Block", "Encoder", "LayerNorm", "PatchEmbed", "ViTClassifier", "ViTEncoder",
+    "drop_path", "init_vit", "init_weights", "set_drop_path",
 ]

@@ -4,7 +4,7 @@ their labels are about time (what the masked-autoencoder studies rely on)."""
 import pytest
 import torch
 
-from maelearn.data.audio import PATTERN_CLASSES, sound_patterns
+from maelearn.data.audio import PATTERN_CLASSES, sound_patterns, synth_clips
 from maelearn.data.video import BACKGROUNDS, moving_shapes, unlabelled_shapes
 
 
@@ -165,3 +165,10 @@ def test_sound_patterns_rejects_bad_input():
         sound_patterns(2, sr=100)
     with pytest.raises(ValueError, match="noise"):
         sound_patterns(2, noise=(0.1, 0.0))
+
+
+def test_synth_clips_accepts_every_rate_it_admits():
+    """The lowest admitted rate (4 kHz) must draw every class, click trains included."""
+    clips = synth_clips(20, seconds=0.5, sr=4000, seed=0)
+    assert clips.waves.shape == (20, 2000) and torch.isfinite(clips.waves).all()
+    assert set(clips.labels.tolist()) == set(range(5))

@@ -106,7 +106,7 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
             f0 = rng.uniform(8, 40)
             tau = rng.uniform(0.0005, 0.002)
             phase_t = (local * f0) % 1.0 / f0  # time since the last click
-            carrier = np.sin(2 * np.pi * rng.uniform(1000, min(3000, 0.4 * nyq)) * t)
+            carrier = np.sin(2 * np.pi * rng.uniform(min(1000, 0.2 * nyq), min(3000, 0.4 * nyq)) * t)  # 1-3 kHz at 16 kHz
             x = np.exp(-phase_t / tau) * carrier * (t >= onset)
         wave = amp * env * x + noise * rng.standard_normal(length)
         waves[i] = np.clip(wave, -1, 1)

@@ -1,6 +1,5 @@
 """The training engine: one loop (:func:`fit`) for every model the course trains, with
-MAE's optimizer and learning-rate schedule, mixed precision, gradient accumulation,
-streaming data, atomic checkpoints with exact resume, and multi-process data parallelism.
+mixed precision, gradient accumulation, streaming data, exact resume and data parallelism.
 
 :func:`pretrain` is ``fit`` with the MAE step. The recipe (He et al., 2021, Appendix A.1):
 AdamW (:func:`make_optimizer`; betas (0.9, 0.95), weight decay 0.05 except biases and 1-D
@@ -41,18 +40,12 @@ SCHEDULES = ("cosine", "constant")
 
 def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", skip: Iterable[str] = ()) -> bool:
     """Whether ``param`` (called ``name`` in ``model.named_parameters()``) is exempt from
-    weight decay.
-
-    ``rule="reference"`` is the official MAE code's rule (timm's ``add_weight_decay`` as its
-    ``main_pretrain.py`` calls it): biases and 1-D tensors (LayerNorm weights) are exempt;
-    everything else is decayed, the (1, 1, D) [CLS] and mask tokens included. (Fixed sin-cos
-    positions are not trained at all, so they are in no group.) ``rule="no_tokens"`` also
-    exempts learned tokens (names ending in ``token``), a common variant (timm's ViT
-    fine-tuning lists ``cls_token`` as no-decay); it is a switch, not the paper's recipe.
-    Names in ``skip`` are always exempt. (VideoMAE's own pretraining script exempts the
-    names in its model's ``no_weight_decay()``, its ``mask_token`` among them; the course
-    trains every MAE kind with the image MAE's rule, and ``skip=("mask_token",)`` gives
-    VideoMAE's.)"""
+    weight decay. ``rule="reference"`` is the official MAE code's (timm's ``add_weight_decay``):
+    biases and 1-D tensors (LayerNorm weights) are exempt, everything else is decayed, the
+    (1, 1, D) [CLS] and mask tokens included. ``rule="no_tokens"`` also exempts learned
+    tokens (names ending in ``token``), as timm's ViT fine-tuning does; a switch, not the
+    paper's recipe. Names in ``skip`` are always exempt: ``skip=("mask_token",)`` gives
+    VideoMAE's own rule (the course trains every MAE kind with the image MAE's)."""
     if rule not in DECAY_RULES:
         raise ValueError(f"rule must be one of {DECAY_RULES}, got {rule!r}")
     exempt = param.ndim <= 1 or name.endswith(".bias") or name in set(skip)
@@ -64,12 +57,10 @@ def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", ski
 def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "reference", skip: Iterable[str] = (),
                  lr_scale: Callable[[str], float] | None = None) -> list[dict]:
     """AdamW parameter groups: ``weight_decay`` for the decayed parameters, 0 for the
-    exempt ones (:func:`no_weight_decay` with ``rule`` and ``skip``). Frozen parameters
-    (``requires_grad=False``: fixed sin-cos positions, the frozen blocks of a partial
-    fine-tune) are left out. Each group carries its parameter ``names`` and an
-    ``lr_scale`` (1.0 unless ``lr_scale(name)`` says otherwise, e.g. layer-wise decay for
-    fine-tuning: one group per (decay, scale) pair); :func:`fit` sets each group's lr to
-    the schedule's lr times its ``lr_scale``."""
+    exempt ones (:func:`no_weight_decay` with ``rule`` and ``skip``); frozen parameters
+    (fixed sin-cos positions, frozen blocks) are left out. One group per (decay,
+    ``lr_scale(name)``) pair (scale 1.0 without ``lr_scale``; e.g. layer-wise decay), each
+    with its parameter ``names``; :func:`fit` sets a group's lr to the schedule's times its scale."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(weight_decay, (int, float)) or weight_decay < 0 or math.isnan(weight_decay):
@@ -91,22 +82,13 @@ def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "refe
     return [groups[k] for k in sorted(groups, key=lambda k: (not k[0], -k[1]))]
 
 
-def make_optimizer(
-    model: nn.Module,
-    lr: float,
-    weight_decay: float = 0.05,
-    betas: tuple[float, float] = (0.9, 0.95),
-    rule: str = "reference",
-    skip: Iterable[str] = (),
-    fused: bool | None = None,
-    lr_scale: Callable[[str], float] | None = None,
-) -> torch.optim.AdamW:
-    """The library's one optimizer: AdamW over :func:`param_groups` with MAE's betas
-    (0.9, 0.95) by default. ``fused=None`` uses torch's fused kernel where this torch has
-    one for the parameters' device (CUDA and, in recent versions, CPU) and the multi-tensor
-    ``foreach`` path otherwise. With ``weight_decay=0`` and ``betas=(0.9, 0.999)`` it is
-    plain Adam (the denoising autoencoder and the skip-gram use it so). ``lr_scale``: see
-    :func:`param_groups` (the groups' lr here is ``lr`` times their scale)."""
+def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.05, betas: tuple[float, float] = (0.9, 0.95),
+                   rule: str = "reference", skip: Iterable[str] = (), fused: bool | None = None,
+                   lr_scale: Callable[[str], float] | None = None) -> torch.optim.AdamW:
+    """The library's one optimizer: AdamW over :func:`param_groups` (each group's lr is ``lr``
+    times its scale) with MAE's betas by default. ``fused=None`` uses torch's fused kernel
+    where this torch has one for the parameters' device and the ``foreach`` path otherwise.
+    ``weight_decay=0, betas=(0.9, 0.999)`` is plain Adam (the DAE and the skip-gram use it)."""
     if not isinstance(lr, (int, float)) or not lr >= 0:
         raise ValueError(f"lr must be a number >= 0, got {lr!r}")
     groups = param_groups(model, weight_decay, rule, skip, lr_scale)
@@ -179,13 +161,10 @@ class TrainConfig:
     ``weight_decay`` under ``decay_rule`` (:func:`no_weight_decay`). ``clip_grad`` is a max
     gradient norm (``None``: off). ``precision``: ``"auto"`` (bf16 autocast on CUDA, fp16
     with a gradient scaler on GPUs without bf16, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or
-    ``"fp16"``. ``drop_last`` drops each epoch's incomplete last batch. ``mask_ratio`` is
-    read by :func:`pretrain` only.
-
-    Datasets (not tensors) are read by a DataLoader with ``num_workers`` worker processes,
-    ``pin_memory`` (``None``: on for CUDA) and persistent workers. ``checkpoint_dir``
-    (``None``: no checkpoints) receives ``checkpoint.pt`` every ``save_every`` epochs and at
-    the end.
+    ``"fp16"``. ``drop_last`` drops each epoch's incomplete last batch; ``mask_ratio`` is for
+    :func:`pretrain`. Datasets are read with ``num_workers`` persistent workers, ``pin_memory``
+    (``None``: on for CUDA). ``checkpoint_dir`` (``None``: none) gets ``checkpoint.pt`` every
+    ``save_every`` epochs and at the end.
     Taught in lesson 08."""
 
     epochs: int = 10
@@ -213,20 +192,14 @@ class TrainConfig:
     save_every: int = 1
 
     def __post_init__(self):
-        def positive_int(name):
+        for name, low in (("epochs", 1), ("batch_size", 1), ("save_every", 1), ("accum_iter", 1), ("max_steps", 1),
+                          ("warmup_steps", 0), ("num_workers", 0)):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"TrainConfig.{name} must be an integer >= 1, got {v!r}")
-
-        for name in ("epochs", "batch_size", "save_every", "accum_iter"):
-            positive_int(name)
-        for name in ("max_steps",):
-            if getattr(self, name) is not None:
-                positive_int(name)
-        if self.warmup_steps is not None and (not isinstance(self.warmup_steps, int) or isinstance(self.warmup_steps, bool) or self.warmup_steps < 0):
-            raise ValueError(f"TrainConfig.warmup_steps must be None or an integer >= 0, got {self.warmup_steps!r}")
-        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
-            raise ValueError(f"TrainConfig.num_workers must be an integer >= 0, got {self.num_workers!r}")
+            if v is None and name in ("max_steps", "warmup_steps"):
+                continue
+            if not isinstance(v, int) or isinstance(v, bool) or v < low:
+                optional = "None or " if name == "warmup_steps" else ""
+                raise ValueError(f"TrainConfig.{name} must be {optional}an integer >= {low}, got {v!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise TypeError(f"TrainConfig.seed must be an int, got {self.seed!r}")
         if not 0 <= self.seed <= 2**32 - 1:
@@ -266,47 +239,6 @@ class TrainConfig:
         if self.lr is not None:
             return float(self.lr)
         return self.base_lr * self.effective_batch(world_size) / 256
-
-
-# --- distributed helpers -------------------------------------------------------------------
-
-
-@dataclass
-class _Dist:
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    started_here: bool = False
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def _init_distributed(dev: torch.device) -> _Dist:
-    """Join the process group torchrun describes (``env://``: MASTER_ADDR, MASTER_PORT,
-    RANK, WORLD_SIZE, LOCAL_RANK), on one node or several; a no-op without WORLD_SIZE > 1."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return _Dist()
-    local = int(os.environ.get("LOCAL_RANK", "0"))
-    started = False
-    if not dist.is_initialized():
-        backend = "nccl" if dev.type == "cuda" else "gloo"
-        if dev.type == "cuda":
-            torch.cuda.set_device(local)
-        dist.init_process_group(backend=backend, init_method="env://")
-        started = True
-    return _Dist(dist.get_rank(), dist.get_world_size(), local, started)
-
-
-def _gather(obj: Any, d: _Dist) -> list:
-    """Every rank's ``obj`` (a list in rank order)."""
-    if d.world == 1:
-        return [obj]
-    out: list = [None] * d.world
-    dist.all_gather_object(out, obj)
-    return out
 
 
 # --- data: one epoch order for tensors and datasets ------------------------------------------
@@ -367,89 +299,73 @@ class _SeededItems(torch.utils.data.Dataset):
             return self.dataset[index]
 
 
-def _is_tensors(data) -> bool:
-    return isinstance(data, torch.Tensor) or (
-        isinstance(data, (tuple, list)) and len(data) > 0 and all(isinstance(t, torch.Tensor) for t in data)
-    )
+def _reader(data, config: TrainConfig, rank: int, world: int,
+            dev: torch.device) -> tuple[Callable[[int], Iterator], int | None, int]:
+    """How :func:`fit` reads ``data``: tensors (sliced on the device), a map-style Dataset (a
+    DataLoader over :class:`EpochBatches`) or a ready DataLoader. Returns ``batches(epoch)``
+    (this process's batches on the device, ``device_transform`` applied), the number of
+    samples (``None``: unknown) and of batches per epoch."""
+    if isinstance(data, torch.Tensor) or (isinstance(data, (tuple, list)) and len(data) > 0
+                                          and all(isinstance(t, torch.Tensor) for t in data)):
+        tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
+        n = tensors[0].shape[0]
+        if any(t.shape[0] != n for t in tensors):
+            raise ValueError(f"data tensors must share their first (sample) dimension, got {[tuple(t.shape) for t in tensors]}")
+        tensors = tuple(t.to(dev) for t in tensors)
+        sampler = EpochBatches(n, config.batch_size, config.seed, rank, world, config.drop_last)
 
+        def batches(epoch: int) -> Iterator:
+            sampler.set_epoch(epoch)
+            for idx in sampler:
+                idx = torch.as_tensor(idx, device=dev)
+                batch = tuple(t[idx] for t in tensors)
+                yield batch[0] if isinstance(data, torch.Tensor) else batch
 
-class _Data:
-    """How :func:`fit` reads ``data``: in-memory tensors (sliced on the device), a map-style
-    Dataset (a DataLoader over :class:`EpochBatches`) or a ready DataLoader (used as is)."""
-
-    def __init__(self, data, config: TrainConfig, d: _Dist, dev: torch.device):
-        self.dev, self.transform = dev, None
-        bs = config.batch_size
-        if _is_tensors(data):
-            tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
-            n = tensors[0].shape[0]
-            if any(t.shape[0] != n for t in tensors):
-                raise ValueError(f"data tensors must share their first (sample) dimension, got {[tuple(t.shape) for t in tensors]}")
-            self.kind, self.n, self.single = "tensor", n, isinstance(data, torch.Tensor)
-            self.tensors = tuple(t.to(dev) for t in tensors)
-            self.sampler = EpochBatches(n, bs, config.seed, d.rank, d.world, config.drop_last)
-            self.loader = None
-        elif isinstance(data, torch.utils.data.DataLoader):
-            self.kind, self.loader, self.sampler = "loader", data, None
-            self.n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
-            self.transform = getattr(data.dataset, "device_transform", None)
+        per_epoch = len(sampler)
+    else:
+        if isinstance(data, torch.utils.data.DataLoader):
+            loader, transform = data, getattr(data.dataset, "device_transform", None)
+            n = len(data.dataset) if hasattr(data.dataset, "__len__") else None
         elif isinstance(data, torch.utils.data.IterableDataset):
             raise TypeError(
                 f"data is an IterableDataset ({type(data).__name__}): the loop needs a map-style Dataset (it "
                 "shuffles and shares indices per process); wrap an iterable one in a DataLoader you configure"
             )
         elif isinstance(data, torch.utils.data.Dataset):
-            self.kind, self.n = "dataset", len(data)
-            seeded_itself = bool(getattr(data, "accepts_seed", False))
-            self.sampler = EpochBatches(self.n, bs, config.seed, d.rank, d.world, config.drop_last, seeded=True)
-            workers = config.num_workers
-            pin = config.pin_memory if config.pin_memory is not None else dev.type == "cuda"
-            self.loader = torch.utils.data.DataLoader(
-                data if seeded_itself else _SeededItems(data),
-                batch_sampler=self.sampler,
-                num_workers=workers,
-                pin_memory=pin,
-                persistent_workers=workers > 0,
+            n, transform = len(data), getattr(data, "device_transform", None)
+            loader = torch.utils.data.DataLoader(
+                data if getattr(data, "accepts_seed", False) else _SeededItems(data),
+                batch_sampler=EpochBatches(n, config.batch_size, config.seed, rank, world, config.drop_last, seeded=True),
+                num_workers=config.num_workers,
+                pin_memory=config.pin_memory if config.pin_memory is not None else dev.type == "cuda",
+                persistent_workers=config.num_workers > 0,
                 generator=torch.Generator().manual_seed(config.seed),  # leaves the global RNG alone
             )
-            self.transform = getattr(data, "device_transform", None)
         else:
             raise TypeError(
                 f"data must be a torch.Tensor (N, ...), a tuple of tensors, a map-style torch Dataset or a "
                 f"DataLoader, got {type(data).__name__}"
             )
-        if self.n is not None and self.n < 1:
-            raise ValueError("data is empty (0 samples)")
-        if len(self) < 1:
-            raise ValueError(
-                f"data has {self.n} samples, fewer than one step of batch_size={bs} x {d.world} process(es); "
-                "lower batch_size, set drop_last=False or add data"
-            )
 
-    def __len__(self) -> int:
-        return len(self.sampler) if self.sampler is not None else len(self.loader)
+        def batches(epoch: int) -> Iterator:
+            for s in (getattr(loader, "batch_sampler", None), getattr(loader, "sampler", None)):
+                if hasattr(s, "set_epoch"):
+                    s.set_epoch(epoch)
+            for batch in loader:
+                batch = _to(batch, dev)
+                if transform is not None:
+                    batch = (transform(batch[0]), *batch[1:]) if isinstance(batch, (tuple, list)) else transform(batch)
+                yield batch
 
-    def epoch(self, epoch: int) -> Iterator:
-        """This process's batches of ``epoch``, on the device, transformed."""
-        if self.kind == "tensor":
-            self.sampler.set_epoch(epoch)
-            for idx in self.sampler:
-                idx = torch.as_tensor(idx, device=self.dev)
-                batch = tuple(t[idx] for t in self.tensors)
-                yield self._finish(batch[0] if self.single else batch)
-            return
-        for s in (getattr(self.loader, "batch_sampler", None), getattr(self.loader, "sampler", None)):
-            if hasattr(s, "set_epoch"):
-                s.set_epoch(epoch)
-        for batch in self.loader:
-            yield self._finish(_to(batch, self.dev))
-
-    def _finish(self, batch):
-        if self.transform is None:
-            return batch
-        if isinstance(batch, (tuple, list)):
-            return (self.transform(batch[0]), *batch[1:])
-        return self.transform(batch)
+        per_epoch = len(loader)
+    if n is not None and n < 1:
+        raise ValueError("data is empty (0 samples)")
+    if per_epoch < 1:
+        raise ValueError(
+            f"data has {n} samples, fewer than one step of batch_size={config.batch_size} x {world} process(es); "
+            "lower batch_size, set drop_last=False or add data"
+        )
+    return batches, n, per_epoch
 
 
 def _to(batch, dev: torch.device):
@@ -469,104 +385,6 @@ def _batch_size(batch) -> int:
     return int(first.shape[0])
 
 
-# --- the engine ----------------------------------------------------------------------------
-
-#: ``loss_fn(net, batch, generator) -> scalar loss``: ``net`` is the model (wrapped by DDP
-#: under torchrun), ``batch`` what the data yields, on the device (a tensor or a tuple),
-#: ``generator`` this process's seeded CPU generator for the step's own randomness (masks,
-#: corruptions, negatives), saved in checkpoints.
-LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
-
-
-def _autocast(dev: torch.device, precision: str):
-    if precision == "auto":
-        precision = "bf16" if dev.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
-        if dev.type == "cuda" and precision == "fp32":
-            precision = "fp16"  # pre-Ampere GPUs: fp16 with a scaler
-    if precision == "fp32":
-        return nullcontext(), None, precision
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    scaler = torch.amp.GradScaler(dev.type) if precision == "fp16" else None
-    return torch.autocast(dev.type, dtype=dtype), scaler, precision
-
-
-def _rng_state(gens: dict[str, torch.Generator], dev: torch.device) -> dict:
-    state = {"torch": torch.get_rng_state(), **{k: g.get_state() for k, g in gens.items()}}
-    if dev.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(dev)
-    return state
-
-
-def _set_rng_state(state: dict, gens: dict[str, torch.Generator], dev: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
-    for k, g in gens.items():
-        if k in state:
-            g.set_state(state[k])
-    if dev.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], dev)
-
-
-def _seed(seed: int, d: _Dist, dev: torch.device) -> dict[str, torch.Generator]:
-    """Seed this process. The data order is the same on every rank (each takes its own
-    share); the step's own noise (the returned generator) and torch's global RNG (dropout,
-    models that draw their own noise) differ per rank."""
-    gens = {"noise": torch.Generator().manual_seed(seed * 1_000_003 + 1 + d.rank)}
-    torch.manual_seed(seed + d.rank)
-    if dev.type == "cuda":
-        torch.cuda.manual_seed(seed + d.rank)
-    return gens
-
-
-@dataclass(frozen=True)
-class _Schedule:
-    """How many optimizer steps a run takes and the learning rate of each."""
-
-    micro: int  # micro-batches per epoch that count (drop_last drops an incomplete last step)
-    accum: int
-    steps_per_epoch: int
-    total_steps: int
-    epochs: int
-    warmup_steps: float
-    peak: float
-    min_lr: float
-    kind: str
-
-    @classmethod
-    def of(cls, config: TrainConfig, micro: int, world: int) -> "_Schedule":
-        """The schedule of ``config`` for ``micro`` batches per epoch on ``world`` processes."""
-        accum = config.accum_iter
-        if micro < accum:
-            raise ValueError(
-                f"an epoch has {micro} batch(es) per process, fewer than accum_iter={accum}; lower accum_iter or batch_size"
-            )
-        steps_per_epoch = micro // accum if config.drop_last else math.ceil(micro / accum)
-        used_micro = steps_per_epoch * accum if config.drop_last else micro
-        if config.max_steps is not None:
-            total_steps, epochs = config.max_steps, math.ceil(config.max_steps / steps_per_epoch)
-        else:
-            total_steps, epochs = steps_per_epoch * config.epochs, config.epochs
-        warmup = config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * steps_per_epoch
-        peak = config.peak_lr(world)
-        return cls(used_micro, accum, steps_per_epoch, total_steps, epochs, min(total_steps, warmup), peak,
-                   min(config.min_lr, peak), config.schedule)
-
-    def set_lr(self, optimizer: torch.optim.Optimizer, step: int) -> float:
-        """Set every parameter group's lr for ``step`` (times the group's ``lr_scale``)."""
-        if self.kind == "constant":
-            lr = self.peak * min(1.0, step / self.warmup_steps) if self.warmup_steps > 0 else self.peak
-        else:
-            lr = lr_at(step, self.total_steps, self.warmup_steps, self.peak, self.min_lr)
-        for group in optimizer.param_groups:
-            group["lr"] = lr * group.get("lr_scale", 1.0)
-        return lr
-
-    def group(self, i: int) -> tuple[int, bool]:
-        """(how many micro-batches the optimizer step of micro-batch ``i`` accumulates,
-        whether ``i`` is its last)."""
-        first = (i // self.accum) * self.accum
-        return min(first + self.accum, self.micro) - first, (i + 1) % self.accum == 0 or i + 1 == self.micro
-
-
 def _inputs_finite(batch, dev: torch.device) -> torch.Tensor:
     """A device bool: every floating tensor of the batch is finite (no host sync)."""
     ts = batch if isinstance(batch, (tuple, list)) else [batch]
@@ -574,121 +392,50 @@ def _inputs_finite(batch, dev: torch.device) -> torch.Tensor:
     return torch.stack(flags).all() if flags else torch.ones((), dtype=torch.bool, device=dev)
 
 
-@dataclass
-class _Step:
-    """What one training step needs: the (DDP-wrapped) network and its loss, the optimizer,
-    the gradient scaler and autocast context of mixed precision, the noise generator."""
-
-    net: nn.Module
-    loss_fn: LossFn
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler | None
-    amp: Any
-    generator: torch.Generator
-    clip_grad: float | None
-
-    def train_step(self, batch, accumulated: int, sync: bool) -> torch.Tensor:
-        """Forward, loss and backward of one micro-batch, its gradient scaled by
-        1/``accumulated`` (the step's micro-batches add up to their mean); under DDP the
-        gradients are all-reduced only when ``sync``. Returns the loss (detached, fp32)."""
-        ddp = isinstance(self.net, nn.parallel.DistributedDataParallel)
-        with nullcontext() if sync or not ddp else self.net.no_sync():
-            with self.amp:
-                loss = self.loss_fn(self.net, batch, self.generator)
-            scaled = loss / accumulated if accumulated > 1 else loss
-            (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
-        return loss.detach().float()
-
-    def optimizer_step(self) -> None:
-        """Clip (after unscaling fp16 gradients), step, clear the gradients."""
-        if self.clip_grad is not None:
-            if self.scaler is not None:
-                self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_([p for g in self.optimizer.param_groups for p in g["params"]], self.clip_grad)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
+# --- processes, precision, random streams and checkpoints ----------------------------------
 
 
-class _LossLog:
-    """Each optimizer step's loss into the history and the progress bar, read by the host
-    one step late: by then the GPU has the next step queued, so the read (a sync) never
-    leaves it idle. A non-finite loss stops the run before anything is saved (every record
-    is read before a checkpoint)."""
-
-    def __init__(self, history: History, bar, epochs: int, ckpt_path: Path | None):
-        self.history, self.bar, self.epochs, self.ckpt_path = history, bar, epochs, ckpt_path
-        self.pending: list[tuple[int, int, float, torch.Tensor, torch.Tensor]] = []  # (step, epoch, lr, loss, inputs ok)
-
-    def add(self, step: int, epoch: int, lr: float, loss: torch.Tensor, inputs_ok: torch.Tensor) -> None:
-        self.pending.append((step, epoch, lr, loss, inputs_ok))
-        while len(self.pending) > 1:
-            self._read_oldest()
-
-    def flush(self) -> None:
-        while self.pending:
-            self._read_oldest()
-
-    def _read_oldest(self) -> None:
-        step, epoch, lr, loss, inputs_ok = self.pending.pop(0)
-        value = loss.item()
-        if not math.isfinite(value):
-            path = self.ckpt_path
-            where = f"the last good checkpoint {path} is kept" if path is not None and path.exists() else "no checkpoint was written"
-            if not bool(inputs_ok):
-                cause = "the input batch contains NaN or inf values: check the data (and its normalization)"
-            else:
-                cause = "Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'"
-            raise FloatingPointError(
-                f"the loss is {value} at step {step} (epoch {epoch + 1} of {self.epochs}, lr {lr:.3g}); "
-                f"training stopped and {where}. {cause}."
-            )
-        self.history.loss.append(value)
-        self.history.lr.append(lr)
-        self.bar.update(1)
-        self.bar.set_postfix(epoch=f"{epoch + 1}/{self.epochs}", loss=f"{value:.4f}", lr=f"{lr:.2e}")
+@contextmanager
+def _distributed(device: str | None) -> Iterator[tuple[torch.device, int, int]]:
+    """This run's device, rank and number of processes. Under torchrun (``WORLD_SIZE > 1``)
+    it joins the process group (``env://``; NCCL with each rank on its own GPU, Gloo on CPU)
+    and leaves it at the end if it joined it here."""
+    dev, rank, world, joined = pick_device(device), 0, 1, False
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if not dist.is_initialized():
+            if dev.type == "cuda":
+                torch.cuda.set_device(local)
+            dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo", init_method="env://")
+            joined = True
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if dev.type == "cuda" and world > 1:
+            dev = torch.device("cuda", local)
+    try:
+        with warnings.catch_warnings():
+            # DDP warns when a CPU conv gives a weight with a size-1 dimension (a 1-channel patch
+            # embedding) a gradient whose stride differs on that dimension only: harmless.
+            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
+            yield dev, rank, world
+    finally:
+        if joined:
+            dist.destroy_process_group()
 
 
-def _train_one_epoch(s: _Step, batches: Iterable, epoch: int, step: int, schedule: _Schedule, log: _LossLog,
-                     world: int, dev: torch.device) -> tuple[int, float]:
-    """One epoch, as the reference MAE's ``engine_pretrain.train_one_epoch``: for every
-    micro-batch forward, loss and backward; every ``accum_iter`` of them an optimizer step,
-    then the next step's learning rate. Returns the step reached and the epoch's mean loss
-    (over its samples on every process)."""
-    seen, loss_sum = 0, torch.zeros((), device=dev)
-    group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
-    lr = schedule.set_lr(s.optimizer, step)
-    for i, batch in enumerate(batches):
-        if i >= schedule.micro or step >= schedule.total_steps:
-            break
-        accumulated, last_of_group = schedule.group(i)
-        loss = s.train_step(batch, accumulated, sync=last_of_group)
-        b = _batch_size(batch)
-        seen, loss_sum = seen + b, loss_sum + loss * b
-        group_loss, group_ok, group_n = group_loss + loss, group_ok & _inputs_finite(batch, dev), group_n + 1
-        if not last_of_group:
-            continue
-        mean = group_loss / group_n
-        if world > 1:  # the logged loss is the mean over processes
-            dist.all_reduce(mean)
-            mean = mean / world
-        s.optimizer_step()
-        log.add(step, epoch, lr, mean, group_ok)
-        group_loss, group_ok, group_n = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev), 0
-        step += 1
-        lr = schedule.set_lr(s.optimizer, step)
-    log.flush()
-    totals = torch.stack([loss_sum, torch.tensor(float(seen), device=dev)])
-    if world > 1:
-        dist.all_reduce(totals)
-    return step, (totals[0] / totals[1].clamp_min(1)).item()
+def _autocast(dev: torch.device, precision: str):
+    """``(autocast context, gradient scaler, the precision "auto" resolved to)``. The scaler
+    is enabled for fp16 only; disabled, its calls are no-ops and its ``step`` is the optimizer's."""
+    if precision == "auto":  # fp16 on pre-Ampere GPUs, which lack bf16
+        precision = "fp32" if dev.type != "cuda" else "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    scaler = torch.amp.GradScaler(dev.type, enabled=precision == "fp16")
+    if precision == "fp32":
+        return nullcontext(), scaler, precision
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
+    return torch.autocast(dev.type, dtype=dtype), scaler, precision
 
 
-def _resume(path: Path, model: nn.Module, optimizer, scaler, gens: dict, config: TrainConfig, n: int | None, d: _Dist,
-            dev: torch.device) -> tuple[History, int]:
+def _resume(path: Path, model: nn.Module, optimizer, scaler: torch.amp.GradScaler, noise: torch.Generator,
+            config: TrainConfig, n: int | None, rank: int, world: int, dev: torch.device) -> tuple[History, int]:
     """Load the checkpoint at ``path`` into the model, optimizer, scaler and random streams;
     returns its history and the epoch to continue from."""
     state = read_checkpoint(path, map_location="cpu")
@@ -703,14 +450,18 @@ def _resume(path: Path, model: nn.Module, optimizer, scaler, gens: dict, config:
             warnings.warn(f"resuming with {key}={getattr(config, key)!r}, the checkpoint used {old.get(key)!r}", stacklevel=4)
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
-    if scaler is not None and state.get("scaler"):
+    if scaler.is_enabled() and state.get("scaler"):
         scaler.load_state_dict(state["scaler"])
-    rng = state["rng"]
-    if len(rng) == d.world:
-        _set_rng_state(rng[d.rank], gens, dev)
+    if len(state["rng"]) == world:
+        rng = state["rng"][rank]
+        torch.set_rng_state(rng["torch"])
+        if "noise" in rng:
+            noise.set_state(rng["noise"])
+        if dev.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], dev)
     else:
         warnings.warn(
-            f"resuming on {d.world} process(es) from a checkpoint written by {len(rng)}: the data order "
+            f"resuming on {world} process(es) from a checkpoint written by {len(state['rng'])}: the data order "
             "continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
             "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
             stacklevel=4,
@@ -718,67 +469,61 @@ def _resume(path: Path, model: nn.Module, optimizer, scaler, gens: dict, config:
     return History.from_dict(state["history"]), state["epoch"]
 
 
-@contextmanager
-def _distributed(device: str | None) -> Iterator[tuple[torch.device, _Dist]]:
-    """This run's device and process group: joined under torchrun (each rank on its own
-    GPU), left at the end if this run joined it."""
-    dev = pick_device(device)
-    d = _init_distributed(dev)
-    if dev.type == "cuda" and d.world > 1:
-        dev = torch.device("cuda", d.local_rank)
-    try:
-        with warnings.catch_warnings():
-            # DDP's reducer warns once when a CPU conv gives a weight with a size-1 dimension
-            # (a 1-channel patch embedding) a gradient whose stride differs on that dimension
-            # only: the same memory layout, harmless.
-            warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
-            yield dev, d
-    finally:
-        if d.started_here:
-            dist.destroy_process_group()
-
-
-def _save(path: Path, model: nn.Module, optimizer, scaler, gens: dict, d: _Dist, dev: torch.device, *, epoch: int,
-          step: int, n: int | None, precision: str, history: History, config: TrainConfig, meta: dict | None) -> None:
+def _save(path: Path, model: nn.Module, optimizer, scaler: torch.amp.GradScaler, noise: torch.Generator, rank: int,
+          world: int, dev: torch.device, *, epoch: int, step: int, n: int | None, precision: str, history: History,
+          config: TrainConfig, meta: dict | None) -> None:
     """Write the checkpoint (rank 0; every rank gives its random streams)."""
-    rng = _gather(_rng_state(gens, dev), d)
-    if not d.main:
-        return
-    atomic_save(
-        {
-            "format": FORMAT,
-            "model": model.state_dict(),
-            "optimizer": optimizer.state_dict(),
-            "scaler": scaler.state_dict() if scaler is not None else None,
-            "epoch": epoch,
-            "step": step,
-            "n_images": n,
-            "world_size": d.world,
-            "precision": precision,
-            "history": history.to_dict(),
-            "rng": rng,
-            "model_config": model_config(model),
-            "train_config": asdict(config),
-            "meta": meta or {},
-        },
-        path,
-    )
+    rng = {"torch": torch.get_rng_state(), "noise": noise.get_state()}
+    if dev.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(dev)
+    rngs = [rng]
+    if world > 1:
+        rngs = [None] * world
+        dist.all_gather_object(rngs, rng)
+    if rank == 0:
+        atomic_save({
+            "format": FORMAT, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict() if scaler.is_enabled() else None,
+            "epoch": epoch, "step": step, "n_images": n, "world_size": world, "precision": precision,
+            "history": history.to_dict(), "rng": rngs, "model_config": model_config(model),
+            "train_config": asdict(config), "meta": meta or {},
+        }, path)
 
 
-def fit(
-    model: nn.Module,
-    data,
-    loss_fn: LossFn,
-    config: TrainConfig | None = None,
-    resume: bool | str = False,
-    progress: bool = True,
-    desc: str = "train",
-    stop_after_epoch: int | None = None,
-    meta: dict | None = None,
-    on_epoch_end: Callable[[int, History], dict | None] | None = None,
-    lr_scale: Callable[[str], float] | None = None,
-    no_decay: Iterable[str] = (),
-) -> History:
+def _log_step(record: tuple, history: History, bar, epochs: int, ckpt_path: Path | None) -> None:
+    """Read one optimizer step's ``(step, epoch, lr, loss, inputs_ok)`` on the host into the
+    history and the progress bar. A non-finite loss stops the run, before anything is saved."""
+    step, epoch, lr, loss, inputs_ok = record
+    value = loss.item()
+    if not math.isfinite(value):
+        kept = ckpt_path is not None and ckpt_path.exists()
+        where = f"the last good checkpoint {ckpt_path} is kept" if kept else "no checkpoint was written"
+        if not bool(inputs_ok):
+            cause = "the input batch contains NaN or inf values: check the data (and its normalization)"
+        else:
+            cause = "Try a lower lr, clip_grad=1.0 or precision='bf16'/'fp32'"
+        raise FloatingPointError(
+            f"the loss is {value} at step {step} (epoch {epoch + 1} of {epochs}, lr {lr:.3g}); "
+            f"training stopped and {where}. {cause}."
+        )
+    history.loss.append(value)
+    history.lr.append(lr)
+    bar.update(1)
+    bar.set_postfix(epoch=f"{epoch + 1}/{epochs}", loss=f"{value:.4f}", lr=f"{lr:.2e}")
+
+
+# --- the loop ------------------------------------------------------------------------------
+
+#: ``loss_fn(net, batch, generator) -> scalar loss``: ``net`` is the model (wrapped by DDP
+#: under torchrun), ``batch`` what the data yields, on the device, ``generator`` this process's
+#: seeded CPU generator for the step's own randomness (masks, corruptions, negatives).
+LossFn = Callable[[nn.Module, Any, torch.Generator], torch.Tensor]
+
+
+def fit(model: nn.Module, data, loss_fn: LossFn, config: TrainConfig | None = None, resume: bool | str = False,
+        progress: bool = True, desc: str = "train", stop_after_epoch: int | None = None, meta: dict | None = None,
+        on_epoch_end: Callable[[int, History], dict | None] | None = None,
+        lr_scale: Callable[[str], float] | None = None, no_decay: Iterable[str] = ()) -> History:
     """The library's one training loop: minimize ``loss_fn`` over ``data`` with
     :class:`TrainConfig`'s recipe. Returns the :class:`History` (earlier resumed parts
     included).
@@ -789,15 +534,13 @@ def fit(
     ``(seed, epoch, index)``, see :func:`sample_seed`), or a ``DataLoader`` you built (used as
     is; its sampler's ``set_epoch`` is called; a resume is then as exact as that loader is
     deterministic per epoch). Tensors and datasets share one epoch order,
-    :class:`EpochBatches`. A dataset's ``device_transform`` attribute, if any, runs on the
-    first tensor of each batch after the (non-blocking) copy to the device, e.g. uint8 ->
-    normalized float.
+    :class:`EpochBatches`. A dataset's ``device_transform``, if any, runs on the first tensor
+    of each batch once on the device (e.g. uint8 -> normalized float).
 
-    Under ``torchrun`` (``WORLD_SIZE > 1``) it joins the process group (NCCL on CUDA, Gloo
-    on CPU, ``env://``), wraps the model in ``DistributedDataParallel``, gives each rank its
-    share of every epoch, averages the logged loss over ranks and lets rank 0 alone print and
-    write checkpoints. ``config.accum_iter > 1`` accumulates gradients over micro-batches
-    (no all-reduce until the last). ``resume=True`` continues from
+    Under ``torchrun`` it trains data-parallel: each rank its share of every epoch, the
+    logged loss averaged over ranks, rank 0 alone printing and writing checkpoints.
+    ``config.accum_iter > 1`` accumulates gradients over micro-batches (no all-reduce until
+    the last). ``resume=True`` continues from
     ``config.checkpoint_dir/checkpoint.pt`` (an error if missing), ``"auto"`` when it exists;
     a checkpoint written by another number of processes resumes with a warning (the data
     order continues, per-rank random streams restart). ``stop_after_epoch`` ends the call
@@ -822,39 +565,111 @@ def fit(
     if stop_after_epoch is not None and (not isinstance(stop_after_epoch, int) or stop_after_epoch < 1):
         raise ValueError(f"stop_after_epoch must be None or an integer >= 1, got {stop_after_epoch!r}")
 
-    with _distributed(config.device) as (dev, d):
-        reader = _Data(data, config, d, dev)
-        schedule = _Schedule.of(config, len(reader), d.world)
+    with _distributed(config.device) as (dev, rank, world):
+        batches, n, micro = _reader(data, config, rank, world, dev)
+        # The schedule: optimizer steps per epoch (each accumulates accum_iter micro-batches;
+        # drop_last drops an incomplete last one) and in all, warmup, peak lr.
+        accum = config.accum_iter
+        if micro < accum:
+            raise ValueError(f"an epoch has {micro} batch(es) per process, fewer than accum_iter={accum}; "
+                             "lower accum_iter or batch_size")
+        steps_per_epoch = micro // accum if config.drop_last else math.ceil(micro / accum)
+        micro = steps_per_epoch * accum if config.drop_last else micro  # the micro-batches of an epoch that count
+        if config.max_steps is not None:  # as many epochs as it takes
+            total_steps, epochs = config.max_steps, math.ceil(config.max_steps / steps_per_epoch)
+        else:
+            total_steps, epochs = steps_per_epoch * config.epochs, config.epochs
+        warmup = config.warmup_steps if config.warmup_steps is not None else config.warmup_epochs * steps_per_epoch
+        warmup, peak = min(total_steps, warmup), config.peak_lr(world)
+
         model.to(dev)
-        optimizer = make_optimizer(model, schedule.peak, config.weight_decay, config.betas, config.decay_rule, no_decay,
+        optimizer = make_optimizer(model, peak, config.weight_decay, config.betas, config.decay_rule, no_decay,
                                    lr_scale=lr_scale)
         amp, scaler, precision = _autocast(dev, config.precision)
-        gens = _seed(config.seed, d, dev)
+
+        def set_lr(step: int) -> float:
+            """Set every parameter group's lr for ``step`` (times the group's ``lr_scale``)."""
+            if config.schedule == "constant":
+                lr = peak * min(1.0, step / warmup) if warmup > 0 else peak
+            else:
+                lr = lr_at(step, total_steps, warmup, peak, min(config.min_lr, peak))
+            for group in optimizer.param_groups:
+                group["lr"] = lr * group.get("lr_scale", 1.0)
+            return lr
+
+        # The data order is the same on every rank (each takes its own share); the step's own
+        # noise and torch's global RNG (dropout, models that draw their own noise) differ per rank.
+        noise = torch.Generator().manual_seed(config.seed * 1_000_003 + 1 + rank)
+        torch.manual_seed(config.seed + rank)
+        if dev.type == "cuda":
+            torch.cuda.manual_seed(config.seed + rank)
         ckpt_path = Path(config.checkpoint_dir) / CHECKPOINT_NAME if config.checkpoint_dir is not None else None
         history, epoch0 = History(), 0
         if resume and (resume is True or ckpt_path.exists()):
-            history, epoch0 = _resume(ckpt_path, model, optimizer, scaler, gens, config, reader.n, d, dev)
-        step = epoch0 * schedule.steps_per_epoch  # the schedule restarts exactly at an epoch boundary
-        net = model
-        if d.world > 1:  # gradients live in DDP's buckets: no second copy
-            net = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None,
-                                                      gradient_as_bucket_view=True)
-        s = _Step(net, loss_fn, optimizer, scaler, amp, gens["noise"], config.clip_grad)
-        last_epoch = schedule.epochs if stop_after_epoch is None else min(schedule.epochs, stop_after_epoch)
+            history, epoch0 = _resume(ckpt_path, model, optimizer, scaler, noise, config, n, rank, world, dev)
+        step = epoch0 * steps_per_epoch  # the schedule restarts exactly at an epoch boundary
+        # under DDP the gradients live in its buckets (no second copy)
+        net = model if world == 1 else nn.parallel.DistributedDataParallel(
+            model, device_ids=[dev.index] if dev.type == "cuda" else None, gradient_as_bucket_view=True)
+        last_epoch = epochs if stop_after_epoch is None else min(epochs, stop_after_epoch)
         model.train()
-        with progress_bar(total=max(0, min(schedule.total_steps, last_epoch * schedule.steps_per_epoch) - step),
-                          desc=desc, unit="step", disable=not (progress and d.main)) as bar:
-            log = _LossLog(history, bar, schedule.epochs, ckpt_path)
+        with progress_bar(total=max(0, min(total_steps, last_epoch * steps_per_epoch) - step), desc=desc, unit="step",
+                          disable=not (progress and rank == 0)) as bar:
             for epoch in range(epoch0, last_epoch):
-                t0 = time.perf_counter()
-                step, epoch_loss = _train_one_epoch(s, reader.epoch(epoch), epoch, step, schedule, log, d.world, dev)
-                history.epoch_loss.append(epoch_loss)
+                t0, seen, loss_sum = time.perf_counter(), 0, torch.zeros((), device=dev)
+                # Each step's loss is read by the host one step late: by then the GPU has the
+                # next step queued, so the read (a sync) never leaves it idle.
+                unread: list[tuple] = []
+                lr = set_lr(step)
+                for i, batch in enumerate(batches(epoch)):
+                    if i >= micro or step >= total_steps:
+                        break
+                    first = i - i % accum  # this optimizer step's first micro-batch
+                    if i == first:
+                        step_loss, inputs_ok = torch.zeros((), device=dev), torch.ones((), dtype=torch.bool, device=dev)
+                    in_step = min(accum, micro - first)  # micro-batches in this step (the last may have fewer)
+                    last = i + 1 == first + in_step
+                    # forward and loss under autocast; backward of 1/in_step of it, so the step's
+                    # gradient is the mean; under DDP the gradients are all-reduced at the last only
+                    with nullcontext() if last or world == 1 else net.no_sync():
+                        with amp:
+                            loss = loss_fn(net, batch, noise)
+                        scaled = loss / in_step if in_step > 1 else loss
+                        scaler.scale(scaled).backward()
+                    loss, b = loss.detach().float(), _batch_size(batch)
+                    seen, loss_sum = seen + b, loss_sum + loss * b
+                    step_loss, inputs_ok = step_loss + loss, inputs_ok & _inputs_finite(batch, dev)
+                    if not last:
+                        continue
+                    step_loss = step_loss / in_step
+                    if world > 1:  # the logged loss is the mean over processes
+                        dist.all_reduce(step_loss)
+                        step_loss = step_loss / world
+                    # the optimizer step: clip (after unscaling fp16 gradients), step, clear
+                    if config.clip_grad is not None:
+                        scaler.unscale_(optimizer)
+                        nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], config.clip_grad)
+                    scaler.step(optimizer)
+                    scaler.update()
+                    optimizer.zero_grad(set_to_none=True)
+                    unread.append((step, epoch, lr, step_loss, inputs_ok))
+                    if len(unread) > 1:
+                        _log_step(unread.pop(0), history, bar, epochs, ckpt_path)
+                    step += 1
+                    lr = set_lr(step)
+                for record in unread:  # all read before a checkpoint: a NaN loss is never saved
+                    _log_step(record, history, bar, epochs, ckpt_path)
+                # the epoch's mean loss over its samples on every process
+                totals = torch.stack([loss_sum, torch.tensor(float(seen), device=dev)])
+                if world > 1:
+                    dist.all_reduce(totals)
+                history.epoch_loss.append((totals[0] / totals[1].clamp_min(1)).item())
                 history.epoch_time.append(time.perf_counter() - t0)
                 history.wall_time += history.epoch_time[-1]
                 history.metrics.append(dict((on_epoch_end(epoch, history) if on_epoch_end is not None else None) or {}))
                 if ckpt_path is not None and ((epoch + 1) % config.save_every == 0 or epoch + 1 == last_epoch):
-                    _save(ckpt_path, model, optimizer, scaler, gens, d, dev, epoch=epoch + 1, step=step, n=reader.n,
-                          precision=precision, history=history, config=config, meta=meta)
+                    _save(ckpt_path, model, optimizer, scaler, noise, rank, world, dev, epoch=epoch + 1, step=step,
+                          n=n, precision=precision, history=history, config=config, meta=meta)
     return history
 
 
@@ -875,25 +690,15 @@ def mae_loss_fn(mask_ratio: float, make_noise: Callable | None = None) -> LossFn
     return loss_fn
 
 
-def pretrain(
-    model: nn.Module,
-    images,
-    config: TrainConfig | None = None,
-    resume: bool | str = False,
-    progress: bool = True,
-    stop_after_epoch: int | None = None,
-    meta: dict | None = None,
-) -> History:
+def pretrain(model: nn.Module, images, config: TrainConfig | None = None, resume: bool | str = False,
+             progress: bool = True, stop_after_epoch: int | None = None, meta: dict | None = None) -> History:
     """Pretrain ``model`` (any model whose ``forward(x, mask_ratio, noise=None)`` returns an
-    object with a scalar ``.loss``) with the MAE recipe: :func:`fit` with
-    :func:`mae_loss_fn`.
+    object with a scalar ``.loss``) with the MAE recipe: :func:`fit` with :func:`mae_loss_fn`.
 
     ``images``: a float tensor (N, C, H, W) (or (N, C, T, H, W) for video, (N, 1, F, T)
-    spectrograms, ...) kept on the device, or a map-style Dataset / DataLoader yielding
-    such samples (alone or as ``(sample, label)``), e.g.
-    :func:`maelearn.data.folders.image_dataset`; see :func:`fit` for ``resume``,
-    ``stop_after_epoch`` and what is streamed how. ``meta`` (plain values) is stored in the
-    checkpoint as is, e.g. which data the run used.
+    spectrograms, ...) kept on the device, or a map-style Dataset / DataLoader yielding such
+    samples (alone or as ``(sample, label)``), e.g. :func:`maelearn.data.folders.image_dataset`;
+    see :func:`fit` for the rest. ``meta`` (plain values) is stored in the checkpoint as is.
     Taught in lesson 08."""
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
@@ -910,15 +715,6 @@ def pretrain(
 
 
 __all__ = [
-    "EpochBatches",
-    "TrainConfig",
-    "accum_iter_for",
-    "fit",
-    "lr_at",
-    "mae_loss_fn",
-    "make_optimizer",
-    "no_weight_decay",
-    "param_groups",
-    "pretrain",
-    "sample_seed",
+    "EpochBatches", "TrainConfig", "accum_iter_for", "fit", "lr_at", "mae_loss_fn", "make_optimizer",
+    "no_weight_decay", "param_groups", "pretrain", "sample_seed",
 ]

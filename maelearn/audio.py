@@ -96,9 +96,6 @@ class SpectrogramMAE(MAE):
 
     config_class = SpectrogramMAEConfig
 
-    def __init__(self, config: SpectrogramMAEConfig | None = None, **overrides: Any):
-        super().__init__(config or SpectrogramMAEConfig(), **overrides)
-
 
 def build_spectrogram_mae(preset: str = "tiny", **overrides: Any) -> SpectrogramMAE:
     """A spectrogram MAE from a preset, e.g. ``build_spectrogram_mae("tiny", layout="time_freq")``.

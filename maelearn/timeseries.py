@@ -195,9 +195,6 @@ class TimeSeriesMAE(MAE):
 
     config_class = TimeSeriesMAEConfig
 
-    def __init__(self, config: TimeSeriesMAEConfig | None = None, **overrides: Any):
-        super().__init__(config or TimeSeriesMAEConfig(), **overrides)
-
 
 def build_timeseries_mae(preset: str = "tiny", **overrides: Any) -> TimeSeriesMAE:
     """A time-series MAE from a preset, e.g. ``build_timeseries_mae("tiny", channels=6)``.

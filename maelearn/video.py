@@ -231,9 +231,6 @@ class VideoMAE(MAE):
 
     config_class = VideoMAEConfig
 
-    def __init__(self, config: VideoMAEConfig | None = None, **overrides: Any):
-        super().__init__(config or VideoMAEConfig(), **overrides)
-
     def mask_cubes(self, cubes: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None) -> Masked:
         """cubes (B, N, P) -> :class:`~maelearn.masking.Masked` by the configured strategy
         (the lesson's name for :meth:`MAE.mask_patches`)."""

@@ -1,12 +1,11 @@
 """Grade submitted notebooks: ``python -m maelearn.grade NOTEBOOK... [--csv F] [--json F]``.
 
-Each notebook runs headless in grading mode (every ``check(...)`` only hands the function
-in: :func:`maelearn.exercises.framework.submit`); then each handed-in function is tested in
-a fresh process against the grader's own reference
-(:func:`maelearn.exercises.worker.grade_submission`), so nothing the notebook does takes
-part in the verdict. One row per submission, one column per exercise: ``pass``, ``FAIL``,
-``not attempted``, ``tampered`` or ``missing`` (the worst of several hand-ins). The exit
-status is 0 only when every exercise of every submission passed.
+Each notebook runs headless in grading mode (``check(...)`` only hands the function in);
+then each handed-in function is tested in a fresh process against the grader's own
+reference (:func:`maelearn.exercises.worker.grade_submission`), so nothing the notebook does
+takes part in the verdict. One row per submission, one column per exercise: ``pass``,
+``FAIL``, ``not attempted``, ``tampered`` or ``missing`` (the worst of several hand-ins).
+The exit status is 0 only when every exercise of every submission passed.
 """
 
 from __future__ import annotations
@@ -55,20 +54,14 @@ def expected_exercises(nb, path: Path | None = None) -> list[str]:
     """The exercise ids a notebook must hand in: its ``check("NN.k", ...)`` calls in order,
     then every other exercise of the lessons those calls and the file name (``NN_*``)
     belong to, so a deleted check cell still counts."""
-    ids: list[str] = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            for ex_id in CHECK_CALL.findall(cell.source):
-                if ex_id not in ids:
-                    ids.append(ex_id)
+    calls = [ex_id for cell in nb.cells if cell.cell_type == "code" for ex_id in CHECK_CALL.findall(cell.source)]
+    ids = list(dict.fromkeys(calls))
     lessons = {i.split(".")[0] for i in ids}
     match = LESSON_FILE.match(path.name) if path is not None else None
     if match:
         lessons.add(match.group(1))
-    known = grader_modules()
-    for lesson in sorted(lessons):
-        if lesson in known:
-            ids += [e.id for e in lesson_exercises(lesson) if e.id not in ids]
+    for lesson in sorted(lessons & grader_modules().keys()):
+        ids += [e.id for e in lesson_exercises(lesson) if e.id not in ids]
     return ids
 
 
@@ -92,9 +85,8 @@ def _handed_in(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return verdicts
 
 
-#: ipykernel logs a warning at every start ("Kernel is running over TCP without
-#: encryption", to the terminal it inherits): noise in the instructor's output. Kernel
-#: errors still print.
+#: ipykernel warns at every start ("Kernel is running over TCP without encryption", to the
+#: terminal it inherits): noise in the instructor's output. Kernel errors still print.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
 
 
@@ -103,34 +95,24 @@ def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> S
     import nbformat
     from nbclient import NotebookClient
 
-    sub = Submission(Path(path))
+    path = Path(path)
+    sub = Submission(path)
     try:
         nb = nbformat.read(str(path), as_version=4)
-    except Exception as err:  # unreadable file: every exercise missing
+    except Exception as err:  # unreadable file: every exercise of the lesson its name gives missing
         sub.error = f"cannot read notebook: {err}"
-        match = LESSON_FILE.match(Path(path).name)
-        if match and match.group(1) in grader_modules():
-            sub.results = {e.id: MISSING for e in lesson_exercises(match.group(1))}
+        sub.results = dict.fromkeys(expected_exercises(nbformat.v4.new_notebook(), path), MISSING)
         return sub
-    ids = expected_exercises(nb, Path(path))
+    ids = expected_exercises(nb, path)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "handed_in"
         folder.mkdir()
-        env_before = os.environ.get(ENV_GRADE_DIR)
-        os.environ[ENV_GRADE_DIR] = str(folder)
         try:
-            client = NotebookClient(
-                nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-                extra_arguments=KERNEL_ARGS, resources={"metadata": {"path": str(Path(path).resolve().parent)}},
-            )
-            client.execute()
+            client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+                                    extra_arguments=KERNEL_ARGS, resources={"metadata": {"path": str(path.resolve().parent)}})
+            client.execute(env={**os.environ, ENV_GRADE_DIR: str(folder)})  # the kernel's, not ours
         except Exception as err:  # a kernel death ends the run; grade what was handed in
             sub.error = f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-        finally:
-            if env_before is None:
-                os.environ.pop(ENV_GRADE_DIR, None)
-            else:
-                os.environ[ENV_GRADE_DIR] = env_before
         verdicts = _handed_in(folder)
     for ex_id, found in verdicts.items():
         status, detail = max(found, key=lambda v: SEVERITY[v[0]])
@@ -148,21 +130,22 @@ def grade_notebook(path: Path, timeout: int = 600, cell_timeout: int = 300) -> S
     return sub
 
 
+def _title(ex_id: str) -> str:
+    try:
+        return get(ex_id).title
+    except KeyError:  # a forged hand-in of an id no lesson defines
+        return "?"
+
+
 def table(subs: list[Submission]) -> str:
     """A plain-text score table: one row per submission, one column per exercise."""
     ids = sorted({i for s in subs for i in s.results})
-    titles = {}
-    for i in ids:
-        try:
-            titles[i] = get(i).title
-        except KeyError:
-            titles[i] = "?"
     head = ["student", *ids, "score"]
     rows = [[s.student, *(s.results.get(i, "") for i in ids), "{}/{}".format(*s.score)] for s in subs]
     widths = [max(len(str(r[c])) for r in [head, *rows]) for c in range(len(head))]
     fmt = lambda r: "  ".join(str(v).ljust(w) for v, w in zip(r, widths))  # noqa: E731
     lines = [fmt(head), fmt(["-" * w for w in widths]), *map(fmt, rows)]
-    legend = [f"  {i}: {titles.get(i, '?')}" for i in ids]
+    legend = [f"  {i}: {_title(i)}" for i in ids]
     errors = [f"  {s.student}: {s.error}" for s in subs if s.error]
     return "\n".join(lines + (["", "exercises:", *legend] if legend else []) + (["", "errors:", *errors] if errors else []))
 
@@ -177,11 +160,8 @@ def write_csv(subs: list[Submission], path: Path) -> None:
 
 
 def write_json(subs: list[Submission], path: Path) -> None:
-    data = [
-        {"student": s.student, "notebook": str(s.path), "results": s.results, "details": s.details,
-         "passed": s.score[0], "total": s.score[1], "error": s.error}
-        for s in subs
-    ]
+    data = [{"student": s.student, "notebook": str(s.path), "results": s.results, "details": s.details,
+             "passed": s.score[0], "total": s.score[1], "error": s.error} for s in subs]
     Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 

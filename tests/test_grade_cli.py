@@ -2,6 +2,7 @@
 play inside the notebook earns a pass (issue 13, "Grading integrity")."""
 
 import json
+import types  # noqa: F401 - used by answers built with eval below
 
 import nbformat
 import pytest
@@ -184,6 +185,8 @@ def test_a_hang_that_swallows_every_exception_is_stopped(monkeypatch):
 @pytest.mark.parametrize("answer, status", [
     ("lambda logits, labels: (logits.argmax(dim=1) == labels).float().mean().item()", "pass"),
     ("lambda logits, labels: E.get('00.2').reference(logits, labels)", "tampered"),
+    # a fresh function built from the reference's code: not the reference object, the same code
+    ("types.FunctionType(E.get('00.2').reference.__code__, {})", "tampered"),
 ])
 def test_grade_submission_runs_the_function_out_of_process(answer, status):
     import cloudpickle

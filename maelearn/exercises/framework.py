@@ -1,17 +1,17 @@
 """The grading framework: cases, verdicts, hints, and running student code safely.
 
-A lesson hands the learner's function to :func:`check`:
-``random_masking = check("08.1", random_masking)``. Not attempted (the release stub's
-``NotImplementedError``): a note, and the reference is returned so the lesson still runs (a
-failure under ``MAELEARN_STRICT``). Wrong, raising, changing its arguments or torch's global
-state, or too slow: :class:`ExerciseFailed` with a specific hint (global state is restored).
-Right: a pass line, and the learner's function is returned. In grading mode
+A lesson hands the learner's function in: ``random_masking = check("08.1", random_masking)``.
+Not attempted (the release stub's ``NotImplementedError``): a note, and the reference is
+returned so the lesson still runs (a failure under ``MAELEARN_STRICT``). Wrong, raising,
+changing its arguments or torch's global state (restored), or too slow: :class:`ExerciseFailed`
+with a hint. Right: a pass line, and the learner's function is returned. In grading mode
 (``MAELEARN_GRADE_DIR``, set by :mod:`maelearn.grade`) ``check`` only hands the function in.
 Graders live in ``maelearn.exercises.lNN_*`` and register with :func:`exercise`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import importlib
 import os
@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -41,10 +41,8 @@ class ExerciseNotAttempted(AssertionError):
 
 
 class ExerciseTimeout(BaseException):
-    """The learner's function ran past the grader's time limit.
-
-    A ``BaseException`` (like ``KeyboardInterrupt``), so a student's ``except Exception:``
-    cannot swallow it."""
+    """The learner's function ran past the time limit. A ``BaseException`` (like
+    ``KeyboardInterrupt``), so a student's ``except Exception:`` cannot swallow it."""
 
 
 class StudentError(Exception):
@@ -54,16 +52,13 @@ class StudentError(Exception):
 
 @dataclass
 class Case:
-    """One input of a grader: ``fn(*args, **kwargs)`` should give ``expected``.
-
-    ``expected`` defaults to what the reference implementation returns. ``check`` may
-    replace the generic comparison with ``check(got, expected) -> None`` that raises
-    ``AssertionError`` with a hint. ``seed``: the case exercises a default that draws from
-    torch's global generator (``generator=None``), so the grader seeds it (inside a
-    snapshot of the learner's state) before the reference and before the learner's call.
-    ``rtol``/``atol`` override the exercise's tolerances where the computation itself is
-    ill-conditioned (say why at the case).
-    """
+    """One input of a grader: ``fn(*args, **kwargs)`` should give ``expected`` (default: what
+    the reference returns). ``check(got, expected) -> None`` may replace the generic
+    comparison, raising ``AssertionError`` with a hint. ``seed``: the case exercises a
+    default that draws from torch's global generator (``generator=None``), so the grader
+    seeds it (inside a snapshot of the learner's state) before the reference and before
+    the learner's call. ``rtol``/``atol`` override the exercise's tolerances where the
+    computation itself is ill-conditioned (say why at the case)."""
 
     name: str
     args: tuple = ()
@@ -77,12 +72,10 @@ class Case:
 
 @dataclass
 class Exercise:
-    """A graded exercise: its id (``"NN.k"``), a title, the reference implementation, the
-    cases it is checked on, and optional diagnoses of known mistakes.
-
-    ``forbidden`` lists library functions that compute the answer (the reference wraps
-    them): a submission that is one of them, or calls one, is reported as tampered when
-    graded by :mod:`maelearn.grade`."""
+    """A graded exercise: its id (``"NN.k"``), a title, the reference implementation, its
+    cases and optional diagnoses of known mistakes. ``forbidden`` lists library functions
+    that compute the answer (the reference wraps them): a submission that is one of them,
+    or calls one, is reported as tampered when graded by :mod:`maelearn.grade`."""
 
     id: str
     title: str
@@ -104,9 +97,8 @@ class Exercise:
             return self.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
 
     def run_cases(self, fn: Callable) -> int:
-        """Run ``fn`` on every case in this process; raise :class:`ExerciseFailed` on the
-        first wrong one (``NotImplementedError`` for the release stub). Returns the number of
-        cases passed."""
+        """Run ``fn`` on every case in this process and return how many passed; raise
+        :class:`ExerciseFailed` on the first wrong one (``NotImplementedError`` for the stub)."""
         n = 0
         with preserved_global_state():
             for case in self.cases():
@@ -129,12 +121,10 @@ class Exercise:
                 rtol = self.rtol if case.rtol is None else case.rtol
                 atol = self.atol if case.atol is None else case.atol
                 assert_matches(got, expected, rtol=rtol, atol=atol)
-        except AssertionError as err:
+        except Exception as err:  # AssertionError, or a case's own check met a result it did not foresee
             hint = self.hint(case, got, expected)
-            raise self.fail(case, str(err) + (f"\nHint: {hint}" if hint else "")) from None
-        except Exception as err:  # a case's own check met a result it did not foresee
-            hint = self.hint(case, got, expected)
-            msg = f"your result could not be checked ({type(err).__name__}: {err})"
+            msg = (str(err) if isinstance(err, AssertionError)
+                   else f"your result could not be checked ({type(err).__name__}: {err})")
             raise self.fail(case, msg + (f"\nHint: {hint}" if hint else "")) from None
 
     def hint(self, case: Case, got: Any, expected: Any) -> str | None:
@@ -175,10 +165,8 @@ def run_case(ex: Exercise, fn: Callable, case: Case) -> Any:
             raise
         raise StudentError(f"your function raised NotImplementedError: {err}") from None
     except ExerciseTimeout:
-        raise StudentError(
-            f"your function did not return within {ex.timeout:g} s. Look for an infinite loop, "
-            "or a Python loop over every element where a tensor operation would do."
-        ) from None
+        raise StudentError(f"your function did not return within {ex.timeout:g} s. Look for an infinite loop, "
+                           "or a Python loop over every element where a tensor operation would do.") from None
     except Exception as err:  # student code may raise anything
         raise StudentError(f"your function raised {type(err).__name__}: {err}") from None
     finally:
@@ -194,13 +182,9 @@ def run_case(ex: Exercise, fn: Callable, case: Case) -> Any:
     return got
 
 
-# ---------------------------------------------------------------------------------------
-# Registry: one grader module per lesson, imported on demand
-# ---------------------------------------------------------------------------------------
+# --- Registry: one grader module per lesson, imported on demand ------------------------
 
 _REGISTRY: dict[str, Exercise] = {}
-_PACKAGE = "maelearn.exercises"
-_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def exercise(id: str, title: str, reference: Callable, **kw: Any) -> Callable:
@@ -218,8 +202,8 @@ def exercise(id: str, title: str, reference: Callable, **kw: Any) -> Callable:
 def grader_modules() -> dict[str, str]:
     """Lesson number (``"08"``) -> name of its grader module, without importing any."""
     return {
-        info.name[1:3]: f"{_PACKAGE}.{info.name}"
-        for info in pkgutil.iter_modules([str(_PACKAGE_DIR)])
+        info.name[1:3]: f"{__package__}.{info.name}"
+        for info in pkgutil.iter_modules([str(Path(__file__).resolve().parent)])
         if info.name.startswith("l") and info.name[1:3].isdigit()
     }
 
@@ -235,14 +219,10 @@ def lesson_exercises(lesson: str) -> list[Exercise]:
 
 def get(id: str) -> Exercise:
     """The registered exercise ``id`` (e.g. ``"08.1"``)."""
+    if id not in _REGISTRY and (module := grader_modules().get(id.split(".")[0])) is not None:
+        importlib.import_module(module)
     if id not in _REGISTRY:
-        lesson = id.split(".")[0]
-        module = grader_modules().get(lesson)
-        if module is not None:
-            importlib.import_module(module)
-    if id not in _REGISTRY:
-        known = [e.id for e in all_exercises()]
-        raise KeyError(f"no exercise {id!r}; known: {', '.join(known)}")
+        raise KeyError(f"no exercise {id!r}; known: {', '.join(e.id for e in all_exercises())}")
     return _REGISTRY[id]
 
 
@@ -254,17 +234,14 @@ def all_exercises() -> list[Exercise]:
 
 
 def strict() -> bool:
-    """Whether ``MAELEARN_STRICT`` asks for strict mode. Accepts 1/0, true/false, yes/no,
-    on/off (any case) or unset; any other value is an error, so a mistyped setting never
-    grades leniently."""
+    """Whether ``MAELEARN_STRICT`` asks for strict mode: 1/0, true/false, yes/no, on/off (any
+    case) or unset; any other value is an error, so a mistyped setting never grades leniently."""
     raw = os.environ.get(ENV_STRICT)
     if raw is None:
         return False
     value = raw.strip().lower()
     if value not in STRICT_VALUES:
-        raise ValueError(
-            f"{ENV_STRICT}={raw!r} is not understood; use one of 1, 0, true, false, yes, no, on, off"
-        )
+        raise ValueError(f"{ENV_STRICT}={raw!r} is not understood; use one of 1, 0, true, false, yes, no, on, off")
     return STRICT_VALUES[value]
 
 
@@ -289,13 +266,11 @@ def submit(folder: str | os.PathLike, ex: Exercise, fn: Callable) -> Path:
 
 def check(id: str, fn: Callable) -> Callable:
     """Grade the learner's ``fn`` for exercise ``id`` and return the function the lesson
-    should go on with (the learner's when right, the reference when not attempted).
-
-    In grading mode (``MAELEARN_GRADE_DIR`` set) the function is only handed in: it is
-    saved for the grader, which runs the cases in a process of its own."""
+    goes on with (the learner's when right, the reference when not attempted). In grading
+    mode (``MAELEARN_GRADE_DIR`` set) ``fn`` is only handed in, for the grader to run in a
+    process of its own."""
     ex = get(id)
-    grade_dir = os.environ.get(ENV_GRADE_DIR)
-    if grade_dir:
+    if grade_dir := os.environ.get(ENV_GRADE_DIR):
         submit(grade_dir, ex, fn)
         print(f"📨 Exercise {ex.id} ({ex.title}) handed in for grading.")
         return ex.reference
@@ -304,34 +279,24 @@ def check(id: str, fn: Callable) -> Callable:
         n = ex.run_cases(fn)
     except NotImplementedError:
         if strict_mode:
-            raise ExerciseNotAttempted(
-                f"Exercise {ex.id} ({ex.title}) was not attempted (strict mode counts it as failed)."
-            ) from None
-        print(
-            f"📝 Exercise {ex.id} ({ex.title}) is not attempted yet. The lesson goes on with the "
-            "reference solution; come back and write your own!"
-        )
+            raise ExerciseNotAttempted(f"Exercise {ex.id} ({ex.title}) was not attempted (strict mode counts it as failed).") from None
+        print(f"📝 Exercise {ex.id} ({ex.title}) is not attempted yet. The lesson goes on with the "
+              "reference solution; come back and write your own!")
         return ex.reference
     print(f"✅ Exercise {ex.id} ({ex.title}) passed: {n} checks.")
     return fn
 
 
-# ---------------------------------------------------------------------------------------
-# Running student code safely
-# ---------------------------------------------------------------------------------------
+# --- Running student code safely -------------------------------------------------------
 
 
 def call_with_timeout(fn: Callable, args: tuple, kwargs: dict, seconds: float) -> Any:
-    """Call ``fn(*args, **kwargs)``; raise :class:`ExerciseTimeout` after ``seconds``.
-
-    In the main thread of a Unix process (a Jupyter kernel, pytest) a SIGALRM raises the
-    ``BaseException`` :class:`ExerciseTimeout` inside the call, which ``except Exception``
-    does not catch; elsewhere the call runs in a daemon thread that is abandoned on time-out.
-    (The instructor's grader runs cases in a subprocess that it kills, see
-    :mod:`maelearn.exercises.worker`: a bare ``except:`` cannot survive that either.)
-    """
-    use_alarm = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if use_alarm:
+    """Call ``fn(*args, **kwargs)``; raise :class:`ExerciseTimeout` after ``seconds``. In the
+    main thread of a Unix process (a Jupyter kernel, pytest) a SIGALRM raises it inside the
+    call, where ``except Exception`` does not catch it; elsewhere the call runs in a daemon
+    thread, abandoned on time-out. (:mod:`maelearn.grade` runs cases in a subprocess that it
+    kills: a bare ``except:`` cannot survive that either.)"""
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
 
         def on_alarm(signum, frame):  # noqa: ARG001
             raise ExerciseTimeout()
@@ -376,13 +341,8 @@ def restore_global_state(state: dict[str, Any], ignore: tuple[str, ...] = ()) ->
     """Put back ``state`` (from :func:`global_state`); return the names of what had changed
     (except those in ``ignore``)."""
     now = global_state()
-    changed = []
-    for name, value in state.items():
-        if name in ignore:
-            continue
-        same = torch.equal(now[name], value) if isinstance(value, torch.Tensor) else now[name] == value
-        if not same:
-            changed.append(name)
+    same = {k: torch.equal(now[k], v) if isinstance(v, torch.Tensor) else now[k] == v for k, v in state.items()}
+    changed = [k for k in state if k not in ignore and not same[k]]
     torch.set_default_dtype(state["default dtype"])
     torch.set_grad_enabled(state["grad mode"])
     if now["thread count"] != state["thread count"]:
@@ -392,22 +352,18 @@ def restore_global_state(state: dict[str, Any], ignore: tuple[str, ...] = ()) ->
     return ", ".join(changed)
 
 
-class preserved_global_state:
-    """Context manager: the grader's own work (building cases, references) leaves torch's
-    global state, the learner's random generator included, as it found it."""
-
-    def __enter__(self):
-        self.state = global_state()
-        return self
-
-    def __exit__(self, *exc):
-        restore_global_state(self.state)
-        return False
+@contextlib.contextmanager
+def preserved_global_state() -> Iterator[None]:
+    """The grader's own work (building cases, references) leaves torch's global state, the
+    learner's random generator included, as it found it."""
+    state = global_state()
+    try:
+        yield
+    finally:
+        restore_global_state(state)
 
 
-# ---------------------------------------------------------------------------------------
-# Comparing answers
-# ---------------------------------------------------------------------------------------
+# --- Comparing answers -----------------------------------------------------------------
 
 
 def _describe(x: Any) -> str:
@@ -435,16 +391,14 @@ def type_hint(got: Any, expected: Any) -> str | None:
                     f"operations produce (e.g. .to({expected.dtype}) or keep the inputs' dtype).")
     if isinstance(expected, np.ndarray) and isinstance(got, np.ndarray) and got.dtype != expected.dtype:
         return f"your array is {got.dtype} but the answer is {expected.dtype} (.astype(np.{expected.dtype}))."
+    parts: Iterable[tuple[Any, Any]] = ()
     if isinstance(expected, (tuple, list)) and isinstance(got, (tuple, list)) and len(got) == len(expected):
-        for g, e in zip(got, expected):
-            h = type_hint(g, e)
-            if h:
-                return h
+        parts = zip(got, expected)
     if isinstance(expected, dict) and isinstance(got, dict):
-        for k in expected:
-            h = type_hint(got.get(k), expected[k]) if k in got else None
-            if h:
-                return h
+        parts = ((got.get(k), expected[k]) for k in expected if k in got)
+    for g, e in parts:
+        if h := type_hint(g, e):
+            return h
     if type(expected) is float and type(got) is not float:
         return "return a Python float: float(...) or .item() turns a tensor or NumPy number into one."
     if type(expected) is int and type(got) is not int:
@@ -469,10 +423,8 @@ def assert_matches(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
             if not torch.allclose(g, e, rtol=rtol, atol=atol, equal_nan=True):
                 err = (g - e).abs().nan_to_num(nan=float("inf"))
                 idx = tuple(int(i) for i in np.unravel_index(int(err.argmax()), tuple(e.shape))) if e.numel() else ()
-                raise AssertionError(
-                    f"{where}: values differ; largest difference {float(err.max()):.3g} at index {idx}: "
-                    f"expected {float(e[idx]):.6g}, got {float(g[idx]):.6g}"
-                )
+                raise AssertionError(f"{where}: values differ; largest difference {float(err.max()):.3g} at index {idx}: "
+                                     f"expected {float(e[idx]):.6g}, got {float(g[idx]):.6g}")
         elif not torch.equal(g, e):
             bad = int((g != e).sum())
             raise AssertionError(f"{where}: {bad} of {e.numel()} entries differ (first expected {e.flatten()[:8].tolist()}, got {g.flatten()[:8].tolist()})")
@@ -504,10 +456,6 @@ def assert_matches(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
         for i, (g, e) in enumerate(zip(got, expected)):
             assert_matches(g, e, rtol, atol, f"{where}[{i}]")
         return
-    if type(expected) is bool:
-        if type(got) is not bool or got != expected:
-            raise AssertionError(f"{where}: expected {expected!r}, got {_describe(got)}")
-        return
     if type(expected) is int:
         if type(got) is not int or got != expected:
             raise AssertionError(f"{where}: expected the Python int {expected!r}, got {_describe(got)}")
@@ -518,7 +466,7 @@ def assert_matches(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e
         if not np.isclose(got, float(expected), rtol=rtol, atol=atol, equal_nan=True):
             raise AssertionError(f"{where}: expected {float(expected):.6g}, got {_describe(got)}")
         return
-    if type(got) is not type(expected) or got != expected:
+    if type(got) is not type(expected) or got != expected:  # bool, str, None, ...: same type, equal
         raise AssertionError(f"{where}: expected {expected!r}, got {_describe(got)}")
 
 
@@ -531,9 +479,9 @@ def _module_state(m: torch.nn.Module) -> dict[str, Any]:
 
 
 def first_difference(a: Any, b: Any, where: str) -> str | None:
-    """Where two argument structures differ (used to catch changes to the arguments: a
-    tensor in place, a module's parameters, buffers, requires_grad flags or train/eval
-    mode), else None."""
+    """Where argument structures ``a`` (after the call) and ``b`` (a copy from before)
+    differ: a tensor changed in place, a module's parameters, buffers, requires_grad flags
+    or train/eval mode; else None."""
     if isinstance(a, torch.nn.Module) and isinstance(b, torch.nn.Module):
         sa, sb = _module_state(a), _module_state(b)
         for k, flag in sb["requires_grad"].items():
@@ -555,23 +503,19 @@ def first_difference(a: Any, b: Any, where: str) -> str | None:
         return None if same else f"{where} was modified in place"
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         return None if a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f") else f"{where} was modified in place"
-    if isinstance(a, torch.Generator) and isinstance(b, torch.Generator):
-        return None  # drawing from a generator the case hands over is its purpose
     if type(b) in (bool, int, float, str) and where != "argument":
         # an element of a list or dict argument (a Python scalar itself cannot be changed):
         # a list sorted or overwritten in place is a change the caller sees
         same = type(a) is type(b) and (a == b or (type(b) is float and a != a and b != b))
         return None if same else f"{where} was changed in place (was {b!r}, now {a!r})"
+    parts: Iterable[tuple[Any, Any, str]] = ()
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             return f"{where} changed length"
-        for i, (x, y) in enumerate(zip(a, b)):
-            d = first_difference(x, y, f"{where}[{i}]")
-            if d:
-                return d
+        parts = ((x, y, f"{where}[{i}]") for i, (x, y) in enumerate(zip(a, b)))
     if isinstance(a, dict) and isinstance(b, dict):
-        for k in b:
-            d = first_difference(a.get(k), b[k], f"{where}[{k!r}]")
-            if d:
-                return d
-    return None
+        parts = ((a.get(k), b[k], f"{where}[{k!r}]") for k in b)
+    for x, y, part in parts:
+        if d := first_difference(x, y, part):
+            return d
+    return None  # anything else, e.g. a torch.Generator the case hands over: drawing from it is its purpose

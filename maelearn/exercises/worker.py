@@ -1,6 +1,5 @@
-"""Grading handed-in functions in a process of their own, out of the student's reach.
+"""Grading handed-in functions (for :mod:`maelearn.grade`) in a process out of the student's reach.
 
-Used by :mod:`maelearn.grade` for what :func:`maelearn.exercises.framework.submit` hands in.
 ``python -m maelearn.exercises.worker ID`` (:func:`main`) builds the exercise's cases itself,
 replaces the reference and ``Exercise.forbidden`` by tripwires, rejects a function that is
 (a copy of) one of them, runs every case under a time limit and sends back only data.
@@ -40,9 +39,7 @@ STARTUP_SECONDS = 120.0  # importing torch on a busy machine
 SLACK_SECONDS = 10.0  # beyond an exercise's own limit, before the worker is killed
 
 
-# ---------------------------------------------------------------------------------------
-# Answers as plain data
-# ---------------------------------------------------------------------------------------
+# --- Answers as plain data -------------------------------------------------------------
 
 
 def to_wire(x: Any) -> Any:
@@ -106,9 +103,7 @@ def from_wire(x: Any, expected: Any = None) -> Any:
     return Foreign(str(x.get("type", "object")))
 
 
-# ---------------------------------------------------------------------------------------
-# The worker process
-# ---------------------------------------------------------------------------------------
+# --- The worker process ----------------------------------------------------------------
 
 
 class Tampered(BaseException):
@@ -150,8 +145,9 @@ def _install_tripwires(ex: Exercise, tripped: list[str]) -> dict[int, str]:
     return {id(w): names[k] for k, w in wires.items()}
 
 
-def _identity_problem(fn: Any, ex: Exercise, wires: dict[int, str]) -> str | None:
-    """Why ``fn`` is not the learner's own function, or None."""
+def _identity_problem(fn: Any, codes: list[types.CodeType | None], wires: dict[int, str]) -> str | None:
+    """Why ``fn`` is not the learner's own function, or None. ``codes``: the reference's and
+    the forbidden functions' code objects, taken before the tripwires replaced them."""
     if id(fn) in wires:
         return f"the submission is the library's {wires[id(fn)]}, not your own function"
     if not isinstance(fn, types.FunctionType):
@@ -159,7 +155,6 @@ def _identity_problem(fn: Any, ex: Exercise, wires: dict[int, str]) -> str | Non
     module = getattr(fn, "__module__", "") or ""
     if module.startswith("maelearn"):
         return f"the submission is the library function {module}.{fn.__qualname__}, not your own"
-    codes = [getattr(f, "__code__", None) for f in (ex.reference, *ex.forbidden)]
     if any(c is not None and fn.__code__ == c for c in codes):
         return "the submission is a copy of the library's reference implementation"
     return None
@@ -168,8 +163,7 @@ def _identity_problem(fn: Any, ex: Exercise, wires: dict[int, str]) -> str | Non
 def main(argv: list[str] | None = None) -> int:
     """``python -m maelearn.exercises.worker ID``: the submission's bytes on stdin, framed
     ``torch.save`` messages on stdout (the student's prints go to stderr)."""
-    argv = sys.argv[1:] if argv is None else argv
-    ex_id = argv[0]
+    ex_id = (sys.argv[1:] if argv is None else argv)[0]
     data = sys.stdin.buffer.read()
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -179,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     with preserved_global_state():
         cases = list(ex.cases())
     tripped: list[str] = []
+    codes = [getattr(f, "__code__", None) for f in (ex.reference, *ex.forbidden)]
     wires = _install_tripwires(ex, tripped)
     try:
         import cloudpickle
@@ -187,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as err:  # noqa: BLE001 - a broken or hostile file
         _send(out, {"kind": "error", "detail": f"the handed-in function could not be loaded ({type(err).__name__}: {err})"})
         return 0
-    problem = _identity_problem(fn, ex, wires)
+    problem = _identity_problem(fn, codes, wires)
     if problem is not None or tripped:
         _send(out, {"kind": "tampered", "detail": problem or f"loading the submission called {tripped[0]}"})
         return 0
@@ -214,9 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-# ---------------------------------------------------------------------------------------
-# The grader's side
-# ---------------------------------------------------------------------------------------
+# --- The grader's side -----------------------------------------------------------------
 
 
 def _reader(stream, q: queue.Queue) -> None:
@@ -246,10 +239,8 @@ def grade_submission(ex_id: str, data: bytes, python: str | None = None) -> tupl
         expected = [ex.expected(c) for c in cases]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAELEARN_GRADE")}
     env.setdefault("OMP_NUM_THREADS", "1")
-    proc = subprocess.Popen(
-        [python or sys.executable, "-m", "maelearn.exercises.worker", ex_id],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-    )
+    proc = subprocess.Popen([python or sys.executable, "-m", "maelearn.exercises.worker", ex_id],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
     q: queue.Queue = queue.Queue()
     threading.Thread(target=_reader, args=(proc.stdout, q), daemon=True).start()
     try:

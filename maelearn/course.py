@@ -28,17 +28,11 @@ BADGE = re.compile(r"https://colab\.research\.google\.com/github/[A-Za-z0-9_.-]+
 CLONE = re.compile(r'(\["git", "clone", [^\]]*?)"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+"')
 
 
-
-
 def stamp_repository(text: str, repo: str | None = None) -> str:
     """``text`` with its Colab badge and clone line pointing at ``repo`` (default: pyproject's)."""
     repo = repo or REPO
     text = BADGE.sub(f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/", text)
     return CLONE.sub(lambda m: f'{m.group(1)}"https://github.com/{repo}"', text)
-
-
-def stub_line(indent: str, ex_id: str) -> str:
-    return f'{indent}raise NotImplementedError("Exercise {ex_id}: replace this line with your code")\n'
 
 
 def strip_solutions(text: str, lesson: str = "?") -> str:
@@ -58,7 +52,7 @@ def strip_solutions(text: str, lesson: str = "?") -> str:
             if open_id in seen:
                 raise ValueError(f"line {n}: exercise {open_id} has two solution regions")
             seen.add(open_id)
-            out.append(stub_line(m["indent"], open_id))
+            out.append(f'{m["indent"]}raise NotImplementedError("Exercise {open_id}: replace this line with your code")\n')
         elif END.match(line):
             if not open_id:
                 raise ValueError(f"line {n}: END SOLUTION without BEGIN")
@@ -139,8 +133,6 @@ def check(root: Path = ROOT, verbose: bool = True) -> list[Path]:
             diff = list(difflib.unified_diff(old, outputs[p].splitlines(), str(p), "build", lineterm="", n=1))
             print("\n".join(diff[:30]))
     return stale + extra
-
-
 
 
 @cli.guarded("python -m maelearn.course")

@@ -23,7 +23,9 @@ import sys
 import tempfile
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,11 +62,9 @@ def colab_url(folder: str, stem: str) -> str:
 
 
 PROG = "python -m maelearn.course site"
-#: Packages the site needs (import name -> what pip calls it); all in the ``site`` extra
-#: (nbclient and nbformat also come with ``course``).
+#: Packages the site needs (import name -> what pip calls it), all in the ``site`` extra.
 PACKAGES = {"sphinx": "sphinx", "myst_nb": "myst-nb", "sphinx_book_theme": "sphinx-book-theme",
             "latex2mathml": "latex2mathml", "nbclient": "nbclient", "nbformat": "nbformat"}
-INSTALL_HINT = 'pip install -e ".[site]"'
 #: A file in the site's root that marks it as ours: a folder holding it may be replaced.
 MARKER = ".maelearn-site"
 LESSON_NOTEBOOK = re.compile(r"^(?P<nn>\d\d)_[a-z0-9_]+\.ipynb$")
@@ -72,7 +72,7 @@ LESSON_NOTEBOOK = re.compile(r"^(?P<nn>\d\d)_[a-z0-9_]+\.ipynb$")
 BADGE_LINE = re.compile(r'^\s*<a href="https://colab\.research\.google\.com/[^"]*"[^>]*>\s*<img [^>]*colab-badge[^>]*>\s*</a>\s*$')
 #: Seconds one cell may run before the build gives up on its lesson.
 CELL_TIMEOUT = 600
-MAX_JOBS = 2
+MAX_JOBS = 2  # lessons executed at once
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -97,14 +97,12 @@ math[display="block"] { margin: 0.75em 0; overflow-x: auto; }
 
 
 class SiteError(ValueError):
-    """The site cannot be built (a lesson failed, a package is missing, Sphinx failed);
-    the message is one line that says which and where."""
+    """The site cannot be built (a lesson failed, a package is missing, Sphinx failed): one line."""
 
 
 @dataclass(frozen=True)
 class Lesson:
     """One lesson of the student release, as the site lists it."""
-
     number: str  # "08"
     stem: str  # "08_masked_autoencoder"
     title: str  # "The masked autoencoder" (the notebook's first heading, number dropped)
@@ -117,12 +115,10 @@ class Lesson:
 
 def readme_table(root: Path = ROOT) -> dict[str, str]:
     """README.md's lesson table (``| 08 | masked autoencoder | you leave able to ... |``):
-    lesson number -> its last column. Empty when README has no such table."""
+    lesson number -> its last column; empty when there is no such table."""
     readme = root / "README.md"
     rows: dict[str, str] = {}
-    if not readme.is_file():
-        return rows
-    for line in readme.read_text(encoding="utf-8").splitlines():
+    for line in readme.read_text(encoding="utf-8").splitlines() if readme.is_file() else []:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and re.fullmatch(r"\d\d", cells[0]):
             rows[cells[0]] = cells[-1]
@@ -132,9 +128,7 @@ def readme_table(root: Path = ROOT) -> dict[str, str]:
 def notebook_title(nb: Any, number: str) -> str:
     """The first ``# heading`` of a notebook's markdown, without its ``NN ·`` prefix."""
     for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
+        for line in cell.source.splitlines() if cell.cell_type == "markdown" else []:
             m = re.match(r"^#\s+(.+?)\s*$", line)
             if m:
                 return re.sub(rf"^{number}\s*[·:.\-–—]\s*", "", m.group(1))
@@ -142,8 +136,7 @@ def notebook_title(nb: Any, number: str) -> str:
 
 
 def find_lessons(root: Path = ROOT, only: list[str] | None = None) -> list[Lesson]:
-    """The lessons of ``root/lessons`` in order (``only``: these numbers), with their titles
-    and README's summary."""
+    """The lessons of ``root/lessons`` in order (``only``: these numbers), titled and summarised."""
     import nbformat
 
     folder = root / "lessons"
@@ -156,8 +149,7 @@ def find_lessons(root: Path = ROOT, only: list[str] | None = None) -> list[Lesso
         if unknown:
             raise cli.UsageError(f"--lessons {' '.join(unknown)}: no such lesson in {folder}; expected some of {', '.join(known)}")
         paths = [known[n] for n in sorted(set(only))]
-    table = readme_table(root)
-    lessons = []
+    table, lessons = readme_table(root), []
     for p in paths:
         number = LESSON_NOTEBOOK.match(p.name)["nn"]
         try:
@@ -170,7 +162,7 @@ def find_lessons(root: Path = ROOT, only: list[str] | None = None) -> list[Lesso
 
 def index_markdown(lessons: list[Lesson], root: Path = ROOT) -> str:
     """The index page (MyST): README's title and first paragraph, the lesson table, how the
-    pages were made, and the (hidden) table of contents that makes the navigation."""
+    pages were made, and the hidden table of contents that makes the navigation."""
     title, intro = "maelearn", ""
     readme = root / "README.md"
     if readme.is_file():
@@ -212,8 +204,8 @@ def _md_cell(text: str) -> str:
 
 
 def page_header(stem: str) -> str:
-    """The launch bar of a lesson page: the Colab badge (drawn locally) and the download link
-    of the clean notebook, both relative to ``lessons/NN_name.html``."""
+    """A lesson page's launch bar (relative to ``lessons/NN_name.html``): the locally drawn
+    Colab badge and the download link of the clean notebook."""
     return (f'<div class="maelearn-launch">'
             f'<a class="maelearn-colab" href="{html.escape(colab_url("lessons", stem))}" target="_blank" rel="noopener">'
             f'<img src="../_static/colab-badge.svg" alt="Open In Colab"/></a>'
@@ -222,9 +214,8 @@ def page_header(stem: str) -> str:
 
 
 def progress_text(states: dict[str, Any], model_id: str) -> str | None:
-    """The last state of a ``tqdm.auto`` bar in a notebook (an HBox of HTML, progress bar,
-    HTML: nbclient records every update of it) as tqdm's own text line,
-    ``desc: 100%|██████████| 80/80 [00:31<00:00, 2.55step/s]``; None for any other widget."""
+    """The last state of a ``tqdm.auto`` bar (an HBox of HTML, progress bar, HTML) as tqdm's
+    text line, ``desc: 100%|██████████| 80/80 [00:31<00:00, 2.55step/s]``; None for any other widget."""
     def state(ref: str) -> dict[str, Any]:
         return states.get(ref.removeprefix("IPY_MODEL_"), {}).get("state", {})
 
@@ -236,15 +227,14 @@ def progress_text(states: dict[str, Any], model_id: str) -> str | None:
     if len(kids) != 3 or names[0] != "HTMLModel" or names[2] != "HTMLModel" or names[1] not in ("FloatProgressModel", "IntProgressModel"):
         return None
     left, bar, right = kids
-    total = float(bar.get("max") or 0)
+    total = float(bar.get("max") or 0)  # nbclient recorded every update: this is the last
     filled = round(10 * min(1.0, float(bar.get("value") or 0) / total)) if total > 0 else 0
     return f"{html.unescape(left.get('value', ''))}|{'█' * filled}{' ' * (10 - filled)}|{html.unescape(right.get('value', ''))}"
 
 
 def for_the_site(nb: Any, stem: str) -> Any:
     """An executed notebook made ready for its page: the Colab badge line replaced by
-    :func:`page_header`; progress bars (widgets) replaced by their last state as text
-    (:func:`progress_text`); no widget state left (nothing for a widget script to load)."""
+    :func:`page_header`, progress bars by :func:`progress_text`, no widget state left."""
     states = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -256,7 +246,6 @@ def for_the_site(nb: Any, stem: str) -> Any:
     header = page_header(stem)
     if first is None:
         import nbformat
-
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(header))
     else:
         lines = [line for line in first.source.splitlines() if not BADGE_LINE.match(line)]
@@ -271,9 +260,8 @@ def for_the_site(nb: Any, stem: str) -> Any:
 
 
 def kernel_env(root: Path, jobs: int) -> dict[str, str]:
-    """The environment of the lessons' kernels: quick mode, CPU, offline hubs, the caller's
-    strict mode removed (the release falls back to the reference), threads split between
-    the kernels, and ``root`` first on the import path."""
+    """The lessons' kernels' environment: quick mode, CPU, offline hubs, no strict mode (the
+    release falls back to the reference), threads split between kernels, ``root`` importable first."""
     env = dict(os.environ)
     env.pop("MAELEARN_STRICT", None)
     env.update(MAELEARN_MODE="quick", MAELEARN_DEVICE="cpu", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
@@ -300,7 +288,6 @@ class _Run:
     def __init__(self, lesson: Lesson, env: dict[str, str], workdir: Path, cell_timeout: int):
         import nbformat
         from nbclient import NotebookClient
-
         self.lesson, self.env, self.workdir = lesson, env, workdir
         self.nb = nbformat.read(lesson.path, as_version=4)
         self.cell: int | None = None
@@ -317,47 +304,47 @@ class _Run:
         self.cancelled = True
         pid = getattr(getattr(getattr(self.client, "km", None), "provisioner", None), "pid", None)
         if pid:
-            try:
+            with suppress(OSError):
                 os.kill(pid, signal.SIGINT)
-            except OSError:
-                pass
 
     def __call__(self) -> tuple[Any, float]:
         from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-        name = self.lesson.path.name
         start = time.monotonic()
         self.workdir.mkdir(parents=True, exist_ok=True)
         log_path = self.workdir / "kernel.log"  # the kernel's own stdout/stderr (its start-up chatter)
         try:
             with open(log_path, "wb") as log:
                 self.client.execute(env=self.env, cwd=str(self.workdir), stdout=log, stderr=log)
-        except CellTimeoutError:
-            raise SiteError(f"lesson {name} failed at {_cell_label(self.nb, self.cell)}: the cell ran past "
-                            f"{self.client.timeout} s (--cell-timeout)") from None
-        except CellExecutionError as err:
-            raise SiteError(f"lesson {name} failed at {_cell_label(self.nb, self.cell)}: "
-                            f"{err.ename}: {' '.join(str(err.evalue).split())}") from None
-        except DeadKernelError as err:
-            said = log_path.read_text(errors="replace").strip().splitlines()[-1:] if log_path.exists() else []
-            raise SiteError(f"lesson {name} failed at {_cell_label(self.nb, self.cell)}: the kernel died "
-                            f"({' '.join((said[0] if said else str(err)).split())[:200]})") from None
+        except (CellTimeoutError, CellExecutionError, DeadKernelError) as err:
+            if isinstance(err, CellTimeoutError):
+                why = f"the cell ran past {self.client.timeout} s (--cell-timeout)"
+            elif isinstance(err, CellExecutionError):
+                why = f"{err.ename}: {' '.join(str(err.evalue).split())}"
+            else:
+                said = log_path.read_text(errors="replace").strip().splitlines()[-1:] if log_path.exists() else []
+                why = f"the kernel died ({' '.join((said[0] if said else str(err)).split())[:200]})"
+            raise SiteError(f"lesson {self.lesson.path.name} failed at {_cell_label(self.nb, self.cell)}: {why}") from None
         return self.nb, time.monotonic() - start
 
 
 def execute_lessons(lessons: list[Lesson], workdir: Path, jobs: int = MAX_JOBS, cell_timeout: int = CELL_TIMEOUT,
                     root: Path = ROOT) -> dict[str, Any]:
-    """Execute every lesson headless in its own fresh kernel, ``jobs`` (at most
-    :data:`MAX_JOBS`) at a time, each in its own folder under ``workdir``. Returns stem ->
-    executed notebook. The first failure interrupts the other running lesson and raises
-    :class:`SiteError` naming the lesson and the cell."""
+    """Execute every lesson headless in a fresh kernel, ``jobs`` (at most :data:`MAX_JOBS`) at
+    a time, each in its own folder under ``workdir``; returns stem -> executed notebook. The
+    first failure interrupts the other running lesson and raises :class:`SiteError`."""
     from tqdm.auto import tqdm
-
     jobs = max(1, min(jobs, MAX_JOBS, len(lessons)))
     env = kernel_env(root, jobs)
     runs = {l.stem: _Run(l, env, workdir / l.stem, cell_timeout) for l in lessons}
     done: dict[str, Any] = {}
     failure: BaseException | None = None
+
+    def stop_pending() -> None:  # cancel the queued lessons first, so that none starts, then interrupt
+        for fut in pending:
+            fut.cancel()
+        for stem in pending.values():
+            runs[stem].interrupt()
+
     bar = tqdm(total=len(lessons), desc="executing lessons", unit="lesson", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="lesson") as pool:
         pending: dict[Future, str] = {pool.submit(run): stem for stem, run in runs.items()}
@@ -371,17 +358,12 @@ def execute_lessons(lessons: list[Lesson], workdir: Path, jobs: int = MAX_JOBS, 
                     except BaseException as err:  # noqa: BLE001 - the first failure is re-raised below
                         if failure is None and not runs[stem].cancelled:
                             failure = err
-                            for f in pending:
-                                f.cancel()
-                            for other in pending.values():
-                                runs[other].interrupt()
+                            stop_pending()
                         continue
                     bar.set_postfix_str(f"{stem} {seconds:.0f} s")
                     bar.update(1)
         except KeyboardInterrupt:
-            for fut, stem in pending.items():
-                fut.cancel()
-                runs[stem].interrupt()
+            stop_pending()
             raise
         finally:
             bar.close()
@@ -395,10 +377,8 @@ def execute_lessons(lessons: list[Lesson], workdir: Path, jobs: int = MAX_JOBS, 
 
 def prepare_source(lessons: list[Lesson], executed: dict[str, Any], src: Path, root: Path = ROOT) -> None:
     """Write the Sphinx source folder: ``index.md``, ``lessons/*.ipynb`` (executed, with the
-    launch bar), ``_static`` (badge, CSS) and ``_extra/notebooks`` (the clean notebooks to
-    download, copied as they are in ``lessons/``)."""
+    launch bar), ``_static`` (badge, CSS) and ``_extra/notebooks`` (clean copies to download)."""
     import nbformat
-
     (src / "lessons").mkdir(parents=True)
     (src / "_static").mkdir()
     (src / "_extra" / "notebooks").mkdir(parents=True)
@@ -413,49 +393,36 @@ def prepare_source(lessons: list[Lesson], executed: dict[str, Any], src: Path, r
 def sphinx_config(root: Path = ROOT) -> dict[str, Any]:
     """Sphinx's configuration (there is no ``conf.py``): MyST-NB with execution off, the book
     theme, math as MathML, no widget scripts, nothing fetched from the internet."""
-    repo_url = f"https://github.com/{repository(root)}"
     return {
-        "project": "maelearn",
-        "author": "maelearn developers",
-        "copyright": "maelearn developers (MIT licence)",
+        "project": "maelearn", "author": "maelearn developers", "copyright": "maelearn developers (MIT licence)",
         "language": "en",
         "extensions": ["myst_nb", "sphinx.ext.githubpages", "maelearn.website"],
         "exclude_patterns": ["_build", "_extra", "_static", "**.ipynb_checkpoints"],
-        "nb_execution_mode": "off",
-        "nb_merge_streams": True,
+        "nb_execution_mode": "off", "nb_merge_streams": True,
         "nb_ipywidgets_js": {},  # no require.js / widget manager from a CDN
         # Widget views need that JavaScript: show each widget's fallback (HTML, a picture, text).
         "nb_mime_priority_overrides": [("html", WIDGET_VIEW, None), ("dirhtml", WIDGET_VIEW, None)],
-        "myst_enable_extensions": ["dollarmath"],
-        "html_math_renderer": "mathml",
-        "html_theme": "sphinx_book_theme",
-        "html_title": "maelearn",
+        "myst_enable_extensions": ["dollarmath"], "html_math_renderer": "mathml",
+        "html_theme": "sphinx_book_theme", "html_title": "maelearn",
         "html_theme_options": {
-            "repository_url": repo_url,
-            "repository_branch": BRANCH,
+            "repository_url": f"https://github.com/{repository(root)}", "repository_branch": BRANCH,
             "use_repository_button": True,
             "use_download_button": False,  # each lesson has its own download link (the clean notebook)
-            "home_page_in_toc": True,
-            "show_toc_level": 2,
+            "home_page_in_toc": True, "show_toc_level": 2,
         },
         "html_context": {"default_mode": "auto"},  # unset, the theme logs a console error on a first visit
-        "html_static_path": ["_static"],
-        "html_css_files": ["maelearn.css"],
-        "html_extra_path": ["_extra"],
-        "html_copy_source": False,
-        "html_show_sourcelink": False,
-        "html_last_updated_fmt": None,
+        "html_static_path": ["_static"], "html_css_files": ["maelearn.css"], "html_extra_path": ["_extra"],
+        "html_copy_source": False, "html_show_sourcelink": False, "html_last_updated_fmt": None,
         "suppress_warnings": ["myst.header"],
     }
 
 
 def render(src: Path, out: Path, doctrees: Path, root: Path = ROOT) -> list[str]:
-    """Build the HTML of ``src`` into ``out`` with Sphinx; returns its warnings (one line
-    each). Sphinx's own failure becomes a one-line :class:`SiteError`."""
+    """Build the HTML of ``src`` into ``out`` with Sphinx; returns its warnings, one line each.
+    Sphinx's own failure becomes a one-line :class:`SiteError`."""
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
     from sphinx.util.docutils import docutils_namespace, patch_docutils
-
     status, warnings = io.StringIO(), io.StringIO()
     try:
         with patch_docutils(src), docutils_namespace():
@@ -476,30 +443,23 @@ def render(src: Path, out: Path, doctrees: Path, root: Path = ROOT) -> list[str]
 def mathml(latex: str, display: bool) -> str:
     """LaTeX to MathML (``latex2mathml``); what it cannot convert stays visible as code."""
     from latex2mathml.converter import convert
-
     try:
         return convert(latex.strip(), display="block" if display else "inline")
     except Exception:  # noqa: BLE001 - a formula it cannot parse must not break the page
         return f'<code class="math-source">{html.escape(latex)}</code>'
 
 
-def _visit_math(self: Any, node: Any) -> None:
+def _visit_math(self: Any, node: Any, display: bool = False) -> None:
+    """Write a math node (inline in a span, display in a div) as MathML, and skip its children."""
     from docutils import nodes
-
-    self.body.append(f'<span class="math notranslate">{mathml(node.astext(), display=False)}</span>')
-    raise nodes.SkipNode
-
-
-def _visit_displaymath(self: Any, node: Any) -> None:
-    from docutils import nodes
-
-    self.body.append(f'<div class="math notranslate">{mathml(node.astext(), display=True)}</div>\n')
+    tag, end = ("div", "\n") if display else ("span", "")
+    self.body.append(f'<{tag} class="math notranslate">{mathml(node.astext(), display)}</{tag}>{end}')
     raise nodes.SkipNode
 
 
 def setup(app: Any) -> dict[str, Any]:
     """Sphinx extension entry point: the ``mathml`` math renderer (no script, no font)."""
-    app.add_html_math_renderer("mathml", (_visit_math, None), (_visit_displaymath, None))
+    app.add_html_math_renderer("mathml", (_visit_math, None), (partial(_visit_math, display=True), None))
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -510,7 +470,7 @@ def require_packages() -> None:
     """Refuse, in one line, to start without the site's packages."""
     missing = [pip_name for name, pip_name in PACKAGES.items() if importlib.util.find_spec(name) is None]
     if missing:
-        raise SiteError(f"the course site needs {', '.join(missing)}, not installed; run: {INSTALL_HINT}")
+        raise SiteError(f'the course site needs {", ".join(missing)}, not installed; run: pip install -e ".[site]"')
 
 
 def check_out(out: Path, overwrite: bool, root: Path = ROOT) -> Path:

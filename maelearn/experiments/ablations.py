@@ -159,8 +159,7 @@ PAPER_NOTES = (
     "Figure 9: fine-tuning one block lifts MAE's 73.5 linear probe to 81.0; MoCo v3 leads under the linear probe, "
     "MAE after partial or full fine-tuning."
 )
-# Kept for the lesson's exercises and older callers.
-PAPER_TABLE1 = {k: {kk: vv for kk, vv in v.items()} for k, v in PAPER.items()}
+PAPER_TABLE1 = {k: dict(v) for k, v in PAPER.items()}  # a copy, for maelearn.experiments
 
 
 @dataclass(frozen=True)
@@ -176,11 +175,11 @@ class Variant:
     label: str
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "group": self.group, "kind": self.kind, "setting": self.setting, "label": self.label}
+        return asdict(self)
 
 
 def _mae_setting(sc: Scale, **changes) -> dict:
-    m = {**_model_dict(sc)}
+    m = _model_dict(sc)
     return {**BASELINE, "decoder_depth": m["decoder_depth"], "decoder_dim": m["decoder_dim"], **changes}
 
 
@@ -242,7 +241,7 @@ DATASETS = ("scenes", "cifar10")
 
 def check_dataset(dataset: str, data_root: str | Path | None = None) -> str | None:
     """Validate a (dataset, data_root) pair; return ``data_root`` as an absolute path string
-    (``None`` for the scenes, which are generated)."""
+    (``None`` for the generated scenes)."""
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
     if dataset == "scenes":
@@ -277,48 +276,39 @@ def cifar10_arrays(data_root: str | Path) -> tuple[torch.Tensor, torch.Tensor, t
     return _CIFAR_CACHE[root]
 
 
-def _cifar10_data(sc: Scale, seed: int, data_root: str | Path):
+def _cifar10_data(sc: Scale, seed: int, data_root: str) -> tuple[torch.Tensor, ImageSet, ImageSet]:
     xtr, ytr, xte, yte, classes = cifar10_arrays(data_root)
-    key = ("cifar10", check_dataset("cifar10", data_root), sc.n_train, sc.n_test, sc.n_unlabelled, seed)
-    if key not in _DATA_CACHE:
-        order = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))
-        n_train = min(sc.n_train, len(xtr))
-        n_pre = min(sc.n_train + sc.n_unlabelled, len(xtr))
-        pre = xtr[order[:n_pre]].float().div_(255)  # (n_pre, 3, 32, 32) in [0, 1]
-        train = ImageSet(pre[:n_train], ytr[order[:n_train]], classes, name="cifar10")  # a view: no second copy
-        test = ImageSet(xte[: sc.n_test].float().div_(255), yte[: sc.n_test].clone(), classes, name="cifar10")
-        _DATA_CACHE.clear()
-        _DATA_CACHE[key] = (pre, train, test)
-    return _DATA_CACHE[key]
+    order = torch.randperm(len(xtr), generator=torch.Generator().manual_seed(seed))
+    n_train = min(sc.n_train, len(xtr))
+    n_pre = min(sc.n_train + sc.n_unlabelled, len(xtr))
+    pre = xtr[order[:n_pre]].float().div_(255)  # (n_pre, 3, 32, 32) in [0, 1]
+    train = ImageSet(pre[:n_train], ytr[order[:n_train]], classes, name="cifar10")  # a view: no second copy
+    test = ImageSet(xte[: sc.n_test].float().div_(255), yte[: sc.n_test].clone(), classes, name="cifar10")
+    return pre, train, test
+
+
+def _scene_data(sc: Scale, seed: int) -> tuple[torch.Tensor, ImageSet, ImageSet]:
+    train, test = scene_benchmark(sc.n_train, sc.n_test, seed=seed)
+    pre = train.images
+    if sc.n_unlabelled:
+        pre = torch.cat([pre, unlabelled_scenes(sc.n_unlabelled, seed=seed)])
+    return pre, train, test
 
 
 def ablation_data(scale: str | Scale, seed: int = 0, dataset: str = "scenes", data_root: str | Path | None = None):
     """(pretraining images (N, 3, 32, 32), labelled train set, test set) of the scale,
-    float32 in [0, 1]. The split is fixed by ``seed`` (the sweep always uses 0).
-
-    ``dataset="scenes"``: pretraining sees the training images without labels plus
-    ``n_unlabelled`` further scenes.
-
-    ``dataset="cifar10"`` (read from ``data_root`` once per process, never downloaded): the
-    labelled train set is the first ``n_train`` of the 50,000 training images in a fixed
-    permutation (by ``seed``; all of them if ``n_train >= 50000``), the test set the first
-    ``n_test`` of the test split. Pretraining sees the first ``n_train + n_unlabelled``
-    images of the same permutation without labels (the labelled ones included, as with the
-    scenes), capped at the 50,000 there are: the scale's pretraining budget stays what it is
-    on the scenes (``cpu``: 10,000 images), and ``full`` pretrains on all of them. No
-    ImageNet mean/std is applied: the norm-pix target normalizes every patch and the probes
-    standardize their features (affine-free BatchNorm), as for the scenes."""
+    float32 in [0, 1]; the split is fixed by ``seed`` (the sweep always uses 0). Pretraining
+    sees the labelled training images without labels plus ``n_unlabelled`` more: further
+    scenes, or for ``"cifar10"`` (read from ``data_root``, never downloaded) the next images
+    of the same fixed permutation of the 50,000, capped at 50,000. No ImageNet mean/std is
+    applied: the norm-pix target normalizes every patch and the probes standardize."""
     _, sc = get_scale(scale)
-    if check_dataset(dataset, data_root) is not None:
-        return _cifar10_data(sc, seed, data_root)
-    key = (sc.n_train, sc.n_test, sc.n_unlabelled, seed)
-    if key not in _DATA_CACHE:
-        train, test = scene_benchmark(sc.n_train, sc.n_test, seed=seed)
-        pre = train.images
-        if sc.n_unlabelled:
-            pre = torch.cat([pre, unlabelled_scenes(sc.n_unlabelled, seed=seed)])
+    root = check_dataset(dataset, data_root)
+    key = (dataset, root, sc.n_train, sc.n_test, sc.n_unlabelled, seed)
+    if key not in _DATA_CACHE:  # one data set per process at a time
+        data = _cifar10_data(sc, seed, root) if root is not None else _scene_data(sc, seed)
         _DATA_CACHE.clear()
-        _DATA_CACHE[key] = (pre, train, test)
+        _DATA_CACHE[key] = data
     return _DATA_CACHE[key]
 
 
@@ -358,8 +348,7 @@ def use_pca_target(model, images: torch.Tensor) -> None:
 
 
 def mae_loss(model, mask_ratio: float, augment: str):
-    """The loss function for :func:`maelearn.train.fit`: augment the batch (seeded by the
-    loop's generator), draw the mask noise, return the MAE loss."""
+    """:func:`maelearn.train.fit`'s loss: augment the batch, draw the mask noise, MAE loss."""
     def loss_fn(net, batch, generator):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
         aug = augmentation(augment, generator=generator)
@@ -372,9 +361,8 @@ def mae_loss(model, mask_ratio: float, augment: str):
 
 
 def time_train_step(model, loss: Callable[[], torch.Tensor], steps: int, warmup: int = 2) -> float:
-    """Median wall-clock seconds of one training step of ``loss()`` after ``warmup`` untimed
-    steps (:func:`maelearn.bench.step.time_training`, synchronized around every step on a GPU);
-    the model's weights are restored afterwards."""
+    """Median seconds of one training step of ``loss()`` after ``warmup`` untimed steps
+    (:func:`maelearn.bench.step.time_training`); the model's weights are restored after."""
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -392,9 +380,8 @@ def encoder_tokens(num_patches: int, mask_ratio: float, mask_tokens_in_encoder: 
 
 
 def speedup(baseline_times: list[float], times: list[float]) -> float:
-    """How many times faster ``times`` are than ``baseline_times`` (seconds per step):
-    the ratio of medians, which a few slow outliers (a busy machine, a first step that
-    compiles kernels) do not move."""
+    """How many times faster ``times`` are than ``baseline_times`` (seconds per step): the
+    ratio of medians, which a few slow outliers (a busy machine, a first compile) do not move."""
     for name, v in (("baseline_times", baseline_times), ("times", times)):
         if len(v) == 0 or any(t <= 0 for t in v):
             raise ValueError(f"{name} must be a non-empty list of positive seconds, got {v!r}")
@@ -405,16 +392,15 @@ def speedup(baseline_times: list[float], times: list[float]) -> float:
 
 
 def _cache_dir(out: Path, sc: Scale, dataset: str = "scenes") -> Path:
-    """Where finished encoders are kept for Figure 9 (not shipped: ``runs/`` is ignored),
-    one folder per results file, settings *and* dataset, so a sweep with another recipe
-    or data never fine-tunes an encoder of an earlier one."""
+    """Where finished encoders are kept for Figure 9 (``runs/``, not shipped): one folder per
+    results file, settings *and* dataset, so no sweep fine-tunes another recipe's encoder."""
     key = hashlib.sha256(json.dumps(asdict(sc), sort_keys=True, default=list).encode()).hexdigest()[:10]
     return ROOT / "runs" / "ablations_cache" / (f"{out.stem}-{key}" + ("" if dataset == "scenes" else f"-{dataset}"))
 
 
 def _evaluate_encoder(sc: Scale, encoder, train, test, seed: int, device, fine: bool = True) -> dict:
-    """Linear probe + kNN on the frozen features pooled by ``sc.probe_pool`` (and, for the
-    record, the linear probe on [CLS] as ``linear_probe_cls``), and full fine-tuning."""
+    """Linear probe + kNN on frozen ``sc.probe_pool`` features (and the probe on [CLS] as
+    ``linear_probe_cls``, for the record), and full fine-tuning if ``fine``."""
     t0 = time.perf_counter()
     out = {}
     for pool in dict.fromkeys((sc.probe_pool, "cls")):
@@ -443,16 +429,25 @@ def _pretrain_mae(sc: Scale, setting: dict, seed: int, device, pre: torch.Tensor
     cfg = TrainConfig(epochs=sc.epochs, batch_size=sc.batch_size, lr=sc.lr, warmup_epochs=min(sc.warmup_epochs, sc.epochs / 4),
                       seed=seed, device=str(device), precision="fp32",
                       checkpoint_dir=str(checkpoint_dir) if checkpoint_dir else None, save_every=sc.epochs)
+    ratio = setting["mask_ratio"]
+
+    def step(x, g):
+        return model(x, ratio, noise=model.make_noise(x.shape[0], ratio, generator=g).to(device)).loss
+
+    return model, _fit_and_time(sc, model, pre, mae_loss(model, ratio, setting["augment"]), cfg, step, "pretrain", meta)
+
+
+def _fit_and_time(sc: Scale, model, pre: torch.Tensor, loss_fn, cfg: TrainConfig, step: Callable, desc: str,
+                  meta: dict | None = None) -> dict:
+    """Pretrain ``model`` with :func:`maelearn.train.fit`, then time ``step(x, generator)``
+    on the first batch: pretraining seconds, step time (ms) and the final epoch loss."""
     t0 = time.perf_counter()
-    hist = fit(model, pre, mae_loss(model, setting["mask_ratio"], setting["augment"]), cfg, progress=False, desc="pretrain",
-               meta=meta)
+    hist = fit(model, pre, loss_fn, cfg, progress=False, desc=desc, meta=meta)
     pretrain_s = time.perf_counter() - t0
-    x = pre[: sc.batch_size].to(device)
+    x = pre[: sc.batch_size].to(cfg.device)
     g = torch.Generator().manual_seed(0)
-    step = time_train_step(model, lambda: model(x, setting["mask_ratio"],
-                                                 noise=model.make_noise(x.shape[0], setting["mask_ratio"], generator=g).to(device)).loss,
-                           sc.time_steps)
-    return model, {"pretrain_s": pretrain_s, "step_ms": 1000 * step, "final_loss": hist.epoch_loss[-1] if hist.epoch_loss else None}
+    seconds = time_train_step(model, lambda: step(x, g), sc.time_steps)
+    return {"pretrain_s": pretrain_s, "step_ms": 1000 * seconds, "final_loss": hist.epoch_loss[-1] if hist.epoch_loss else None}
 
 
 def _pretrain_contrastive(sc: Scale, seed: int, device, pre: torch.Tensor):
@@ -462,13 +457,7 @@ def _pretrain_contrastive(sc: Scale, seed: int, device, pre: torch.Tensor):
     epochs = sc.contrastive_epochs or sc.epochs
     cfg = TrainConfig(epochs=epochs, batch_size=sc.batch_size, lr=sc.contrastive_lr, warmup_epochs=min(sc.warmup_epochs, epochs / 4),
                       seed=seed, device=str(device), precision="fp32")
-    t0 = time.perf_counter()
-    hist = fit(model, pre, contrastive_loss_fn, cfg, progress=False, desc="contrastive")
-    pretrain_s = time.perf_counter() - t0
-    x = pre[: sc.batch_size].to(device)
-    g = torch.Generator().manual_seed(0)
-    step = time_train_step(model, lambda: model(x, generator=g).loss, sc.time_steps)
-    return model, {"pretrain_s": pretrain_s, "step_ms": 1000 * step, "final_loss": hist.epoch_loss[-1] if hist.epoch_loss else None}
+    return model, _fit_and_time(sc, model, pre, contrastive_loss_fn, cfg, lambda x, g: model(x, generator=g).loss, "contrastive")
 
 
 def pretrained_dir(out: Path) -> Path:
@@ -480,9 +469,8 @@ def pretrained_dir(out: Path) -> Path:
 
 
 def load_shipped_mae(scale: str = "cpu", folder: str | Path | None = None) -> tuple[nn.Module, dict] | None:
-    """The sweep's shipped baseline MAE of ``scale`` and its provenance:
-    ``(model in eval mode on the CPU, provenance dict)``, or ``None`` when it has not been
-    made (``python -m maelearn.experiments ablations --scale <scale>`` makes it)."""
+    """``(the sweep's shipped baseline MAE of scale, in eval mode on the CPU, its provenance
+    dict)``, or ``None`` when the sweep has not made it yet."""
     where = pretrained_dir(Path(folder or ROOT / "data") / f"ablations_{scale}.json")
     if not (where / "checkpoint.pt").exists():
         return None
@@ -492,8 +480,6 @@ def load_shipped_mae(scale: str = "cpu", folder: str | Path | None = None) -> tu
 
 
 def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path, device: torch.device) -> None:
-    """The JSON beside the shipped checkpoint: command, seed, data, schedule, final loss,
-    the probe results of this very model, and the machine it ran on (load average included)."""
     info = {
         "what": "the baseline MAE of the ablation sweep, seed 0 (decoder, mask ratio, target as in 'setting')",
         "command": f"python -m maelearn.experiments ablations --scale {sc_name(sc)}",
@@ -714,12 +700,11 @@ def load_or_start(path: Path, scale: str | Scale, command: str, device, dataset:
     for name in old["baselines"]:
         fresh["baselines"].setdefault(name, {"runs": []})["runs"] = old["baselines"][name]["runs"]
     known = {v["name"]: v for v in old["variants"]}
+    listed = {v["name"] for v in fresh["variants"]}
     for v in fresh["variants"]:
-        if v["name"] in known:
-            v["runs"] = known[v["name"]]["runs"]
-    for v in old["variants"]:  # never drop computed results, even of variants no longer listed
-        if v["name"] not in {f["name"] for f in fresh["variants"]}:
-            fresh["variants"].append(v)
+        v["runs"] = known.get(v["name"], v)["runs"]
+    # never drop computed results, even of variants no longer listed
+    fresh["variants"] += [v for v in old["variants"] if v["name"] not in listed]
     fresh["command"] = old.get("command", command)
     fresh["started"] = old.get("started", old.get("date"))
     return fresh
@@ -765,12 +750,16 @@ COMPARISONS: list[tuple[str, str, str, str, int, str, float | None]] = [
 SANITY = ("MAE: fine-tune vs linear probe", "Fig 9: MAE 1 block vs linear probe")
 
 
-def _values(results: dict, name: str, metric: str) -> dict[int, float]:
+def _runs_or_none(results: dict, name: str) -> list[dict] | None:
     try:
-        runs = runs_of(results, name)
+        return runs_of(results, name)
     except KeyError:
-        return {}
-    return by_seed(runs, metric)
+        return None
+
+
+def _values(results: dict, name: str, metric: str) -> dict[int, float]:
+    runs = _runs_or_none(results, name)
+    return by_seed(runs, metric) if runs is not None else {}
 
 
 def compare(results: dict, a: str, b: str, metric: str):
@@ -779,14 +768,9 @@ def compare(results: dict, a: str, b: str, metric: str):
     same runs, ``a == b``); ``"m1|m2"`` (``m1`` of ``a`` minus ``m2`` of ``b``). Accuracies
     are differences in points (x 100); ``step_ms`` is the ratio ``a / b`` per seed (a
     speed-up of ``b`` over ``a``)."""
-    if "-" in metric and a == b:
-        m1, m2 = metric.split("-")
-        xa, xb = _values(results, a, m1), _values(results, b, m2)
-    elif "|" in metric:
-        m1, m2 = metric.split("|")
-        xa, xb = _values(results, a, m1), _values(results, b, m2)
-    else:
-        xa, xb = _values(results, a, metric), _values(results, b, metric)
+    sep = "-" if "-" in metric and a == b else "|" if "|" in metric else None
+    m1, m2 = metric.split(sep) if sep else (metric, metric)
+    xa, xb = _values(results, a, m1), _values(results, b, m2)
     seeds = sorted(set(xa) & set(xb))
     if len(seeds) < 2:
         return None
@@ -805,17 +789,16 @@ def verdict_table(results: dict) -> list[dict]:
     for what, a, b, metric, sign, paper, effect in COMPARISONS:
         kind = "sanity" if what in SANITY else "paper"
         iv = compare(results, a, b, metric)
+        row = {"what": what, "kind": kind, "a": a, "b": b, "metric": metric, "paper": paper, "paper_effect": effect}
         if iv is None:
-            rows.append({"what": what, "kind": kind, "a": a, "b": b, "metric": metric, "paper": paper, "paper_effect": effect,
-                         "ours": None, "n": 0, "verdict": PENDING})
+            rows.append({**row, "ours": None, "n": 0, "verdict": PENDING})
             continue
         if metric == "step_ms":
             shifted = type(iv)(iv.mean - 1, iv.lo - 1, iv.hi - 1, iv.n, iv.sd)  # speed-up > 1 is the paper's direction
             v, ours = verdict(shifted, sign, effect), f"{iv.mean:.2f}x [{iv.lo:.2f}, {iv.hi:.2f}]"
         else:
             v, ours = verdict(iv, sign, effect), f"{iv.mean:+.1f} [{iv.lo:+.1f}, {iv.hi:+.1f}]"
-        rows.append({"what": what, "kind": kind, "a": a, "b": b, "metric": metric, "paper": paper, "paper_effect": effect,
-                     "ours": ours, "interval": iv.as_dict(), "n": iv.n, "verdict": v})
+        rows.append({**row, "ours": ours, "interval": iv.as_dict(), "n": iv.n, "verdict": v})
     return rows
 
 
@@ -835,19 +818,22 @@ def summary(results: dict, name: str, metric: str):
 
 
 def _data_kwargs(dataset: str, data_root: str | None) -> dict:
-    """run_one's data arguments; none for the default scenes (so stand-ins of run_one with
-    the older signature, as in the tests, keep working)."""
+    """run_one's data arguments; none for the scenes (the tests' stand-ins of run_one take none)."""
     return {} if dataset == "scenes" else {"dataset": dataset, "data_root": data_root}
 
 
-def _worker(args):
+def _run_safely(args) -> tuple[str, dict | None, str | None]:
+    """(variant name, run record or None, error text or None): one failed run must not stop the sweep."""
     scale, vdict, seed, device, out, dataset, data_root = args
-    torch.set_num_threads(1)
-    v = Variant(**vdict)
     try:
-        return vdict["name"], run_one(scale, v, seed, device, out, **_data_kwargs(dataset, data_root)), None
+        return vdict["name"], run_one(scale, Variant(**vdict), seed, device, out, **_data_kwargs(dataset, data_root)), None
     except Exception as err:  # noqa: BLE001 - report and keep the sweep going
         return vdict["name"], None, f"{type(err).__name__}: {err}"
+
+
+def _worker(args):
+    torch.set_num_threads(1)
+    return _run_safely(args)
 
 
 def todo(results: dict, scale: str | Scale, only: tuple[str, ...] | None = None) -> list[tuple[Variant, int]]:
@@ -858,17 +844,9 @@ def todo(results: dict, scale: str | Scale, only: tuple[str, ...] | None = None)
     for v in variants(sc):
         if only and v.name not in only and v.group not in only:
             continue
-        done = {r["seed"] for r in runs_of(results, v.name)} if _has(results, v.name) else set()
+        done = {r["seed"] for r in _runs_or_none(results, v.name) or []}
         pairs += [(v, s) for s in sc.seeds if s not in done]
     return pairs
-
-
-def _has(results: dict, name: str) -> bool:
-    try:
-        runs_of(results, name)
-        return True
-    except KeyError:
-        return False
 
 
 def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, device: str | torch.device | None = "cpu",
@@ -876,10 +854,9 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
                   log: Callable[[str], None] | None = print, max_runs: int | None = None, dataset: str = "scenes",
                   data_root: str | Path | None = None) -> dict:
     """Run every missing (variant, seed) pair of ``scale`` (or only the variants/groups in
-    ``only``) on ``dataset`` (:func:`ablation_data`; ``"cifar10"`` needs ``data_root``),
-    writing ``out`` after each one; return the results dict. Without ``out`` the results
-    stay in memory (what a lesson's quick sweep does). The output path, a results file of
-    other settings or data, and missing CIFAR-10 files are refused before any work."""
+    ``only``) on ``dataset``, writing ``out`` (if given) after each one; return the results.
+    A bad output path, a results file of other settings or data, and missing CIFAR-10 files
+    are refused before any work."""
     name, sc = get_scale(scale)
     root = check_dataset(dataset, data_root)
     dev = pick_device(str(device) if device is not None else None)
@@ -915,13 +892,7 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
 
     if jobs <= 1 or len(args) <= 1:
         for i, a in enumerate(args, 1):
-            try:
-                run, err = run_one(a[0], Variant(**a[1]), a[2], a[3], a[4], **_data_kwargs(*a[5:])), None
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except Exception as e:  # noqa: BLE001 - one failed run must not stop the sweep
-                run, err = None, f"{type(e).__name__}: {e}"
-            finish(a[1]["name"], run, err, i)
+            finish(*_run_safely(a), i)
     else:
         ctx = mp.get_context("spawn")
         # the baselines (whose encoders Figure 9 reuses), then Figure 9, then the rest
@@ -940,8 +911,7 @@ def run_ablations(scale: str | Scale = "quick", out: str | Path | None = None, d
 
 
 def default_output(scale: str, dataset: str = "scenes") -> Path:
-    """``data/ablations_<scale>.json`` for the scenes, ``data/ablations_<scale>_<dataset>.json``
-    otherwise, so a CIFAR-10 sweep never overwrites the scenes results."""
+    """``data/ablations_<scale>.json`` (scenes) or ``data/ablations_<scale>_<dataset>.json``."""
     return ROOT / "data" / (f"ablations_{scale}.json" if dataset == "scenes" else f"ablations_{scale}_{dataset}.json")
 
 
@@ -1008,33 +978,8 @@ def main(argv: list[str]) -> int:
 
 
 __all__ = [
-    "BASELINE",
-    "COMPARISONS",
-    "DATASETS",
-    "PAPER",
-    "PAPER_SPEEDUP",
-    "PAPER_TABLE1",
-    "SANITY",
-    "SCALES",
-    "Scale",
-    "Variant",
-    "ablation_data",
-    "add_run",
-    "check_dataset",
-    "check_output_path",
-    "cifar10_arrays",
-    "compare",
-    "default_output",
-    "empty_results",
-    "encoder_tokens",
-    "load_results",
-    "run_ablations",
-    "run_one",
-    "runs_of",
-    "save_results",
-    "speedup",
-    "summary",
-    "tally",
-    "variants",
-    "verdict_table",
+    "BASELINE", "COMPARISONS", "DATASETS", "PAPER", "PAPER_SPEEDUP", "PAPER_TABLE1", "SANITY", "SCALES",
+    "Scale", "Variant", "ablation_data", "add_run", "check_dataset", "check_output_path", "cifar10_arrays",
+    "compare", "default_output", "empty_results", "encoder_tokens", "load_results", "run_ablations",
+    "run_one", "runs_of", "save_results", "speedup", "summary", "tally", "variants", "verdict_table",
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -47,8 +47,7 @@ KINDS = ("video", "audio")
 
 @dataclass(frozen=True)
 class Variant:
-    """One pretraining configuration. ``group`` says which comparison it belongs to
-    (``"baseline"`` is the lesson's default)."""
+    """One pretraining configuration; ``group``: its comparison (``"baseline"``: the lesson's default)."""
 
     name: str
     group: str
@@ -58,11 +57,10 @@ class Variant:
 
 @dataclass(frozen=True)
 class MediaScale:
-    """How big a study is: clips, model overrides of the ``tiny`` preset, pretraining and
-    supervised schedules, and the seeds. ``n_unlabelled`` further clips (video: from a seed
-    stream disjoint from the labelled ones, :func:`maelearn.data.video.unlabelled_shapes`)
-    join the ``n_train`` training clips for pretraining only; ``epochs`` counts passes over
-    that pretraining set. Probes and the supervised baseline see the labelled clips only."""
+    """How big a study is: clips, ``tiny``-preset overrides, schedules, seeds. ``n_unlabelled``
+    further clips (video: a disjoint seed stream, :func:`maelearn.data.video.unlabelled_shapes`)
+    join the training clips for pretraining only (``epochs`` counts passes over both); probes
+    and the supervised baseline see the labelled clips only."""
 
     n_train: int
     n_test: int
@@ -135,8 +133,7 @@ PAPERS = {
 @dataclass
 class StudyData:
     """The fixed clips of a study: model inputs ``x_train`` (N, ...) and ``x_test``, labels,
-    class names, and what the non-neural baselines need (``raw_train``/``raw_test``: the
-    videos, or the waves and their sample rate)."""
+    class names, and in ``raw`` what the non-neural baselines need (videos, or waves and ``sr``)."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -158,6 +155,7 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
     ``scale.n_train`` training and ``scale.n_test`` test clips (plus, for video,
     ``scale.n_unlabelled`` unlabelled clips from a disjoint seed stream)."""
     n = scale.n_train + scale.n_test
+    kwargs = ", ".join(f"{k}={v!r}" for k, v in scale.data.items())
     if kind == "video":
         data = moving_shapes(n, seed=data_seed, with_flow=False, **scale.data)
         train, test = data.split(scale.n_train, seed=data_seed)
@@ -169,7 +167,7 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
                  "same settings), a disjoint seed stream, without labels" if scale.n_unlabelled else "")
         return StudyData(train.videos, train.labels, test.videos, test.labels, list(data.classes),
                          {"train": train.videos, "test": test.videos},
-                         f"maelearn.data.video.moving_shapes({n}, seed={data_seed}, {_kwargs(scale.data)}): {what}{extra}",
+                         f"maelearn.data.video.moving_shapes({n}, seed={data_seed}, {kwargs}): {what}{extra}",
                          unlab)
     if kind == "audio":
         data = sound_patterns(n, seed=data_seed, **scale.data)
@@ -179,7 +177,7 @@ def study_data(kind: str, scale: MediaScale, data_seed: int = 0) -> StudyData:
         x_train, x_test = normalize_specs(*spec)
         return StudyData(x_train, train.labels, x_test, test.labels, list(data.classes),
                          {"train": train.waves, "test": test.waves, "sr": data.sr},
-                         f"maelearn.data.audio.sound_patterns({n}, seed={data_seed}, {_kwargs(scale.data)}): 8 classes, "
+                         f"maelearn.data.audio.sound_patterns({n}, seed={data_seed}, {kwargs}): 8 classes, "
                          "4 pairs of the same sounds in opposite time order; log-mel spectrograms normalized with the "
                          "training set's statistics")
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -192,10 +190,6 @@ def save_results(results: dict, path: str | Path) -> Path:
     return write_text(path, json.dumps(results, indent=1, default=float) + "\n")
 
 
-def _kwargs(d: dict) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in d.items())
-
-
 # -- models -----------------------------------------------------------------------------------
 
 
@@ -204,21 +198,14 @@ def build_model(kind: str, scale: MediaScale, seed: int, masking: str | None = N
     torch.manual_seed(seed)
     if kind == "video":
         return build_videomae("tiny", **scale.model, **({"masking": masking} if masking else {}))
-
     return build_spectrogram_mae("tiny", **scale.model)
 
 
-def features(model: nn.Module, x: torch.Tensor, pool: str = "mean") -> torch.Tensor:
-    """Frozen features (N, D) of inputs ``x`` (N, ...): ``model.features`` (no gradients,
-    batched, eval mode restored, float32 on the CPU)."""
-    return model.features(x, pool=pool)
-
-
 def probe(model: nn.Module, data: StudyData, scale: MediaScale, seed: int, pool: str | None = None) -> float:
-    """Linear-probe test accuracy of the frozen encoder of ``model`` (features pooled by
-    ``pool``, default the scale's)."""
+    """Linear-probe test accuracy of the frozen encoder of ``model`` (``model.features``
+    pooled by ``pool``, default the scale's)."""
     pool = pool or scale.pool
-    ftr, fte = features(model, data.x_train, pool), features(model, data.x_test, pool)
+    ftr, fte = model.features(data.x_train, pool=pool), model.features(data.x_test, pool=pool)
     return linear_probe_features(ftr, data.y_train, fte, data.y_test, steps=scale.probe_steps, seed=seed).test_acc
 
 
@@ -229,12 +216,6 @@ def probes(model: nn.Module, data: StudyData, scale: MediaScale, seed: int) -> d
     for pool in scale.extra_pools:
         out[f"probe_{pool}"] = probe(model, data, scale, seed, pool)
     return out
-
-
-def _tokens(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """Every encoder token of ``x``, with gradients: (B, N, D) ([CLS] dropped)."""
-    tokens = model.encoder(x)
-    return tokens[:, 1:] if model.encoder.has_cls else tokens
 
 
 class SupervisedHead(nn.Module):
@@ -248,8 +229,9 @@ class SupervisedHead(nn.Module):
         self.head = nn.Sequential(nn.BatchNorm1d(dim, affine=False), nn.Linear(dim, num_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """(B, ...) -> (B, num_classes) logits."""
-        return self.head(_tokens(self.model, x).mean(dim=1))
+        """(B, ...) -> (B, num_classes) logits, from every encoder token but [CLS]."""
+        tokens = self.model.encoder(x)
+        return self.head((tokens[:, 1:] if self.model.encoder.has_cls else tokens).mean(dim=1))
 
 
 def supervised(kind: str, data: StudyData, scale: MediaScale, seed: int, device: torch.device) -> float:
@@ -415,24 +397,22 @@ def pretraining_verdict(results: dict) -> str:
     return f"{span}: no difference resolved at this number of seeds."
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, command: str, dev: torch.device) -> dict:
+    papers = PAPERS if kind == "video" else {
+        "audio_mae": "Audio-MAE (Huang et al., 2022, Table 1): unstructured random masking at 80 % is the best "
+                     "pretraining setting on AudioSet."}
     return {
-        "command": command,
-        "kind": kind,
-        "scale": scale_name,
-        "settings": _settings(scale),
-        "dataset": data.description,
-        "classes": data.classes,
-        "chance": 1 / len(data.classes),
-        "hardware": hardware(dev),
-        "torch": torch.__version__,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command, "kind": kind, "scale": scale_name, "settings": _settings(scale),
+        "dataset": data.description, "classes": data.classes, "chance": 1 / len(data.classes),
+        "hardware": hardware(dev), "torch": torch.__version__, "date": _now(),
         "variants": {v.name: {"group": v.group, "mask_ratio": v.mask_ratio, "masking": v.masking, "runs": []}
                      for v in VARIANTS[kind]},
         "baselines": {b: {"runs": []} for b in BASELINES[kind]},
-        "papers": PAPERS if kind == "video" else {
-            "audio_mae": "Audio-MAE (Huang et al., 2022, Table 1): unstructured random masking at 80 % is the best "
-                         "pretraining setting on AudioSet."},
+        "papers": papers,
     }
 
 
@@ -443,9 +423,9 @@ def _settings(scale: MediaScale) -> dict:
 
 def _settings_diff(old: dict, new: dict) -> list[str]:
     """What differs between the study of results ``old`` and ``new``: ``"kind"``, every
-    setting but the list of seeds, and ``"dataset"`` when ``new`` has one. Empty: the same
-    study, whose runs can be reused."""
-    def strip(d):  # as JSON stores it (tuples become lists); older files lack extra_pools and n_unlabelled
+    setting but the seeds, and ``"dataset"`` when ``new`` has one. Empty: the same study,
+    whose runs can be reused."""
+    def strip(d):  # as JSON stores it; older files lack extra_pools and n_unlabelled
         return json.loads(json.dumps({"extra_pools": [], "n_unlabelled": 0,
                                       **{k: v for k, v in (d or {}).items() if k != "seeds"}}))
 
@@ -458,7 +438,7 @@ def _settings_diff(old: dict, new: dict) -> list[str]:
 
 
 def _settings_match(old: dict, new: dict) -> bool:
-    """Same study (kind, data, every setting but the list of seeds): its runs can be reused."""
+    """Same study (kind, data, every setting but the seeds): its runs can be reused."""
     return not _settings_diff(old, new)
 
 
@@ -504,6 +484,20 @@ def check_seeds(seeds, what: str = "seeds") -> tuple[int, ...]:
     return seeds
 
 
+def resolve_scale(scale, scales: dict, cls: type, seeds: tuple[int, ...] | None = None) -> tuple[str, object]:
+    """``(name, scale)`` of ``scale``: a name in ``scales``, or a ``cls`` instance (named
+    ``"custom"``); with ``seeds`` (checked by :func:`check_seeds`) in place of its own."""
+    if isinstance(scale, str):
+        if scale not in scales:
+            raise ValueError(f"scale must be one of {sorted(scales)}, got {scale!r}")
+        name, sc = scale, scales[scale]
+    elif isinstance(scale, cls):
+        name, sc = "custom", scale
+    else:
+        raise TypeError(f"scale must be a name in {sorted(scales)} or a {cls.__name__}, got {type(scale).__name__}")
+    return name, (sc if seeds is None else replace(sc, seeds=check_seeds(seeds)))
+
+
 def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None = None, device: str | None = None,
               seeds: tuple[int, ...] | None = None, command: str | None = None,
               log: Callable[[str], None] | None = print, checkpoint: bool = False,
@@ -517,16 +511,7 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     in the file)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if isinstance(scale, str):
-        if scale not in SCALES[kind]:
-            raise ValueError(f"scale must be one of {sorted(SCALES[kind])}, got {scale!r}")
-        name, sc = scale, SCALES[kind][scale]
-    elif isinstance(scale, MediaScale):
-        name, sc = "custom", scale
-    else:
-        raise TypeError(f"scale must be a name in {sorted(SCALES[kind])} or a MediaScale, got {type(scale).__name__}")
-    if seeds is not None:
-        sc = MediaScale(**{**asdict(sc), "seeds": check_seeds(seeds)})
+    name, sc = resolve_scale(scale, SCALES[kind], MediaScale, seeds)
     dev = pick_device(device)
     command = command or f"python -m maelearn.experiments {kind} --scale {name}"
     path = Path(out) if out is not None else None
@@ -551,38 +536,25 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     def done(section: str, key: str, seed: int) -> bool:
         return any(r["seed"] == seed for r in results[section][key]["runs"])
 
-    def record(section: str, key: str, row: dict) -> None:
-        results[section][key]["runs"].append(row)
-        results[section][key]["runs"].sort(key=lambda r: r["seed"])
-        results["summary"] = summarize(kind, results)
-        results["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        if path is not None:
-            save_results(results, path)
-        if log:
-            extra = f"  final loss {row['final_loss']:.3f}" if "final_loss" in row else ""
-            log(f"{kind} {key} seed {row['seed']}: probe {row['probe']:.3f}{extra}")
-
+    variants = {v.name: v for v in VARIANTS[kind]}
+    base = next(v for v in VARIANTS[kind] if v.group == "baseline")
     todo = [("baselines", b, s) for s in sc.seeds for b in BASELINES[kind] if b != "supervised"]
     todo += [("variants", v.name, s) for s in sc.seeds for v in VARIANTS[kind]]
     todo = [t for t in todo if not done(*t)]
-    variants = {v.name: v for v in VARIANTS[kind]}
-    ship = None
-    base = next(v for v in VARIANTS[kind] if v.group == "baseline")
     if checkpoint and done("variants", base.name, sc.seeds[0]):
         todo.append(("ship", base.name, sc.seeds[0]))  # its run is in the file: train it again to ship it
     todo += [t for t in (("baselines", "supervised", s) for s in sc.seeds) if not done(*t)]
+    ship = None
     for section, key, seed in progress(todo, desc=f"{kind} ({name})"):
         t0 = time.perf_counter()
-        if section == "ship":
-            if log:
-                log(f"training {key} seed {seed} again to ship its weights")
+        if section == "ship" and log:
+            log(f"training {key} seed {seed} again to ship its weights")
+        if section in ("ship", "variants"):
             row, model = pretrain_variant(kind, variants[key], data, sc, seed, dev)
-            ship = (model, row)
-            continue
-        if section == "variants":
-            row, model = pretrain_variant(kind, variants[key], data, sc, seed, dev)
-            if checkpoint and variants[key].group == "baseline" and seed == sc.seeds[0]:
+            if checkpoint and key == base.name and seed == sc.seeds[0]:
                 ship = (model, row)
+            if section == "ship":
+                continue
         elif key == "random_init":
             row = {"seed": seed, **probes(build_model(kind, sc, seed).to(dev), data, sc, seed)}
         elif key == "single_frame":
@@ -592,7 +564,16 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
         else:
             row = {"seed": seed, "probe": supervised(kind, data, sc, seed, dev)}
         row["seconds"] = round(time.perf_counter() - t0, 1)
-        record(section, key, row)
+        runs = results[section][key]["runs"]
+        runs.append(row)
+        runs.sort(key=lambda r: r["seed"])
+        results["summary"] = summarize(kind, results)
+        results["updated"] = _now()
+        if path is not None:
+            save_results(results, path)
+        if log:
+            extra = f"  final loss {row['final_loss']:.3f}" if "final_loss" in row else ""
+            log(f"{kind} {key} seed {row['seed']}: probe {row['probe']:.3f}{extra}")
     results["summary"] = summarize(kind, results)
     if path is not None:
         save_results(results, path)
@@ -603,22 +584,30 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
     return results
 
 
+def read_shipped(stem: str, prefer: tuple[str, ...], folder: str | Path | None = None) -> tuple[Path, dict] | None:
+    """``(path, results)`` of the first ``<folder>/<stem>_<scale>.json`` (default folder:
+    data/) in ``prefer`` order, with ``"path"`` added (relative to the repository), or ``None``."""
+    folder = Path(folder) if folder is not None else ROOT / "data"
+    for name in prefer:
+        path = folder / f"{stem}_{name}.json"
+        if path.exists():
+            results = json.loads(path.read_text())
+            results["path"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+            return path, results
+    return None
+
+
 def load_study(kind: str, prefer: tuple[str, ...] = ("full", "cpu"), folder: str | Path | None = None) -> dict | None:
     """The first shipped ``data/<kind>_<scale>.json`` in ``prefer`` order (with ``"path"``
     added, relative to the repository), or ``None`` when there is none."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    folder = Path(folder) if folder is not None else ROOT / "data"
-    for name in prefer:
-        path = folder / f"{kind}_{name}.json"
-        if path.exists():
-            results = json.loads(path.read_text())
-            results["summary"] = summarize(kind, results)
-            results["path"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-            return results
-    return None
-
-
+    found = read_shipped(kind, prefer, folder)
+    if found is None:
+        return None
+    results = found[1]
+    results["summary"] = summarize(kind, results)
+    return results
 def table(results: dict) -> list[tuple[str, str, str, str]]:
     """Rows ``(name, seeds, probe mean ± 95 % half-width [lo, hi], final loss)`` of every
     variant and baseline, from the runs; ``[lo, hi]`` is clipped to the accuracies that can
@@ -643,12 +632,12 @@ def report(results: dict) -> str:
     lines = [f"{results['kind']} ({results['scale']}), chance {results['chance']:.3f}"]
     if "path" in results:
         lines.append(f"{results['path']}: {results.get('command', '?')}")
-    lines.append(f"made {results.get('date', '?')[:10]} on {hw.get('cpu_model', hw.get('name', '?'))}, "
-                 f"torch {results.get('torch', '?')}")
-    lines.append(f"{'':14s} {'seeds':>5s}  {'probe accuracy, mean ± 95 % [interval]':40s} final masked loss")
+    lines += [f"made {results.get('date', '?')[:10]} on {hw.get('cpu_model', hw.get('name', '?'))}, "
+              f"torch {results.get('torch', '?')}",
+              f"{'':14s} {'seeds':>5s}  {'probe accuracy, mean ± 95 % [interval]':40s} final masked loss"]
     lines += [f"{name:14s} {n:>5s}  {acc:40s} {loss}" for name, n, acc, loss in table(results)]
-    for label, c in s["comparisons"].items():
-        lines.append(f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]  {c['verdict']}")
+    lines += [f"paired difference {label}: {c['mean']:+.3f} [{c['lo']:+.3f}, {c['hi']:+.3f}]  {c['verdict']}"
+              for label, c in s["comparisons"].items()]
     lines.append(pretraining_verdict(results))
     if results["kind"] == "video":
         lines.append(masking_verdict(s))
@@ -671,10 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--checkpoint", action="store_true",
                             help="also ship the first seed's baseline model to data/pretrained/<kind>_mae.pt (+ .json)")
         args = parser.parse_args(argv[1:])
-        seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
-        dev = pick_device(args.device, source="--device")
-        if args.threads is not None:
-            cpu_threads(args.threads)
+        seeds, dev = study_options(args)
         out = Path(args.out) if args.out else ROOT / "data" / f"{kind}_{args.scale}.json"
         invocation = "python -m maelearn.experiments " + " ".join(argv)
         return run_study_command(
@@ -683,8 +669,18 @@ def main(argv: list[str] | None = None) -> int:
     return _main(argv)
 
 
+def study_options(args) -> tuple[tuple[int, ...] | None, torch.device]:
+    """The ``--seeds`` (checked) and ``--device`` of a parsed :func:`study_parser`; applies ``--threads``."""
+    seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
+    dev = pick_device(args.device, source="--device")
+    if args.threads is not None:
+        cpu_threads(args.threads)
+    return seeds, dev
+
+
 __all__ = [
-    "BASELINES", "KINDS", "MediaScale", "PAPERS", "SCALES", "StudyData", "VARIANTS", "Variant", "build_model",
-    "check_output", "check_seeds", "checkpoint_paths", "features", "pretraining_verdict", "load_pretrained", "load_study", "save_pretrained", "main", "masking_verdict", "probe", "report", "run_study", "single_frame", "study_data",
-    "summarize", "supervised", "table",
+    "BASELINES", "KINDS", "PAPERS", "SCALES", "VARIANTS", "MediaScale", "StudyData", "Variant", "build_model",
+    "check_output", "check_seeds", "checkpoint_paths", "load_pretrained", "load_study", "main", "masking_verdict",
+    "pretraining_verdict", "probe", "read_shipped", "report", "resolve_scale", "run_study", "save_pretrained",
+    "single_frame", "study_data", "study_options", "summarize", "supervised", "table",
 ]

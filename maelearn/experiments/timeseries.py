@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
 from maelearn.bench.timing import hardware
-from maelearn.config import ROOT, cpu_threads
+from maelearn.config import ROOT
 from maelearn.config import device as pick_device
 from maelearn.data.timeseries import activity_series
 from maelearn.evaluate import knn_features, linear_probe_features
-from maelearn.experiments.media import check_seeds
+from maelearn.experiments.media import read_shipped, resolve_scale, study_options
 from maelearn.experiments.output import check_json_output, command, run_study_command, study_parser
 from maelearn.runs import write_text
 from maelearn.stats import interval, paired_interval
@@ -201,16 +201,7 @@ def run_study(scale: str | StudyScale = "cpu", out=None, seeds: tuple[int, ...] 
               command: str | None = None, log=print) -> dict:
     """Run (or finish) lesson 12's study and return the results; with ``out`` every finished
     (method, seed) is written there at once and runs already in the file are skipped."""
-    if isinstance(scale, str):
-        if scale not in STUDY_SCALES:
-            raise ValueError(f"scale must be one of {sorted(STUDY_SCALES)}, got {scale!r}")
-        name, sc = scale, STUDY_SCALES[scale]
-    elif isinstance(scale, StudyScale):
-        name, sc = "custom", scale
-    else:
-        raise TypeError(f"scale must be a name in {sorted(STUDY_SCALES)} or a StudyScale, got {type(scale).__name__}")
-    if seeds is not None:
-        sc = replace(sc, seeds=check_seeds(seeds))
+    name, sc = resolve_scale(scale, STUDY_SCALES, StudyScale, seeds)
     dev = pick_device(device)
     data = study_series(sc)
     path = Path(out) if out is not None else None
@@ -267,16 +258,10 @@ def run_study(scale: str | StudyScale = "cpu", out=None, seeds: tuple[int, ...] 
 def load_study(prefer: tuple[str, ...] = ("full", "cpu"), folder=None) -> dict | None:
     """The first shipped ``data/timeseries_<scale>.json`` in ``prefer`` order (with
     ``"path"`` added, relative to the repository), or ``None`` when there is none."""
-    folder = Path(folder) if folder is not None else ROOT / "data"
-    for name in prefer:
-        path = folder / f"timeseries_{name}.json"
-        if path.exists():
-            results = json.loads(path.read_text())
-            if results.get("schema") != STUDY_SCHEMA:
-                raise ValueError(f"{path} is not lesson 12's study ({STUDY_SCHEMA})")
-            results["path"] = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
-            return results
-    return None
+    found = read_shipped("timeseries", prefer, folder)
+    if found is not None and found[1].get("schema") != STUDY_SCHEMA:
+        raise ValueError(f"{found[0]} is not lesson 12's study ({STUDY_SCHEMA})")
+    return found and found[1]
 
 
 # -- reading the study -------------------------------------------------------------------------
@@ -368,19 +353,16 @@ def study_report(results: dict) -> str:
              f"{n} seeds"]
     if "path" in results:
         lines.append(f"{results['path']}: {results.get('command', '?')}")
-    lines.append(f"made {results.get('date', '?')[:10]} on {hw.get('cpu_model', hw.get('name', '?'))} "
-                 f"({hw.get('torch_threads', '?')} thread(s), load average {hw.get('load_average', ['?'])[0]}), "
-                 f"torch {results.get('torch', '?')}")
-    lines.append(f"pretraining: {s['epochs']} epochs over {s['n_train']} series, batch {s['batch_size']}, "
-                 f"mask ratio {s['mask_ratio']}; test on {s['n_test']} series")
-    lines.append("")
-    lines.append("every training label, accuracy over seeds: mean ± sd  [95 % interval]")
+    lines += [f"made {results.get('date', '?')[:10]} on {hw.get('cpu_model', hw.get('name', '?'))} "
+              f"({hw.get('torch_threads', '?')} thread(s), load average {hw.get('load_average', ['?'])[0]}), "
+              f"torch {results.get('torch', '?')}",
+              f"pretraining: {s['epochs']} epochs over {s['n_train']} series, batch {s['batch_size']}, "
+              f"mask ratio {s['mask_ratio']}; test on {s['n_test']} series",
+              "", "every training label, accuracy over seeds: mean ± sd  [95 % interval]"]
     rows = [(m, "-", r) for m in CHEAP_BASELINES for r in READOUTS]
     rows += [(m, p, "linear") for m in ("untrained", *STUDY_VARIANTS) for p in POOLS]
-    for row in rows:
-        lines.append(f"  {_label(*row):24s} {_iv(study_interval(results, *row))}")
-    lines.append("")
-    lines.append("paired differences a - b, every label, linear probe (same seed): mean [95 % interval]")
+    lines += [f"  {_label(*row):24s} {_iv(study_interval(results, *row))}" for row in rows]
+    lines += ["", "paired differences a - b, every label, linear probe (same seed): mean [95 % interval]"]
     comps = [((v, *PROTOCOL), ("untrained", *PROTOCOL)) for v in STUDY_VARIANTS]
     comps += [(("forecast/" + t, *PROTOCOL), ("random/" + t, *PROTOCOL)) for t in ("norm", "raw")]
     comps += [(("forecast/" + t, "past", "linear"), ("random/" + t, "past", "linear")) for t in ("norm", "raw")]
@@ -389,16 +371,14 @@ def study_report(results: dict) -> str:
     for a, b in comps:
         d = study_paired(results, a, b)
         lines.append(f"  {_label(*a):20s} - {_label(*b):20s} {_diff(d):44s} {which_better(d, 'a', 'b')}")
-    lines.append("")
-    lines.append("masked reconstruction loss on the test series (each model's own target): mean ± sd")
-    lines.append(f"  {'pretrained with':16s} {'random mask':>16s} {'forecasting mask':>18s}")
+    lines += ["", "masked reconstruction loss on the test series (each model's own target): mean ± sd",
+              f"  {'pretrained with':16s} {'random mask':>16s} {'forecasting mask':>18s}"]
     for m in ("untrained", *STUDY_VARIANTS):
         runs = results["methods"][m]["runs"]
         cells = [interval(r["test_loss"][k] for r in runs) for k in ("random", "forecast")]
         lines.append(f"  {m:16s} {cells[0].mean:9.3f} ± {cells[0].sd:.3f} {cells[1].mean:11.3f} ± {cells[1].sd:.3f}")
-    lines.append("  (the untrained model predicts with the normalized target)")
-    lines.append("")
-    lines.append("label curve: linear probe on mean-pooled tokens vs the strongest cheap baseline at each count")
+    lines += ["  (the untrained model predicts with the normalized target)", "",
+              "label curve: linear probe on mean-pooled tokens vs the strongest cheap baseline at each count"]
     lines.append(f"  {'labels/class':>12s}  {'strongest cheap baseline':30s} {'untrained':>9s} "
                  + " ".join(f"{v:>13s}" for v in STUDY_VARIANTS))
     for key in label_keys(results):
@@ -500,10 +480,7 @@ def main(argv: list[str]) -> int:
     lesson 12's study; expected failures are one line and exit status 2 (:mod:`maelearn.cli`)."""
     args = study_parser(PROG, "Lesson 12's study: four time-series MAE pretraining variants, baselines and a label "
                         "curve, over seeds.", sorted(STUDY_SCALES), "data/timeseries_<scale>.json").parse_args(argv)
-    seeds = check_seeds(args.seeds, "--seeds") if args.seeds is not None else None
-    dev = pick_device(args.device, source="--device")
-    if args.threads is not None:
-        cpu_threads(args.threads)
+    seeds, dev = study_options(args)
     out = Path(args.out) if args.out else ROOT / "data" / f"timeseries_{args.scale}.json"
     invocation = " ".join([PROG, *argv])
     return run_study_command(out, lambda: run_study(args.scale, out, seeds, dev, command=invocation), study_report)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import torch
 
 
-def check_int(name: str, value: object, low: int = 1) -> None:
-    """``value`` must be an int (not a bool) >= ``low``."""
+def check_int(name: str, value: object, low: int = 1, unit: str = "") -> None:
+    """``value`` must be an int (not a bool) >= ``low`` (``unit`` follows the bound in the
+    message, e.g. ``" frames"``)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+        raise ValueError(f"{name} must be an int >= {low}{unit}, got {value!r}")
 
 
 def check_float_tensor(x: object, name: str, ndim: int, layout: str) -> torch.Tensor:

@@ -13,12 +13,6 @@ import torch
 S = TypeVar("S", bound="LabelledSet")
 
 
-def check_int(name: str, value, low: int, unit: str = "") -> None:
-    """The generators' one-line error unless ``value`` is an int (not a bool) >= ``low``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}{unit}, got {value!r}")
-
-
 class LabelledSet:
     """Mixin for a dataclass with a ``labels`` (N,) tensor, ``classes`` and an
     ``attributes`` dict; every tensor field whose first dimension is N is subset with it."""

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from maelearn.data.base import LabelledSet, check_int
+from maelearn.checks import check_int
+from maelearn.data.base import LabelledSet
 
 #: Class names, in label order.
 CLASSES = ("rest", "walk", "run", "cycle", "jump")

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from maelearn.data.base import LabelledSet, check_int
+from maelearn.checks import check_int
+from maelearn.data.base import LabelledSet
 from maelearn.data.images import COLOURS, SHAPES, shape_masks
 
 #: Class names for 4 and 8 directions, in image coordinates (x to the right, y downwards),

@@ -157,36 +157,33 @@ def test_the_shipped_model_loads_with_its_curve(quick_mae):
     assert pl.load_shipped(5, folder=tmp / "ship", results=out) is None
 
 
-def test_a_parked_run_resumes_in_a_fresh_checkout(tmp_path):
+def test_a_parked_run_resumes_in_a_fresh_checkout(tmp_path, capsys):
     """The end of a session loses runs/; a parked checkpoint carries the run over exactly:
-    1 epoch, park, lose runs/, resume to 2 epochs == 2 epochs straight."""
+    1 epoch (``until=1`` parks it), lose runs/, resume to 2 epochs == 2 epochs straight."""
     plan = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
     quiet = lambda *_: None  # noqa: E731
-    straight = tmp_path / "straight"
-    for folder in (straight, tmp_path / "cut"):
+    straight, cut = tmp_path / "straight", tmp_path / "cut"
+    for folder in (straight, cut):
         folder.mkdir()
     pl.run_seed(plan, 0, straight / "r.json", log=quiet, shipped=straight / "ship", runs=straight / "runs")
 
-    cut = tmp_path / "cut"
-    short = pl.Plan(epochs=2, warmup_epochs=1, probe_at=(1, 2), seeds=(0,), scale="quick", save_every=1)
-    real_fit = pl.fit
-
-    def fit_one_epoch(*args, **kwargs):
-        return real_fit(*args, **{**kwargs, "stop_after_epoch": 1})
-
-    with pytest.MonkeyPatch.context() as mp:  # the session ends after epoch 1
-        mp.setattr(pl, "fit", fit_one_epoch)
-        pl.run_seed(short, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
+    pl.run_seed(plan, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs", until=1)
     assert not (cut / "ship" / "seed0.pt").exists()  # an unfinished run releases no final model
-    assert pl.park(short, shipped=cut / "ship", runs=cut / "runs", log=quiet) == [cut / "ship" / "resume" / "seed0.pt"]
+    parked = cut / "ship" / "resume" / "seed0.pt"
+    assert torch.load(parked, weights_only=True)["epoch"] == 1
+    assert [r["epochs"] for r in json.loads((cut / "r.json").read_text())["rows"]] == [1]
+    pl.run_seed(plan, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs", until=1)  # nothing more
+    assert torch.load(parked, weights_only=True)["epoch"] == 1
     import shutil
 
     shutil.rmtree(cut / "runs")  # the next session starts without runs/
-    pl.run_seed(short, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
+    pl.run_seed(plan, 0, cut / "r.json", log=quiet, shipped=cut / "ship", runs=cut / "runs")
     a = torch.load(straight / "ship" / "seed0.pt", weights_only=True)["model"]
     b = torch.load(cut / "ship" / "seed0.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert not (cut / "ship" / "resume" / "seed0.pt").exists()  # the final model replaced it
+    assert not parked.exists()  # the final model replaced it
+    assert pl.main(["length", "--until", "201", "--out", str(tmp_path / "x.json")]) == 2
+    assert "--until 201: expected an epoch of the 200-epoch schedule (1 to 200)" in capsys.readouterr().err
 
 
 def test_the_contrastive_encoder_runs_the_same_study(tmp_path, monkeypatch):

@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import time
+import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -266,8 +267,11 @@ def _build(plan: Plan, seed: int):
     return model, mae_loss(model, setting(plan)["mask_ratio"], setting(plan)["augment"]), sc.lr
 
 
-def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None = None, runs: Path = ROOT / "runs") -> None:
-    """Pretrain one seed along the schedule, appending a row at every probe epoch."""
+def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None = None, runs: Path = ROOT / "runs",
+             until: int | None = None) -> None:
+    """Pretrain one seed along the schedule, appending a row at every probe epoch. With
+    ``until``, stop after that epoch of the schedule (the learning rate still follows the
+    full schedule) and park the run (:func:`park`), so a later call goes on from there."""
     shipped = shipped or shipped_folder(plan)
     torch.set_num_threads(plan.threads)
     sc = SCALES[plan.scale]
@@ -301,8 +305,10 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
         return {}
 
     meta = {"made_by": "python -m maelearn.experiments length", "results": f"data/{out.name}", "dataset": "scenes"}
-    history = fit(model, pre, loss_fn, cfg, resume="auto", progress=False, on_epoch_end=on_epoch_end, meta=meta)
-    if len(history.epoch_loss) < plan.epochs:  # stopped early (stop_after_epoch): nothing final to release
+    history = fit(model, pre, loss_fn, cfg, resume="auto", progress=False, on_epoch_end=on_epoch_end, meta=meta,
+                  stop_after_epoch=until)
+    if len(history.epoch_loss) < plan.epochs:  # stopped early (until): park it for the next call
+        park(dataclasses.replace(plan, seeds=(seed,)), shipped, runs, log)
         return
     shipped.mkdir(parents=True, exist_ok=True)
     info = {"seed": seed, "epochs": plan.epochs, "setting": setting(plan), "kind": plan.kind}
@@ -369,6 +375,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--out", type=cli.nonempty_path, default=None,
                    help="results JSON (default data/pretraining_length<tag>_cpu.json)")
     p.add_argument("--threads", type=cli.integer(minimum=1), default=1, help="torch CPU threads per seed (default 1)")
+    p.add_argument("--until", type=cli.integer(minimum=1), default=None,
+                   help="stop each seed after this epoch of its schedule (the learning rate still follows the whole "
+                        "schedule) and park it, as --park does; the same command without --until goes on from there")
     p.add_argument("--speed", action="store_true",
                    help="train nothing to keep: time the study's step on 1 and 2 threads, fp32 and bf16, and write "
                         "the minutes to a 0.50 linear probe to data/pretraining_speed_cpu.json (run it on an idle machine)")
@@ -397,7 +406,9 @@ def main(argv: list[str]) -> int:
 
     check_json_output(out, "pretraining_length.json")
     load_rows(out)
-    return run_writing(out, lambda: [run_seed(plan, seed, out) for seed in plan.seeds])
+    if args.until is not None and args.until > plan.epochs:
+        raise cli.UsageError(f"--until {args.until}: expected an epoch of the {plan.epochs}-epoch schedule (1 to {plan.epochs})")
+    return run_writing(out, lambda: [run_seed(plan, seed, out, until=args.until) for seed in plan.seeds])
 
 
 if __name__ == "__main__":

@@ -280,3 +280,27 @@ def test_speed_times_the_real_step_and_scales_it_to_the_epochs_the_seeds_needed(
     assert json.loads(out.read_text())["rows"] == rows
     with pytest.raises(ValueError, match="no seed reached a linear probe of 0.9"):
         pl.speed(threshold=0.9, plan=pl.Plan(scale="quick"), out=out, results=results)
+
+
+def test_figure5_reads_the_latest_epoch_every_ratio_reached(tmp_path):
+    """Figure 5 on the long schedule compares ratios only where all of them have the seeds:
+    75 % minus each other ratio, paired by seed, judged by the sweep's rule (the paper's 7.4
+    points for 90 % on the linear probe; no paper effect for the kNN)."""
+    files = {r: tmp_path / f"r{r}.json" for r in pl.FIGURE5_RATIOS}
+    probe = {0.25: 0.30, 0.5: 0.40, 0.75: 0.50, 0.9: 0.49}
+    for r, f in files.items():
+        epochs = (10, 25, 50) if r != 0.25 else (10, 25)  # 0.25 has not reached epoch 50 yet
+        rows = [{"epochs": e, "seed": s, "linear_probe": probe[r] + 0.01 * s + e / 1000, "knn": 0.2 + (0.01 + 0.001 * s) * (r == 0.9)}
+                for s in range(3) for e in epochs]
+        f.write_text(json.dumps({"schema": pl.SCHEMA, "rows": rows}))
+    fig = pl.figure5(files=files)
+    assert fig["epoch"] == 25 and fig["seeds"] == {r: 3 for r in pl.FIGURE5_RATIOS}
+    pairs = {(p["ratio"], p["metric"]): p for p in fig["pairs"]}
+    assert set(pairs) == {(r, m) for r in (0.25, 0.5, 0.9) for m in ("linear_probe", "knn")}
+    assert pairs[0.25, "linear_probe"]["mean"] == pytest.approx(20.0) and pairs[0.25, "linear_probe"]["verdict"] == "reproduced"
+    assert pairs[0.9, "linear_probe"]["mean"] == pytest.approx(1.0) and pairs[0.9, "linear_probe"]["verdict"] == "reproduced"
+    knn = pairs[0.9, "knn"]  # 0.75 minus 0.9: -1.0, -1.1, -1.2 points
+    assert knn["mean"] == pytest.approx(-1.1) and knn["verdict"] == "contradicted"
+    assert pl.figure5(files=files, min_seeds=4)["epoch"] is None
+    files[0.5].unlink()  # a ratio with no file yet: nothing is common
+    assert pl.figure5(files=files)["epoch"] is None

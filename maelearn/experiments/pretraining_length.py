@@ -26,12 +26,12 @@ and 12 start from them without pretraining again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import time
-import dataclasses
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -43,8 +43,9 @@ from maelearn.checkpoint import atomic_save, load_checkpoint, read_checkpoint
 from maelearn.config import ROOT
 from maelearn.contrastive import build_contrastive, contrastive_loss_fn
 from maelearn.evaluate import extract_features, knn_features, linear_probe_features
-from maelearn.experiments.ablations import BASELINE, SCALES, ablation_data, build_variant_mae, mae_loss
+from maelearn.experiments.ablations import BASELINE, COMPARISONS, SCALES, ablation_data, build_variant_mae, mae_loss
 from maelearn.experiments.output import append_row, check_json_output, command, run_writing
+from maelearn.stats import paired_interval, verdict_from_bounds
 from maelearn.train import TrainConfig, fit
 
 SCHEMA = "maelearn.pretraining_length/1"
@@ -355,6 +356,51 @@ def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS)
             "train_config": state.get("train_config"), "curve": rows,
             "path": str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)}
     return model.eval(), info
+
+
+#: Figure 5's ratios on the long schedule (0.75 is the course's MAE, the others its own files).
+FIGURE5_RATIOS = (0.25, 0.5, 0.75, 0.9)
+
+
+def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, files: dict | None = None) -> dict:
+    """The paper's Figure 5 on the long schedule: the latest probed epoch that every ratio
+    has reached with at least ``min_seeds`` seeds (runs are extended a stretch at a time,
+    ``--until``), and there each ratio's rows and 75 % minus each other ratio, paired by
+    seed, for the linear probe and the kNN (in accuracy points) with the verdict of
+    :data:`maelearn.experiments.ablations.COMPARISONS`' Figure 5 rows (the paper: 75 % beats
+    the lower ratios and 90 %). ``files`` maps a ratio to its results file (default
+    :func:`results_file`). Returns ``{"epoch", "seeds": {ratio: n at the epoch},
+    "rows": {ratio: [row, ...]}, "pairs": [{ratio, metric, mean, lo, hi, n, verdict}],
+    "schedule"}``; ``epoch`` is None while no epoch is common to all. Taught in lesson 09."""
+    files = files or {r: results_file(Plan(mask_ratio=r)) for r in ratios}
+    rows = {r: load_rows(files[r])["rows"] if files[r].exists() else [] for r in ratios}
+    seeds_at = {r: {} for r in ratios}
+    for r in ratios:
+        for row in rows[r]:
+            seeds_at[r].setdefault(row["epochs"], set()).add(row["seed"])
+    common = [e for e in Plan().probe_at if all(len(seeds_at[r].get(e, ())) >= min_seeds for r in ratios)]
+    epoch = max(common) if common else None
+    out = {"epoch": epoch, "schedule": Plan().epochs, "seeds": {}, "rows": {}, "pairs": []}
+    if epoch is None:
+        return out
+    at = {r: {row["seed"]: row for row in rows[r] if row["epochs"] == epoch} for r in ratios}
+    out["seeds"] = {r: len(at[r]) for r in ratios}
+    out["rows"] = {r: [at[r][s] for s in sorted(at[r])] for r in ratios}
+    paper = {b: (sign, effect) for _, a, b, metric, sign, _, effect in COMPARISONS
+             if a == "mae" and b.startswith("mask_ratio_") and metric == "linear_probe"}
+    for r in ratios:
+        if r == 0.75:
+            continue
+        both = sorted(set(at[0.75]) & set(at[r]))
+        sign, effect = paper.get(f"mask_ratio_{r:g}", (+1, None))
+        for metric in ("linear_probe", "knn"):
+            if len(both) < 2:
+                continue
+            m, lo, hi = (100 * v for v in paired_interval([at[0.75][s][metric] for s in both],
+                                                           [at[r][s][metric] for s in both]))
+            out["pairs"].append({"ratio": r, "metric": metric, "mean": m, "lo": lo, "hi": hi, "n": len(both),
+                                 "verdict": verdict_from_bounds(lo, hi, sign, effect if metric == "linear_probe" else None)})
+    return out
 
 
 @command("length")

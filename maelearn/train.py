@@ -108,7 +108,7 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.05, beta
 def lr_at(step: float, total_steps: int, warmup_steps: float, lr: float, min_lr: float = 0.0) -> float:
     """The learning rate at iteration ``step`` (0-based, fractions allowed): linear warmup
     from 0 to ``lr`` over ``warmup_steps``, then a half-cycle cosine from ``lr`` down to
-    ``min_lr`` at ``total_steps``; ``min_lr`` after that.
+    ``min_lr`` at ``total_steps``; ``min_lr`` after that. Taught in lesson 09.
 
     >>> lr_at(0, 100, 10, 1.0), lr_at(5, 100, 10, 1.0), lr_at(10, 100, 10, 1.0), lr_at(100, 100, 10, 1.0)
     (0.0, 0.5, 1.0, 0.0)

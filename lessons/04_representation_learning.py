@@ -105,8 +105,8 @@ def mean_sd(values) -> str:
 # *Raw pixels*: 256 numbers. *HOG* (histograms of oriented gradients, Dalal & Triggs 2005):
 # local edge orientations, designed by hand to be robust to small shifts and contrast.
 # *Autoencoder code*: an MLP (256 → 256 → 32) trained on the unlabelled pool to squeeze
-# each image into 32 numbers and rebuild it; no label was used. On a CPU in quick mode it
-# trains in seconds. (Lessons 05 and 08 grow this pretext task into denoising and masked
+# each image into 32 numbers and rebuild it; no label was used (the cell prints how long
+# its training took). (Lessons 05 and 08 grow this pretext task into denoising and masked
 # autoencoders.) *Random MLP code*: the very same encoder with its random initial weights,
 # never trained: the control that says what the architecture alone gives. The
 # autoencoder is pretrained once (seed 0); the draws change only the labelled images.
@@ -121,8 +121,10 @@ ae_epochs = maelearn.budget(quick=15, full=100)
 torch.manual_seed(0)
 ae = Autoencoder(256, code_dim=32, hidden=256)
 random_mlp = copy.deepcopy(ae)  # the same weights before any training: the control
+ae_start = time.perf_counter()
 ae_loss = train_autoencoder(ae, pool.images.flatten(1), epochs=ae_epochs, progress=False).epoch_loss
-print(f"autoencoder reconstruction loss: {ae_loss[0]:.4f} -> {ae_loss[-1]:.4f} after {ae_epochs} epochs")
+ae_seconds = time.perf_counter() - ae_start
+print(f"autoencoder reconstruction loss: {ae_loss[0]:.4f} -> {ae_loss[-1]:.4f} after {ae_epochs} epochs ({ae_seconds:.1f} s)")
 
 representations = {
     "raw pixels": lambda images: images.flatten(1),
@@ -160,7 +162,11 @@ nearest_centroid = check("04.2", nearest_centroid)
 # %% [markdown]
 # Each representation, two classifiers trained on the same 50 labels: nearest centroid
 # (your code) and a linear probe (`maelearn.evaluate.linear_probe_features`: standardize,
-# then a linear layer), on every draw of the labelled set.
+# then a linear layer), on every draw of the labelled set. Before the nearest centroid,
+# every feature vector (labelled and test alike) has the mean of that draw's 50 labelled
+# vectors subtracted: cosine similarity measures angles from the origin, and features
+# that are all positive (pixels, ReLU codes) would otherwise all point roughly the same
+# way, centroids included.
 
 # %%
 results = {name: {"nearest centroid": [], "linear probe": []} for name in representations}  # name -> classifier -> accuracy per draw
@@ -193,7 +199,8 @@ print(f"\nrange of the linear probe over the representations: {max(by_rep) - min
 # early is a starved baseline, and a comparison with it says nothing. (In particular, a
 # network with batch norm needs enough steps for its running statistics to settle: they are
 # what it uses at test time.) The cell prints each one's final training loss; all should be
-# near 0.
+# near 0, and it warns when one is not. It also prints each network's number of
+# parameters: the two MLPs have the same, the CNN its own.
 
 # %%
 class Classifier(torch.nn.Module):
@@ -212,6 +219,7 @@ def test_accuracy(model: torch.nn.Module) -> float:
 
 ft_epochs = 200  # one full-batch step per epoch: 200 steps on the 50 labels
 trained = {"autoencoder, fine-tuned": ([], []), "same MLP from random init": ([], []), "CNN from scratch": ([], [])}  # accuracies, final losses
+n_params = {}  # name -> trainable parameters
 for d, lab in enumerate(labelled_sets):
     for name in trained:
         torch.manual_seed(d)  # new weights from seed d: both MLPs of a draw get the same new head
@@ -220,21 +228,32 @@ for d, lab in enumerate(labelled_sets):
         else:
             start = ae if name == "autoencoder, fine-tuned" else random_mlp
             model, lr = Classifier(copy.deepcopy(start.encoder), 32), 1e-3
+        n_params[name] = sum(p.numel() for p in model.parameters())
         loss = train_cnn(model, lab.images, lab.labels, epochs=ft_epochs, batch_size=50, lr=lr, seed=d, progress=False).epoch_loss
         trained[name][0].append(test_accuracy(model))
         trained[name][1].append(loss[-1])
 probe = results["autoencoder code (pretrained, no labels)"]["linear probe"]
 print(f"{'autoencoder, linear probe':30s} test accuracy {mean_sd(probe)}")
 for name, (accs, losses) in trained.items():
-    print(f"{name:30s} test accuracy {mean_sd(accs)}   final training loss <= {max(losses):.3f} ({ft_epochs} steps)")
+    print(f"{name:30s} test accuracy {mean_sd(accs)}   final training loss <= {max(losses):.3f} ({ft_epochs} steps)   "
+          f"{n_params[name]:,} parameters")
+loss_limit = 0.05
+worst = max((max(losses), name) for name, (_, losses) in trained.items())
+if worst[0] > loss_limit:
+    print(f"WARNING: {worst[1]} ends with a training loss of {worst[0]:.3f} (above {loss_limit}) in at least one draw: "
+          "it has not fitted its 50 labels, and the comparisons below that involve it are unreliable.")
+else:
+    print(f"Every network fits its 50 labels: the largest final training loss is {worst[0]:.3f} (at most {loss_limit}).")
 
 # %% [markdown]
 # Now the comparisons, each made draw by draw (the same 50 labels on both sides), as a
 # mean ± sd of the difference and the number of draws it wins. A difference is worth
 # reading when it keeps its sign in every draw and is large against its standard
 # deviation; the last column says whether its 95 % interval over draws (lesson 09 explains
-# it) excludes 0. The interval covers the luck of the labelled draw only: the pretraining
-# run and the test set are the same in every draw.
+# it) excludes 0. The interval covers the luck of the labelled draw and, for the trained
+# networks, of their initialization, which is seeded with the draw (the MLPs' new head,
+# and all of the CNN's weights, change from draw to draw). The pretraining run and the
+# test set are the same in every draw, so their luck is not in it.
 
 # %%
 accs = {name: results[name]["linear probe"] for name in representations}
@@ -281,6 +300,8 @@ rows = [("mode", maelearn.mode()), ("labelled / unlabelled / test", f"{len(label
 for name, res in results.items():
     rows += [(f"{name}: nearest centroid", mean_sd(res["nearest centroid"])), (f"{name}: linear probe", mean_sd(res["linear probe"]))]
 rows += [(f"{name} (task-specific)" if "random" in name or "CNN" in name else name, mean_sd(a)) for name, (a, _) in trained.items()]
+rows += [(f"{name}: parameters / largest final training loss", f"{n_params[name]:,} / {max(losses):.3f}") for name, (_, losses) in trained.items()]
+rows += [("autoencoder pretraining time (s)", f"{ae_seconds:.1f}")]
 rows += [(f"paired: {what}", f"{np.mean(diff):+.3f} ± {np.std(diff, ddof=1):.3f}") for what, diff in paired.items()]
 rows += [("lesson run time (s)", f"{elapsed:.1f}")]
 for key, value in rows:
@@ -292,12 +313,15 @@ for key, value in rows:
 # * **Does pretraining help?** Only two lines answer it, because only they hold everything
 #   else fixed: the autoencoder's code against the same encoder's random code (under the
 #   probe), and the fine-tuned autoencoder against the same MLP trained from random weights.
-#   If the second one is not separated from 0, pretraining bought this MLP nothing that
-#   the same training steps on 50 labels could not buy alone.
+#   If the second one is not separated from 0, this run cannot show that pretraining
+#   bought this MLP anything that the same training steps on 50 labels could not buy alone.
 # * **Does architecture matter?** The CNN against the MLP from random weights: neither is
-#   pretrained, so the difference is the convolutional structure (and its own learning
-#   rate). A CNN that beats the fine-tuned autoencoder does not show that pretraining
-#   hurts; the line above it says what architecture alone is worth.
+#   pretrained, but they differ in more than the convolutional structure: the CNN has
+#   batch norm, its own width (8, 16 and 32 channels against 256 hidden units), its own
+#   number of parameters (printed with the training losses) and its own learning rate.
+#   The line measures that whole bundle, not any one of them. A CNN that beats the
+#   fine-tuned autoencoder does not show that pretraining hurts; the line above it says
+#   what that bundle alone is worth.
 # * **Representation or classifier?** The line under the first table sets how far apart
 #   the representations are under one classifier against how far apart the two
 #   classifiers are on one representation; the larger number is the choice that mattered

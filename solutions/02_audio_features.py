@@ -25,8 +25,8 @@
 #
 # 1. build a mel filterbank and a mel spectrogram by hand and check them against librosa;
 # 2. compute MFCCs with a DCT of the log-mel spectrogram, and say (and measure) why a DCT;
-# 3. see why features beat raw samples when labels are few, and whether the DCT matters
-#    to a classifier (MFCC vs log-mel statistics);
+# 3. measure whether features beat raw samples when labels are few, and whether the DCT
+#    matters to a classifier (MFCC vs log-mel statistics);
 # 4. pool features over time, and measure what a mean-and-std summary throws away: the
 #    order of events.
 
@@ -181,11 +181,13 @@ print(f"MFCC vs librosa: largest difference {mfcc_err:.2e} (dB-scale values)")
 # spectrum, the *cepstrum* ("spectrum of the spectrum", Bogert, Healy & Tukey, 1963),
 # separates the two by how fast they vary across frequency: the slowly varying envelope
 # lands in the first coefficients, the fast ripple of the harmonics in the later ones.
-# Keeping the first 13 keeps the envelope and drops most of the pitch.
+# Keeping the first 13 keeps a smoothed version of the frame; how much of the frame that
+# is, for one of our notes, the plot below shows.
 #
 # Both claims, measured on our clips. First the correlations between dimensions, over
 # every frame of 40 clips, before and after the DCT (coefficient 0, the overall loudness,
-# left out).
+# left out): between neighbouring dimensions, where the overlap of the filters acts, and
+# over every pair of distinct dimensions.
 
 # %%
 logmel = power_to_db(mel_spectrogram(clips.waves[:40].double(), SR, N_FFT, HOP, N_MELS))  # (40 clips, M, T)
@@ -193,7 +195,9 @@ frames = logmel.transpose(1, 2).reshape(-1, N_MELS)  # (frames, M): every frame 
 coeffs = (frames @ dct_matrix(N_MELS, N_MELS).double().T)[:, 1:]  # (frames, M-1) all DCT coefficients but 0
 corr = {"log-mel bands": torch.corrcoef(frames.T).abs(), "DCT coefficients 1-39": torch.corrcoef(coeffs.T).abs()}
 corr_mel, corr_dct = (float(c.diagonal(1).mean()) for c in corr.values())  # neighbouring dimensions
+off_mel, off_dct = (float((c.sum() - c.diagonal().sum()) / (c.numel() - len(c))) for c in corr.values())  # every pair i != j
 print(f"mean |correlation| of neighbouring dimensions: log-mel bands {corr_mel:.3f}, DCT coefficients {corr_dct:.3f}")
+print(f"mean |correlation| over all pairs of distinct dimensions: log-mel bands {off_mel:.3f}, DCT coefficients {off_dct:.3f}")
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
 for ax, (title, c) in zip(axes, corr.items()):
     im = ax.imshow(c, vmin=0, vmax=1, cmap="magma")
@@ -204,6 +208,8 @@ plt.show()
 # %% [markdown]
 # Then the cepstrum: the loudest frame of a harmonic note, and the same frame rebuilt
 # from its first 13 coefficients (the DCT is orthonormal, so its transpose inverts it).
+# The printed share is how much of the frame's variation across bands the 13
+# coefficients keep; the rest is the faster band-to-band ripple.
 
 # %%
 note = clips.waves[int(torch.nonzero(clips.labels == clips.classes.index("harmonic"))[0])].double()
@@ -211,13 +217,15 @@ note_db = power_to_db(mel_spectrogram(note, SR, N_FFT, HOP, N_MELS))  # (M, T)
 frame = note_db[:, int(note_db.sum(0).argmax())]  # (M,) the loudest frame
 d13 = dct_matrix(13, N_MELS).double()  # (13, M)
 envelope = d13.T @ (d13 @ frame)  # (M,) back from 13 coefficients
+kept_share = 1 - float(((frame - envelope) ** 2).sum() / ((frame - frame.mean()) ** 2).sum())
+print(f"the first 13 coefficients keep {kept_share:.1%} of this frame's variance across the {N_MELS} bands")
 plt.figure(figsize=(6, 2.8))
 plt.plot(frame, label="log-mel frame")
 plt.plot(envelope, label="from the first 13 DCT coefficients")
 plt.xlabel("mel band")
 plt.ylabel("dB")
 plt.legend(fontsize=8)
-plt.title("The first cepstral coefficients keep the envelope")
+plt.title("A log-mel frame and its smoothed version from 13 cepstral coefficients", fontsize=9)
 plt.show()
 
 # %% [markdown]
@@ -325,12 +333,14 @@ for what, name in (("the full DCT (a rotation)", "MFCC-40 mean+std"), ("keeping 
 # draw by draw (both descriptors saw the same labelled clips, so a lucky draw lifts both
 # sides), and its 95 % t-interval over the draws (lesson 09 explains it) says whether this
 # experiment can see it: an interval that contains 0 is a difference it cannot tell from
-# none. If the first interval contains 0, the rotation alone does not matter to a linear
-# probe (it mostly cannot: a linear layer can undo a rotation); whatever the
-# 13-coefficient row gains or loses then comes from the truncation, keeping fewer,
-# smoother numbers (with six labels per class, a probe has fewer weights to fit; this
-# lesson measures only that one label count). The DCT's decorrelation matters more to models that treat dimensions independently (the diagonal
-# Gaussians above) than to a linear probe.
+# none. If the first interval contains 0, this experiment cannot tell the rotation from no
+# change (and a linear probe mostly cannot care: a linear layer can undo a rotation);
+# whatever the 13-coefficient row gains or loses then comes from the truncation, keeping
+# fewer, smoother numbers (with six labels per class, a probe has fewer weights to fit;
+# this lesson measures only that one label count). The classic argument for the DCT's
+# decorrelation is about models that treat dimensions independently (the diagonal
+# Gaussians above), not about a linear probe; this lesson does not train such a model,
+# so that argument is not measured here.
 #
 # ## What mean and std pooling throws away: time order
 #
@@ -340,25 +350,49 @@ for what, name in (("the full DCT (a rotation)", "MFCC-40 mean+std"), ("keeping 
 # over time stays (almost) the same. Cut the clip into four time segments and take the
 # statistics within each (`segment_stats(feats, 4)`), and the order comes back, coarsely.
 # We compare the change each descriptor sees with the size of the descriptor itself.
+#
+# Reversing the whole clip would also move the sound: its onset would become the old
+# clip's end, and the four-segment statistics would change even for a sound without any
+# order in it. So we reverse only the sound's own span (from its onset to its end, which
+# the generator records), leaving it where it was. And as a control, we do the same to a
+# steady tone, which has no order to flip: what its statistics change measures the
+# reversal's side effects (the attack and release swap, the noise is reordered), the
+# floor against which the chirp's change is read.
 
 # %%
-chirp = clips.waves[int(torch.nonzero(clips.labels == clips.classes.index("chirp"))[0])].double()
-pair = torch.stack([chirp, chirp.flip(0)])  # (2, L): the chirp and the same chirp backwards
-pair_mfcc = mfcc(mel_spectrogram(pair, SR, N_FFT, HOP, N_MELS), 13)  # (2, 13, T)
-rel_change = {}
+def reverse_sound(i: int) -> torch.Tensor:
+    """Clip i with the samples of its sound's span (onset to onset + duration) in reverse order."""
+    wave = clips.waves[i].double().clone()
+    start = int(round(float(clips.attributes["onset"][i]) * SR))
+    stop = min(len(wave), int(round(float(clips.attributes["onset"][i] + clips.attributes["duration"][i]) * SR)))
+    wave[start:stop] = wave[start:stop].flip(0)
+    return wave
+
+
+rel_change = {}  # (sound, segments) -> |forward - reversed| / |forward|
+pair_mfcc = {}
+for sound in ("chirp", "tone"):
+    i = int(torch.nonzero(clips.labels == clips.classes.index(sound))[0])
+    pair = torch.stack([clips.waves[i].double(), reverse_sound(i)])  # (2, L): the clip and its sound reversed in place
+    pair_mfcc[sound] = mfcc(mel_spectrogram(pair, SR, N_FFT, HOP, N_MELS), 13)  # (2, 13, T)
+    for n_seg in (1, 4):
+        s = segment_stats(pair_mfcc[sound], n_seg)  # (2, 2 * 13 * n_seg)
+        rel_change[sound, n_seg] = float((s[0] - s[1]).norm() / s[0].norm())
+        print(f"{sound:5s} reversed in place, MFCC statistics over {n_seg} segment(s) ({s.shape[1]:3d} numbers): "
+              f"|forward - reversed| / |forward| = {rel_change[sound, n_seg]:.1e}")
 for n_seg in (1, 4):
-    s = segment_stats(pair_mfcc, n_seg)  # (2, 2 * 13 * n_seg)
-    rel_change[n_seg] = float((s[0] - s[1]).norm() / s[0].norm())
-    print(f"MFCC statistics over {n_seg} segment(s) ({s.shape[1]:3d} numbers): "
-          f"|forward - backward| / |forward| = {rel_change[n_seg]:.1e}")
+    print(f"{n_seg} segment(s): the chirp's change is {rel_change['chirp', n_seg] / rel_change['tone', n_seg]:.1f} times the tone's")
 fig, axes = plt.subplots(1, 2, figsize=(9, 2.8))
-for ax, m, title in zip(axes, pair_mfcc, ["chirp", "the same chirp backwards"]):
+for ax, m, title in zip(axes, pair_mfcc["chirp"], ["chirp", "the same chirp reversed in place"]):
     ax.imshow(m, origin="lower", aspect="auto")
     ax.set_title(f"MFCC, {title}", fontsize=9)
 plt.show()
 
 # %% [markdown]
-# If the one-segment change is close to 0 and the four-segment change is not, the summary
+# Read the chirp against the tone. Where the chirp's one-segment change is about as
+# small as the tone's, the mean-and-std summary sees nothing of the reversal beyond its
+# side effects; where its four-segment change is many times the tone's, the segments see
+# the order of the pitches. If both hold in your run, the summary
 # above cannot tell a rising chirp from a falling one, however many labels it gets. The
 # clips of this lesson never ask it to: their classes differ in *what* sounds, and a
 # "chirp" here may sweep up or down and is one class either way. Lesson 11's benchmark is
@@ -375,13 +409,15 @@ rows = [("mode", maelearn.mode()), ("clips", n_clips),
         ("filterbank vs librosa, max abs difference", f"{fb_err:.2e}"),
         ("mel spectrogram vs librosa, max diff / peak", f"{mel_err:.2e}"),
         ("MFCC vs librosa, max abs difference", f"{mfcc_err:.2e}"),
-        ("neighbour |corr|: log-mel bands / DCT coeffs", f"{corr_mel:.3f} / {corr_dct:.3f}")]
+        ("neighbour |corr|: log-mel bands / DCT coeffs", f"{corr_mel:.3f} / {corr_dct:.3f}"),
+        ("all-pairs |corr|: log-mel bands / DCT coeffs", f"{off_mel:.3f} / {off_dct:.3f}"),
+        ("harmonic frame's variance kept by 13 coefficients", f"{kept_share:.1%}")]
 rows += [(f"accuracy, {k}, {shots} labels/class", f"{acc[k]:.3f} ± {acc_sd[k]:.3f}") for k in acc]
 rows += [(f"{what} - log-mel [95 % interval]", f"{iv.mean:+.3f} [{iv.lo:+.3f}, {iv.hi:+.3f}]") for what, iv in gaps.items()]
-rows += [(f"chirp vs backwards, rel. change, {n} segment(s)", f"{v:.1e}") for n, v in rel_change.items()]
+rows += [(f"{sound} reversed in place, rel. change, {n} segment(s)", f"{v:.1e}") for (sound, n), v in rel_change.items()]
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
-    print(f"{key:48s} {value}")
+    print(f"{key:52s} {value}")
 
 # %% [markdown]
 # **What it teaches.** The hand-built features agree with librosa to floating-point

@@ -1,9 +1,16 @@
 """Graders of lesson 05 (denoising autoencoders): masking noise, the neighbour-average
 baseline and the DAE loss.
 
-Masking noise is random, so its exercise fixes the draw (one ``torch.rand`` of the input's
-shape, from the generator given) and compares exactly; the hints recognise the usual slips
-(dropout's rescaling, a mask that marks the kept pixels, the generator left out). The
+Masking noise is random. An answer that makes the lesson's draw (one ``torch.rand`` of the
+input's shape, from the generator given, corrupted where ``u < p``) matches the reference
+exactly; another correct draw (``torch.bernoulli``, ``u > 1 - p``, ...) passes when, on every
+case, the structure holds (a pair of tensors of ``x``'s shape and dtype, a 0/1 mask,
+``x_noisy == x * (1 - mask)`` exactly: no rescaling, nothing added to the kept pixels), and,
+on the large cases, the fraction corrupted is within six binomial standard deviations of
+``p`` (exactly 0 at ``p = 0``). With ``generator=None`` the draw must come from torch's global
+generator: two cases seed it differently and the masks must differ. The hints recognise the
+usual slips (dropout's rescaling, a mask that marks the kept pixels, the generator left
+out), as in lesson 06's grader of BERT's masking. The
 neighbour average is deterministic; its cases put holes on edges, in corners, next to other
 holes and with no kept neighbour at all, and its hints name the usual slips (zeros or
 padding counted as neighbours, a 4-neighbourhood, wrap-around, kept pixels changed, filled
@@ -12,11 +19,13 @@ values reused).
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from maelearn.dae import dae_loss, masking_noise, neighbour_average
-from maelearn.exercises.framework import Case, exercise
+from maelearn.exercises.framework import Case, assert_matches, exercise
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -41,24 +50,80 @@ def _diagnose_masking(case, got, expected):
     if len(case.args) < 3:
         return "with generator=None draw from torch's global generator: torch.rand(x.shape, generator=None)."
     u = torch.rand(x.shape, generator=_gen(case.args[2].initial_seed()))
-    if mask.shape == exp_mask.shape and torch.equal(mask.float(), (u >= 1 - p).float()) and p != 0.5:
-        return "a pixel is corrupted when u < p (probability p), not when u >= 1 - p."
     if mask.shape == exp_mask.shape and torch.equal(mask.float(), (u >= p).float()):
         return "you corrupted the pixels with u >= p, that is a fraction 1 - p; corrupt those with u < p."
-    if mask.shape == exp_mask.shape and abs(float(mask.float().mean()) - p) < 0.1 and not torch.equal(mask.float(), exp_mask):
-        return ("the fraction is right but not the pixels: draw u = torch.rand(x.shape, generator=generator) "
-                "once and corrupt where u < p.")
     return None
+
+
+def _masking_structure(x: torch.Tensor, got, expected) -> tuple[torch.Tensor, torch.Tensor]:
+    """What every right answer holds, whatever its draw; raises AssertionError with a hint."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2 or not all(isinstance(t, torch.Tensor) for t in got):
+        raise AssertionError("return a pair of tensors (x_noisy, mask)")
+    noisy, mask = got
+    for name, t, want in (("x_noisy", noisy, expected[0]), ("mask", mask, expected[1])):
+        if tuple(t.shape) != tuple(x.shape):
+            raise AssertionError(f"{name} must have the shape of x {tuple(x.shape)}, got {tuple(t.shape)}")
+        if t.dtype != want.dtype:
+            raise AssertionError(f"{name} must be {want.dtype} (the dtype of x), got {t.dtype}")
+    if not bool(((mask == 0) | (mask == 1)).all()):
+        raise AssertionError("mask must hold only 1.0 (corrupted) and 0.0 (kept)")
+    if not torch.equal(noisy, x * (1 - mask)):
+        raise AssertionError("x_noisy must be x with the corrupted pixels (mask 1) set to 0 and every kept pixel "
+                             "(mask 0) exactly as it was: x * (1 - mask), nothing rescaled or added")
+    return noisy, mask
+
+
+def _masking_checker(x: torch.Tensor, p: float, rates: bool, seen: dict | None = None, key: str = ""):
+    """Exact match with the reference's draw, or the structure (every case) and the rate
+    (``rates``: a case large enough to judge it). ``seen``, shared by the cases of one run,
+    holds the masks drawn with generator=None, so a second such case, seeded differently,
+    can tell a draw from torch's global generator from a private one."""
+
+    def check(got, expected):
+        exact = True
+        try:
+            assert_matches(got, expected, where="(x_noisy, mask)")
+        except AssertionError:
+            exact = False
+        if not exact:
+            _, mask = _masking_structure(x, got, expected)
+            frac, n = float(mask.double().mean()), mask.numel()
+            if p == 0 and frac != 0:
+                raise AssertionError(f"with p=0 nothing may be corrupted, but {frac:.1%} of the pixels were")
+            if rates:
+                sd = math.sqrt(p * (1 - p) / n)
+                if abs(frac - p) > 6 * sd + 1e-12:
+                    raise AssertionError(f"corrupt each pixel with probability p={p}: expected a fraction of about {p:.3f} "
+                                         f"(±{6 * sd:.3f}) over {n} pixels, got {frac:.3f}")
+        if seen is not None:
+            mask = got[1]
+            for other, m in seen.items():
+                if other != key and isinstance(m, torch.Tensor) and torch.equal(m, mask):
+                    raise AssertionError("with generator=None your mask came out the same when torch's global generator was "
+                                         "seeded differently: draw from torch's global generator (generator=None), "
+                                         "not from a generator of your own")
+            seen[key] = mask.detach().clone()
+
+    return check
 
 
 @exercise("05.1", "masking corruption", masking_noise, diagnose=_diagnose_masking)
 def _cases_masking():
     g = _gen(10)
-    yield Case("4 images of 16 pixels, p 0.25", (torch.rand(4, 16, generator=g) + 0.1, 0.25, _gen(11)))
-    yield Case("a (2, 3, 4, 4) batch, p 0.5", (torch.rand(2, 3, 4, 4, generator=g) + 0.1, 0.5, _gen(12)))
-    yield Case("p 0 keeps everything", (torch.rand(3, 6, generator=g) + 0.1, 0.0, _gen(13)))
-    yield Case("p 0.75 on 2000 pixels", (torch.rand(20, 100, generator=g) + 0.1, 0.75, _gen(14)))
-    yield Case("the default generator (torch's global one), p 0.3", (torch.rand(3, 8, generator=g) + 0.1, 0.3), seed=16)
+    seen: dict = {}  # the generator=None cases' masks, shared by this run's checks
+    for name, (shape, p, seed, rates) in {
+        "4 images of 16 pixels, p 0.25": ((4, 16), 0.25, 11, False),
+        "a (2, 3, 4, 4) batch, p 0.5": ((2, 3, 4, 4), 0.5, 12, False),
+        "p 0 keeps everything": ((3, 6), 0.0, 13, True),
+        "p 0.75 on 2000 pixels (rate)": ((20, 100), 0.75, 14, True),
+        "p 0.3 on 51200 pixels (rate)": ((200, 256), 0.3, 15, True),
+    }.items():
+        x = torch.rand(*shape, generator=g) + 0.1
+        yield Case(name, (x, p, _gen(seed)), check=_masking_checker(x, p, rates))
+    x = torch.rand(10, 20, generator=g) + 0.1
+    for seed in (16, 17):  # the same input, torch's global generator seeded two ways
+        yield Case(f"the default generator (torch's global one, seeded {seed}), p 0.3 on 200 pixels", (x, 0.3),
+                   check=_masking_checker(x, 0.3, True, seen, str(seed)), seed=seed)
 
 
 # -- 05.2 the neighbour average ----------------------------------------------------------------

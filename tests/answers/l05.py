@@ -99,6 +99,66 @@ def loss_by_boolean_indexing(recon, clean, mask=None):
 RIGHT += [("05.1", masking_by_where), ("05.3", loss_by_boolean_indexing)]
 
 
+# -- third audit: 05.1 accepts any correct draw (structure + rate), still rejects the slips -----
+
+
+def masking_by_bernoulli(x, p, generator=None):
+    """Right, by another draw: torch.bernoulli with probability p everywhere."""
+    mask = torch.bernoulli(torch.full_like(x, p), generator=generator)
+    return x * (1 - mask), mask
+
+
+def masking_above_one_minus_p(x, p, generator=None):
+    """Right, by another draw: u > 1 - p also has probability p."""
+    mask = (torch.rand(x.shape, generator=generator) > 1 - p).to(x.dtype)
+    return x * (1 - mask), mask
+
+
+def bernoulli_half_the_rate(x, p, generator=None):
+    """Wrong: corrupts with probability p / 2."""
+    return masking_by_bernoulli(x, p / 2, generator)
+
+
+def bernoulli_fixed_rate(x, p, generator=None):
+    """Wrong: ignores p, corrupts half the pixels."""
+    return masking_by_bernoulli(x, 0.5, generator)
+
+
+def bernoulli_rescaled(x, p, generator=None):
+    """Wrong: dropout's rescaling of the kept pixels, with another draw."""
+    noisy, mask = masking_by_bernoulli(x, p, generator)
+    return noisy / (1 - p), mask
+
+
+def bernoulli_mask_inverted(x, p, generator=None):
+    """Wrong: the mask marks the kept pixels, with another draw."""
+    keep = torch.bernoulli(torch.full_like(x, 1 - p), generator=generator)
+    return x * keep, keep
+
+
+def noise_on_kept_pixels(x, p, generator=None):
+    """Wrong: a little Gaussian noise added to the kept pixels as well."""
+    noisy, mask = masking_by_bernoulli(x, p, generator)
+    return noisy + 0.05 * torch.randn(x.shape, generator=generator) * (1 - mask), mask
+
+
+def mask_flattened(x, p, generator=None):
+    """Wrong: the mask comes back flat, not in x's shape."""
+    noisy, mask = masking_by_bernoulli(x, p, generator)
+    return noisy, mask.flatten()
+
+
+WRONG += [
+    ("05.1", bernoulli_half_the_rate, "probability p=0.75"),
+    ("05.1", bernoulli_fixed_rate, "with p=0 nothing may be corrupted"),
+    ("05.1", bernoulli_rescaled, "nothing rescaled or added"),
+    ("05.1", bernoulli_mask_inverted, "corrupted pixels (mask 1) set to 0"),
+    ("05.1", noise_on_kept_pixels, "every kept pixel"),
+    ("05.1", mask_flattened, "must have the shape of x"),
+]
+RIGHT += [("05.1", masking_by_bernoulli), ("05.1", masking_above_one_minus_p)]
+
+
 # -- 05.2 the neighbour average -----------------------------------------------------------------
 import torch.nn.functional as F  # noqa: E402
 

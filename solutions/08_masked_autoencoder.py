@@ -466,7 +466,11 @@ else:
 # must beat (lesson 00's promise): the same probes on **raw pixels** and on the same
 # encoder left **untrained**, each read two ways, linear and kNN (a vote of the 20 most
 # similar training images). The kNN on raw pixels is often the strongest cheap read-out:
-# it finds near-duplicates, which a linear probe cannot use.
+# it finds near-duplicates, which a linear probe cannot use. Each encoder is read from
+# two tokens: the [CLS] token (the paper's linear probe, used above) and the **mean of
+# the patch tokens** (`pool="mean"`), the protocol that lesson 09 and the shipped
+# studies fixed in advance; the table in section 10 uses the mean for both of its
+# columns.
 
 # %%
 from maelearn.evaluate import knn_features
@@ -474,19 +478,18 @@ from maelearn.mae import MAE
 
 torch.manual_seed(0)
 untrained = MAE(model.config).to(device).eval()  # the same architecture, never trained
-readouts = {
-    "your MAE": (model.features(probe_train), model.features(probe_test)),
-    "untrained encoder": (untrained.features(probe_train), untrained.features(probe_test)),
-    "raw pixels": (probe_train.flatten(1), probe_test.flatten(1)),
-}
+readouts = {"raw pixels": (probe_train.flatten(1), probe_test.flatten(1))}
+for name, net in (("your MAE", model), ("untrained encoder", untrained)):
+    for pool, label in (("mean", "mean patch token"), ("cls", "[CLS]")):
+        readouts[f"{name}, {label}"] = (net.features(probe_train, pool=pool), net.features(probe_test, pool=pool))
 readout_acc = {}
 for name, (ftr, fte) in readouts.items():
     readout_acc[name] = {"linear": linear_probe_features(ftr, train.labels, fte, test.labels).test_acc,
                          "kNN": knn_features(ftr, train.labels, fte, test.labels, k=20)}
-    print(f"{name:18s} linear {readout_acc[name]['linear']:.3f}   kNN {readout_acc[name]['kNN']:.3f}")
-strongest = max(((n, m) for n in ("untrained encoder", "raw pixels") for m in ("linear", "kNN")),
-                key=lambda nm: readout_acc[nm[0]][nm[1]])
-best_mae = max(readout_acc["your MAE"].values())
+    print(f"{name:36s} linear {readout_acc[name]['linear']:.3f}   kNN {readout_acc[name]['kNN']:.3f}")
+baseline_names = [n for n in readout_acc if not n.startswith("your MAE")]
+strongest = max(((n, m) for n in baseline_names for m in ("linear", "kNN")), key=lambda nm: readout_acc[nm[0]][nm[1]])
+best_mae = max(v for n, acc in readout_acc.items() if n.startswith("your MAE") for v in acc.values())
 print(f"strongest trivial baseline: {strongest[0]}, {strongest[1]} ({readout_acc[strongest[0]][strongest[1]]:.3f}); "
       f"your MAE's best read-out is {best_mae - readout_acc[strongest[0]][strongest[1]]:+.3f} from it")
 
@@ -533,7 +536,8 @@ probe_acc["all patches, pretrained with crops"] = linear_probe_features(
     model_crop.features(probe_train), train.labels, model_crop.features(probe_test), test.labels).test_acc
 for name, h, key in (("no augmentation", history, "all patches (downstream)"),
                      ("crop + flip", history_crop, "all patches, pretrained with crops")):
-    print(f"{name:16s} last-epoch loss {h.final_loss:.3f}   linear probe {probe_acc[key]:.3f}")
+    print(f"{name:16s} last-epoch loss {h.final_loss:.3f}   linear probe on [CLS] {probe_acc[key]:.3f}")
+print(f"untrained encoder, linear probe on [CLS]: {readout_acc['untrained encoder, [CLS]']['linear']:.3f}")
 
 # %% [markdown]
 # One seed of a short run cannot rank the two (lesson 09 runs the comparison with seeds
@@ -541,7 +545,8 @@ for name, h, key in (("no augmentation", history, "all patches (downstream)"),
 # masked loss falls with and without crops (the printed losses; a cropped batch is a
 # different task, so the two losses are not comparable with each other). Whether either
 # model learned *features* is the question of the previous section: a probe that does not
-# clear the untrained encoder's (printed there) says this short run has not got that far,
+# clear the untrained encoder's [CLS] probe (printed there, and again by the cell above)
+# says this short run has not got that far,
 # with or without crops. Digits also differ from ImageNet: a crop of a centred digit can
 # cut off the part that tells a 7 from a 1.
 
@@ -554,26 +559,39 @@ for name, h, key in (("no augmentation", history, "all patches (downstream)"),
 # 75 % masking, norm-pix target) for 200 epochs on 10,000 *scenes* (`maelearn.data.scenes`:
 # 10 classes of silhouettes in random colours, places, sizes and small rotations, over
 # crops of photographs, with clutter and occluders; 32×32, 3 channels), about an hour per
-# seed on one CPU thread, and probes its frozen encoder along the way. Seed 0 ships in
+# seed on one idle CPU core (the cell computes it from the step time measured in
+# `data/pretraining_speed_cpu.json`; the minutes printed further down were recorded on a
+# shared machine and include the probes), and probes its frozen encoder along the way. Seed 0 ships in
 # `data/pretrained/mae_scenes_long/`. It was trained on scenes, not digits, so we look at
 # it on scenes. If the file is missing, the cell says how to make it and the lesson goes on.
 
 # %%
+import json
+
 from maelearn.data.scenes import SCENE_CLASSES, scene_benchmark
+from maelearn.experiments.ablations import load_results, runs_of
 from maelearn.experiments.label_efficiency import OUT as LABELS_FILE
 from maelearn.experiments.label_efficiency import accuracies, load
-from maelearn.experiments.pretraining_length import load_shipped
+from maelearn.experiments.pretraining_length import SPEED_RESULTS, load_shipped
 
 shipped = load_shipped(0)  # (MAE in eval mode, what is known of it), or None
 if shipped is None:
     print("No long-trained image MAE in data/pretrained/mae_scenes_long/ yet: "
-          "`python -m maelearn.experiments length` makes it (about an hour per seed on a CPU). Skipping this section.")
+          "`python -m maelearn.experiments length` makes it (about an hour per seed on an idle CPU core). Skipping this section.")
 else:
     long_model, long_info = shipped
     c = long_model.config
     print(f"{long_info['path']}: {long_info['epochs']} epochs, final loss {long_info['final_loss']:.3f}; "
           f"encoder {c.depth} blocks x {c.dim}-d, decoder {c.decoder_depth} x {c.decoder_dim}-d, "
           f"{c.patch_size}x{c.patch_size} patches of {c.img_size} px")
+    tc = long_info["train_config"]
+    speed_rows = json.loads(SPEED_RESULTS.read_text())["rows"] if SPEED_RESULTS.exists() else []
+    speed = next((r for r in speed_rows if (r["kind"], r["threads"], r["precision"]) == ("mae", 1, tc["precision"])), None)
+    if speed is not None and long_info["curve"]:
+        idle_min = tc["epochs"] * speed["steps_per_epoch"] * speed["step_ms"] / 1000 / 60
+        print(f"on an idle core: {speed['step_ms']:.0f} ms per step (1 thread, {tc['precision']}, measured at load "
+              f"{speed['load']:.2f}) x {speed['steps_per_epoch']} steps x {tc['epochs']} epochs = {idle_min:.0f} min "
+              f"of pretraining; the run itself took {long_info['curve'][-1]['minutes']:.0f} min with its probes, on a shared machine")
 
 # %% [markdown]
 # Along its schedule, how good are its frozen features? The curve is read from
@@ -640,11 +658,15 @@ if shipped is not None:
 # %% [markdown]
 # Your quick model beside the long one, each against its own baselines (the data sets
 # differ: digits for yours, scenes for the shipped one, so compare each model with the
-# baselines in its own column). The shipped column reads `data/label_efficiency_cpu.json`
-# (all 5,000 labels, seed 0), where the fine-tuned rows use recipes chosen on a validation
-# split and the supervised ViT is the same architecture trained from scratch as long as
-# the validation split said it kept improving (or its epoch ladder ended); a row not yet
-# run there reads "pending".
+# baselines in its own column). Both columns probe the mean of the patch tokens (for your
+# model, the read-out of section 8 with `pool="mean"`). The shipped column reads
+# `data/label_efficiency_cpu.json` (all 5,000 labels, seed 0), and the untrained encoder's
+# kNN, which that file does not hold, from `data/ablations_cpu.json` (its `random_init`
+# baseline, seed 0, on the same split; the cell first checks that the two files agree
+# where they overlap, the untrained encoder's linear probe and the raw-pixel kNN). The
+# fine-tuned rows use recipes chosen on a validation split and the supervised ViT is the
+# same architecture trained from scratch as long as the validation split said it kept
+# improving (or its epoch ladder ended); a row not yet run there reads "pending".
 
 # %%
 if shipped is not None:
@@ -654,22 +676,36 @@ if shipped is not None:
         acc = accuracies(le, method, 5000).get(0)
         return "pending" if acc is None else f"{acc:.3f}"
 
+    ablations = load_results(prefer=("cpu",))  # data/ablations_cpu.json, or None
+    random_runs = {r["seed"]: r for r in runs_of(ablations, "random_init")} if ablations else {}
+    random_knn = random_runs.get(0, {}).get("knn")
+    if random_knn is not None:  # the two files agree where they overlap: the same split and probes
+        raw_knn = {r["seed"]: r["knn"] for r in runs_of(ablations, "raw_pixels")}.get(0)
+        print(f"seed 0 in {ablations['path']} / {LABELS_FILE.name}: untrained encoder, linear probe "
+              f"{random_runs[0]['linear_probe']:.4f} / {accuracies(le, 'random_linear', 5000).get(0) or float('nan'):.4f}; "
+              f"raw pixels, kNN {raw_knn or float('nan'):.4f} / {accuracies(le, 'raw_knn', 5000).get(0) or float('nan'):.4f}")
+        print(f"untrained encoder, kNN: {random_knn:.3f} (the ablations' protocol: {ablations['protocol']['knn']})")
+
     table = [
         ("data", "digits", "scenes"),
+        ("probe features", "mean patch token", "mean patch token"),
         ("pretraining epochs", str(config.epochs), str(long_info["epochs"])),
-        ("MAE, linear probe", f"{readout_acc['your MAE']['linear']:.3f}", shipped_row("mae_linear")),
-        ("MAE, kNN", f"{readout_acc['your MAE']['kNN']:.3f}", shipped_row("mae_knn")),
+        ("MAE, linear probe", f"{readout_acc['your MAE, mean patch token']['linear']:.3f}", shipped_row("mae_linear")),
+        ("MAE, kNN", f"{readout_acc['your MAE, mean patch token']['kNN']:.3f}", shipped_row("mae_knn")),
         ("MAE, last 2 blocks fine-tuned", "-", shipped_row("mae_partial2")),
         ("MAE, fully fine-tuned", "-", shipped_row("mae_finetune")),
         ("raw pixels, linear probe", f"{readout_acc['raw pixels']['linear']:.3f}", shipped_row("raw_linear")),
         ("raw pixels, kNN", f"{readout_acc['raw pixels']['kNN']:.3f}", shipped_row("raw_knn")),
-        ("untrained encoder, linear probe", f"{readout_acc['untrained encoder']['linear']:.3f}", shipped_row("random_linear")),
+        ("untrained encoder, linear probe", f"{readout_acc['untrained encoder, mean patch token']['linear']:.3f}",
+         shipped_row("random_linear")),
+        ("untrained encoder, kNN", f"{readout_acc['untrained encoder, mean patch token']['kNN']:.3f}",
+         "pending" if random_knn is None else f"{random_knn:.3f}"),
         ("same ViT from scratch, all labels", "-", shipped_row("supervised")),
         ("chance", f"{1 / len(data.classes):.3f}", f"{1 / len(SCENE_CLASSES):.3f}"),
     ]
-    print(f"{'':36s} {'your quick model':>16s} {'shipped model':>14s}")
+    print(f"{'':36s} {'your quick model':>17s} {'shipped model':>17s}")
     for name, yours, theirs in table:
-        print(f"{name:36s} {yours:>16s} {theirs:>14s}")
+        print(f"{name:36s} {yours:>17s} {theirs:>17s}")
 
 # %% [markdown]
 # One seed of each, so read it as a preview: lesson 09 puts these numbers over three seeds

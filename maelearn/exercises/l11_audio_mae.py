@@ -1,46 +1,24 @@
-"""Graders of lesson 11 (audio MAE): spectrogram patches over (frequency, time) and
-dataset-level input normalization."""
+"""Graders of lesson 11 (audio MAE): dataset-level input normalization, and accuracy
+within each time-reversed pair of classes."""
 
 from __future__ import annotations
 
 import torch
-from einops import rearrange
 
 from maelearn.audio import normalize_specs
+from maelearn.evaluate import linear_probe_features
 from maelearn.exercises.framework import Case, exercise
-from maelearn.patches import patchify
 
 
 def _specs(shape, seed, scale=10.0, shift=-30.0):
     return shift + scale * torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
 
 
-# -- 11.1 spectrogram patches --------------------------------------------------------------
-
-
-def _diagnose_patches(case, got, expected):
-    specs, p = case.args
-    if not isinstance(got, torch.Tensor) or got.shape != expected.shape:
-        return "return (B, N, p*p) with N = (n_mels/p)(frames/p)."
-    if torch.equal(got, rearrange(specs, "b c (h p) (w q) -> b (w h) (p q c)", p=p, q=p)):
-        return "the patches are listed time-major; list them frequency row by row: (h w), rows = mel bands."
-    if torch.equal(got, rearrange(specs, "b c (h p) (w q) -> b (h w) (q p c)", p=p, q=p)):
-        return "inside a patch go row (frequency) first, then column (time): (p q), not (q p)."
-    return None
-
-
-@exercise("11.1", "spectrogram patches", patchify, diagnose=_diagnose_patches)
-def _cases_patches():
-    yield Case("1 spectrogram 8 mels x 16 frames, 4x4 patches", (_specs((1, 1, 8, 16), 0), 4))
-    yield Case("3 spectrograms 32 x 64, 8x8 patches", (_specs((3, 1, 32, 64), 1), 8))
-    yield Case("2 spectrograms 6 x 4, 2x2 patches", (_specs((2, 1, 6, 4), 2), 2))
-
-
-# -- 11.2 normalization with the training set's statistics -----------------------------------
+# -- 11.1 normalization with the training set's statistics -----------------------------------
 
 
 def normalize_with_std(train: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
-    """Reference 11.2, as the exercise asks: ``(x - mean_train) / std_train`` for every set,
+    """Reference 11.1, as the exercise asks: ``(x - mean_train) / std_train`` for every set,
     train first (the library's :func:`~maelearn.audio.normalize_specs` with ``std_scale=1``;
     its default divides by 2 std, as Audio-MAE's pipeline)."""
     return normalize_specs(train, *others, std_scale=1.0)
@@ -73,9 +51,105 @@ def _diagnose_norm(case, got, expected):
     return None
 
 
-@exercise("11.2", "normalize with training statistics", normalize_with_std, diagnose=_diagnose_norm, rtol=1e-4, atol=1e-4,
+@exercise("11.1", "normalize with training statistics", normalize_with_std, diagnose=_diagnose_norm, rtol=1e-4, atol=1e-4,
           forbidden=(normalize_specs,))
 def _cases_norm():
     yield Case("train and test", (_specs((6, 1, 4, 8), 3), _specs((3, 1, 4, 8), 4, scale=5.0, shift=-10.0)))
     yield Case("train only", (_specs((4, 1, 8, 8), 5),))
     yield Case("train, validation and test", (_specs((5, 1, 4, 4), 6), _specs((2, 1, 4, 4), 7, shift=0.0), _specs((2, 1, 4, 4), 8)))
+
+
+# -- 11.2 accuracy within each time-reversed pair --------------------------------------------
+
+
+def pair_accuracies(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor,
+                    test_y: torch.Tensor) -> list[float]:
+    """Reference 11.2: for every pair p of classes (2p, 2p+1), up to the largest training
+    label, the test accuracy of ``linear_probe_features(..., num_classes=2)`` trained on
+    that pair's training clips and scored on that pair's test clips, labels 2p -> 0 and
+    2p+1 -> 1. A list of Python floats, in pair order."""
+    accs = []
+    for p in range(int(train_y.max()) // 2 + 1):
+        tr, te = train_y // 2 == p, test_y // 2 == p
+        accs.append(linear_probe_features(train_x[tr], train_y[tr] % 2, test_x[te], test_y[te] % 2, num_classes=2).test_acc)
+    return accs
+
+
+def _clips(n_per_class: int, n_pairs: int, order: float, seed: int, dim: int = 6, dtype=torch.float32):
+    """Features of clips in ``n_pairs`` time-reversed pairs of classes: every pair has its
+    own signature (what kind of sound), and ``order`` sets how far the two members of a
+    pair differ (0: a feature blind to time order, as the MFCC mean and std)."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.arange(2 * n_pairs).repeat_interleave(n_per_class)
+    kind = 3.0 * torch.randn(n_pairs, dim, generator=g)  # one signature per pair
+    way = torch.randn(n_pairs, dim, generator=g)  # the direction that tells its members apart
+    sign = (labels % 2) * 2.0 - 1.0  # -1 for 2p, +1 for 2p+1
+    x = kind[labels // 2] + order * sign[:, None] * way[labels // 2] + torch.randn(len(labels), dim, generator=g)
+    perm = torch.randperm(len(labels), generator=g)
+    return x[perm].to(dtype), labels[perm]
+
+
+def _split(n_train: int, n_test: int, n_pairs: int, order: float, seed: int, **kw):
+    x, y = _clips(n_train + n_test, n_pairs, order, seed, **kw)
+    per = 2 * n_pairs * n_train  # the first clips train, the rest test (the classes are shuffled)
+    return x[:per], y[:per], x[per:], y[per:]
+
+
+def _variants(case) -> dict[str, list[float]]:
+    """What typical mistakes return on ``case``."""
+    xtr, ytr, xte, yte = case.args
+    n = int(ytr.max()) // 2 + 1
+    pairs = range(n)
+    half = n  # the "other pairing" puts class p with class p + n
+
+    def probe(a, ya, b, yb):
+        return linear_probe_features(a, ya, b, yb, num_classes=2).test_acc
+
+    out = {
+        "test labels": [probe(xte[yte // 2 == p], yte[yte // 2 == p] % 2, xte[yte // 2 == p], yte[yte // 2 == p] % 2)
+                        for p in pairs],
+        "all test clips": [probe(xtr[ytr // 2 == p], ytr[ytr // 2 == p] % 2, xte, yte % 2) for p in pairs],
+    }
+    if n > 1:
+        out["other pairing"] = [probe(xtr[(ytr == p) | (ytr == p + half)], (ytr[(ytr == p) | (ytr == p + half)] >= half).long(),
+                                      xte[(yte == p) | (yte == p + half)], (yte[(yte == p) | (yte == p + half)] >= half).long())
+                                for p in pairs]  # classes p and p + n
+    return out
+
+
+def _diagnose_pairs(case, got, expected):
+    with torch.enable_grad():  # the grader diagnoses under no_grad; the probes train
+        return _diagnose_pairs_grad(case, got, expected)
+
+
+def _diagnose_pairs_grad(case, got, expected):
+    if isinstance(got, float) and abs(got - sum(expected) / len(expected)) < 1e-6:
+        return "return the list of the per-pair accuracies, not their mean: the lesson prints each pair's."
+    if not isinstance(got, (list, tuple)):
+        return "return a list of Python floats, one accuracy per pair of classes (2p, 2p+1)."
+    if len(got) != len(expected):
+        return (f"one accuracy per pair: the labels go up to {int(case.args[1].max())}, so there are "
+                f"{len(expected)} pairs (0, 1), (2, 3), ...")
+    xtr, ytr, xte, yte = case.args
+    pooled = linear_probe_features(xtr, ytr % 2, xte, yte % 2, num_classes=2).test_acc
+    if all(isinstance(g, float) and abs(g - pooled) < 1e-6 for g in got):
+        return ("that is one probe over all pairs at once. Train one probe per pair, on that pair's clips only: "
+                "the question is whether the features tell the two members of a pair apart.")
+    hints = {"test labels": "fit each probe on the TRAINING clips of the pair; the test clips are only for scoring.",
+             "all test clips": "score each pair's probe on that pair's test clips only, not on every test clip.",
+             "other pairing": "the two classes of a pair are consecutive labels, (2p, 2p+1), not (p, p + half)."}
+    for name, values in _variants(case).items():
+        if all(isinstance(g, float) and abs(g - v) < 1e-6 for g, v in zip(got, values)):
+            return hints[name]
+    return None
+
+
+@exercise("11.2", "accuracy within each time-reversed pair", pair_accuracies, diagnose=_diagnose_pairs, rtol=0, atol=1e-6)
+def _cases_pairs():
+    # seed: building each probe's linear layer draws from torch's global generator (its
+    # weights are then zeroed), so the grader lets the function draw from it
+    yield Case("a feature blind to time order (the pair's members look alike), 4 pairs",
+               _split(20, 15, 4, order=0.0, seed=0), seed=0)
+    yield Case("a feature that sees time order, 4 pairs", _split(20, 15, 4, order=0.8, seed=1), seed=0)
+    yield Case("2 pairs, float64 features", _split(12, 10, 2, order=0.6, seed=2, dtype=torch.float64), seed=0)
+    yield Case("3 pairs", _split(16, 12, 3, order=0.5, seed=3), seed=0)

@@ -28,8 +28,9 @@
 # 3. pretrain a time-series MAE with a random and with a forecasting mask, and probe its
 #    features (mean-pooled, with [CLS] beside) against raw samples, a hand-made spectrum
 #    and an untrained encoder;
-# 4. read a label curve (accuracy against the number of labelled series) measured over 5
-#    seeds with 95 % intervals, the learned features beside the strongest cheap baseline;
+# 4. judge a label curve (accuracy against the number of labelled series) measured over 5
+#    seeds: at every label count, the paired difference between the learned features and
+#    the strongest cheap baseline, with its 95 % interval;
 # 5. place BERT, MAE, VideoMAE, Audio-MAE, MultiMAE, GraphMAE and contrastive + MAE
 #    hybrids on one map.
 
@@ -58,11 +59,12 @@ from einops import rearrange
 import maelearn
 from maelearn.data.timeseries import activity_series
 from maelearn.exercises import check
-from maelearn.experiments.timeseries import (CHEAP_BASELINES, LABEL_COUNTS, READOUTS, STUDY_VARIANTS, count_key, label_keys,
-                                             load_study, probe_curve, strongest_cheap, study_conclusions, study_interval,
-                                             study_paired, study_report)
+from maelearn.experiments.timeseries import (CHEAP_BASELINES, LABEL_COUNTS, PROTOCOL, READOUTS, STUDY_VARIANTS, count_key,
+                                             label_keys, load_study, probe_curve, strongest_cheap, study_conclusions,
+                                             study_interval, study_paired, study_report, study_values)
+from maelearn.stats import t_quantile
 from maelearn.timeseries import (build_timeseries_mae, encoder_features, forecast_noise, normalize_series,
-                                 reconstruction_losses, spectrum_features)
+                                 reconstruction_losses, series_targets, spectrum_features)
 from maelearn.train import TrainConfig, pretrain
 
 lesson_start = time.perf_counter()
@@ -189,19 +191,12 @@ print("forecasting mask of one series:", forecast_mask(1, cfg.num_patches, mask_
 # For images that helped (the paper's Table 1d). For a sensor the level and the
 # loudness of a patch carry meaning too (a run is louder than a walk), so here the
 # choice is worth measuring: we train with normalized and with raw patch targets.
-#
-# **Exercise 12.3.** Write `series_targets(series, p)`: the patches of
-# `patchify_series`, each normalized over its own p·C values, `(x - mean) / sqrt(var + 1e-6)`
-# with the unbiased variance (as MAE's code does).
+# The normalized target is lesson 08's (exercise 08.4) on series patches:
+# `maelearn.timeseries.series_targets` takes the patches of `patchify_series` and
+# normalizes each over its own p·C values, `(x - mean) / sqrt(var + 1e-6)` with the
+# unbiased variance, as MAE's code does.
 
 # %%
-def series_targets(series: torch.Tensor, p: int) -> torch.Tensor:
-    """(B, C, L) -> (B, L/p, p*C) per-patch normalized."""
-    raise NotImplementedError("Exercise 12.3: replace this line with your code")
-
-
-# %%
-series_targets = check("12.3", series_targets)
 tgt = series_targets(x_train[:4], cfg.patch_size)
 print(f"targets {tuple(tgt.shape)}: per-patch mean ~ {float(tgt.mean(-1).abs().max()):.1e}, var ~ {float(tgt.var(-1).mean()):.3f}")
 
@@ -445,6 +440,68 @@ if study is not None:
     plt.show()
 
 # %% [markdown]
+# ## Judging the label curve
+#
+# A label curve is a claim made point by point: at each number of labels, are the learned
+# features ahead of the best thing you could have had for free? Two choices decide the
+# answer. **Which baseline**: at each label count, the cheap baseline with the highest
+# *mean* over seeds, chosen once for that count (one may lead with 2 labels and another
+# with every label), never the best baseline of each seed separately, which no fixed
+# method could match. **How sure**: the difference learned − baseline seed by seed (within
+# a seed both saw the same labels, so the difference is paired) with its 95 % t-interval,
+# lesson 09's paired interval.
+#
+# **Exercise 12.3.** Write `versus_strongest_cheap(accuracies, method, cheap)`.
+# `accuracies` maps a name to `{labels per class: [accuracy of seed 0, seed 1, ...]}`,
+# every list in the same seed order; `cheap` lists the names of the cheap baselines. For
+# every label count of `method`, return `(baseline, mean, lo, hi)`: the cheap baseline with
+# the highest mean over seeds (the first listed on a tie), then the mean and 95 %
+# t-interval of the differences `method - baseline` paired by seed, as Python floats.
+# Compute the interval yourself, as in exercise 09.1 (`t_quantile(n - 1)` gives the
+# quantile); the library's interval functions are off limits here.
+
+# %%
+def versus_strongest_cheap(accuracies: dict, method: str, cheap: list) -> dict:
+    """{name: {count: [accuracy per seed]}}, a method's name, the cheap baselines' names ->
+    {count: (strongest cheap baseline, mean, lo, hi) of the paired difference method - baseline}."""
+    raise NotImplementedError("Exercise 12.3: replace this line with your code")
+
+
+# %%
+versus_strongest_cheap = check("12.3", versus_strongest_cheap)
+
+# %% [markdown]
+# Your function on the study: every pretrained variant (linear probe on mean-pooled tokens,
+# the protocol) against the strongest of the four cheap baselines (raw series or spectrum,
+# linear probe or k-NN) at every label count. A `+` marks an interval above 0 (the MAE
+# ahead), a `-` one below 0 (the baseline ahead); no mark, not resolved. The last line
+# checks your numbers against the study's own reading (`strongest_cheap`, `study_paired`),
+# which the sentences below are made from.
+
+# %%
+if study is not None:
+    rows_of = {f"{m}, {r}": (m, "-", r) for m in CHEAP_BASELINES for r in READOUTS}  # the cheap baselines
+    cheap_names = list(rows_of)
+    rows_of.update({v: (v, *PROTOCOL) for v in STUDY_VARIANTS})
+    per_seed = {name: {k: study_values(study, *row, key=k) for k in s_keys} for name, row in rows_of.items()}
+    common = sorted(set.intersection(*(set(by_seed) for d in per_seed.values() for by_seed in d.values())))
+    accuracies = {name: {k: [d[k][s] for s in common] for k in s_keys} for name, d in per_seed.items()}
+    judged = {v: versus_strongest_cheap(accuracies, v, cheap_names) for v in STUDY_VARIANTS}
+    print(f"pretrained (mean, linear) - strongest cheap baseline, paired over {len(common)} seeds: mean [95 % interval]")
+    print(f"{'labels/class':>12s}  {'strongest cheap':18s} " + " ".join(f"{v:>25s}" for v in STUDY_VARIANTS))
+    for k in s_keys:
+        cells = []
+        for v in STUDY_VARIANTS:
+            _, m, lo, hi = judged[v][k]
+            cells.append(f"{m:+.3f} [{lo:+.3f}, {hi:+.3f}] {'+' if lo > 0 else '-' if hi < 0 else ' '}")
+        print(f"{k:>12s}  {judged[next(iter(STUDY_VARIANTS))][k][0]:18s} " + " ".join(f"{c:>25s}" for c in cells))
+    same = all(rows_of[judged[v][k][0]] == strongest_cheap(study, k)
+               and all(abs(x - study_paired(study, (v, *PROTOCOL), strongest_cheap(study, k), k)[f]) < 1e-9
+                       for x, f in zip(judged[v][k][1:], ("mean", "lo", "hi")))
+               for v in STUDY_VARIANTS for k in s_keys)
+    print("the same baselines and intervals as the study's own reading:", same)
+
+# %% [markdown]
 # ## What the study says
 #
 # The sentences below are computed from the intervals above, not written in advance:
@@ -571,6 +628,9 @@ if study is not None:
                      fmt_iv(study_interval(study, *cheap, key=k))))
         rows += [(f"study ({n_seeds} seeds), {k} labels/class, {m}, mean, linear", fmt_iv(study_interval(study, m, "mean", "linear", key=k)))
                  for m in ("untrained", *STUDY_VARIANTS)]
+        v = max(judged, key=lambda name: judged[name][k][1])  # the best variant's paired difference (exercise 12.3)
+        rows.append((f"study ({n_seeds} seeds), {k} labels/class, {v} - {judged[v][k][0]} (paired)",
+                     "{1:+.3f} [{2:+.3f}, {3:+.3f}]".format(*judged[v][k])))
 rows.append(("lesson run time (s)", f"{elapsed:.1f}"))
 for key, value in rows:
     print(f"{key:72s} {value}")

@@ -97,6 +97,27 @@ def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95)
     return iv.mean, iv.lo, iv.hi
 
 
+def versus_strongest_baseline(accuracies: Mapping[str, Mapping[str, Sequence[float]]], method: str,
+                              baselines: Sequence[str]) -> dict[str, tuple[str, float, float, float]]:
+    """A label curve judged point by point. ``accuracies``: ``{name: {count: [one value per
+    seed]}}``, every list in the same seed order. For each label count of ``method`` (its
+    keys, in order): the baseline of ``baselines`` with the highest mean over seeds (the
+    first on a tie), and the paired difference ``method - baseline`` seed by seed with its
+    95 % t-interval (:func:`paired_interval`). Returns ``{count: (baseline, mean, lo, hi)}``.
+    Taught in lesson 12 (exercise 12.3)."""
+    if not baselines:
+        raise ValueError("baselines must name at least one method")
+    missing = [b for b in (method, *baselines) if b not in accuracies]
+    if missing:
+        raise ValueError(f"no accuracies for {missing}; known: {sorted(accuracies)}")
+    out = {}
+    for key, values in accuracies[method].items():
+        means = {b: sum(map(float, accuracies[b][key])) / len(accuracies[b][key]) for b in baselines}
+        best = max(baselines, key=lambda b: means[b])
+        out[key] = (best, *paired_interval(values, accuracies[best][key]))
+    return out
+
+
 def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: float | None = None) -> str:
     """The stated rule on a paired difference's interval ``[lo, hi]`` (from 2 or more
     seeds). Taught in lesson 09 (exercise 09.2).
@@ -132,4 +153,5 @@ def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) 
 __all__ = [
     "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval",
     "paired_difference", "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
+    "versus_strongest_baseline",
 ]

@@ -57,7 +57,7 @@ def unpatchify_series(patches: torch.Tensor, p: int, channels: int) -> torch.Ten
 def series_targets(series: torch.Tensor, p: int, norm: bool = True, eps: float = 1e-6) -> torch.Tensor:
     """What the decoder predicts: the patches of :func:`patchify_series`, each normalized
     over its own p*C values (mean, unbiased variance, ``(x - mean) / sqrt(var + eps)``)
-    when ``norm``. (B, C, L) -> (B, L/p, p*C)."""
+    when ``norm``. (B, C, L) -> (B, L/p, p*C). Taught in lesson 12."""
     patches = patchify_series(series, p)
     return normalized_targets(patches, eps) if norm else patches
 

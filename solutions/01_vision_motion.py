@@ -25,8 +25,9 @@
 # 2. load torchvision's pretrained ResNet-18 when you have the internet (and what to do offline);
 # 3. derive and implement Lucas–Kanade optical flow: gradients, window sums, a 2×2 solve per pixel;
 # 4. judge a flow field by its average endpoint error against the truth and two baselines;
-# 5. turn the flow into a motion-direction classifier (mean flow → nearest centroid) and
-#    measure how much a single frame gives away without any motion.
+# 5. turn the flow into a motion direction, by a rule that knows the screen's axes and by
+#    a classifier (mean flow → nearest centroid), and measure how much a single frame gives
+#    away without any motion.
 
 # %% [markdown]
 # ## Setting up
@@ -340,6 +341,30 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
+# **Exercise 01.4.** The centroids were learned from labelled clips, but the generator's
+# convention allows a rule with no training at all. Class `c` of `clips.classes` (right,
+# up, left, down) moves at the angle `c · 360° / K` counter-clockwise *on screen*, and
+# screen y points down, so a flow (dx, dy) has the angle atan2(−dy, dx). Write
+# `direction_from_flow(flow, directions=4)`: flow vectors (..., 2) = (dx, dy) → labels
+# (...) long, the class whose direction is nearest the vector's angle (round to the
+# nearest class, then wrap into 0 … K − 1). A single vector (2,) gives a 0-dim label.
+
+# %%
+def direction_from_flow(flow: torch.Tensor, directions: int = 4) -> torch.Tensor:
+    """(..., 2) flow (dx, dy), y down -> (...) long direction labels."""
+    ### BEGIN SOLUTION 01.4
+    angle = torch.atan2(-flow[..., 1], flow[..., 0])  # counter-clockwise on screen, in (-pi, pi]
+    return torch.round(angle / (2 * np.pi / directions)).long() % directions
+    ### END SOLUTION
+
+
+direction_from_flow = check("01.4", direction_from_flow)
+rule = direction_from_flow(fit.test_features)  # the same mean flows, no labels used
+acc_rule = float((rule == test.labels).float().mean())
+print(f"direction by the nearest angle, no labels: test accuracy {acc_rule:.3f}   by the learned centroids {acc_flow:.3f}   "
+      f"the two agree on {float((rule == fit.predictions).float().mean()):.3f} of the test clips")
+
+# %% [markdown]
 # How much does one frame give away? Two measurements on the same clips, each a linear
 # classifier (`linear_probe_features`) trained on the training clips: one on the raw
 # pixels of the first frame, one on where the shape is in the first frame (its centre,
@@ -385,6 +410,7 @@ rows += [(f"endpoint error, {k} (px)", f"{v:.3f}") for k, v in epe.items()]
 rows += [(f"endpoint error, LK by hand, {k} pixels (px)", f"{v:.3f}") for k, v in epe_region.items()]
 rows += [("direction clips train / test", f"{n_train} / {n_test}"),
          ("direction accuracy, mean LK flow -> centroid", f"{acc_flow:.3f}"),
+         ("direction accuracy, mean LK flow -> nearest angle", f"{acc_rule:.3f}"),
          ("direction accuracy, shape's centre in frame 0", f"{acc_position:.3f}"),
          ("direction accuracy, first frame's pixels", f"{acc_frame:.3f}"),
          ("motion alone - position alone", f"{acc_flow - acc_position:+.3f}")]

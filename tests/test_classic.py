@@ -153,6 +153,23 @@ def test_flow_direction_classifies_and_beats_one_frame():
     assert all(0.0 <= a <= 1.0 for a in base.values())
 
 
+@pytest.mark.parametrize("directions", [4, 8])
+def test_direction_from_flow_reads_the_generators_convention(directions):
+    """The true flow of every clip points the way its label says (screen y down, classes
+    counter-clockwise on screen from "right"); batches and single vectors alike."""
+    from maelearn.classic import motion
+
+    v = moving_shapes(64, frames=3, size=16, seed=2, directions=directions)
+    mean = v.flow[:, 0].sum(dim=(-2, -1))  # (N, 2) the shape's total displacement, frame 0 -> 1
+    assert torch.equal(motion.direction_from_flow(mean, directions), v.labels)
+    assert motion.direction_from_flow(torch.tensor([0.0, -1.0])).item() == 1  # dy < 0 moves up
+    assert motion.direction_from_flow(torch.tensor([[-1.0, 0.1]], dtype=torch.float64)).tolist() == [2]
+    with pytest.raises(ValueError, match="flow must be"):
+        motion.direction_from_flow(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match="directions"):
+        motion.direction_from_flow(mean, 0)
+
+
 def test_frame_difference_features():
     from maelearn.classic import motion
 

@@ -18,6 +18,7 @@ from maelearn.stats import (
     paired_interval,
     verdict,
     verdict_from_bounds,
+    versus_strongest_baseline,
 )
 
 
@@ -81,3 +82,20 @@ def test_verdict_from_bounds_checks_its_arguments():
         verdict_from_bounds(2.0, 1.0, 1)
     with pytest.raises(ValueError, match="paper_sign"):
         verdict(Interval(1.0, 1.0, 1.0, 1, 0.0), 2)
+
+
+def test_versus_strongest_baseline_picks_by_mean_per_count_and_pairs_by_seed():
+    accs = {"a": {"2": [0.5, 0.7, 0.4], "all": [0.6, 0.6, 0.6]},
+            "b": {"2": [0.45, 0.40, 0.42], "all": [0.9, 0.8, 0.85]},
+            "c": {"2": [0.40, 0.55, 0.44], "all": [0.7, 0.7, 0.7]},  # c wins seed 2 at "2", a has the best mean
+            "mae": {"2": [0.55, 0.60, 0.50], "all": [0.8, 0.82, 0.81]}}
+    out = versus_strongest_baseline(accs, "mae", ["a", "b", "c"])
+    assert list(out) == ["2", "all"]
+    assert out["2"][0] == "a" and out["all"][0] == "b"
+    assert out["2"][1:] == paired_interval(accs["mae"]["2"], accs["a"]["2"])
+    assert out["all"][1:] == paired_interval(accs["mae"]["all"], accs["b"]["all"])
+    assert all(type(x) is float for entry in out.values() for x in entry[1:])
+    with pytest.raises(ValueError, match="no accuracies"):
+        versus_strongest_baseline(accs, "mae", ["d"])
+    with pytest.raises(ValueError, match="at least one"):
+        versus_strongest_baseline(accs, "mae", [])

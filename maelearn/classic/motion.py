@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -49,6 +50,23 @@ def mean_flow(videos: torch.Tensor, window: int = 5, min_eig: float = 1e-3, leve
         flow = lucas_kanade_batch(f0, f1, window, min_eig, levels, iterations)  # (b (T-1), 2, H, W)
         out.append(flow.reshape(len(g), t - 1, 2, h, w).mean(dim=(1, 3, 4)))
     return torch.cat(out)
+
+
+def direction_from_flow(flow: torch.Tensor, directions: int = 4) -> torch.Tensor:
+    """The direction class of flow vectors, with no training: flow (..., 2) = (dx, dy) in
+    pixels, screen y pointing down -> (...) long, the index of the class of
+    :data:`maelearn.data.video.DIRECTIONS` whose direction is nearest the vector's angle.
+    The classes run counter-clockwise on screen from "right": class c points at the angle
+    ``c * 2 pi / directions`` measured upwards from the x axis, so (dx, dy) has the angle
+    ``atan2(-dy, dx)``. A vector exactly between two classes goes either way.
+    Taught in lesson 01."""
+    if not isinstance(flow, torch.Tensor) or not flow.is_floating_point() or flow.ndim < 1 or flow.shape[-1] != 2:
+        got = f"{flow.dtype}, shape {tuple(flow.shape)}" if isinstance(flow, torch.Tensor) else type(flow).__name__
+        raise ValueError(f"flow must be a float tensor (..., 2) of (dx, dy), got {got}")
+    if not isinstance(directions, int) or isinstance(directions, bool) or directions < 1:
+        raise ValueError(f"directions must be an int >= 1, got {directions!r}")
+    angle = torch.atan2(-flow[..., 1], flow[..., 0])  # counter-clockwise on screen, in (-pi, pi]
+    return torch.round(angle / (2 * math.pi / directions)).long() % directions
 
 
 @dataclass

@@ -1,10 +1,20 @@
-"""Graders of lesson 01 (vision and motion features): Lucas-Kanade optical flow by hand."""
+"""Graders of lesson 01 (vision and motion features): Lucas-Kanade optical flow by hand,
+and the rule that turns a mean flow vector into a direction label.
+
+01.4 is graded on one vector per class in shuffled order, many speeds and angles, 8
+directions, float64 and a single vector; its hints recognise y taken as pointing up (or the
+classes run clockwise), dx and dy swapped, the argmax over the wrong axis, labels off by
+one, angles not wrapped into [0, directions), floor instead of rounding, and the number of
+directions hard-coded."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 
 from maelearn.classic.flow import endpoint_error, image_gradients, lk_solve, structure_tensor
+from maelearn.classic.motion import direction_from_flow
 from maelearn.exercises.framework import Case, exercise
 
 
@@ -140,3 +150,86 @@ def _cases_epe():
     m[1:3, 2:5] = True
     yield Case("random flows, masked", (f, t, m))
     yield Case("a batch (3, 2, 4, 4)", (torch.randn(3, 2, 4, 4, generator=g), torch.randn(3, 2, 4, 4, generator=g)))
+
+
+# -- 01.4 from a mean flow vector to a direction label --------------------------------------
+
+
+def _angles(degrees: list[float], speeds: list[float], dtype=torch.float32) -> torch.Tensor:
+    """Flow vectors (N, 2) = (dx, dy), screen y down, at the given angles (counter-clockwise
+    on screen from "right") and speeds."""
+    a = torch.tensor(degrees, dtype=torch.float64) * math.pi / 180
+    v = torch.tensor(speeds, dtype=torch.float64)
+    return torch.stack([v * torch.cos(a), -v * torch.sin(a)], -1).to(dtype)
+
+
+def _random_flows(n: int, directions: int, spread: float, seed: int, dtype=torch.float32) -> torch.Tensor:
+    """n vectors, each within ``spread`` degrees of a random class's direction (classes are
+    360 / directions degrees apart: well inside its sector), speeds 0.02 to 2 px per frame."""
+    g = torch.Generator().manual_seed(seed)
+    cls = torch.randint(directions, (n,), generator=g)
+    deg = cls * 360.0 / directions + spread * (2 * torch.rand(n, generator=g, dtype=torch.float64) - 1)
+    speed = 0.02 + 1.98 * torch.rand(n, generator=g, dtype=torch.float64)
+    return _angles(deg.tolist(), speed.tolist(), dtype)
+
+
+def _diagnose_direction(case, got, expected):
+    flow = case.args[0]
+    k = case.args[1] if len(case.args) > 1 else case.kwargs.get("directions", 4)
+    if not isinstance(got, torch.Tensor):
+        return "return a tensor of class indices (dtype long), one per flow vector."
+    if got.shape != expected.shape:
+        if flow.ndim == 2 and tuple(got.shape) == (k,):
+            return ("one label per flow vector: take the argmax over the classes (the last axis of a (N, K) "
+                    "similarity table), not over the vectors.")
+        return (f"one label per flow vector: flow {tuple(flow.shape)} -> labels {tuple(expected.shape)} "
+                "(a single (2,) vector gives a 0-dim tensor).")
+    sign = torch.tensor([1.0, -1.0], dtype=flow.dtype)
+    angle = torch.atan2(-flow[..., 1], flow[..., 0]) / (2 * math.pi / k)
+    slips = [
+        (direction_from_flow(flow * sign, k),
+         "screen y points DOWN: a flow with dy < 0 moves up. The angle on screen is atan2(-dy, dx), and the classes "
+         "run counter-clockwise on screen from 'right' (right, up, left, down for 4)."),
+        (direction_from_flow(flow.flip(-1), k),
+         "flow[..., 0] is dx (horizontal, to the right) and flow[..., 1] is dy (vertical): you swapped them."),
+        (direction_from_flow(flow.flip(-1) * sign, k),
+         "flow[..., 0] is dx and flow[..., 1] is dy (you swapped them), and screen y points down: atan2(-dy, dx)."),
+        ((expected + 1) % k, f"the labels are off by one: class 0 is 'right' (angle 0), class 1 the next one "
+                             f"counter-clockwise, up to {k - 1}."),
+        (expected + 1, "the labels are off by one: class 0 is 'right' (angle 0), not 1."),
+        ((expected - 1) % k, "the labels are off by one: class 0 is 'right' (angle 0)."),
+        (torch.round(angle).long(), f"wrap the labels into 0 .. {k - 1} (% directions): a vector pointing "
+                                    "below the x axis has a negative angle."),
+        (torch.floor(angle).long() % k, "each class is centred on its direction: round angle / step to the "
+                                        "NEAREST integer, not floor (a vector slightly below 'right' is still right)."),
+    ]
+    if k != 4:
+        slips.append((direction_from_flow(flow, 4), f"use the `directions` argument ({k} here), not 4."))
+    if flow.ndim == 2 and flow.shape[0] == k:
+        a = torch.arange(k, dtype=torch.float64) * 2 * math.pi / k
+        screen = torch.stack([torch.cos(a), -torch.sin(a)], -1)  # (K, 2) unit vector of each class, y down
+        table = torch.nn.functional.normalize(flow.double(), dim=-1) @ screen.T  # (N, K) cosine similarities
+        slips.append((table.argmax(0), "take the argmax over the classes (the last axis of a (N, K) similarity "
+                                       "table), one label per vector, not over the vectors."))
+    for wrong, hint in slips:
+        if wrong.shape == got.shape and torch.equal(got.long(), wrong.long()) and not torch.equal(wrong.long(), expected):
+            return hint
+    return None
+
+
+@exercise("01.4", "direction label from a mean flow vector", direction_from_flow, diagnose=_diagnose_direction,
+          rtol=0, atol=0)
+def _cases_direction():
+    # One vector per class, shuffled (down, right, up, left), each a little off its class's
+    # direction: "right" is 7 degrees BELOW the x axis (a negative angle), so floor and
+    # forgetting to wrap go wrong; the shuffled order makes an argmax over the vectors differ.
+    yield Case("one vector per class, order down, right, up, left",
+               (_angles([283.0, -7.0, 80.0, 158.0], [0.9, 0.8, 0.6, 0.5]),))
+    yield Case("20 mean flows of many speeds (0.02 to 2 px), within 35 degrees of their class",
+               (_random_flows(20, 4, 35.0, seed=0),))
+    yield Case("8 directions, 24 float64 vectors within 15 degrees of their class",
+               (_random_flows(24, 8, 15.0, seed=1, dtype=torch.float64), 8))
+    yield Case("a single vector (2,), moving right and down: a 0-dim label",
+               (_angles([-62.0], [0.4])[0],))
+    yield Case("6 slow vectors (0.01 px per frame), 4 directions given by keyword",
+               (_angles([100.0, 190.0, 260.0, 20.0, -40.0, 130.0], [0.01] * 6),), {"directions": 4})

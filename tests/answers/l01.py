@@ -1,4 +1,7 @@
-"""Lesson 01 graders accept the reference and reject typical Lucas-Kanade mistakes."""
+"""Lesson 01 graders accept the reference and reject typical Lucas-Kanade and
+motion-direction mistakes."""
+
+import math
 
 import torch
 
@@ -166,3 +169,107 @@ WRONG += [
     ("01.2", lk_float64_zeros, "your result is torch.float64 but the answer is torch.float32"),
 ]
 RIGHT += [("01.2", lk_by_linalg_solve), ("01.1", window_sums_by_avg_pool), ("01.3", epe_by_weighted_sum)]
+
+
+# -- 01.4 from a mean flow vector to a direction label --------------------------------------
+
+
+def _step(directions):
+    return 2 * math.pi / directions
+
+
+def direction_y_up(flow, directions=4):
+    """Wrong: treats y as pointing up (maths convention), so up and down swap."""
+    return torch.round(torch.atan2(flow[..., 1], flow[..., 0]) / _step(directions)).long() % directions
+
+
+def direction_swapped_uv(flow, directions=4):
+    """Wrong: reads column 0 as dy and column 1 as dx."""
+    return torch.round(torch.atan2(-flow[..., 0], flow[..., 1]) / _step(directions)).long() % directions
+
+
+def direction_argmax_wrong_axis(flow, directions=4):
+    """Wrong: cosine table (N, K), argmax over the vectors instead of the classes."""
+    a = torch.arange(directions, dtype=flow.dtype) * _step(directions)
+    screen = torch.stack([torch.cos(a), -torch.sin(a)], -1)
+    return (torch.nn.functional.normalize(flow, dim=-1) @ screen.T).argmax(0)
+
+
+def direction_off_by_one(flow, directions=4):
+    """Wrong: labels 1..K."""
+    return torch.round(torch.atan2(-flow[..., 1], flow[..., 0]) / _step(directions)).long() % directions + 1
+
+
+def direction_not_wrapped(flow, directions=4):
+    """Wrong: negative angles give negative labels."""
+    return torch.round(torch.atan2(-flow[..., 1], flow[..., 0]) / _step(directions)).long()
+
+
+def direction_floor(flow, directions=4):
+    """Wrong: floor puts the class boundaries on the class directions."""
+    return torch.floor(torch.atan2(-flow[..., 1], flow[..., 0]) / _step(directions)).long() % directions
+
+
+def direction_four_only(flow, directions=4):
+    """Wrong: the number of directions hard-coded."""
+    return torch.round(torch.atan2(-flow[..., 1], flow[..., 0]) / (math.pi / 2)).long() % 4
+
+
+def direction_float_labels(flow, directions=4):
+    """Wrong: float labels."""
+    return (torch.round(torch.atan2(-flow[..., 1], flow[..., 0]) / _step(directions)) % directions)
+
+
+def direction_batch_only(flow, directions=4):
+    """Wrong: assumes a batch (N, 2): a single vector (2,) breaks."""
+    return torch.round(torch.atan2(-flow[:, 1], flow[:, 0]) / _step(directions)).long() % directions
+
+
+WRONG += [
+    ("01.4", direction_y_up, "screen y points DOWN"),
+    ("01.4", direction_swapped_uv, "you swapped them"),
+    ("01.4", direction_argmax_wrong_axis, "argmax over the classes"),
+    ("01.4", direction_off_by_one, "off by one"),
+    ("01.4", direction_not_wrapped, "wrap the labels"),
+    ("01.4", direction_floor, "NEAREST integer, not floor"),
+    ("01.4", direction_four_only, "use the `directions` argument"),
+    ("01.4", direction_float_labels, "your result is torch.float32 but the answer is torch.int64"),
+    ("01.4", direction_batch_only, "your function raised IndexError"),
+]
+
+
+def direction_by_cosine_table(flow, directions=4):
+    """Right: the nearest class direction by cosine similarity (the nearest-centroid rule
+    with one unit vector per class as its centroids)."""
+    a = torch.arange(directions, dtype=flow.dtype) * 2 * math.pi / directions
+    screen = torch.stack([torch.cos(a), -torch.sin(a)], -1)  # (K, 2), y down
+    return (torch.nn.functional.normalize(flow, dim=-1) @ screen.T).argmax(-1)
+
+
+def direction_by_euclid_to_unit_vectors(flow, directions=4):
+    """Right: the nearest unit class vector in Euclidean distance, after normalizing the flow
+    (on the unit circle the nearest point is the most cosine-similar one)."""
+    a = torch.arange(directions, dtype=torch.float64) * 2 * math.pi / directions
+    screen = torch.stack([torch.cos(a), -torch.sin(a)], -1)
+    unit = torch.nn.functional.normalize(flow.double(), dim=-1).reshape(-1, 2)
+    return torch.cdist(unit, screen).argmin(-1).reshape(flow.shape[:-1])
+
+
+def direction_by_degrees(flow, directions=4):
+    """Right: angles in degrees in [0, 360), shifted by half a sector, then floor division."""
+    deg = torch.rad2deg(torch.atan2(-flow[..., 1], flow[..., 0])) % 360
+    sector = 360 / directions
+    return (torch.div(deg + sector / 2, sector, rounding_mode="floor") % directions).long()
+
+
+def direction_by_library_centroid(flow, directions=4):
+    """Right: lesson 04's nearest_centroid with the K unit directions as centroids."""
+    from maelearn.classic.cnn import nearest_centroid
+
+    a = torch.arange(directions, dtype=flow.dtype) * 2 * math.pi / directions
+    centroids = torch.stack([torch.cos(a), -torch.sin(a)], -1)
+    return nearest_centroid(flow.reshape(-1, 2), centroids).reshape(flow.shape[:-1])
+
+
+RIGHT += [("01.4", direction_by_cosine_table), ("01.4", direction_by_euclid_to_unit_vectors),
+          ("01.4", direction_by_degrees), ("01.4", direction_by_library_centroid)]

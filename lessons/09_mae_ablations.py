@@ -620,14 +620,10 @@ else:
     ax.set_title(f"Figure 5 at epoch {fig5['epoch']} of {fig5['schedule']} (mean, 95 % interval)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    for ratio in FIGURE5_RATIOS:
-        rows = load_rows(results_file(Plan(mask_ratio=ratio)))["rows"]
-        epochs = sorted({r["epochs"] for r in rows})
-        n_at = [sum(r["epochs"] == e for r in rows) for e in epochs]
-        means = [100 * sum(r["linear_probe"] for r in rows if r["epochs"] == e) / n for e, n in zip(epochs, n_at)]
-        line, = ax_curve.plot(epochs, means, label=f"ratio {ratio:g}")
-        for e, m, n in zip(epochs, means, n_at):  # open markers: fewer than 3 seeds there
-            ax_curve.plot(e, m, marker="o", color=line.get_color(), markerfacecolor=line.get_color() if n >= 3 else "white")
+    for ratio, curve in fig5["curves"].items():
+        line, = ax_curve.plot([e for e, _, _ in curve], [100 * m for _, m, _ in curve], label=f"ratio {ratio:g}")
+        for e, m, n in curve:  # open markers: fewer than 3 seeds there
+            ax_curve.plot(e, 100 * m, marker="o", color=line.get_color(), markerfacecolor=line.get_color() if n >= 3 else "white")
     ax_curve.axvline(fig5["epoch"], color="grey", linestyle=":")
     ax_curve.set_xlabel("pretraining epoch (one 200-epoch schedule)")
     ax_curve.set_ylabel("linear probe (%), mean over seeds")

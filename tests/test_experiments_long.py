@@ -295,6 +295,8 @@ def test_figure5_reads_the_latest_epoch_every_ratio_reached(tmp_path):
         f.write_text(json.dumps({"schema": pl.SCHEMA, "rows": rows}))
     fig = pl.figure5(files=files)
     assert fig["epoch"] == 25 and fig["seeds"] == {r: 3 for r in pl.FIGURE5_RATIOS}
+    assert [(e, n) for e, _, n in fig["curves"][0.25]] == [(10, 3), (25, 3)]
+    assert fig["curves"][0.75][-1][1] == pytest.approx(0.50 + 0.01 + 0.05)  # epoch 50: mean of seeds 0-2
     pairs = {(p["ratio"], p["metric"]): p for p in fig["pairs"]}
     assert set(pairs) == {(r, m) for r in (0.25, 0.5, 0.9) for m in ("linear_probe", "knn")}
     assert pairs[0.25, "linear_probe"]["mean"] == pytest.approx(20.0) and pairs[0.25, "linear_probe"]["verdict"] == "reproduced"

@@ -371,16 +371,19 @@ def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, file
     the lower ratios and 90 %). ``files`` maps a ratio to its results file (default
     :func:`results_file`). Returns ``{"epoch", "seeds": {ratio: n at the epoch},
     "rows": {ratio: [row, ...]}, "pairs": [{ratio, metric, mean, lo, hi, n, verdict}],
-    "schedule"}``; ``epoch`` is None while no epoch is common to all. Taught in lesson 09."""
+    "curves": {ratio: [(epoch, mean linear probe, seeds), ...]} (every probed epoch), "schedule"}``;
+    ``epoch`` is None while no epoch is common to all. Taught in lesson 09."""
     files = files or {r: results_file(Plan(mask_ratio=r)) for r in ratios}
-    rows = {r: load_rows(files[r])["rows"] if files[r].exists() else [] for r in ratios}
+    rows = {r: load_rows(files[r])["rows"] for r in ratios}
     seeds_at = {r: {} for r in ratios}
     for r in ratios:
         for row in rows[r]:
             seeds_at[r].setdefault(row["epochs"], set()).add(row["seed"])
+    curves = {r: [(e, sum(row["linear_probe"] for row in rows[r] if row["epochs"] == e) / len(seeds_at[r][e]),
+                   len(seeds_at[r][e])) for e in sorted(seeds_at[r])] for r in ratios}
     common = [e for e in Plan().probe_at if all(len(seeds_at[r].get(e, ())) >= min_seeds for r in ratios)]
     epoch = max(common) if common else None
-    out = {"epoch": epoch, "schedule": Plan().epochs, "seeds": {}, "rows": {}, "pairs": []}
+    out = {"epoch": epoch, "schedule": Plan().epochs, "seeds": {}, "rows": {}, "pairs": [], "curves": curves}
     if epoch is None:
         return out
     at = {r: {row["seed"]: row for row in rows[r] if row["epochs"] == epoch} for r in ratios}

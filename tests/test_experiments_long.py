@@ -217,6 +217,8 @@ def test_other_mask_ratios_and_kinds_keep_their_own_files(tmp_path, capsys):
     assert pl.run_dir(base, tmp_path, 1) == tmp_path / "pretraining_length" / "cpu-seed1"
     assert pl.run_dir(half, tmp_path, 1) != pl.run_dir(base, tmp_path, 1) != pl.run_dir(con, tmp_path, 1)
     assert pl.setting(half)["mask_ratio"] == 0.5
+    assert pl._provenance(half)["command"] == "python -m maelearn.experiments length --mask-ratio 0.5"
+    assert pl._provenance(con)["command"].endswith("length --kind contrastive")
     assert pl.main(["length", "--kind", "contrastive", "--mask-ratio", "0.5", "--out", str(tmp_path / "x.json")]) == 2
     assert "left at 0.75 for the contrastive kind" in capsys.readouterr().err
 

@@ -219,7 +219,8 @@ def load_average() -> float | None:
 def _provenance(plan: Plan) -> dict:
     sc = SCALES[plan.scale]
     return {
-        "command": "python -m maelearn.experiments length",
+        "command": "python -m maelearn.experiments length"
+                   + {"_contrastive": " --kind contrastive", "": ""}.get(_tag(plan), f" --mask-ratio {plan.mask_ratio:g}"),
         "plan": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(plan).items()},
         "setting": setting(plan),
         "model": sc.model,

@@ -30,7 +30,6 @@ import maelearn
 from maelearn import cli
 from maelearn.checkpoint import (
     CHECKPOINT_NAME,
-    config_differences,
     estimate_parameters,
     load_checkpoint,
     model_config,
@@ -47,7 +46,7 @@ from maelearn.exercises.framework import strict
 from maelearn.mae import PRESETS, build_mae, mae_config
 from maelearn.models import mae_from_config
 from maelearn.progress import log_every_from_env
-from maelearn.runs import RunFolder, check_resume, segments, write_text
+from maelearn.runs import RunFolder, check_resume, config_differences, segments, write_text
 from maelearn.train import TrainConfig, pretrain
 from maelearn.viz import figure2
 

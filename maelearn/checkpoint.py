@@ -28,7 +28,6 @@ from typing import IO, Any
 import torch
 from torch import nn
 
-from maelearn.cli import UsageError, require_writable_folder
 from maelearn.config import available_memory
 from maelearn.models import mae_from_config
 
@@ -117,54 +116,10 @@ def atomic_save(obj: Any, path: str | Path) -> Path:
     return atomic_write(path, lambda f: torch.save(obj, f))
 
 
-def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool = False, flag: str = "OUT",
-                      what: str = "", example: str = CHECKPOINT_NAME) -> Path:
-    """Before writing anything, refuse ``path`` as the destination of a file (``folder=True``:
-    a folder, e.g. a Hugging Face model) with a ``UsageError`` naming ``flag``, the path and
-    what was expected: something of the other type is there, a file (a non-empty folder) is
-    there without ``overwrite``, or the nearest existing folder takes no new files. ``what``
-    names the thing written; ``example`` is the file name suggested inside a folder given
-    for a file. Creates nothing that stays."""
-    path = Path(path)
-    what = what or ("a folder" if folder else "a file")
-    shown = f"{flag} {path}"
-    if path.is_dir():
-        if not folder:
-            raise UsageError(f"{shown} is a folder; expected the path of {what} (e.g. {path / example})")
-        found = sorted(p.name for p in path.iterdir())
-        if found and not overwrite:
-            listed = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
-            raise UsageError(f"{shown} already exists and holds {len(found)} file(s) ({listed}); add --overwrite "
-                             "to write into it anyway, or choose another path")
-    elif path.exists() or path.is_symlink():
-        if folder:
-            raise UsageError(f"{shown} is a file; expected a folder for {what} (a new path or an empty folder)")
-        if not path.is_file():
-            raise UsageError(f"{shown} exists and is not a regular file; expected the path of {what}")
-        if not overwrite:
-            raise UsageError(f"{shown} already exists; add --overwrite to replace it, or choose another path")
-    base = next((parent for parent in path.parents if parent.exists()), Path("."))
-    if not base.is_dir():
-        raise UsageError(f"{shown}: {base} is a file, not a folder; expected a path inside a folder")
-    require_writable_folder(base, shown)  # where the new file (or folder) will be made
-    return path
-
-
 def model_config(model: nn.Module) -> dict | None:
     """The plain-dict config (with its ``kind``) a checkpoint stores to rebuild ``model``:
     ``model.config_dict()`` for every MAE of the library, ``None`` for other models."""
     return dict(model.config_dict()) if hasattr(model, "config_dict") else None
-
-
-def config_differences(saved: dict, current: dict) -> list[str]:
-    """One ``"field: checkpoint A, now B"`` per field where two model configs differ (sorted),
-    so a refusal names what changed instead of printing both dicts."""
-    out = []
-    for key in sorted(set(saved) | set(current)):
-        a, b = saved.get(key, "<absent>"), current.get(key, "<absent>")
-        if a != b:
-            out.append(f"{key}: checkpoint {a!r}, now {b!r}")
-    return out
 
 
 def _positive_int(cfg: dict, key: str, default: int) -> int:
@@ -334,6 +289,6 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return model, dict(state, history=History.from_dict(state.get("history") or {}))
 
 
-__all__ = ["CHECKPOINT_NAME", "FORMAT", "LOAD_ERRORS", "History", "atomic_save", "atomic_write", "check_destination",
-           "check_model_fits", "checkpoint_path", "config_differences", "estimate_parameters", "load_checkpoint",
-           "load_weights_only", "model_config", "read_checkpoint", "unreadable_reason"]
+__all__ = ["CHECKPOINT_NAME", "FORMAT", "LOAD_ERRORS", "History", "atomic_save", "atomic_write", "check_model_fits",
+           "checkpoint_path", "estimate_parameters", "load_checkpoint", "load_weights_only", "model_config",
+           "read_checkpoint", "unreadable_reason"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from maelearn.checkpoint import CHECKPOINT_NAME, atomic_write
-from maelearn.cli import UsageError
+from maelearn.cli import UsageError, require_writable_folder
 
 LOCK_NAME = ".lock"
 #: The files of a finished (or started) run; their presence means "this folder holds a run".
@@ -218,6 +218,50 @@ def check_resume(saved: dict, current: dict, where: str) -> dict[str, tuple[Any,
     return allowed
 
 
+def check_destination(path: str | Path, *, overwrite: bool = False, folder: bool = False, flag: str = "OUT",
+                      what: str = "", example: str = CHECKPOINT_NAME) -> Path:
+    """Before writing anything, refuse ``path`` as the destination of a file (``folder=True``:
+    a folder, e.g. a Hugging Face model) with a ``UsageError`` naming ``flag``, the path and
+    what was expected: something of the other type is there, a file (a non-empty folder) is
+    there without ``overwrite``, or the nearest existing folder takes no new files. ``what``
+    names the thing written; ``example`` is the file name suggested inside a folder given
+    for a file. Creates nothing that stays."""
+    path = Path(path)
+    what = what or ("a folder" if folder else "a file")
+    shown = f"{flag} {path}"
+    if path.is_dir():
+        if not folder:
+            raise UsageError(f"{shown} is a folder; expected the path of {what} (e.g. {path / example})")
+        found = sorted(p.name for p in path.iterdir())
+        if found and not overwrite:
+            listed = ", ".join(found[:4]) + (", ..." if len(found) > 4 else "")
+            raise UsageError(f"{shown} already exists and holds {len(found)} file(s) ({listed}); add --overwrite "
+                             "to write into it anyway, or choose another path")
+    elif path.exists() or path.is_symlink():
+        if folder:
+            raise UsageError(f"{shown} is a file; expected a folder for {what} (a new path or an empty folder)")
+        if not path.is_file():
+            raise UsageError(f"{shown} exists and is not a regular file; expected the path of {what}")
+        if not overwrite:
+            raise UsageError(f"{shown} already exists; add --overwrite to replace it, or choose another path")
+    base = next((parent for parent in path.parents if parent.exists()), Path("."))
+    if not base.is_dir():
+        raise UsageError(f"{shown}: {base} is a file, not a folder; expected a path inside a folder")
+    require_writable_folder(base, shown)  # where the new file (or folder) will be made
+    return path
+
+
+def config_differences(saved: dict, current: dict) -> list[str]:
+    """One ``"field: checkpoint A, now B"`` per field where two model configs differ (sorted),
+    so a refusal names what changed instead of printing both dicts."""
+    out = []
+    for key in sorted(set(saved) | set(current)):
+        a, b = saved.get(key, "<absent>"), current.get(key, "<absent>")
+        if a != b:
+            out.append(f"{key}: checkpoint {a!r}, now {b!r}")
+    return out
+
+
 def write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically (:func:`~maelearn.checkpoint.atomic_write`):
     an interrupted write leaves the old file, never half of the new one."""
@@ -234,4 +278,5 @@ def segments(previous: list[dict] | None, start_epoch: int, epochs: int, changed
     return [*(previous or []), entry]
 
 
-__all__ = ["LOCK_NAME", "MAY_CHANGE", "RUN_FILES", "RunFolder", "check_resume", "read_lock", "segments", "write_text"]
+__all__ = ["LOCK_NAME", "MAY_CHANGE", "RUN_FILES", "RunFolder", "check_destination", "check_resume", "config_differences",
+           "read_lock", "segments", "write_text"]

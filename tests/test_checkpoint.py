@@ -14,13 +14,13 @@ from maelearn.audio import build_spectrogram_mae
 from maelearn.checkpoint import (
     atomic_save,
     check_model_fits,
-    config_differences,
     estimate_parameters,
     load_checkpoint,
     model_config,
     read_checkpoint,
 )
 from maelearn.mae import build_mae
+from maelearn.runs import config_differences
 from maelearn.timeseries import build_timeseries_mae
 from maelearn.train import TrainConfig, pretrain
 from maelearn.video import build_videomae

@@ -9,10 +9,11 @@ import inspect
 import re
 from pathlib import Path
 
+from test_structure import TOOLS as STRUCTURE_TOOLS
+
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 #: The tool layer: not lesson code, so not held to the rule.
-TOOLS = ("maelearn.experiments", "maelearn.bench", "maelearn.website", "maelearn.course", "maelearn.grade",
-         "maelearn.exercises")
+TOOLS = (*STRUCTURE_TOOLS, "maelearn.exercises")
 TAUGHT = re.compile(r"Taught in lessons? (\d\d(?:(?:, | and |/)\d\d)*)")
 
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from maelearn import interop
+from maelearn.interop import __main__ as interop_cli
 from maelearn.mae import build_mae, masked_mse
 from maelearn.patches import patchify_video
 from maelearn.video import build_videomae, cube_targets
@@ -592,16 +593,16 @@ def test_cli_import_then_export_gives_back_the_official_file(tmp_path, capsys):
     src = tmp_path / "mae_visualize_tiny.pth"
     torch.save(official_mae_checkpoint(), src)
     ckpt = tmp_path / "run" / "checkpoint.pt"
-    assert interop.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2",
+    assert interop_cli.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2",
                          "--no-norm-pix-loss"]) == 0
     model, _ = load_checkpoint(ckpt)
     assert model.config.norm_pix_loss is False
     out = tmp_path / "back.pth"
-    assert interop.main(["export", str(ckpt), str(out), "--to", "official"]) == 0
+    assert interop_cli.main(["export", str(ckpt), str(out), "--to", "official"]) == 0
     _same(torch.load(out, weights_only=True)["model"], official_mae_checkpoint()["model"])
-    assert interop.main(["import", str(tmp_path / "missing.pth"), str(tmp_path / "new.pt")]) == 2
+    assert interop_cli.main(["import", str(tmp_path / "missing.pth"), str(tmp_path / "new.pt")]) == 2
     assert "no checkpoint file or folder" in capsys.readouterr().err
-    assert interop.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2"]) == 2
+    assert interop_cli.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2"]) == 2
     assert "already exists; add --overwrite" in capsys.readouterr().err  # an existing checkpoint is kept
 
 
@@ -609,10 +610,10 @@ def test_cli_hf_folder_round_trip(transformers, tmp_path):
     src = tmp_path / "src.pth"
     torch.save(official_videomae_checkpoint(), src)
     ckpt = tmp_path / "video.pt"
-    assert interop.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2", "--frames", "4",
+    assert interop_cli.main(["import", str(src), str(ckpt), "--heads", "4", "--decoder-heads", "2", "--frames", "4",
                          "--img-size", "16"]) == 0
-    assert interop.main(["export", str(ckpt), str(tmp_path / "hf"), "--to", "hf"]) == 0
-    assert interop.main(["import", str(tmp_path / "hf"), str(tmp_path / "again.pt")]) == 0
+    assert interop_cli.main(["export", str(ckpt), str(tmp_path / "hf"), "--to", "hf"]) == 0
+    assert interop_cli.main(["import", str(tmp_path / "hf"), str(tmp_path / "again.pt")]) == 0
     from maelearn.checkpoint import load_checkpoint
 
     a, _ = load_checkpoint(ckpt)

@@ -19,8 +19,9 @@ import pytest
 import torch
 from test_interop import official_mae_checkpoint
 
-from maelearn import interop
-from maelearn.checkpoint import check_destination, load_checkpoint, read_checkpoint
+from maelearn.checkpoint import load_checkpoint, read_checkpoint
+from maelearn.interop import __main__ as interop
+from maelearn.runs import check_destination
 
 PROG = "python -m maelearn.interop"
 HEADS = ["--heads", "4", "--decoder-heads", "2"]

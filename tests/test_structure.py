@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "maelearn"
-TOOLS = ("maelearn.experiments", "maelearn.bench", "maelearn.website", "maelearn.course")
+#: The tool layer: experiments, benchmark, course build and site, and the command lines (``python
+#: -m maelearn``, ``python -m maelearn.interop``, ``python -m maelearn.grade`` with its grading worker,
+#: and their helpers).
+TOOLS = ("maelearn.experiments", "maelearn.bench", "maelearn.website", "maelearn.course", "maelearn.__main__",
+         "maelearn.interop.__main__", "maelearn.grade", "maelearn.exercises.worker", "maelearn.cli", "maelearn.runs")
 
 #: Edges allowed to close a cycle, each with the reason it is still there. Remove an entry
 #: when its reason goes; add none.

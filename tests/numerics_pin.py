@@ -14,7 +14,9 @@ once, from the code the long experiment runs were started with);
 
 Floats are stored as ``float.hex`` (exact). Bit-identical results need the same CPU
 instruction set (oneDNN/MKL pick kernels by it), so the file records
-``torch.backends.cpu.get_cpu_capability()`` and the test compares exactly only on a match.
+``torch.backends.cpu.get_cpu_capability()`` and the test compares exactly only on a match;
+``numerics_pin_AVX512.json`` is the same fingerprint computed on an AVX-512 machine with the
+pinning commit's code (4105e29), so both instruction sets are checked bit for bit.
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Audio-MAE (Huang et al., 2022): the image MAE on log-mel spectrograms.
 
-A spectrogram is a one-channel image (mel frequency x time), cut into square patches, most
-masked at random (the paper's best ratio is 0.8) and reconstructed with the image MAE's
-recipe. The inputs come from :mod:`maelearn.classic.spectral` (:func:`log_mel`,
-:func:`normalize_specs`, re-exported here); the input is laid out ``"freq_time"``
-(n_mels, frames; the default) or ``"time_freq"`` (Audio-MAE's, used by the ``base``
-preset): the same patches in another raster order.
+A spectrogram (from :mod:`maelearn.classic.spectral`, re-exported here) is a one-channel image,
+``"freq_time"`` (n_mels x frames) or ``"time_freq"`` (Audio-MAE's layout, the ``base`` preset's),
+cut into square patches, most masked at random (the paper's best ratio is 0.8).
 """
 
 from __future__ import annotations
@@ -29,10 +26,8 @@ class SpectrogramEmbed(PatchEmbed):
 
 @dataclass(frozen=True)
 class SpectrogramMAEConfig(BaseMAEConfig):
-    """A spectrogram MAE: input ``n_mels`` x ``frames`` (or ``frames`` x ``n_mels`` with
-    ``layout="time_freq"``) cut into ``patch_size`` squares. Defaults suit the course's
-    1 s clips on a CPU; the ``base`` preset is the paper's ViT-B on 1024 frames x 128 mel
-    bands (the paper's local-window decoder attention is not reproduced)."""
+    """A spectrogram MAE. Defaults suit the course's 1 s clips on a CPU; the ``base`` preset is the
+    paper's ViT-B on 1024 frames x 128 mel bands (without its local-window decoder attention)."""
 
     dim: int = 96
     depth: int = 4
@@ -91,8 +86,7 @@ def spectrogram_mae_config(preset: str = "tiny", **overrides: Any) -> Spectrogra
 
 
 class SpectrogramMAE(MAE):
-    """:class:`maelearn.mae.MAE` on (B, 1, H, W) log-mel spectrograms, patches in raster
-    order of the config's layout. ``forward(specs, mask_ratio=0.8, noise=None)``."""
+    """:class:`maelearn.mae.MAE` on (B, 1, H, W) log-mel spectrograms in the config's layout."""
 
     config_class = SpectrogramMAEConfig
 

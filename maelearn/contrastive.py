@@ -1,11 +1,9 @@
 """A contrastive baseline for MAE: the same ViT encoder trained with InfoNCE on two
 augmented views of each image (SimCLR's loss with a MoCo v3-style projection head).
 
-Both views go through the encoder ([CLS] token) and a projection MLP; each view must pick
-its partner out of the 2B - 1 other views of the batch by cosine similarity, so no memory
-bank or momentum encoder is needed. The head is then thrown away and the encoder judged as
-an MAE's is (:mod:`maelearn.evaluate`); the paper's Figure 9: contrastive features probe
-better, MAE catches up or overtakes once blocks are fine-tuned.
+Each view must pick its partner out of the batch's 2B - 1 other views (no memory bank or
+momentum encoder). The head is then thrown away and the encoder judged as an MAE's is; the
+paper's Figure 9: contrastive features probe better, MAE catches up once blocks are fine-tuned.
 """
 
 from __future__ import annotations
@@ -23,9 +21,8 @@ from maelearn.vit import ViTEncoder, init_vit, init_weights
 
 
 def info_nce(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.2) -> torch.Tensor:
-    """The symmetric InfoNCE (NT-Xent) loss of two batches of paired embeddings z1, z2
-    (B, D): each row must find its partner among the 2B - 1 other rows by cosine
-    similarity / ``temperature``. Returns a scalar; log(2B - 1) for random embeddings."""
+    """The symmetric InfoNCE (NT-Xent) loss of paired embeddings z1, z2 (B, D): each row must find
+    its partner among the 2B - 1 others by cosine similarity / ``temperature``. -> () scalar"""
     if z1.ndim != 2 or z1.shape != z2.shape:
         raise ValueError(f"z1 and z2 must both have shape (B, D), got {tuple(z1.shape)} and {tuple(z2.shape)}")
     if z1.shape[0] < 2:
@@ -45,9 +42,8 @@ class ContrastiveOutput(NamedTuple):
 
 
 class Contrastive(nn.Module):
-    """A ViT encoder plus a projection MLP (Linear-BN-ReLU-Linear-BN-ReLU-Linear, MoCo v3's
-    shape at a small width) trained by :func:`info_nce` on two augmented views
-    (:func:`maelearn.data.augment.augmentation` ``"crop+colour"``)."""
+    """A ViT encoder plus a projection MLP (MoCo v3's shape at a small width) trained by
+    :func:`info_nce` on two ``"crop+colour"`` views (:func:`maelearn.data.augment.augmentation`)."""
 
     def __init__(self, encoder: ViTEncoder, proj_dim: int = 128, hidden: int = 256, temperature: float = 0.2,
                  crop_scale: tuple[float, float] = (0.35, 1.0)):
@@ -75,25 +71,22 @@ class Contrastive(nn.Module):
 
 def build_contrastive(img_size: int = 32, patch_size: int = 4, in_chans: int = 3, dim: int = 96, depth: int = 4,
                       heads: int = 4, mlp_ratio: float = 4.0, **kwargs: Any) -> Contrastive:
-    """A :class:`Contrastive` model around a freshly initialized (MAE-style)
-    :class:`~maelearn.vit.ViTEncoder` of the given size; ``kwargs`` go to
-    :class:`Contrastive` (proj_dim, hidden, temperature, crop_scale)."""
+    """A :class:`Contrastive` model around a fresh (MAE-initialized) :class:`~maelearn.vit.ViTEncoder`;
+    ``kwargs`` go to :class:`Contrastive`."""
     enc = ViTEncoder(img_size, patch_size, in_chans, dim, depth, heads, mlp_ratio)
     init_vit(enc)
     return Contrastive(enc, **kwargs)
 
 
 def contrastive_loss_fn(net: nn.Module, batch: Any, generator: torch.Generator) -> torch.Tensor:
-    """The training step's loss for :func:`maelearn.train.fit`: the views are drawn from the
-    loop's seeded generator, so a run repeats exactly."""
+    """The training step's loss for :func:`maelearn.train.fit`, views drawn from its seeded generator."""
     x = batch[0] if isinstance(batch, (tuple, list)) else batch
     return net(x, generator=generator).loss
 
 
 def pretrain_contrastive(model: Contrastive, images: torch.Tensor, config: TrainConfig | None = None,
                          progress: bool = True) -> History:
-    """Train ``model`` on ``images`` (N, C, H, W) with :func:`maelearn.train.fit` (AdamW,
-    warm-up + cosine, the config's seed); returns its :class:`~maelearn.checkpoint.History`."""
+    """Train ``model`` on ``images`` (N, C, H, W) with :func:`maelearn.train.fit`; -> its History."""
     return fit(model, images, contrastive_loss_fn, config or TrainConfig(), progress=progress, desc="contrastive")
 
 

@@ -23,9 +23,8 @@ def _check_float(x: object, name: str) -> None:
 
 
 def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Additive Gaussian corruption: ``x + sigma * torch.randn(x.shape, generator=generator)``.
-    x: any shape, floating point. Returns a new tensor of the same shape (not clipped).
-    Taught in lesson 05."""
+    """Additive Gaussian corruption: ``x + sigma * torch.randn(x.shape, generator=generator)``, not
+    clipped. x: any shape, floating point -> the same shape. Taught in lesson 05."""
     _check_float(x, "x")
     if not isinstance(sigma, (int, float)) or isinstance(sigma, bool) or sigma < 0:
         raise ValueError(f"sigma must be a number >= 0 (the noise's standard deviation), got {sigma!r}")
@@ -33,11 +32,9 @@ def gaussian_noise(x: torch.Tensor, sigma: float, generator: torch.Generator | N
 
 
 def masking_noise(x: torch.Tensor, p: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Masking corruption: each entry of ``x`` is set to 0 where
-    ``torch.rand(x.shape, generator=generator) < p``. Returns ``(x_noisy, mask)``, both of
-    ``x``'s shape; ``mask`` is 1.0 where the entry was zeroed and 0.0 where it was kept.
-    Unlike dropout, the kept entries are *not* rescaled: the network must fill in what is
-    missing, not average it."""
+    """Masking corruption: each entry of ``x`` is set to 0 where ``torch.rand(x.shape,
+    generator=generator) < p``. -> ``(x_noisy, mask)`` of ``x``'s shape, ``mask`` 1.0 where zeroed.
+    Unlike dropout, the kept entries are *not* rescaled: the network must fill in, not average."""
     _check_float(x, "x")
     if not isinstance(p, (int, float)) or isinstance(p, bool):
         raise TypeError(f"p must be a number in [0, 1), got {p!r}")
@@ -51,11 +48,9 @@ def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
     """Inpaint by local interpolation: every corrupted pixel becomes the mean of its kept
     neighbours, a baseline with nothing learned. Taught in lesson 05.
 
-    x_noisy: (..., H, W) floating point; mask: the same shape, 1.0 where a pixel was
-    corrupted (what :func:`masking_noise` returns). The neighbours are the other pixels of
-    the 3x3 window inside the image (8, or 5 on an edge, 3 in a corner: no wrap-around); only
-    the *kept* ones are averaged, so the zeros in other holes never count. A corrupted pixel
-    with no kept neighbour gets 0; kept pixels are returned unchanged."""
+    x_noisy: (..., H, W) floating point; mask: the same shape, 1.0 where corrupted (as from
+    :func:`masking_noise`). Neighbours: the 3x3 window inside the image (no wrap-around); a
+    corrupted pixel with no kept neighbour gets 0; kept pixels are returned unchanged."""
     _check_float(x_noisy, "x_noisy")
     if not isinstance(mask, torch.Tensor) or mask.shape != x_noisy.shape:
         raise ValueError(f"mask must be a tensor of x_noisy's shape {tuple(x_noisy.shape)}, got {getattr(mask, 'shape', type(mask).__name__)}")
@@ -74,10 +69,9 @@ def neighbour_average(x_noisy: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
 
 def dae_loss(recon: torch.Tensor, clean: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Reconstruction loss, a scalar tensor: the mean of ``(recon - clean) ** 2`` over every
-    entry of recon, clean (B, D) (or any equal shapes), or with ``mask`` (same shape,
-    1 = corrupted) over the corrupted entries only, ``sum(err * mask) / sum(mask)``: the loss
-    MAE uses on masked patches. The target is always the clean input, never the noisy one."""
+    """Reconstruction loss (a scalar): the mean of ``(recon - clean) ** 2`` over recon, clean (B, D)
+    (or any equal shapes), or with ``mask`` (1 = corrupted) over the corrupted entries only, as
+    MAE's loss on masked patches. The target is always the clean input, never the noisy one."""
     if not isinstance(recon, torch.Tensor) or not isinstance(clean, torch.Tensor):
         raise TypeError(f"recon and clean must be tensors, got {type(recon).__name__} and {type(clean).__name__}")
     if recon.shape != clean.shape:
@@ -120,12 +114,9 @@ def train_autoencoder(model: Autoencoder, data: torch.Tensor, corruption: Corrup
                       batch_size: int = 128, lr: float = 2e-3, masked_loss: bool = False, seed: int = 0,
                       progress: bool = True) -> History:
     """Train ``model`` to reconstruct ``data`` (N, D) from corrupted copies with
-    :func:`maelearn.train.fit`. ``corruption(x, generator) -> (x_noisy, mask_or_None)``
-    corrupts a batch (``None``: a plain autoencoder); with ``masked_loss`` the loss counts
-    only the corrupted entries. Adam (AdamW without weight decay, betas (0.9, 0.999)) at a
-    constant ``lr``; every epoch sees all of ``data`` (the last batch may be smaller).
-    Returns the :class:`~maelearn.checkpoint.History` (``.epoch_loss``: each epoch's mean
-    training loss). Taught in lesson 04."""
+    :func:`maelearn.train.fit`: ``corruption(x, generator) -> (x_noisy, mask_or_None)`` (``None``: a
+    plain autoencoder); with ``masked_loss`` the loss counts only the corrupted entries. Adam at a
+    constant ``lr``, every epoch all of ``data``. -> the History (``.epoch_loss``). Taught in lesson 04."""
     check_float_tensor(data, "data", 2, "(N, D)")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be positive, got {epochs} and {batch_size}")
@@ -146,8 +137,7 @@ def train_autoencoder(model: Autoencoder, data: torch.Tensor, corruption: Corrup
 
 @torch.no_grad()
 def reconstruction_error(model: Autoencoder, data: torch.Tensor, corruption: Corruption | None = None, seed: int = 1) -> float:
-    """Mean squared error of ``model`` reconstructing clean ``data`` (N, D) from corrupted
-    copies (or from the clean data when ``corruption`` is None)."""
+    """Mean squared error of ``model`` reconstructing clean ``data`` (N, D) from corrupted copies."""
     g = torch.Generator().manual_seed(seed)
     noisy = data if corruption is None else corruption(data, g)[0]
     return dae_loss(model(noisy), data).item()

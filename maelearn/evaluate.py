@@ -1,13 +1,7 @@
-"""How good is a representation? Linear probe, k-nearest neighbours, (partial) fine-tuning.
-
-The MAE paper's three judgements of a pretrained encoder: a **linear probe** on frozen
-features standardized by an affine-free BatchNorm (trained with AdamW: the paper's LARS is
-for batches of 16,384), **k-NN** (a similarity-weighted vote of the ``k`` nearest training
-images in cosine similarity) and **fine-tuning** with :data:`FINE_TUNE_RECIPE`;
-:func:`partial_fine_tune` trains only the last ``k`` blocks (Figure 9; ``k = 0`` is the
-linear probe). Inputs are a :class:`maelearn.data.ImageSet` or ``(images, labels)``; results
-are plain floats. :func:`linear_probe_features` and :func:`knn_features` take any features.
-"""
+"""How good is a representation? The MAE paper's judgements of a pretrained encoder: a **linear
+probe** on frozen features behind an affine-free BatchNorm (AdamW: the paper's LARS is for batches
+of 16,384), **k-NN** and (partial, Figure 9) **fine-tuning** with :data:`FINE_TUNE_RECIPE`.
+Inputs are a :class:`maelearn.data.ImageSet` or ``(images, labels)``; results are plain floats."""
 
 from __future__ import annotations
 
@@ -30,8 +24,6 @@ from maelearn.vit import ViTClassifier, ViTEncoder, set_drop_path
 #: An image set, or an ``(images (N, C, H, W), labels (N,))`` pair.
 Labelled = Union[ImageSet, "tuple[torch.Tensor, torch.Tensor]"]
 
-POOLS = ("cls", "mean")
-
 
 @dataclass(frozen=True)
 class ProbeResult:
@@ -41,13 +33,8 @@ class ProbeResult:
     test_acc: float
 
 
-# -- input checks ---------------------------------------------------------------------------
-
-
 def _xy(data: object, name: str, encoder: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(inputs (N, ...), labels (N,)) of an ImageSet or a pair, validated by the
-    ``encoder``'s ``check_input`` when given (images, videos, spectrograms, series), else as
-    images (N, C, H, W)."""
+    """(inputs (N, ...), labels (N,)) of an ImageSet or a pair, checked by ``encoder.check_input`` or as images."""
     if isinstance(data, ImageSet):
         x, y = data.images, data.labels
     elif isinstance(data, (tuple, list)) and len(data) == 2:
@@ -99,34 +86,28 @@ def _check_split(train_x: object, train_y: object, test_x: object, test_y: objec
     return train_x, train_y, test_x, test_y
 
 
-def _check_pool(pool: str) -> str:
-    if pool not in POOLS:
-        raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
-    return pool
+def _check_pool(pool: str) -> None:
+    if pool not in ("cls", "mean"):
+        raise ValueError(f"pool must be one of ('cls', 'mean'), got {pool!r}")
 
 
 def _model_device(model: nn.Module, device) -> torch.device:
-    if device is not None:
-        return torch.device(device)
-    p = next(model.parameters(), None)
-    return p.device if p is not None else torch.device("cpu")
+    if device is None:
+        device = next((p.device for p in model.parameters()), "cpu")
+    return torch.device(device)
 
 
 def _num_classes(*labels: torch.Tensor, num_classes: int | None = None) -> int:
     seen = max(int(y.max()) for y in labels) + 1
-    if num_classes is None:
-        return seen
-    if num_classes < seen:
+    if num_classes is not None and num_classes < seen:
         raise ValueError(f"num_classes={num_classes}, but the labels go up to {seen - 1}")
-    return num_classes
+    return seen if num_classes is None else num_classes
 
 
 @contextlib.contextmanager
 def _single_thread_if_small(device: torch.device, numel: int, limit: int = 2_000_000):
-    """Run tiny CPU workloads (a linear probe on a few thousand features) on one thread.
-    Their ops are too small to gain from threads, and on a busy shared CPU every parallel
-    region can stall waiting for a descheduled worker: measured 30x slower with 2 threads
-    on a loaded 2-core machine. The previous thread count is restored."""
+    """Run a tiny CPU workload on one thread (the previous count is restored): it gains nothing from
+    threads, and on a loaded 2-core machine waiting for descheduled workers made it 30x slower."""
     before = torch.get_num_threads()
     small = device.type == "cpu" and numel <= limit and before > 1
     if small:
@@ -138,21 +119,15 @@ def _single_thread_if_small(device: torch.device, numel: int, limit: int = 2_000
             torch.set_num_threads(before)
 
 
-# -- features, linear probe, k-NN -----------------------------------------------------------
-
-
 @torch.no_grad()
 def extract_features(encoder: ViTEncoder, images: torch.Tensor | ImageSet, pool: str = "cls",
                      batch_size: int = 256, device: str | torch.device | None = None) -> torch.Tensor:
-    """Frozen features of every input: (N, C, H, W) images (or whatever the encoder's
-    tokenizer takes: videos, spectrograms, series) -> (N, D) float32 on the CPU.
-
-    ``pool="cls"`` takes the [CLS] token, ``"mean"`` the mean of the patch tokens (both
-    after the final norm). Runs in eval mode (restored afterwards) in batches on ``device``
-    (default: the encoder's; another device moves the encoder there)."""
+    """Frozen features of every input: (N, C, H, W) images (or whatever the encoder's tokenizer takes:
+    videos, spectrograms, series) -> (N, D) float32 on the CPU. ``pool="cls"`` takes the [CLS] token,
+    ``"mean"`` the mean patch token (both after the final norm). Runs in eval mode (restored afterwards)
+    in batches on ``device`` (default: the encoder's; another device moves the encoder there)."""
     _check_pool(pool)
-    if isinstance(images, ImageSet):
-        images = images.images
+    images = images.images if isinstance(images, ImageSet) else images
     encoder.check_input(images)
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -171,8 +146,7 @@ def extract_features(encoder: ViTEncoder, images: torch.Tensor | ImageSet, pool:
 def _frozen_features(encoder: ViTEncoder, train: Labelled, test: Labelled, pool: str,
                      device: str | torch.device | None) -> tuple[torch.Tensor, ...]:
     """(train features, train labels, test features, test labels) for the probes."""
-    xtr, ytr = _xy(train, "train", encoder)
-    xte, yte = _xy(test, "test", encoder)
+    (xtr, ytr), (xte, yte) = _xy(train, "train", encoder), _xy(test, "test", encoder)
     ftr = extract_features(encoder, xtr, pool, device=device)
     return ftr, ytr, extract_features(encoder, xte, pool, device=device), yte
 
@@ -189,14 +163,10 @@ def linear_probe_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: 
                           num_classes: int | None = None, steps: int = 300, lr: float = 0.05,
                           weight_decay: float = 1e-3, batch_size: int = 4096, seed: int = 0,
                           device: str | torch.device | None = None) -> ProbeResult:
-    """Train a linear classifier on fixed features and report its accuracies.
-
-    train_x (N, D), train_y (N,), test_x (M, D), test_y (M,). The features are
-    standardized with the training statistics (BatchNorm without affine), the classifier
-    starts at zero and is trained with AdamW for ``steps`` steps under a cosine schedule,
-    full batch when N <= ``batch_size`` (then ``seed`` does not matter), else on
-    minibatches drawn with ``seed``. Deterministic; seconds on a CPU.
-    Taught in lesson 01."""
+    """Train a linear classifier on fixed features train_x (N, D), train_y (N,) and report its accuracies
+    there and on test_x (M, D), test_y (M,). On features standardized with the training statistics, a
+    zero-initialized classifier trains with AdamW for ``steps`` steps (cosine schedule): full batch when
+    N <= ``batch_size``, else on minibatches drawn with ``seed``. Taught in lesson 01."""
     train_x, train_y, test_x, test_y = _check_split(train_x, train_y, test_x, test_y)
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -206,7 +176,6 @@ def linear_probe_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: 
     dev = torch.device(device) if device is not None else train_x.device
     tr, te = standardize(train_x.float().to(dev), test_x.float().to(dev))
     ytr, yte = train_y.to(dev), test_y.to(dev)
-
     head = nn.Linear(tr.shape[1], k).to(dev)
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
@@ -216,26 +185,21 @@ def linear_probe_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: 
     n = tr.shape[0]
     with _single_thread_if_small(dev, min(n, batch_size) * tr.shape[1]):
         for _ in range(steps):
-            if n <= batch_size:
-                xb, yb = tr, ytr
-            else:
-                idx = torch.randint(n, (batch_size,), generator=g).to(dev)
-                xb, yb = tr[idx], ytr[idx]
-            loss = F.cross_entropy(head(xb), yb)
+            idx = slice(None) if n <= batch_size else torch.randint(n, (batch_size,), generator=g).to(dev)
+            loss = F.cross_entropy(head(tr[idx]), ytr[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             sched.step()
     with torch.no_grad():
-        train_acc = (head(tr).argmax(1) == ytr).float().mean().item()
-        test_acc = (head(te).argmax(1) == yte).float().mean().item()
-    return ProbeResult(train_acc, test_acc)
+        return ProbeResult((head(tr).argmax(1) == ytr).float().mean().item(),
+                           (head(te).argmax(1) == yte).float().mean().item())
 
 
 def linear_probe(encoder: ViTEncoder, train: Labelled, test: Labelled, pool: str = "cls",
                  device: str | torch.device | None = None, **probe_kwargs) -> float:
-    """Test accuracy in [0, 1] of :func:`linear_probe_features` (``probe_kwargs``: steps,
-    lr, ...) on the encoder's frozen :func:`extract_features`."""
+    """Test accuracy in [0, 1] of :func:`linear_probe_features` (``probe_kwargs``: steps, lr, ...)
+    on the encoder's frozen :func:`extract_features`."""
     return linear_probe_features(*_frozen_features(encoder, train, test, pool, device), **probe_kwargs).test_acc
 
 
@@ -243,12 +207,9 @@ def linear_probe(encoder: ViTEncoder, train: Labelled, test: Labelled, pool: str
 def knn_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Tensor, test_y: torch.Tensor,
                  k: int = 20, temperature: float = 0.07, num_classes: int | None = None,
                  batch_size: int = 1024) -> float:
-    """Weighted k-NN accuracy on fixed features (the protocol of Wu et al. 2018 and DINO).
-
-    train_x (N, D), test_x (M, D) are L2-normalized; each test sample's ``k`` most
-    cosine-similar training samples vote for their class with weight
-    ``exp(similarity / temperature)``. Returns the test accuracy in [0, 1].
-    Taught in lesson 08."""
+    """Weighted k-NN accuracy in [0, 1] on fixed features (the protocol of Wu et al. 2018 and DINO):
+    with train_x (N, D) and test_x (M, D) L2-normalized, each test sample's ``k`` most cosine-similar
+    training samples vote for their class with weight ``exp(similarity / temperature)``. Taught in lesson 08."""
     train_x, train_y, test_x, test_y = _check_split(train_x, train_y, test_x, test_y)
     train_y, test_y = train_y.to(train_x.device), test_y.to(train_x.device)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -271,23 +232,16 @@ def knn_features(train_x: torch.Tensor, train_y: torch.Tensor, test_x: torch.Ten
 
 def knn_accuracy(encoder: ViTEncoder, train: Labelled, test: Labelled, k: int = 20, pool: str = "cls",
                  temperature: float = 0.07, device: str | torch.device | None = None) -> float:
-    """Test accuracy in [0, 1] of :func:`knn_features` on the encoder's frozen
-    :func:`extract_features`."""
+    """Test accuracy in [0, 1] of :func:`knn_features` on the encoder's frozen :func:`extract_features`."""
     return knn_features(*_frozen_features(encoder, train, test, pool, device), k=k, temperature=temperature)
-
-
-# -- fine-tuning ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ClassifierRecipe:
-    """How :func:`train_classifier` trains: ``pool`` (``"cls"``, ``"mean"`` or ``"global"``,
-    see :class:`~maelearn.vit.ViTClassifier`), AdamW's ``batch_size`` and ``weight_decay``
-    (matrices only), linear warm-up over ``warmup_frac`` of the steps then half-cycle cosine,
-    cross-entropy ``label_smoothing``, ``head_batchnorm`` (an affine-free BatchNorm before the
-    head, as the paper's linear probe has), layer-wise lr decay ``layer_decay`` (1 = off),
-    stochastic depth rising to ``drop_path`` over the blocks, and ``augment``, a map from an
-    image batch (B, C, H, W) to an augmented one."""
+    """How :func:`train_classifier` trains: the ``pool`` of :class:`~maelearn.vit.ViTClassifier`, AdamW's
+    ``batch_size`` and ``weight_decay`` (matrices only), linear warm-up over ``warmup_frac`` of the steps
+    then half-cycle cosine, an affine-free BatchNorm before the head (``head_batchnorm``), layer-wise lr
+    decay (1 = off), stochastic depth up to ``drop_path`` and ``augment``, a map of (B, C, H, W) batches."""
 
     pool: str = "cls"
     batch_size: int = 64
@@ -300,29 +254,22 @@ class ClassifierRecipe:
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
-#: The MAE fine-tuning recipe (He et al. 2021, Appendix A.2) at small scale: global pooling
-#: with a fresh LayerNorm (fc-norm) instead of [CLS], a plain linear head, layer-wise lr decay,
-#: stochastic depth, label smoothing, AdamW with weight decay 0.05, linear warm-up then
-#: half-cycle cosine. (Mixup and CutMix are left out; the reference adds them for ImageNet.)
+#: The MAE fine-tuning recipe (He et al. 2021, Appendix A.2) at small scale: global pooling with a fresh LayerNorm
+#: (fc-norm), layer-wise lr decay, stochastic depth, label smoothing (Mixup and CutMix, for ImageNet, are left out).
 FINE_TUNE_RECIPE = ClassifierRecipe(pool="global", head_batchnorm=False, layer_decay=0.75, drop_path=0.1,
                                     label_smoothing=0.1, weight_decay=0.05, warmup_frac=0.1)
 
-#: Exempt from weight decay when fine-tuning (the reference's ``no_weight_decay()`` list;
-#: biases and 1-D parameters are exempt under every rule).
+#: Exempt from weight decay when fine-tuning (the reference's ``no_weight_decay()``; 1-D parameters always are).
 FINE_TUNE_NO_DECAY = ("encoder.cls_token", "encoder.pos_embed")
 
 
 def freeze_for_partial_fine_tune(model: ViTClassifier, last_k_blocks: int | None) -> list[nn.Parameter]:
-    """Set ``requires_grad`` for (partial) fine-tuning and return the trainable parameters.
-
-    ``None``: everything trains (full fine-tuning). ``k``: only the last ``k`` transformer
-    blocks, the encoder's final norm (or fc-norm) and the head; ``0``: only the head. The
-    fixed position embeddings never train."""
+    """Set ``requires_grad`` for (partial) fine-tuning, return the trainable parameters: all (``None``), or the
+    last ``k`` blocks, final norm (or fc-norm) and head (``0``: the head only); fixed positions never train."""
     enc = model.encoder
     depth = len(enc.blocks)
-    if last_k_blocks is not None and (
-        isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth
-    ):
+    bad = isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth
+    if last_k_blocks is not None and bad:
         raise ValueError(f"last_k_blocks must be None (full fine-tune) or an integer in [0, {depth}], got {last_k_blocks!r}")
     model.requires_grad_(last_k_blocks is None)
     if last_k_blocks:
@@ -335,30 +282,24 @@ def freeze_for_partial_fine_tune(model: ViTClassifier, last_k_blocks: int | None
 
 
 def _layer_scale(depth: int, layer_decay: float) -> Callable[[str], float]:
-    """The MAE fine-tuning reference's layer-wise lr decay, as :func:`maelearn.train.fit`'s
-    ``lr_scale``: a :class:`ViTClassifier` parameter of layer ``l`` (0: patch embedding,
-    [CLS], positions; ``i + 1``: block ``i``; ``depth + 1``: norms and head) trains at
-    ``layer_decay ** (depth + 1 - l)`` times the lr, so early blocks move least, the head most."""
+    """The MAE reference's layer-wise lr decay as :func:`maelearn.train.fit`'s ``lr_scale``: a
+    :class:`ViTClassifier` parameter of layer ``l`` (0: patch embedding, [CLS], positions; ``i + 1``:
+    block ``i``; ``depth + 1``: norms and head) trains at ``layer_decay ** (depth + 1 - l)`` times the lr."""
     if not 0 < layer_decay <= 1:
         raise ValueError(f"layer_decay must be in (0, 1], got {layer_decay!r}")
 
     def scale(name: str) -> float:
         if name.startswith(("encoder.patch_embed", "encoder.cls_token", "encoder.pos_embed")):
-            layer = 0
-        elif name.startswith("encoder.blocks."):
-            layer = int(name.split(".")[2]) + 1
-        else:
-            layer = depth + 1
-        return layer_decay ** (depth + 1 - layer)
-
+            return layer_decay ** (depth + 1)  # layer 0
+        if name.startswith("encoder.blocks."):
+            return layer_decay ** (depth - int(name.split(".")[2]))  # block i: layer i + 1
+        return 1.0  # layer depth + 1: layer_decay ** 0
     return scale
 
 
 def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.05, layer_decay: float = 1.0) -> list[dict]:
-    """The AdamW parameter groups fine-tuning uses, for inspection: the trainable
-    parameters split by (weight decay, lr scale), each group with its ``names``, ``params``,
-    ``weight_decay``, ``lr_scale`` and ``lr = lr * lr_scale`` (weight decay on weight
-    matrices only, not on biases, norms, [CLS] and positions)."""
+    """Fine-tuning's AdamW parameter groups, for inspection: each with its ``names``, ``params``,
+    ``weight_decay`` (weight matrices only), ``lr_scale`` and ``lr = lr * lr_scale``."""
     opt = make_optimizer(model, lr, weight_decay, betas=(0.9, 0.999), skip=FINE_TUNE_NO_DECAY,
                          lr_scale=_layer_scale(len(model.encoder.blocks), layer_decay))
     return [{"names": list(g["names"]), "params": list(g["params"]), "weight_decay": g["weight_decay"],
@@ -367,17 +308,14 @@ def layer_decay_groups(model: ViTClassifier, lr: float, weight_decay: float = 0.
 
 @torch.no_grad()
 def accuracy(model: nn.Module, data: Labelled, batch_size: int = 256, device: str | torch.device | None = None) -> float:
-    """Top-1 accuracy in [0, 1] of a classifier (images -> logits) on an image set.
-    Taught in lesson 07."""
+    """Top-1 accuracy in [0, 1] of a classifier (images -> logits) on an image set. Taught in lesson 07."""
     x, y = _xy(data, "data")
     dev = _model_device(model, device)
     was_training = model.training
     model.eval()
     try:
-        correct = sum(
-            int((model(x[i : i + batch_size].to(dev)).argmax(1).cpu() == y[i : i + batch_size].cpu()).sum())
-            for i in range(0, x.shape[0], batch_size)
-        )
+        correct = sum(int((model(x[i : i + batch_size].to(dev)).argmax(1).cpu() == y[i : i + batch_size].cpu()).sum())
+                      for i in range(0, x.shape[0], batch_size))
     finally:
         model.train(was_training)
     return correct / x.shape[0]
@@ -387,26 +325,19 @@ def train_classifier(encoder: ViTEncoder, train: Labelled, epochs: int, lr: floa
                      last_k_blocks: int | None = None, recipe: ClassifierRecipe | None = None,
                      num_classes: int | None = None, seed: int = 0, device: str | torch.device | None = None,
                      progress: bool = True, **overrides) -> ViTClassifier:
-    """(Partially) fine-tune a *copy* of ``encoder`` with a new linear head; return the
-    trained :class:`~maelearn.vit.ViTClassifier` (the caller's encoder is untouched).
-
-    ``recipe`` (default :class:`ClassifierRecipe`) says how it trains; keyword
-    ``overrides`` replace its fields (``batch_size=32``). Minibatches are shuffled with
-    ``seed``. See :func:`freeze_for_partial_fine_tune` for ``last_k_blocks``. With
-    ``head_batchnorm`` the BatchNorm's statistics are recomputed on the final features at
-    the end; :data:`FINE_TUNE_RECIPE` turns it off for full fine-tuning.
-    Taught in lesson 07."""
+    """(Partially) fine-tune a *copy* of ``encoder`` with a new linear head; return the trained
+    :class:`~maelearn.vit.ViTClassifier`. ``recipe`` (default :class:`ClassifierRecipe`) says how it trains;
+    keyword ``overrides`` replace its fields (``batch_size=32``). Minibatches are shuffled with ``seed``; see
+    :func:`freeze_for_partial_fine_tune` for ``last_k_blocks``. With ``head_batchnorm`` the BatchNorm's
+    statistics are recomputed on the final features at the end. Taught in lesson 07."""
     r = replace(recipe or ClassifierRecipe(), **overrides)
     x, y = _xy(train, "train")
-    if r.pool not in ViTClassifier.POOLS:
-        raise ValueError(f"pool must be one of {ViTClassifier.POOLS}, got {r.pool!r}")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr}")
     if r.batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {r.batch_size}")
-
     dev = _model_device(encoder, device)
     with torch.random.fork_rng(devices=[]):  # seed the head's init without touching the global stream
         torch.manual_seed(seed)
@@ -417,11 +348,9 @@ def train_classifier(encoder: ViTEncoder, train: Labelled, epochs: int, lr: floa
     model.to(dev)
     freeze_for_partial_fine_tune(model, last_k_blocks)
     total = epochs * math.ceil(x.shape[0] / r.batch_size)
-    config = TrainConfig(
-        epochs=epochs, batch_size=r.batch_size, lr=lr, weight_decay=r.weight_decay, betas=(0.9, 0.999),
-        warmup_steps=max(1, int(r.warmup_frac * total)) if r.warmup_frac > 0 else 0, drop_last=False, seed=seed,
-        device=str(dev), precision="fp32",
-    )
+    config = TrainConfig(epochs=epochs, batch_size=r.batch_size, lr=lr, weight_decay=r.weight_decay, betas=(0.9, 0.999),
+                         warmup_steps=max(1, int(r.warmup_frac * total)) if r.warmup_frac > 0 else 0, drop_last=False,
+                         seed=seed, device=str(dev), precision="fp32")
 
     def loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
         xb, yb = batch
@@ -441,11 +370,8 @@ def train_classifier(encoder: ViTEncoder, train: Labelled, epochs: int, lr: floa
 
 @torch.no_grad()
 def _precise_batchnorm(model: ViTClassifier, x: torch.Tensor, batch_size: int, dev: torch.device) -> None:
-    """Set the head BatchNorm's running statistics to those of the *final* features over
-    the whole training set. The running averages kept during training are exponential
-    ones: after a short run they still lean on their initial (0, 1), and when encoder
-    blocks train they mix features of earlier weights; either way test features would be
-    standardized differently from training ones (head-only fine-tunes scored chance)."""
+    """Set the head BatchNorm's statistics to those of the *final* features on the whole training set: the
+    running averages of training lag (their initial (0, 1), earlier weights), and head-only fine-tunes scored chance."""
     bn = model.head[0]
     bn.reset_running_stats()
     bn.momentum = None  # a plain average over the batches below
@@ -459,14 +385,10 @@ def _precise_batchnorm(model: ViTClassifier, x: torch.Tensor, batch_size: int, d
 def partial_fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, last_k_blocks: int, epochs: int,
                       lr: float = 1e-3, pool: str = "cls", probe_steps: int = 300, seed: int = 0,
                       device: str | torch.device | None = None, **kwargs) -> float:
-    """Test accuracy in [0, 1] after training the last ``last_k_blocks`` blocks (+ final
-    norm) of a copy of ``encoder`` and a linear head on its ``pool`` features behind an
-    affine-free BatchNorm (the paper's Figure 9).
-
-    ``last_k_blocks == 0`` *is* the linear-probe protocol: it returns exactly
-    :func:`linear_probe` with ``probe_steps`` steps, so the Figure 9 curve starts at the
-    linear-probe number. For ``k >= 1`` :func:`train_classifier` trains the head and the
-    last ``k`` blocks (``kwargs``: batch_size, warmup_frac, layer_decay, augment, ...)."""
+    """Test accuracy in [0, 1] after training the last ``last_k_blocks`` blocks (+ final norm) of a copy
+    of ``encoder`` and a linear head on its ``pool`` features behind an affine-free BatchNorm (the
+    paper's Figure 9). ``last_k_blocks == 0`` returns exactly :func:`linear_probe` with ``probe_steps``
+    steps; for ``k >= 1`` :func:`train_classifier` trains (``kwargs``: batch_size, layer_decay, ...)."""
     depth = len(encoder.blocks)
     if isinstance(last_k_blocks, bool) or not isinstance(last_k_blocks, int) or not 0 <= last_k_blocks <= depth:
         raise ValueError(f"last_k_blocks must be an integer in [0, {depth}], got {last_k_blocks!r}")
@@ -482,12 +404,9 @@ def partial_fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, last
 
 def fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, epochs: int, lr: float = 1e-3,
               last_k_blocks: int | None = None, **kwargs) -> float:
-    """Test accuracy in [0, 1] after fine-tuning a copy of ``encoder`` on ``train``.
-
-    ``last_k_blocks=None`` (the default) is **full fine-tuning** with
-    :data:`FINE_TUNE_RECIPE`; ``kwargs`` override any of its fields and pass batch_size,
-    augment, seed, device, progress. An integer is :func:`partial_fine_tune` (``0`` is the
-    linear probe)."""
+    """Test accuracy in [0, 1] after fine-tuning a copy of ``encoder`` on ``train``: ``last_k_blocks=None``
+    is **full fine-tuning** with :data:`FINE_TUNE_RECIPE` (``kwargs`` override its fields and pass
+    batch_size, augment, seed, device, progress); an integer is :func:`partial_fine_tune`."""
     if last_k_blocks is not None:
         return partial_fine_tune(encoder, train, test, last_k_blocks, epochs, lr, **kwargs)
     _xy(test, "test")
@@ -495,8 +414,6 @@ def fine_tune(encoder: ViTEncoder, train: Labelled, test: Labelled, epochs: int,
     return accuracy(model, test, device=kwargs.get("device"))
 
 
-__all__ = [
-    "FINE_TUNE_RECIPE", "ClassifierRecipe", "ProbeResult", "accuracy", "extract_features", "fine_tune",
-    "freeze_for_partial_fine_tune", "knn_accuracy", "knn_features", "layer_decay_groups", "linear_probe",
-    "linear_probe_features", "partial_fine_tune", "standardize", "train_classifier",
-]
+__all__ = ["FINE_TUNE_RECIPE", "ClassifierRecipe", "ProbeResult", "accuracy", "extract_features", "fine_tune",
+           "freeze_for_partial_fine_tune", "knn_accuracy", "knn_features", "layer_decay_groups", "linear_probe",
+           "linear_probe_features", "partial_fine_tune", "standardize", "train_classifier"]

@@ -1,14 +1,14 @@
 """Masked Autoencoder (He et al., 2021): mask most patches, encode the rest, reconstruct.
 
 :class:`MAE` is the course's one masked autoencoder: images, videos, spectrograms and time
-series differ only in its config's tokenizer, masking, target and decoder (lesson 12 teaches
-them as the recipe). :class:`MAEConfig` is the image MAE; ``encoder_mask_tokens=True`` is
-the paper's Table 1c ablation (BEiT-style mask tokens in the encoder).
+series differ only in its config's tokenizer, masking, target and decoder (lesson 12's recipe).
+``encoder_mask_tokens=True`` is the paper's Table 1c ablation (BEiT-style mask tokens in the encoder).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, ClassVar, NamedTuple
 
@@ -26,10 +26,8 @@ from maelearn.vit import Block, Encoder, LayerNorm, PatchEmbed, init_vit, init_w
 # -- Configs: one base (sizes and switches every MAE has), one subclass per input kind -------
 @dataclass(frozen=True)
 class BaseMAEConfig:
-    """Sizes and switches every MAE has. Subclasses add the input's shape and say how to
-    tokenize it (:meth:`make_tokenizer`, :meth:`positions`); class attributes fix the
-    modality's conventions ([CLS] or not, masking strategies, norm-pix per patch or per
-    channel, a bias in the encoder-to-decoder projection)."""
+    """Sizes and switches every MAE has. Subclasses add the input's shape and its tokenizer
+    (:meth:`make_tokenizer`, :meth:`positions`); class attributes fix the modality's conventions."""
 
     dim: int = 768
     depth: int = 12
@@ -88,8 +86,7 @@ class BaseMAEConfig:
 
 @dataclass(frozen=True)
 class MAEConfig(BaseMAEConfig):
-    """The image MAE. Defaults are the paper's ViT-B/16 at 224 px with its 512-d, 8-block
-    decoder (16 heads)."""
+    """The image MAE. Defaults are the paper's ViT-B/16 at 224 px, 512-d 8-block decoder (16 heads)."""
 
     img_size: int = 224
     patch_size: int = 16
@@ -114,8 +111,7 @@ class MAEConfig(BaseMAEConfig):
 
 
 def preset_config(presets: dict[str, BaseMAEConfig], preset: str, **overrides: Any) -> BaseMAEConfig:
-    """``presets[preset]`` with fields overridden, or a clear error naming the presets and
-    the fields. The one preset helper of every MAE kind."""
+    """``presets[preset]`` with fields overridden, or a clear error naming the presets and the fields."""
     if preset not in presets:
         raise ValueError(f"preset must be one of {sorted(presets)}, got {preset!r}")
     base = presets[preset]
@@ -152,9 +148,8 @@ def normalized_targets(patches: torch.Tensor, eps: float = 1e-6) -> torch.Tensor
 
 def channel_normalized_targets(patches: torch.Tensor, channels: int, eps: float = 1e-6) -> torch.Tensor:
     """VideoMAE's target: every patch normalized *per channel* over its own values,
-    ``(x - mean) / (std + eps)`` with the unbiased std. Patch vectors end with the channel
-    (``(..., C)`` innermost, as :func:`maelearn.patches.patchify_video` lays them out).
-    (B, N, k*C) -> (B, N, k*C)"""
+    ``(x - mean) / (std + eps)`` (unbiased std); the channel is innermost, as in
+    :func:`maelearn.patches.patchify_video`. (B, N, k*C) -> (B, N, k*C)"""
     per_channel = rearrange(patches, "b n (k c) -> b n k c", c=channels)  # (B, N, k, C)
     mean, std = per_channel.mean(dim=2, keepdim=True), per_channel.std(dim=2, keepdim=True)
     return rearrange((per_channel - mean) / (std + eps), "b n k c -> b n (k c)")
@@ -164,18 +159,16 @@ def _denormalize(pred: torch.Tensor, patches: torch.Tensor, target: str, channel
     """The inverse of the norm-pix target for a picture: predictions (B, N, P) -> pixels,
     with each patch's own statistics taken from ``patches`` (B, N, P)."""
     if target == "channel":
-        per_channel = rearrange(patches, "b n (k c) -> b n k c", c=channels)
-        mean, std = per_channel.mean(2, keepdim=True), per_channel.std(2, keepdim=True)
-        out = rearrange(pred, "b n (k c) -> b n k c", c=channels) * (std + eps) + mean
-        return rearrange(out, "b n k c -> b n (k c)")
+        pred, patches = (rearrange(t, "b n (k c) -> b n k c", c=channels) for t in (pred, patches))
+        mean, std = patches.mean(2, keepdim=True), patches.std(2, keepdim=True)
+        return rearrange(pred * (std + eps) + mean, "b n k c -> b n (k c)")
     mean, var = patches.mean(-1, keepdim=True), patches.var(-1, keepdim=True)
     return pred * (var + eps) ** 0.5 + mean
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean squared error per patch (B, N), averaged over the removed patches (mask == 1).
-    With nothing removed (``mask_ratio=0``) there is nothing to predict: the loss is 0, not
-    0/0 = nan."""
+    """Mean squared error per patch (B, N), averaged over the removed patches (mask == 1);
+    0, not 0/0 = nan, when nothing is removed."""
     per_patch = ((pred - target) ** 2).mean(dim=-1)  # (B, N)
     return (per_patch * mask).sum() / mask.sum().clamp(min=1)
 
@@ -214,8 +207,7 @@ class MAE(nn.Module):
         self.decoder_embed = nn.Linear(cfg.dim, cfg.decoder_dim, bias=cfg.decoder_bias)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, cfg.decoder_dim))
         pos = cfg.positions(cfg.decoder_dim, self.grid)  # (N, Dd)
-        if cfg.cls_token:
-            pos = torch.cat([torch.zeros(1, cfg.decoder_dim), pos], dim=0)
+        pos = torch.cat([torch.zeros(1, cfg.decoder_dim), pos], dim=0) if cfg.cls_token else pos  # [CLS]'s row 0
         self.decoder_pos_embed = nn.Parameter(pos[None], requires_grad=False)  # (1, [1+]N, Dd)
         self.decoder_blocks = nn.ModuleList([Block(cfg.decoder_dim, cfg.decoder_heads, cfg.mlp_ratio)
                                              for _ in range(cfg.decoder_depth)])
@@ -224,8 +216,7 @@ class MAE(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """MAE's initialization: xavier-uniform Linear weights and patch projection (as a
-        matrix), biases 0, LayerNorm 1/0, [CLS] and mask tokens normal(0.02)."""
+        """MAE's initialization (:func:`~maelearn.vit.init_vit`), mask tokens normal(0.02)."""
         init_vit(self.encoder)
         nn.init.normal_(self.mask_token, std=0.02)
         for m in (self.decoder_embed, self.decoder_blocks, self.decoder_norm, self.decoder_pred):
@@ -240,14 +231,12 @@ class MAE(nn.Module):
     # -- 1. masking ------------------------------------------------------------------
     def noise_shape(self, batch: int) -> tuple[int, int]:
         """(B, S) spatial noise for tube masking, (B, N) for every other strategy."""
-        if self.config.masking == "tube":
-            return (batch, math.prod(self.grid[1:]))
-        return (batch, self.num_patches)
+        return (batch, math.prod(self.grid[1:]) if self.config.masking == "tube" else self.num_patches)
 
     def make_noise(self, batch: int, mask_ratio: float | None = None, generator: torch.Generator | None = None,
                    device: torch.device | str | None = None) -> torch.Tensor:
-        """Scores of the configured strategy, :meth:`noise_shape`, on ``device``. Uniform
-        noise is drawn there directly (no host-to-GPU copy, which would stall every step)."""
+        """Scores of the configured strategy, :meth:`noise_shape`, on ``device``; uniform noise is
+        drawn there directly (a host-to-GPU copy would stall every step)."""
         strategy = self.config.masking
         if strategy in ("random", "tube"):
             return random_noise(*self.noise_shape(batch), generator=generator, device=device)
@@ -262,8 +251,7 @@ class MAE(nn.Module):
         noise are kept (the same spatial ones in every time slot under tube masking)."""
         b = patches.shape[0]
         keep = self.config.num_visible(self.grid, mask_ratio)  # validates the ratio
-        if noise is None:
-            noise = self.make_noise(b, mask_ratio, device=patches.device)
+        noise = self.make_noise(b, mask_ratio, device=patches.device) if noise is None else noise
         noise = as_noise(noise, self.noise_shape(b), patches.device)
         if self.config.masking == "tube":
             return tube_masking(patches, self.grid[0], mask_ratio, noise=noise)
@@ -303,8 +291,8 @@ class MAE(nn.Module):
 
     # -- 4. loss -----------------------------------------------------------------------
     def targets(self, x: torch.Tensor) -> torch.Tensor:
-        """What the decoder must predict (B, N, P): the patches, or with ``norm_pix_loss``
-        the patches normalized per patch (MAE) or per patch and channel (VideoMAE)."""
+        """What the decoder predicts (B, N, P): the patches, with ``norm_pix_loss`` normalized per
+        patch (MAE) or per patch and channel (VideoMAE)."""
         patches = self.tokenizer.patchify(x)
         if not self.config.norm_pix_loss:
             return patches
@@ -326,63 +314,58 @@ class MAE(nn.Module):
         x = self.check_input(x)
         latent, mask, ids_restore = self.forward_encoder(x, mask_ratio, noise)  # (B, [1+]K, D), (B, N), (B, N)
         pred = self.forward_decoder(latent, ids_restore)  # (B, N, P)
-        loss = self.forward_loss(x, pred, mask)
-        return MAEOutput(loss, pred, mask)
+        return MAEOutput(self.forward_loss(x, pred, mask), pred, mask)
 
     # -- downstream and pictures ---------------------------------------------------------
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         """Validate a batch (shape, channels, size, no NaN/inf); cast other float dtypes to the
         model's. The NaN/inf scan must wait for the values, so on a GPU it runs only outside
         training steps (there the engine's non-finite-loss check names the input)."""
-        x = self.encoder.check_input(x)
-        dtype = self.encoder.pos_embed.dtype
-        if x.dtype != dtype:
-            x = x.to(dtype)
+        x = self.encoder.check_input(x).to(self.encoder.pos_embed.dtype)
         if not torch.compiler.is_compiling() and (x.device.type == "cpu" or not torch.is_grad_enabled()):
             check_finite(x, self.tokenizer.input_name)
         return x
 
     @torch.no_grad()
     def features(self, x: torch.Tensor, pool: str | None = None, batch_size: int = 256) -> torch.Tensor:
-        """Frozen features (B, D) for a probe: every patch visible, in eval mode (restored
-        after), in batches on the model's device, returned float32 on the CPU. ``pool``:
-        ``"cls"`` (MAE's linear probe; the default with a [CLS] token), ``"mean"`` of the
-        patch tokens (VideoMAE's; the default without), or ``"time"`` (video): each time
-        slot's spatial mean, concatenated in time order (B, T/t * D), so that a *linear*
-        probe can compare early and late slots."""
+        """Frozen features (B, D) for a probe, every patch visible (:meth:`map_batches`), float32
+        on the CPU. ``pool``: ``"cls"`` (MAE's linear probe; the default with a [CLS] token),
+        ``"mean"`` of the patch tokens (VideoMAE's; the default without), or ``"time"`` (video):
+        each time slot's spatial mean in time order (B, T/t * D), so that a *linear* probe can
+        compare early and late slots."""
         pool = pool or self.config.default_pool or ("cls" if self.config.cls_token else "mean")
         if pool not in ("cls", "mean", "time"):
             raise ValueError(f"pool must be 'cls', 'mean' or 'time', got {pool!r}")
         if pool == "time" and len(self.grid) != 3:
             raise ValueError(f"pool='time' needs a (time, row, column) grid, and this model's grid is {self.grid}")
-        x = self.check_input(x)
-        was_training = self.training
+
+        def pooled(xb: torch.Tensor) -> torch.Tensor:
+            if pool != "time":
+                return self.encoder.features(xb, pool).float().cpu()  # (b, D)
+            tokens = self.encoder(xb)[:, 1 if self.config.cls_token else 0 :]  # (b, N, D)
+            return rearrange(tokens, "b (t s) d -> b t s d", t=self.grid[0]).mean(2).flatten(1).float().cpu()
+
+        return torch.cat(self.map_batches(self.check_input(x), batch_size, pooled))
+
+    @torch.no_grad()
+    def map_batches(self, x: torch.Tensor, batch_size: int, fn: Callable[[torch.Tensor], Any]) -> list:
+        """``fn`` of every batch of ``x`` moved to the model's device, without gradients, in
+        eval mode (the model's mode is restored afterwards)."""
+        device, was_training = self.encoder.pos_embed.device, self.training
         self.eval()
-        out = []
         try:
-            for i in range(0, x.shape[0], batch_size):
-                xb = x[i : i + batch_size].to(self.encoder.pos_embed.device)
-                if pool == "time":
-                    tokens = self.encoder(xb)[:, 1 if self.config.cls_token else 0 :]  # (b, N, D)
-                    f = rearrange(tokens, "b (t s) d -> b t s d", t=self.grid[0]).mean(2).flatten(1)  # (b, T/t * D)
-                else:
-                    f = self.encoder.features(xb, pool)  # (b, D)
-                out.append(f.float().cpu())
+            return [fn(x[i : i + batch_size].to(device)) for i in range(0, x.shape[0], batch_size)]
         finally:
             self.train(was_training)
-        return torch.cat(out)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, mask_ratio: float | None = None, noise: torch.Tensor | None = None) -> dict:
-        """Inputs for the paper's Figure 2, each shaped like ``x`` and in its units:
-        ``masked``, ``reconstruction``, ``pasted`` (visible patches pasted on the
-        reconstruction) and ``original``; plus the ``mask`` (B, N) and the ``loss``.
+        """The paper's Figure 2, each shaped like ``x``: ``masked``, ``reconstruction``, ``pasted``
+        (visible patches pasted on the reconstruction), ``original``; the ``mask`` (B, N), the ``loss``.
 
-        Norm-pix predictions are mapped back with each patch's own mean and variance, taken
-        from the *hidden* patch itself, so the picture holds information the model never
-        saw. A norm-pix model therefore also returns ``control``: the same picture for a
-        prediction of zeros (each hidden patch filled with its true statistics alone), to
-        show beside ``pasted`` so that only the difference is credited to the model."""
+        Norm-pix predictions are mapped back with the *hidden* patch's own mean and variance,
+        information the model never saw; so a norm-pix model also returns ``control``, the same
+        picture for a prediction of zeros, so that only the difference is credited to the model."""
         out = self.forward(x, mask_ratio, noise)
         x = self.check_input(x)
         tok, cfg = self.tokenizer, self.config
@@ -391,22 +374,16 @@ class MAE(nn.Module):
         if cfg.norm_pix_loss:
             pred = _denormalize(pred, patches, cfg.target, self.in_chans)
         m = out.mask.unsqueeze(-1)  # (B, N, 1)
-        rec = {
-            "masked": tok.unpatchify(patches * (1 - m)),
-            "reconstruction": tok.unpatchify(pred),
-            "pasted": tok.unpatchify(patches * (1 - m) + pred * m),
-            "original": x,
-            "mask": out.mask,
-            "loss": out.loss.detach(),
-        }
+        kept = patches * (1 - m)  # the visible patches, zeros in place of the removed ones
+        rec = {"masked": tok.unpatchify(kept), "reconstruction": tok.unpatchify(pred),
+               "pasted": tok.unpatchify(kept + pred * m), "original": x, "mask": out.mask, "loss": out.loss.detach()}
         if cfg.norm_pix_loss:
             stats_only = _denormalize(torch.zeros_like(pred), patches, cfg.target, self.in_chans)
-            rec["control"] = tok.unpatchify(patches * (1 - m) + stats_only * m)
+            rec["control"] = tok.unpatchify(kept + stats_only * m)
         return rec
 
     def encoder_sequence_length(self, mask_ratio: float) -> int:
-        """Tokens the encoder processes: [CLS] (if any) + the visible patches (every patch
-        when the encoder sees mask tokens)."""
+        """Tokens the encoder processes: [CLS] (if any) + the visible (or, with mask tokens, all) patches."""
         cfg = self.config
         patches = self.num_patches if cfg.encoder_mask_tokens else cfg.num_visible(self.grid, mask_ratio)
         return int(cfg.cls_token) + patches

@@ -1,9 +1,7 @@
 """Which patches an encoder sees: random, block-wise, grid-wise, tube and space-time masks.
 
 Every strategy draws a score ("noise") per patch and keeps the ``K`` lowest; structured
-strategies only change the noise. Results hold ``visible`` (B, K, D; shuffled order),
-``mask`` (B, N; 1 = removed), ``ids_restore`` (B, N; puts a shuffled sequence back in
-order) and ``ids_keep`` (B, K). Pass ``noise`` (or a ``generator``) for a reproducible mask.
+strategies only change the noise. Pass ``noise`` (or a ``generator``) for a reproducible mask.
 """
 
 from __future__ import annotations
@@ -24,16 +22,15 @@ class Masked(NamedTuple):
     """What masking returns: the kept tokens, the mask and the indices that undo the shuffle.
     Taught in lesson 08."""
 
-    visible: torch.Tensor  # (B, K, D)
+    visible: torch.Tensor  # (B, K, D), in shuffled order
     mask: torch.Tensor  # (B, N), 1 = removed
-    ids_restore: torch.Tensor  # (B, N)
+    ids_restore: torch.Tensor  # (B, N): puts a shuffled sequence back in order
     ids_keep: torch.Tensor  # (B, K)
 
 
 # -- How many tokens stay ------------------------------------------------------------------
 def check_ratio(mask_ratio: object, name: str = "mask_ratio") -> float:
-    """``mask_ratio`` as a float in [0, 1) (Python, NumPy or one-element torch numbers), or a
-    clear error naming it."""
+    """``mask_ratio`` (Python, NumPy or one-element torch number) as a float in [0, 1), or a clear error."""
     if isinstance(mask_ratio, torch.Tensor) and mask_ratio.numel() == 1:
         mask_ratio = mask_ratio.item()
     if not isinstance(mask_ratio, numbers.Real) or isinstance(mask_ratio, bool):
@@ -60,9 +57,8 @@ def num_visible(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -
 
 
 def num_masked(num_patches: int, mask_ratio: float, name: str = "mask_ratio") -> int:
-    """VideoMAE's rule: ``int(ratio * N)`` of ``N`` positions are *masked*, so
-    ``N - int(ratio * N)`` stay; at least one must stay. (It rounds differently from
-    :func:`num_visible`: 90 % of 16 masks 14 and keeps 2, where ``int(16 * 0.1)`` keeps 1.)"""
+    """VideoMAE's rule: ``int(ratio * N)`` of ``N`` positions are *masked*; at least one must stay.
+    (90 % of 16 masks 14 and keeps 2, where :func:`num_visible`'s ``int(16 * 0.1)`` keeps 1.)"""
     mask_ratio = check_ratio(mask_ratio, name)
     masked = int(mask_ratio * num_patches)
     if masked >= num_patches:
@@ -71,16 +67,14 @@ def num_masked(num_patches: int, mask_ratio: float, name: str = "mask_ratio") ->
 
 
 def tube_num_visible(frames: int, positions: int, mask_ratio: float) -> int:
-    """Tokens a tube mask keeps out of ``frames * positions``: ``frames * (S - int(ratio*S))``.
-    A random space-time mask of a video MAE keeps the same number, so the two strategies
-    compare at the same token budget."""
+    """Tokens a tube mask keeps out of ``frames * positions``: ``frames * (S - int(ratio*S))``;
+    a video MAE's random space-time mask keeps as many (the same token budget)."""
     return frames * (positions - num_masked(positions, mask_ratio))
 
 
 # -- Noise: one score per patch, the lowest are kept ---------------------------------------
 def as_noise(noise: object, shape: tuple[int, ...], device: torch.device | None = None, name: str = "noise") -> torch.Tensor:
-    """Caller-given masking scores as a float tensor of ``shape`` on ``device``: torch
-    tensors and NumPy arrays are accepted; a wrong shape or a NaN is a clear error."""
+    """Caller-given scores (a torch tensor or NumPy array) as a float tensor of ``shape`` on ``device``."""
     if isinstance(noise, np.ndarray):
         noise = torch.from_numpy(noise)
     if not isinstance(noise, torch.Tensor):
@@ -96,16 +90,15 @@ def as_noise(noise: object, shape: tuple[int, ...], device: torch.device | None 
 
 def random_noise(batch: int, num_patches: int, generator: torch.Generator | None = None,
                  device: torch.device | str | None = None) -> torch.Tensor:
-    """Uniform noise (B, N) in [0, 1): random masking's scores. Drawn on ``device`` directly,
-    or on the CPU (then moved) when a CPU ``generator`` is given."""
+    """Uniform noise (B, N) in [0, 1): random masking's scores, drawn on ``device`` (on the CPU,
+    then moved, with a CPU ``generator``)."""
     noise = torch.rand(batch, num_patches, generator=generator, device=None if generator is not None else device)
     return noise.to(device) if device is not None else noise
 
 
 def forecast_noise(batch: int, num_patches: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """Forecasting as masking noise (B, N): the score of patch ``i`` is ``i``, so sorting
-    keeps the earliest patches and removes the latest (the future).
-    Taught in lesson 12."""
+    """Forecasting as masking noise (B, N): patch ``i`` scores ``i``, so the latest (the future) are
+    removed. Taught in lesson 12."""
     return torch.arange(num_patches, dtype=torch.float32, device=device).expand(batch, -1).clone()
 
 
@@ -115,9 +108,8 @@ def _uniform(generator: torch.Generator | None, low: float, high: float) -> floa
 
 def block_noise(batch: int, grid: tuple[int, int], mask_ratio: float, generator: torch.Generator | None = None,
                 min_block: int | None = None) -> torch.Tensor:
-    """BEiT-style block-wise masking as noise (B, N): rectangles of random area and aspect
-    ratio (0.3 to 1/0.3) are removed until about ``mask_ratio`` of the grid is covered.
-    Removed patches score in [1, 2), kept ones in [0, 1), so sorting keeps the unblocked."""
+    """BEiT-style block-wise masking as noise (B, N): rectangles of random area and aspect ratio
+    (0.3 to 1/0.3) cover about ``mask_ratio`` of the grid and score in [1, 2), the rest in [0, 1)."""
     h, w = grid
     n = h * w
     target = int(round(n * mask_ratio))
@@ -138,8 +130,7 @@ def block_noise(batch: int, grid: tuple[int, int], mask_ratio: float, generator:
             if 0 < new <= target - count + max(1, target // 10):  # a block may overshoot by 10 %
                 patch.fill_(1)
                 count += new
-    tie = torch.rand(batch, n, generator=generator)
-    return blocked.reshape(batch, n) + tie
+    return blocked.reshape(batch, n) + torch.rand(batch, n, generator=generator)  # random order within each
 
 
 def grid_noise(batch: int, grid: tuple[int, int], stride: int = 2, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -176,16 +167,14 @@ def mask_by_noise(x: torch.Tensor, noise: torch.Tensor, num_keep: int) -> Masked
     ids_restore = torch.argsort(ids_shuffle, dim=1)  # (B, N)
     ids_keep = ids_shuffle[:, :num_keep]  # (B, K)
     visible = torch.gather(x, 1, ids_keep.unsqueeze(-1).expand(-1, -1, d))  # (B, K, D)
-    mask = torch.ones(b, n, device=x.device, dtype=x.dtype)
-    mask[:, :num_keep] = 0
-    mask = torch.gather(mask, 1, ids_restore)  # back to the original order
+    mask = (ids_restore >= num_keep).to(x.dtype)  # (B, N) in the original order: ranked after the kept
     return Masked(visible, mask, ids_restore, ids_keep)
 
 
 def unshuffle(visible: torch.Tensor, fill: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
-    """The decoder's inverse of :func:`mask_by_noise`: append one copy of ``fill`` (1, 1, D)
-    (the shared mask token) per removed token after the ``visible`` tokens (B, K, D), then
-    put all N back in their original order with ``ids_restore`` (B, N). -> (B, N, D)"""
+    """The decoder's inverse of :func:`mask_by_noise`: one copy of ``fill`` (1, 1, D) (the mask
+    token) per removed token after the ``visible`` (B, K, D), all put back in order by
+    ``ids_restore`` (B, N). -> (B, N, D)"""
     b, n = ids_restore.shape
     x = torch.cat([visible, fill.expand(b, n - visible.shape[1], -1)], dim=1)  # (B, N, D), shuffled order
     return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[2]))  # original order
@@ -193,8 +182,7 @@ def unshuffle(visible: torch.Tensor, fill: torch.Tensor, ids_restore: torch.Tens
 
 def random_masking(x: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None,
                    generator: torch.Generator | None = None) -> Masked:
-    """MAE's per-sample random masking of tokens ``x`` (B, N, D): keep
-    ``int(N * (1 - mask_ratio))`` tokens chosen uniformly at random."""
+    """MAE's per-sample random masking of tokens ``x`` (B, N, D): keep ``int(N * (1 - mask_ratio))``."""
     check_float_tensor(x, "x", 3, "(B, N, D)")
     b, n, _ = x.shape
     keep = num_visible(n, mask_ratio)
@@ -209,11 +197,9 @@ spacetime_masking = random_masking
 
 def tube_masking(x: torch.Tensor, frames: int, mask_ratio: float, noise: torch.Tensor | None = None,
                  generator: torch.Generator | None = None) -> Masked:
-    """VideoMAE's tube masking of tokens ``x`` (B, T*S, D) in (time, space) raster order:
-    one random spatial mask over the S positions, the same on every one of the T time
-    steps. ``noise`` (B, S) is the spatial noise. As VideoMAE's masking generator, it masks
-    ``int(ratio * S)`` positions in every time slot and keeps ``T * (S - int(ratio * S))``
-    tokens (:func:`tube_num_visible`)."""
+    """VideoMAE's tube masking of tokens ``x`` (B, T*S, D) in (time, space) raster order: one
+    random spatial mask from ``noise`` (B, S), the same in all T time steps. As VideoMAE's masking
+    generator, it masks ``int(ratio * S)`` positions per slot (:func:`tube_num_visible`)."""
     check_float_tensor(x, "x", 3, "(B, T*S, D)")
     b, n, _ = x.shape
     if frames < 1 or n % frames:

@@ -1,9 +1,8 @@
 """Every MAE of the library by name, and the model a checkpoint's config describes.
 
-A checkpoint stores its model as a plain dict (:meth:`maelearn.mae.BaseMAEConfig.to_dict`)
-whose ``kind`` names the model class; :data:`MODELS` maps each kind to its class, as the
-reference code picks ``mae_vit_base_patch16_dec512d8b`` by name. This module sits above the
-model kinds (it imports them; none of them imports it). Taught in lesson 08.
+A checkpoint stores its model as a plain dict (:meth:`maelearn.mae.BaseMAEConfig.to_dict`) whose
+``kind`` names the model class, as the reference code picks ``mae_vit_base_patch16_dec512d8b`` by
+name. This module imports the model kinds; none of them imports it. Taught in lesson 08.
 """
 
 from __future__ import annotations
@@ -35,8 +34,7 @@ def config_from_dict(cfg: dict) -> BaseMAEConfig:
 
 
 def mae_from_config(cfg: dict) -> MAE:
-    """Rebuild any MAE (image, video, spectrogram, time series) from its stored config,
-    with fresh weights."""
+    """Rebuild any MAE (image, video, spectrogram, time series) from its stored config, fresh weights."""
     config = config_from_dict(cfg)
     return MODELS[config.kind](config)
 

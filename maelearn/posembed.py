@@ -2,9 +2,8 @@
 
 A 1D embedding of position ``pos`` in ``dim`` dimensions is
 ``[sin(pos * w_0), ..., sin(pos * w_{D/2-1}), cos(pos * w_0), ..., cos(pos * w_{D/2-1})]``
-with ``w_i = 1 / 10000^(i / (D/2))``. The 2D embedding spends half the dimensions on the
-column and half on the row coordinate (column first, as MAE's reference code does); 3D
-spends a quarter on time and splits the rest between column and row.
+with ``w_i = 1 / 10000^(i / (D/2))``. 2D spends half the dimensions on the column, half on the
+row (column first, as MAE's reference code); 3D a quarter on time and the rest as 2D.
 """
 
 from __future__ import annotations
@@ -33,8 +32,7 @@ def _with_cls(emb: torch.Tensor, cls_token: bool) -> torch.Tensor:
 
 
 def sincos_2d(dim: int, grid_h: int, grid_w: int, cls_token: bool = False) -> torch.Tensor:
-    """(grid_h * grid_w [+1], dim) embedding of a raster-ordered patch grid; with
-    ``cls_token`` a zero row is prepended for the [CLS] token."""
+    """(grid_h * grid_w [+1], dim) embedding of a raster-ordered patch grid (+ [CLS]'s zero row)."""
     if dim % 4:
         raise ValueError(f"dim must be divisible by 4 for a 2D sin-cos embedding, got {dim}")
     rows, cols = torch.meshgrid(torch.arange(grid_h), torch.arange(grid_w), indexing="ij")
@@ -43,8 +41,7 @@ def sincos_2d(dim: int, grid_h: int, grid_w: int, cls_token: bool = False) -> to
 
 
 def sincos_3d(dim: int, grid_t: int, grid_h: int, grid_w: int, cls_token: bool = False) -> torch.Tensor:
-    """(grid_t * grid_h * grid_w [+1], dim) embedding of a (time, row, column) raster grid.
-    Time gets ``dim // 4`` dimensions, space the rest (split as in :func:`sincos_2d`)."""
+    """(grid_t * grid_h * grid_w [+1], dim) embedding of a (time, row, column) raster grid."""
     if dim % 16:
         raise ValueError(f"dim must be divisible by 16 for a 3D sin-cos embedding, got {dim}")
     d_t = dim // 4

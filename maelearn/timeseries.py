@@ -1,14 +1,12 @@
 """The MAE recipe on multichannel time series (B, C, L): a 1-D "patch" masked autoencoder.
 
-A token is ``p`` consecutive steps of every channel (:func:`patchify_series`); masking is
-MAE's random one or hides the last patches (``"forecast"``); the target is the removed
-patches, per-patch normalized with ``norm_pix_loss``; positions are 1-D sin-cos. The model
-is :class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`.
+A token is ``p`` consecutive steps of every channel (:func:`patchify_series`); masking is random
+or hides the last patches (``"forecast"``); positions are 1-D sin-cos. The model is
+:class:`maelearn.mae.MAE` with a :class:`TimeSeriesMAEConfig`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -16,7 +14,7 @@ import torch
 from einops import rearrange
 from torch import nn
 
-from maelearn.checks import check_float_tensor
+from maelearn.checks import check_float_tensor, check_int
 from maelearn.mae import MAE, BaseMAEConfig, normalized_targets, preset_config
 from maelearn.masking import forecast_noise, num_visible
 from maelearn.posembed import sincos_1d
@@ -25,23 +23,18 @@ MASKINGS = ("random", "forecast")
 
 
 # -- Tokens, masks, targets: the functions the lesson builds on (and grades) --------------
-
-
 def _check_series(series: object, p: int | None = None, name: str = "series") -> torch.Tensor:
     series = check_float_tensor(series, name, 3, "(B, C, L)")
     if p is not None:
-        if not isinstance(p, int) or isinstance(p, bool) or p < 1:
-            raise ValueError(f"patch size p must be an int >= 1, got {p!r}")
+        check_int("patch size p", p)
         if series.shape[-1] % p:
             raise ValueError(f"{name} has length L={series.shape[-1]}, which is not divisible by p={p}")
     return series
 
 
 def patchify_series(series: torch.Tensor, p: int) -> torch.Tensor:
-    """Cut series into non-overlapping patches of ``p`` consecutive steps.
-
-    series (B, C, L) -> (B, L/p, p*C); inside a patch the values are in (step, channel)
-    order: step 0 of every channel, then step 1, ..."""
+    """Cut series into patches of ``p`` consecutive steps. series (B, C, L) -> (B, L/p, p*C),
+    inside a patch in (step, channel) order: step 0 of every channel, then step 1, ..."""
     _check_series(series, p)
     return rearrange(series, "b c (n p) -> b n (p c)", p=p)
 
@@ -55,38 +48,33 @@ def unpatchify_series(patches: torch.Tensor, p: int, channels: int) -> torch.Ten
 
 
 def series_targets(series: torch.Tensor, p: int, norm: bool = True, eps: float = 1e-6) -> torch.Tensor:
-    """What the decoder predicts: the patches of :func:`patchify_series`, each normalized
-    over its own p*C values (mean, unbiased variance, ``(x - mean) / sqrt(var + eps)``)
-    when ``norm``. (B, C, L) -> (B, L/p, p*C). Taught in lesson 12."""
+    """What the decoder predicts: the patches of :func:`patchify_series`, with ``norm`` each normalized
+    over its own p*C values (:func:`~maelearn.mae.normalized_targets`). (B, C, L) -> (B, L/p, p*C).
+    Taught in lesson 12."""
     patches = patchify_series(series, p)
     return normalized_targets(patches, eps) if norm else patches
 
 
 def forecast_mask(batch: int, num_patches: int, mask_ratio: float) -> torch.Tensor:
-    """A forecasting mask (B, N), 1 = removed: the first ``int(N * (1 - mask_ratio))``
-    patches stay visible (the same count as random masking keeps), every later one is
-    removed, the same in every row."""
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise ValueError(f"batch must be an int >= 1, got {batch!r}")
+    """A forecasting mask (B, N), 1 = removed: the first ``int(N * (1 - mask_ratio))`` patches
+    stay visible (as many as random masking keeps), every later one is removed."""
+    check_int("batch", batch)
     mask = torch.ones(batch, num_patches)
     mask[:, : num_visible(num_patches, mask_ratio)] = 0.0
     return mask
 
 
 def normalize_series(train: torch.Tensor, *others: torch.Tensor, eps: float = 1e-6) -> list[torch.Tensor]:
-    """Standardize every channel with the *training* set's per-channel mean and std (over
-    series and steps): ``(x - mean_c) / (std_c + eps)``. (N, C, L) sets -> a list, train
-    first. Taught in lesson 12."""
+    """Standardize every channel with the *training* set's per-channel mean and std (over series
+    and steps). (N, C, L) sets -> a list, train first. Taught in lesson 12."""
     _check_series(train, name="train")
-    mean = train.mean(dim=(0, 2), keepdim=True)  # (1, C, 1)
-    std = train.std(dim=(0, 2), keepdim=True)
+    mean, std = train.mean(dim=(0, 2), keepdim=True), train.std(dim=(0, 2), keepdim=True)  # (1, C, 1)
     return [(x - mean) / (std + eps) for x in (train, *others)]
 
 
 def spectrum_features(series: torch.Tensor, bins: int = 32) -> torch.Tensor:
-    """A hand-made descriptor to compare with: log(1 + |X|) of the lowest ``bins``
-    frequencies of every channel's real FFT (its mean removed), so invariant to phase and
-    offset. (B, C, L) -> (B, C*bins).
+    """A hand-made descriptor to compare with: log(1 + |X|) of the lowest ``bins`` frequencies of
+    every channel's real FFT (mean removed: invariant to phase and offset). (B, C, L) -> (B, C*bins).
     Taught in lesson 12."""
     _check_series(series)
     if not 1 <= bins <= series.shape[-1] // 2 + 1:
@@ -96,14 +84,11 @@ def spectrum_features(series: torch.Tensor, bins: int = 32) -> torch.Tensor:
 
 
 # -- The model: MAE with a series tokenizer -----------------------------------------------
-
-
 class SeriesEmbed(nn.Module):
-    """The tokenizer of a series (B, C, L): patches of ``p`` steps of every channel
-    (:func:`patchify_series`), each projected to ``dim`` by one linear map (``proj``)."""
+    """The tokenizer of a series (B, C, L): patches of :func:`patchify_series`, each projected to
+    ``dim`` by one linear map (``proj``)."""
 
     input_name = "series"
-    input_layout = "(B, C, L)"
 
     def __init__(self, length: int, patch_size: int, channels: int, dim: int):
         super().__init__()
@@ -139,9 +124,8 @@ class SeriesEmbed(nn.Module):
 
 @dataclass(frozen=True)
 class TimeSeriesMAEConfig(BaseMAEConfig):
-    """A time-series MAE. Defaults (``tiny``) suit the course's 3 x 128 activity series on
-    a CPU: 16 patches of 8 steps, a 64-d 3-block encoder, a 32-d 1-block decoder.
-    ``masking``: ``"random"`` (MAE) or ``"forecast"`` (hide the last patches)."""
+    """A time-series MAE. Defaults (``tiny``) suit the course's 3 x 128 activity series on a CPU:
+    16 patches of 8 steps, a 64-d 3-block encoder, a 32-d 1-block decoder."""
 
     dim: int = 64
     depth: int = 3
@@ -190,8 +174,7 @@ def timeseries_mae_config(preset: str = "tiny", **overrides: Any) -> TimeSeriesM
 
 
 class TimeSeriesMAE(MAE):
-    """:class:`maelearn.mae.MAE` on series (B, C, L); ``TimeSeriesMAE(**overrides)`` starts
-    from the default :class:`TimeSeriesMAEConfig`."""
+    """:class:`maelearn.mae.MAE` on series (B, C, L) with a :class:`TimeSeriesMAEConfig`."""
 
     config_class = TimeSeriesMAEConfig
 
@@ -203,32 +186,16 @@ def build_timeseries_mae(preset: str = "tiny", **overrides: Any) -> TimeSeriesMA
 
 
 # -- Reading a trained encoder: frozen features and the masked loss under either mask -----
-
-#: How the encoder's tokens become one feature vector: the mean of the patch tokens, the
-#: [CLS] token, or (``"past"``) the mean of the tokens of the patches a forecasting mask
-#: leaves visible, every later patch hidden from the encoder.
+#: How the encoder's tokens become one feature vector: the mean patch token, the [CLS] token,
+#: or (``"past"``) the mean token of the patches a forecasting mask leaves visible.
 POOLS = ("mean", "cls", "past")
-
-
-@torch.no_grad()
-def _map_batches(model: MAE, x: torch.Tensor, batch_size: int, fn: Callable[[torch.Tensor], Any]) -> list:
-    """``fn`` of every batch of ``x`` moved to the model's device, without gradients, the
-    model in eval mode (its mode is restored afterwards)."""
-    dev = model.encoder.pos_embed.device
-    was_training = model.training
-    model.eval()
-    try:
-        return [fn(x[i : i + batch_size].to(dev)) for i in range(0, x.shape[0], batch_size)]
-    finally:
-        model.train(was_training)
 
 
 def encoder_features(model: TimeSeriesMAE, x: torch.Tensor, pool: str = "mean", mask_ratio: float = 0.75,
                      batch_size: int = 256) -> torch.Tensor:
-    """Frozen features (N, D) of the encoder of ``model``, float32 on the CPU: ``"mean"`` and
-    ``"cls"`` as :meth:`~maelearn.mae.MAE.features` (every patch visible); ``"past"`` the
-    mean of the encoder's tokens when a forecasting mask at ``mask_ratio`` hides the later
-    patches: what a forecasting-pretrained encoder saw in every pretraining step.
+    """Frozen features (N, D) of ``model``'s encoder, float32 on the CPU: ``"mean"`` and ``"cls"``
+    as :meth:`~maelearn.mae.MAE.features`; ``"past"`` the mean encoder token when a forecasting
+    mask at ``mask_ratio`` hides the later patches (what a forecasting-pretrained encoder saw).
     Taught in lesson 12."""
     if pool in ("mean", "cls"):
         return model.features(x, pool=pool, batch_size=batch_size)
@@ -240,14 +207,14 @@ def encoder_features(model: TimeSeriesMAE, x: torch.Tensor, pool: str = "mean", 
         latent, _, _ = model.forward_encoder(xb, mask_ratio, forecast_noise(xb.shape[0], model.num_patches, xb.device))
         return latent[:, skip:].mean(1).float().cpu()
 
-    return torch.cat(_map_batches(model, model.check_input(x), batch_size, past))
+    return torch.cat(model.map_batches(model.check_input(x), batch_size, past))
 
 
 def reconstruction_losses(model: TimeSeriesMAE, x: torch.Tensor, mask_ratio: float = 0.75, seed: int = 0,
                           batch_size: int = 256) -> dict[str, float]:
-    """The masked reconstruction loss of ``model`` on ``x`` (its own target), with a random
-    mask (noise drawn with ``seed``) and with the forecasting mask, both at ``mask_ratio``:
-    ``{"random": ..., "forecast": ...}``, means over the series. Taught in lesson 12."""
+    """The masked reconstruction loss of ``model`` on ``x``, means over the series, with a random
+    mask (noise drawn with ``seed``) and the forecasting mask at ``mask_ratio``:
+    ``{"random": ..., "forecast": ...}``. Taught in lesson 12."""
     g = torch.Generator().manual_seed(seed)
 
     def batch_losses(xb: torch.Tensor) -> dict[str, float]:
@@ -256,7 +223,7 @@ def reconstruction_losses(model: TimeSeriesMAE, x: torch.Tensor, mask_ratio: flo
                   "forecast": forecast_noise(b, model.num_patches, xb.device)}
         return {name: float(model(xb, mask_ratio, noise=noise).loss) * b for name, noise in noises.items()}
 
-    per_batch = _map_batches(model, x, batch_size, batch_losses)  # each batch's losses x its size
+    per_batch = model.map_batches(x, batch_size, batch_losses)  # each batch's losses x its size
     return {name: sum(losses[name] for losses in per_batch) / x.shape[0] for name in ("random", "forecast")}
 
 

@@ -1,12 +1,9 @@
-"""VideoMAE (Tong et al., 2022) and MAE-ST (Feichtenhofer et al., 2022): the masked
-autoencoder on space-time cubes.
+"""VideoMAE (Tong et al., 2022) and MAE-ST (Feichtenhofer et al., 2022): MAE on space-time cubes.
 
-The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`, which differs from
-the image MAE only in: ``tubelet`` x p x p cubes (:class:`CubeEmbed`); ``"tube"`` (VideoMAE,
-spatial noise (B, S)) or ``"random"`` (MAE-ST, noise (B, N), N = (T/t) * S) masking at 90 %,
-both keeping ``T * (S - int(ratio * S))`` tokens; 3-D or VideoMAE's 1-D interleaved sin-cos
-positions (``pos_embed``; ``base`` uses ``"1d"``); no [CLS] token; a bias-free encoder ->
-decoder layer; targets normalized per cube and channel (:func:`cube_targets`).
+The model is :class:`maelearn.mae.MAE` with a :class:`VideoMAEConfig`, which differs from the
+image MAE only in: ``tubelet`` x p x p cubes (:class:`CubeEmbed`); ``"tube"`` (VideoMAE) or
+``"random"`` (MAE-ST) masking at 90 %; 3-D or VideoMAE's 1-D interleaved sin-cos positions; no
+[CLS] token; a bias-free encoder -> decoder layer; targets normalized per cube and channel.
 """
 
 from __future__ import annotations
@@ -31,21 +28,15 @@ POS_EMBEDS = ("3d", "1d")
 
 
 # -- Functions the lesson builds on (and grades) ------------------------------------------
-
-
 def cube_targets(videos: torch.Tensor, patch_size: int, tubelet: int = 2, eps: float = 1e-6) -> torch.Tensor:
-    """VideoMAE's regression target: every cube normalized per channel over its own
-    ``tubelet * p * p`` pixels, ``(x - mean) / (std + eps)`` with the unbiased std.
-
-    videos (B, C, T, H, W) -> (B, N, t*p*p*C) in the order of :func:`patchify_video`."""
+    """VideoMAE's regression target: every cube normalized per channel over its own ``t*p*p``
+    pixels, ``(x - mean) / (std + eps)``. videos (B, C, T, H, W) -> (B, N, t*p*p*C)."""
     return channel_normalized_targets(patchify_video(videos, patch_size, tubelet), videos.shape[1], eps)
 
 
 def tube_mask(noise: torch.Tensor, frames: int, mask_ratio: float) -> torch.Tensor:
-    """The tube mask of spatial ``noise`` (B, S): (B, frames * S), 1 = removed, in
-    (time, space) raster order. In every time slot the ``int(ratio * S)`` spatial
-    positions with the highest noise are removed (VideoMAE's rule), the rest kept; the
-    mask is the same in every slot."""
+    """The tube mask of spatial ``noise`` (B, S): (B, frames * S), 1 = removed, in (time, space)
+    raster order: in every slot the ``int(ratio * S)`` positions of highest noise (VideoMAE's rule)."""
     check_float_tensor(noise, "noise", 2, "(B, S)")
     b, s = noise.shape
     tokens = torch.zeros(b, frames * s, 1, dtype=noise.dtype, device=noise.device)  # only their order matters
@@ -53,12 +44,9 @@ def tube_mask(noise: torch.Tensor, frames: int, mask_ratio: float) -> torch.Tens
 
 
 def temporal_leakage(mask: torch.Tensor, grid: tuple[int, int, int]) -> float:
-    """The leakage argument of VideoMAE, as a number: the fraction of removed cubes whose
-    spatial position is *visible* in the previous or the next time slot. In slowly
-    changing video such a cube can be copied from its neighbour instead of understood.
-    Tube masking makes it 0; random space-time masking at ratio r leaves about
-    ``1 - r**2`` (an interior cube has two neighbours).
-
+    """VideoMAE's leakage argument as a number: the fraction of removed cubes whose spatial
+    position is *visible* in the previous or next time slot (in slow video, copied instead of
+    understood). 0 under tube masking, about ``1 - r**2`` under random masking at ratio r.
     mask (B, N) with N = T*H*W cubes in (time, row, column) order, 1 = removed."""
     check_float_tensor(mask, "mask", 2, "(B, N)")
     t, h, w = grid
@@ -73,13 +61,9 @@ def temporal_leakage(mask: torch.Tensor, grid: tuple[int, int, int]) -> float:
 
 
 def copy_neighbour_error(videos: torch.Tensor, mask: torch.Tensor, patch_size: int, tubelet: int = 2) -> float:
-    """How well the trivial "copy the nearest visible cube at the same place in time"
-    predictor reconstructs the removed cubes (the earlier slot wins a tie): the mean
-    squared error (pixels) over all removed cubes. A removed cube with no visible cube at
-    its spatial position (every one under tube masking) is filled with the video's mean
-    pixel instead.
-
-    videos (B, C, T, H, W), mask (B, N) -> float
+    """The pixel MSE over the removed cubes of the trivial predictor "copy the nearest visible cube
+    at the same place in time" (the earlier slot wins a tie; with none, as under tube masking,
+    the video's mean pixel). videos (B, C, T, H, W), mask (B, N) -> float
     Taught in lesson 10."""
     t = videos.shape[2] // tubelet
     x = rearrange(patchify_video(videos, patch_size, tubelet), "b (t s) p -> b t s p", t=t)  # (B, T, S, P)
@@ -97,15 +81,11 @@ def copy_neighbour_error(videos: torch.Tensor, mask: torch.Tensor, patch_size: i
 
 
 # -- The model: MAE with a cube tokenizer -------------------------------------------------
-
-
 class CubeEmbed(nn.Module):
-    """Cut a video into t x p x p cubes and project each to ``dim``: a Conv3d with
-    kernel = stride = cube, the same as a linear map on the cube vectors of
-    :func:`patchify_video`."""
+    """Cut a video into t x p x p cubes and project each to ``dim``: a Conv3d with kernel = stride
+    = cube, the same as a linear map on the cube vectors of :func:`patchify_video`."""
 
     input_name = "videos"
-    input_layout = "(B, C, T, H, W)"
 
     def __init__(self, patch_size: int, tubelet: int, in_chans: int, dim: int, frames: int | None = None,
                  img_size: int | None = None):
@@ -138,8 +118,7 @@ class CubeEmbed(nn.Module):
         return unpatchify_video(cubes, self.patch_size, self.tubelet, self.in_chans, self.grid)
 
     def linear_weight(self) -> torch.Tensor:
-        """The kernel as a (dim, t*p*p*C) matrix on cube vectors in (frame, row, column,
-        channel) order."""
+        """The kernel as a (dim, t*p*p*C) matrix on cube vectors in (frame, row, column, channel) order."""
         return rearrange(self.proj.weight, "d c u p q -> d (u p q c)")
 
     def embed_cubes(self, cubes: torch.Tensor) -> torch.Tensor:
@@ -151,8 +130,8 @@ class CubeEmbed(nn.Module):
 
 @dataclass(frozen=True)
 class VideoMAEConfig(BaseMAEConfig):
-    """A VideoMAE. Defaults are the paper's ViT-B: 16 frames of 224 x 224, 2 x 16 x 16
-    cubes, a 768-d 12-block encoder and a 384-d 4-block decoder (6 heads), tube masking."""
+    """A VideoMAE. Defaults are the paper's ViT-B: 16 frames of 224 x 224, 2 x 16 x 16 cubes,
+    a 768-d 12-block encoder, a 384-d 4-block decoder (6 heads), tube masking."""
 
     decoder_dim: int = 384
     decoder_depth: int = 4
@@ -226,14 +205,12 @@ def videomae_config(preset: str = "tiny", **overrides: Any) -> VideoMAEConfig:
 
 
 class VideoMAE(MAE):
-    """:class:`maelearn.mae.MAE` on videos (B, C, T, H, W); ``VideoMAE(**overrides)``
-    starts from the default :class:`VideoMAEConfig`."""
+    """:class:`maelearn.mae.MAE` on videos (B, C, T, H, W) with a :class:`VideoMAEConfig`."""
 
     config_class = VideoMAEConfig
 
     def mask_cubes(self, cubes: torch.Tensor, mask_ratio: float, noise: torch.Tensor | None = None) -> Masked:
-        """cubes (B, N, P) -> :class:`~maelearn.masking.Masked` by the configured strategy
-        (the lesson's name for :meth:`MAE.mask_patches`)."""
+        """cubes (B, N, P) -> :class:`~maelearn.masking.Masked` (the lesson's :meth:`MAE.mask_patches`)."""
         return self.mask_patches(cubes, mask_ratio, noise)
 
 

@@ -19,18 +19,15 @@ LayerNorm = partial(nn.LayerNorm, eps=1e-6)
 
 
 class PatchEmbed(nn.Module):
-    """Cut an image into p x p patches and project each to ``dim``: a strided convolution,
-    the same as one linear layer applied to every patch vector. ``img_size`` is an int
-    (square) or ``(height, width)`` (a spectrogram, say).
+    """Cut an image into p x p patches and project each to ``dim``: a strided convolution, the
+    same as one linear layer on every patch vector. ``img_size``: an int (square) or (height, width).
 
-    Every tokenizer of the course (also :class:`maelearn.video.CubeEmbed` and
-    :class:`maelearn.timeseries.SeriesEmbed`) has ``patchify`` / ``unpatchify`` (input <->
-    patch vectors (B, N, P)), ``embed_patches`` (B, K, P) -> (B, K, dim), ``forward`` on the
-    whole input, ``check``, ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``.
+    Every tokenizer (also :class:`maelearn.video.CubeEmbed`, :class:`maelearn.timeseries.SeriesEmbed`)
+    has ``patchify`` / ``unpatchify`` (input <-> (B, N, P)), ``embed_patches`` (B, K, P) -> (B, K, dim),
+    ``forward``, ``check``, ``grid``, ``num_patches``, ``patch_dim``, ``in_chans``, ``proj``.
     Taught in lesson 07."""
 
     input_name = "imgs"
-    input_layout = "(B, C, H, W)"
 
     def __init__(self, img_size: int | tuple[int, int], patch_size: int, in_chans: int, dim: int):
         super().__init__()
@@ -50,10 +47,8 @@ class PatchEmbed(nn.Module):
         """Validate a batch (B, C, H, W) of this tokenizer's size and channels."""
         check_images(imgs, self.patch_size, self.in_chans, name=name)
         if tuple(imgs.shape[-2:]) != self.size:
-            raise ValueError(
-                f"{name} have size {tuple(imgs.shape[-2:])}, but the model was built for img_size={self.img_size} "
-                f"(height x width {self.size[0]}x{self.size[1]})"
-            )
+            raise ValueError(f"{name} have size {tuple(imgs.shape[-2:])}, but the model was built for "
+                             f"img_size={self.img_size} (height x width {self.size[0]}x{self.size[1]})")
         return imgs
 
     def forward(self, imgs: torch.Tensor) -> torch.Tensor:
@@ -70,13 +65,11 @@ class PatchEmbed(nn.Module):
         return unpatchify(patches, self.patch_size, self.in_chans, self.grid)
 
     def linear_weight(self) -> torch.Tensor:
-        """The conv kernel as a (dim, p*p*C) matrix acting on patch vectors in (row, column,
-        channel) order, the order of :func:`maelearn.patches.patchify`."""
+        """The conv kernel as a (dim, p*p*C) matrix on patch vectors in :meth:`patchify`'s order."""
         return rearrange(self.proj.weight, "d c p q -> d (p q c)")
 
     def embed_patches(self, patches: torch.Tensor) -> torch.Tensor:
-        """(B, K, p*p*C) patch vectors -> (B, K, dim): the same projection, applied only to
-        the patches given (MAE embeds just the visible ones)."""
+        """(B, K, p*p*C) -> (B, K, dim): the same projection on the patches given (MAE's visible ones)."""
         return F.linear(patches, self.linear_weight(), self.proj.bias)
 
 
@@ -99,9 +92,8 @@ class Attention(nn.Module):
 
 
 def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
-    """Stochastic depth: in training, zero each sample's branch output with probability
-    ``p`` and scale the kept ones by 1/(1-p), so the expectation is unchanged; identity in
-    eval mode or with ``p == 0``. x: (B, ...) -> (B, ...)."""
+    """Stochastic depth: in training, zero each sample's branch output with probability ``p``
+    and scale the kept ones by 1/(1-p) (the expectation unchanged). x: (B, ...) -> (B, ...)."""
     if p == 0.0 or not training:
         return x
     keep = torch.empty((x.shape[0],) + (1,) * (x.ndim - 1), dtype=x.dtype, device=x.device).bernoulli_(1 - p)
@@ -109,9 +101,8 @@ def drop_path(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). ``drop_path`` is
-    the stochastic-depth rate of both residual branches: 0 (off) in pretraining, set per
-    block by fine-tuning (:func:`set_drop_path`); a plain float, not in the state dict."""
+    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). ``drop_path``: the
+    stochastic-depth rate of both branches, 0 in pretraining, set by :func:`set_drop_path`."""
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, qkv_bias: bool = True, drop_path: float = 0.0):
         super().__init__()
@@ -140,12 +131,10 @@ def set_drop_path(blocks: nn.ModuleList, rate: float) -> None:
 
 
 class Encoder(nn.Module):
-    """A transformer encoder over the tokens of any tokenizer (image patches, video cubes,
-    spectrogram or time-series patches): an optional [CLS] token, the fixed ``positions``
-    (N, dim) of the patch tokens, pre-norm blocks and a final norm. With ``cls_token`` a
-    zero row is prepended for [CLS] (``pos_embed`` (1, 1+N, dim), as MAE's reference code),
-    without it ``pos_embed`` is (1, N, dim) (VideoMAE). ``forward`` encodes every token;
-    :meth:`forward_visible` only the ones an MAE kept."""
+    """A transformer encoder over the tokens of any tokenizer: an optional [CLS] token, the fixed
+    ``positions`` (N, dim) of the patch tokens (a zero row prepended for [CLS], as MAE's reference
+    code: ``pos_embed`` (1, [1+]N, dim)), pre-norm blocks and a final norm. ``forward`` encodes
+    every token; :meth:`forward_visible` only the ones an MAE kept."""
 
     def __init__(self, patch_embed: nn.Module, positions: torch.Tensor, depth: int, heads: int,
                  mlp_ratio: float = 4.0, cls_token: bool = True):
@@ -166,10 +155,6 @@ class Encoder(nn.Module):
     def has_cls(self) -> bool:
         return self.cls_token is not None
 
-    @property
-    def patch_size(self) -> int:
-        return self.patch_embed.patch_size
-
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         """Validate an input batch for this encoder's tokenizer."""
         return self.patch_embed.check(x, name=self.patch_embed.input_name)
@@ -179,8 +164,7 @@ class Encoder(nn.Module):
         return self.pos_embed[:, 1:] if self.has_cls else self.pos_embed
 
     def run(self, x: torch.Tensor) -> torch.Tensor:
-        """Embedded tokens with positions (B, K, dim) -> (B, [1+]K, dim): [CLS] prepended
-        (when the encoder has one), the blocks, the final norm."""
+        """Embedded tokens with positions (B, K, dim) -> (B, [1+]K, dim): [CLS] (if any), blocks, norm."""
         if self.has_cls:
             cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)  # (B, 1, dim)
             x = torch.cat([cls, x], dim=1)  # (B, 1+K, dim)
@@ -200,8 +184,7 @@ class Encoder(nn.Module):
         return self.run(self.patch_embed(x) + self.patch_positions())
 
     def features(self, x: torch.Tensor, pool: str = "cls") -> torch.Tensor:
-        """input -> (B, dim): the [CLS] token (``pool="cls"``) or the mean of the patch
-        tokens (``pool="mean"``)."""
+        """input -> (B, dim): the [CLS] token (``pool="cls"``) or the mean patch token (``"mean"``)."""
         tokens = self.forward(x)
         if pool == "cls":
             if not self.has_cls:
@@ -213,9 +196,7 @@ class Encoder(nn.Module):
 
 
 class ViTEncoder(Encoder):
-    """The image ViT encoder: :class:`PatchEmbed`, a [CLS] token and fixed 2D sin-cos
-    positions. ``forward`` encodes every patch; MAE drives the same parts on the visible
-    patches only (:meth:`Encoder.forward_visible`).
+    """The image ViT encoder: :class:`PatchEmbed`, a [CLS] token and fixed 2D sin-cos positions.
     Taught in lesson 07."""
 
     def __init__(self, img_size: int | tuple[int, int] = 32, patch_size: int = 4, in_chans: int = 3, dim: int = 192,
@@ -225,12 +206,9 @@ class ViTEncoder(Encoder):
 
 
 class ViTClassifier(nn.Module):
-    """An encoder with a linear head on its pooled features: the ViT classifier, and the
-    model that fine-tuning and linear probing train. ``pool``: ``"cls"`` (the [CLS] token
-    after the final norm), ``"mean"`` (the mean normalized patch token) or ``"global"``, the
-    MAE fine-tuning reference's: the final norm is removed, the patch tokens averaged and
-    the average normalized by a fresh LayerNorm (``fc_norm``). ``head`` is a linear layer
-    (lessons may put an affine-free BatchNorm in front of it)."""
+    """An encoder with a linear head on its pooled features (fine-tuning and linear probing).
+    ``pool``: ``"cls"``, ``"mean"`` (the mean normalized patch token) or ``"global"`` (the MAE
+    fine-tuning reference's: no final norm, the mean patch token normalized by ``fc_norm``)."""
 
     POOLS = ("cls", "mean", "global")
 
@@ -260,8 +238,7 @@ class ViTClassifier(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """MAE's initialization: xavier-uniform Linear weights (biases 0), LayerNorm 1/0. Apply
-    with ``model.apply(init_weights)``."""
+    """MAE's initialization: xavier-uniform Linear weights (biases 0), LayerNorm 1/0. Use ``model.apply``."""
     if isinstance(module, nn.Linear):
         nn.init.xavier_uniform_(module.weight)
         if module.bias is not None:
@@ -272,9 +249,8 @@ def init_weights(module: nn.Module) -> None:
 
 
 def init_vit(encoder: Encoder) -> None:
-    """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix
-    (bias 0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`.
-    Taught in lesson 07."""
+    """Initialize an encoder as MAE does: the patch projection xavier-uniform as a matrix (bias
+    0), [CLS] normal(0.02), every Linear and LayerNorm by :func:`init_weights`. Taught in lesson 07."""
     proj = encoder.patch_embed.proj
     nn.init.xavier_uniform_(proj.weight.view(proj.weight.shape[0], -1))
     if proj.bias is not None:

@@ -1,13 +1,12 @@
 """Course-wide switches: quick/full mode, the training device, CPU threads, seeding.
 
-Quick mode is the CPU budget (every lesson well under a minute on two cores, as in CI);
-full mode is the GPU budget (minutes, results worth reading). ``$MAELEARN_MODE`` or
-:func:`set_mode` picks it; without either it is ``full`` when a CUDA GPU is visible.
-Lessons ask for budgets with ``epochs = budget(quick=2, full=100)``.
-"""
+Quick mode is the CPU budget (every lesson well under a minute on two cores, as in CI); full mode is the GPU
+budget (minutes, results worth reading). ``$MAELEARN_MODE`` or :func:`set_mode` picks it; without either it is
+``full`` when a CUDA GPU is visible. Lessons ask for budgets with ``epochs = budget(quick=2, full=100)``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import warnings
@@ -34,8 +33,8 @@ def _check_mode(value: str, source: str) -> str:
 
 
 def set_mode(value: str | None) -> str:
-    """Set the course mode for this process (``"quick"``, ``"full"``, or ``None`` to go back
-    to the environment/automatic choice). Returns the mode now in force."""
+    """Set the course mode for this process (``"quick"``, ``"full"``, or ``None`` to go back to the
+    environment/automatic choice). Returns the mode now in force."""
     global _mode_override
     _mode_override = None if value is None else _check_mode(value, "mode")
     return mode()
@@ -68,11 +67,9 @@ DEVICES = ("cpu", "cuda", "cuda:N", "mps")
 
 
 def device(prefer: str | None = None, source: str = "device") -> torch.device:
-    """The device to train on: ``prefer`` or ``$MAELEARN_DEVICE`` if given, else CUDA, then
-    Apple's MPS, then the CPU. Names are case-insensitive (``CPU`` is ``cpu``). Asking for
-    an unknown device (``bogus``, ``meta``, ``xpu``) or an unavailable one is a
-    ``ValueError`` naming ``source`` (e.g. ``"--device"``), not a silent fallback.
-    Taught in lesson 00."""
+    """The device to train on: ``prefer`` or ``$MAELEARN_DEVICE`` if given, else CUDA, then Apple's MPS, then the
+    CPU. Names are case-insensitive. Asking for an unknown device (``bogus``, ``meta``, ``xpu``) or an unavailable
+    one is a ``ValueError`` naming ``source`` (e.g. ``"--device"``), not a silent fallback. Taught in lesson 00."""
     if prefer is not None and not isinstance(prefer, (str, torch.device)):
         raise TypeError(f"{source} must be a device name such as 'cpu' or 'cuda', got {type(prefer).__name__}")
     if prefer is None and (env := os.environ.get(ENV_DEVICE, "").strip()):
@@ -98,10 +95,9 @@ def device(prefer: str | None = None, source: str = "device") -> torch.device:
 
 
 def cpu_threads(threads: int | None = None) -> int:
-    """Set torch's CPU threads and return the count: ``threads`` if given (capped at the
-    core count, with a warning: thousands of threads crash OpenMP), else torch's
-    default unless the machine is already busy (1-minute load average above the core
-    count), then 1. Threads of a parallel region wait for each other, so on a shared,
+    """Set torch's CPU threads and return the count: ``threads`` if given (capped at the core count, with a
+    warning: thousands of threads crash OpenMP), else torch's default unless the machine is already busy (1-minute
+    load average above the core count), then 1. Threads of a parallel region wait for each other, so on a shared,
     oversubscribed CPU one thread runs small models several times faster than two."""
     cores = os.cpu_count() or 1
     if threads is None:
@@ -117,16 +113,12 @@ def cpu_threads(threads: int | None = None) -> int:
 
 
 def available_memory() -> int:
-    """Bytes of memory this process could still allocate: ``MemAvailable`` from
-    ``/proc/meminfo`` on Linux, else the free physical pages, else 4 GiB (a guess on
-    platforms that say neither)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    """Bytes of memory this process could still allocate: ``MemAvailable`` from ``/proc/meminfo`` on Linux, else
+    the free physical pages, else 4 GiB (a guess on platforms that say neither)."""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
@@ -134,8 +126,8 @@ def available_memory() -> int:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same,
-    for code that wants its own stream. Taught in lesson 01."""
+    """Seed Python, NumPy and torch; return a fresh CPU ``torch.Generator`` seeded the same, for code that wants
+    its own stream. Taught in lesson 01."""
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

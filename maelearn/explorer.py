@@ -1,11 +1,8 @@
 """A live mask explorer: move a slider, see what an MAE reconstructs.
 
-:func:`explorer_view` is the pure, tested update logic, :func:`render_png` draws it, and
-:func:`mask_explorer` wires them to ipywidgets (mask ratio, strategy, seed); the callback
-shows its own exceptions, which ipywidgets would swallow. Without a live kernel (the course
-website, nbviewer, GitHub) the mime bundle's ``text/html`` fallback (:func:`static_html`)
-shows the picture at the ratio it was opened with.
-"""
+:func:`explorer_view` is the pure, tested update logic, :func:`render_png` draws it, and :func:`mask_explorer`
+wires them to ipywidgets (mask ratio, strategy, seed). Without a live kernel (the course website, nbviewer,
+GitHub) the mime bundle's ``text/html`` fallback (:func:`static_html`) shows the picture it was opened with."""
 
 from __future__ import annotations
 
@@ -28,8 +25,8 @@ GRID_RATIO = 0.75
 
 @dataclass(frozen=True)
 class ExplorerView:
-    """What the explorer shows for one setting. Images are NumPy arrays (B, H, W, C) in
-    [0, 1]; ``mask`` is (B, N) with 1 = removed."""
+    """What the explorer shows for one setting. Images are NumPy arrays (B, H, W, C) in [0, 1]; ``mask`` is (B, N)
+    with 1 = removed."""
 
     masked: np.ndarray
     reconstruction: np.ndarray
@@ -51,10 +48,9 @@ class ExplorerView:
 
 
 def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy: str = "random", seed: int = 0) -> ExplorerView:
-    """Mask ``images`` (B, C, H, W) with ``strategy`` at ``mask_ratio`` (noise drawn from
-    ``seed``) and reconstruct them with ``model``. Deterministic in its arguments. Grid
-    masking has a fixed ratio of 0.75: other ratios are replaced by it (``note`` says so).
-    Taught in lesson 08."""
+    """Mask ``images`` (B, C, H, W) with ``strategy`` at ``mask_ratio`` (noise drawn from ``seed``) and
+    reconstruct them with ``model``. Deterministic in its arguments. Grid masking has a fixed ratio of 0.75: other
+    ratios are replaced by it (``note`` says so). Taught in lesson 08."""
     if not isinstance(model, MAE):
         raise TypeError(f"model must be a maelearn.mae.MAE, got {type(model).__name__}")
     if strategy not in STRATEGIES:
@@ -84,9 +80,8 @@ def explorer_view(model: MAE, images: torch.Tensor, mask_ratio: float, strategy:
 
 
 def render_png(view: ExplorerView, dpi: int = 80) -> bytes:
-    """Draw a view in the paper's Figure 2 layout (:func:`maelearn.viz.figure2`: one row
-    per image; masked | reconstruction | reconstruction + visible | original) and return
-    PNG bytes. The figure is closed, so nothing piles up in pyplot."""
+    """Draw a view in the paper's Figure 2 layout (:func:`maelearn.viz.figure2`) and return PNG bytes. The figure
+    is closed, so nothing piles up in pyplot."""
     recon = {key: torch.from_numpy(getattr(view, key)).permute(0, 3, 1, 2) for key, _ in FIGURE2_COLUMNS}
     fig = figure2(recon, n=recon["original"].shape[0], title=f"{view.strategy} masking, ratio {view.mask_ratio:.2f}", size=1.3)
     try:
@@ -103,19 +98,18 @@ STATIC_NOTE = ("A static picture: run this notebook in JupyterLab or Colab to mo
 
 
 def static_html(png: bytes, caption: str) -> str:
-    """The explorer as static HTML: the picture (a ``data:`` URL, nothing fetched), its
-    caption and :data:`STATIC_NOTE`. Shown where widgets are not rendered."""
+    """The explorer as static HTML: the picture (a ``data:`` URL, nothing fetched), its caption and
+    :data:`STATIC_NOTE`. Shown where widgets are not rendered."""
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     return (f'<div class="mae-explorer-static"><img src="{src}" alt="{html.escape(caption, quote=True)}"/>'
             f'<p>{html.escape(caption)}</p><p><em>{html.escape(STATIC_NOTE)}</em></p></div>')
 
 
 def mask_explorer(model: MAE, images: torch.Tensor, mask_ratio: float = 0.75, strategy: str = "random", seed: int = 0):
-    """An ipywidgets box: sliders for the mask ratio and seed, a dropdown for the strategy,
-    the rendered :func:`explorer_view` and its caption. Its ``.controls`` dict holds the
-    three controls and ``.image`` / ``.status`` the outputs, so code (and tests) can drive
-    it; displayed, it also carries the :func:`static_html` fallback of the view it shows.
-    Taught in lesson 08."""
+    """An ipywidgets box: sliders for the mask ratio and seed, a dropdown for the strategy, the rendered
+    :func:`explorer_view` and its caption. Its ``.controls`` dict holds the three controls and ``.image`` /
+    ``.status`` the outputs, so code (and tests) can drive it; displayed, it also carries the :func:`static_html`
+    fallback of the view it shows. Taught in lesson 08."""
     import ipywidgets as widgets
 
     class ExplorerBox(widgets.VBox):

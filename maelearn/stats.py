@@ -1,12 +1,10 @@
 """Seeds, intervals and verdicts: the statistics every experiment in the course reports.
 
 Seeds are the unit of replication; the 95 % interval of a mean over ``n`` seeds is
-``mean ± t(0.975, n-1) · sd / √n``, and variants are compared by differences paired by seed.
-The rule, fixed before any run: a paper trend is **reproduced** when the 95 % interval of
-the paired difference excludes 0 in the paper's direction, **contradicted** when it excludes
-0 the other way, **smaller than the paper** when it contains 0 but excludes the paper's own
-effect, and **inconclusive** otherwise.
-"""
+``mean ± t(0.975, n-1) · sd / √n``, and variants are compared by differences paired by seed. The rule, fixed
+before any run: a paper trend is **reproduced** when the 95 % interval of the paired difference excludes 0 in the
+paper's direction, **contradicted** when it excludes 0 the other way, **smaller than the paper** when it contains
+0 but excludes the paper's own effect, and **inconclusive** otherwise."""
 
 from __future__ import annotations
 
@@ -30,8 +28,8 @@ def t_quantile(dof: int, level: float = 0.95) -> float:
 
 @dataclass(frozen=True)
 class Interval:
-    """Mean and 95 % interval of ``n`` values (``lo == hi == mean`` for one value: no
-    interval, which :func:`verdict` treats as inconclusive)."""
+    """Mean and 95 % interval of ``n`` values (``lo == hi == mean`` for one value: no interval, which
+    :func:`verdict` treats as inconclusive)."""
 
     mean: float
     lo: float
@@ -54,8 +52,7 @@ class Interval:
 
 
 def interval(values: Iterable[float], level: float = 0.95) -> Interval:
-    """Mean and ``level`` t-interval of the values (NaN-free; at least one value).
-    Taught in lessons 02 and 04."""
+    """Mean and ``level`` t-interval of the values (NaN-free; at least one value). Taught in lessons 02 and 04."""
     xs = [float(v) for v in values]
     if not xs:
         raise ValueError("interval needs at least one value, got none")
@@ -85,9 +82,9 @@ def paired_difference(a: Sequence[Mapping], b: Sequence[Mapping], metric: str) -
 
 
 def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
-    """``(mean, lo, hi)``: :func:`interval` of the differences ``a[i] - b[i]``, one value per
-    seed in the same seed order (n >= 2). Pairing cancels the seed-to-seed variation both
-    variants share. Taught in lesson 09 (exercise 09.1)."""
+    """``(mean, lo, hi)``: :func:`interval` of the differences ``a[i] - b[i]``, one value per seed in the same
+    seed order (n >= 2). Pairing cancels the seed-to-seed variation both variants share. Taught in lesson 09
+    (exercise 09.1)."""
     xa, xb = [float(v) for v in a], [float(v) for v in b]
     if len(xa) != len(xb):
         raise ValueError(f"a and b must hold one value per seed each, got {len(xa)} and {len(xb)} values")
@@ -99,11 +96,10 @@ def paired_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95)
 
 def versus_strongest_baseline(accuracies: Mapping[str, Mapping[str, Sequence[float]]], method: str,
                               baselines: Sequence[str]) -> dict[str, tuple[str, float, float, float]]:
-    """A label curve judged point by point. ``accuracies``: ``{name: {count: [one value per
-    seed]}}``, every list in the same seed order. For each label count of ``method`` (its
-    keys, in order): the baseline of ``baselines`` with the highest mean over seeds (the
-    first on a tie), and the paired difference ``method - baseline`` seed by seed with its
-    95 % t-interval (:func:`paired_interval`). Returns ``{count: (baseline, mean, lo, hi)}``.
+    """A label curve judged point by point. ``accuracies``: ``{name: {count: [one value per seed]}}``, every list
+    in the same seed order. For each label count of ``method`` (its keys, in order): the baseline of ``baselines``
+    with the highest mean over seeds (the first on a tie), and the paired difference ``method - baseline`` seed by
+    seed with its 95 % t-interval (:func:`paired_interval`). Returns ``{count: (baseline, mean, lo, hi)}``.
     Taught in lesson 12 (exercise 12.3)."""
     if not baselines:
         raise ValueError("baselines must name at least one method")
@@ -119,15 +115,12 @@ def versus_strongest_baseline(accuracies: Mapping[str, Mapping[str, Sequence[flo
 
 
 def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: float | None = None) -> str:
-    """The stated rule on a paired difference's interval ``[lo, hi]`` (from 2 or more
-    seeds). Taught in lesson 09 (exercise 09.2).
-
-    ``paper_sign`` is +1 when the paper finds ``a > b``, -1 for ``a < b``; ``paper_effect``
-    is the size of the paper's difference (> 0, in the interval's units) or ``None``.
-    "Excludes v" is strict: an interval that touches 0 contains it. Returns
-    :data:`REPRODUCED` (excludes 0 on the paper's side, however small the effect),
-    :data:`CONTRADICTED` (excludes 0 on the other side), :data:`SMALLER` (contains 0 but
-    excludes ``paper_sign * paper_effect``) or :data:`INCONCLUSIVE`."""
+    """The module's rule on a paired difference's interval ``[lo, hi]`` from 2 or more seeds. ``paper_sign`` is +1
+    when the paper finds ``a > b``, -1 for ``a < b``; ``paper_effect`` is the size of the paper's difference (> 0,
+    in the interval's units) or ``None``. "Excludes v" is strict: an interval that touches 0 contains it. Returns
+    :data:`REPRODUCED` (excludes 0 on the paper's side, however small the effect), :data:`CONTRADICTED`,
+    :data:`SMALLER` (contains 0 but excludes ``paper_sign * paper_effect``) or :data:`INCONCLUSIVE`.
+    Taught in lesson 09 (exercise 09.2)."""
     if paper_sign not in (1, -1):
         raise ValueError(f"paper_sign must be +1 or -1, got {paper_sign!r}")
     if paper_effect is not None and not paper_effect > 0:
@@ -142,16 +135,14 @@ def verdict_from_bounds(lo: float, hi: float, paper_sign: int, paper_effect: flo
 
 
 def verdict(diff: Interval, paper_sign: int, paper_effect: float | None = None) -> str:
-    """:func:`verdict_from_bounds` on a paired difference ``diff``; always
-    :data:`INCONCLUSIVE` for a single seed (no interval)."""
+    """:func:`verdict_from_bounds` on a paired difference ``diff``; always :data:`INCONCLUSIVE` for a single seed
+    (no interval)."""
     if diff.n < 2:
         verdict_from_bounds(0.0, 0.0, paper_sign, paper_effect)  # the same checks of the arguments
         return INCONCLUSIVE
     return verdict_from_bounds(diff.lo, diff.hi, paper_sign, paper_effect)
 
 
-__all__ = [
-    "CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval",
-    "paired_difference", "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
-    "versus_strongest_baseline",
-]
+__all__ = ["CONTRADICTED", "INCONCLUSIVE", "Interval", "REPRODUCED", "SMALLER", "VERDICTS", "by_seed", "interval",
+           "paired_difference", "paired_interval", "t_quantile", "verdict", "verdict_from_bounds",
+           "versus_strongest_baseline"]

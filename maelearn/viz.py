@@ -1,8 +1,6 @@
-"""Figures for the lessons: the MAE paper's Figure 2 layout, loss curves, image grids,
-masks drawn over images. Every function returns a :class:`matplotlib.figure.Figure` (or a
-tensor) and never calls ``plt.show()``: a notebook shows the returned figure, a script
-saves it, and headless runs (CI, the Agg backend) work unchanged.
-"""
+"""Figures for the lessons: the MAE paper's Figure 2 layout, loss curves, image grids, masks drawn over images.
+Every function returns a :class:`matplotlib.figure.Figure` (or a tensor) and never calls ``plt.show()``: a
+notebook shows the returned figure, a script saves it, and headless runs (CI, the Agg backend) work unchanged."""
 
 from __future__ import annotations
 
@@ -18,14 +16,13 @@ from maelearn.checks import check_float_tensor
 #: The paper's Figure 2 columns: (key of :meth:`maelearn.mae.MAE.reconstruct`, column title).
 FIGURE2_COLUMNS = (("masked", "masked"), ("reconstruction", "reconstruction"),
                    ("pasted", "reconstruction\n+ visible"), ("original", "original"))
-#: The column a norm-pix reconstruction adds: its hidden patches' true statistics with a
-#: zero prediction (see :meth:`maelearn.mae.MAE.reconstruct`).
+#: The column a norm-pix reconstruction adds (see :meth:`maelearn.mae.MAE.reconstruct`).
 CONTROL_COLUMN = ("control", "control: true patch\nstats, zero prediction")
 
 
 def to_display(img: torch.Tensor) -> np.ndarray:
-    """One image (C, H, W) with C = 1 or 3 -> a NumPy array for ``imshow``: (H, W) for one
-    channel, (H, W, 3) for three, clamped to [0, 1]."""
+    """One image (C, H, W) with C = 1 or 3 -> a NumPy array for ``imshow``: (H, W) for one channel, (H, W, 3) for
+    three, clamped to [0, 1]."""
     if not isinstance(img, torch.Tensor) or img.ndim != 3:
         shape = tuple(img.shape) if isinstance(img, torch.Tensor) else type(img).__name__
         raise ValueError(f"img must be a tensor of shape (C, H, W), got {shape}")
@@ -58,16 +55,13 @@ def _patch_size(mask: object, imgs: torch.Tensor) -> int | None:
 
 def figure2(recon: Mapping[str, torch.Tensor], n: int = 4, title: str | None = None, size: float = 1.6,
             mask_colour: Sequence[float] | None = (0.5, 0.5, 0.5)) -> Figure:
-    """The paper's Figure 2 layout: one row per image (the first ``min(n, B)``), columns
-    masked | reconstruction | reconstruction + visible patches | original, and a fifth when
-    ``recon`` has a control (norm-pix models: each hidden patch filled with its own true mean
-    and variance and a zero prediction; what the statistics alone draw).
-
-    ``recon`` is :meth:`maelearn.mae.MAE.reconstruct`'s dict (images (B, C, H, W), C = 1 or
-    3, shown clamped to [0, 1]); ``size`` is the inches per panel. With ``recon["mask"]``
-    (B, N), the removed patches of the first column are painted ``mask_colour`` (grey, as in
-    the paper: black would vanish into a digit's black background; ``None`` shows
-    ``recon["masked"]`` as it is). Taught in lesson 08."""
+    """The paper's Figure 2 layout: one row per image (the first ``min(n, B)``), columns masked | reconstruction |
+    reconstruction + visible patches | original, and a fifth when ``recon`` has a control (norm-pix models: each
+    hidden patch filled with its own true mean and variance and a zero prediction). ``recon`` is
+    :meth:`maelearn.mae.MAE.reconstruct`'s dict (images (B, C, H, W), C = 1 or 3, shown clamped to [0, 1]);
+    ``size`` is the inches per panel. With ``recon["mask"]`` (B, N), the removed patches of the first column are
+    painted ``mask_colour`` (grey, as in the paper: black would vanish into a digit's black background; ``None``
+    shows ``recon["masked"]`` as it is). Taught in lesson 08."""
     missing = [key for key, _ in FIGURE2_COLUMNS if key not in recon]
     if missing:
         raise ValueError(f"recon lacks {missing}; pass the dict returned by MAE.reconstruct(...)")
@@ -92,8 +86,8 @@ def figure2(recon: Mapping[str, torch.Tensor], n: int = 4, title: str | None = N
 
 
 def _series(history) -> dict[str, list[float]]:
-    """Named loss series from a list of numbers, a ``{name: list}`` mapping, or an object
-    with per-step ``loss`` (e.g. :class:`maelearn.checkpoint.History`)."""
+    """Named loss series from a list of numbers, a ``{name: list}`` mapping, or an object with per-step ``loss``
+    (e.g. :class:`maelearn.checkpoint.History`)."""
     if isinstance(history, Mapping):
         items = {k: v for k, v in history.items() if isinstance(v, Sequence) and not isinstance(v, str) and len(v)}
         if not items:
@@ -109,8 +103,8 @@ def _series(history) -> dict[str, list[float]]:
 
 
 def smooth(values: Sequence[float], window: int) -> np.ndarray:
-    """Trailing moving average over ``window`` values (the first ones average what exists):
-    a readable trend through noisy per-step losses. (T,) -> (T,)"""
+    """Trailing moving average over ``window`` values (the first ones average what exists): a readable trend
+    through noisy per-step losses. (T,) -> (T,)"""
     v = np.asarray(values, dtype=float)
     if window <= 1 or v.size == 0:
         return v
@@ -122,10 +116,9 @@ def smooth(values: Sequence[float], window: int) -> np.ndarray:
 
 def loss_curve(history, title: str | None = "training loss", xlabel: str = "step", ylabel: str = "loss",
                smoothing: int = 0, logy: bool = False, ax: plt.Axes | None = None) -> Figure:
-    """Plot loss curves: ``history`` is a list of losses, a ``{name: losses}`` dict (one
-    curve each, e.g. several runs) or a :class:`maelearn.checkpoint.History` (its per-step
-    ``loss``). ``smoothing`` > 1 draws the raw curve faintly and a moving average over it.
-    Taught in lesson 08."""
+    """Plot loss curves: ``history`` is a list of losses, a ``{name: losses}`` dict (one curve each, e.g. several
+    runs) or a :class:`maelearn.checkpoint.History` (its per-step ``loss``). ``smoothing`` > 1 draws the raw curve
+    faintly and a moving average over it. Taught in lesson 08."""
     series = _series(history)
     ax = ax if ax is not None else plt.figure(figsize=(5, 3.2)).add_subplot(1, 1, 1)
     for name, values in series.items():
@@ -149,9 +142,9 @@ def loss_curve(history, title: str | None = "training loss", xlabel: str = "step
 
 def show_images(images, labels: Sequence | torch.Tensor | None = None, classes: Sequence[str] | None = None,
                 n: int = 16, ncols: int = 8, title: str | None = None, size: float = 1.2) -> Figure:
-    """A grid of the first ``n`` images (N, C, H, W) (C = 1 or 3, shown clamped to [0, 1]),
-    with ``labels`` (class indices, named through ``classes``, or strings) as titles. An
-    :class:`maelearn.data.ImageSet` brings its own labels and classes."""
+    """A grid of the first ``n`` images (N, C, H, W) (C = 1 or 3, shown clamped to [0, 1]), with ``labels`` (class
+    indices, named through ``classes``, or strings) as titles. An :class:`maelearn.data.ImageSet` brings its own
+    labels and classes."""
     if hasattr(images, "images") and hasattr(images, "labels"):  # an ImageSet
         labels = images.labels if labels is None else labels
         classes = images.classes if classes is None else classes
@@ -168,8 +161,7 @@ def show_images(images, labels: Sequence | torch.Tensor | None = None, classes: 
             continue
         _imshow(ax, images[i])
         if labels is not None:
-            lab = labels[i]
-            lab = lab.item() if isinstance(lab, torch.Tensor) else lab
+            lab = labels[i].item() if isinstance(labels[i], torch.Tensor) else labels[i]
             ax.set_title(classes[lab] if classes is not None and isinstance(lab, (int, np.integer)) else str(lab), fontsize=8)
     if title:
         fig.suptitle(title)
@@ -179,10 +171,9 @@ def show_images(images, labels: Sequence | torch.Tensor | None = None, classes: 
 
 def mask_overlay(imgs: torch.Tensor, mask: torch.Tensor, patch_size: int, colour: Sequence[float] = (0.5, 0.5, 0.5),
                  alpha: float = 1.0) -> torch.Tensor:
-    """Paint the removed patches (``mask`` == 1) of images (B, C, H, W) with ``colour``
-    (blended with weight ``alpha``; 1 covers them). ``mask`` (B, N) is in raster patch order,
-    as :func:`maelearn.masking.random_masking` returns it. -> (B, C, H, W) in [0, 1].
-    Taught in lesson 08."""
+    """Paint the removed patches (``mask`` == 1) of images (B, C, H, W) with ``colour`` (blended with weight
+    ``alpha``; 1 covers them). ``mask`` (B, N) is in raster patch order, as
+    :func:`maelearn.masking.random_masking` returns it. -> (B, C, H, W) in [0, 1]. Taught in lesson 08."""
     check_float_tensor(imgs, "imgs", 4, "(B, C, H, W)")
     b, c, h, w = imgs.shape
     if h % patch_size or w % patch_size:
@@ -201,9 +192,9 @@ def mask_overlay(imgs: torch.Tensor, mask: torch.Tensor, patch_size: int, colour
 
 def show_masks(masks: Mapping[str, torch.Tensor], grid: tuple[int, int], image: torch.Tensor | None = None,
                size: float = 2.0) -> Figure:
-    """One panel per named mask (N,) on a ``grid`` = (rows, cols) of patches, e.g. random /
-    block / grid masking side by side; removed patches are dark. With ``image`` (C, H, W)
-    the masks are painted over it instead. Taught in lesson 08."""
+    """One panel per named mask (N,) on a ``grid`` = (rows, cols) of patches, e.g. random / block / grid masking
+    side by side; removed patches are dark. With ``image`` (C, H, W) the masks are painted over it instead.
+    Taught in lesson 08."""
     if not masks:
         raise ValueError("masks is empty; pass {name: mask (N,)}")
     fig, axes = plt.subplots(1, len(masks), figsize=(len(masks) * size, size * 1.15), squeeze=False)
@@ -214,8 +205,7 @@ def show_masks(masks: Mapping[str, torch.Tensor], grid: tuple[int, int], image: 
         if image is None:
             _imshow(ax, (1 - m).reshape(1, *grid))
         else:
-            p = image.shape[-1] // grid[1]
-            _imshow(ax, mask_overlay(image[None].float(), m[None], p)[0])
+            _imshow(ax, mask_overlay(image[None].float(), m[None], image.shape[-1] // grid[1])[0])
         ax.set_title(f"{name}\n{m.mean().item():.0%} removed", fontsize=9)
     fig.tight_layout()
     return fig

@@ -1,6 +1,6 @@
-"""Optical flow by hand (lesson 01): image gradients, the structure tensor, Lucas-Kanade and
-the endpoint error, checked in the tests against OpenCV, whose own flow is here for
-comparison. :mod:`maelearn.classic.motion` turns the flow into a direction classifier."""
+"""Optical flow by hand (lesson 01): image gradients, the structure tensor, Lucas-Kanade and the endpoint error,
+checked in the tests against OpenCV, whose own flow is here for comparison. :mod:`maelearn.classic.motion` turns
+the flow into a direction classifier."""
 
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ def _check_window(window: int) -> None:
 
 
 def to_gray(frames: torch.Tensor) -> torch.Tensor:
-    """RGB (..., 3, H, W) -> luminance (..., H, W) with the ITU-R 601 weights OpenCV uses.
-    Taught in lesson 01."""
+    """RGB (..., 3, H, W) -> luminance (..., H, W) with the ITU-R 601 weights OpenCV uses. Taught in lesson 01."""
     if frames.shape[-3] != 3:
         raise ValueError(f"frames must have 3 colour channels at dim -3, got shape {tuple(frames.shape)}")
     w = torch.tensor([0.299, 0.587, 0.114], dtype=frames.dtype, device=frames.device)
@@ -33,9 +32,8 @@ def to_gray(frames: torch.Tensor) -> torch.Tensor:
 
 
 def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Brightness-constancy derivatives of two grey frames (H, W), each (H, W): ``Ix``, ``Iy``
-    are central differences (one-sided at the border) of the frames' average,
-    ``It = frame1 - frame0``.
+    """Brightness-constancy derivatives of two grey frames (H, W), each (H, W): ``Ix``, ``Iy`` are central
+    differences (one-sided at the border) of the frames' average, ``It = frame1 - frame0``.
     Taught in lesson 01."""
     _check_pair(frame0, frame1, ("frame0", "frame1"), 2, "(H, W)")
     iy, ix = torch.gradient(0.5 * (frame0 + frame1))
@@ -43,30 +41,26 @@ def image_gradients(frame0: torch.Tensor, frame1: torch.Tensor) -> tuple[torch.T
 
 
 def window_sum(x: torch.Tensor, window: int) -> torch.Tensor:
-    """Sum of ``x`` (..., H, W) over the ``window`` x ``window`` square centred on every
-    pixel, zeros outside the image. Same shape as ``x``.
-    Taught in lesson 01."""
+    """Sum of ``x`` (..., H, W) over the ``window`` x ``window`` square centred on every pixel, zeros outside the
+    image. Same shape as ``x``. Taught in lesson 01."""
     _check_window(window)
     kernel = torch.ones(1, 1, window, window, dtype=x.dtype, device=x.device)
     return F.conv2d(x.reshape(-1, 1, *x.shape[-2:]), kernel, padding=window // 2).reshape(x.shape)
 
 
 def structure_tensor(ix: torch.Tensor, iy: torch.Tensor, it: torch.Tensor, window: int = 5) -> torch.Tensor:
-    """The window sums Lucas-Kanade needs, (5, H, W):
-    ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]`` over each pixel's window.
-    Taught in lesson 01."""
+    """The window sums Lucas-Kanade needs, (5, H, W): ``[sum Ix*Ix, sum Ix*Iy, sum Iy*Iy, sum Ix*It, sum Iy*It]``
+    over each pixel's window. Taught in lesson 01."""
     for name, t in (("ix", ix), ("iy", iy), ("it", it)):
         check_float_tensor(t, name, 2, "(H, W)")
     return window_sum(torch.stack([ix * ix, ix * iy, iy * iy, ix * it, iy * it]), window)
 
 
 def lk_solve(sums: torch.Tensor, min_eig: float = 1e-3) -> torch.Tensor:
-    """Solve the 2x2 Lucas-Kanade system of every pixel: ``A = [[Sxx, Sxy], [Sxy, Syy]]``
-    and ``b = -[Sxt, Syt]`` from :func:`structure_tensor`'s ``sums`` (5, H, W), flow
-    ``A^-1 b`` by Cramer's rule -> (2, H, W): dx, dy in pixels. Where the smaller eigenvalue
-    of ``A`` is below ``min_eig`` the window lacks texture in some direction (the aperture
-    problem) and the flow is 0.
-    Taught in lesson 01."""
+    """Solve the 2x2 Lucas-Kanade system of every pixel: ``A = [[Sxx, Sxy], [Sxy, Syy]]`` and ``b = -[Sxt, Syt]``
+    from :func:`structure_tensor`'s ``sums`` (5, H, W), flow ``A^-1 b`` by Cramer's rule -> (2, H, W): dx, dy in
+    pixels. Where the smaller eigenvalue of ``A`` is below ``min_eig`` the window lacks texture in some direction
+    (the aperture problem) and the flow is 0. Taught in lesson 01."""
     check_float_tensor(sums, "sums", 3, "(5, H, W)")
     if sums.shape[0] != 5:
         raise ValueError(f"sums must have 5 channels [Sxx, Sxy, Syy, Sxt, Syt], got shape {tuple(sums.shape)}")
@@ -86,8 +80,8 @@ def _solve(sums: torch.Tensor, min_eig: float) -> torch.Tensor:
 
 
 def _warp(frames: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Grey frames (B, H, W) sampled bilinearly at ``(x + dx, y + dy)`` of flow (B, 2, H, W),
-    border values outside: frame1 warped by the right flow looks like frame0."""
+    """Grey frames (B, H, W) sampled bilinearly at ``(x + dx, y + dy)`` of flow (B, 2, H, W), border values
+    outside: frame1 warped by the right flow looks like frame0."""
     _, h, w = frames.shape
     ys, xs = torch.meshgrid(torch.arange(h, dtype=frames.dtype, device=frames.device),
                             torch.arange(w, dtype=frames.dtype, device=frames.device), indexing="ij")
@@ -125,37 +119,30 @@ def _pyramid_lk(frames0: torch.Tensor, frames1: torch.Tensor, window: int, min_e
     return flow
 
 
-def lucas_kanade(
-    frame0: torch.Tensor, frame1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1, iterations: int = 1
-) -> torch.Tensor:
+def lucas_kanade(frame0: torch.Tensor, frame1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1,
+                 iterations: int = 1) -> torch.Tensor:
     """Dense Lucas-Kanade optical flow from grey ``frame0`` to ``frame1`` (H, W) -> (2, H, W).
-
-    ``levels=1, iterations=1`` is the textbook single solve (valid for motions well under a
-    pixel). ``iterations > 1`` re-warps frame1 by the current estimate and solves for the
-    remainder; ``levels > 1`` goes coarse to fine over an image pyramid (halving each level),
-    as OpenCV's pyramidal LK does, so that larger motions become small at the coarse level.
-    Taught in lesson 01."""
+    ``levels=1, iterations=1`` is the textbook single solve (valid for motions well under a pixel).
+    ``iterations > 1`` re-warps frame1 by the current estimate and solves for the remainder; ``levels > 1`` goes
+    coarse to fine over an image pyramid (halving each level), as OpenCV's pyramidal LK does, so that larger
+    motions become small at the coarse level. Taught in lesson 01."""
     _check_pair(frame0, frame1, ("frame0", "frame1"), 2, "(H, W)")
     return _pyramid_lk(frame0[None], frame1[None], window, min_eig, levels, iterations, pooled=False)[0]
 
 
-def lucas_kanade_batch(
-    frames0: torch.Tensor, frames1: torch.Tensor, window: int = 5, min_eig: float = 1e-3, levels: int = 1,
-    iterations: int = 1,
-) -> torch.Tensor:
-    """:func:`lucas_kanade` of many frame pairs at once: grey ``frames0``, ``frames1``
-    (B, H, W) -> flow (B, 2, H, W). Equal to ``lucas_kanade(frames0[i], frames1[i], ...)``
-    up to float rounding: the window sums are taken by average pooling, not convolution.
-    Taught in lesson 01."""
+def lucas_kanade_batch(frames0: torch.Tensor, frames1: torch.Tensor, window: int = 5, min_eig: float = 1e-3,
+                       levels: int = 1, iterations: int = 1) -> torch.Tensor:
+    """:func:`lucas_kanade` of many frame pairs at once: grey ``frames0``, ``frames1`` (B, H, W) -> flow
+    (B, 2, H, W). Equal to ``lucas_kanade(frames0[i], frames1[i], ...)`` up to float rounding: the window sums are
+    taken by average pooling, not convolution. Taught in lesson 01."""
     _check_pair(frames0, frames1, ("frames0", "frames1"), 3, "(B, H, W)")
     return _pyramid_lk(frames0, frames1, window, min_eig, levels, iterations, pooled=True)
 
 
 def endpoint_error(flow: torch.Tensor, true_flow: torch.Tensor, mask: torch.Tensor | None = None) -> float:
-    """Average endpoint error: the mean over pixels of ``sqrt((dx - dx*)^2 + (dy - dy*)^2)``
-    between the estimated and the true flow, both (..., 2, H, W); ``mask`` (..., H, W) of
-    bools restricts the mean to some pixels (e.g. the moving object).
-    Taught in lesson 01."""
+    """Average endpoint error: the mean over pixels of ``sqrt((dx - dx*)^2 + (dy - dy*)^2)`` between the estimated
+    and the true flow, both (..., 2, H, W); ``mask`` (..., H, W) of bools restricts the mean to some pixels
+    (e.g. the moving object). Taught in lesson 01."""
     if flow.shape != true_flow.shape or flow.shape[-3] != 2:
         raise ValueError(f"flow and true_flow must both be (..., 2, H, W), got {tuple(flow.shape)} and {tuple(true_flow.shape)}")
     err = torch.linalg.vector_norm(flow - true_flow, dim=-3)  # (..., H, W)

@@ -1,6 +1,6 @@
-"""Audio features by hand, in librosa's conventions and checked in the tests against it:
-the mel scale, a mel filterbank, power and mel spectrograms, decibels and MFCCs (lesson 02);
-and from them an Audio-MAE's inputs, normalized log-mel spectrograms (lesson 11)."""
+"""Audio features by hand, in librosa's conventions and checked in the tests against it: the mel scale, a mel
+filterbank, power and mel spectrograms, decibels and MFCCs (lesson 02); and from them an Audio-MAE's inputs,
+normalized log-mel spectrograms (lesson 11)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from maelearn.checks import check_float_tensor
+from maelearn.checks import check_float_tensor, check_int
 
 # Slaney's mel scale: 3 mels per 200 Hz below 1 kHz, logarithmic (27 mels per factor 6.4) above.
 _HZ_PER_MEL = 200.0 / 3
@@ -29,8 +29,7 @@ def hz_to_mel(f: np.ndarray | float, htk: bool = False) -> np.ndarray:
 
 
 def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
-    """Mels -> hertz, the inverse of :func:`hz_to_mel`.
-    Taught in lesson 02."""
+    """Mels -> hertz, the inverse of :func:`hz_to_mel`. Taught in lesson 02."""
     m = np.asarray(m, dtype=np.float64)
     if htk:
         return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
@@ -38,11 +37,11 @@ def mel_to_hz(m: np.ndarray | float, htk: bool = False) -> np.ndarray:
 
 
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
-    """Triangular mel filters (n_mels, 1 + n_fft // 2) float64, as ``librosa.filters.mel``'s
-    defaults: ``n_mels + 2`` edges evenly spaced in (Slaney) mels from ``fmin`` to ``fmax``
-    (default ``sr / 2``); filter ``i`` rises from 0 at edge ``i`` to 1 at edge ``i + 1`` and
-    falls to 0 at edge ``i + 2`` (at the FFT bin frequencies), then is scaled by
-    ``2 / (edge[i+2] - edge[i])`` so that all filters have the same area. Taught in lesson 02."""
+    """Triangular mel filters (n_mels, 1 + n_fft // 2) float64, as ``librosa.filters.mel``'s defaults:
+    ``n_mels + 2`` edges evenly spaced in (Slaney) mels from ``fmin`` to ``fmax`` (default ``sr / 2``); filter
+    ``i`` rises from 0 at edge ``i`` to 1 at edge ``i + 1`` and falls to 0 at edge ``i + 2``
+    (at the FFT bin frequencies), then is scaled by ``2 / (edge[i+2] - edge[i])`` so that all filters have the
+    same area. Taught in lesson 02."""
     if not isinstance(n_mels, int) or n_mels < 1:
         raise ValueError(f"n_mels must be an int >= 1, got {n_mels!r}")
     if not isinstance(n_fft, int) or n_fft < 2:
@@ -55,14 +54,12 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: fl
     lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
     rising = (fft_freqs[None] - lower) / (centre - lower)
     falling = (upper - fft_freqs[None]) / (upper - centre)
-    weights = np.maximum(0, np.minimum(rising, falling))  # (n_mels, F)
-    return weights * (2.0 / (upper - lower))
+    return np.maximum(0, np.minimum(rising, falling)) * (2.0 / (upper - lower))  # (n_mels, F)
 
 
 def power_spectrogram(wave: torch.Tensor, n_fft: int = 512, hop: int = 128) -> torch.Tensor:
-    """|STFT|^2 of ``wave`` (L,) or (B, L) -> (..., 1 + n_fft // 2, 1 + L // hop): periodic Hann
-    window of ``n_fft`` samples, frames centred (zero padding, librosa's default).
-    Taught in lesson 02."""
+    """|STFT|^2 of ``wave`` (L,) or (B, L) -> (..., 1 + n_fft // 2, 1 + L // hop): periodic Hann window of
+    ``n_fft`` samples, frames centred (zero padding, librosa's default). Taught in lesson 02."""
     window = torch.hann_window(n_fft, periodic=True, dtype=wave.dtype, device=wave.device)
     spec = torch.stft(wave, n_fft, hop_length=hop, window=window, center=True, pad_mode="constant", return_complex=True)
     return spec.abs() ** 2
@@ -79,8 +76,7 @@ def mel_spectrogram(wave: torch.Tensor, sr: int, n_fft: int = 512, hop: int = 12
 
 def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 80.0) -> torch.Tensor:
     """``10 log10(max(spec, amin))``, floored at ``top_db`` below each spectrogram's maximum
-    (over its last two dims), as ``librosa.power_to_db(spec, ref=1.0)``.
-    Taught in lesson 02."""
+    (over its last two dims), as ``librosa.power_to_db(spec, ref=1.0)``. Taught in lesson 02."""
     db = 10.0 * torch.log10(torch.clamp(spec, min=amin))
     if top_db is not None:
         db = torch.maximum(db, db.amax(dim=(-2, -1), keepdim=True) - top_db)
@@ -88,9 +84,8 @@ def power_to_db(spec: torch.Tensor, amin: float = 1e-10, top_db: float | None = 
 
 
 def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
-    """Orthonormal DCT-II matrix (n_out, n_in): row k is ``sqrt(2/n) cos(pi k (2i+1) / 2n)``,
-    row 0 scaled by ``1/sqrt(2)`` (``scipy.fft.dct(norm='ortho')``).
-    Taught in lesson 02."""
+    """Orthonormal DCT-II matrix (n_out, n_in): row k is ``sqrt(2/n) cos(pi k (2i+1) / 2n)``, row 0 scaled by
+    ``1/sqrt(2)`` (``scipy.fft.dct(norm='ortho')``). Taught in lesson 02."""
     i = torch.arange(n_in, dtype=torch.float64)
     k = torch.arange(n_out, dtype=torch.float64)[:, None]
     m = math.sqrt(2.0 / n_in) * torch.cos(math.pi * k * (2 * i + 1) / (2 * n_in))
@@ -99,10 +94,9 @@ def dct_matrix(n_out: int, n_in: int) -> torch.Tensor:
 
 
 def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
-    """MFCCs (..., n_mfcc, frames) of a mel power spectrogram (..., n_mels, frames): the
-    first ``n_mfcc`` rows of the orthonormal DCT-II over the mel axis of :func:`power_to_db`,
-    as ``librosa.feature.mfcc(S=librosa.power_to_db(mel_spec), n_mfcc=n_mfcc)``.
-    Taught in lesson 02."""
+    """MFCCs (..., n_mfcc, frames) of a mel power spectrogram (..., n_mels, frames): the first ``n_mfcc`` rows of
+    the orthonormal DCT-II over the mel axis of :func:`power_to_db`, as
+    ``librosa.feature.mfcc(S=librosa.power_to_db(mel_spec), n_mfcc=n_mfcc)``. Taught in lesson 02."""
     if not isinstance(mel_spec, torch.Tensor) or not mel_spec.is_floating_point() or mel_spec.ndim < 2:
         raise TypeError(f"mel_spec must be a float tensor (..., n_mels, frames), got {type(mel_spec).__name__} {getattr(mel_spec, 'shape', '')}")
     n_mels = mel_spec.shape[-2]
@@ -113,16 +107,14 @@ def mfcc(mel_spec: torch.Tensor, n_mfcc: int = 13) -> torch.Tensor:
 
 
 def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
-    """Mean and (unbiased) std over time of each feature row within ``n_segments`` consecutive
-    time segments (as ``torch.tensor_split``, each of at least 2 frames): (..., K, T) ->
-    (..., 2 * K * n_segments), all segments' means (K each) then all stds. One segment is the
-    classic clip summary (26 numbers for 13 MFCCs): the same for a clip played backwards, it
-    cannot tell a rising chirp from a falling one; more segments keep a coarse time order.
-    Taught in lessons 02 and 11."""
+    """Mean and (unbiased) std over time of each feature row within ``n_segments`` consecutive time segments (as
+    ``torch.tensor_split``, each of at least 2 frames): (..., K, T) -> (..., 2 * K * n_segments), all segments'
+    means (K each) then all stds. One segment is the classic clip summary (26 numbers for 13 MFCCs): the same for
+    a clip played backwards, it cannot tell a rising chirp from a falling one; more segments keep a coarse time
+    order. Taught in lessons 02 and 11."""
     if not isinstance(feats, torch.Tensor) or not feats.is_floating_point() or feats.ndim < 2:
         raise TypeError(f"feats must be a float tensor (..., K, T), got {type(feats).__name__} {getattr(feats, 'shape', '')}")
-    if not isinstance(n_segments, int) or isinstance(n_segments, bool) or n_segments < 1:
-        raise ValueError(f"n_segments must be an int >= 1, got {n_segments!r}")
+    check_int("n_segments", n_segments)
     frames = feats.shape[-1]
     if frames < 2 * n_segments:
         raise ValueError(f"need at least 2 frames per segment: T={frames} frames for n_segments={n_segments}")
@@ -132,10 +124,9 @@ def segment_stats(feats: torch.Tensor, n_segments: int = 1) -> torch.Tensor:
 
 def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc: int = 13, n_mels: int = 40,
                        n_fft: int = 512, hop: int = 256) -> torch.Tensor:
-    """:func:`segment_stats` of the :func:`mfcc` of the :func:`mel_spectrogram` of clips
-    ``waves`` (B, L): (B, 2 * n_mfcc * n_segments) float32. More than one segment keeps a
-    coarse time order, the baseline lesson 11 sets beside the MAE.
-    Taught in lesson 11."""
+    """:func:`segment_stats` of the :func:`mfcc` of the :func:`mel_spectrogram` of clips ``waves`` (B, L):
+    (B, 2 * n_mfcc * n_segments) float32. More than one segment keeps a coarse time order, the baseline lesson 11
+    sets beside the MAE. Taught in lesson 11."""
     check_float_tensor(waves, "waves", 2, "(B, L)")
     c = mfcc(mel_spectrogram(waves, sr, n_fft=n_fft, hop=hop, n_mels=n_mels), n_mfcc)  # (B, n_mfcc, T)
     return segment_stats(c, n_segments).float()
@@ -144,8 +135,7 @@ def mfcc_segment_stats(waves: torch.Tensor, sr: int, n_segments: int = 4, n_mfcc
 def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 40, n_fft: int = 512,
                   hop: int = 256) -> torch.Tensor:
     """Lesson 02's clip descriptor, the mean and std over time of each MFCC (one segment of
-    :func:`mfcc_segment_stats`): waves (B, L) -> (B, 2 * n_mfcc).
-    Taught in lesson 11."""
+    :func:`mfcc_segment_stats`): waves (B, L) -> (B, 2 * n_mfcc). Taught in lesson 11."""
     return mfcc_segment_stats(waves, sr, 1, n_mfcc, n_mels, n_fft, hop)
 
 
@@ -155,15 +145,12 @@ def mfcc_features(waves: torch.Tensor, sr: int, n_mfcc: int = 13, n_mels: int = 
 LAYOUTS = ("freq_time", "time_freq")
 
 
-def log_mel(
-    waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
-    layout: str = "freq_time",
-) -> torch.Tensor:
-    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips ``waves``
-    (B, L) -> (B, 1, n_mels, frames), or (B, 1, frames, n_mels) if ``layout="time_freq"``
-    (Audio-MAE's). ``hop`` defaults to ``L // frames``; extra frames are cropped, missing
-    ones padded with the clip's floor. Not yet normalized: see :func:`normalize_specs`.
-    Taught in lesson 11."""
+def log_mel(waves: torch.Tensor, sr: int, n_mels: int = 32, frames: int = 64, n_fft: int = 512, hop: int | None = None,
+            layout: str = "freq_time") -> torch.Tensor:
+    """Log-mel spectrograms (dB, floored 80 dB below each clip's peak) of clips ``waves`` (B, L) ->
+    (B, 1, n_mels, frames), or (B, 1, frames, n_mels) if ``layout="time_freq"`` (Audio-MAE's). ``hop`` defaults to
+    ``L // frames``; extra frames are cropped, missing ones padded with the clip's floor. Not yet normalized: see
+    :func:`normalize_specs`. Taught in lesson 11."""
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
     check_float_tensor(waves, "waves", 2, "(B, L)")
@@ -178,17 +165,14 @@ def log_mel(
 
 
 def spec_stats(train_specs: torch.Tensor) -> tuple[float, float]:
-    """The training set's mean and std (one number each), as Audio-MAE normalizes its
-    inputs with its dataset's statistics."""
+    """The training set's mean and std (one number each): Audio-MAE normalizes with its dataset's statistics."""
     return float(train_specs.mean()), float(train_specs.std())
 
 
 def normalize_specs(train: torch.Tensor, *others: torch.Tensor, std_scale: float = 2.0) -> list[torch.Tensor]:
-    """``(x - mean) / (std_scale * std)`` for ``train`` and every other set, with the
-    *training* set's mean and std (one scalar each, so the relative loudness of bands and
-    clips survives); ``std_scale=2`` as Audio-MAE's pipeline, so inputs mostly fall in
-    [-1, 1]. Returns a list, train first.
-    Taught in lesson 11."""
+    """``(x - mean) / (std_scale * std)`` for ``train`` and every other set, with the *training* set's mean and
+    std (one scalar each, so the relative loudness of bands and clips survives); ``std_scale=2`` as Audio-MAE's
+    pipeline, so inputs mostly fall in [-1, 1]. Returns a list, train first. Taught in lesson 11."""
     if not std_scale > 0:
         raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
     mean, std = spec_stats(train)

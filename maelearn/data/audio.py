@@ -1,10 +1,9 @@
 """Synthesized, labelled audio clips, offline, any number and reproducible from the seed.
 
-:func:`synth_clips`' classes differ in *how energy is spread over frequency and time*, which a
-spectrogram shows at a glance, while the raw samples of two clips of the same class (other
-pitch, onset, phase) are nearly uncorrelated: the point of lesson 02's features.
-:func:`sound_patterns`' classes differ only in how a sound changes over time (lessons 11, 12).
-"""
+:func:`synth_clips`' classes differ in *how energy is spread over frequency and time*, which a spectrogram shows
+at a glance, while the raw samples of two clips of the same class (other pitch, onset, phase) are nearly
+uncorrelated: the point of lesson 02's features. :func:`sound_patterns`' classes differ only in how a sound
+changes over time (lessons 11, 12)."""
 
 from __future__ import annotations
 
@@ -22,10 +21,9 @@ CLASSES = ("tone", "chirp", "harmonic", "noise burst", "click train")
 
 @dataclass
 class AudioSet(LabelledSet):
-    """Mono clips ``waves`` (N, L) float32 in about [-1, 1] at sample rate ``sr`` (Hz), with
-    labels (N,) indexing ``classes``. ``attributes`` holds per-clip vectors: ``onset`` and
-    ``duration`` (seconds), ``amplitude``, ``f0`` (Hz; the start frequency of a chirp, the
-    fundamental of a harmonic note, the centre of a noise band, the click rate)."""
+    """Mono clips ``waves`` (N, L) float32 in about [-1, 1] at sample rate ``sr`` (Hz), with labels (N,) indexing
+    ``classes``. ``attributes`` holds per-clip vectors: ``onset`` and ``duration`` (seconds), ``amplitude``,
+    ``f0`` (Hz; a chirp's start, a note's fundamental, a noise band's centre, the click rate)."""
 
     waves: torch.Tensor
     labels: torch.Tensor
@@ -37,26 +35,16 @@ class AudioSet(LabelledSet):
 
 def _envelope(t: np.ndarray, onset: float, duration: float, attack: float, release: float) -> np.ndarray:
     """Piecewise-linear attack / sustain / release envelope over times ``t`` (seconds)."""
-    rise = np.clip((t - onset) / attack, 0, 1)
-    fall = np.clip((onset + duration - t) / release, 0, 1)
-    return np.minimum(rise, fall)
+    return np.minimum(np.clip((t - onset) / attack, 0, 1), np.clip((onset + duration - t) / release, 0, 1))
 
 
 def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, noise: float = 0.02) -> AudioSet:
-    """``n`` labelled clips of ``seconds`` at ``sr`` Hz, balanced over :data:`CLASSES`
-    (label ``i % 5`` before a seeded shuffle):
-
-    * tone: one sinusoid, 200-2000 Hz;
-    * chirp: a sweep up or down between two frequencies in 150-3000 Hz (exponential);
-    * harmonic: a fundamental of 110-440 Hz with 4-8 harmonics of decaying weight;
-    * noise burst: band-limited noise, centre 300-4000 Hz, bandwidth 20-60 % of it;
-    * click train: short decaying clicks at 8-40 per second.
-
-    Each sound has a random onset, duration (30-80 % of the clip), loudness (0.3-0.9) and
-    phase, and every clip gets white background noise of std ``noise``. Returns an
-    :class:`AudioSet` with ``waves`` (N, L = round(seconds * sr)) float32.
-    Taught in lesson 02.
-    """
+    """``n`` labelled clips of ``seconds`` at ``sr`` Hz, balanced over :data:`CLASSES` (label ``i % 5`` before a
+    seeded shuffle): a tone (200-2000 Hz); an exponential chirp up or down over at least an octave in 150-3000 Hz;
+    a harmonic note (110-440 Hz, 4-8 harmonics); band-limited noise (centre 300-4000 Hz); a click train
+    (8-40 clicks per second). Each sound has a random onset, duration (30-80 % of the clip), loudness and phase,
+    over white noise of std ``noise``. Returns an :class:`AudioSet`, ``waves`` (N, L = round(seconds * sr))
+    float32. Taught in lesson 02."""
     check_int("n", n, 1)
     if not isinstance(sr, int) or sr < 4000:
         raise ValueError(f"sr must be an int sample rate >= 4000 Hz, got {sr!r}")
@@ -82,10 +70,9 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
             f0 = rng.uniform(200, min(2000, 0.4 * nyq))
             x = np.sin(2 * np.pi * f0 * t + phase)
         elif label == 1:  # chirp, exponential sweep f0 -> f1 over the sound's duration
-            lo, hi = 150, min(3000, 0.45 * nyq)
-            f0, f1 = np.exp(rng.uniform(np.log(lo), np.log(hi), 2))
-            while abs(np.log(f1 / f0)) < np.log(2):  # at least an octave
-                f0, f1 = np.exp(rng.uniform(np.log(lo), np.log(hi), 2))
+            f0 = f1 = 1.0
+            while abs(np.log(f1 / f0)) < np.log(2):  # at least an octave apart
+                f0, f1 = np.exp(rng.uniform(np.log(150), np.log(min(3000, 0.45 * nyq)), 2))
             k = np.log(f1 / f0) / duration
             x = np.sin(2 * np.pi * f0 * (np.exp(k * local) - 1) / k + phase)
         elif label == 2:  # harmonic note
@@ -99,8 +86,7 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
             f0 = rng.uniform(300, min(4000, 0.6 * nyq))
             bw = f0 * rng.uniform(0.2, 0.6)
             spec = np.fft.rfft(rng.standard_normal(length))
-            freqs = np.fft.rfftfreq(length, 1 / sr)
-            spec *= np.exp(-0.5 * ((freqs - f0) / (bw / 2)) ** 2)
+            spec *= np.exp(-0.5 * ((np.fft.rfftfreq(length, 1 / sr) - f0) / (bw / 2)) ** 2)
             x = np.fft.irfft(spec, length)
             x /= np.abs(x).max() + 1e-9
         else:  # click train: decaying 2 ms clicks at a random rate
@@ -109,24 +95,22 @@ def synth_clips(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0, no
             phase_t = (local * f0) % 1.0 / f0  # time since the last click
             carrier = np.sin(2 * np.pi * rng.uniform(min(1000, 0.2 * nyq), min(3000, 0.4 * nyq)) * t)  # 1-3 kHz at 16 kHz
             x = np.exp(-phase_t / tau) * carrier * (t >= onset)
-        wave = amp * env * x + noise * rng.standard_normal(length)
-        waves[i] = np.clip(wave, -1, 1)
+        waves[i] = np.clip(amp * env * x + noise * rng.standard_normal(length), -1, 1)
         for k, v in zip(attrs, (onset, duration, amp, f0)):
             attrs[k][i] = v
     return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(CLASSES), sr,
                     {k: torch.tensor(v, dtype=torch.float32) for k, v in attrs.items()})
 
 
-#: Class names of :func:`sound_patterns`, in label order: four pairs, each pair the same
-#: sounds played in opposite time order.
+#: Class names of :func:`sound_patterns`, in label order: four pairs, each the same sounds in opposite time order.
 PATTERN_CLASSES = ("chirp up", "chirp down", "rising pair", "falling pair", "swell", "pluck", "speeding up",
                    "slowing down")
 
 
 def _harmonic(phase: np.ndarray, n_harmonics: int, rng: np.random.Generator, inst_freq: np.ndarray | float,
               nyq: float) -> np.ndarray:
-    """A harmonic tone, peak 1, from the instantaneous phase (radians) and frequency (Hz) of its
-    fundamental: harmonics with random weights ~ 1/h, each silenced where it would pass 0.9 Nyquist."""
+    """A harmonic tone, peak 1, from the instantaneous phase (radians) and frequency (Hz) of its fundamental:
+    harmonics with random weights ~ 1/h, each silenced where it would pass 0.9 Nyquist."""
     x = np.zeros_like(phase)
     for h in range(1, n_harmonics + 1):
         w = rng.uniform(0.5, 1.0) / h
@@ -136,25 +120,16 @@ def _harmonic(phase: np.ndarray, n_harmonics: int, rng: np.random.Generator, ins
 
 def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
                    noise: tuple[float, float] = (0.01, 0.08)) -> AudioSet:
-    """``n`` clips whose class is *how a sound changes over time*, balanced over
-    :data:`PATTERN_CLASSES` (label ``i % 8`` before a seeded shuffle). The classes come in
-    pairs that are the same sounds in opposite time order:
-
-    * chirp up / down: a harmonic tone sweeping exponentially over 1-2 octaves;
-    * rising / falling pair: two harmonic notes, the second 5-12 semitones above / below;
-    * swell / pluck: one harmonic note, slow attack and quick release / quick attack and
-      a long exponential decay;
-    * speeding up / slowing down: a train of 5-9 short harmonic pulses whose gaps shrink
-      / grow by a factor of 2.5-4 from first to last.
-
-    Every clip draws its own pitch (fundamental 120-600 Hz, 2-5 harmonics), loudness
-    (0.2-0.9), onset and duration (50-90 % of the clip), and background noise: white noise
-    plus a low rumble, of total std drawn uniformly from ``noise``. A clip summary that
-    ignores time order (the mean and std of each MFCC over time, lesson 02) cannot tell the
-    two classes of a pair apart; a spectrogram's structure can. Returns an :class:`AudioSet`
-    (``f0`` is the first fundamental; ``attributes`` also has the ``noise`` std).
-    Taught in lesson 11.
-    """
+    """``n`` clips whose class is *how a sound changes over time*, balanced over :data:`PATTERN_CLASSES` (label
+    ``i % 8`` before a seeded shuffle). The classes come in pairs, the same sounds in opposite time order: a
+    harmonic tone sweeping exponentially up / down over 1-2 octaves; two notes, the second 5-12 semitones above /
+    below; one note with a slow attack and quick release (swell) / a quick attack and long exponential decay
+    (pluck); 5-9 short pulses whose gaps shrink / grow by a factor of 2.5-4. Every clip draws its own pitch
+    (fundamental 120-600 Hz, 2-5 harmonics), loudness, onset and duration (50-90 % of the clip), and background
+    noise, white plus a low rumble, of std drawn uniformly from ``noise``. A clip summary that ignores time order
+    (the mean and std of each MFCC, lesson 02) cannot tell the two classes of a pair apart; a spectrogram's
+    structure can. Returns an :class:`AudioSet` (``f0`` is the first fundamental; ``attributes`` also has the
+    ``noise`` std). Taught in lesson 11."""
     check_int("n", n, 1)
     if not isinstance(sr, int) or isinstance(sr, bool) or sr < 4000:
         raise ValueError(f"sr must be an int sample rate >= 4000 Hz, got {sr!r}")
@@ -184,10 +159,8 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
             start = f0 if octaves > 0 else f0 * 2 ** -octaves  # a down-sweep ends at f0
             k = octaves * np.log(2) / duration
             lc = np.clip(local, 0, duration)
-            inst = start * np.exp(k * lc)
             phase = 2 * np.pi * start * (np.exp(k * lc) - 1) / k
-            env = _envelope(t, onset, duration, 0.02, 0.05)
-            x = env * _harmonic(phase, nh, rng, inst, nyq)
+            x = _envelope(t, onset, duration, 0.02, 0.05) * _harmonic(phase, nh, rng, start * np.exp(k * lc), nyq)
         elif pair == 1:  # two notes, the second higher (rising) or lower (falling)
             step = 2 ** (rng.uniform(5, 12) / 12)
             f_a, f_b = (f0, f0 * step) if reverse == 0 else (f0 * step, f0)
@@ -195,11 +168,9 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
             gap = 0.03 * seconds
             x = np.zeros(length)
             for f, a, b in ((f_a, onset, split - gap / 2), (f_b, split + gap / 2, onset + duration)):
-                env = _envelope(t, a, b - a, 0.01, 0.03)
-                x += env * _harmonic(2 * np.pi * f * t, nh, rng, f, nyq)
+                x += _envelope(t, a, b - a, 0.01, 0.03) * _harmonic(2 * np.pi * f * t, nh, rng, f, nyq)
         elif pair == 2:  # swell (slow attack) or pluck (fast attack, slow decay)
-            slow = rng.uniform(0.6, 0.85) * duration
-            tau = slow / 3
+            tau = rng.uniform(0.6, 0.85) * duration / 3
             if reverse == 0:
                 env = np.where(inside, np.exp(-(duration - np.clip(local, 0, duration)) / tau), 0.0)
                 env *= np.clip((duration - local) / 0.01, 0, 1)  # quick release
@@ -220,8 +191,7 @@ def sound_patterns(n: int, seconds: float = 1.0, sr: int = 16000, seed: int = 0,
         rumble = np.cumsum(rng.standard_normal(length))
         rumble -= np.convolve(rumble, np.ones(64) / 64, mode="same")  # remove the drift
         bg = rng.standard_normal(length) + rumble / (rumble.std() + 1e-9)
-        wave = amp * x + std * bg / np.sqrt(2)
-        waves[i] = np.clip(wave, -1, 1)
+        waves[i] = np.clip(amp * x + std * bg / np.sqrt(2), -1, 1)
         for k, v in zip(attrs, (onset, duration, amp, f0, std)):
             attrs[k][i] = v
     return AudioSet(torch.from_numpy(waves), torch.tensor(labels, dtype=torch.long), list(PATTERN_CLASSES), sr,

@@ -1,7 +1,6 @@
-"""What every offline dataset shares: N examples in one tensor, integer labels (N,) into
-``classes``, optional per-example ``attributes``, and the same subsetting, device moves and
-splits. The concrete sets (images, videos, audio clips, time series) are dataclasses that
-inherit :class:`LabelledSet` and name their example tensor."""
+"""What every offline dataset shares: N examples in one tensor, integer labels (N,) into ``classes``, optional
+per-example ``attributes``, and the same subsetting, device moves and splits. The concrete sets (images, videos,
+audio clips, time series) are dataclasses that inherit :class:`LabelledSet`."""
 
 from __future__ import annotations
 
@@ -14,8 +13,8 @@ S = TypeVar("S", bound="LabelledSet")
 
 
 class LabelledSet:
-    """Mixin for a dataclass with a ``labels`` (N,) tensor, ``classes`` and an
-    ``attributes`` dict; every tensor field whose first dimension is N is subset with it."""
+    """Mixin for a dataclass with a ``labels`` (N,) tensor, ``classes`` and an ``attributes`` dict; every tensor
+    field whose first dimension is N is subset with it."""
 
     labels: torch.Tensor
     classes: list[str]
@@ -35,8 +34,7 @@ class LabelledSet:
         return self.labels.shape[0]
 
     def __getitem__(self: S, index) -> S:
-        """Subset by index, slice, boolean mask or index tensor (a single int keeps the
-        batch dimension)."""
+        """Subset by index, slice, boolean mask or index tensor (a single int keeps the batch dimension)."""
         if isinstance(index, int):
             index = slice(index, index + 1 if index != -1 else None)
         return self._map(lambda t: t[index])

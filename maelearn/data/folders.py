@@ -1,13 +1,7 @@
-"""Real data from disk: image folders, CIFAR-10 / STL-10, video folders and audio folders,
-as map-style datasets that :func:`maelearn.train.pretrain` streams with a DataLoader.
-
-Only file names are held in memory. Samples are decoded and augmented (:class:`ImageTransform`,
-the paper's pipeline) on the workers and leave them as uint8; ``device_transform``
-normalizes on the device. An item is an index or ``(index, seed)``
-(:func:`maelearn.train.sample_seed`), so the augmentation does not depend on the number of
-workers and a resume is exact. An undecodable file is skipped with a ``UserWarning``
-(``on_error="raise"`` raises instead).
-"""
+"""Real data from disk (image, video and audio folders, CIFAR-10 / STL-10) as map-style datasets: workers
+decode and augment (:class:`ImageTransform`) to uint8, ``device_transform`` normalizes on the device. An item is
+an index or ``(index, seed)`` (:func:`maelearn.train.sample_seed`), so a resume is exact whatever the workers; an
+undecodable file is skipped with a ``UserWarning``."""
 
 from __future__ import annotations
 
@@ -30,26 +24,18 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v")
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 DECODERS = ("auto", "torchvision", "pil")
 ON_ERROR = ("skip", "raise")
-#: The default decoder: torchvision.io (libjpeg-turbo on the raw bytes) measured faster than
-#: PIL on this project's CPU, see data/bench_loader_cpu.json and maelearn.bench.loader.
-DEFAULT_DECODER = "torchvision"
-#: Evaluation resizes the shorter side to size / CROP_PCT before the centre crop (224 / 256).
-CROP_PCT = 0.875
-
-
-# --- decoding ------------------------------------------------------------------------------
+DEFAULT_DECODER = "torchvision"  # faster than PIL here: data/bench_loader_cpu.json, maelearn.bench.loader
+CROP_PCT = 0.875  # evaluation resizes the shorter side to size / CROP_PCT, then centre-crops (224 / 256)
 
 
 def decode_image(path: str | Path, decoder: str = "auto") -> torch.Tensor:
-    """The image at ``path`` as uint8 (3, H, W) RGB (grayscale, palette and RGBA
-    converted; alpha dropped). ``decoder``: ``"torchvision"`` (``torchvision.io``: JPEG,
-    PNG, WebP, GIF), ``"pil"`` (Pillow: anything it opens) or ``"auto"`` (torchvision, PIL
-    for the formats torchvision does not read). Raises ``ValueError`` naming the file when
-    it cannot be decoded."""
+    """The image at ``path`` as uint8 (3, H, W) RGB (grey, palette, RGBA converted), by ``decoder`` ``"torchvision"``
+    (JPEG, PNG, WebP, GIF), ``"pil"`` or ``"auto"`` (torchvision where it can); else ``ValueError`` naming the file."""
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     if decoder == "auto":
-        decoder = DEFAULT_DECODER if Path(path).suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif") else "pil"
+        tv = Path(path).suffix.lower() in (".jpg", ".jpeg", ".png", ".webp", ".gif")
+        decoder = DEFAULT_DECODER if tv else "pil"
     try:
         if decoder == "torchvision":
             from torchvision.io import ImageReadMode, read_file
@@ -66,15 +52,13 @@ def decode_image(path: str | Path, decoder: str = "auto") -> torch.Tensor:
             if im.mode.startswith("I"):  # 16/32-bit grey: PIL's convert("RGB") would clip at 255
                 grey = _to_uint8(torch.from_numpy(np.asarray(im).astype(np.int64)), 65535)
                 return grey[None].expand(3, -1, -1).contiguous()
-            rgb = im.convert("RGB")
-            return torch.from_numpy(np.asarray(rgb).copy()).permute(2, 0, 1).contiguous()
+            return torch.from_numpy(np.asarray(im.convert("RGB")).copy()).permute(2, 0, 1).contiguous()
     except Exception as err:  # the decoders raise RuntimeError, OSError, SyntaxError, ...
         raise ValueError(f"cannot decode image {path}: {type(err).__name__}: {err}") from err
 
 
 def _to_uint8(img: torch.Tensor, full_scale: int | None = None) -> torch.Tensor:
-    """Integer pixels -> uint8 on the same scale (16-bit 0..65535 -> 0..255, rounded), so
-    8- and 16-bit files of one folder make one uint8 batch."""
+    """Integer pixels -> uint8 on the same scale (16-bit 0..65535 -> 0..255, rounded)."""
     if img.dtype == torch.uint8:
         return img
     top = full_scale if full_scale is not None else torch.iinfo(img.dtype).max
@@ -82,31 +66,24 @@ def _to_uint8(img: torch.Tensor, full_scale: int | None = None) -> torch.Tensor:
     return ((wide * 255 + top // 2) // top).to(torch.uint8)
 
 
-# --- augmentation --------------------------------------------------------------------------
-
-
 def _uniform(g: torch.Generator | None, lo: float, hi: float) -> float:
     return float(torch.empty(()).uniform_(lo, hi, generator=g))
 
 
 def _randint(g: torch.Generator | None, hi: int) -> int:
-    """An integer in [0, hi]."""
-    return int(torch.randint(hi + 1, (), generator=g))
+    return int(torch.randint(hi + 1, (), generator=g))  # in [0, hi]
 
 
 def random_resized_crop_box(height: int, width: int, scale: tuple[float, float] = (0.2, 1.0),
                             ratio: tuple[float, float] = (3 / 4, 4 / 3), generator: torch.Generator | None = None
                             ) -> tuple[int, int, int, int]:
-    """``(top, left, h, w)`` of RandomResizedCrop's box: an area fraction uniform in
-    ``scale``, an aspect ratio log-uniform in ``ratio``, 10 tries, else the central crop of
-    the nearest allowed aspect ratio (torchvision's rule)."""
-    area = height * width
+    """``(top, left, h, w)`` of RandomResizedCrop's box (torchvision's rule): area fraction uniform in ``scale``,
+    aspect ratio log-uniform in ``ratio``, 10 tries, else a central crop."""
     log_ratio = (math.log(ratio[0]), math.log(ratio[1]))
     for _ in range(10):
-        target = area * _uniform(generator, *scale)
+        target = height * width * _uniform(generator, *scale)
         aspect = math.exp(_uniform(generator, *log_ratio))
-        w = int(round(math.sqrt(target * aspect)))
-        h = int(round(math.sqrt(target / aspect)))
+        w, h = int(round(math.sqrt(target * aspect))), int(round(math.sqrt(target / aspect)))
         if 0 < w <= width and 0 < h <= height:
             return _randint(generator, height - h), _randint(generator, width - w), h, w
     in_ratio = width / height
@@ -120,12 +97,9 @@ def random_resized_crop_box(height: int, width: int, scale: tuple[float, float] 
 
 
 class ImageTransform:
-    """uint8 (C, H, W) -> uint8 (C, size, size), the same for every frame of (C, T, H, W).
-
-    ``augment=True``: RandomResizedCrop(size, scale, ratio 3/4-4/3, bicubic, antialiased)
-    and a horizontal flip with probability ``flip`` (the MAE pretraining pipeline);
-    ``augment=False``: resize the shorter side to ``size / crop_pct`` (bicubic) and take
-    the central ``size`` x ``size`` (evaluation)."""
+    """uint8 (C, H, W) -> uint8 (C, size, size), the same for every frame of (C, T, H, W). ``augment=True`` (MAE
+    pretraining): RandomResizedCrop(size, scale, ratio 3/4-4/3, bicubic, antialiased), then a flip with probability
+    ``flip``; else (evaluation) the shorter side resized to ``size / crop_pct`` (bicubic), then the central crop."""
 
     def __init__(self, size: int = 224, augment: bool = True, scale: tuple[float, float] = (0.2, 1.0),
                  flip: float = 0.5, crop_pct: float = CROP_PCT):
@@ -139,29 +113,26 @@ class ImageTransform:
         from torchvision.transforms.v2 import InterpolationMode
         from torchvision.transforms.v2 import functional as TF
 
-        h, w = img.shape[-2:]
         video = img.ndim == 4  # (C, T, H, W): resize frames as a batch (T, C, H, W)
         x = img.transpose(0, 1) if video else img
         if self.augment:
-            top, left, ch, cw = random_resized_crop_box(h, w, self.scale, generator=generator)
+            top, left, ch, cw = random_resized_crop_box(*img.shape[-2:], self.scale, generator=generator)
             x = TF.resized_crop(x, top, left, ch, cw, [self.size, self.size], InterpolationMode.BICUBIC, antialias=True)
             if self.flip > 0 and _uniform(generator, 0.0, 1.0) < self.flip:
                 x = x.flip(-1)
         else:
-            short = int(self.size / self.crop_pct)
-            x = TF.resize(x, [short], InterpolationMode.BICUBIC, antialias=True)
+            x = TF.resize(x, [int(self.size / self.crop_pct)], InterpolationMode.BICUBIC, antialias=True)
             x = TF.center_crop(x, [self.size, self.size])
         return (x.transpose(0, 1) if video else x).contiguous()
 
 
 class DeviceNormalize:
-    """A batch of uint8 images (B, C, H, W) or videos (B, C, T, H, W), on the device ->
-    float32 ``(x / 255 - mean) / std`` per channel (dim 1). Float input is taken as already
-    in [0, 1]."""
+    """uint8 images (B, C, H, W) or videos (B, C, T, H, W) on the device -> float32 ``(x / 255 - mean) / std`` per
+    channel (dim 1); float input is taken as in [0, 1]."""
 
     def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
         self.mean, self.std = tuple(float(m) for m in mean), tuple(float(s) for s in std)
-        self._on: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: no host-to-GPU copy (a sync) per batch
+        self._on: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}  # per device: no copy (a sync) per batch
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         key = str(x.device)
@@ -175,20 +146,11 @@ class DeviceNormalize:
     def __getstate__(self) -> dict:  # workers get the numbers, never GPU tensors
         return {"mean": self.mean, "std": self.std, "_on": {}}
 
-    def __repr__(self) -> str:
-        return f"DeviceNormalize(mean={self.mean}, std={self.std})"
 
-
-# --- listing files -------------------------------------------------------------------------
-
-
-def list_files(root: str | Path, extensions: Sequence[str], what: str = "files") -> tuple[list[str], list[int], list[str]]:
-    """The files under ``root`` with one of ``extensions`` (case-insensitive), sorted.
-
-    If ``root`` has sub-folders holding such files it is a *class folder* (ImageFolder
-    layout): returns ``(paths, labels, classes)`` with the sorted sub-folder names as
-    classes. Otherwise it is a *flat folder*: every matching file directly in ``root``,
-    labels -1, no classes. Raises ``FileNotFoundError`` / ``ValueError`` naming ``root``."""
+def list_files(root: str | Path, extensions: Sequence[str],
+               what: str = "files") -> tuple[list[str], list[int], list[str]]:
+    """``(paths, labels, classes)`` of the files under ``root`` with one of ``extensions`` (any case), sorted: in class
+    sub-folders (ImageFolder layout, sorted names as classes) or else directly in ``root`` (labels -1, no classes)."""
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"data folder {root} does not exist")
@@ -202,23 +164,21 @@ def list_files(root: str | Path, extensions: Sequence[str], what: str = "files")
             out += [os.path.join(dirpath, n) for n in names if n.lower().endswith(exts) and not n.startswith(".")]
         return sorted(p for p in out if os.path.isfile(p))
 
-    classes = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and matching(d, True))
+    found = {d.name: matching(d, True) for d in root.iterdir() if d.is_dir() and not d.name.startswith(".")}
+    classes = sorted(name for name, files in found.items() if files)
     if classes:
-        paths, labels = [], []
-        for c, name in enumerate(classes):
-            found = matching(root / name, True)
-            paths += found
-            labels += [c] * len(found)
+        paths = [p for name in classes for p in found[name]]
+        labels = [c for c, name in enumerate(classes) for _ in found[name]]
         return paths, labels, classes
     paths = matching(root, False)
     if not paths:
-        raise ValueError(f"no {what} in {root}: looked for {', '.join(exts)} (directly inside, or in class sub-folders)")
+        raise ValueError(f"no {what} in {root}: looked for {', '.join(exts)} "
+                         "(directly inside, or in class sub-folders)")
     return paths, [-1] * len(paths), []
 
 
 class _FileDataset(Dataset):
-    """Shared by the folder datasets: file list, labels, ``(index, seed)`` items and the
-    skip-or-raise policy for unreadable files."""
+    """Files, labels, ``(index, seed)`` items, unreadable-file policy; a subclass defines ``load(index, generator)``."""
 
     accepts_seed = True
 
@@ -231,15 +191,11 @@ class _FileDataset(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, index: int, generator: torch.Generator | None) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def __getitem__(self, item) -> tuple[Any, int]:
         index, seed = item if isinstance(item, (tuple, list)) else (item, None)
         index = int(index)
         if not -len(self) <= index < len(self):
             raise IndexError(f"index {index} out of range for {len(self)} files")
-        index %= len(self)
         for attempt in range(len(self)):
             i = (index + attempt) % len(self)
             g = torch.Generator().manual_seed(seed) if seed is not None else None
@@ -249,16 +205,13 @@ class _FileDataset(Dataset):
                 if self.on_error == "raise":
                     raise
                 self.skipped += 1
-                warnings.warn(f"skipped an unreadable file ({self.skipped} so far in this process): {err}", stacklevel=2)
+                warnings.warn(f"skipped an unreadable file ({self.skipped} so far in this process): {err}",
+                              stacklevel=2)
         raise ValueError(f"none of the {len(self)} files could be read (first: {self.paths[0]})")
 
 
-# --- images --------------------------------------------------------------------------------
-
-
 class ImageFolder(_FileDataset):
-    """Images under ``root`` (class sub-folders, or a flat folder: labels -1) -> items
-    ``(uint8 (3, size, size), label)``. ``device_transform`` normalizes on the device."""
+    """Images under ``root`` (class sub-folders, or flat: labels -1) -> items ``(uint8 (3, size, size), label)``."""
 
     def __init__(self, root: str | Path, size: int = 224, augment: bool = True, decoder: str = "auto",
                  on_error: str = "skip", mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
@@ -267,23 +220,20 @@ class ImageFolder(_FileDataset):
             raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
         super().__init__(*list_files(root, extensions, "images"), on_error)
         self.root, self.decoder = str(root), decoder
-        self.transform = ImageTransform(size, augment)
-        self.device_transform = DeviceNormalize(mean, std)
+        self.transform, self.device_transform = ImageTransform(size, augment), DeviceNormalize(mean, std)
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
         return self.transform(decode_image(self.paths[index], self.decoder), generator)
 
 
 class TorchvisionImages(Dataset):
-    """A torchvision dataset of PIL images (CIFAR-10, STL-10) with :class:`ImageTransform`
-    -> items ``(uint8 (3, size, size), label)``."""
+    """A torchvision dataset of PIL images (CIFAR-10, STL-10) -> items ``(uint8 (3, size, size), label)``."""
 
     accepts_seed = True
 
     def __init__(self, base, size: int, augment: bool, mean=IMAGENET_MEAN, std=IMAGENET_STD):
-        self.base, self.transform = base, ImageTransform(size, augment)
-        self.classes = list(getattr(base, "classes", []))
-        self.device_transform = DeviceNormalize(mean, std)
+        self.base, self.classes = base, list(getattr(base, "classes", []))
+        self.transform, self.device_transform = ImageTransform(size, augment), DeviceNormalize(mean, std)
 
     def __len__(self) -> int:
         return len(self.base)
@@ -300,25 +250,19 @@ NAMED_DATASETS = ("cifar10", "stl10")
 OFFLINE_SETS = ("digits", "natural", "scenes", "shapes")  # maelearn.data.load_offline's names
 
 
-def image_dataset(data_path: str | Path | None = None, dataset: str | None = None, data_root: str | Path | None = None,
-                  download: bool = False, split: str = "train", size: int = 32, augment: bool = True,
-                  decoder: str = "auto", on_error: str = "skip") -> Dataset:
-    """The dataset the CLI's ``--data-path`` / ``--dataset --data-root [--download]`` ask for.
-
-    ``data_path``: a folder of images (class sub-folders or flat) -> :class:`ImageFolder`.
-    ``dataset``: ``"cifar10"`` (splits train/test) or ``"stl10"`` (train/test/unlabeled)
-    read by torchvision from ``data_root``; downloaded there only when ``download=True``.
-    Items are ``(uint8 (3, size, size), label)``; ``augment`` picks the pretraining or the
-    evaluation pipeline; ``.device_transform`` normalizes with the ImageNet mean/std."""
+def image_dataset(data_path: str | Path | None = None, dataset: str | None = None,
+                  data_root: str | Path | None = None, download: bool = False, split: str = "train", size: int = 32,
+                  augment: bool = True, decoder: str = "auto", on_error: str = "skip") -> Dataset:
+    """The dataset of the CLI's ``--data-path`` / ``--dataset --data-root [--download]``: a folder of images
+    (:class:`ImageFolder`), or ``"cifar10"`` (splits train/test) or ``"stl10"`` (train/test/unlabeled) from
+    ``data_root``, downloaded only when ``download=True``. Items are ``(uint8 (3, size, size), label)``."""
     if (data_path is None) == (dataset is None):
         raise ValueError("give exactly one of data_path (a folder of images) or dataset ('cifar10' or 'stl10')")
     if data_path is not None:
         return ImageFolder(data_path, size=size, augment=augment, decoder=decoder, on_error=on_error)
     if dataset not in NAMED_DATASETS:
-        raise ValueError(
-            f"dataset must be one of {NAMED_DATASETS} (read from data_root), got {dataset!r}; the offline sets "
-            f"{', '.join(OFFLINE_SETS)} are tensors from maelearn.data"
-        )
+        raise ValueError(f"dataset must be one of {NAMED_DATASETS} (read from data_root), got {dataset!r}; the "
+                         f"offline sets {', '.join(OFFLINE_SETS)} are tensors from maelearn.data")
     if data_root is None:
         raise ValueError(f"dataset={dataset!r} needs data_root, the folder holding (or to receive) its files")
     import torchvision
@@ -334,36 +278,27 @@ def image_dataset(data_path: str | Path | None = None, dataset: str | None = Non
     except OSError as err:  # urllib's URLError, a refused connection, DNS: no internet here
         if not download:
             raise
-        raise ConnectionError(
-            f"could not download {dataset} into {data_root} ({getattr(err, 'reason', None) or err}): no internet "
-            f"here? Copy the files there from a machine that has it, or use an offline set: {', '.join(OFFLINE_SETS)}"
-        ) from err
+        raise ConnectionError(f"could not download {dataset} into {data_root} ({getattr(err, 'reason', None) or err}): "
+                              "no internet here? Copy the files there from a machine that has it, or use an offline "
+                              f"set: {', '.join(OFFLINE_SETS)}") from err
     except RuntimeError as err:
         if download:
             raise
-        raise FileNotFoundError(
-            f"{dataset} is not in {data_root} ({err}). Pass download=True (CLI: --download) on a machine with the "
-            f"internet, or use an offline set: {', '.join(OFFLINE_SETS)}"
-        ) from err
+        raise FileNotFoundError(f"{dataset} is not in {data_root} ({err}). Pass download=True (CLI: --download) on a "
+                                f"machine with the internet, or use an offline set: {', '.join(OFFLINE_SETS)}") from err
     return TorchvisionImages(base, size, augment)
-
-
-# --- videos --------------------------------------------------------------------------------
 
 
 def clip_indices(num_frames: int, frames: int, stride: int, start: int | None = None,
                  generator: torch.Generator | None = None) -> list[int]:
-    """Which ``frames`` frame indices of a video of ``num_frames`` to use: every
-    ``stride``-th frame from a random start (``start=None``; the centre span when
-    ``start=-1``). A video too short for the span uses the largest stride that fits, and
-    repeats its last frame when even stride 1 is too long."""
+    """``frames`` indices of a video of ``num_frames``: every ``stride``-th from a random start (``start=None``; the
+    centre span with ``start=-1``), else the largest stride that fits, else the last frame repeated."""
     if num_frames < 1:
         raise ValueError("the video has no frame")
     s = stride
-    while s > 1 and (frames - 1) * s + 1 > num_frames:
+    while s > 1 and (frames - 1) * s + 1 > num_frames:  # the span of s-spaced frames is too long
         s -= 1
-    span = (frames - 1) * s + 1
-    room = max(0, num_frames - span)
+    room = max(0, num_frames - ((frames - 1) * s + 1))
     if start is None:
         start = _randint(generator, room)
     elif start == -1:
@@ -372,12 +307,9 @@ def clip_indices(num_frames: int, frames: int, stride: int, start: int | None = 
 
 
 def decode_video(path: str | Path, pick: Callable[[int], list[int]] | None = None) -> torch.Tensor:
-    """Frames of the video at ``path`` as uint8 (T, H, W, 3), decoded with PyAV (``pip
-    install av``): all of them, or ``pick(num_frames)``'s indices. With ``pick`` and a
-    container that states its frame count, decoding stops at the last frame picked (a
-    10 s clip is not decoded whole for 16 frames); a frame past the real end (a count that
-    was too high) is replaced by the last one decoded. Raises ``ValueError`` naming the file
-    when it cannot be decoded."""
+    """Frames of the video at ``path`` as uint8 (T, H, W, 3), decoded with PyAV: all, or ``pick(num_frames)``'s. With
+    ``pick`` and a stated frame count, decoding stops at the last frame picked; one past the real end is the last
+    one decoded. Raises ``ValueError`` naming the file when it cannot be decoded."""
     try:
         import av
     except ImportError as err:
@@ -406,10 +338,8 @@ def decode_video(path: str | Path, pick: Callable[[int], list[int]] | None = Non
 
 
 class VideoFolder(_FileDataset):
-    """Videos under ``root`` (class sub-folders or flat) -> VideoMAE-style clips
-    ``(uint8 (3, frames, size, size), label)``: ``frames`` frames ``stride`` apart from a
-    random start (the centre with ``augment=False``), the same random resized crop and
-    flip on every frame (resize + centre crop with ``augment=False``). Decoded with PyAV."""
+    """Videos under ``root`` (class sub-folders or flat) -> VideoMAE clips ``(uint8 (3, frames, size, size), label)``:
+    frames ``stride`` apart from a random start, one crop and flip for all (``augment=False``: centred)."""
 
     def __init__(self, root: str | Path, frames: int = 16, stride: int = 4, size: int = 112, augment: bool = True,
                  on_error: str = "skip", mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
@@ -419,8 +349,7 @@ class VideoFolder(_FileDataset):
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         super().__init__(*list_files(root, extensions, "videos"), on_error)
         self.root, self.frames, self.stride, self.augment = str(root), frames, stride, augment
-        self.transform = ImageTransform(size, augment)
-        self.device_transform = DeviceNormalize(mean, std)
+        self.transform, self.device_transform = ImageTransform(size, augment), DeviceNormalize(mean, std)
 
     def load(self, index: int, generator: torch.Generator | None) -> torch.Tensor:
         start = None if self.augment else -1
@@ -428,16 +357,10 @@ class VideoFolder(_FileDataset):
         return self.transform(clip.permute(3, 0, 1, 2), generator)  # (3, frames, H, W) -> resized
 
 
-# --- audio ---------------------------------------------------------------------------------
-
-
 def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None, random_start: bool = False,
                generator: torch.Generator | None = None) -> torch.Tensor:
-    """The clip at ``path`` as mono float32 (L,) at ``sample_rate`` (channels averaged;
-    resampled with a polyphase filter when the file's rate differs), read with soundfile.
-    With ``seconds`` only that window is read from the file (from a random start with
-    ``random_start``, else from the beginning), so a long recording is never loaded whole;
-    the result may be shorter when the file is."""
+    """The clip at ``path`` as mono float32 (L,) at ``sample_rate`` (soundfile; channels averaged, polyphase
+    resampling); with ``seconds`` only that window, random start with ``random_start`` (shorter if the file is)."""
     import soundfile as sf
 
     try:
@@ -446,8 +369,7 @@ def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None,
         start, stop = 0, None
         if seconds is not None:
             span = int(math.ceil(seconds * sr))
-            if total > span:
-                start = _randint(generator, total - span) if random_start else 0
+            start = _randint(generator, total - span) if random_start and total > span else 0
             stop = start + span
         wave, _ = sf.read(str(path), start=start, stop=stop, dtype="float32", always_2d=True)
     except Exception as err:
@@ -464,17 +386,10 @@ def read_audio(path: str | Path, sample_rate: int, seconds: float | None = None,
 
 
 class AudioFolder(_FileDataset):
-    """Audio clips under ``root`` (class sub-folders or flat; read by soundfile) ->
-    ``(float32 (1, n_mels, frames), label)``, or ``(1, frames, n_mels)`` with
-    ``layout="time_freq"`` (Audio-MAE's, for :func:`maelearn.audio.build_spectrogram_mae`
-    configs of that layout such as the ``base`` preset).
-
-    An item is a ``seconds``-long window (random start with ``augment=True``, else the
-    beginning; zero-padded when the clip is shorter), its
-    :func:`~maelearn.classic.spectral.log_mel`, normalized ``(x - mean) / (std_scale * std)``
-    as :func:`~maelearn.classic.spectral.normalize_specs` does (Audio-MAE: ``std_scale=2``),
-    with ``stats=(mean, std)`` (e.g. the training set's, for a test set) or else the
-    statistics of the first ``stats_clips`` clips without augmentation."""
+    """Audio clips under ``root`` (class sub-folders or flat) -> ``(float32 (1, n_mels, frames), label)``
+    (``(1, frames, n_mels)`` with ``layout="time_freq"``, Audio-MAE's): the :func:`~maelearn.classic.spectral.log_mel`
+    of a ``seconds`` window (random start with ``augment``, zero-padded), normalized ``(x - mean) / (std_scale * std)``
+    with ``stats=(mean, std)`` (e.g. the training set's) or those of the first ``stats_clips`` clips unaugmented."""
 
     def __init__(self, root: str | Path, sample_rate: int = 16000, seconds: float = 1.0, n_mels: int = 32,
                  frames: int = 64, augment: bool = True, stats: tuple[float, float] | None = None,
@@ -484,21 +399,18 @@ class AudioFolder(_FileDataset):
             raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         if not isinstance(sample_rate, int) or sample_rate < 1:
             raise ValueError(f"sample_rate must be an integer >= 1, got {sample_rate!r}")
-        if not seconds > 0:
-            raise ValueError(f"seconds must be > 0, got {seconds!r}")
-        if not std_scale > 0:
-            raise ValueError(f"std_scale must be > 0, got {std_scale!r}")
+        for name, v in (("seconds", seconds), ("std_scale", std_scale)):
+            if not v > 0:
+                raise ValueError(f"{name} must be > 0, got {v!r}")
         super().__init__(*list_files(root, extensions, "audio files"), on_error)
-        self.root, self.sample_rate, self.augment, self.layout = str(root), sample_rate, augment, layout
-        self.length, self.n_mels, self.frames, self.std_scale = int(round(seconds * sample_rate)), n_mels, frames, std_scale
+        self.root, self.sample_rate, self.layout, self.std_scale = str(root), sample_rate, layout, std_scale
+        self.length, self.n_mels, self.frames, self.augment = int(round(seconds * sample_rate)), n_mels, frames, augment
         if stats is None:
             stats = spec_stats(torch.stack([self._log_mel(i, None, False) for i in range(min(stats_clips, len(self)))]))
         self.mean, self.std = stats
         if not self.std > 1e-6 * max(1.0, abs(self.mean)):  # float rounding of a constant is not spread
-            raise ValueError(
-                f"the audio clips in {root} have no spread (std {self.std}): all silent or identical; "
-                "pass stats=(mean, std) from a training set"
-            )
+            raise ValueError(f"the audio clips in {root} have no spread (std {self.std}): all silent or identical; "
+                             "pass stats=(mean, std) from a training set")
 
     def _log_mel(self, index: int, generator: torch.Generator | None, random_start: bool) -> torch.Tensor:
         seconds = self.length / self.sample_rate

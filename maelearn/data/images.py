@@ -1,8 +1,7 @@
-"""Offline image data: real handwritten digits, crops of real photographs, procedural shapes
-(the shape-scenes benchmark is in :mod:`maelearn.data.scenes`), and torchvision loaders
-(CIFAR-10, STL-10, ImageFolder) for learners with the internet or their own pictures. Every
-offline set fits on the training device as one tensor, so training loops index it directly
-instead of going through a DataLoader."""
+"""Offline image data: real handwritten digits, crops of real photographs, procedural shapes (the shape-scenes
+benchmark is in :mod:`maelearn.data.scenes`), and torchvision loaders (CIFAR-10, STL-10, ImageFolder) for learners
+with the internet or their own pictures. Every offline set fits on the training device as one tensor, so training
+loops index it directly instead of going through a DataLoader."""
 
 from __future__ import annotations
 
@@ -19,8 +18,8 @@ from maelearn.data.base import LabelledSet
 
 @dataclass
 class ImageSet(LabelledSet):
-    """Images (N, C, H, W) float32 in [0, 1] with integer labels (N,) and class names.
-    ``attributes`` holds further label vectors (e.g. shapes' colour and size)."""
+    """Images (N, C, H, W) float32 in [0, 1] with integer labels (N,) and class names. ``attributes`` holds
+    further label vectors (e.g. shapes' colour and size)."""
 
     images: torch.Tensor
     labels: torch.Tensor
@@ -30,9 +29,8 @@ class ImageSet(LabelledSet):
 
 
 def digits(size: int = 16) -> ImageSet:
-    """scikit-learn's 1,797 real 8x8 handwritten digits (0-9), resized to ``size`` pixels
-    (bilinear), one channel, in [0, 1].
-    Taught in lesson 00."""
+    """scikit-learn's 1,797 real 8x8 handwritten digits (0-9), resized to ``size`` pixels (bilinear), one channel,
+    in [0, 1]. Taught in lesson 00."""
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -47,23 +45,20 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field", "immu
 
 
 def natural_crops(n: int = 1024, size: int = 32, seed: int = 0, scale: tuple[float, float] = (0.05, 0.3)) -> ImageSet:
-    """``n`` random crops of scikit-image's bundled photographs, resized to ``size``: real
-    natural-image statistics, offline. A crop's side is a random fraction (``scale``) of
-    its photo's shorter side; half the crops are flipped. The label is the source photo.
-    Taught in lesson 00."""
+    """``n`` random crops of scikit-image's bundled photographs, resized to ``size``: real natural-image
+    statistics, offline. A crop's side is a random fraction (``scale``) of its photo's shorter side; half the
+    crops are flipped. The label is the source photo. Taught in lesson 00."""
     import skimage.data
 
     rng = np.random.default_rng(seed)
-    photos = [torch.from_numpy(getattr(skimage.data, name)()[..., :3]) for name in PHOTOS]  # (H, W, 3) uint8
-    photos = [p.permute(2, 0, 1).float() / 255.0 for p in photos]
+    photos = [torch.from_numpy(getattr(skimage.data, name)()[..., :3]).permute(2, 0, 1) / 255.0 for name in PHOTOS]
     out = torch.empty(n, 3, size, size)
     labels = torch.empty(n, dtype=torch.long)
     for i in range(n):
         k = int(rng.integers(len(photos)))
         img = photos[k]
         side = max(size // 2, int(min(img.shape[1:]) * rng.uniform(*scale)))
-        top = int(rng.integers(0, img.shape[1] - side + 1))
-        left = int(rng.integers(0, img.shape[2] - side + 1))
+        top, left = int(rng.integers(0, img.shape[1] - side + 1)), int(rng.integers(0, img.shape[2] - side + 1))
         crop = img[:, top : top + side, left : left + side].unsqueeze(0)
         crop = F.interpolate(crop, size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0]
         out[i] = crop.flip(-1) if rng.random() < 0.5 else crop
@@ -73,12 +68,11 @@ def natural_crops(n: int = 1024, size: int = 32, seed: int = 0, scale: tuple[flo
 
 SHAPES = ("circle", "square", "triangle", "diamond")
 COLOURS = {"red": (0.9, 0.15, 0.15), "green": (0.15, 0.75, 0.2), "blue": (0.2, 0.35, 0.95), "yellow": (0.95, 0.85, 0.15)}
-SIZES = ("small", "large")
 
 
 def shape_masks(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r: torch.Tensor, size: int) -> torch.Tensor:
-    """Soft (anti-aliased) masks (N, size, size) of shapes of ``kind`` (index into
-    :data:`SHAPES`) centred at (cx, cy) pixels with half-size ``r``."""
+    """Soft (anti-aliased) masks (N, size, size) of shapes of ``kind`` (index into :data:`SHAPES`) centred at
+    (cx, cy) pixels with half-size ``r``."""
     coords = torch.arange(size, dtype=torch.float32) + 0.5
     y, x = torch.meshgrid(coords, coords, indexing="ij")
     dx = x[None] - cx[:, None, None]
@@ -96,11 +90,9 @@ def shape_masks(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r: torch
 
 
 def shapes(n: int = 2048, size: int = 32, seed: int = 0, noise: float = 0.03) -> ImageSet:
-    """Procedural images of one coloured shape on a textured background. The label is the
-    shape (:data:`SHAPES`); ``attributes`` has ``colour`` (:data:`COLOURS`), ``size``
-    (:data:`SIZES`) and the centre ``x``/``y`` in pixels. Deterministic in ``seed``; any
-    ``n`` and ``size``.
-    Taught in lesson 00."""
+    """Procedural images of one coloured shape on a textured background. The label is the shape (:data:`SHAPES`);
+    ``attributes`` has ``colour`` (:data:`COLOURS`), ``size`` (0 small, 1 large) and the centre ``x``/``y`` in
+    pixels. Deterministic in ``seed``; any ``n`` and ``size``. Taught in lesson 00."""
     g = torch.Generator().manual_seed(seed)
     kind = torch.randint(len(SHAPES), (n,), generator=g)
     colour = torch.randint(len(COLOURS), (n,), generator=g)
@@ -127,10 +119,9 @@ def shapes(n: int = 2048, size: int = 32, seed: int = 0, noise: float = 0.03) ->
 
 
 def torchvision_dataset(name: str, root: str | Path, train: bool = True, size: int = 32, download: bool = False):
-    """A torchvision dataset as (images, labels) tensors resized to ``size``: ``"cifar10"``,
-    ``"stl10"`` or ``"imagefolder"`` (``root`` holds one folder per class). With
-    ``download=False`` (the default) a missing dataset is a clear error naming the offline
-    alternatives instead of a network call."""
+    """A torchvision dataset as (images, labels) tensors resized to ``size``: ``"cifar10"``, ``"stl10"`` or
+    ``"imagefolder"`` (``root`` holds one folder per class). With ``download=False`` (the default) a missing
+    dataset is a clear error naming the offline alternatives instead of a network call."""
     from torchvision import datasets, transforms
 
     tf = transforms.Compose([transforms.Resize(size), transforms.CenterCrop(size), transforms.ToTensor()])
@@ -143,10 +134,8 @@ def torchvision_dataset(name: str, root: str | Path, train: bool = True, size: i
         if name == "imagefolder":
             return datasets.ImageFolder(root, transform=tf)
     except RuntimeError as err:  # torchvision's "Dataset not found or corrupted"
-        raise FileNotFoundError(
-            f"{name} is not available under {root} ({err}). With the internet, pass download=True; "
-            "offline, use maelearn.data.shapes(), digits() or natural_crops()."
-        ) from err
+        raise FileNotFoundError(f"{name} is not available under {root} ({err}). With the internet, pass download=True; "
+                                "offline, use maelearn.data.shapes(), digits() or natural_crops().") from err
     raise ValueError(f"name must be 'cifar10', 'stl10' or 'imagefolder', got {name!r}")
 
 

@@ -1,15 +1,12 @@
 """Shape scenes: a procedural image benchmark with headroom for self-supervised learning.
 
-Each 32x32 colour image shows one large silhouette whose class is its global structure
-(:data:`SCENE_CLASSES`), under nuisances a linear read-out of raw pixels cannot see through:
-position and scale, rotation (up to +-``max_angle``), a random colour, a tinted crop of a
-scikit-image photograph or texture as background, ``clutter`` smaller silhouettes and, with
-probability ``occluder_p``, a bar. The headroom is the ``baselines`` of
-``data/ablations_cpu.json``, which lesson 09 prints. Why only +-15 degrees: a kNN on raw
-pixels finds a training scene with the same silhouette at a similar place and size; in the
-calibration runs it scored 0.286 with full rotation, 0.566 here, but full rotation makes a
-square and a diamond one class.
-"""
+Each 32x32 colour image shows one large silhouette whose class is its global structure (:data:`SCENE_CLASSES`),
+under nuisances a linear read-out of raw pixels cannot see through: position and scale, rotation
+(up to +-``max_angle``), a random colour, a tinted crop of a scikit-image photograph or texture as background,
+``clutter`` smaller silhouettes and, with probability ``occluder_p``, a bar. The headroom is the ``baselines`` of
+``data/ablations_cpu.json``, which lesson 09 prints. Why only +-15 degrees: a kNN on raw pixels finds a training
+scene with the same silhouette at a similar place and size; in the calibration runs it scored 0.286 with full
+rotation, 0.566 here, but full rotation makes a square and a diamond one class."""
 
 from __future__ import annotations
 
@@ -35,21 +32,18 @@ _POOL_SIDE = 128
 
 @functools.lru_cache(maxsize=1)
 def _background_pool() -> tuple[torch.Tensor, ...]:
-    """The background photos as float tensors (3, H, W) in [0, 1] (grey ones repeated),
-    shorter side :data:`_POOL_SIDE` pixels."""
+    """The background photos as float tensors (3, H, W) in [0, 1] (grey ones repeated), shorter side
+    :data:`_POOL_SIDE` pixels."""
     import skimage.data
 
     out = []
     for name in BACKGROUNDS:
-        img = np.asarray(getattr(skimage.data, name)())
-        if img.ndim == 2:
-            img = np.repeat(img[..., None], 3, axis=-1)
-        img = img[..., :3].astype(np.float32)
+        img = np.atleast_3d(getattr(skimage.data, name)())[..., :3].astype(np.float32)  # (H, W, 1 or 3)
         img /= 255.0 if img.max() > 1.5 else 1.0
         t = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None]
         t = F.interpolate(t, scale_factor=_POOL_SIDE / min(t.shape[-2:]), mode="bilinear", align_corners=False,
                           antialias=True)
-        out.append(t[0].clamp(0, 1).contiguous())
+        out.append(t[0].clamp(0, 1).expand(3, -1, -1).contiguous())
     return tuple(out)
 
 
@@ -66,8 +60,8 @@ def _union(*parts: torch.Tensor) -> torch.Tensor:
 
 
 _S3 = math.sqrt(3) / 2
-#: Each class's signed distance-like field f(x, y, r) (negative inside) in its canonical frame,
-#: where it fits in the unit disk; r = sqrt(x**2 + y**2).
+#: Each class's signed distance-like field f(x, y, r) (negative inside) in its canonical frame, where it
+#: fits in the unit disk; r = sqrt(x**2 + y**2).
 _SDFS = {
     "disk": lambda x, y, r: r - 0.95,
     "ring": lambda x, y, r: (r - 0.72).abs() - 0.26,
@@ -84,16 +78,10 @@ _SDFS = {
 }
 
 
-def silhouette_sdf(kind: int, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """A signed distance-like field (negative inside) of class ``kind`` in its canonical
-    frame, where the silhouette fits in the unit disk. x, y: (...) -> (...)."""
-    return _SDFS[SCENE_CLASSES[kind]](x, y, torch.sqrt(x**2 + y**2))
-
-
 def render_silhouettes(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r: torch.Tensor,
                        angle: torch.Tensor, size: int) -> torch.Tensor:
-    """Anti-aliased coverage masks (N, size, size) in [0, 1] of silhouettes of class
-    ``kind`` (N,) centred at (cx, cy) pixels, radius ``r`` pixels, rotated by ``angle``."""
+    """Anti-aliased coverage masks (N, size, size) in [0, 1] of silhouettes of class ``kind`` (N,) centred at
+    (cx, cy) pixels, radius ``r`` pixels, rotated by ``angle``."""
     coords = torch.arange(size, dtype=torch.float32) + 0.5
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
     dx = (xx[None] - cx[:, None, None]) / r[:, None, None]
@@ -101,11 +89,11 @@ def render_silhouettes(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r
     c, s = torch.cos(angle)[:, None, None], torch.sin(angle)[:, None, None]
     u, v = c * dx + s * dy, -s * dx + c * dy
     out = torch.empty(kind.shape[0], size, size)
-    for k in range(len(SCENE_CLASSES)):
+    for k, name in enumerate(SCENE_CLASSES):
         idx = torch.nonzero(kind == k).flatten()
-        if len(idx):
-            sdf = silhouette_sdf(k, u[idx], v[idx]) * r[idx, None, None]  # in pixels
-            out[idx] = (0.5 - sdf).clamp(0, 1)
+        x, y = u[idx], v[idx]
+        sdf = _SDFS[name](x, y, torch.sqrt(x**2 + y**2)) * r[idx, None, None]  # in pixels
+        out[idx] = (0.5 - sdf).clamp(0, 1)
     return out
 
 
@@ -113,9 +101,8 @@ def _backgrounds(n: int, size: int, rng: np.random.Generator, contrast_range: tu
     """(n, 3, size, size) random crops of the background pool, tinted and flipped."""
     pool = _background_pool()
     out = torch.empty(n, 3, size, size)
-    which = rng.integers(len(pool), size=n)
-    for i in range(n):
-        img = pool[which[i]]
+    for i, which in enumerate(rng.integers(len(pool), size=n)):
+        img = pool[which]
         h, w = img.shape[1:]
         side = min(int(rng.integers(size, 2 * size + 1)), h, w)
         top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
@@ -142,11 +129,9 @@ def _contrasting_colours(under: torch.Tensor, rng: np.random.Generator) -> torch
 
 def scenes(n: int = 2048, size: int = 32, seed: int = 0, clutter: int = MAX_CLUTTER, occluder_p: float = OCCLUDER_P,
            max_angle: float = MAX_ANGLE, background_contrast: tuple[float, float] = BACKGROUND_CONTRAST) -> ImageSet:
-    """``n`` shape scenes (N, 3, size, size) in [0, 1], labels (N,) into
-    :data:`SCENE_CLASSES`. ``attributes``: ``x``, ``y``, ``radius`` (pixels), ``angle``
-    (radians), ``background`` (index into :data:`BACKGROUNDS`-based crops), ``clutter``
-    (count) and ``occluded`` (0/1). Deterministic in ``seed``.
-    Taught in lesson 09."""
+    """``n`` shape scenes (N, 3, size, size) in [0, 1], labels (N,) into :data:`SCENE_CLASSES`. ``attributes``:
+    ``x``, ``y``, ``radius`` (pixels), ``angle`` (radians), ``clutter`` (count) and ``occluded`` (0/1).
+    Deterministic in ``seed``. Taught in lesson 09."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     if isinstance(size, bool) or not isinstance(size, int) or size < 16:
@@ -207,14 +192,13 @@ _TEST_STREAM, _UNLABELLED_STREAM = 1_000_003, 2_000_029
 
 
 def scene_benchmark(n_train: int = 5000, n_test: int = 2000, seed: int = 0, size: int = 32, **nuisances) -> tuple[ImageSet, ImageSet]:
-    """The fixed labelled split: ``n_train`` training and ``n_test`` test scenes. The split
-    depends only on ``seed`` (and the sizes); the test images come from a disjoint random
-    stream, so a larger ``n_train`` never moves a test image into training.
-    Taught in lesson 08."""
+    """The fixed labelled split: ``n_train`` training and ``n_test`` test scenes. The test images come from a
+    random stream disjoint from the training images', so a larger ``n_train`` never moves a test image into
+    training. Taught in lesson 08."""
     return scenes(n_train, size, seed, **nuisances), scenes(n_test, size, seed + _TEST_STREAM, **nuisances)
 
 
 def unlabelled_scenes(n: int, seed: int = 0, size: int = 32) -> torch.Tensor:
-    """``n`` further scenes (N, 3, size, size) from a stream disjoint from
-    :func:`scene_benchmark`'s, for self-supervised pretraining beyond the labelled set."""
+    """``n`` further scenes (N, 3, size, size) from a stream disjoint from :func:`scene_benchmark`'s, for
+    self-supervised pretraining beyond the labelled set."""
     return scenes(n, size, seed + _UNLABELLED_STREAM).images

@@ -1,7 +1,6 @@
-"""A real English corpus that every machine with Python has offline: the docstrings of the
-standard library (see :func:`corpus`). Written by people for people: prose, with some code
-names mixed in. Deterministic on a given Python version (docstrings change a little between
-versions)."""
+"""A real English corpus that every machine with Python has offline: the docstrings of the standard library
+(see :func:`corpus`). Written by people for people: prose, with some code names mixed in. Deterministic on a given
+Python version (docstrings change a little between versions)."""
 
 from __future__ import annotations
 
@@ -11,18 +10,17 @@ import inspect
 import re
 import warnings
 
-#: The modules whose docstrings make the corpus (sorted; only ones with no side effects on
-#: import). Modules missing from a Python build (e.g. sqlite3) are skipped.
+#: The modules whose docstrings make the corpus (sorted; only ones with no side effects on import). Modules
+#: missing from a Python build (e.g. sqlite3) are skipped.
 MODULES = tuple("""
-    abc argparse ast asyncio base64 bisect calendar cmd codecs collections
-    concurrent.futures configparser contextlib copy csv dataclasses datetime decimal difflib
-    email email.message enum filecmp fnmatch fractions ftplib functools getopt gettext glob
-    gzip hashlib heapq hmac html html.parser http.client http.cookies imaplib inspect io
-    ipaddress itertools json logging lzma mailbox math mimetypes numbers operator optparse
-    os pathlib pickle pkgutil platform poplib pprint queue random re sched secrets selectors
-    shelve shlex shutil smtplib socket socketserver sqlite3 ssl statistics string struct
-    subprocess tarfile tempfile textwrap threading timeit tokenize trace traceback typing
-    unittest urllib.parse urllib.request uuid warnings wave weakref xml.dom.minidom zipfile
+    abc argparse ast asyncio base64 bisect calendar cmd codecs collections concurrent.futures configparser
+    contextlib copy csv dataclasses datetime decimal difflib email email.message enum filecmp fnmatch fractions
+    ftplib functools getopt gettext glob gzip hashlib heapq hmac html html.parser http.client http.cookies imaplib
+    inspect io ipaddress itertools json logging lzma mailbox math mimetypes numbers operator optparse os pathlib
+    pickle pkgutil platform poplib pprint queue random re sched secrets selectors shelve shlex shutil smtplib
+    socket socketserver sqlite3 ssl statistics string struct subprocess tarfile tempfile textwrap threading timeit
+    tokenize trace traceback typing unittest urllib.parse urllib.request uuid warnings wave weakref
+    xml.dom.minidom zipfile
 """.split())
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")
@@ -30,9 +28,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
 
 def _docstrings(module_name: str):
-    """Yield the docstrings of a module, of its public classes and functions defined in it
-    (or in its C accelerator ``_name``, or its package), and of their public methods, in
-    sorted name order."""
+    """Yield the docstrings of a module, of its public classes and functions defined in it (or in its C
+    accelerator ``_name``, or its package), and of their public methods, in sorted name order."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -43,9 +40,8 @@ def _docstrings(module_name: str):
         yield mod.__doc__
     homes = (module_name, "_" + module_name.split(".")[-1], module_name.split(".")[0])
     for name, obj in sorted(vars(mod).items()):
-        if name.startswith("_") or not (inspect.isclass(obj) or inspect.isroutine(obj)):
-            continue
-        if getattr(obj, "__module__", None) not in homes:
+        public = not name.startswith("_") and (inspect.isclass(obj) or inspect.isroutine(obj))
+        if not public or getattr(obj, "__module__", None) not in homes:
             continue
         if isinstance(obj.__doc__, str):
             yield obj.__doc__
@@ -69,13 +65,10 @@ def _all_docs(min_words: int) -> tuple[str, ...]:
 
 
 def corpus(max_docs: int | None = None, min_words: int = 20) -> list[str]:
-    """The standard library's docstrings as a list of documents (str), in a fixed order:
-    modules in :data:`MODULES` order, then members by name. Whitespace is collapsed to
-    single spaces, documents shorter than ``min_words`` words are dropped, and exact
-    duplicates (inherited docstrings) are kept once. ``max_docs`` keeps the first ones.
-    The first call takes about a second (it imports the modules); later calls are cached.
-    Taught in lesson 03.
-    """
+    """The standard library's docstrings as a list of documents (str), in a fixed order: modules in
+    :data:`MODULES` order, then members by name. Whitespace is collapsed to single spaces, documents shorter than
+    ``min_words`` words are dropped, and exact duplicates (inherited docstrings) are kept once. ``max_docs`` keeps
+    the first ones. The first call takes about a second (it imports the modules). Taught in lesson 03."""
     if not isinstance(min_words, int) or min_words < 1:
         raise ValueError(f"min_words must be an int >= 1, got {min_words!r}")
     if max_docs is not None and (not isinstance(max_docs, int) or max_docs < 1):
@@ -93,7 +86,7 @@ def word_tokenize(text: str) -> list[str]:
 
 
 def sentences(max_docs: int | None = None, min_words: int = 4) -> list[str]:
-    """The corpus split into sentences (at '.', '!' or '?' followed by a capital letter),
-    keeping those with at least ``min_words`` words."""
+    """The corpus split into sentences (at '.', '!' or '?' followed by a capital letter), keeping those with at
+    least ``min_words`` words."""
     return [s for doc in corpus(max_docs=max_docs, min_words=1) for s in _SENTENCE_END.split(doc)
             if len(s.split()) >= min_words]

@@ -1,14 +1,12 @@
 """Synthesized, labelled multichannel time series: sensor-like "activity" recordings.
 
-``channels`` signals of ``length`` steps at ``sr`` Hz (3 x 128 at 50 Hz by default), like an
-accelerometer's x, y, z. The five classes differ in rhythm; rate, phase, loudness, offset,
-trend and white noise are random within a class; everything follows from the seed.
+``channels`` signals of ``length`` steps at ``sr`` Hz (3 x 128 at 50 Hz by default), like an accelerometer's x, y,
+z. The five classes differ in rhythm; rate, phase, loudness, offset, trend and noise are random within one.
 
 * rest: offset, trend and noise, plus a faint tremor at 6-10 Hz;
 * walk: 1.6-2.2 Hz with its second harmonic; run: 2.6-3.4 Hz, louder, 2nd and 3rd harmonics;
 * cycle: a pure 1.2-2.0 Hz sine, channels 0 and 1 a quarter period apart (a circle);
-* jump: short Gaussian impacts at 0.8-1.4 per second, strongest on the last channel.
-"""
+* jump: short Gaussian impacts at 0.8-1.4 per second, strongest on the last channel."""
 
 from __future__ import annotations
 
@@ -26,10 +24,9 @@ CLASSES = ("rest", "walk", "run", "cycle", "jump")
 
 @dataclass
 class SeriesSet(LabelledSet):
-    """Multichannel series ``series`` (N, C, L) float32 at ``sr`` Hz with labels (N,)
-    indexing ``classes``. ``attributes`` holds per-series vectors: ``rate`` (Hz: the
-    fundamental, the impact rate, or the tremor frequency for rest), ``phase`` (radians),
-    ``gain`` (overall loudness)."""
+    """Multichannel series ``series`` (N, C, L) float32 at ``sr`` Hz with labels (N,) indexing ``classes``.
+    ``attributes`` holds per-series vectors: ``rate`` (Hz: the fundamental, the impact rate, or the tremor
+    frequency for rest), ``phase`` (radians), ``gain`` (overall loudness)."""
 
     series: torch.Tensor
     labels: torch.Tensor
@@ -41,11 +38,9 @@ class SeriesSet(LabelledSet):
 
 def activity_series(n: int, channels: int = 3, length: int = 128, sr: float = 50.0, seed: int = 0,
                     noise: float = 0.3) -> SeriesSet:
-    """``n`` labelled series (N, ``channels``, ``length``), balanced over :data:`CLASSES`
-    (label ``i % 5`` before a seeded shuffle); see the module docstring for the classes.
-    ``noise`` is the std of the white noise added to every sample (the signals' amplitudes
-    are of order 1). Deterministic in ``seed``.
-    Taught in lesson 12."""
+    """``n`` labelled series (N, ``channels``, ``length``), balanced over :data:`CLASSES` (label ``i % 5`` before
+    a seeded shuffle; the module docstring describes the classes). ``noise`` is the std of the white noise added
+    to every sample (the signals' amplitudes are of order 1). Deterministic in ``seed``. Taught in lesson 12."""
     check_int("n", n, 1)
     check_int("channels", channels, 2, " (cycle needs two channels in quadrature)")
     check_int("length", length, 16, " steps")

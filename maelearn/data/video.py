@@ -1,9 +1,8 @@
-"""Procedural video: coloured shapes gliding over a textured background, with the true optical
-flow of every frame and a motion-direction label. Every class uses the same shapes, colours,
-sizes and backgrounds, so a single frame cannot tell the direction: a model has to look at
-motion (lesson 01's optical flow, lesson 10's VideoMAE). Shapes are anti-aliased at sub-pixel
-positions over a smooth texture, so motion is smooth and gradient methods (Lucas-Kanade) have
-something to track."""
+"""Procedural video: coloured shapes gliding over a textured background, with the true optical flow of every frame
+and a motion-direction label. Every class uses the same shapes, colours, sizes and backgrounds, so a single frame
+cannot tell the direction: a model has to look at motion (lesson 01's optical flow, lesson 10's VideoMAE). Shapes
+are anti-aliased at sub-pixel positions over a smooth texture, so motion is smooth and gradient methods
+(Lucas-Kanade) have something to track."""
 
 from __future__ import annotations
 
@@ -19,21 +18,18 @@ from maelearn.data.images import COLOURS, SHAPES, shape_masks
 
 #: Class names for 4 and 8 directions, in image coordinates (x to the right, y downwards),
 #: counter-clockwise on screen starting at "right".
-DIRECTIONS = {
-    4: ["right", "up", "left", "down"],
-    8: ["right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right"],
-}
+DIRECTIONS = {4: ["right", "up", "left", "down"],
+              8: ["right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right"]}
 #: Backgrounds of :func:`moving_shapes`.
 BACKGROUNDS = ("texture", "smooth", "ramp")
 
 
 @dataclass
 class VideoSet(LabelledSet):
-    """Videos (N, C, T, H, W) float32 in [0, 1] with motion-direction labels (N,), class
-    names, and the true optical flow (N, T-1, 2, H, W): channel 0 is dx, channel 1 is dy,
-    in pixels per frame, from frame t to t+1, zero on the (static) background.
-    ``attributes`` holds per-video vectors: ``shape``, ``colour``, ``speed`` (pixels per
-    frame), ``angle`` (radians, counter-clockwise on screen from "right")."""
+    """Videos (N, C, T, H, W) float32 in [0, 1] with motion-direction labels (N,), class names, and the true
+    optical flow (N, T-1, 2, H, W): channel 0 is dx, channel 1 is dy, in pixels per frame, from frame t to t+1,
+    zero on the (static) background. ``attributes`` holds per-video vectors: ``shape``, ``colour``, ``speed``
+    (pixels per frame), ``angle`` (radians, counter-clockwise on screen from "right")."""
 
     videos: torch.Tensor
     labels: torch.Tensor
@@ -48,9 +44,8 @@ class VideoSet(LabelledSet):
 
 
 def _background(kind: str, n: int, size: int, g: torch.Generator) -> torch.Tensor:
-    """Random colour backgrounds (n, 3, size, size) in about [0.1, 0.65] of a kind in
-    :data:`BACKGROUNDS` (described in :func:`moving_shapes`): bicubically upsampled random
-    grids (4 x 4 and size/4 for texture, 3 x 3 for smooth) and random linear colour ramps."""
+    """Random colour backgrounds (n, 3, size, size) in about [0.1, 0.65] of a kind in :data:`BACKGROUNDS`:
+    bicubically upsampled random grids (4 x 4 and size/4 for texture, 3 x 3 for smooth) and linear ramps."""
     def upsampled(coarse: torch.Tensor) -> torch.Tensor:
         return F.interpolate(coarse, size=(size, size), mode="bicubic", align_corners=False).clamp(0, 1)
 
@@ -69,8 +64,8 @@ def _background(kind: str, n: int, size: int, g: torch.Generator) -> torch.Tenso
 
 
 def _random_shapes(n: int, size: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Further shapes (distractors, extra movers), one per video: kind (n,) into :data:`SHAPES`,
-    colour (n, 3) and half-size (n,) in pixels, drawn as the labelled shape's."""
+    """Further shapes (distractors, extra movers), one per video: kind (n,) into :data:`SHAPES`, colour (n, 3) and
+    half-size (n,) in pixels, drawn as the labelled shape's."""
     kind = torch.randint(len(SHAPES), (n,), generator=g)
     colour = torch.tensor(list(COLOURS.values()))[torch.randint(len(COLOURS), (n,), generator=g)]
     colour = (colour + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
@@ -78,9 +73,8 @@ def _random_shapes(n: int, size: int, g: torch.Generator) -> tuple[torch.Tensor,
 
 
 def _background_at(canvas: torch.Tensor, margin: int, vx: torch.Tensor, vy: torch.Tensor, t: float) -> torch.Tensor:
-    """The (N, 3, S, S) window of a panning background at time ``t`` (frames from the
-    clip's middle): canvas (N, 3, S + 2 margin, S + 2 margin) moved by ``(vx, vy) * t``
-    pixels (N,) each, sampled bilinearly at sub-pixel offsets."""
+    """The (N, 3, S, S) window of a panning background at time ``t`` (frames from the clip's middle): canvas
+    (N, 3, S + 2 margin, S + 2 margin) moved by ``(vx, vy) * t`` pixels (N,) each, sampled bilinearly."""
     n, _, big, _ = canvas.shape
     size = big - 2 * margin
     coords = torch.arange(size, dtype=torch.float32) + 0.5 + margin  # pixel centres in the canvas
@@ -95,36 +89,29 @@ def moving_shapes(n: int, frames: int = 8, size: int = 32, seed: int = 0, direct
                   speed: tuple[float, float] = (0.5, 1.5), jitter: float = 0.25, noise: float = 0.01,
                   with_flow: bool = True, background: str = "texture", distractors: int = 0,
                   keep_inside: bool = True, movers: int = 1, pan: bool = False) -> VideoSet:
-    """``n`` videos of a shape moving in a straight line at constant sub-pixel speed.
+    """``n`` videos of a shape moving in a straight line at constant sub-pixel speed, deterministic in ``seed``.
 
     Args:
         n, frames, size: videos, frames per video (>= 2), frame side in pixels (>= 16).
-        seed: everything is deterministic in ``seed``.
         directions: 4 or 8 direction classes (:data:`DIRECTIONS`).
-        speed: (low, high) pixels per frame, drawn uniformly (lowered for a video whose
-            path would not fit inside the frame).
-        jitter: the angle deviates from its class's direction by up to ``jitter`` times half
-            the angle between neighbouring classes (0 = exact directions).
+        speed: (low, high) pixels per frame, drawn uniformly (lowered where the path would not fit).
+        jitter: the angle deviates from its class's direction by up to ``jitter`` times half the angle
+            between neighbouring classes (0 = exact directions).
         noise: std of independent pixel noise added to every frame (sensor noise).
         with_flow: also return the true flow (N, T-1, 2, H, W); False saves memory.
-        background: ``"texture"`` (two scales, detail a few pixels wide, for optical flow),
-            ``"smooth"`` (a ramp plus one coarse scale: locally close to a plane, so a masked
-            autoencoder can predict it from neighbouring patches) or ``"ramp"`` (one linear
-            colour ramp: every patch the same plane up to an offset).
-        distractors: static shapes painted on the background, drawn like the moving one, so
-            a single frame cannot tell which shape moves (nor where to).
-        keep_inside: keep the whole path inside the frame (the start position then hints at
-            the direction: a shape near the left edge cannot be moving left). False centres
-            the path on a uniform position and lets the shape leave the frame.
-        movers: shapes moving together with the same velocity (a flock; the label is their
-            common direction). The first is the one ``attributes`` describe.
-        pan: the background, distractors included, moves with the shapes' velocity, as in a
-            camera pan: every pixel moves (the flow is the velocity everywhere). It is drawn
-            on a larger canvas and cropped at sub-pixel offsets (bilinear).
-
-    Returns a :class:`VideoSet`, ``videos`` (N, 3, T, H, W) and ``flow`` (N, T-1, 2, H, W).
-    Taught in lesson 01.
-    """
+        background: ``"texture"`` (two scales, detail a few pixels wide, for optical flow), ``"smooth"`` (a
+            ramp plus one coarse scale: locally close to a plane, so a masked autoencoder can predict it from
+            neighbouring patches) or ``"ramp"`` (one linear colour ramp: every patch a plane up to an offset).
+        distractors: static shapes painted on the background, drawn like the moving one, so a single frame
+            cannot tell which shape moves (nor where to).
+        keep_inside: keep the whole path inside the frame (the start position then hints at the direction: a
+            shape near the left edge cannot be moving left). False centres the path on a uniform position
+            and lets the shape leave the frame.
+        movers: shapes moving together with the same velocity (a flock; the label is their common
+            direction). The first is the one ``attributes`` describe.
+        pan: the background, distractors included, moves with the shapes' velocity, as in a camera pan:
+            every pixel moves (the flow is the velocity everywhere).
+    Returns a :class:`VideoSet`, ``videos`` (N, 3, T, H, W) and ``flow`` (N, T-1, 2, H, W). Taught in lesson 01."""
     for name, value, low in (("n", n, 1), ("frames", frames, 2), ("size", size, 16), ("distractors", distractors, 0),
                              ("movers", movers, 1)):
         check_int(name, value, low)
@@ -165,8 +152,7 @@ def moving_shapes(n: int, frames: int = 8, size: int = 32, seed: int = 0, direct
         start = low + (high - low) * u
     else:
         start = centred(r, u)
-    palette = torch.tensor(list(COLOURS.values()))  # (4, 3)
-    fg = (palette[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
+    fg = (torch.tensor(list(COLOURS.values()))[colour] + 0.08 * torch.randn(n, 3, generator=g)).clamp(0, 1)
     # With pan, the background lives on a canvas `margin` pixels larger on every side.
     margin = math.ceil(hi * (frames - 1) / 2) + 1 if pan else 0
     canvas = size + 2 * margin
@@ -205,15 +191,12 @@ def moving_shapes(n: int, frames: int = 8, size: int = 32, seed: int = 0, direct
     return VideoSet(videos, labels, list(DIRECTIONS[directions]), flow, attrs)
 
 
-#: Seed offset of :func:`unlabelled_shapes`: its clips come from a stream disjoint from the
-#: labelled clips' (a labelled set uses seeds near its own ``seed``).
+#: Seed offset of :func:`unlabelled_shapes`, far from the seeds labelled sets use.
 _UNLABELLED_STREAM = 3_000_017
 
 
 def unlabelled_shapes(n: int, seed: int = 0, **kwargs) -> torch.Tensor:
     """``n`` further clips (N, 3, T, H, W) of :func:`moving_shapes` with the same ``kwargs``
-    (frames, size, background, ...), from a seed stream disjoint from the labelled set of
-    the same ``seed``: unlabelled clips for self-supervised pretraining beyond the labelled
-    set. Their labels and flow are dropped.
-    Taught in lesson 10."""
+    (frames, size, background, ...), from a seed stream disjoint from the labelled set of the same ``seed``:
+    unlabelled clips for self-supervised pretraining. Their labels and flow are dropped. Taught in lesson 10."""
     return moving_shapes(n, seed=seed + _UNLABELLED_STREAM, **{**kwargs, "with_flow": False}).videos

@@ -1,13 +1,8 @@
 """Official checkpoints in and out: facebookresearch/mae, MCG-NJU/VideoMAE and Hugging Face.
 
-Our MAE and VideoMAE compute the same functions as the reference code, so this module only
-renames weights (``_LAYOUTS``; q, k and v split or merged) and a round trip is exact. Three
-differences are not names: VideoMAE has no key bias (dropping ours changes no output);
-``VideoMAEForPreTraining``'s final decoder LayerNorm has eps 1e-5 (:func:`to_hf_model` sets
-1e-6, ``from_pretrained`` restores 1e-5); it builds its targets from un-normalized frames
-(compare with :func:`imagenet_unnormalize`). Hugging Face needs ``transformers``
-(``pip install -e ".[interop]"``); nothing downloads unless :func:`from_pretrained_hf` is
-asked for a Hub name that is not cached.
+Our models compute the reference functions, so this module only renames weights (``_LAYOUTS``)
+and a round trip is exact; VideoMAE has no key bias (no effect) and HF's builds its targets from
+un-normalized frames (:func:`imagenet_unnormalize`). Only :func:`from_pretrained_hf` downloads.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from maelearn.checkpoint import atomic_save, load_weights_only
@@ -32,22 +26,15 @@ from maelearn.data.folders import IMAGENET_MEAN, IMAGENET_STD  # the normalizati
 from maelearn.models import mae_from_config
 from maelearn.posembed import sincos_1d
 
-#: Attention heads of the released models, by width (the number is not in a state dict).
-#: Image MAE: ViT-B/L/H encoders and the 512-d decoder; VideoMAE: ViT-S/B/L/H and decoders.
-OFFICIAL_HEADS_MAE = {768: 12, 1024: 16, 1280: 16}
-OFFICIAL_DECODER_HEADS_MAE = {512: 16}
-OFFICIAL_HEADS_VIDEOMAE = {384: 6, 768: 12, 1024: 16, 1280: 16}
-OFFICIAL_DECODER_HEADS_VIDEOMAE = {192: 3, 384: 6, 512: 8, 640: 8}
-
+#: Attention heads of the released encoders and decoders by width (a state dict does not hold them).
+OFFICIAL_HEADS = {"mae": ({768: 12, 1024: 16, 1280: 16}, {512: 16}),
+                  "videomae": ({384: 6, 768: 12, 1024: 16, 1280: 16}, {192: 3, 384: 6, 512: 8, 640: 8})}
 INSTALL_HINT = 'pip install -e ".[interop]"  (or: pip install transformers safetensors)'
-
 StateDict = dict[str, torch.Tensor]
 
 
 class MissingSettingError(ValueError):
-    """A setting the weights cannot tell (``setting``: ``heads``, ``decoder_heads``,
-    ``img_size``). The message names the keyword argument; :meth:`naming` rewords it for
-    the command line (``--heads N``)."""
+    """A setting (``heads``, ``decoder_heads``, ``img_size``) the weights cannot tell; :meth:`naming`: ``--heads N``."""
 
     def __init__(self, setting: str, what: str, note: str = ""):
         self.setting, self.what, self.note = setting, what, note
@@ -58,18 +45,12 @@ class MissingSettingError(ValueError):
 
 
 class WeightsUnavailableError(OSError):
-    """Pretrained weights asked for by name are neither on disk nor downloadable now.
-    Taught in lesson 08."""
-
-
-# --- Reading files ---------------------------------------------------------------------
+    """Pretrained weights asked for by name are neither on disk nor downloadable now. Taught in lesson 08."""
 
 
 def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
-    """The weights in ``source``: a state dict, or a dict that wraps one under ``"model"``,
-    ``"module"`` or ``"state_dict"`` (as the official releases do), a ``.pth``/``.pt``/``.bin``
-    file (read with ``weights_only=True``: no pickled code runs), a ``.safetensors`` file,
-    or a Hugging Face model folder."""
+    """The weights in ``source``: a state dict (maybe under ``"model"``, ``"module"`` or ``"state_dict"``), a
+    ``.pth``/``.pt``/``.bin`` file (no pickled code runs), a ``.safetensors`` file or a Hugging Face model folder."""
     if isinstance(source, Mapping):
         return _unwrap(dict(source), "the dict given")
     path = Path(source)
@@ -82,28 +63,23 @@ def read_state_dict(source: str | Path | Mapping[str, Any]) -> StateDict:
         raise FileNotFoundError(f"no checkpoint file at {path}")
     if path.suffix == ".safetensors":
         try:
-            from safetensors import SafetensorError
-            from safetensors.torch import load_file
+            import safetensors.torch
         except ImportError:
             raise ImportError(f"reading {path} needs the safetensors package: {INSTALL_HINT}") from None
         try:
-            return load_file(str(path))
-        except SafetensorError:  # a bad header, a cut file
+            return safetensors.torch.load_file(str(path))
+        except safetensors.SafetensorError:  # a bad header, a cut file
             why = "empty file" if path.stat().st_size == 0 else "truncated or not a safetensors file"
             raise ValueError(f"not a readable checkpoint: {path} ({why})") from None
-    # The releases' training scripts also store their argparse.Namespace: a plain record of
-    # options, allowed; any other pickled object is refused.
-    obj = load_weights_only(path, allowed=(argparse.Namespace,))
+    obj = load_weights_only(path, allowed=(argparse.Namespace,))  # the releases' options: allowed, nothing else
     if not isinstance(obj, dict):
         raise ValueError(f"not a readable checkpoint: {path} (holds a {type(obj).__name__}, not a dict)")
     return _unwrap(obj, str(path))
 
 
 def _unwrap(obj: dict, where: str) -> StateDict:
-    for key in ("model", "module", "state_dict"):
-        if isinstance(obj.get(key), Mapping):
-            obj = dict(obj[key])
-            break
+    key = next((k for k in ("model", "module", "state_dict") if isinstance(obj.get(k), Mapping)), None)
+    obj = dict(obj[key]) if key else obj
     bad = [k for k, v in obj.items() if not isinstance(v, torch.Tensor)]
     if not obj or bad:
         raise ValueError(f"{where} is not a state dict (expected tensors by name, or one under 'model'); "
@@ -111,14 +87,9 @@ def _unwrap(obj: dict, where: str) -> StateDict:
     return obj
 
 
-# --- Each family's names, as data ------------------------------------------------------
-
-
 class _Layout(NamedTuple):
-    """One family's names, each table {our name: theirs}. A name without ``.weight`` or
-    ``.bias`` is a module: both are renamed. Inside a block our fused ``attn.qkv`` is also
-    seen split in ``attn.q``/``attn.k``/``attn.v`` (:func:`_split_qkv`): a table names the
-    form its family stores. What no table names is not exported (VideoMAE's key bias)."""
+    """One family's names, tables {ours: theirs}; a module name renames its weight and bias. Blocks name ``attn.qkv``
+    or its split ``attn.q/k/v``, as the family stores it; what no table names is not exported (VideoMAE's key bias)."""
 
     top: dict[str, str]  # outside the blocks
     blocks: dict[str, str]  # the prefixes of the encoder's and the decoder's numbered blocks
@@ -137,6 +108,8 @@ class _Layout(NamedTuple):
 
 _MLP = {"mlp.0": "mlp.fc1", "mlp.2": "mlp.fc2"}
 _HF_NORMS = {"norm1": "layernorm_before", "norm2": "layernorm_after"}
+_VIDEO_DECODER = {"decoder_embed": "encoder_to_decoder", "mask_token": "mask_token", "decoder_norm": "decoder.norm",
+                  "decoder_pred": "decoder.head"}  # both VideoMAE families
 
 #: :func:`detect_format`'s names -> their layout.
 _LAYOUTS: dict[str, _Layout] = {
@@ -149,9 +122,7 @@ _LAYOUTS: dict[str, _Layout] = {
         block={"norm1": "norm1", "attn.qkv": "attn.qkv", "attn.proj": "attn.proj", "norm2": "norm2", **_MLP},
     ),
     "official_videomae": _Layout(  # no positions: they are the fixed sin-cos table
-        top={"encoder.patch_embed.proj": "encoder.patch_embed.proj", "encoder.norm": "encoder.norm",
-             "decoder_embed": "encoder_to_decoder", "mask_token": "mask_token", "decoder_norm": "decoder.norm",
-             "decoder_pred": "decoder.head"},
+        top={"encoder.patch_embed.proj": "encoder.patch_embed.proj", "encoder.norm": "encoder.norm", **_VIDEO_DECODER},
         blocks={"encoder.blocks.": "encoder.blocks.", "decoder_blocks.": "decoder.blocks."},
         block={"norm1": "norm1", "attn.qkv.weight": "attn.qkv.weight", "attn.q.bias": "attn.q_bias",
                "attn.v.bias": "attn.v_bias", "attn.proj": "attn.proj", "norm2": "norm2", **_MLP},
@@ -168,8 +139,7 @@ _LAYOUTS: dict[str, _Layout] = {
     ),
     "hf_videomae": _Layout(  # VideoMAEForPreTraining
         top={"encoder.patch_embed.proj": "videomae.embeddings.patch_embeddings.projection",
-             "encoder.norm": "videomae.layernorm", "decoder_embed": "encoder_to_decoder", "mask_token": "mask_token",
-             "decoder_norm": "decoder.norm", "decoder_pred": "decoder.head"},
+             "encoder.norm": "videomae.layernorm", **_VIDEO_DECODER},
         blocks={"encoder.blocks.": "videomae.encoder.layer.", "decoder_blocks.": "decoder.decoder_layers."},
         block={**_HF_NORMS, "attn.q": "attention.attention.query", "attn.k.weight": "attention.attention.key.weight",
                "attn.v": "attention.attention.value", "attn.proj": "attention.output.dense",
@@ -177,9 +147,7 @@ _LAYOUTS: dict[str, _Layout] = {
     ),
 }
 
-#: (old, current) parts of the names transformers 4.x wrote (the Hub's files still use
-#: them), replaced in this order as transformers' own loader does. Read backwards, they give
-#: an older install its names (:func:`_names_like`).
+#: (old, current) parts of transformers 4.x names (the Hub's files), replaced in order; backwards: :func:`_names_like`.
 _HF_OLD_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
     "hf_mae": (("vit.encoder.layer.", "vit.layers."), ("attention.attention.query.", "attention.q_proj."),
                ("attention.attention.key.", "attention.k_proj."), ("attention.attention.value.", "attention.v_proj."),
@@ -190,20 +158,17 @@ _HF_OLD_NAMES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-def _lookup(name: str, table: Mapping[str, str]) -> str | None:
-    if name in table:
-        return table[name]
-    module, _, param = name.rpartition(".")
-    return f"{table[module]}.{param}" if module in table else None
-
-
 def _rename_key(key: str, layout: _Layout) -> str | None:
     """``key`` renamed by ``layout``; None when the layout has no such name."""
-    for prefix, new_prefix in layout.blocks.items():
-        if m := re.fullmatch(re.escape(prefix) + r"(\d+)\.(.+)", key):
-            name = _lookup(m[2], layout.block)
-            return None if name is None else f"{new_prefix}{m[1]}.{name}"
-    return _lookup(key, layout.top)
+    table, prefix, name = layout.top, "", key
+    for ours, theirs in layout.blocks.items():
+        if m := re.fullmatch(re.escape(ours) + r"(\d+)\.(.+)", key):
+            table, prefix, name = layout.block, f"{theirs}{m[1]}.", m[2]
+            break
+    module, _, param = name.rpartition(".")
+    if name in table:
+        return prefix + table[name]
+    return f"{prefix}{table[module]}.{param}" if module in table else None
 
 
 def _replace_parts(sd: StateDict, pairs: tuple[tuple[str, str], ...], backwards: bool = False) -> StateDict:
@@ -260,23 +225,25 @@ def _kind_of(sd: Mapping[str, torch.Tensor]) -> str:
     return "videomae" if sd["encoder.patch_embed.proj.weight"].ndim == 5 else "mae"
 
 
-# --- Export: ours -> theirs ------------------------------------------------------------
-
-
 def _export(model_or_sd: nn.Module | Mapping[str, torch.Tensor], fmt: str, encoder_only: bool = False) -> StateDict:
     if isinstance(model_or_sd, nn.Module):
         cfg = getattr(model_or_sd, "config", None)
         kind = getattr(cfg, "kind", None)
         if kind not in ("mae", "videomae"):
-            raise ValueError(f"the official layouts hold image MAEs and VideoMAEs; this is a {kind or type(model_or_sd).__name__!r} model")
+            what = kind or type(model_or_sd).__name__
+            raise ValueError(f"the official layouts hold image MAEs and VideoMAEs; this is a {what!r} model")
         if getattr(cfg, "encoder_mask_tokens", False):
             raise ValueError("MAEWithEncoderMaskTokens (the BEiT-style ablation) has no counterpart in the official "
                              "code; export a plain maelearn.mae.MAE")
         model_or_sd = model_or_sd.state_dict()
     sd = {k: v.detach() for k, v in _canonical(model_or_sd).items()}
     kind = _kind_of(sd)
-    if kind == "videomae":
-        _check_video_positions(sd)
+    for name in ("encoder.pos_embed", "decoder_pos_embed"):  # VideoMAE's files do not store them
+        pos = sd.get(name) if kind == "videomae" else None
+        if pos is not None and not torch.allclose(pos.float(), videomae_positions(*pos.shape[1:]), atol=1e-5):
+            raise ValueError(f"our VideoMAE's {name} is not VideoMAE's 1-D sin-cos table, and the official files do "
+                             "not store positions: the exported model would see different positions. Export a model "
+                             "built with pos_embed='1d' (or loaded from an official checkpoint)")
     layout = _LAYOUTS[f"{fmt}_{kind}"]
     out: StateDict = {}
     for key, t in _split_qkv(sd).items():
@@ -287,56 +254,44 @@ def _export(model_or_sd: nn.Module | Mapping[str, torch.Tensor], fmt: str, encod
 
 
 def to_official(model: nn.Module | Mapping[str, torch.Tensor], encoder_only: bool = False) -> StateDict:
-    """Our MAE -> a facebookresearch/mae ``MaskedAutoencoderViT`` state dict; our VideoMAE ->
-    an MCG-NJU ``PretrainVisionTransformer`` one. ``encoder_only=True`` keeps the encoder
-    alone, like the released ``mae_pretrain_vit_*.pth`` files (:func:`save_official`)."""
+    """Our MAE -> a facebookresearch/mae ``MaskedAutoencoderViT`` state dict; our VideoMAE -> an MCG-NJU
+    ``PretrainVisionTransformer`` one. ``encoder_only``: the encoder alone, as in ``mae_pretrain_vit_*.pth``."""
     return _export(model, "official", encoder_only)
 
 
 def to_hf(model: nn.Module | Mapping[str, torch.Tensor]) -> StateDict:
-    """Our MAE -> a ``transformers.ViTMAEForPreTraining`` state dict (current names); our
-    VideoMAE -> a ``VideoMAEForPreTraining`` one. Needs no transformers install."""
+    """Our MAE / VideoMAE -> a ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` state dict (no install needed)."""
     return _export(model, "hf")
 
 
 def save_official(model: nn.Module, path: str | Path, encoder_only: bool = False) -> Path:
-    """Write ``{"model": to_official(model)}``, the file the reference code's
-    ``load_state_dict(checkpoint["model"])`` reads, atomically; an existing file is replaced."""
+    """Write ``{"model": to_official(model)}``, the file the reference code reads, atomically (replacing any)."""
     return atomic_save({"model": to_official(model, encoder_only)}, path)
 
 
-# --- Import: theirs -> ours ------------------------------------------------------------
-
-
 def detect_format(sd: Mapping[str, torch.Tensor]) -> str:
-    """Which layout a state dict is in: ``"maelearn"``, ``"official_mae"``,
-    ``"official_videomae"``, ``"hf_mae"`` or ``"hf_videomae"`` (current or 4.x names)."""
+    """``sd``'s layout: ``maelearn``, ``official_mae``, ``official_videomae``, ``hf_mae`` or ``hf_videomae``."""
     keys = set(sd)
-    if "encoder.patch_embed.proj.weight" in keys and any(k.startswith("encoder.blocks.") for k in keys) and (
-        "decoder_embed.weight" in keys or "decoder_pred.weight" in keys
-    ):
+    ours = "encoder.patch_embed.proj.weight" in keys
+    decoder = "decoder_embed.weight" in keys or "decoder_pred.weight" in keys
+    if ours and any(k.startswith("encoder.blocks.") for k in keys) and decoder:
         return "maelearn"
     if "patch_embed.proj.weight" in keys and "cls_token" in keys:
         return "official_mae"
-    if "encoder.patch_embed.proj.weight" in keys and (
-        "encoder_to_decoder.weight" in keys or any(k.endswith("attn.q_bias") for k in keys)
-    ):
+    if ours and ("encoder_to_decoder.weight" in keys or any(k.endswith("attn.q_bias") for k in keys)):
         return "official_videomae"
     if "vit.embeddings.patch_embeddings.projection.weight" in keys:
         return "hf_mae"
     if "videomae.embeddings.patch_embeddings.projection.weight" in keys:
         return "hf_videomae"
-    raise ValueError(
-        "unrecognized checkpoint layout; expected facebookresearch/mae (patch_embed.proj, cls_token, blocks.*), "
-        "MCG-NJU VideoMAE (encoder.patch_embed.proj, encoder_to_decoder), Hugging Face ViTMAE (vit.embeddings.*) "
-        f"or VideoMAE (videomae.embeddings.*); first keys: {list(sd)[:5]}"
-    )
+    raise ValueError("unrecognized checkpoint layout; expected facebookresearch/mae (patch_embed.proj, cls_token, "
+                     "blocks.*), MCG-NJU VideoMAE (encoder.patch_embed.proj, encoder_to_decoder), Hugging Face ViTMAE "
+                     f"(vit.embeddings.*) or VideoMAE (videomae.embeddings.*); first keys: {list(sd)[:5]}")
 
 
 def convert_to_ours(source: str | Path | Mapping[str, Any], fmt: str | None = None) -> StateDict:
-    """Any supported checkpoint -> a state dict with our names (``fmt`` defaults to
-    :func:`detect_format`). Pretraining checkpoints only: unknown keys (a classifier's
-    ``head.weight``) raise a ``ValueError`` naming them. The decoder may be missing."""
+    """Any supported pretraining checkpoint (``fmt``: :func:`detect_format`'s) -> a state dict with our names. Unknown
+    keys (a classifier's ``head.weight``) raise a ``ValueError`` naming them; the decoder may be missing."""
     sd = read_state_dict(source)
     fmt = fmt or detect_format(sd)
     if fmt == "maelearn":
@@ -360,31 +315,25 @@ def convert_to_ours(source: str | Path | Mapping[str, Any], fmt: str | None = No
         elif not (fmt == "official_videomae" and key in ("pos_embed", "encoder.pos_embed", "decoder.pos_embed")):
             unknown.append(key)  # (some VideoMAE files carry their fixed position tables: not parameters)
     if unknown:
-        raise ValueError(
-            f"the {fmt} checkpoint has {len(unknown)} key(s) that a pretraining model does not: {sorted(unknown)[:6]}"
-            " (a fine-tuned classifier? convert its pretraining checkpoint instead)"
-        )
+        raise ValueError(f"the {fmt} checkpoint has {len(unknown)} key(s) that a pretraining model does not: "
+                         f"{sorted(unknown)[:6]} (a fine-tuned classifier? convert its pretraining checkpoint instead)")
     if "encoder.patch_embed.proj.weight" not in out:
         raise ValueError(f"the {fmt} checkpoint has no patch embedding; is it complete?")
     return _merge_qkv(out)
 
 
 def _heads(dim: int, given: int | None, table: dict[int, int], name: str) -> int:
-    if given is not None:
-        return given
-    if dim in table:
-        return table[dim]
-    part = "decoder" if name.startswith("decoder") else "encoder"
-    raise MissingSettingError(name, f"cannot tell the number of attention heads of a {dim}-d {part} from its weights",
-                              f" (the released models by width: {table})")
+    if given is None and dim not in table:
+        part = "decoder" if name.startswith("decoder") else "encoder"
+        what = f"cannot tell the number of attention heads of a {dim}-d {part} from its weights"
+        raise MissingSettingError(name, what, f" (the released models by width: {table})")
+    return table[dim] if given is None else given
 
 
 def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, decoder_heads: int | None = None,
                  frames: int | None = None, img_size: int | None = None, **overrides) -> dict:
-    """Our model config (a dict with ``kind``) for our state dict ``sd``: sizes come from the
-    shapes. They cannot tell ``heads``/``decoder_heads`` (default: the released models' by
-    width), VideoMAE's ``frames`` and ``img_size`` (default 16 and 224, the released
-    models') or switches such as ``norm_pix_loss`` (``overrides``)."""
+    """Our model config (a dict with ``kind``) for our state dict ``sd``, sizes from the shapes; not from them: heads
+    (default: the released models' by width), VideoMAE's ``frames`` and ``img_size`` (16, 224) and ``overrides``."""
     sd = _canonical(sd)
     kind = _kind_of(sd)
     w = sd["encoder.patch_embed.proj.weight"]
@@ -396,36 +345,30 @@ def infer_config(sd: Mapping[str, torch.Tensor], *, heads: int | None = None, de
     cfg: dict[str, Any] = dict(patch_size=patch, in_chans=in_chans, dim=dim, depth=depth, mlp_ratio=mlp_ratio)
     has_decoder = "decoder_embed.weight" in sd  # without one: the paper's default decoder
     if has_decoder:
-        cfg.update(decoder_dim=sd["decoder_embed.weight"].shape[0], decoder_depth=len(_block_indices(sd, "decoder_blocks.")))
+        cfg.update(decoder_dim=sd["decoder_embed.weight"].shape[0],
+                   decoder_depth=len(_block_indices(sd, "decoder_blocks.")))
     if kind == "mae":
         n = sd["encoder.pos_embed"].shape[1] - 1 if "encoder.pos_embed" in sd else None
         side = round(math.sqrt(n)) if n else 0
         if (n is None or side * side != n) and img_size is None:
-            raise MissingSettingError("img_size", "cannot tell the image size from the checkpoint (no square pos_embed)")
+            raise MissingSettingError("img_size",
+                                      "cannot tell the image size from the checkpoint (no square pos_embed)")
         cfg["img_size"] = img_size if img_size is not None else side * patch
-        head_tables = OFFICIAL_HEADS_MAE, OFFICIAL_DECODER_HEADS_MAE
     else:
         cfg.update(tubelet=w.shape[2], frames=16 if frames is None else frames,
                    img_size=224 if img_size is None else img_size, pos_embed="1d")
-        head_tables = OFFICIAL_HEADS_VIDEOMAE, OFFICIAL_DECODER_HEADS_VIDEOMAE
-    cfg["heads"] = _heads(dim, heads, head_tables[0], "heads")
+    cfg["heads"] = _heads(dim, heads, OFFICIAL_HEADS[kind][0], "heads")
     if has_decoder:
-        cfg["decoder_heads"] = _heads(cfg["decoder_dim"], decoder_heads, head_tables[1], "decoder_heads")
+        cfg["decoder_heads"] = _heads(cfg["decoder_dim"], decoder_heads, OFFICIAL_HEADS[kind][1], "decoder_heads")
     elif decoder_heads is not None:
         cfg["decoder_heads"] = decoder_heads
     return {"kind": kind, **cfg, **overrides}
 
 
-def build_model(cfg: Mapping[str, Any]) -> nn.Module:
-    """A fresh maelearn model for an :func:`infer_config` dict."""
-    return mae_from_config(dict(cfg))
-
-
-def load_into(model: nn.Module, sd: Mapping[str, torch.Tensor], strict_decoder: bool = True) -> list[str]:
-    """Load our state dict ``sd`` into ``model``; every encoder weight must be there. With
-    ``strict_decoder=False`` missing decoder weights stay as initialized and their names are
-    returned. VideoMAE's positions, which its files do not store, get the reference table."""
-    sd = dict(sd)
+def _from(sd: StateDict, *, model: nn.Module | None = None, **settings) -> nn.Module:
+    """Our state dict ``sd`` loaded into ``model`` (default: built by :func:`infer_config`); every encoder weight must
+    be there, a missing decoder one stays initialized (with a warning). VideoMAE's positions get the reference table."""
+    model = model if model is not None else mae_from_config(infer_config(sd, **settings))
     own = _canonical(model.state_dict())
     if _kind_of(own) == "videomae" and ("encoder.pos_embed" not in sd or "decoder_pos_embed" not in sd):
         pos_kind = getattr(getattr(model, "config", None), "pos_embed", "1d")
@@ -442,17 +385,9 @@ def load_into(model: nn.Module, sd: Mapping[str, torch.Tensor], strict_decoder: 
     if unexpected:
         raise ValueError(f"the checkpoint has weights the model lacks: {unexpected[:6]}")
     missing = sorted(set(own) - set(sd))
-    if missing and (strict_decoder or any(k.startswith("encoder.") for k in missing)):
+    if any(k.startswith("encoder.") for k in missing):
         raise ValueError(f"the checkpoint lacks {len(missing)} weight(s) of the model: {missing[:6]}")
     model.load_state_dict(sd, strict=False)
-    return missing
-
-
-def _from(source: str | Path | Mapping[str, Any], fmt: str | None, *, model: nn.Module | None = None,
-          **settings) -> nn.Module:
-    sd = convert_to_ours(source, fmt)
-    model = model if model is not None else build_model(infer_config(sd, **settings))
-    missing = load_into(model, sd, strict_decoder=False)
     if missing:
         warnings.warn(f"the checkpoint has no decoder ({len(missing)} weights, e.g. {missing[0]}): the encoder is "
                       "loaded, the decoder is freshly initialized (fine for probing/fine-tuning, not for "
@@ -463,31 +398,25 @@ def _from(source: str | Path | Mapping[str, Any], fmt: str | None, *, model: nn.
 def from_official(source: str | Path | Mapping[str, Any], *, model: nn.Module | None = None,
                   heads: int | None = None, decoder_heads: int | None = None, frames: int | None = None,
                   img_size: int | None = None, **overrides) -> nn.Module:
-    """A facebookresearch/mae (image) or MCG-NJU (video) pretraining checkpoint, or the dict
-    inside, -> our MAE or VideoMAE. An encoder-only file (``mae_pretrain_vit_base.pth``)
-    leaves the decoder at its initialization, with a warning. The config comes from the
-    shapes (:func:`infer_config` for what they cannot tell), or pass ``model=`` to load into
-    one you built. The released ``mae_visualize_*`` models were trained on raw pixels: pass
-    ``norm_pix_loss=False`` to get their loss and pixel-space predictions."""
-    return _from(source, None, model=model, heads=heads, decoder_heads=decoder_heads, frames=frames,
+    """A facebookresearch/mae (image) or MCG-NJU (video) pretraining checkpoint or its dict -> our MAE or VideoMAE (an
+    encoder-only file leaves the decoder initialized, with a warning), configured by :func:`infer_config` or loaded
+    into ``model``. The ``mae_visualize_*`` releases were trained on raw pixels: pass ``norm_pix_loss=False``."""
+    return _from(convert_to_ours(source), model=model, heads=heads, decoder_heads=decoder_heads, frames=frames,
                  img_size=img_size, **overrides)
 
 
 def from_hf(source: str | Path | Mapping[str, Any] | nn.Module, config: Any = None, *, model: nn.Module | None = None,
             **overrides) -> nn.Module:
-    """A Hugging Face ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` (the model, its
-    state dict, a file or a model folder; transformers 4.x or 5.x names) -> our MAE /
-    VideoMAE. ``config`` (its object or dict; default: the model's, or the folder's
-    ``config.json``) gives heads, frames, image size and ``norm_pix_loss``; ``overrides``
-    win. Its ``layer_norm_eps`` (1e-12 in the released configs) is not carried over: ours is
-    the reference's 1e-6, which moves outputs by about 1e-5 relative."""
+    """A Hugging Face ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` (model, state dict, file or folder;
+    transformers 4.x or 5.x names) -> our MAE / VideoMAE, set up by ``config`` (default: the model's or the folder's)
+    and ``overrides``. Its ``layer_norm_eps`` (1e-12) is not kept: ours, 1e-6, moves outputs ~1e-5 relative."""
     if isinstance(source, nn.Module):
         config = config if config is not None else getattr(source, "config", None)
         source = source.state_dict()
     elif config is None and isinstance(source, (str, Path)) and (Path(source) / "config.json").is_file():
         config = json.loads((Path(source) / "config.json").read_text())
     sd = convert_to_ours(source)
-    return _from(sd, "maelearn", model=model, **{**_settings_from_hf(config, _kind_of(sd)), **overrides})
+    return _from(sd, model=model, **{**_settings_from_hf(config, _kind_of(sd)), **overrides})
 
 
 def _settings_from_hf(config: Any, kind: str) -> dict:
@@ -504,46 +433,26 @@ def _settings_from_hf(config: Any, kind: str) -> dict:
     size = config.get("image_size", 224)
     out = dict(heads=config.get("num_attention_heads"), decoder_heads=config.get("decoder_num_attention_heads"),
                img_size=size[0] if isinstance(size, (list, tuple)) else size,
-               norm_pix_loss=bool(config.get("norm_pix_loss", kind == "videomae")))
-    if kind == "videomae":
-        out["frames"] = config.get("num_frames", 16)
+               norm_pix_loss=bool(config.get("norm_pix_loss", kind == "videomae")),
+               frames=config.get("num_frames", 16) if kind == "videomae" else None)
     return {k: v for k, v in out.items() if v is not None}
 
 
-# --- VideoMAE's positions, ImageNet's normalization, photos ----------------------------
-
-
 def videomae_positions(n: int, dim: int) -> torch.Tensor:
-    """The reference VideoMAE position table (1, n, dim): the interleaved 1-D sin-cos
-    embedding of the token index (:func:`maelearn.posembed.sincos_1d`), as our VideoMAE
-    with ``pos_embed="1d"`` uses."""
+    """The reference VideoMAE positions (1, n, dim): :func:`maelearn.posembed.sincos_1d`, interleaved (``"1d"``)."""
     return sincos_1d(dim, torch.arange(n), interleaved=True)[None]
-
-
-def _check_video_positions(sd: Mapping[str, torch.Tensor]) -> None:
-    for name in ("encoder.pos_embed", "decoder_pos_embed"):
-        pos = sd.get(name)
-        if pos is not None and not torch.allclose(pos.float(), videomae_positions(*pos.shape[1:]), atol=1e-5):
-            raise ValueError(
-                f"our VideoMAE's {name} is not VideoMAE's 1-D sin-cos table, and the official files do not store "
-                "positions: the exported model would see different positions. Export a model built with "
-                "pos_embed='1d' (or loaded from an official checkpoint)"
-            )
 
 
 def _imagenet_stats(x: torch.Tensor, channel_dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """ImageNet's RGB mean and std shaped to broadcast along ``channel_dim`` of ``x``."""
     if x.shape[channel_dim] != 3:
         raise ValueError(f"x must have 3 (RGB) channels along dim {channel_dim}, got shape {tuple(x.shape)}")
-    shape = [1] * x.ndim
-    shape[channel_dim] = 3
-    mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(shape)
-    return mean, torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(shape)
+    shape = [3 if d == channel_dim % x.ndim else 1 for d in range(x.ndim)]
+    return tuple(torch.tensor(v, dtype=x.dtype, device=x.device).view(shape) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
 
 def imagenet_unnormalize(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
-    """``x * std + mean`` with ImageNet's RGB statistics along ``channel_dim``: what HF's
-    ``VideoMAEForPreTraining`` does to its input before it builds the targets."""
+    """``x * std + mean`` with ImageNet's RGB statistics along ``channel_dim`` (HF VideoMAE's targets start so)."""
     mean, std = _imagenet_stats(x, channel_dim)
     return x * std + mean
 
@@ -555,9 +464,8 @@ def imagenet_normalize(x: torch.Tensor, channel_dim: int = 1) -> torch.Tensor:
 
 
 def photo_batch(photos, size: int = 224) -> torch.Tensor:
-    """Photos -> (B, 3, size, size) in [0, 1] by the released models' evaluation transform:
-    the shorter side resized to ``size`` (bicubic, antialiased), then the centre crop.
-    ``photos``: (H, W, 3) uint8 arrays (``skimage.data.astronaut()``) or (3, H, W) floats."""
+    """Photos, (H, W, 3) uint8 arrays (``skimage.data.astronaut()``) or (3, H, W) floats -> (B, 3, size, size) in
+    [0, 1] by the released models' eval transform: shorter side to ``size`` (bicubic, antialiased), centre crop."""
     if isinstance(photos, torch.Tensor) and photos.ndim == 4:
         photos = list(photos)
     if not isinstance(photos, (list, tuple)) or not photos:
@@ -570,10 +478,9 @@ def photo_batch(photos, size: int = 224) -> torch.Tensor:
         if t.ndim != 3 or t.shape[0] != 3:
             raise ValueError(f"photos[{i}] must be an RGB image (H, W, 3) or (3, H, W), got shape {tuple(t.shape)}")
         t = t.float() / 255 if t.dtype == torch.uint8 else t.float()
-        h, w = t.shape[1:]
-        scale = size / min(h, w)
-        nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-        t = F.interpolate(t[None], size=(nh, nw), mode="bicubic", antialias=True, align_corners=False)[0]
+        scale = size / min(t.shape[1:])
+        nh, nw = (max(size, round(n * scale)) for n in t.shape[1:])
+        t = nn.functional.interpolate(t[None], size=(nh, nw), mode="bicubic", antialias=True, align_corners=False)[0]
         top, left = (nh - size) // 2, (nw - size) // 2
         out.append(t[:, top : top + size, left : left + size].clamp(0, 1))
     return torch.stack(out)
@@ -581,10 +488,9 @@ def photo_batch(photos, size: int = 224) -> torch.Tensor:
 
 @torch.no_grad()
 def reconstruct_photos(model: nn.Module, photos, mask_ratio: float = 0.75, seed: int = 0) -> dict:
-    """:meth:`maelearn.mae.MAE.reconstruct` on photos (:func:`photo_batch`) for a model
-    trained on ImageNet-normalized input, masked with noise from ``seed``; every image of the
-    result mapped back to [0, 1] pixels, ready for :func:`maelearn.viz.figure2`.
-    Taught in lesson 08."""
+    """:meth:`maelearn.mae.MAE.reconstruct` on photos (:func:`photo_batch`) for a model trained on ImageNet-normalized
+    input, masked with noise from ``seed``; every image of the result mapped back to [0, 1] pixels, ready for
+    :func:`maelearn.viz.figure2`. Taught in lesson 08."""
     x = photo_batch(photos, model.config.img_size)
     dev = next(model.parameters()).device
     noise = torch.rand(x.shape[0], model.num_patches, generator=torch.Generator().manual_seed(seed))
@@ -596,9 +502,6 @@ def reconstruct_photos(model: nn.Module, photos, mask_ratio: float = 0.75, seed:
     return recon
 
 
-# --- Hugging Face models (needs transformers) ------------------------------------------
-
-
 def _transformers():
     try:
         import transformers
@@ -607,45 +510,31 @@ def _transformers():
     return transformers
 
 
-def hf_config(model: nn.Module, mask_ratio: float = 0.75):
-    """The ``ViTMAEConfig`` / ``VideoMAEConfig`` of the HF model that computes what ``model``
-    does (LayerNorm eps 1e-6 as the reference). ``ViTMAEForPreTraining`` masks at its
-    config's ``mask_ratio``; VideoMAE takes its mask as an argument."""
+def to_hf_model(model: nn.Module, mask_ratio: float = 0.75):
+    """A ``transformers`` ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` computing what ``model`` does, in eval
+    mode, on the CPU (every LayerNorm eps 1e-6); ViTMAE masks at ``mask_ratio``, VideoMAE takes a mask."""
     tf = _transformers()
     cfg = model.config
     if cfg.kind not in ("mae", "videomae"):
         raise ValueError(f"Hugging Face has MAE and VideoMAE pretraining models; this is a {cfg.kind!r} model")
-    common = dict(
-        image_size=cfg.img_size, patch_size=cfg.patch_size, num_channels=cfg.in_chans,
-        hidden_size=cfg.dim, num_hidden_layers=cfg.depth, num_attention_heads=cfg.heads,
-        intermediate_size=int(cfg.dim * cfg.mlp_ratio), decoder_hidden_size=cfg.decoder_dim,
-        decoder_num_hidden_layers=cfg.decoder_depth, decoder_num_attention_heads=cfg.decoder_heads,
-        decoder_intermediate_size=int(cfg.decoder_dim * cfg.mlp_ratio), layer_norm_eps=1e-6,
-        hidden_act="gelu", norm_pix_loss=cfg.norm_pix_loss,
-    )
+    common = dict(image_size=cfg.img_size, patch_size=cfg.patch_size, num_channels=cfg.in_chans, hidden_size=cfg.dim,
+                  num_hidden_layers=cfg.depth, num_attention_heads=cfg.heads,
+                  intermediate_size=int(cfg.dim * cfg.mlp_ratio), decoder_hidden_size=cfg.decoder_dim,
+                  decoder_num_hidden_layers=cfg.decoder_depth, decoder_num_attention_heads=cfg.decoder_heads,
+                  decoder_intermediate_size=int(cfg.decoder_dim * cfg.mlp_ratio), layer_norm_eps=1e-6,
+                  hidden_act="gelu", norm_pix_loss=cfg.norm_pix_loss)
     if cfg.kind == "mae":
-        return tf.ViTMAEConfig(**common, qkv_bias=True, mask_ratio=mask_ratio)
-    return tf.VideoMAEConfig(**common, num_frames=cfg.frames, tubelet_size=cfg.tubelet, qv_bias=True,
-                             use_mean_pooling=False)
-
-
-def to_hf_model(model: nn.Module, mask_ratio: float = 0.75):
-    """A ``transformers`` ``ViTMAEForPreTraining`` / ``VideoMAEForPreTraining`` holding our
-    model's weights, in eval mode, on the CPU. VideoMAE's final decoder LayerNorm gets the
-    reference's eps 1e-6 (transformers builds it with 1e-5)."""
-    tf = _transformers()
-    config = hf_config(model, mask_ratio)
-    video = isinstance(config, tf.VideoMAEConfig)
-    hf = (tf.VideoMAEForPreTraining if video else tf.ViTMAEForPreTraining)(config)
+        hf = tf.ViTMAEForPreTraining(tf.ViTMAEConfig(**common, qkv_bias=True, mask_ratio=mask_ratio))
+    else:
+        hf = tf.VideoMAEForPreTraining(tf.VideoMAEConfig(**common, num_frames=cfg.frames, tubelet_size=cfg.tubelet,
+                                                         qv_bias=True, use_mean_pooling=False))
+        hf.decoder.norm.eps = 1e-6  # transformers builds it with 1e-5
     hf.load_state_dict(_names_like(to_hf(model), set(hf.state_dict())), strict=True)
-    if video:
-        hf.decoder.norm.eps = 1e-6
     return hf.eval()
 
 
 def _names_like(sd: StateDict, want: set[str]) -> StateDict:
-    """``sd`` (current transformers names) in the names ``want`` uses (an older install's
-    model's keys); unchanged when none fits (``load_state_dict`` then names what differs)."""
+    """``sd`` (current transformers names) in the names of ``want`` (an older install's keys), else unchanged."""
     for pairs in ((), *_HF_OLD_NAMES.values()):
         renamed = _replace_parts(sd, pairs, backwards=True)
         if set(renamed) == want:
@@ -654,8 +543,7 @@ def _names_like(sd: StateDict, want: set[str]) -> StateDict:
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
-    """One quick TCP connection to the Hub (or ``HF_ENDPOINT``), so offline machines fail
-    in seconds instead of after transformers' retries."""
+    """One quick TCP connection to the Hub (or ``HF_ENDPOINT``): offline, fail in seconds, not after retries."""
     if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
         return False
     host = re.sub(r"^https?://", "", os.environ.get("HF_ENDPOINT", "https://huggingface.co")).split("/")[0]
@@ -669,13 +557,10 @@ def _hub_reachable(timeout: float = 3.0) -> bool:
 
 def from_pretrained_hf(name_or_path: str | Path = "facebook/vit-mae-base", *, local_files_only: bool = False,
                        revision: str | None = None, **overrides) -> nn.Module:
-    """Our MAE / VideoMAE with the weights of a Hugging Face pretraining model, e.g.
-    ``"facebook/vit-mae-base"`` (ViT-B/16, 224 px, ImageNet-normalized RGB input; the
-    ``mae_visualize_vit_base.pth`` release, raw-pixel targets), ``"MCG-NJU/videomae-base"``
-    or a folder saved with ``save_pretrained``. Downloads only when the name is not in the
-    local cache, ``local_files_only`` is False and the Hub answers; otherwise raises
-    :class:`WeightsUnavailableError` saying how to get the weights.
-    Taught in lesson 08."""
+    """Our MAE / VideoMAE with the weights of a Hugging Face pretraining model, e.g. ``"facebook/vit-mae-base"``
+    (ViT-B/16, 224 px, ImageNet-normalized input, raw-pixel targets), ``"MCG-NJU/videomae-base"`` or a
+    ``save_pretrained`` folder. Downloads only when the name is not cached, ``local_files_only`` is False and the
+    Hub answers; else raises :class:`WeightsUnavailableError` saying how to get the weights. Taught in lesson 08."""
     tf = _transformers()
     name = str(name_or_path)
     try:
@@ -687,12 +572,11 @@ def from_pretrained_hf(name_or_path: str | Path = "facebook/vit-mae-base", *, lo
         why = ("downloading was not allowed (local_files_only=True; online, pass local_files_only=False)"
                if local_files_only else "the Hugging Face Hub cannot be reached")
         raise WeightsUnavailableError(
-            f"the weights of {name!r} are not on this machine and {why}. To get them, on a machine with internet "
-            f"run: hf download {name} --local-dir {name.rsplit('/', 1)[-1]} (or in Python: transformers."
-            f"AutoModelForPreTraining.from_pretrained({name!r}).save_pretrained(DIR)), copy the folder here and "
-            "pass its path: from_pretrained_hf(DIR). facebookresearch/mae's own .pth files load with "
-            "maelearn.interop.from_official(PATH)."
-        )
+            f"the weights of {name!r} are not on this machine and {why}. To get them, on a machine with internet run: "
+            f"hf download {name} --local-dir {name.rsplit('/', 1)[-1]} (or in Python: transformers."
+            f"AutoModelForPreTraining.from_pretrained({name!r}).save_pretrained(DIR)), copy the folder here and pass "
+            "its path: from_pretrained_hf(DIR). facebookresearch/mae's own .pth files load with "
+            "maelearn.interop.from_official(PATH).")
     try:
         return _load_hf(tf, name, False, revision, overrides)
     except OSError as err:
@@ -709,9 +593,8 @@ def _load_hf(tf, name: str, local_only: bool, revision: str | None, overrides: d
 
 
 __all__ = [
-    "IMAGENET_MEAN", "IMAGENET_STD", "MissingSettingError", "WeightsUnavailableError", "build_model",
-    "convert_to_ours", "detect_format", "from_hf", "from_official", "from_pretrained_hf", "hf_config",
-    "imagenet_normalize", "imagenet_unnormalize", "infer_config", "load_into", "photo_batch",
-    "read_state_dict", "reconstruct_photos", "save_official", "to_hf", "to_hf_model",
-    "to_official", "videomae_positions",
+    "IMAGENET_MEAN", "IMAGENET_STD", "MissingSettingError", "WeightsUnavailableError", "convert_to_ours",
+    "detect_format", "from_hf", "from_official", "from_pretrained_hf", "imagenet_normalize",
+    "imagenet_unnormalize", "infer_config", "photo_batch", "read_state_dict", "reconstruct_photos", "save_official",
+    "to_hf", "to_hf_model", "to_official", "videomae_positions",
 ]

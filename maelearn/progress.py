@@ -1,10 +1,6 @@
-"""One progress policy for every long loop in the library.
-
-In a terminal or a notebook, :func:`progress` is a live ``tqdm.auto`` bar. Off a terminal
-(CI, ``nohup``, ``> run.log``) tqdm's carriage-return bar would write every update into one
-ever-growing line, so :class:`LineProgress` prints one readable line at most every
-``log_every`` seconds (and at the end) instead.
-"""
+"""One progress policy for every long loop: a live ``tqdm.auto`` bar in a terminal or a
+notebook; off a terminal (CI, ``> run.log``), where tqdm's carriage returns make one endless
+line, :class:`LineProgress` prints one line at most every ``log_every`` seconds."""
 
 from __future__ import annotations
 
@@ -24,9 +20,8 @@ def interactive(stream: Any = None) -> bool:
 
 
 class LineProgress:
-    """A tqdm-like object for non-interactive output (iterate it, or ``update``,
-    ``set_postfix``, ``close``): one line ``desc: n/total (pct) postfix [elapsed]`` every
-    ``log_every`` seconds, and one when it closes."""
+    """A tqdm-like object printing ``desc: n/total (pct) postfix [elapsed]`` every ``log_every``
+    seconds and when it closes."""
 
     def __init__(self, iterable: Iterable | None = None, total: int | None = None, desc: str = "",
                  log_every: float = 30.0, stream: Any = None, **_: Any):
@@ -69,9 +64,8 @@ class LineProgress:
 
 def progress(iterable: Iterable | None = None, total: int | None = None, desc: str = "", disable: bool = False,
              log_every: float | None = None, **kw: Any):
-    """A progress bar over ``iterable`` (or a manual one with ``total``): ``tqdm.auto`` when
-    the output is interactive, :class:`LineProgress` lines otherwise. ``disable=True``
-    returns a silent tqdm. ``log_every`` (seconds) defaults to ``MAELEARN_LOG_EVERY`` or 30."""
+    """A progress bar over ``iterable`` (or with ``total``): ``tqdm.auto`` when interactive,
+    :class:`LineProgress` otherwise (every ``log_every`` s, default ``$MAELEARN_LOG_EVERY`` or 30)."""
     from tqdm.auto import tqdm
 
     if disable or interactive():

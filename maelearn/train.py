@@ -39,13 +39,11 @@ SCHEDULES = ("cosine", "constant")
 
 
 def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", skip: Iterable[str] = ()) -> bool:
-    """Whether ``param`` (called ``name`` in ``model.named_parameters()``) is exempt from
-    weight decay. ``rule="reference"`` is the official MAE code's (timm's ``add_weight_decay``):
-    biases and 1-D tensors (LayerNorm weights) are exempt, everything else is decayed, the
-    (1, 1, D) [CLS] and mask tokens included. ``rule="no_tokens"`` also exempts learned
-    tokens (names ending in ``token``), as timm's ViT fine-tuning does; a switch, not the
-    paper's recipe. Names in ``skip`` are always exempt: ``skip=("mask_token",)`` gives
-    VideoMAE's own rule (the course trains every MAE kind with the image MAE's)."""
+    """Whether ``param`` (``name`` in ``model.named_parameters()``) is exempt from weight decay.
+    ``"reference"`` is the official MAE code's (timm's ``add_weight_decay``): biases and 1-D
+    tensors are exempt; the (1, 1, D) [CLS] and mask tokens are decayed. ``"no_tokens"`` also
+    exempts learned tokens, as timm's ViT fine-tuning does. Names in ``skip`` are always exempt
+    (``skip=("mask_token",)`` is VideoMAE's rule)."""
     if rule not in DECAY_RULES:
         raise ValueError(f"rule must be one of {DECAY_RULES}, got {rule!r}")
     exempt = param.ndim <= 1 or name.endswith(".bias") or name in set(skip)
@@ -56,11 +54,9 @@ def no_weight_decay(name: str, param: torch.Tensor, rule: str = "reference", ski
 
 def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "reference", skip: Iterable[str] = (),
                  lr_scale: Callable[[str], float] | None = None) -> list[dict]:
-    """AdamW parameter groups: ``weight_decay`` for the decayed parameters, 0 for the
-    exempt ones (:func:`no_weight_decay` with ``rule`` and ``skip``); frozen parameters
-    (fixed sin-cos positions, frozen blocks) are left out. One group per (decay,
-    ``lr_scale(name)``) pair (scale 1.0 without ``lr_scale``; e.g. layer-wise decay), each
-    with its parameter ``names``; :func:`fit` sets a group's lr to the schedule's times its scale."""
+    """AdamW parameter groups, frozen parameters left out: one per (decayed or exempt
+    (:func:`no_weight_decay`), ``lr_scale(name)``) pair, each with its parameter ``names``;
+    :func:`fit` sets a group's lr to the schedule's times its scale (layer-wise decay)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(weight_decay, (int, float)) or weight_decay < 0 or math.isnan(weight_decay):
@@ -85,9 +81,8 @@ def param_groups(model: nn.Module, weight_decay: float = 0.05, rule: str = "refe
 def make_optimizer(model: nn.Module, lr: float, weight_decay: float = 0.05, betas: tuple[float, float] = (0.9, 0.95),
                    rule: str = "reference", skip: Iterable[str] = (), fused: bool | None = None,
                    lr_scale: Callable[[str], float] | None = None) -> torch.optim.AdamW:
-    """The library's one optimizer: AdamW over :func:`param_groups` (each group's lr is ``lr``
-    times its scale) with MAE's betas by default. ``fused=None`` uses torch's fused kernel
-    where this torch has one for the parameters' device and the ``foreach`` path otherwise.
+    """The library's one optimizer: AdamW over :func:`param_groups` with MAE's betas; the fused
+    kernel where this torch has one for the device (``fused=None``), else ``foreach``.
     ``weight_decay=0, betas=(0.9, 0.999)`` is plain Adam (the DAE and the skip-gram use it)."""
     if not isinstance(lr, (int, float)) or not lr >= 0:
         raise ValueError(f"lr must be a number >= 0, got {lr!r}")
@@ -152,19 +147,12 @@ def accum_iter_for(effective_batch: int, batch_size: int, world_size: int = 1) -
 class TrainConfig:
     """How to train: one config for every loop of the library (:func:`fit`).
 
-    ``batch_size`` is per process and per micro-batch; the effective batch is
-    ``batch_size * world_size * accum_iter`` and sets ``lr = base_lr * effective_batch / 256``
-    unless an absolute ``lr`` is given. The schedule (``"cosine"`` or ``"constant"``) is set
-    every optimizer step after a linear warmup of ``warmup_epochs`` (fractions allowed) or
-    ``warmup_steps`` (overrides it). ``max_steps`` trains exactly that many optimizer steps
-    (as many epochs as it takes; ``epochs`` is then ignored). AdamW with ``betas``,
-    ``weight_decay`` under ``decay_rule`` (:func:`no_weight_decay`). ``clip_grad`` is a max
-    gradient norm (``None``: off). ``precision``: ``"auto"`` (bf16 autocast on CUDA, fp16
-    with a gradient scaler on GPUs without bf16, fp32 elsewhere), ``"fp32"``, ``"bf16"`` or
-    ``"fp16"``. ``drop_last`` drops each epoch's incomplete last batch; ``mask_ratio`` is for
-    :func:`pretrain`. Datasets are read with ``num_workers`` persistent workers, ``pin_memory``
-    (``None``: on for CUDA). ``checkpoint_dir`` (``None``: none) gets ``checkpoint.pt`` every
-    ``save_every`` epochs and at the end.
+    ``batch_size`` is per process and micro-batch; ``lr = base_lr * effective_batch / 256``
+    (``batch_size * world_size * accum_iter``) unless ``lr`` is given. The schedule (``"cosine"``
+    or ``"constant"``) follows a linear warmup of ``warmup_epochs`` (or ``warmup_steps``);
+    ``max_steps`` overrides ``epochs``. ``clip_grad``: a max gradient norm (``None``: off).
+    ``precision="auto"``: bf16 autocast on CUDA (fp16 with a scaler without bf16), fp32
+    elsewhere. ``checkpoint_dir`` gets ``checkpoint.pt`` every ``save_every`` epochs and at the end.
     Taught in lesson 08."""
 
     epochs: int = 10
@@ -253,10 +241,8 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
 
 class EpochBatches(torch.utils.data.Sampler):
     """This process's batches of one epoch: a :class:`~torch.utils.data.DistributedSampler`
-    permutation (seeded by ``seed + epoch``, the same on every rank, each rank taking every
-    ``world``-th index; ``set_epoch`` reshuffles) cut into ``batch_size`` lists. With
-    ``seeded=True`` each entry is ``(index, sample_seed)`` for datasets that draw their
-    augmentation from it (:func:`sample_seed`); otherwise a plain index."""
+    permutation (seeded by ``seed + epoch``, each rank taking every ``world``-th index) cut into
+    ``batch_size`` lists of indices, or of ``(index, sample_seed)`` with ``seeded=True``."""
 
     def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world: int = 1,
                  drop_last: bool = True, shuffle: bool = True, seeded: bool = False):
@@ -282,8 +268,7 @@ class EpochBatches(torch.utils.data.Sampler):
 
 
 class _SeededItems(torch.utils.data.Dataset):
-    """Give a dataset that does not take ``(index, seed)`` itself the same guarantee: each
-    item is read under torch's global RNG seeded with its :func:`sample_seed` (restored
+    """Each item read under torch's global RNG seeded with its :func:`sample_seed` (restored
     after), so torchvision-style random transforms repeat exactly."""
 
     def __init__(self, dataset):
@@ -301,10 +286,8 @@ class _SeededItems(torch.utils.data.Dataset):
 
 def _reader(data, config: TrainConfig, rank: int, world: int,
             dev: torch.device) -> tuple[Callable[[int], Iterator], int | None, int]:
-    """How :func:`fit` reads ``data``: tensors (sliced on the device), a map-style Dataset (a
-    DataLoader over :class:`EpochBatches`) or a ready DataLoader. Returns ``batches(epoch)``
-    (this process's batches on the device, ``device_transform`` applied), the number of
-    samples (``None``: unknown) and of batches per epoch."""
+    """How :func:`fit` reads ``data``: ``(batches(epoch)`` (this process's batches on the
+    device), the number of samples (``None``: unknown), batches per epoch)."""
     if isinstance(data, torch.Tensor) or (isinstance(data, (tuple, list)) and len(data) > 0
                                           and all(isinstance(t, torch.Tensor) for t in data)):
         tensors = (data,) if isinstance(data, torch.Tensor) else tuple(data)
@@ -369,8 +352,7 @@ def _reader(data, config: TrainConfig, rank: int, world: int,
 
 
 def _to(batch, dev: torch.device):
-    """Move a batch (a tensor or a tuple/list/dict of them) to ``dev``; non-blocking, so a
-    pinned host batch copies while the GPU still works on the previous step."""
+    """Move a batch (tensors, or a tuple/list/dict of them) to ``dev`` without blocking."""
     if isinstance(batch, torch.Tensor):
         return batch.to(dev, non_blocking=True)
     if isinstance(batch, (tuple, list)):
@@ -397,9 +379,8 @@ def _inputs_finite(batch, dev: torch.device) -> torch.Tensor:
 
 @contextmanager
 def _distributed(device: str | None) -> Iterator[tuple[torch.device, int, int]]:
-    """This run's device, rank and number of processes. Under torchrun (``WORLD_SIZE > 1``)
-    it joins the process group (``env://``; NCCL with each rank on its own GPU, Gloo on CPU)
-    and leaves it at the end if it joined it here."""
+    """This run's device, rank and number of processes; under torchrun (``WORLD_SIZE > 1``) it
+    joins the process group (NCCL on GPUs, Gloo on CPU) and leaves it if it joined it here."""
     dev, rank, world, joined = pick_device(device), 0, 1, False
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         local = int(os.environ.get("LOCAL_RANK", "0"))
@@ -423,8 +404,7 @@ def _distributed(device: str | None) -> Iterator[tuple[torch.device, int, int]]:
 
 
 def _autocast(dev: torch.device, precision: str):
-    """``(autocast context, gradient scaler, the precision "auto" resolved to)``. The scaler
-    is enabled for fp16 only; disabled, its calls are no-ops and its ``step`` is the optimizer's."""
+    """``(autocast context, gradient scaler (enabled for fp16 only), the resolved precision)``."""
     if precision == "auto":  # fp16 on pre-Ampere GPUs, which lack bf16
         precision = "fp32" if dev.type != "cuda" else "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     scaler = torch.amp.GradScaler(dev.type, enabled=precision == "fp16")
@@ -460,12 +440,10 @@ def _resume(path: Path, model: nn.Module, optimizer, scaler: torch.amp.GradScale
         if dev.type == "cuda" and "cuda" in rng:
             torch.cuda.set_rng_state(rng["cuda"], dev)
     else:
-        warnings.warn(
-            f"resuming on {world} process(es) from a checkpoint written by {len(state['rng'])}: the data order "
-            "continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
-            "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
-            stacklevel=4,
-        )
+        warnings.warn(f"resuming on {world} process(es) from a checkpoint written by {len(state['rng'])}: the data "
+                      "order continues, the per-rank random streams (mask noise) are re-seeded (not bit-identical to an "
+                      "uninterrupted run); keep batch_size x processes x accum_iter equal to keep the schedule",
+                      stacklevel=4)
     return History.from_dict(state["history"]), state["epoch"]
 
 
@@ -525,30 +503,18 @@ def fit(model: nn.Module, data, loss_fn: LossFn, config: TrainConfig | None = No
         on_epoch_end: Callable[[int, History], dict | None] | None = None,
         lr_scale: Callable[[str], float] | None = None, no_decay: Iterable[str] = ()) -> History:
     """The library's one training loop: minimize ``loss_fn`` over ``data`` with
-    :class:`TrainConfig`'s recipe. Returns the :class:`History` (earlier resumed parts
-    included).
+    :class:`TrainConfig`'s recipe; returns the :class:`History` (resumed parts included).
 
-    ``data`` is a tensor (N, ...) or a tuple of tensors sharing N (kept on the device and
-    sliced there: the fast path for in-memory sets), a map-style ``Dataset`` (read by a
-    DataLoader with ``config.num_workers`` workers; every item's augmentation is seeded by
-    ``(seed, epoch, index)``, see :func:`sample_seed`), or a ``DataLoader`` you built (used as
-    is; its sampler's ``set_epoch`` is called; a resume is then as exact as that loader is
-    deterministic per epoch). Tensors and datasets share one epoch order,
-    :class:`EpochBatches`. A dataset's ``device_transform``, if any, runs on the first tensor
-    of each batch once on the device (e.g. uint8 -> normalized float).
-
-    Under ``torchrun`` it trains data-parallel: each rank its share of every epoch, the
-    logged loss averaged over ranks, rank 0 alone printing and writing checkpoints.
-    ``config.accum_iter > 1`` accumulates gradients over micro-batches (no all-reduce until
-    the last). ``resume=True`` continues from
-    ``config.checkpoint_dir/checkpoint.pt`` (an error if missing), ``"auto"`` when it exists;
-    a checkpoint written by another number of processes resumes with a warning (the data
-    order continues, per-rank random streams restart). ``stop_after_epoch`` ends the call
-    after that epoch of the schedule, as a preempted job would. ``on_epoch_end(epoch,
-    history)`` may return a dict of metrics kept in ``history.metrics``. ``lr_scale(name)``
-    multiplies a parameter's lr (layer-wise decay) and ``no_decay`` names parameters exempt
-    from weight decay beyond ``config.decay_rule`` (:func:`param_groups`). A non-finite loss
-    raises ``FloatingPointError`` before anything is saved.
+    ``data``: a tensor (N, ...) or tuple of tensors (kept and sliced on the device), a map-style
+    ``Dataset`` (every item's augmentation seeded by :func:`sample_seed`; its
+    ``device_transform``, if any, runs on the device) or a ``DataLoader`` used as is. Under
+    ``torchrun`` it trains data-parallel (rank 0 logs and saves); ``config.accum_iter > 1``
+    accumulates gradients, all-reduced at the last micro-batch only. ``resume=True`` continues
+    from ``checkpoint_dir/checkpoint.pt``, ``"auto"`` when it exists; ``stop_after_epoch`` ends
+    the call there, as a preempted job would. ``on_epoch_end(epoch, history)`` may return
+    metrics for ``history.metrics``; ``lr_scale(name)`` scales a parameter's lr and ``no_decay``
+    exempts names from weight decay (:func:`param_groups`). A non-finite loss raises
+    ``FloatingPointError`` before anything is saved.
     Taught in lesson 08.
     """
     config = config or TrainConfig()
@@ -677,10 +643,8 @@ def fit(model: nn.Module, data, loss_fn: LossFn, config: TrainConfig | None = No
 
 
 def mae_loss_fn(mask_ratio: float, make_noise: Callable | None = None) -> LossFn:
-    """The pretraining step's loss: ``net(x, mask_ratio, noise=noise).loss``, with the mask
-    noise drawn from the loop's generator by the model's ``make_noise(batch, ratio,
-    generator=)`` when it has one. ``x`` is the batch (or its first element: datasets that
-    also return labels)."""
+    """The pretraining step's loss ``net(x, mask_ratio, noise=noise).loss`` (``x``: the batch or
+    its first element), the noise drawn from the loop's generator by ``make_noise`` if given."""
 
     def loss_fn(net: nn.Module, batch, generator: torch.Generator) -> torch.Tensor:
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
@@ -692,14 +656,11 @@ def mae_loss_fn(mask_ratio: float, make_noise: Callable | None = None) -> LossFn
 
 def pretrain(model: nn.Module, images, config: TrainConfig | None = None, resume: bool | str = False,
              progress: bool = True, stop_after_epoch: int | None = None, meta: dict | None = None) -> History:
-    """Pretrain ``model`` (any model whose ``forward(x, mask_ratio, noise=None)`` returns an
-    object with a scalar ``.loss``) with the MAE recipe: :func:`fit` with :func:`mae_loss_fn`.
-
-    ``images``: a float tensor (N, C, H, W) (or (N, C, T, H, W) for video, (N, 1, F, T)
-    spectrograms, ...) kept on the device, or a map-style Dataset / DataLoader yielding such
-    samples (alone or as ``(sample, label)``), e.g. :func:`maelearn.data.folders.image_dataset`;
-    see :func:`fit` for the rest. ``meta`` (plain values) is stored in the checkpoint as is.
-    Taught in lesson 08."""
+    """Pretrain ``model`` (``forward(x, mask_ratio, noise=None)`` returning a scalar ``.loss``)
+    with the MAE recipe: :func:`fit` with :func:`mae_loss_fn`. ``images``: a float tensor
+    (N, C, H, W) (or (N, C, T, H, W), ...), or a Dataset / DataLoader yielding such samples
+    (alone or with labels), e.g. :func:`maelearn.data.folders.image_dataset`; ``meta`` is stored
+    in the checkpoint. Taught in lesson 08."""
     config = config or TrainConfig()
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -714,7 +675,5 @@ def pretrain(model: nn.Module, images, config: TrainConfig | None = None, resume
                progress=progress, desc="pretrain", stop_after_epoch=stop_after_epoch, meta=meta)
 
 
-__all__ = [
-    "EpochBatches", "TrainConfig", "accum_iter_for", "fit", "lr_at", "mae_loss_fn", "make_optimizer",
-    "no_weight_decay", "param_groups", "pretrain", "sample_seed",
-]
+__all__ = ["EpochBatches", "TrainConfig", "accum_iter_for", "fit", "lr_at", "mae_loss_fn", "make_optimizer",
+           "no_weight_decay", "param_groups", "pretrain", "sample_seed"]

@@ -24,6 +24,8 @@ ALLOWED_CYCLE_EDGES: dict[tuple[str, str], str] = {}
 #: Import statements of maelearn modules inside functions of the library: this number may
 #: only go down.
 MAX_FUNCTION_LEVEL_IMPORTS = 0  # the whole package, tool layer included
+#: Lines of the lesson library's modules, graders included (issue 25's target).
+MAX_LIBRARY_LINES = 10_000
 
 
 def package_modules() -> dict[str, Path]:
@@ -147,3 +149,10 @@ def test_function_level_imports_of_the_library_only_go_down():
     statements = {(m, line) for m, line, _ in deferred}
     listed = "\n".join(f"{m}:{line} imports {t}" for m, line, t in deferred)
     assert len(statements) <= MAX_FUNCTION_LEVEL_IMPORTS, listed
+
+
+def test_the_lesson_library_stays_small():
+    sizes = {m: len(p.read_text(encoding="utf-8").splitlines()) for m, p in package_modules().items()
+             if not m.startswith(TOOLS)}
+    largest = sorted(sizes.items(), key=lambda kv: -kv[1])[:8]
+    assert sum(sizes.values()) <= MAX_LIBRARY_LINES, f"{sum(sizes.values())} lines; largest: {largest}"

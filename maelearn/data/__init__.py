@@ -1,14 +1,7 @@
 """Datasets, all offline by default: images (``images``, ``scenes``); further modalities live in
 sibling modules (video, audio, text). :func:`load_offline` picks an offline image set by name."""
 
-from maelearn.data.images import (
-    ImageSet,
-    digits,
-    natural_crops,
-    shapes,
-    to_imageset,
-    torchvision_dataset,
-)
+from maelearn.data.images import ImageSet, digits, natural_crops, shapes, to_imageset, torchvision_dataset
 from maelearn.data.scenes import scenes
 
 

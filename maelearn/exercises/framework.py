@@ -41,24 +41,20 @@ class ExerciseNotAttempted(AssertionError):
 
 
 class ExerciseTimeout(BaseException):
-    """The learner's function ran past the time limit. A ``BaseException`` (like
-    ``KeyboardInterrupt``), so a student's ``except Exception:`` cannot swallow it."""
+    """Past the time limit; a ``BaseException``, so a student's ``except Exception:`` cannot swallow it."""
 
 
 class StudentError(Exception):
-    """Running the learner's function went wrong (it raised, hung, or had a side effect);
-    the message is written for the learner."""
+    """The learner's function raised, hung or had a side effect; the message is for the learner."""
 
 
 @dataclass
 class Case:
-    """One input of a grader: ``fn(*args, **kwargs)`` should give ``expected`` (default: what
-    the reference returns). ``check(got, expected) -> None`` may replace the generic
-    comparison, raising ``AssertionError`` with a hint. ``seed``: the case exercises a
-    default that draws from torch's global generator (``generator=None``), so the grader
-    seeds it (inside a snapshot of the learner's state) before the reference and before
-    the learner's call. ``rtol``/``atol`` override the exercise's tolerances where the
-    computation itself is ill-conditioned (say why at the case)."""
+    """One input of a grader: ``fn(*args, **kwargs)`` should give ``expected`` (default: the
+    reference's result). ``check(got, expected)`` may replace the generic comparison, raising
+    ``AssertionError`` with a hint. ``seed``: torch's global generator is seeded with it before
+    the reference and the learner's call (for ``generator=None`` defaults). ``rtol``/``atol``
+    override the exercise's tolerances where the computation is ill-conditioned."""
 
     name: str
     args: tuple = ()
@@ -72,10 +68,9 @@ class Case:
 
 @dataclass
 class Exercise:
-    """A graded exercise: its id (``"NN.k"``), a title, the reference implementation, its
-    cases and optional diagnoses of known mistakes. ``forbidden`` lists library functions
-    that compute the answer (the reference wraps them): a submission that is one of them,
-    or calls one, is reported as tampered when graded by :mod:`maelearn.grade`."""
+    """A graded exercise: id (``"NN.k"``), title, reference, cases, diagnoses of known mistakes.
+    ``forbidden``: library functions computing the answer; a submission that is or calls one is
+    reported as tampered by :mod:`maelearn.grade`."""
 
     id: str
     title: str

@@ -1,20 +1,14 @@
 """Graders of lesson 05 (denoising autoencoders): masking noise, the neighbour-average
 baseline and the DAE loss.
 
-Masking noise is random. An answer that makes the lesson's draw (one ``torch.rand`` of the
-input's shape, from the generator given, corrupted where ``u < p``) matches the reference
-exactly; another correct draw (``torch.bernoulli``, ``u > 1 - p``, ...) passes when, on every
-case, the structure holds (a pair of tensors of ``x``'s shape and dtype, a 0/1 mask,
-``x_noisy == x * (1 - mask)`` exactly: no rescaling, nothing added to the kept pixels), and,
-on the large cases, the fraction corrupted is within six binomial standard deviations of
-``p`` (exactly 0 at ``p = 0``). With ``generator=None`` the draw must come from torch's global
-generator: two cases seed it differently and the masks must differ. The hints recognise the
-usual slips (dropout's rescaling, a mask that marks the kept pixels, the generator left
-out), as in lesson 06's grader of BERT's masking. The
-neighbour average is deterministic; its cases put holes on edges, in corners, next to other
-holes and with no kept neighbour at all, and its hints name the usual slips (zeros or
-padding counted as neighbours, a 4-neighbourhood, wrap-around, kept pixels changed, filled
-values reused).
+Masking noise is random: the lesson's draw (``torch.rand`` from the generator given,
+corrupted where ``u < p``) matches the reference exactly; another correct draw passes when
+the structure holds on every case (``x_noisy == x * (1 - mask)``, a 0/1 mask, no rescaling)
+and the corrupted fraction is within six binomial standard deviations of ``p``; with
+``generator=None`` two differently seeded cases must differ. Hints name dropout's rescaling,
+a mask of the kept pixels and a dropped generator. The neighbour average's cases put holes
+on edges, in corners, side by side and with no kept neighbour; its hints name zero padding,
+a 4-neighbourhood, wrap-around, changed kept pixels and reused filled values.
 """
 
 from __future__ import annotations

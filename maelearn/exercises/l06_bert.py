@@ -1,5 +1,4 @@
-"""Graders of lesson 06 (BERT-style masking): the 80/10/10 masking rule and the masked-LM
-loss.
+"""Graders of lesson 06 (BERT-style masking): the 80/10/10 masking rule and the masked-LM loss.
 
 BERT's masking is random, so an answer that differs from the reference on the same generator
 is not failed for that: it must then hold, on every case, the structure (labels, specials

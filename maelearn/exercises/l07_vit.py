@@ -1,9 +1,7 @@
 """Graders of lesson 07 (ViT patching): patchify, unpatchify, 2D sin-cos positions.
 
-The references are the library's :func:`maelearn.patches.patchify`,
-:func:`~maelearn.patches.unpatchify` and :func:`maelearn.posembed.sincos_2d`. The cases use
-non-square images and distinct channel values so that every wrong order of (row, column,
-channel) inside a patch, and of patches in the sequence, gives a different answer.
+The cases use non-square images and distinct channel values, so every wrong order of (row,
+column, channel) inside a patch, or of patches in the sequence, gives a different answer.
 """
 
 from __future__ import annotations

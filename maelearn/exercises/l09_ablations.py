@@ -1,11 +1,10 @@
 """Graders of lesson 09 (what matters in MAE): the paired interval and the verdict rule,
 the two habits every comparison of the lesson stands on.
 
-09.1 is graded on 2, 3 and 5 seeds, differences of either sign and swings the variants
-share; its hints recognise an unpaired difference, z = 1.96 for the t quantile, the wrong
-standard deviation or error, lists sorted before pairing, wrong degrees of freedom and a
-one-sided quantile. 09.2 is graded on every branch of the rule, intervals touching 0 or the
-paper's effect exactly, negative directions and a paper without a number.
+09.1's cases: 2, 3 and 5 seeds, differences of either sign, shared swings; its hints recognise
+an unpaired difference, z = 1.96, the wrong sd or error, sorted lists, wrong degrees of freedom
+and a one-sided quantile. 09.2's: every branch of the rule, intervals touching 0 or the paper's
+effect, negative directions and a paper without a number.
 """
 
 from __future__ import annotations
@@ -13,18 +12,8 @@ from __future__ import annotations
 import math
 
 from maelearn.exercises.framework import Case, exercise
-from maelearn.stats import (
-    CONTRADICTED,
-    REPRODUCED,
-    SMALLER,
-    VERDICTS,
-    interval,
-    paired_difference,
-    paired_interval,
-    t_quantile,
-    verdict,
-    verdict_from_bounds,
-)
+from maelearn.stats import (CONTRADICTED, REPRODUCED, SMALLER, VERDICTS, interval, paired_difference, paired_interval,
+                            t_quantile, verdict, verdict_from_bounds)
 
 # -- 09.1 the paired interval ---------------------------------------------------------------
 

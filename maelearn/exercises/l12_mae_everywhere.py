@@ -1,12 +1,10 @@
 """Graders of lesson 12 (MAE everywhere): patches of a time series, a forecasting mask,
 and a label curve judged against the strongest cheap baseline at each label count.
 
-12.3 is graded on 2, 3 and 5 seeds, curves whose strongest cheap baseline changes from one
-label count to the next, a baseline that wins single seeds without the best mean, learned
-methods above every baseline, differences of either sign and swings all methods share. Its
-hints recognise the strongest baseline picked per seed, by its best seed, among every
-method, once for all label counts, the weakest baseline, the baselines' average, an
-unpaired difference, z = 1.96, the population sd, sorted lists and a flipped sign."""
+12.3's cases: 2, 3 and 5 seeds, a strongest baseline that changes with the label count or wins
+single seeds without the best mean, differences of either sign. Its hints recognise the
+baseline picked per seed, by best seed, among all methods or once for all counts, the weakest
+or averaged baseline, an unpaired difference, z = 1.96, the population sd and a flipped sign."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """maelearn: the library behind the course "from classical features to Masked Autoencoders".
 
-Import from its modules, one idea each (``from maelearn.mae import build_mae``); the top
-level only re-exports the course switches (mode, device, seeding), so ``import maelearn`` is
-cheap and has no side effects.
+Import from its modules, one idea each::
+
+    from maelearn.mae import MAE, build_mae
+
+The top level only re-exports the course switches (mode, device, seeding), so ``import
+maelearn`` is cheap and has no side effects.
 """
 
 from maelearn.config import budget, device, is_full, is_quick, mode, seed_everything, set_mode

@@ -1,8 +1,10 @@
 """Official checkpoints in and out: facebookresearch/mae, MCG-NJU/VideoMAE and Hugging Face.
 
 Our models compute the reference functions, so this module only renames weights (``_LAYOUTS``)
-and a round trip is exact; VideoMAE has no key bias (no effect) and HF's builds its targets from
-un-normalized frames (:func:`imagenet_unnormalize`). Only :func:`from_pretrained_hf` downloads.
+and a round trip is exact. Three differences are not names: VideoMAE has no key bias (no
+effect); ``VideoMAEForPreTraining``'s last decoder LayerNorm has eps 1e-5 (:func:`to_hf_model`
+sets 1e-6); it builds its targets from un-normalized frames (:func:`imagenet_unnormalize`).
+Only :func:`from_pretrained_hf` downloads, and only a Hub name not yet cached.
 """
 
 from __future__ import annotations

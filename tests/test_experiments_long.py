@@ -31,7 +31,7 @@ def test_length_writes_one_row_per_probe_and_resumes(quick_mae):
     assert data["schema"] == pl.SCHEMA
     assert [(r["seed"], r["epochs"]) for r in data["rows"]] == [(0, 1), (0, 2)]
     for r in data["rows"]:
-        assert set(r) >= {"epochs", "seed", "linear_probe", "knn", "minutes", "loss", "load"}
+        assert set(r) >= {"epochs", "seed", "linear_probe", "knn", "minutes", "loss", "load", "torch", "date"}
         assert 0 <= r["linear_probe"] <= 1 and 0 <= r["knn"] <= 1 and r["minutes"] >= 0
     assert data["rows"][0]["minutes"] <= data["rows"][1]["minutes"]
     assert "probes along it" in data["provenance"]["schedule"]

@@ -14,9 +14,10 @@ linear probe and the kNN of the sweep (mean of the patch tokens, the fixed label
 A probe at epoch 50 of a 200-epoch schedule is *not* a 50-epoch run (its learning rate has
 not decayed yet), which makes the early points, if anything, pessimistic.
 
-**What it writes.** ``rows: [{epochs, seed, linear_probe, knn, minutes, loss, load}]``, one
-row per probe, appended (atomically) the moment it is measured; ``minutes`` is the
-training time to that epoch (probes excluded) on ``threads`` CPU threads. A run checkpoints
+**What it writes.** ``rows: [{epochs, seed, linear_probe, knn, minutes, loss, load, torch, date}]``,
+one row per probe, appended (atomically) the moment it is measured; ``minutes`` is the
+training time to that epoch (probes excluded) on ``threads`` CPU threads, ``date`` (UTC) when
+the row was written (rows written before 2026-12-08 carry only the file's ``date``). A run checkpoints
 every 10 epochs under ``runs/pretraining_length/`` and resumes from there; a seed whose last
 row is written is skipped. The final model of every seed is kept in
 ``data/pretrained/mae_scenes_long/`` (``seed<N>.pt``, weights and config, no optimizer), so
@@ -33,6 +34,7 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -299,7 +301,8 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
             row = {"epochs": e, "seed": seed, "mask_ratio": plan.mask_ratio if plan.kind == "mae" else None,
                    **probe(model.encoder, train, test, seed, plan.scale),
                    "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
-                   "threads": plan.threads, "load": load_average()}
+                   "threads": plan.threads, "load": load_average(), "torch": torch.__version__,
+                   "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
             model.train(was)
             append_row(out, row, ("seed", "epochs"), _provenance(plan), SCHEMA)
             log(f"seed {seed} epoch {e}: linear {row['linear_probe']:.3f}  kNN {row['knn']:.3f}  "

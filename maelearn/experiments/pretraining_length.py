@@ -17,9 +17,10 @@ not decayed yet), which makes the early points, if anything, pessimistic.
 **What it writes.** ``rows: [{epochs, seed, linear_probe, knn, minutes, loss, load, torch, date}]``,
 one row per probe, appended (atomically) the moment it is measured; ``minutes`` is the
 training time to that epoch (probes excluded) on ``threads`` CPU threads, ``date`` (UTC) when
-the row was written (rows written before 2026-12-08 carry only the file's ``date``). A run checkpoints
-every 10 epochs under ``runs/pretraining_length/`` and resumes from there; a seed whose last
-row is written is skipped. The final model of every seed is kept in
+the row was written (rows written before these two fields existed lack them: the file's
+``date`` is all they have). A run checkpoints every 10 epochs under
+``runs/pretraining_length/`` and resumes from there; a seed whose last row is written is
+skipped. The final model of every seed is kept in
 ``data/pretrained/mae_scenes_long/`` (``seed<N>.pt``, weights and config, no optimizer), so
 the label-efficiency study (:mod:`maelearn.experiments.label_efficiency`) and lessons 08, 09
 and 12 start from them without pretraining again.

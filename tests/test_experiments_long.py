@@ -305,6 +305,11 @@ def test_figure5_reads_the_latest_epoch_every_ratio_reached(tmp_path):
     assert pairs[0.9, "linear_probe"]["mean"] == pytest.approx(1.0) and pairs[0.9, "linear_probe"]["verdict"] == "reproduced"
     knn = pairs[0.9, "knn"]  # 0.75 minus 0.9: -1.0, -1.1, -1.2 points
     assert knn["mean"] == pytest.approx(-1.1) and knn["verdict"] == "contradicted"
+    assert fig["common"] == [10, 25]
+    early = {(p["ratio"], p["metric"]): p["mean"] for p in pl.figure5(files=files, epoch=10)["pairs"]}
+    assert pl.figure5(files=files, epoch=10)["epoch"] == 10 and early[0.25, "linear_probe"] == pytest.approx(20.0)
+    with pytest.raises(ValueError, match=r"epoch 50: not an epoch every ratio reached with 3 seeds; those are \[10, 25\]"):
+        pl.figure5(files=files, epoch=50)
     assert pl.figure5(files=files, min_seeds=4)["epoch"] is None
     files[0.5].unlink()  # a ratio with no file yet: nothing is common
     assert pl.figure5(files=files)["epoch"] is None
@@ -314,15 +319,26 @@ def test_figure5_reads_the_latest_epoch_every_ratio_reached(tmp_path):
 #: epoch it was written for and the verdict it states for 75 % minus each ratio. When a
 #: stretch of runs moves the common epoch, this test fails until the paragraph (and this
 #: table) are rewritten from the new printed lines.
-FIGURE5_PROSE = {"epoch": 100, "verdicts": {(0.25, "linear_probe"): "reproduced", (0.5, "linear_probe"): "inconclusive",
-                                            (0.9, "linear_probe"): "inconclusive", (0.25, "knn"): "inconclusive",
-                                            (0.5, "knn"): "inconclusive", (0.9, "knn"): "inconclusive"}}
+FIGURE5_PROSE = {"epoch": 150, "verdicts": {(0.25, "linear_probe"): "reproduced", (0.5, "linear_probe"): "reproduced",
+                                            (0.9, "linear_probe"): "reproduced", (0.25, "knn"): "inconclusive",
+                                            (0.5, "knn"): "inconclusive", (0.9, "knn"): "inconclusive"},
+                 # the earlier looks it describes: linear-probe verdicts against 0.25, 0.5, 0.9
+                 "history": {10: ("contradicted", "inconclusive", "reproduced"),
+                             25: ("reproduced", "reproduced", "inconclusive"),
+                             50: ("reproduced", "inconclusive", "inconclusive"),
+                             100: ("reproduced", "inconclusive", "inconclusive"),
+                             150: ("reproduced", "reproduced", "reproduced")}}
 
 
 def test_lesson_09_reads_figure5_at_the_epoch_and_verdicts_the_shipped_files_give():
     fig = pl.figure5()
     assert fig["epoch"] == FIGURE5_PROSE["epoch"], "the shipped runs moved: rewrite lesson 09's Figure 5 paragraph"
     assert {(p["ratio"], p["metric"]): p["verdict"] for p in fig["pairs"]} == FIGURE5_PROSE["verdicts"]
+    history = {e: tuple(p["verdict"] for p in pl.figure5(epoch=e)["pairs"] if p["metric"] == "linear_probe")
+               for e in fig["common"]}
+    assert history == FIGURE5_PROSE["history"]
+    drop = next(p for p in fig["pairs"] if (p["ratio"], p["metric"]) == (0.9, "linear_probe"))
+    assert drop["lo"] <= 7.4 <= drop["hi"]  # "the 90 % interval also contains the paper's 7.4 points"
     text = (ROOT / "solutions" / "09_mae_ablations.py").read_text()
     paragraph = text[text.index("# How to read it (the printed lines are the authority"):]
     paragraph = paragraph[: paragraph.index("# %%")]

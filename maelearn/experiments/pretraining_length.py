@@ -367,7 +367,8 @@ def load_shipped(seed: int = 0, folder: Path = SHIPPED, results: Path = RESULTS)
 FIGURE5_RATIOS = (0.25, 0.5, 0.75, 0.9)
 
 
-def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, files: dict | None = None) -> dict:
+def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, files: dict | None = None,
+            epoch: int | None = None) -> dict:
     """The paper's Figure 5 on the long schedule: the latest probed epoch that every ratio
     has reached with at least ``min_seeds`` seeds (runs are extended a stretch at a time,
     ``--until``), and there each ratio's rows and 75 % minus each other ratio, paired by
@@ -376,8 +377,9 @@ def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, file
     the lower ratios and 90 %). ``files`` maps a ratio to its results file (default
     :func:`results_file`). Returns ``{"epoch", "seeds": {ratio: n at the epoch},
     "rows": {ratio: [row, ...]}, "pairs": [{ratio, metric, mean, lo, hi, n, verdict}],
-    "curves": {ratio: [(epoch, mean linear probe, seeds), ...]} (every probed epoch), "schedule"}``;
-    ``epoch`` is None while no epoch is common to all. Taught in lesson 09."""
+    "curves": {ratio: [(epoch, mean linear probe, seeds), ...]} (every probed epoch), "schedule",
+    "common": [every epoch all ratios reached]}``; ``epoch`` is None while no epoch is common
+    to all. Pass ``epoch`` (one of ``common``) to compare at an earlier epoch. Taught in lesson 09."""
     files = files or {r: results_file(Plan(mask_ratio=r)) for r in ratios}
     rows = {r: load_rows(files[r])["rows"] for r in ratios}
     seeds_at = {r: {} for r in ratios}
@@ -387,8 +389,11 @@ def figure5(ratios: tuple[float, ...] = FIGURE5_RATIOS, min_seeds: int = 3, file
     curves = {r: [(e, sum(row["linear_probe"] for row in rows[r] if row["epochs"] == e) / len(seeds_at[r][e]),
                    len(seeds_at[r][e])) for e in sorted(seeds_at[r])] for r in ratios}
     common = [e for e in Plan().probe_at if all(len(seeds_at[r].get(e, ())) >= min_seeds for r in ratios)]
-    epoch = max(common) if common else None
-    out = {"epoch": epoch, "schedule": Plan().epochs, "seeds": {}, "rows": {}, "pairs": [], "curves": curves}
+    if epoch is not None and epoch not in common:
+        raise ValueError(f"epoch {epoch}: not an epoch every ratio reached with {min_seeds} seeds; those are {common}")
+    epoch = epoch if epoch is not None else max(common) if common else None
+    out = {"epoch": epoch, "schedule": Plan().epochs, "seeds": {}, "rows": {}, "pairs": [], "curves": curves,
+           "common": common}
     if epoch is None:
         return out
     at = {r: {row["seed"]: row for row in rows[r] if row["epochs"] == epoch} for r in ratios}

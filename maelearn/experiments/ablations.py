@@ -22,7 +22,6 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +41,7 @@ from maelearn.data.folders import image_dataset
 from maelearn.data.images import ImageSet
 from maelearn.data.scenes import scene_benchmark, unlabelled_scenes
 from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
-from maelearn.experiments.output import check_json_output, command, interrupted
+from maelearn.experiments.output import check_json_output, command, interrupted, utc_now
 from maelearn.mae import build_mae
 from maelearn.masking import num_visible
 from maelearn.patches import patchify
@@ -493,7 +492,7 @@ def _write_provenance(sc: Scale, variant: Variant, run: dict, folder: Path, devi
         "results": {k: run.get(k) for k in ("linear_probe", "linear_probe_cls", "knn", "fine_tune", "pretrain_s", "step_ms")},
         "torch": torch.__version__,
         "hardware": hardware(device),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": utc_now(),
     }
     write_text(folder / "provenance.json", json.dumps(info, indent=1) + "\n")
 
@@ -628,7 +627,7 @@ def empty_results(scale: str | Scale, command: str, device, dataset: str = "scen
         "command": command,
         "hardware": hardware(device),
         "torch": torch.__version__,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": utc_now(),
         "baselines": {n: {"runs": []} for n in BASELINE_NAMES},
         "variants": [{**v.as_dict(), "runs": []} for v in vs if v.name not in BASELINE_NAMES],
         "paper": {"table1": {k: {kk: list(vv) for kk, vv in v.items()} for k, v in PAPER.items()},
@@ -662,7 +661,7 @@ def save_results(results: dict, path: str | Path) -> Path:
         done = {r["seed"] for r in entry["runs"]}
         entry["status"] = "complete" if seeds <= done else ("partial" if done else "pending")
     results["verdicts"] = verdict_table(results)
-    results["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["date"] = utc_now()
     return write_text(path, json.dumps(results, indent=1, default=float) + "\n")
 
 

@@ -42,7 +42,6 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -55,7 +54,7 @@ from maelearn.data.augment import augmentation
 from maelearn.data.images import ImageSet
 from maelearn.evaluate import extract_features, fine_tune, knn_features, linear_probe_features, partial_fine_tune
 from maelearn.experiments.ablations import SCALES, _random_encoder, ablation_data
-from maelearn.experiments.output import append_row, check_json_output, command, run_writing
+from maelearn.experiments.output import append_row, check_json_output, command, run_writing, utc_now
 from maelearn.experiments.pretraining_length import CONTRASTIVE_SHIPPED as CONTRASTIVE_FOLDER
 from maelearn.experiments.pretraining_length import SHIPPED as MAE_FOLDER
 from maelearn.experiments.pretraining_length import load_average
@@ -241,7 +240,7 @@ def _write(path: Path, section: str, row: dict, key: tuple[str, ...]) -> None:
 
 def _stamp(t0: float) -> dict:
     return {"minutes": round((time.perf_counter() - t0) / 60, 2), "load": load_average(), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "torch": torch.__version__, "date": utc_now()}
 
 
 # -- the search -------------------------------------------------------------------------------

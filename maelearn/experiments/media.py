@@ -17,7 +17,6 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +33,7 @@ from maelearn.config import device as pick_device
 from maelearn.data.audio import sound_patterns
 from maelearn.data.video import moving_shapes, unlabelled_shapes
 from maelearn.evaluate import linear_probe_features
-from maelearn.experiments.output import check_json_output, run_study_command, study_parser
+from maelearn.experiments.output import check_json_output, run_study_command, study_parser, utc_now
 from maelearn.models import mae_from_config
 from maelearn.progress import progress
 from maelearn.runs import write_text
@@ -359,7 +358,7 @@ def save_pretrained(kind: str, model: nn.Module, row: dict, results: dict, folde
         "settings": results["settings"], "epochs": results["settings"]["epochs"], "final_loss": row["final_loss"],
         "probe": row["probe"], "study_summary": summarize(kind, results), "torch": torch.__version__,
         "hardware": results.get("hardware"),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "weights": weights.name,
+        "date": utc_now(), "weights": weights.name,
         "bytes": weights.stat().st_size,
     }
     save_results(info, prov)
@@ -397,10 +396,6 @@ def pretraining_verdict(results: dict) -> str:
     return f"{span}: no difference resolved at this number of seeds."
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, command: str, dev: torch.device) -> dict:
     papers = PAPERS if kind == "video" else {
         "audio_mae": "Audio-MAE (Huang et al., 2022, Table 1): unstructured random masking at 80 % is the best "
@@ -408,7 +403,7 @@ def _empty(kind: str, scale_name: str, scale: MediaScale, data: StudyData, comma
     return {
         "command": command, "kind": kind, "scale": scale_name, "settings": _settings(scale),
         "dataset": data.description, "classes": data.classes, "chance": 1 / len(data.classes),
-        "hardware": hardware(dev), "torch": torch.__version__, "date": _now(),
+        "hardware": hardware(dev), "torch": torch.__version__, "date": utc_now(),
         "variants": {v.name: {"group": v.group, "mask_ratio": v.mask_ratio, "masking": v.masking, "runs": []}
                      for v in VARIANTS[kind]},
         "baselines": {b: {"runs": []} for b in BASELINES[kind]},
@@ -568,7 +563,7 @@ def run_study(kind: str, scale: str | MediaScale = "cpu", out: str | Path | None
         runs.append(row)
         runs.sort(key=lambda r: r["seed"])
         results["summary"] = summarize(kind, results)
-        results["updated"] = _now()
+        results["updated"] = utc_now()
         if path is not None:
             save_results(results, path)
         if log:

@@ -81,6 +81,11 @@ def check_json_output(path: str | Path, example: str) -> dict | list | None:
                          "move it away or pick another path") from None
 
 
+def utc_now() -> str:
+    """The time now, UTC, to the second (ISO 8601): the ``date`` every results file and row records."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def append_row(path: str | Path, row: dict, key: tuple[str, ...], provenance: dict, schema: str,
                section: str = "rows") -> None:
     """Add ``row`` to ``section`` of the results file at ``path`` (a file of ``schema``, made
@@ -100,7 +105,7 @@ def append_row(path: str | Path, row: dict, key: tuple[str, ...], provenance: di
         rows = [r for r in data.get(section, []) if ident(r) != ident(row)] + [row]
         data[section] = sorted(rows, key=order)
         data["provenance"] = provenance
-        data["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        data["date"] = utc_now()
         write_text(path, json.dumps(data, indent=1) + "\n")
 
 

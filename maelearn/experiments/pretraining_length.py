@@ -35,7 +35,6 @@ import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -47,7 +46,7 @@ from maelearn.config import ROOT
 from maelearn.contrastive import build_contrastive, contrastive_loss_fn
 from maelearn.evaluate import extract_features, knn_features, linear_probe_features
 from maelearn.experiments.ablations import BASELINE, COMPARISONS, SCALES, ablation_data, build_variant_mae, mae_loss
-from maelearn.experiments.output import append_row, check_json_output, command, run_writing
+from maelearn.experiments.output import append_row, check_json_output, command, run_writing, utc_now
 from maelearn.stats import paired_interval, verdict_from_bounds
 from maelearn.train import TrainConfig, fit
 
@@ -303,7 +302,7 @@ def run_seed(plan: Plan, seed: int, out: Path, log=print, shipped: Path | None =
                    **probe(model.encoder, train, test, seed, plan.scale),
                    "minutes": round(sum(history.epoch_time) / 60, 2), "loss": history.epoch_loss[-1],
                    "threads": plan.threads, "load": load_average(), "torch": torch.__version__,
-                   "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                   "date": utc_now()}
             model.train(was)
             append_row(out, row, ("seed", "epochs"), _provenance(plan), SCHEMA)
             log(f"seed {seed} epoch {e}: linear {row['linear_probe']:.3f}  kNN {row['knn']:.3f}  "

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -26,7 +25,7 @@ from maelearn.config import device as pick_device
 from maelearn.data.timeseries import activity_series
 from maelearn.evaluate import knn_features, linear_probe_features
 from maelearn.experiments.media import read_shipped, resolve_scale, study_options
-from maelearn.experiments.output import check_json_output, command, run_study_command, study_parser
+from maelearn.experiments.output import check_json_output, command, run_study_command, study_parser, utc_now
 from maelearn.runs import write_text
 from maelearn.stats import interval, paired_interval
 from maelearn.timeseries import (
@@ -175,7 +174,7 @@ def _empty_study(scale_name: str, scale: StudyScale, data: StudySeries, command:
         "dataset": data.description, "classes": data.classes, "chance": 1 / len(data.classes),
         "pools": list(POOLS), "readouts": list(READOUTS), "protocol": list(PROTOCOL),
         "hardware": hardware(dev), "torch": torch.__version__,
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "methods": methods,
+        "date": utc_now(), "methods": methods,
     }
 
 
@@ -214,7 +213,7 @@ def run_study(scale: str | StudyScale = "cpu", out=None, seeds: tuple[int, ...] 
         results["date"] = old.get("date", results["date"])
 
     def save() -> None:
-        results["updated"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        results["updated"] = utc_now()
         if path is not None:
             write_text(path, json.dumps(results, indent=1) + "\n")
 
